@@ -1,0 +1,26 @@
+/* Limits on everything that crosses the wire, checked before allocation.
+ * A frame or field beyond these is rejected with HN_E_TOO_LARGE. */
+#pragma once
+
+#define HN_PROTO_VERSION 1
+
+/* Largest frame accepted at all (also set as ZMQ_MAXMSGSIZE: a peer sending
+ * more is disconnected by libzmq before the bytes reach us). */
+#define HN_PROTO_FRAME_MAX (64u << 20)
+/* Per message type: everything but SCENARIO is small. */
+#define HN_PROTO_SNAPSHOT_FRAME_MAX (8u << 20)
+#define HN_PROTO_SMALL_FRAME_MAX (64u << 10)
+#define HN_PROTO_SCENARIO_MAX HN_PROTO_FRAME_MAX
+
+#define HN_PROTO_DEPTH_MAX 8        /* nesting of arrays/maps */
+#define HN_PROTO_ID_MAX 128         /* worker id, run id */
+#define HN_PROTO_HOSTNAME_MAX 255
+#define HN_PROTO_VERSION_STR_MAX 32 /* software version string */
+#define HN_PROTO_REASON_MAX 256     /* REJECT reason */
+#define HN_PROTO_METHOD_MAX 16      /* HTTP method */
+#define HN_PROTO_NAME_MAX 256       /* stats entry name */
+#define HN_PROTO_ERROR_MAX 128      /* error name ("HTTP 500", "timeout") */
+#define HN_PROTO_HASH_MAX 64        /* scenario content hash bytes */
+#define HN_PROTO_CLASSES_MAX 64     /* user classes in a TARGET */
+#define HN_PROTO_ENTRIES_MAX 4096   /* stats entries per SNAPSHOT */
+#define HN_PROTO_ERRORS_MAX 4096    /* error rows per SNAPSHOT */
