@@ -12,8 +12,8 @@
 #define HN_PROTO_SMALL_FRAME_MAX (64u << 10)
 #define HN_PROTO_SCENARIO_MAX HN_PROTO_FRAME_MAX
 
-#define HN_PROTO_DEPTH_MAX 8        /* nesting of arrays/maps */
-#define HN_PROTO_ID_MAX 128         /* worker id, run id */
+#define HN_PROTO_DEPTH_MAX 8 /* nesting of arrays/maps */
+#define HN_PROTO_ID_MAX 128  /* worker id, run id */
 #define HN_PROTO_HOSTNAME_MAX 255
 #define HN_PROTO_VERSION_STR_MAX 32 /* software version string */
 #define HN_PROTO_REASON_MAX 256     /* REJECT reason */
@@ -24,3 +24,13 @@
 #define HN_PROTO_CLASSES_MAX 64     /* user classes in a TARGET */
 #define HN_PROTO_ENTRIES_MAX 4096   /* stats entries per SNAPSHOT */
 #define HN_PROTO_ERRORS_MAX 4096    /* error rows per SNAPSHOT */
+
+/* Bounds used by the structural check (frame_check.h) before msgpack-c is
+ * allowed to allocate anything. Each is the largest of the named limits it
+ * covers (frame_check.c asserts that at compile time). */
+#define HN_PROTO_ARRAY_MAX 4096 /* longest array anywhere: entries, errors */
+#define HN_PROTO_STR_MAX 256    /* longest string anywhere: name, reason */
+/* msgpack objects per frame. A full SNAPSHOT needs at most 4096 entries * 52
+ * objects (5 timing histograms each) + 4096 error rows * 5 + a few, so about
+ * 234 000; the budget caps what msgpack-c allocates (24 bytes per object). */
+#define HN_PROTO_OBJECTS_MAX (1u << 18)

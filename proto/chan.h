@@ -1,0 +1,126 @@
+/* ZeroMQ channel between master and workers, driven by a libev loop: one
+ * ROUTER on the master, one DEALER per worker, one msgpack value per frame.
+ * Receiving never blocks the loop and sending never blocks (ZMQ_DONTWAIT). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+/* Messages handled per loop iteration at most, so that a flood of control
+ * messages cannot starve the other watchers (curl transfers, timers); the
+ * rest is handled on the next iterations, without the loop blocking. */
+#define HN_CHAN_BATCH 256
+
+/* Default high-water mark, in messages, per peer and per direction. Control
+ * traffic is small (a heartbeat and a snapshot per second per worker), so
+ * 1000 messages is minutes of backlog while a peer is slow or away, yet
+ * bounds the memory a stuck peer can pin. A send beyond it returns -EAGAIN. */
+#define HN_CHAN_HWM_DEFAULT 1000
+
+struct hn_chan;
+
+/* A ROUTER received `len` payload bytes from the peer `id` (`id_len` bytes).
+ * Both buffers are valid only during the call. The callback may send on the
+ * channel and may close it (and then free its storage). */
+typedef void (*hn_chan_router_cb)(struct hn_chan *c, const void *id, size_t id_len, const void *buf,
+                                  size_t len, void *user);
+/* A DEALER received `len` payload bytes; same rules as hn_chan_router_cb. */
+typedef void (*hn_chan_dealer_cb)(struct hn_chan *c, const void *buf, size_t len, void *user);
+
+/* Optional settings for the open functions; NULL means all defaults. */
+struct hn_chan_opts {
+    int hwm; /* messages per peer and direction; 0: HN_CHAN_HWM_DEFAULT */
+    /* Called with the new zmq socket after Hornet's own options and before
+     * bind/connect, to set more (e.g. CurveZMQ keys). May be NULL. Returns 0
+     * or -errno; an error fails the open. */
+    int (*setup)(void *zsock, void *arg);
+    void *setup_arg;
+};
+
+/* Counters, only ever touched by the loop's thread. */
+struct hn_chan_stats {
+    uint64_t received;          /* messages handed to the callback */
+    uint64_t dropped_malformed; /* wrong number of frames, discarded */
+    uint64_t sent;              /* messages queued by a send */
+    uint64_t send_again;        /* sends refused with -EAGAIN (peer at its HWM) */
+    uint64_t send_errors;       /* sends failed otherwise (e.g. -EHOSTUNREACH) */
+};
+
+/* Caller-owned storage: open fills it, close releases the socket. Fields are
+ * private except `stats`. A channel belongs to its loop's thread: call every
+ * function below from that thread only (zmq sockets are not thread-safe). */
+struct hn_chan {
+    void *sock; /* zmq socket; NULL when closed */
+    struct ev_loop *loop;
+    ev_io io;           /* ZMQ_FD readable: wakes the loop */
+    ev_prepare prepare; /* before blocking: is a message waiting unseen? */
+    ev_check check;     /* after polling: drain a batch */
+    ev_idle idle;       /* active while work remains: keeps the loop from blocking */
+    bool readable;      /* a message may be waiting: drain in the next check */
+    bool dirty;         /* zmq may have consumed the ZMQ_FD edge: ask ZMQ_EVENTS */
+    bool *closed_flag;  /* set by close while a drain is running */
+    bool is_router;
+    hn_chan_router_cb on_router_msg;
+    hn_chan_dealer_cb on_dealer_msg;
+    void *user;
+    struct hn_chan_stats stats;
+};
+
+/**
+ * Open a ROUTER bound to `bind_endpoint` (e.g. "tcp://0.0.0.0:5557", or
+ * "tcp://127.0.0.1:*" for a free port, see hn_chan_endpoint) and watch it
+ * in `loop`. Options: linger 0, ZMQ_MAXMSGSIZE = HN_PROTO_FRAME_MAX,
+ * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), ZMQ_ROUTER_HANDOVER
+ * (a worker reconnecting with the same identity replaces its stale
+ * connection), TCP keepalive and ZMTP heartbeats.
+ * @param c     storage, overwritten (must not hold an open channel)
+ * @param zctx  zmq context, shared by all channels of the process
+ * @param opts  NULL for defaults
+ * @return 0, or -errno (e.g. -EADDRINUSE); on error `c` is left closed.
+ */
+int hn_chan_router_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
+                        const char *bind_endpoint, const struct hn_chan_opts *opts,
+                        hn_chan_router_cb on_msg, void *user);
+
+/**
+ * Open a DEALER connected to `connect_endpoint` and watch it in `loop`. It
+ * reconnects by itself (after 100 ms, backing off to 1 s) when the master
+ * goes away; messages sent meanwhile are queued up to the HWM.
+ * @param identity  routing id the ROUTER sees (1..255 bytes, not starting
+ *                  with a zero byte), or NULL for one chosen by zmq
+ * @return 0 or -errno; on error `c` is left closed.
+ */
+int hn_chan_dealer_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
+                        const char *connect_endpoint, const char *identity,
+                        const struct hn_chan_opts *opts, hn_chan_dealer_cb on_msg, void *user);
+
+/**
+ * DEALER: queue one message (copied) for the master. Never blocks.
+ * @return 0; -EAGAIN if the queue is at its HWM (retry later, e.g. from a
+ *         timer); HN_E_TOO_LARGE beyond HN_PROTO_FRAME_MAX; HN_E_STATE if
+ *         the channel is closed or a ROUTER; other -errno from zmq.
+ */
+int hn_chan_send(struct hn_chan *c, const void *buf, size_t len);
+
+/**
+ * ROUTER: queue one message (copied) for the peer `id`. Never blocks.
+ * @return 0; -EHOSTUNREACH if no peer with that identity is connected;
+ *         -EAGAIN if that peer's queue is at its HWM; HN_E_TOO_LARGE,
+ *         HN_E_STATE (closed or a DEALER) or other -errno as hn_chan_send.
+ */
+int hn_chan_send_to(struct hn_chan *c, const void *id, size_t id_len, const void *buf, size_t len);
+
+/**
+ * Copy the endpoint the socket last bound or connected to (ZMQ_LAST_ENDPOINT,
+ * e.g. "tcp://127.0.0.1:41234") into `buf` as a string.
+ * @return 0 or -errno (-EINVAL if `size` is too small), HN_E_STATE if closed.
+ */
+int hn_chan_endpoint(const struct hn_chan *c, char *buf, size_t size);
+
+/* Stop the watchers and close the socket, dropping unsent messages (linger
+ * 0). Safe on a closed or zeroed channel, and from inside the channel's own
+ * callback (the storage may be freed right after). `stats` stay readable. */
+void hn_chan_close(struct hn_chan *c);

@@ -1,0 +1,130 @@
+/* libFuzzer target for the wire decoder: any bytes must decode to an error
+ * or to a message that merges, re-encodes and decodes back to itself.
+ * Build: meson setup -Dfuzz=enabled with CC=clang; run: fuzz-decode CORPUS */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "msg.h"
+
+/* Scratch histograms for re-encoding a snapshot (allocated on first use;
+ * snapshots with more timing histograms skip the whole-message check). */
+enum { POOL = 64 };
+static struct hn_hist *pool[POOL];
+static struct hn_hist *scratch;
+
+static struct hn_hist *hist_at(int i)
+{
+    if (!pool[i] && !(pool[i] = hn_hist_new()))
+        abort();
+    hn_hist_reset(pool[i]);
+    return pool[i];
+}
+
+/* One wire histogram: merge, query, pack alone, unpack: same fields and
+ * the very same bucket bytes (the encoding is canonical). */
+static void check_wire(const struct hn_hist_wire *w)
+{
+    if (!scratch && !(scratch = hn_hist_new()))
+        abort();
+    hn_hist_reset(scratch);
+    hn_hist_codec_merge(scratch, w);
+    if (hn_hist_count(scratch) != w->total || hn_hist_min(scratch) != w->min ||
+        hn_hist_max(scratch) != w->max)
+        abort();
+    uint64_t p50 = hn_hist_percentile(scratch, 50.0);
+    if (p50 < w->min || p50 > w->max || !(hn_hist_stddev(scratch) >= 0.0))
+        abort();
+
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_unpacked up;
+    struct hn_hist_wire again;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_unpacked_init(&up);
+    if (hn_hist_codec_pack(&pk, scratch) ||
+        msgpack_unpack_next(&up, sbuf.data, sbuf.size, NULL) != MSGPACK_UNPACK_SUCCESS ||
+        hn_hist_codec_unpack(&up.data, &again))
+        abort();
+    if (again.total != w->total || again.overflow != w->overflow || again.min != w->min ||
+        again.max != w->max || again.sum != w->sum || again.buckets_len != w->buckets_len ||
+        (w->buckets_len && memcmp(again.buckets, w->buckets, w->buckets_len)))
+        abort();
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sbuf);
+}
+
+/* Point every present timing of @m at a scratch histogram holding it.
+ * @return false if the pool is too small for this message. */
+static bool attach_hists(struct hn_msg *m)
+{
+    int used = 0;
+    for (uint32_t i = 0; i < m->snapshot.n_entries; i++)
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            if (m->snapshot.entries[i].wire[k].present && used++ == POOL)
+                return false;
+    used = 0;
+    for (uint32_t i = 0; i < m->snapshot.n_entries; i++) {
+        struct hn_msg_entry *e = &m->snapshot.entries[i];
+        for (int k = 0; k < HN_TIMING__COUNT; k++) {
+            if (!e->wire[k].present)
+                continue;
+            struct hn_hist *h = hist_at(used++);
+            hn_hist_codec_merge(h, &e->wire[k]);
+            e->hist[k] = h;
+        }
+    }
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct hn_msg m, m2;
+    int rc = hn_msg_decode(data, size, &m);
+    if (rc < 0 && rc != -ENOMEM)
+        abort(); /* only allocation may fail with a system error */
+    if (rc)
+        return 0;
+
+    uint32_t type, version;
+    if (hn_msg_peek(data, size, &type, &version) || type != m.type || version != HN_PROTO_VERSION)
+        abort();
+
+    bool snapshot = m.type == HN_MSG_SNAPSHOT || m.type == HN_MSG_FINAL;
+    if (snapshot) {
+        for (uint32_t i = 0; i < m.snapshot.n_entries; i++)
+            for (int k = 0; k < HN_TIMING__COUNT; k++)
+                if (m.snapshot.entries[i].wire[k].present)
+                    check_wire(&m.snapshot.entries[i].wire[k]);
+        if (!attach_hists(&m)) {
+            hn_msg_deinit(&m);
+            return 0;
+        }
+    }
+
+    /* Re-encode, decode again: same message; encoding that again: the same
+     * bytes (canonical form is a fixed point). */
+    msgpack_sbuffer a, b;
+    msgpack_sbuffer_init(&a);
+    msgpack_sbuffer_init(&b);
+    if (hn_msg_encode(&m, &a) || hn_msg_decode(a.data, a.size, &m2))
+        abort();
+    if (!hn_msg_equal(&m, &m2))
+        abort();
+    if (snapshot)
+        for (uint32_t i = 0; i < m2.snapshot.n_entries; i++)
+            memcpy(m2.snapshot.entries[i].hist, m.snapshot.entries[i].hist,
+                   sizeof(m2.snapshot.entries[i].hist));
+    if (hn_msg_encode(&m2, &b) || a.size != b.size || memcmp(a.data, b.data, a.size))
+        abort();
+    hn_msg_deinit(&m2);
+    hn_msg_deinit(&m);
+    msgpack_sbuffer_destroy(&a);
+    msgpack_sbuffer_destroy(&b);
+    return 0;
+}

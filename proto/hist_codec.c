@@ -1,0 +1,253 @@
+/* Histogram wire codec: sparse varint bucket stream, full validation of
+ * hostile input, and an exact merge of a validated wire form. */
+#include "hist_codec.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "error.h"
+
+/* Longest LEB128 encoding of a uint64_t. */
+#define VARINT_MAX 10
+
+size_t hn_hist_codec_put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static size_t varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* Read one minimal LEB128 varint from [*p, end). Rejects truncation, more
+ * than 64 bits and non-minimal forms (a trailing 0x00 byte), so every value
+ * has exactly one encoding. */
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *s = *p;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < VARINT_MAX; i++) {
+        if (s + i >= end)
+            return HN_E_TRUNCATED;
+        uint8_t b = s[i];
+        if (i == VARINT_MAX - 1 && b > 1)
+            return HN_E_RANGE; /* bits beyond 64 */
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (b == 0 && i > 0)
+                return HN_E_INVALID; /* overlong */
+            *p = s + i + 1;
+            *out = v;
+            return 0;
+        }
+    }
+    return HN_E_RANGE; /* not reached: a 10th byte with its high bit set is > 1 */
+}
+
+/* Token of one bucket: gap since the previous index, and whether the count
+ * is 1 (then no count follows). */
+static uint64_t bucket_token(uint32_t gap, uint64_t count)
+{
+    return ((uint64_t)gap << 1) | (count == 1);
+}
+
+size_t hn_hist_codec_buckets_size(const struct hn_hist *h)
+{
+    struct hn_hist_iter it;
+    struct hn_hist_bucket b;
+    size_t n = 0;
+    int64_t prev = -1;
+    hn_hist_iter_init(&it, h);
+    while (hn_hist_iter_next(&it, &b)) {
+        n += varint_size(bucket_token((uint32_t)(b.index - prev - 1), b.count));
+        if (b.count != 1)
+            n += varint_size(b.count);
+        prev = b.index;
+    }
+    return n;
+}
+
+int hn_hist_codec_pack(msgpack_packer *pk, const struct hn_hist *h)
+{
+    bool empty = h->total == 0;
+    size_t len = empty ? 0 : hn_hist_codec_buckets_size(h);
+    if (msgpack_pack_array(pk, HN_HIST_WIRE_FIELDS) || msgpack_pack_uint64(pk, h->total) ||
+        msgpack_pack_uint64(pk, h->overflow) || msgpack_pack_uint64(pk, empty ? 0 : h->min) ||
+        msgpack_pack_uint64(pk, empty ? 0 : h->max) || msgpack_pack_uint64(pk, h->sum) ||
+        msgpack_pack_bin(pk, len))
+        return -ENOMEM;
+    if (empty)
+        return 0;
+
+    /* Emit the stream in chunks through a small stack buffer. */
+    uint8_t buf[256];
+    size_t used = 0;
+    int64_t prev = -1;
+    struct hn_hist_iter it;
+    struct hn_hist_bucket b;
+    hn_hist_iter_init(&it, h);
+    while (hn_hist_iter_next(&it, &b)) {
+        if (used > sizeof(buf) - 2 * VARINT_MAX) {
+            if (msgpack_pack_bin_body(pk, buf, used))
+                return -ENOMEM;
+            used = 0;
+        }
+        used += hn_hist_codec_put_varint(buf + used,
+                                         bucket_token((uint32_t)(b.index - prev - 1), b.count));
+        if (b.count != 1)
+            used += hn_hist_codec_put_varint(buf + used, b.count);
+        prev = b.index;
+    }
+    if (used && msgpack_pack_bin_body(pk, buf, used))
+        return -ENOMEM;
+    return 0;
+}
+
+/* One step of the bucket stream: next index and count after @prev. */
+static int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
+                       uint64_t *count)
+{
+    uint64_t token, c = 1;
+    int rc = get_varint(p, end, &token);
+    if (rc)
+        return rc;
+    uint64_t gap = token >> 1;
+    if (gap >= (uint64_t)(HN_HIST_COUNTS_LEN - (prev + 1)))
+        return HN_E_RANGE; /* index beyond the layout */
+    if (!(token & 1)) {
+        rc = get_varint(p, end, &c);
+        if (rc)
+            return rc;
+        if (c < 2)
+            return HN_E_INVALID; /* 0 is never sent, 1 has the short form */
+    }
+    *index = (uint32_t)(prev + 1 + (int64_t)gap);
+    *count = c;
+    return 0;
+}
+
+static uint64_t clamp_us(uint64_t v)
+{
+    return v > HN_HIST_MAX_US ? HN_HIST_MAX_US : v;
+}
+
+/* sum must lie in [cmin*(total-1) + cmax, cmax*(total-1) + cmin] (values are
+ * clamped before summing; min and max each occur at least once). */
+static bool sum_plausible(const struct hn_hist_wire *w)
+{
+    uint64_t cmin = clamp_us(w->min), cmax = clamp_us(w->max), lo, hi;
+    if (__builtin_mul_overflow(cmin, w->total - 1, &lo) || __builtin_add_overflow(lo, cmax, &lo))
+        return false; /* the smallest possible sum does not fit: sum cannot be right */
+    if (__builtin_mul_overflow(cmax, w->total - 1, &hi) || __builtin_add_overflow(hi, cmin, &hi))
+        hi = UINT64_MAX;
+    return w->sum >= lo && w->sum <= hi;
+}
+
+int hn_hist_codec_check(const struct hn_hist_wire *w)
+{
+    if (w->total == 0)
+        return (w->overflow || w->min || w->max || w->sum || w->buckets_len) ? HN_E_INVALID : 0;
+    if (w->min > w->max || w->overflow > w->total)
+        return HN_E_RANGE;
+    if ((w->overflow > 0) != (w->max > HN_HIST_MAX_US))
+        return HN_E_INVALID;
+    if (w->min > HN_HIST_MAX_US && w->overflow != w->total)
+        return HN_E_INVALID;
+    if (!sum_plausible(w))
+        return HN_E_RANGE;
+    if (w->buckets_len == 0)
+        return HN_E_INVALID;
+
+    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
+    int64_t prev = -1;
+    uint64_t seen = 0, last_count = 0;
+    while (p < end) {
+        uint32_t index;
+        uint64_t count;
+        int rc = next_bucket(&p, end, prev, &index, &count);
+        if (rc)
+            return rc;
+        if (prev < 0 && index != hn_hist_index_of(w->min))
+            return HN_E_INVALID; /* first bucket must hold min */
+        if (count > w->total - seen)
+            return HN_E_INVALID; /* counts exceed total */
+        seen += count;
+        last_count = count;
+        prev = index;
+    }
+    if (seen != w->total)
+        return HN_E_INVALID;
+    if ((uint32_t)prev != hn_hist_index_of(w->max))
+        return HN_E_INVALID; /* last bucket must hold max */
+    if (w->overflow > last_count)
+        return HN_E_INVALID; /* overflowed values sit in the top bucket */
+    return 0;
+}
+
+static int get_u64(const msgpack_object *o, uint64_t *out)
+{
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return HN_E_TYPE;
+    *out = o->via.u64;
+    return 0;
+}
+
+int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return HN_E_TYPE;
+    if (o->via.array.size != HN_HIST_WIRE_FIELDS)
+        return HN_E_INVALID;
+    const msgpack_object *f = o->via.array.ptr;
+    struct hn_hist_wire w = {0};
+    int rc;
+    if ((rc = get_u64(&f[0], &w.total)) || (rc = get_u64(&f[1], &w.overflow)) ||
+        (rc = get_u64(&f[2], &w.min)) || (rc = get_u64(&f[3], &w.max)) ||
+        (rc = get_u64(&f[4], &w.sum)))
+        return rc;
+    if (f[5].type != MSGPACK_OBJECT_BIN)
+        return HN_E_TYPE;
+    w.buckets = (const uint8_t *)f[5].via.bin.ptr;
+    w.buckets_len = f[5].via.bin.size;
+    if (w.buckets_len == 0)
+        w.buckets = NULL;
+    rc = hn_hist_codec_check(&w);
+    if (rc)
+        return rc;
+    *out = w;
+    return 0;
+}
+
+void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w)
+{
+    if (w->total == 0)
+        return;
+    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
+    int64_t prev = -1;
+    uint32_t index;
+    uint64_t count;
+    /* Validated already; the checks in next_bucket still keep a misuse from
+     * writing out of bounds. */
+    while (p < end && next_bucket(&p, end, prev, &index, &count) == 0) {
+        hn_hist_add_at_index(dst, index, count);
+        prev = index;
+    }
+    dst->overflow += w->overflow;
+    dst->sum += w->sum;
+    if (w->min < dst->min)
+        dst->min = w->min;
+    if (w->max > dst->max)
+        dst->max = w->max;
+}

@@ -1,0 +1,59 @@
+/* Wire form of a histogram (struct hn_hist, common/hist.h): a msgpack array
+ * [total, overflow, min, max, sum, buckets] where buckets is a bin of LEB128
+ * varints holding only the non-empty counters. See PROTOCOL.md §5. */
+#pragma once
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+/* Number of msgpack elements in the histogram array. */
+#define HN_HIST_WIRE_FIELDS 6
+
+/* A decoded (and fully validated) wire histogram. @buckets points INTO the
+ * frame it was decoded from: valid only while that buffer lives. Empty:
+ * total = overflow = min = max = sum = 0 and buckets_len = 0. */
+struct hn_hist_wire {
+    uint64_t total;         /* number of values, overflow included */
+    uint64_t overflow;      /* values above HN_HIST_MAX_US */
+    uint64_t min;           /* exact smallest value (0 if empty) */
+    uint64_t max;           /* exact largest value, unclamped (0 if empty) */
+    uint64_t sum;           /* exact sum of (clamped) values */
+    const uint8_t *buckets; /* varint bucket stream, see PROTOCOL.md */
+    size_t buckets_len;
+    bool present; /* set by the message decoder: this timing was sent */
+};
+
+/* Append the wire form of @h (empty or not) to @pk. Scans only the span
+ * [index_of(min), index_of(max)] via the histogram iterator.
+ * @return 0, or -ENOMEM if the packer's buffer could not grow. */
+int hn_hist_codec_pack(msgpack_packer *pk, const struct hn_hist *h);
+
+/* Number of bytes the bucket stream of @h takes (the bin's length). */
+size_t hn_hist_codec_buckets_size(const struct hn_hist *h);
+
+/* Decode and validate one wire histogram from msgpack object @o (which must
+ * come from a frame that passed hn_frame_check). Checks everything a merge
+ * relies on: well-formed minimal varints, indices < HN_HIST_COUNTS_LEN in
+ * increasing order, counts >= 1 summing exactly to total, min <= max, first
+ * bucket = index_of(min), last = index_of(max), overflow consistent with max,
+ * sum within what total, min and max allow.
+ * @return 0 and *out filled (present left false), or HN_E_TYPE, HN_E_INVALID,
+ *         HN_E_TRUNCATED, HN_E_RANGE; *out untouched on error. */
+int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out);
+
+/* Validate the fields of @w as hn_hist_codec_unpack does (for wire
+ * histograms assembled by hand, e.g. in tests). Same return codes. */
+int hn_hist_codec_check(const struct hn_hist_wire *w);
+
+/* Add validated wire histogram @w into @dst. Gives exactly what
+ * hn_hist_merge(dst, original) would. @w must have passed
+ * hn_hist_codec_unpack or hn_hist_codec_check. */
+void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w);
+
+/* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
+ * @return bytes written (1..10). */
+size_t hn_hist_codec_put_varint(uint8_t *p, uint64_t v);

@@ -1,0 +1,203 @@
+/* Hornet wire messages: typed structs and the msgpack frame codec shared by
+ * master and worker. The byte format is specified in PROTOCOL.md; limits are
+ * in limits.h. Every decoded byte is treated as hostile. */
+#pragma once
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "hist_codec.h"
+#include "proto_limits.h"
+
+enum hn_msg_type {
+    HN_MSG_HELLO = 1, /* w→m: worker introduces itself */
+    HN_MSG_WELCOME,   /* m→w: accepted, here is your index */
+    HN_MSG_REJECT,    /* m→w: not accepted, with a reason */
+    HN_MSG_SCENARIO,  /* m→w: compiled scenario */
+    HN_MSG_TARGET,    /* m→w: absolute load target */
+    HN_MSG_SNAPSHOT,  /* w→m: one interval of stats */
+    HN_MSG_HEARTBEAT, /* both: liveness and worker state */
+    HN_MSG_STOP,      /* m→w: stop gracefully */
+    HN_MSG_FINAL,     /* w→m: last snapshot after draining */
+    HN_MSG_QUIT,      /* m→w: exit */
+};
+#define HN_MSG_TYPE_MAX HN_MSG_QUIT
+
+/* Run phase in a TARGET. */
+enum hn_phase { HN_PHASE_IDLE, HN_PHASE_RUN, HN_PHASE_STOP, HN_PHASE__COUNT };
+
+/* Load model in a TARGET: fixed users (closed) or arrival rate (open). */
+enum hn_load_model { HN_MODEL_CLOSED, HN_MODEL_OPEN, HN_MODEL__COUNT };
+
+/* Kinds of timing histograms in a stats entry, all in microseconds. */
+enum hn_timing {
+    HN_TIMING_TOTAL = 0, /* response time of the whole request */
+    HN_TIMING_DNS,       /* name resolution */
+    HN_TIMING_CONNECT,   /* TCP connect */
+    HN_TIMING_TLS,       /* TLS handshake */
+    HN_TIMING_TTFB,      /* time to first byte */
+    HN_TIMING__COUNT
+};
+
+/* Worker state in a HEARTBEAT. */
+enum hn_worker_state {
+    HN_WSTATE_IDLE,
+    HN_WSTATE_RUNNING,
+    HN_WSTATE_STOPPING,
+    HN_WSTATE_STOPPED,
+    HN_WSTATE__COUNT
+};
+
+/* Strings are NUL-terminated and hold at most the named limit in bytes of
+ * UTF-8 without NUL bytes (both directions enforce it). */
+struct hn_msg_hello {
+    char worker_id[HN_PROTO_ID_MAX + 1]; /* "host-pid-random" */
+    char hostname[HN_PROTO_HOSTNAME_MAX + 1];
+    uint32_t pid;
+    char version[HN_PROTO_VERSION_STR_MAX + 1]; /* software version */
+    uint32_t cpus;
+    uint32_t capacity; /* max VUs the worker offers, 0 = unlimited */
+};
+
+struct hn_msg_welcome {
+    uint32_t worker_index;
+    char run_id[HN_PROTO_ID_MAX + 1];
+    uint32_t snapshot_interval_ms;
+};
+
+struct hn_msg_reject {
+    char reason[HN_PROTO_REASON_MAX + 1];
+};
+
+/* Decoded blob/hash point INTO the decoded frame (zero copy). */
+struct hn_msg_scenario {
+    const uint8_t *blob; /* compiled scenario, opaque here */
+    size_t blob_len;     /* <= HN_PROTO_SCENARIO_MAX */
+    const uint8_t *hash; /* content hash */
+    size_t hash_len;     /* <= HN_PROTO_HASH_MAX */
+};
+
+struct hn_msg_target {
+    uint64_t seq; /* monotonic per run: ignore older targets */
+    enum hn_phase phase;
+    enum hn_load_model model;
+    uint32_t n_classes;                   /* <= HN_PROTO_CLASSES_MAX */
+    uint32_t users[HN_PROTO_CLASSES_MAX]; /* closed model: VUs per class */
+    double spawn_rate_per_s;              /* finite, >= 0 */
+    double arrival_rate_per_s;            /* open model; finite, >= 0 */
+    uint32_t max_users;                   /* open model */
+    uint64_t start_wall_ms;               /* wall clock, ms since the epoch */
+};
+
+/* Stats of one (method, name) over an interval. One struct serves both
+ * directions:
+ *  - the ENCODER reads hist[k] (NULL or empty = kind k not sent) and ignores
+ *    wire[];
+ *  - the DECODER fills wire[k] (present = sent; buckets point into the
+ *    frame) and sets hist[k] to NULL.
+ * requests equals the TOTAL histogram's count (0 when TOTAL is absent),
+ * failures <= requests, and every other timing counts <= requests. */
+struct hn_msg_entry {
+    char method[HN_PROTO_METHOD_MAX + 1];
+    char name[HN_PROTO_NAME_MAX + 1];
+    uint64_t requests;
+    uint64_t failures;
+    uint64_t bytes_received;
+    const struct hn_hist *hist[HN_TIMING__COUNT];
+    struct hn_hist_wire wire[HN_TIMING__COUNT];
+};
+
+/* One error row: (method, name, error) seen @count (>= 1) times. */
+struct hn_msg_error {
+    char method[HN_PROTO_METHOD_MAX + 1];
+    char name[HN_PROTO_NAME_MAX + 1];
+    char error[HN_PROTO_ERROR_MAX + 1];
+    uint64_t count;
+};
+
+/* SNAPSHOT and FINAL. The encoder reads entries/errors from the caller's
+ * arrays; the decoder allocates them (freed by hn_msg_deinit). */
+struct hn_msg_snapshot {
+    uint64_t seq;
+    uint64_t interval_start_ms; /* worker wall clock */
+    uint64_t interval_end_ms;
+    uint32_t users;     /* VUs running now */
+    uint32_t n_entries; /* <= HN_PROTO_ENTRIES_MAX */
+    uint32_t n_errors;  /* <= HN_PROTO_ERRORS_MAX */
+    struct hn_msg_entry *entries;
+    struct hn_msg_error *errors;
+};
+
+struct hn_msg_heartbeat {
+    enum hn_worker_state state;
+    uint32_t cpu_permille; /* CPU use, 1000 = one core busy */
+    uint64_t rss_bytes;
+    uint32_t users;
+};
+
+struct hn_msg_stop {
+    uint32_t timeout_ms; /* graceful stop deadline */
+};
+
+struct hn_msg {
+    enum hn_msg_type type;
+    union {
+        struct hn_msg_hello hello;
+        struct hn_msg_welcome welcome;
+        struct hn_msg_reject reject;
+        struct hn_msg_scenario scenario;
+        struct hn_msg_target target;
+        struct hn_msg_snapshot snapshot; /* SNAPSHOT and FINAL */
+        struct hn_msg_heartbeat heartbeat;
+        struct hn_msg_stop stop;
+        /* QUIT has no body */
+    };
+};
+
+/* "HELLO", "WELCOME", ...; "UNKNOWN" for anything else. Never NULL. */
+const char *hn_msg_type_name(uint32_t type);
+
+/* Append one frame holding @m (protocol version HN_PROTO_VERSION) to @out.
+ * Checks @m against the same rules the decoder enforces (string and array
+ * limits, enum ranges, finite rates, entry consistency, per-type frame
+ * size), so a frame we send is never one the peer rejects.
+ * @return 0; HN_E_TOO_LARGE, HN_E_RANGE, HN_E_INVALID, HN_E_UNKNOWN_TYPE if
+ *         @m breaks a rule; -ENOMEM. On error @out is left as it was. */
+int hn_msg_encode(const struct hn_msg *m, msgpack_sbuffer *out);
+
+/* Largest frame accepted for message @type: HN_PROTO_FRAME_MAX for
+ * SCENARIO, HN_PROTO_SNAPSHOT_FRAME_MAX for SNAPSHOT and FINAL,
+ * HN_PROTO_SMALL_FRAME_MAX for the rest. */
+size_t hn_msg_frame_cap(uint32_t type);
+
+/* Read a frame's type and protocol version without decoding the body, so a
+ * receiver can answer a frame of another version (e.g. a REJECT naming both
+ * versions). Checks only the frame header.
+ * @return 0 with *type and *version set; HN_E_TRUNCATED, HN_E_TYPE,
+ *         HN_E_INVALID or HN_E_RANGE (a number above UINT32_MAX). */
+int hn_msg_peek(const void *buf, size_t len, uint32_t *type, uint32_t *version);
+
+/* Decode and validate one frame of @len bytes. Checks, in order: overall
+ * size (HN_E_TOO_LARGE), header (see hn_msg_peek), version (HN_E_VERSION),
+ * type (HN_E_UNKNOWN_TYPE), per-type size cap (HN_E_TOO_LARGE), structure
+ * (hn_frame_check) and then every field's type, range and limit.
+ * The decoded message may point into @buf (SCENARIO blob and hash, snapshot
+ * histogram buckets): it is valid only while @buf lives and is unchanged.
+ * @return 0: *out filled, call hn_msg_deinit(out) when done; a positive
+ *         hn_error or -ENOMEM: nothing to free, *out untouched. */
+int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out);
+
+/* True if @s[0..len) is valid UTF-8 without NUL bytes: the rule for every
+ * string on the wire. */
+bool hn_msg_str_valid(const char *s, size_t len);
+
+/* True if two DECODED messages hold the same values (strings, numbers, and
+ * for snapshots every wire histogram field and bucket byte). */
+bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b);
+
+/* Free what hn_msg_decode allocated (snapshot entries and errors). Only for
+ * decoded messages; safe to call twice. */
+void hn_msg_deinit(struct hn_msg *m);

@@ -1,0 +1,521 @@
+/* Message decoder: hostile bytes → struct hn_msg. Size, version and type
+ * first, then a structural check of the raw bytes (frame_check.c), and only
+ * then msgpack-c, whose objects are checked field by field. */
+#include "msg.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "frame_check.h"
+
+#define TRY(call)                                                                                  \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_)                                                                                   \
+            return rc_;                                                                            \
+    } while (0)
+
+bool hn_msg_str_valid(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp, min;
+        if ((c & 0xe0) == 0xc0)
+            n = 2, cp = c & 0x1f, min = 0x80;
+        else if ((c & 0xf0) == 0xe0)
+            n = 3, cp = c & 0x0f, min = 0x800;
+        else if ((c & 0xf8) == 0xf0)
+            n = 4, cp = c & 0x07, min = 0x10000;
+        else
+            return false;
+        if (len - i < n)
+            return false;
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false; /* overlong, beyond Unicode, surrogate */
+        i += n;
+    }
+    return true;
+}
+
+/* Read an unsigned msgpack integer at *pos (any width; signed forms holding
+ * a non-negative value too, as msgpack-c accepts them). */
+static int peek_uint(const uint8_t *p, size_t len, size_t *pos, uint64_t *out)
+{
+    if (*pos >= len)
+        return HN_E_TRUNCATED;
+    uint8_t b = p[(*pos)++];
+    if (b <= 0x7f) {
+        *out = b;
+        return 0;
+    }
+    unsigned n;
+    bool is_signed = false;
+    if (b >= 0xcc && b <= 0xcf)
+        n = 1u << (b - 0xcc);
+    else if (b >= 0xd0 && b <= 0xd3)
+        n = 1u << (b - 0xd0), is_signed = true;
+    else
+        return HN_E_TYPE;
+    if (len - *pos < n)
+        return HN_E_TRUNCATED;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = (v << 8) | p[*pos + i];
+    if (is_signed && (p[*pos] & 0x80))
+        return HN_E_RANGE; /* negative */
+    *pos += n;
+    *out = v;
+    return 0;
+}
+
+int hn_msg_peek(const void *buf, size_t len, uint32_t *type, uint32_t *version)
+{
+    const uint8_t *p = buf;
+    size_t pos = 1;
+    uint64_t count, t, v;
+    if (len == 0)
+        return HN_E_TRUNCATED;
+    if (p[0] >= 0x90 && p[0] <= 0x9f) {
+        count = p[0] & 0x0f;
+    } else if (p[0] == 0xdc || p[0] == 0xdd) {
+        unsigned n = p[0] == 0xdc ? 2 : 4;
+        if (len < 1 + n)
+            return HN_E_TRUNCATED;
+        count = 0;
+        for (unsigned i = 0; i < n; i++)
+            count = (count << 8) | p[1 + i];
+        pos += n;
+    } else {
+        return HN_E_TYPE;
+    }
+    if (count != 3)
+        return HN_E_INVALID;
+    TRY(peek_uint(p, len, &pos, &t));
+    TRY(peek_uint(p, len, &pos, &v));
+    if (t > UINT32_MAX || v > UINT32_MAX)
+        return HN_E_RANGE;
+    *type = (uint32_t)t;
+    *version = (uint32_t)v;
+    return 0;
+}
+
+/* ---- typed field extraction from msgpack objects ---- */
+
+static int get_u64(const msgpack_object *o, uint64_t *out)
+{
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return HN_E_RANGE;
+    if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return HN_E_TYPE;
+    *out = o->via.u64;
+    return 0;
+}
+
+static int get_u32(const msgpack_object *o, uint32_t *out)
+{
+    uint64_t v;
+    TRY(get_u64(o, &v));
+    if (v > UINT32_MAX)
+        return HN_E_RANGE;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* An enum value below @count. */
+static int get_enum(const msgpack_object *o, uint32_t count, uint32_t *out)
+{
+    TRY(get_u32(o, out));
+    return *out < count ? 0 : HN_E_RANGE;
+}
+
+/* A rate: finite and >= 0. */
+static int get_rate(const msgpack_object *o, double *out)
+{
+    if (o->type != MSGPACK_OBJECT_FLOAT64 && o->type != MSGPACK_OBJECT_FLOAT32)
+        return HN_E_TYPE;
+    double v = o->via.f64;
+    if (!isfinite(v) || v < 0)
+        return HN_E_RANGE;
+    *out = v;
+    return 0;
+}
+
+/* Copy a string of at most @limit bytes into @dst (room for limit + 1). */
+static int get_str(const msgpack_object *o, char *dst, size_t limit)
+{
+    if (o->type != MSGPACK_OBJECT_STR)
+        return HN_E_TYPE;
+    size_t n = o->via.str.size;
+    if (n > limit)
+        return HN_E_TOO_LARGE;
+    if (!hn_msg_str_valid(o->via.str.ptr, n))
+        return HN_E_INVALID;
+    if (n)
+        memcpy(dst, o->via.str.ptr, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* Into a char array sized limit + 1 (see msg.h). */
+#define GET_STR(o, arr) get_str(o, arr, sizeof(arr) - 1)
+
+/* A bin of at most @limit bytes, pointing into the frame. */
+static int get_bin(const msgpack_object *o, const uint8_t **p, size_t *len, size_t limit)
+{
+    if (o->type != MSGPACK_OBJECT_BIN)
+        return HN_E_TYPE;
+    if (o->via.bin.size > limit)
+        return HN_E_TOO_LARGE;
+    *len = o->via.bin.size;
+    *p = *len ? (const uint8_t *)o->via.bin.ptr : NULL;
+    return 0;
+}
+
+/* An array of exactly @n elements (a positional body or tuple). */
+static int get_tuple(const msgpack_object *o, uint32_t n, const msgpack_object **items)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return HN_E_TYPE;
+    if (o->via.array.size != n)
+        return HN_E_INVALID;
+    *items = o->via.array.ptr;
+    return 0;
+}
+
+/* An array of at most @limit elements. */
+static int get_list(const msgpack_object *o, uint32_t limit, const msgpack_object **items,
+                    uint32_t *n)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return HN_E_TYPE;
+    if (o->via.array.size > limit)
+        return HN_E_TOO_LARGE;
+    *items = o->via.array.ptr;
+    *n = o->via.array.size;
+    return 0;
+}
+
+/* ---- bodies ---- */
+
+static int decode_hello(const msgpack_object *o, struct hn_msg_hello *h)
+{
+    const msgpack_object *f;
+    TRY(get_tuple(o, 6, &f));
+    TRY(GET_STR(&f[0], h->worker_id));
+    TRY(GET_STR(&f[1], h->hostname));
+    TRY(get_u32(&f[2], &h->pid));
+    TRY(GET_STR(&f[3], h->version));
+    TRY(get_u32(&f[4], &h->cpus));
+    return get_u32(&f[5], &h->capacity);
+}
+
+static int decode_welcome(const msgpack_object *o, struct hn_msg_welcome *w)
+{
+    const msgpack_object *f;
+    TRY(get_tuple(o, 3, &f));
+    TRY(get_u32(&f[0], &w->worker_index));
+    TRY(GET_STR(&f[1], w->run_id));
+    return get_u32(&f[2], &w->snapshot_interval_ms);
+}
+
+static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
+{
+    const msgpack_object *f, *users;
+    uint32_t phase, model;
+    TRY(get_tuple(o, 8, &f));
+    TRY(get_u64(&f[0], &t->seq));
+    TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
+    TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
+    t->phase = (enum hn_phase)phase;
+    t->model = (enum hn_load_model)model;
+    TRY(get_list(&f[3], HN_PROTO_CLASSES_MAX, &users, &t->n_classes));
+    for (uint32_t i = 0; i < t->n_classes; i++)
+        TRY(get_u32(&users[i], &t->users[i]));
+    TRY(get_rate(&f[4], &t->spawn_rate_per_s));
+    TRY(get_rate(&f[5], &t->arrival_rate_per_s));
+    TRY(get_u32(&f[6], &t->max_users));
+    return get_u64(&f[7], &t->start_wall_ms);
+}
+
+/* timings: [[kind, hist], ...], kinds strictly increasing, none empty. */
+static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
+{
+    const msgpack_object *items;
+    uint32_t n;
+    int64_t prev = -1;
+    TRY(get_list(o, HN_TIMING__COUNT, &items, &n));
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *pair;
+        uint32_t kind;
+        TRY(get_tuple(&items[i], 2, &pair));
+        TRY(get_enum(&pair[0], HN_TIMING__COUNT, &kind));
+        if ((int64_t)kind <= prev)
+            return HN_E_INVALID; /* repeated or out of order */
+        prev = kind;
+        TRY(hn_hist_codec_unpack(&pair[1], &e->wire[kind]));
+        if (e->wire[kind].total == 0)
+            return HN_E_INVALID; /* empty histograms are not sent */
+        e->wire[kind].present = true;
+    }
+    return 0;
+}
+
+static int decode_entry(const msgpack_object *o, struct hn_msg_entry *e)
+{
+    const msgpack_object *f;
+    TRY(get_tuple(o, 6, &f));
+    TRY(GET_STR(&f[0], e->method));
+    TRY(GET_STR(&f[1], e->name));
+    TRY(get_u64(&f[2], &e->requests));
+    TRY(get_u64(&f[3], &e->failures));
+    TRY(get_u64(&f[4], &e->bytes_received));
+    TRY(decode_timings(&f[5], e));
+    if (e->failures > e->requests)
+        return HN_E_INVALID;
+    for (int k = 0; k < HN_TIMING__COUNT; k++) {
+        uint64_t n = e->wire[k].total; /* 0 when absent */
+        if (k == HN_TIMING_TOTAL ? n != e->requests : n > e->requests)
+            return HN_E_INVALID;
+    }
+    return 0;
+}
+
+static int decode_error(const msgpack_object *o, struct hn_msg_error *r)
+{
+    const msgpack_object *f;
+    TRY(get_tuple(o, 4, &f));
+    TRY(GET_STR(&f[0], r->method));
+    TRY(GET_STR(&f[1], r->name));
+    TRY(GET_STR(&f[2], r->error));
+    TRY(get_u64(&f[3], &r->count));
+    return r->count ? 0 : HN_E_RANGE;
+}
+
+/* Fills @s; on error the caller frees whatever was allocated. */
+static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
+{
+    const msgpack_object *f, *entries, *errors;
+    uint32_t n_entries, n_errors;
+    TRY(get_tuple(o, 6, &f));
+    TRY(get_u64(&f[0], &s->seq));
+    TRY(get_u64(&f[1], &s->interval_start_ms));
+    TRY(get_u64(&f[2], &s->interval_end_ms));
+    TRY(get_u32(&f[3], &s->users));
+    TRY(get_list(&f[4], HN_PROTO_ENTRIES_MAX, &entries, &n_entries));
+    TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
+    if (n_entries) {
+        s->entries = calloc(n_entries, sizeof(*s->entries));
+        if (!s->entries)
+            return -ENOMEM;
+        s->n_entries = n_entries;
+        for (uint32_t i = 0; i < n_entries; i++)
+            TRY(decode_entry(&entries[i], &s->entries[i]));
+    }
+    if (n_errors) {
+        s->errors = calloc(n_errors, sizeof(*s->errors));
+        if (!s->errors)
+            return -ENOMEM;
+        s->n_errors = n_errors;
+        for (uint32_t i = 0; i < n_errors; i++)
+            TRY(decode_error(&errors[i], &s->errors[i]));
+    }
+    return 0;
+}
+
+static int decode_body(const msgpack_object *o, struct hn_msg *m)
+{
+    const msgpack_object *f;
+    uint32_t state;
+    switch (m->type) {
+    case HN_MSG_HELLO:
+        return decode_hello(o, &m->hello);
+    case HN_MSG_WELCOME:
+        return decode_welcome(o, &m->welcome);
+    case HN_MSG_REJECT:
+        TRY(get_tuple(o, 1, &f));
+        return GET_STR(&f[0], m->reject.reason);
+    case HN_MSG_SCENARIO:
+        TRY(get_tuple(o, 2, &f));
+        TRY(get_bin(&f[0], &m->scenario.blob, &m->scenario.blob_len, HN_PROTO_SCENARIO_MAX));
+        return get_bin(&f[1], &m->scenario.hash, &m->scenario.hash_len, HN_PROTO_HASH_MAX);
+    case HN_MSG_TARGET:
+        return decode_target(o, &m->target);
+    case HN_MSG_SNAPSHOT:
+    case HN_MSG_FINAL:
+        return decode_snapshot(o, &m->snapshot);
+    case HN_MSG_HEARTBEAT:
+        TRY(get_tuple(o, 4, &f));
+        TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
+        m->heartbeat.state = (enum hn_worker_state)state;
+        TRY(get_u32(&f[1], &m->heartbeat.cpu_permille));
+        TRY(get_u64(&f[2], &m->heartbeat.rss_bytes));
+        return get_u32(&f[3], &m->heartbeat.users);
+    case HN_MSG_STOP:
+        TRY(get_tuple(o, 1, &f));
+        return get_u32(&f[0], &m->stop.timeout_ms);
+    case HN_MSG_QUIT:
+        return get_tuple(o, 0, &f);
+    }
+    return HN_E_UNKNOWN_TYPE;
+}
+
+int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out)
+{
+    uint32_t type, version;
+    if (len > HN_PROTO_FRAME_MAX)
+        return HN_E_TOO_LARGE;
+    TRY(hn_msg_peek(buf, len, &type, &version));
+    if (version != HN_PROTO_VERSION)
+        return HN_E_VERSION;
+    if (type < 1 || type > HN_MSG_TYPE_MAX)
+        return HN_E_UNKNOWN_TYPE;
+    if (len > hn_msg_frame_cap(type))
+        return HN_E_TOO_LARGE;
+    TRY(hn_frame_check(buf, len));
+
+    msgpack_unpacked up;
+    size_t off = 0;
+    msgpack_unpacked_init(&up);
+    msgpack_unpack_return ur = msgpack_unpack_next(&up, buf, len, &off);
+    int rc;
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR) {
+        rc = -ENOMEM;
+    } else if (ur != MSGPACK_UNPACK_SUCCESS || off != len || up.data.type != MSGPACK_OBJECT_ARRAY ||
+               up.data.via.array.size != 3) {
+        rc = HN_E_INVALID; /* cannot happen after hn_frame_check and peek */
+    } else {
+        struct hn_msg m;
+        memset(&m, 0, sizeof(m));
+        m.type = (enum hn_msg_type)type;
+        rc = decode_body(&up.data.via.array.ptr[2], &m);
+        if (rc)
+            hn_msg_deinit(&m);
+        else
+            *out = m;
+    }
+    msgpack_unpacked_destroy(&up);
+    return rc;
+}
+
+void hn_msg_deinit(struct hn_msg *m)
+{
+    if (m->type != HN_MSG_SNAPSHOT && m->type != HN_MSG_FINAL)
+        return;
+    free(m->snapshot.entries);
+    free(m->snapshot.errors);
+    m->snapshot.entries = NULL;
+    m->snapshot.errors = NULL;
+    m->snapshot.n_entries = m->snapshot.n_errors = 0;
+}
+
+/* ---- comparison of decoded messages (tests, fuzzing) ---- */
+
+static bool bytes_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static bool wire_equal(const struct hn_hist_wire *a, const struct hn_hist_wire *b)
+{
+    return a->present == b->present && a->total == b->total && a->overflow == b->overflow &&
+           a->min == b->min && a->max == b->max && a->sum == b->sum &&
+           bytes_equal(a->buckets, a->buckets_len, b->buckets, b->buckets_len);
+}
+
+static bool entry_equal(const struct hn_msg_entry *a, const struct hn_msg_entry *b)
+{
+    if (strcmp(a->method, b->method) || strcmp(a->name, b->name) || a->requests != b->requests ||
+        a->failures != b->failures || a->bytes_received != b->bytes_received)
+        return false;
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        if (!wire_equal(&a->wire[k], &b->wire[k]))
+            return false;
+    return true;
+}
+
+static bool snapshot_equal(const struct hn_msg_snapshot *a, const struct hn_msg_snapshot *b)
+{
+    if (a->seq != b->seq || a->interval_start_ms != b->interval_start_ms ||
+        a->interval_end_ms != b->interval_end_ms || a->users != b->users ||
+        a->n_entries != b->n_entries || a->n_errors != b->n_errors)
+        return false;
+    for (uint32_t i = 0; i < a->n_entries; i++)
+        if (!entry_equal(&a->entries[i], &b->entries[i]))
+            return false;
+    for (uint32_t i = 0; i < a->n_errors; i++) {
+        const struct hn_msg_error *x = &a->errors[i], *y = &b->errors[i];
+        if (strcmp(x->method, y->method) || strcmp(x->name, y->name) ||
+            strcmp(x->error, y->error) || x->count != y->count)
+            return false;
+    }
+    return true;
+}
+
+static bool target_equal(const struct hn_msg_target *a, const struct hn_msg_target *b)
+{
+    if (a->seq != b->seq || a->phase != b->phase || a->model != b->model ||
+        a->n_classes != b->n_classes || a->spawn_rate_per_s != b->spawn_rate_per_s ||
+        a->arrival_rate_per_s != b->arrival_rate_per_s || a->max_users != b->max_users ||
+        a->start_wall_ms != b->start_wall_ms)
+        return false;
+    for (uint32_t i = 0; i < a->n_classes && i < HN_PROTO_CLASSES_MAX; i++)
+        if (a->users[i] != b->users[i])
+            return false;
+    return true;
+}
+
+bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case HN_MSG_HELLO:
+        return !strcmp(a->hello.worker_id, b->hello.worker_id) &&
+               !strcmp(a->hello.hostname, b->hello.hostname) && a->hello.pid == b->hello.pid &&
+               !strcmp(a->hello.version, b->hello.version) && a->hello.cpus == b->hello.cpus &&
+               a->hello.capacity == b->hello.capacity;
+    case HN_MSG_WELCOME:
+        return a->welcome.worker_index == b->welcome.worker_index &&
+               !strcmp(a->welcome.run_id, b->welcome.run_id) &&
+               a->welcome.snapshot_interval_ms == b->welcome.snapshot_interval_ms;
+    case HN_MSG_REJECT:
+        return !strcmp(a->reject.reason, b->reject.reason);
+    case HN_MSG_SCENARIO:
+        return bytes_equal(a->scenario.blob, a->scenario.blob_len, b->scenario.blob,
+                           b->scenario.blob_len) &&
+               bytes_equal(a->scenario.hash, a->scenario.hash_len, b->scenario.hash,
+                           b->scenario.hash_len);
+    case HN_MSG_TARGET:
+        return target_equal(&a->target, &b->target);
+    case HN_MSG_SNAPSHOT:
+    case HN_MSG_FINAL:
+        return snapshot_equal(&a->snapshot, &b->snapshot);
+    case HN_MSG_HEARTBEAT:
+        return a->heartbeat.state == b->heartbeat.state &&
+               a->heartbeat.cpu_permille == b->heartbeat.cpu_permille &&
+               a->heartbeat.rss_bytes == b->heartbeat.rss_bytes &&
+               a->heartbeat.users == b->heartbeat.users;
+    case HN_MSG_STOP:
+        return a->stop.timeout_ms == b->stop.timeout_ms;
+    case HN_MSG_QUIT:
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,18 @@
+/* The compiled scenario as it travels in a SCENARIO message: msgpack bytes
+ * of the model (common/model.h). Format in PROTOCOL.md, "Scenario blob". */
+#pragma once
+
+#include <msgpack.h>
+#include <stddef.h>
+
+#include "model.h"
+
+/* Append the scenario's msgpack encoding to @out. 0 or -ENOMEM. */
+int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out);
+
+/* Decode a scenario blob. Every byte is untrusted: structure, types and
+ * the model's limits are checked before anything is allocated. On success
+ * *out is a new scenario (not yet finalized) owned by the caller; on
+ * failure a positive hn_error with a one-line reason in @why. */
+int hn_scenario_decode(const void *buf, size_t len, struct hn_scenario **out, char *why,
+                       size_t why_len);

@@ -1,0 +1,73 @@
+# Shared helpers of the integration tests (sourced, not run). Each test
+# starts real processes on 127.0.0.1, bounded in time, and stops them all.
+set -euo pipefail
+
+: "${HORNET_TARGET:?HORNET_TARGET must point to hornet-target}"
+: "${HORNET_WORKER:?HORNET_WORKER must point to hornet-worker}"
+: "${SCRIPTED_MASTER:?SCRIPTED_MASTER must point to scripted-master}"
+
+work=$(mktemp -d)
+pids=()
+failures=0
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+check() { # description, then a command that must succeed
+    local what="$1"; shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# Start hornet-target on a free port; sets target_url.
+start_target() {
+    "$HORNET_TARGET" --listen 127.0.0.1:0 --threads 2 >"$work/target.out" 2>"$work/target.err" &
+    pids+=($!)
+    for _ in $(seq 100); do
+        target_url=$(sed -n 's/^hornet-target listening on //p' "$work/target.out")
+        [ -n "$target_url" ] && return 0
+        sleep 0.05
+    done
+    echo "hornet-target did not start"; cat "$work/target.err"; exit 1
+}
+
+# Start the scripted master (args passed through); sets master_ep, master_pid.
+start_master() {
+    "$SCRIPTED_MASTER" --bind 'tcp://127.0.0.1:*' "$@" >"$work/master.json" 2>"$work/master.err" &
+    master_pid=$!
+    pids+=($master_pid)
+    for _ in $(seq 100); do
+        master_ep=$(sed -n 's/^scripted-master: listening on //p' "$work/master.err")
+        [ -n "$master_ep" ] && return 0
+        sleep 0.05
+    done
+    echo "scripted-master did not start"; cat "$work/master.err"; exit 1
+}
+
+start_worker() { # extra worker flags
+    "$HORNET_WORKER" --master "$master_ep" "$@" 2>>"$work/worker.err" &
+    worker_pid=$!
+    pids+=($worker_pid)
+}
+
+target_total() {
+    curl -s --max-time 5 "$target_url/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+}
+
+# Value of a JSON path expression on the master's summary, e.g. '["requests"]'.
+summary() {
+    python3 -c "import json,sys; d=json.load(open('$work/master.json')); print(d$1)"
+}
+
+finish() {
+    if [ "$failures" -gt 0 ]; then
+        echo "--- worker log"; tail -n 30 "$work/worker.err" 2>/dev/null || true
+        echo "--- master log"; tail -n 10 "$work/master.err" 2>/dev/null || true
+        exit 1
+    fi
+    exit 0
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Exactness: with 2 engine threads and 200 users, the requests summed over
+# every SNAPSHOT and the FINAL equal the target's own count, exactly,
+# including requests still in flight when STOP arrives (the /delay task).
+. "$(dirname "$0")/lib.sh"
+
+start_target
+start_master --workers 1 --timeout-ms 10000 --deadline 60 \
+    --script "users=200@2000,sleep=3,stop=5000,quit" \
+    "$target_url/" "$target_url/json" "$target_url/delay?ms=50"
+start_worker --threads 2
+wait "$master_pid" || fail "scripted master did not get every FINAL"
+
+got=$(summary '["requests"]')
+want=$(target_total)
+echo "worker reported $got requests, target counted $want"
+check "requests reported == requests received by the target" [ "$got" = "$want" ]
+check "some load was generated" [ "$got" -gt 1000 ]
+check "no failures" [ "$(summary '["failures"]')" = 0 ]
+for path in / /json /delay; do
+    n=$(curl -s "$target_url/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('$path', 0))")
+    key="GET $target_url${path}"
+    [ "$path" = /delay ] && key="GET $target_url/delay?ms=50"
+    r=$(summary "['entries'].get('$key', -1)")
+    check "entry $path: reported $r == target $n" [ "$r" = "$n" ]
+done
+wait "$worker_pid"; rc=$?
+check "worker exits 0 after QUIT (got $rc)" [ "$rc" = 0 ]
+finish

@@ -1,0 +1,733 @@
+/* Unit tests for the message codec (proto/msg_*.c, frame_check.c): round
+ * trips of every type, truncations, random mutations, hostile headers, limit
+ * checks, and the encoded size of a realistic snapshot. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "frame_check.h"
+#include "msg.h"
+
+/* ---- fixtures ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static double rng_unit(void)
+{
+    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static uint64_t rng_lognormal(double median_us, double sigma)
+{
+    double n = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
+    return (uint64_t)(median_us * exp(sigma * n));
+}
+
+enum { N_ENTRIES = 3, N_ERRORS = 2, POOL = 256 };
+static struct hn_hist *hists[N_ENTRIES][HN_TIMING__COUNT];
+static struct hn_msg_entry entries[N_ENTRIES];
+static struct hn_msg_error errors[N_ERRORS];
+static struct hn_hist *pool[POOL]; /* scratch histograms for re-encoding */
+static const uint8_t blob[] = "\x92\xa4test\xc3 compiled scenario bytes";
+static const uint8_t hash[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0xff};
+
+static int setup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < POOL; i++)
+        pool[i] = hn_hist_new();
+    for (int i = 0; i < N_ENTRIES; i++)
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            hists[i][k] = hn_hist_new();
+    rng_state = 1;
+    /* entry 0: 120 requests with four timing kinds */
+    strcpy(entries[0].method, "GET");
+    strcpy(entries[0].name, "/api/products");
+    entries[0].requests = 120;
+    entries[0].failures = 3;
+    entries[0].bytes_received = 123456;
+    for (int i = 0; i < 120; i++) {
+        uint64_t t = rng_lognormal(20000, 0.5);
+        hn_hist_record(hists[0][HN_TIMING_TOTAL], t);
+        hn_hist_record(hists[0][HN_TIMING_TTFB], t * 4 / 5);
+    }
+    hn_hist_record(hists[0][HN_TIMING_DNS], 350);
+    hn_hist_record(hists[0][HN_TIMING_DNS], 0);
+    for (int i = 0; i < 4; i++)
+        hn_hist_record(hists[0][HN_TIMING_CONNECT], 900 + 37 * (uint64_t)i);
+    /* entry 1: no requests, so no timings */
+    strcpy(entries[1].method, "POST");
+    strcpy(entries[1].name, "/api/orders");
+    /* entry 2: UTF-8 name, an overflow value */
+    strcpy(entries[2].method, "DELETE");
+    strcpy(entries[2].name, "/caf\xc3\xa9/\xe6\x97\xa5/[id]");
+    entries[2].requests = entries[2].failures = 5;
+    for (uint64_t v = 1; v <= 4; v++)
+        hn_hist_record(hists[2][HN_TIMING_TOTAL], v * 1000000);
+    hn_hist_record(hists[2][HN_TIMING_TOTAL], 2 * HN_HIST_MAX_US);
+    for (int i = 0; i < N_ENTRIES; i++)
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            entries[i].hist[k] = hists[i][k]; /* empty ones are not sent */
+    errors[0] = (struct hn_msg_error){"POST", "/api/orders", "HTTP 409", 7};
+    errors[1] = (struct hn_msg_error){"GET", "/x", "timeout", 1};
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < POOL; i++)
+        hn_hist_free(pool[i]);
+    for (int i = 0; i < N_ENTRIES; i++)
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            hn_hist_free(hists[i][k]);
+    return 0;
+}
+
+/* A message of @type with every field set to something recognisable. */
+static void build(enum hn_msg_type type, struct hn_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->type = type;
+    switch (type) {
+    case HN_MSG_HELLO:
+        strcpy(m->hello.worker_id, "box-4242-a1b2c3");
+        strcpy(m->hello.hostname, "box.example.org");
+        m->hello.pid = 4242;
+        strcpy(m->hello.version, "0.1.0");
+        m->hello.cpus = 16;
+        m->hello.capacity = UINT32_MAX;
+        break;
+    case HN_MSG_WELCOME:
+        m->welcome.worker_index = 3;
+        strcpy(m->welcome.run_id, "run-20240101-xyz");
+        m->welcome.snapshot_interval_ms = 1000;
+        break;
+    case HN_MSG_REJECT:
+        strcpy(m->reject.reason, "protocol version 2 != 1");
+        break;
+    case HN_MSG_SCENARIO:
+        m->scenario.blob = blob;
+        m->scenario.blob_len = sizeof(blob);
+        m->scenario.hash = hash;
+        m->scenario.hash_len = sizeof(hash);
+        break;
+    case HN_MSG_TARGET:
+        m->target.seq = UINT64_C(1) << 40;
+        m->target.phase = HN_PHASE_RUN;
+        m->target.model = HN_MODEL_OPEN;
+        m->target.n_classes = 3;
+        m->target.users[0] = 10, m->target.users[1] = 0, m->target.users[2] = 70000;
+        m->target.spawn_rate_per_s = 2.5;
+        m->target.arrival_rate_per_s = 500.125;
+        m->target.max_users = 2000;
+        m->target.start_wall_ms = UINT64_C(1700000000123);
+        break;
+    case HN_MSG_SNAPSHOT:
+    case HN_MSG_FINAL:
+        m->snapshot.seq = 17;
+        m->snapshot.interval_start_ms = UINT64_C(1700000000000);
+        m->snapshot.interval_end_ms = UINT64_C(1700000001000);
+        m->snapshot.users = 50;
+        m->snapshot.n_entries = N_ENTRIES;
+        m->snapshot.entries = entries;
+        m->snapshot.n_errors = N_ERRORS;
+        m->snapshot.errors = errors;
+        break;
+    case HN_MSG_HEARTBEAT:
+        m->heartbeat.state = HN_WSTATE_STOPPING;
+        m->heartbeat.cpu_permille = 3999;
+        m->heartbeat.rss_bytes = UINT64_C(5) << 33;
+        m->heartbeat.users = 123;
+        break;
+    case HN_MSG_STOP:
+        m->stop.timeout_ms = 30000;
+        break;
+    case HN_MSG_QUIT:
+        break;
+    }
+}
+
+/* Encoded frame of build(type), in a fresh buffer. */
+static void frame_of(enum hn_msg_type type, msgpack_sbuffer *sbuf)
+{
+    struct hn_msg m;
+    build(type, &m);
+    msgpack_sbuffer_init(sbuf);
+    assert_int_equal(hn_msg_encode(&m, sbuf), 0);
+}
+
+/* Decode from an exactly sized heap copy, so ASan catches any overread. */
+static int decode_copy(const void *buf, size_t len, struct hn_msg *out)
+{
+    void *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    if (len)
+        memcpy(copy, buf, len);
+    int rc = hn_msg_decode(copy, len, out);
+    if (rc == 0)
+        hn_msg_deinit(out); /* pointers into copy die with it */
+    free(copy);
+    return rc;
+}
+
+/* ---- round trips ---- */
+
+static void check_snapshot(const struct hn_msg_snapshot *want, const struct hn_msg_snapshot *got)
+{
+    assert_int_equal(got->seq, want->seq);
+    assert_int_equal(got->interval_start_ms, want->interval_start_ms);
+    assert_int_equal(got->interval_end_ms, want->interval_end_ms);
+    assert_int_equal(got->users, want->users);
+    assert_int_equal(got->n_entries, want->n_entries);
+    for (uint32_t i = 0; i < want->n_entries; i++) {
+        const struct hn_msg_entry *a = &want->entries[i], *b = &got->entries[i];
+        assert_string_equal(b->method, a->method);
+        assert_string_equal(b->name, a->name);
+        assert_int_equal(b->requests, a->requests);
+        assert_int_equal(b->failures, a->failures);
+        assert_int_equal(b->bytes_received, a->bytes_received);
+        for (int k = 0; k < HN_TIMING__COUNT; k++) {
+            assert_null(b->hist[k]);
+            assert_int_equal(b->wire[k].present, a->hist[k]->total > 0);
+            hn_hist_reset(pool[0]);
+            hn_hist_codec_merge(pool[0], &b->wire[k]);
+            assert_true(hn_hist_equal(pool[0], a->hist[k]));
+        }
+    }
+    assert_int_equal(got->n_errors, want->n_errors);
+    for (uint32_t i = 0; i < want->n_errors; i++) {
+        assert_string_equal(got->errors[i].method, want->errors[i].method);
+        assert_string_equal(got->errors[i].name, want->errors[i].name);
+        assert_string_equal(got->errors[i].error, want->errors[i].error);
+        assert_int_equal(got->errors[i].count, want->errors[i].count);
+    }
+}
+
+static void test_round_trip_all_types(void **state)
+{
+    (void)state;
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++) {
+        struct hn_msg want, got;
+        msgpack_sbuffer sbuf;
+        build((enum hn_msg_type)t, &want);
+        frame_of((enum hn_msg_type)t, &sbuf);
+        uint32_t type, version;
+        assert_int_equal(hn_msg_peek(sbuf.data, sbuf.size, &type, &version), 0);
+        assert_int_equal(type, t);
+        assert_int_equal(version, HN_PROTO_VERSION);
+        assert_int_equal(hn_msg_decode(sbuf.data, sbuf.size, &got), 0);
+        assert_int_equal(got.type, t);
+        switch (got.type) {
+        case HN_MSG_HELLO:
+            assert_string_equal(got.hello.worker_id, want.hello.worker_id);
+            assert_string_equal(got.hello.hostname, want.hello.hostname);
+            assert_int_equal(got.hello.pid, want.hello.pid);
+            assert_string_equal(got.hello.version, want.hello.version);
+            assert_int_equal(got.hello.cpus, want.hello.cpus);
+            assert_int_equal(got.hello.capacity, want.hello.capacity);
+            break;
+        case HN_MSG_WELCOME:
+            assert_int_equal(got.welcome.worker_index, want.welcome.worker_index);
+            assert_string_equal(got.welcome.run_id, want.welcome.run_id);
+            assert_int_equal(got.welcome.snapshot_interval_ms, want.welcome.snapshot_interval_ms);
+            break;
+        case HN_MSG_REJECT:
+            assert_string_equal(got.reject.reason, want.reject.reason);
+            break;
+        case HN_MSG_SCENARIO: /* zero copy: points into the frame */
+            assert_int_equal(got.scenario.blob_len, sizeof(blob));
+            assert_memory_equal(got.scenario.blob, blob, sizeof(blob));
+            assert_true((const char *)got.scenario.blob > sbuf.data &&
+                        (const char *)got.scenario.blob < sbuf.data + sbuf.size);
+            assert_int_equal(got.scenario.hash_len, sizeof(hash));
+            assert_memory_equal(got.scenario.hash, hash, sizeof(hash));
+            break;
+        case HN_MSG_TARGET:
+            assert_int_equal(got.target.seq, want.target.seq);
+            assert_int_equal(got.target.phase, want.target.phase);
+            assert_int_equal(got.target.model, want.target.model);
+            assert_int_equal(got.target.n_classes, 3);
+            assert_memory_equal(got.target.users, want.target.users, 3 * sizeof(uint32_t));
+            assert_true(got.target.spawn_rate_per_s == want.target.spawn_rate_per_s);
+            assert_true(got.target.arrival_rate_per_s == want.target.arrival_rate_per_s);
+            assert_int_equal(got.target.max_users, want.target.max_users);
+            assert_int_equal(got.target.start_wall_ms, want.target.start_wall_ms);
+            break;
+        case HN_MSG_SNAPSHOT:
+        case HN_MSG_FINAL:
+            check_snapshot(&want.snapshot, &got.snapshot);
+            break;
+        case HN_MSG_HEARTBEAT:
+            assert_int_equal(got.heartbeat.state, want.heartbeat.state);
+            assert_int_equal(got.heartbeat.cpu_permille, want.heartbeat.cpu_permille);
+            assert_int_equal(got.heartbeat.rss_bytes, want.heartbeat.rss_bytes);
+            assert_int_equal(got.heartbeat.users, want.heartbeat.users);
+            break;
+        case HN_MSG_STOP:
+            assert_int_equal(got.stop.timeout_ms, want.stop.timeout_ms);
+            break;
+        case HN_MSG_QUIT:
+            break;
+        }
+        assert_string_not_equal(hn_msg_type_name(t), "UNKNOWN");
+        hn_msg_deinit(&got);
+        hn_msg_deinit(&got); /* twice is harmless */
+        msgpack_sbuffer_destroy(&sbuf);
+    }
+    assert_string_equal(hn_msg_type_name(HN_MSG_FINAL), "FINAL");
+    assert_string_equal(hn_msg_type_name(0), "UNKNOWN");
+}
+
+/* Frames append to a buffer; a failed encode leaves it as it was. */
+static void test_encode_appends_and_checks(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf;
+    struct hn_msg m, got;
+    frame_of(HN_MSG_STOP, &sbuf);
+    size_t first = sbuf.size;
+    build(HN_MSG_HEARTBEAT, &m);
+    assert_int_equal(hn_msg_encode(&m, &sbuf), 0);
+    assert_int_equal(hn_msg_decode(sbuf.data, first, &got), 0);
+    assert_int_equal(got.type, HN_MSG_STOP);
+    assert_int_equal(hn_msg_decode(sbuf.data + first, sbuf.size - first, &got), 0);
+    assert_int_equal(got.type, HN_MSG_HEARTBEAT);
+    assert_int_equal(hn_msg_decode(sbuf.data, sbuf.size, &got), HN_E_INVALID); /* two frames */
+    size_t size = sbuf.size;
+
+    build(HN_MSG_HELLO, &m); /* worker id without room for its NUL */
+    memset(m.hello.worker_id, 'a', sizeof(m.hello.worker_id));
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_TOO_LARGE);
+    build(HN_MSG_HELLO, &m);
+    strcpy(m.hello.hostname, "bad\xff");
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_INVALID);
+    build(HN_MSG_TARGET, &m);
+    m.target.spawn_rate_per_s = NAN;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
+    build(HN_MSG_TARGET, &m);
+    m.target.phase = HN_PHASE__COUNT;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
+    build(HN_MSG_TARGET, &m);
+    m.target.n_classes = HN_PROTO_CLASSES_MAX + 1;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_TOO_LARGE);
+    build(HN_MSG_SNAPSHOT, &m);
+    entries[0].requests++; /* no longer the TOTAL count */
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_INVALID);
+    entries[0].requests--;
+    hn_hist_record(hists[2][HN_TIMING_DNS], 1); /* 6 DNS times for 5 requests */
+    for (int i = 0; i < 5; i++)
+        hn_hist_record(hists[2][HN_TIMING_DNS], 2);
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_INVALID);
+    hn_hist_reset(hists[2][HN_TIMING_DNS]);
+    errors[1].count = 0;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
+    errors[1].count = 1;
+    m.type = 0;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_UNKNOWN_TYPE);
+    assert_int_equal(sbuf.size, size);
+    msgpack_sbuffer_destroy(&sbuf);
+}
+
+/* ---- hostile input ---- */
+
+static void test_every_truncation_fails(void **state)
+{
+    (void)state;
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++) {
+        msgpack_sbuffer sbuf;
+        struct hn_msg m;
+        frame_of((enum hn_msg_type)t, &sbuf);
+        for (size_t len = 0; len < sbuf.size; len++) {
+            int rc = decode_copy(sbuf.data, len, &m);
+            if (rc <= 0)
+                fail_msg("%s truncated to %zu of %zu bytes: rc %d", hn_msg_type_name(t), len,
+                         sbuf.size, rc);
+        }
+        assert_int_equal(decode_copy(sbuf.data, sbuf.size, &m), 0);
+        msgpack_sbuffer_destroy(&sbuf);
+    }
+}
+
+/* A decoded message must re-encode, and decode again to the same values. */
+static void check_reencode(const struct hn_msg *m1)
+{
+    struct hn_msg m = *m1, m2;
+    int used = 0;
+    if (m.type == HN_MSG_SNAPSHOT || m.type == HN_MSG_FINAL) {
+        for (uint32_t i = 0; i < m.snapshot.n_entries; i++) {
+            for (int k = 0; k < HN_TIMING__COUNT; k++) {
+                if (!m.snapshot.entries[i].wire[k].present)
+                    continue;
+                assert_true(used < POOL);
+                hn_hist_reset(pool[used]);
+                hn_hist_codec_merge(pool[used], &m.snapshot.entries[i].wire[k]);
+                m.snapshot.entries[i].hist[k] = pool[used++];
+            }
+        }
+    }
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init(&sbuf);
+    assert_int_equal(hn_msg_encode(&m, &sbuf), 0);
+    assert_int_equal(hn_msg_decode(sbuf.data, sbuf.size, &m2), 0);
+    assert_true(hn_msg_equal(m1, &m2));
+    hn_msg_deinit(&m2);
+    msgpack_sbuffer_destroy(&sbuf);
+    for (uint32_t i = 0; used && i < m.snapshot.n_entries; i++)
+        memset(m.snapshot.entries[i].hist, 0, sizeof(m.snapshot.entries[i].hist));
+}
+
+static size_t mutate(uint8_t *b, size_t len, size_t cap)
+{
+    static const uint8_t special[] = {0x00, 0x01, 0x7f, 0x80, 0x90, 0x9f, 0xc0, 0xc1, 0xc4,
+                                      0xcb, 0xcc, 0xcf, 0xd3, 0xd9, 0xdc, 0xdd, 0xde, 0xff};
+    size_t pos = len ? rng_next() % len : 0, n;
+    switch (rng_next() % 5) {
+    case 0: /* bit flip */
+        if (len)
+            b[pos] ^= (uint8_t)(1u << (rng_next() % 8));
+        break;
+    case 1: /* overwrite, often with a msgpack type byte */
+        if (len)
+            b[pos] = (rng_next() & 1) ? (uint8_t)rng_next() : special[rng_next() % sizeof(special)];
+        break;
+    case 2: /* insert */
+        if (len < cap) {
+            memmove(b + pos + 1, b + pos, len - pos);
+            b[pos] = (uint8_t)rng_next();
+            len++;
+        }
+        break;
+    case 3: /* delete 1..4 bytes */
+        n = 1 + rng_next() % 4;
+        if (pos + n <= len) {
+            memmove(b + pos, b + pos + n, len - pos - n);
+            len -= n;
+        }
+        break;
+    case 4: /* duplicate a chunk of up to 16 bytes elsewhere */
+        n = 1 + rng_next() % 16;
+        if (pos + n <= len && len + n <= cap) {
+            uint8_t chunk[16];
+            size_t at = rng_next() % (len + 1);
+            memcpy(chunk, b + pos, n);
+            memmove(b + at + n, b + at, len - at);
+            memcpy(b + at, chunk, n);
+            len += n;
+        }
+        break;
+    }
+    return len;
+}
+
+static void test_random_mutations(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 100000 };
+    msgpack_sbuffer frames[HN_MSG_TYPE_MAX];
+    unsigned ok[HN_MSG_TYPE_MAX + 1] = {0}, total_ok = 0;
+    uint8_t work[8192];
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++)
+        frame_of((enum hn_msg_type)t, &frames[t - 1]);
+    rng_state = 2024;
+    for (int round = 0; round < ROUNDS; round++) {
+        const msgpack_sbuffer *f = &frames[round % HN_MSG_TYPE_MAX];
+        assert_true(f->size + 64 <= sizeof(work));
+        memcpy(work, f->data, f->size);
+        size_t len = f->size;
+        for (int i = 0, n = 1 + (int)(rng_next() % 4); i < n; i++)
+            len = mutate(work, len, f->size + 64);
+        uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan sees overreads */
+        assert_non_null(copy);
+        memcpy(copy, work, len);
+        struct hn_msg m;
+        int rc = hn_msg_decode(copy, len, &m);
+        assert_true(rc >= 0); /* never -ENOMEM on small frames */
+        if (rc == 0) {
+            check_reencode(&m);
+            ok[m.type]++;
+            total_ok++;
+            hn_msg_deinit(&m);
+        }
+        free(copy);
+    }
+    print_message("mutations: %u of %d decoded as valid messages:", total_ok, ROUNDS);
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++)
+        print_message(" %s %u", hn_msg_type_name(t), ok[t]);
+    print_message("\n");
+    assert_true(total_ok > ROUNDS / 50); /* the valid path was exercised too */
+    assert_true(ok[HN_MSG_SNAPSHOT] > 0);
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++)
+        msgpack_sbuffer_destroy(&frames[t - 1]);
+}
+
+static void test_version_and_type(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sbuf;
+    struct hn_msg m;
+    uint32_t type, version;
+    frame_of(HN_MSG_HELLO, &sbuf);
+    uint8_t *b = (uint8_t *)sbuf.data; /* 0x93, type, version, body... */
+    assert_int_equal(b[0], 0x93);
+    b[2] = 2;
+    assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_VERSION);
+    assert_int_equal(hn_msg_peek(b, sbuf.size, &type, &version), 0);
+    assert_int_equal(type, HN_MSG_HELLO);
+    assert_int_equal(version, 2);
+    b[1] = 99; /* version is checked first: a newer peer may have new types */
+    assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_VERSION);
+    b[2] = HN_PROTO_VERSION;
+    assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_UNKNOWN_TYPE);
+    assert_int_equal(hn_msg_peek(b, sbuf.size, &type, &version), 0);
+    assert_int_equal(type, 99);
+    b[1] = 0;
+    assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_UNKNOWN_TYPE);
+
+    /* a wide version number, then the HELLO body */
+    msgpack_sbuffer wide;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&wide);
+    msgpack_packer_init(&pk, &wide, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint32(&pk, HN_MSG_HELLO);
+    msgpack_pack_uint32(&pk, 70000);
+    msgpack_sbuffer_write(&wide, sbuf.data + 3, sbuf.size - 3);
+    assert_int_equal(hn_msg_decode(wide.data, wide.size, &m), HN_E_VERSION);
+    assert_int_equal(hn_msg_peek(wide.data, wide.size, &type, &version), 0);
+    assert_int_equal(version, 70000);
+    assert_int_equal(type, HN_MSG_HELLO);
+    msgpack_sbuffer_destroy(&wide);
+    msgpack_sbuffer_destroy(&sbuf);
+
+    static const uint8_t not_array[] = {0x01}, four[] = {0x94, 1, 1, 0x90, 0xc0},
+                         neg_type[] = {0x93, 0xff, 1, 0x90};
+    assert_int_equal(hn_msg_peek(not_array, 1, &type, &version), HN_E_TYPE);
+    assert_int_equal(hn_msg_decode(four, sizeof(four), &m), HN_E_INVALID);
+    assert_int_equal(hn_msg_decode(neg_type, sizeof(neg_type), &m), HN_E_TYPE);
+}
+
+/* Headers declaring far more than the frame holds: rejected before msgpack-c
+ * could allocate for them (under ASan a 2^32-element allocation aborts). */
+static void test_hostile_headers(void **state)
+{
+    (void)state;
+    struct hn_msg m;
+    static const struct {
+        uint8_t bytes[16];
+        size_t len;
+        int want;
+    } cases[] = {
+        {{0x93, 6, 1, 0xdd, 0xff, 0xff, 0xff, 0xff}, 8, HN_E_TOO_LARGE}, /* body 2^32-1 */
+        {{0x93, 6, 1, 0x96, 0, 0, 0, 0, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x90}, 14, HN_E_TOO_LARGE},
+        {{0x93, 6, 1, 0xdc, 0x10, 0x00}, 6, HN_E_TRUNCATED}, /* 4096 elements, 0 bytes */
+        {{0x93, 3, 1, 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff}, 9, HN_E_TOO_LARGE}, /* str32 */
+        {{0x93, 4, 1, 0x92, 0xc6, 0xff, 0xff, 0xff, 0xff, 0xc4, 0}, 11, HN_E_TOO_LARGE},
+        {{0x93, 4, 1, 0x92, 0xc6, 0x00, 0x10, 0x00, 0x00, 0xc4, 0}, 11, HN_E_TRUNCATED},
+        {{0x93, 10, 1, 0x80}, 4, HN_E_TYPE},          /* map body */
+        {{0x93, 10, 1, 0xd4, 1, 2}, 6, HN_E_TYPE},    /* fixext body */
+        {{0x93, 10, 1, 0xc1}, 4, HN_E_INVALID},       /* reserved byte */
+        {{0x93, 10, 1, 0x90, 0xc0}, 5, HN_E_INVALID}, /* trailing byte */
+        {{0x93, 10, 1, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 12, HN_E_TOO_LARGE},
+        {{0x93, 10, 1, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 11, HN_E_INVALID}, /* depth 8 */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (decode_copy(cases[i].bytes, cases[i].len, &m) != cases[i].want)
+            fail_msg("case %zu: rc %d, want %d", i, decode_copy(cases[i].bytes, cases[i].len, &m),
+                     cases[i].want);
+
+    /* More objects than HN_PROTO_OBJECTS_MAX, each a legal nil. */
+    size_t n_inner = HN_PROTO_OBJECTS_MAX / HN_PROTO_ARRAY_MAX + 1, len = 0;
+    uint8_t *big = malloc(8 + n_inner * (3 + HN_PROTO_ARRAY_MAX));
+    assert_non_null(big);
+    big[len++] = 0x93, big[len++] = HN_MSG_SNAPSHOT, big[len++] = 1;
+    big[len++] = 0xdc, big[len++] = (uint8_t)(n_inner >> 8), big[len++] = (uint8_t)n_inner;
+    for (size_t i = 0; i < n_inner; i++) {
+        big[len++] = 0xdc, big[len++] = HN_PROTO_ARRAY_MAX >> 8, big[len++] = 0;
+        memset(big + len, 0xc0, HN_PROTO_ARRAY_MAX);
+        len += HN_PROTO_ARRAY_MAX;
+    }
+    assert_int_equal(hn_msg_decode(big, len, &m), HN_E_TOO_LARGE);
+    assert_int_equal(hn_frame_check(big, len), HN_E_TOO_LARGE);
+    struct hn_frame_limits lim = hn_frame_limits_default;
+    lim.objects_max = (uint32_t)len;
+    assert_int_equal(hn_frame_check_limits(big, len, &lim), 0); /* a caller may allow more */
+    lim.array_max = HN_PROTO_ARRAY_MAX - 1;
+    assert_int_equal(hn_frame_check_limits(big, len, &lim), HN_E_TOO_LARGE);
+    free(big);
+
+    /* Per-type size caps, checked before anything else is parsed. */
+    uint8_t head[] = {0x93, HN_MSG_STOP, 1};
+    assert_int_equal(hn_msg_decode(head, HN_PROTO_SMALL_FRAME_MAX + 1, &m), HN_E_TOO_LARGE);
+    assert_int_equal(hn_msg_decode(head, HN_PROTO_FRAME_MAX + 1, &m), HN_E_TOO_LARGE);
+}
+
+/* ---- targeted field edits: decode a valid frame, change one object, pack
+ * it again with msgpack-c, and check the decoder's verdict ---- */
+
+/* clang-format off */
+#define U(v) {.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = (v)}
+#define I(v) {.type = MSGPACK_OBJECT_NEGATIVE_INTEGER, .via.i64 = (v)}
+#define F(v) {.type = MSGPACK_OBJECT_FLOAT64, .via.f64 = (v)}
+#define S(s) {.type = MSGPACK_OBJECT_STR, .via.str = {.size = sizeof(s) - 1, .ptr = s}}
+#define LONG(n) {.type = MSGPACK_OBJECT_STR, .via.str = {.size = (n), .ptr = long_str}}
+#define BIN(n) {.type = MSGPACK_OBJECT_BIN, .via.bin = {.size = (n), .ptr = long_str}}
+/* clang-format on */
+#define END (-1)
+#define SHRINK (-2)
+
+static char long_str[300];
+static msgpack_object many[HN_PROTO_CLASSES_MAX + 1];
+
+static const struct edit {
+    enum hn_msg_type type;
+    int path[7]; /* indices from the body; END; or SHRINK: drop the last element */
+    msgpack_object value;
+    int want;
+} edits[] = {
+    {HN_MSG_HELLO, {0, END}, LONG(HN_PROTO_ID_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_HELLO, {0, END}, LONG(HN_PROTO_ID_MAX), 0},
+    {HN_MSG_HELLO, {0, END}, S("a\0b"), HN_E_INVALID},
+    {HN_MSG_HELLO, {1, END}, S("\xc3\x28"), HN_E_INVALID},
+    {HN_MSG_HELLO, {1, END}, S("\xed\xa0\x80"), HN_E_INVALID}, /* surrogate */
+    {HN_MSG_HELLO, {1, END}, S("\xc0\xaf"), HN_E_INVALID},     /* overlong */
+    {HN_MSG_HELLO, {1, END}, S("h\xf0\x9f\x90\x9d"), 0},       /* 4-byte UTF-8 */
+    {HN_MSG_HELLO, {2, END}, U(UINT64_C(1) << 32), HN_E_RANGE},
+    {HN_MSG_HELLO, {2, END}, I(-1), HN_E_RANGE},
+    {HN_MSG_HELLO, {2, END}, F(1.0), HN_E_TYPE},
+    {HN_MSG_HELLO, {3, END}, LONG(HN_PROTO_VERSION_STR_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_HELLO, {5, END}, {.type = MSGPACK_OBJECT_MAP}, HN_E_TYPE},
+    {HN_MSG_HELLO, {SHRINK}, U(0), HN_E_INVALID},
+    {HN_MSG_WELCOME, {1, END}, U(5), HN_E_TYPE},
+    {HN_MSG_REJECT, {0, END}, LONG(HN_PROTO_REASON_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_SCENARIO, {1, END}, BIN(HN_PROTO_HASH_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_SCENARIO, {0, END}, S("x"), HN_E_TYPE},
+    {HN_MSG_TARGET, {1, END}, U(HN_PHASE__COUNT), HN_E_RANGE},
+    {HN_MSG_TARGET, {2, END}, U(HN_MODEL__COUNT), HN_E_RANGE},
+    {HN_MSG_TARGET, {4, END}, F(NAN), HN_E_RANGE},
+    {HN_MSG_TARGET, {4, END}, F(-1.0), HN_E_RANGE},
+    {HN_MSG_TARGET, {5, END}, F(INFINITY), HN_E_RANGE},
+    {HN_MSG_TARGET, {4, END}, U(1), HN_E_TYPE},
+    {HN_MSG_TARGET, {4, END}, {.type = MSGPACK_OBJECT_FLOAT32, .via.f64 = 2.5}, 0},
+    {HN_MSG_TARGET, {3, 0, END}, S("x"), HN_E_TYPE},
+    {HN_MSG_TARGET,
+     {3, END},
+     {.type = MSGPACK_OBJECT_ARRAY, .via.array = {HN_PROTO_CLASSES_MAX + 1, many}},
+     HN_E_TOO_LARGE},
+    {HN_MSG_SNAPSHOT, {4, 0, 3, END}, U(121), HN_E_INVALID}, /* failures > requests */
+    {HN_MSG_SNAPSHOT, {4, 0, 2, END}, U(121), HN_E_INVALID}, /* != TOTAL count */
+    {HN_MSG_SNAPSHOT, {4, 2, 2, END}, U(4), HN_E_INVALID},
+    {HN_MSG_SNAPSHOT, {4, 1, 2, END}, U(1), HN_E_INVALID},       /* requests, no TOTAL */
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 1, 0, END}, U(0), HN_E_INVALID}, /* TOTAL twice */
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 3, 0, END}, U(2), HN_E_INVALID}, /* CONNECT twice */
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 3, 0, END}, U(3), 0},            /* TTFB sent as TLS */
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 3, 0, END}, U(HN_TIMING__COUNT), HN_E_RANGE},
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 0, 1, 2, END}, U(0), HN_E_INVALID},   /* hist min */
+    {HN_MSG_SNAPSHOT, {4, 0, 5, 0, 1, 5, END}, BIN(0), HN_E_INVALID}, /* no buckets */
+    {HN_MSG_SNAPSHOT, {4, 0, 0, END}, LONG(HN_PROTO_METHOD_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_SNAPSHOT, {4, 0, 1, END}, LONG(HN_PROTO_NAME_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_SNAPSHOT, {4, 0, 1, END}, LONG(HN_PROTO_NAME_MAX), 0},
+    {HN_MSG_SNAPSHOT, {4, 0, SHRINK}, U(0), HN_E_INVALID},
+    {HN_MSG_SNAPSHOT, {4, END}, U(0), HN_E_TYPE},
+    {HN_MSG_SNAPSHOT, {3, END}, F(1.0), HN_E_TYPE},
+    {HN_MSG_FINAL, {5, 0, 3, END}, U(0), HN_E_RANGE}, /* error count 0 */
+    {HN_MSG_FINAL, {5, 0, 2, END}, LONG(HN_PROTO_ERROR_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_HEARTBEAT, {0, END}, U(HN_WSTATE__COUNT), HN_E_RANGE},
+    {HN_MSG_STOP, {0, END}, I(-5), HN_E_RANGE},
+    {HN_MSG_QUIT, {END}, U(0), HN_E_TYPE},
+};
+
+static int apply_edit(const struct edit *e)
+{
+    msgpack_sbuffer sbuf, out;
+    msgpack_unpacked up;
+    msgpack_packer pk;
+    frame_of(e->type, &sbuf);
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, sbuf.data, sbuf.size, NULL), MSGPACK_UNPACK_SUCCESS);
+    msgpack_object *o = &up.data.via.array.ptr[2];
+    int i = 0;
+    for (; e->path[i] >= 0; i++) {
+        assert_int_equal(o->type, MSGPACK_OBJECT_ARRAY);
+        assert_true((uint32_t)e->path[i] < o->via.array.size);
+        o = &o->via.array.ptr[e->path[i]];
+    }
+    if (e->path[i] == SHRINK)
+        o->via.array.size--;
+    else
+        *o = e->value;
+    msgpack_sbuffer_init(&out);
+    msgpack_packer_init(&pk, &out, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_object(&pk, up.data), 0);
+    struct hn_msg m;
+    int rc = decode_copy(out.data, out.size, &m);
+    msgpack_sbuffer_destroy(&out);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sbuf);
+    return rc;
+}
+
+static void test_field_edits(void **state)
+{
+    (void)state;
+    memset(long_str, 'n', sizeof(long_str));
+    for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+        int rc = apply_edit(&edits[i]);
+        if (rc != edits[i].want)
+            fail_msg("edit %zu (%s): rc %d, want %d", i, hn_msg_type_name(edits[i].type), rc,
+                     edits[i].want);
+    }
+}
+
+/* With HN_FUZZ_SEED_DIR set, write one valid frame per type there (seeds
+ * for proto/fuzz). */
+static void test_dump_seeds(void **state)
+{
+    (void)state;
+    const char *dir = getenv("HN_FUZZ_SEED_DIR");
+    if (!dir)
+        skip();
+    for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++) {
+        msgpack_sbuffer sbuf;
+        char path[4096];
+        frame_of((enum hn_msg_type)t, &sbuf);
+        snprintf(path, sizeof(path), "%s/%s.bin", dir, hn_msg_type_name(t));
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(sbuf.data, 1, sbuf.size, f), sbuf.size);
+        assert_int_equal(fclose(f), 0);
+        msgpack_sbuffer_destroy(&sbuf);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_all_types),
+        cmocka_unit_test(test_encode_appends_and_checks),
+        cmocka_unit_test(test_every_truncation_fails),
+        cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_version_and_type),
+        cmocka_unit_test(test_hostile_headers),
+        cmocka_unit_test(test_field_edits),
+        cmocka_unit_test(test_dump_seeds),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,379 @@
+/* One engine thread: its loop, the mailbox from the pool, converging the
+ * number of users toward the target at the spawn rate, the per-second
+ * recorder swap and the graceful stop. */
+#include "engine_internal.h"
+#include "log.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Memory budget for libcurl receive buffers of one engine: 16 KiB each up
+ * to 1,000 users, then shrinking to 1 KiB (each buffer costs at most the
+ * pages a response touches, but large responses touch them all). */
+#define RECV_BUFFER_BUDGET (16L << 20)
+#define RECV_BUFFER_MAX (16L << 10)
+#define RECV_BUFFER_MIN (1L << 10)
+
+uint64_t hn_engine_random(struct hn_engine *e)
+{
+    /* xorshift64*: per-thread state, no locking, good enough for choices. */
+    e->rng ^= e->rng >> 12;
+    e->rng ^= e->rng << 25;
+    e->rng ^= e->rng >> 27;
+    return e->rng * UINT64_C(0x2545F4914F6CDD1D);
+}
+
+static void publish_users(struct hn_engine *e)
+{
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < e->plan->n_classes; c++)
+        n += e->classes[c].running;
+    atomic_store_explicit(&e->users_now, n, memory_order_relaxed);
+}
+
+static void check_drained(struct hn_engine *e)
+{
+    if (e->stopping && e->in_flight == 0 && !e->drained_reported) {
+        e->drained_reported = true;
+        ev_timer_stop(e->loop, &e->stop_timer);
+        atomic_store_explicit(&e->drained, true, memory_order_release);
+        e->notify(e->notify_ctx);
+    }
+}
+
+void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_retiring)
+{
+    if (was_retiring)
+        e->retiring--;
+    vu->retiring = false;
+    vu->next_free = e->spare;
+    e->spare = vu;
+    check_drained(e);
+}
+
+static int track_user(struct hn_engine *e, struct hn_vuser *vu)
+{
+    if (e->n_users == e->cap_users) {
+        uint32_t cap = e->cap_users ? 2 * e->cap_users : 64;
+        struct hn_vuser **p = realloc(e->users, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        e->users = p;
+        e->cap_users = cap;
+    }
+    e->users[e->n_users++] = vu;
+    return 0;
+}
+
+static int spawn(struct hn_engine *e, uint32_t class_idx)
+{
+    struct hn_vu_class *vc = &e->classes[class_idx];
+    if (vc->running == vc->cap) {
+        uint32_t cap = vc->cap ? 2 * vc->cap : 16;
+        struct hn_vuser **p = realloc(vc->stack, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        vc->stack = p;
+        vc->cap = cap;
+    }
+    struct hn_vuser *vu = e->spare;
+    if (vu) {
+        e->spare = vu->next_free;
+        vu->class_idx = class_idx;
+    } else {
+        int err = hn_vuser_new(e, class_idx, &vu);
+        if (!err && (err = track_user(e, vu)))
+            hn_vuser_free(vu);
+        if (err)
+            return err;
+    }
+    vu->slot = vc->running;
+    vc->stack[vc->running++] = vu;
+    hn_vuser_start(vu);
+    return 0;
+}
+
+static void retire_newest(struct hn_engine *e, uint32_t class_idx)
+{
+    struct hn_vu_class *vc = &e->classes[class_idx];
+    hn_vuser_retire(vc->stack[--vc->running]);
+}
+
+static bool converged(const struct hn_engine *e)
+{
+    for (uint32_t c = 0; c < e->plan->n_classes; c++)
+        if (e->classes[c].running != e->classes[c].target)
+            return false;
+    return true;
+}
+
+/* Start or retire users toward the target, spending spawn credit earned at
+ * the spawn rate. Classes take turns one user at a time, so a ramp keeps
+ * their proportions. */
+static void converge(struct hn_engine *e)
+{
+    if (e->stopping)
+        return;
+    ev_tstamp now = ev_now(e->loop);
+    bool unlimited = !(e->spawn_rate_per_s > 0);
+    if (!unlimited) {
+        e->spawn_credit += (now - e->spawn_last) * e->spawn_rate_per_s;
+        e->spawn_last = now;
+    }
+    bool progressed = true;
+    while (progressed && (unlimited || e->spawn_credit >= 1.0)) {
+        progressed = false;
+        for (uint32_t c = 0; c < e->plan->n_classes; c++) {
+            struct hn_vu_class *vc = &e->classes[c];
+            if (!unlimited && e->spawn_credit < 1.0)
+                break;
+            if (vc->running < vc->target) {
+                int err = spawn(e, c);
+                if (err) {
+                    hn_log_error("engine %u: cannot start a user: %s; target lowered to %u",
+                                 e->index, strerror(-err), vc->running);
+                    vc->target = vc->running;
+                    continue;
+                }
+            } else if (vc->running > vc->target) {
+                retire_newest(e, c);
+            } else {
+                continue;
+            }
+            progressed = true;
+            if (!unlimited)
+                e->spawn_credit -= 1.0;
+        }
+    }
+    publish_users(e);
+    if (converged(e)) {
+        ev_timer_stop(e->loop, &e->spawn_timer);
+        e->spawn_credit = 0;
+    } else if (!ev_is_active(&e->spawn_timer)) {
+        double period = 1.0 / e->spawn_rate_per_s;
+        period = period < 0.001 ? 0.001 : period > 0.1 ? 0.1 : period;
+        ev_timer_set(&e->spawn_timer, period, period);
+        ev_timer_start(e->loop, &e->spawn_timer);
+    }
+}
+
+static void on_spawn_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    converge(w->data);
+}
+
+/* Stop timeout: abort what is still running; it is counted, not lost. */
+static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct hn_engine *e = w->data;
+    for (uint32_t i = 0; i < e->n_users; i++)
+        if (e->users[i]->state == HN_VU_REQUEST)
+            hn_vuser_done(e->users[i], CURLE_OK, true);
+    check_drained(e);
+}
+
+static void apply_stop(struct hn_engine *e, uint64_t timeout_ms)
+{
+    e->stopping = true;
+    ev_timer_stop(e->loop, &e->spawn_timer);
+    for (uint32_t c = 0; c < e->plan->n_classes; c++) {
+        e->classes[c].target = 0;
+        while (e->classes[c].running > 0)
+            retire_newest(e, c);
+    }
+    publish_users(e);
+    ev_timer_set(&e->stop_timer, (double)timeout_ms / 1000.0, 0.0);
+    ev_timer_start(e->loop, &e->stop_timer);
+    check_drained(e);
+}
+
+static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
+{
+    uint32_t total = 0;
+    for (uint32_t c = 0; c < e->plan->n_classes; c++) {
+        e->classes[c].target = cmd->target[c];
+        total += cmd->target[c];
+    }
+    long buf = total ? RECV_BUFFER_BUDGET / (long)total : RECV_BUFFER_MAX;
+    e->buffer_size = buf > RECV_BUFFER_MAX ? RECV_BUFFER_MAX : buf < RECV_BUFFER_MIN ? RECV_BUFFER_MIN : buf;
+    if (!ev_is_active(&e->spawn_timer)) {
+        /* A new ramp: the first user starts at once. */
+        e->spawn_last = ev_now(e->loop);
+        e->spawn_credit = 1.0;
+    }
+    e->spawn_rate_per_s = cmd->spawn_rate_per_s;
+    converge(e);
+}
+
+/* The pool posted something: copy the mailbox under the lock, act outside. */
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    (void)revents;
+    struct hn_engine *e = w->data;
+    struct hn_engine_cmd cmd;
+    pthread_mutex_lock(&e->lock);
+    cmd = e->cmd;
+    pthread_mutex_unlock(&e->lock);
+
+    if (cmd.quit) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    if (cmd.swap_gen > e->applied_swap_gen) {
+        e->applied_swap_gen = cmd.swap_gen;
+        e->retired = e->active;
+        e->active = e->active == &e->rec[0] ? &e->rec[1] : &e->rec[0];
+        atomic_store_explicit(&e->swapped_gen, cmd.swap_gen, memory_order_release);
+        e->notify(e->notify_ctx);
+    }
+    if (cmd.stop && !e->stopping)
+        apply_stop(e, cmd.stop_timeout_ms);
+    if (cmd.target_gen > e->applied_target_gen) {
+        e->applied_target_gen = cmd.target_gen;
+        if (!e->stopping)
+            apply_target(e, &cmd);
+    }
+}
+
+static void *engine_main(void *arg)
+{
+    struct hn_engine *e = arg;
+    ev_run(e->loop, 0);
+    return NULL;
+}
+
+static void engine_destroy(struct hn_engine *e)
+{
+    for (uint32_t i = 0; i < e->n_users; i++)
+        hn_vuser_free(e->users[i]);
+    free(e->users);
+    for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
+        free(e->classes[c].stack);
+    hn_engine_multis_free(e);
+    if (e->loop)
+        ev_loop_destroy(e->loop);
+    hn_recorder_deinit(&e->rec[0]);
+    hn_recorder_deinit(&e->rec[1]);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+}
+
+int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
+{
+    int err = -ENOMEM;
+    struct hn_engine *e = calloc(1, sizeof(*e));
+    if (!e)
+        return -ENOMEM;
+    pthread_mutex_init(&e->lock, NULL);
+    e->index = cfg->index;
+    e->plan = cfg->plan;
+    e->rng = cfg->seed | 1;
+    e->notify = cfg->notify;
+    e->notify_ctx = cfg->notify_ctx;
+    e->buffer_size = RECV_BUFFER_MAX;
+    uint32_t n_entries = cfg->plan->scenario->n_entries;
+    if ((err = hn_recorder_init(&e->rec[0], n_entries)) ||
+        (err = hn_recorder_init(&e->rec[1], n_entries)))
+        goto fail;
+    e->active = &e->rec[0];
+    err = -ENOMEM;
+    if (!(e->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)))
+        goto fail;
+    ev_async_init(&e->wake, on_wake);
+    e->wake.data = e;
+    ev_async_start(e->loop, &e->wake);
+    ev_init(&e->spawn_timer, on_spawn_tick);
+    e->spawn_timer.data = e;
+    ev_init(&e->stop_timer, on_stop_timeout);
+    e->stop_timer.data = e;
+
+    /* Signals belong to the main thread: block them all in the engine. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = -pthread_create(&e->thread, NULL, engine_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err)
+        goto fail;
+    e->thread_started = true;
+    *out = e;
+    return 0;
+fail:
+    engine_destroy(e);
+    return err;
+}
+
+static void post(struct hn_engine *e)
+{
+    ev_async_send(e->loop, &e->wake);
+}
+
+void hn_engine_free(struct hn_engine *e)
+{
+    if (!e)
+        return;
+    if (e->thread_started) {
+        pthread_mutex_lock(&e->lock);
+        e->cmd.quit = true;
+        pthread_mutex_unlock(&e->lock);
+        post(e);
+        pthread_join(e->thread, NULL);
+    }
+    engine_destroy(e);
+}
+
+void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
+                          double spawn_rate_per_s)
+{
+    pthread_mutex_lock(&e->lock);
+    for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
+        e->cmd.target[c] = c < n_classes ? users[c] : 0;
+    e->cmd.spawn_rate_per_s = isfinite(spawn_rate_per_s) ? spawn_rate_per_s : 0;
+    e->cmd.target_gen++;
+    pthread_mutex_unlock(&e->lock);
+    post(e);
+}
+
+void hn_engine_request_swap(struct hn_engine *e, uint64_t gen)
+{
+    pthread_mutex_lock(&e->lock);
+    e->cmd.swap_gen = gen;
+    pthread_mutex_unlock(&e->lock);
+    post(e);
+}
+
+uint64_t hn_engine_swapped_gen(struct hn_engine *e)
+{
+    return atomic_load_explicit(&e->swapped_gen, memory_order_acquire);
+}
+
+struct hn_recorder *hn_engine_retired(struct hn_engine *e)
+{
+    return e->retired;
+}
+
+void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms)
+{
+    pthread_mutex_lock(&e->lock);
+    e->cmd.stop = true;
+    e->cmd.stop_timeout_ms = timeout_ms;
+    pthread_mutex_unlock(&e->lock);
+    post(e);
+}
+
+bool hn_engine_drained(struct hn_engine *e)
+{
+    return atomic_load_explicit(&e->drained, memory_order_acquire);
+}
+
+uint32_t hn_engine_users(struct hn_engine *e)
+{
+    return atomic_load_explicit(&e->users_now, memory_order_relaxed);
+}

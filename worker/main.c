@@ -1,0 +1,156 @@
+/* hornet-worker: command line, process setup (signals, limits, libcurl),
+ * then the session with the master. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "session.h"
+#include "units.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: hornet-worker [OPTIONS]\n"
+            "Generate HTTP load for a hornet-master: connect to it, receive the scenario\n"
+            "and the load target, report statistics every second.\n"
+            "\n"
+            "Options:\n"
+            "  -m, --master ENDPOINT     master's ZeroMQ endpoint (default tcp://127.0.0.1:5557)\n"
+            "      --threads N           engine threads (default: one per CPU core)\n"
+            "      --id ID               worker id (default: host-pid-random)\n"
+            "      --capacity N          most users this worker accepts (default 0: no limit)\n"
+            "      --silence-timeout D   stop all load when the master is silent this long\n"
+            "                            (default 10s; durations like 500ms, 10s, 1m)\n"
+            "      --seed N              random seed for task choice and waits (default: random)\n"
+            "      --log-level LEVEL     error, warn, info or debug (default info)\n"
+            "  -h, --help                show this help and exit\n"
+            "  -V, --version             show the version and exit\n"
+            "\n"
+            "Exit codes:\n"
+            "  0  the master said QUIT, or stopped by SIGINT/SIGTERM\n"
+            "  2  bad command line\n"
+            "  3  rejected by the master (e.g. protocol version), or cannot connect\n");
+}
+
+static int parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-')
+        return HN_E_INVALID;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v > max)
+        return HN_E_RANGE;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_THREADS = 256, OPT_ID, OPT_CAPACITY, OPT_SILENCE, OPT_SEED, OPT_LOG_LEVEL };
+    static const struct option options[] = {
+        {"master", required_argument, NULL, 'm'},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"id", required_argument, NULL, OPT_ID},
+        {"capacity", required_argument, NULL, OPT_CAPACITY},
+        {"silence-timeout", required_argument, NULL, OPT_SILENCE},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0, 0, 0, 0},
+    };
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    struct hn_session_config cfg = {
+        .master = "tcp://127.0.0.1:5557",
+        .threads = cpus > 0 ? (uint32_t)cpus : 1,
+        .silence_stop_ms = 10000,
+    };
+    hn_log_set_prefix("hornet-worker");
+    int c;
+    while ((c = getopt_long(argc, argv, "m:hV", options, NULL)) != -1) {
+        int err = 0;
+        const char *what = NULL;
+        enum hn_log_level level;
+        switch (c) {
+        case 'm':
+            cfg.master = optarg;
+            break;
+        case OPT_THREADS:
+            err = parse_u32(optarg, 1024, &cfg.threads);
+            if (!err && cfg.threads == 0)
+                err = HN_E_RANGE;
+            what = "--threads wants 1..1024";
+            break;
+        case OPT_ID:
+            cfg.worker_id = optarg;
+            if (!optarg[0] || strlen(optarg) > 128)
+                err = HN_E_INVALID;
+            what = "--id wants 1..128 characters";
+            break;
+        case OPT_CAPACITY:
+            err = parse_u32(optarg, UINT32_MAX, &cfg.capacity);
+            what = "--capacity wants a number of users";
+            break;
+        case OPT_SILENCE:
+            err = hn_units_parse_duration_ms(optarg, &cfg.silence_stop_ms);
+            if (!err && cfg.silence_stop_ms < 1000)
+                err = HN_E_RANGE;
+            what = "--silence-timeout wants a duration of at least 1s";
+            break;
+        case OPT_SEED: {
+            char *end;
+            cfg.seed = strtoull(optarg, &end, 10);
+            err = *end || !optarg[0] ? HN_E_INVALID : 0;
+            what = "--seed wants a number";
+            break;
+        }
+        case OPT_LOG_LEVEL:
+            err = hn_log_level_parse(optarg, &level);
+            if (!err)
+                hn_log_set_level(level);
+            what = "--log-level wants error, warn, info or debug";
+            break;
+        case 'h':
+            usage(stdout);
+            return HN_EXIT_OK;
+        case 'V':
+            printf("hornet-worker %s\n", HN_VERSION);
+            return HN_EXIT_OK;
+        default:
+            usage(stderr);
+            return HN_EXIT_USAGE;
+        }
+        if (err) {
+            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what, optarg);
+            return HN_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "hornet-worker: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return HN_EXIT_USAGE;
+    }
+
+    /* A peer closing a connection must be an error code, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Every user holds a socket: allow as many as the system lets us. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        hn_log_error("cannot initialise libcurl");
+        return HN_EXIT_NO_RUN;
+    }
+    int code = hn_session_run(&cfg);
+    curl_global_cleanup();
+    return code;
+}

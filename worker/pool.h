@@ -1,0 +1,43 @@
+/* The worker's engine threads as one: splits the target over threads,
+ * collects and merges their per-second recorders, stops them gracefully.
+ * All functions run on the thread of @loop (the worker's main loop). */
+#pragma once
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plan.h"
+#include "recorder.h"
+
+struct hn_pool;
+
+struct hn_pool_callbacks {
+    /* A snapshot requested by hn_pool_snapshot is ready: @merged holds every
+     * request completed since the previous one, over all threads. Valid
+     * during the call only. */
+    void (*on_snapshot)(void *ctx, const struct hn_recorder *merged);
+    /* After hn_pool_stop: no request is left in flight on any thread. */
+    void (*on_drained)(void *ctx);
+    void *ctx;
+};
+
+/* Start @threads engine threads running @plan (which must outlive the pool).
+ * 0 or -errno. */
+int hn_pool_new(struct ev_loop *loop, const struct hn_plan *plan, uint32_t threads, uint64_t seed,
+                const struct hn_pool_callbacks *cb, struct hn_pool **out);
+/* Stop and join every thread, aborting transfers. NULL-safe. */
+void hn_pool_free(struct hn_pool *p);
+
+/* Converge to @users[c] users of class c over all threads at
+ * @spawn_rate_per_s users/s in total (0: at once). */
+void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
+                        double spawn_rate_per_s);
+/* Swap every thread's recorder; on_snapshot follows. HN_E_STATE if the
+ * previous snapshot has not completed yet. */
+int hn_pool_snapshot(struct hn_pool *p);
+/* Graceful stop (see hn_engine_stop); on_drained follows. */
+void hn_pool_stop(struct hn_pool *p, uint64_t timeout_ms);
+/* Users running now over all threads. */
+uint32_t hn_pool_users(struct hn_pool *p);
+uint32_t hn_pool_threads(const struct hn_pool *p);

@@ -1,0 +1,81 @@
+/* Per-thread request statistics: one entry per (method, name) with counts,
+ * bytes, failures by kind and latency histograms (total time and libcurl
+ * phases). Engine threads record into their own recorder without locks and
+ * swap it for an empty one once a second (see pool.h). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "msg.h" /* enum hn_timing */
+
+/* Failure slots: HTTP statuses use their own number (100..599); transport
+ * failures use HN_FAIL_STATUS_SLOTS + enum hn_fail. */
+#define HN_FAIL_STATUS_SLOTS 600
+
+enum hn_fail {
+    HN_FAIL_CONN_REFUSED,   /* "connection refused" */
+    HN_FAIL_TIMEOUT,        /* "timeout": the per-request timeout expired */
+    HN_FAIL_CONN_RESET,     /* "connection reset" */
+    HN_FAIL_CONNECT,        /* "connect failed" (other connect errors) */
+    HN_FAIL_UNREACHABLE,    /* "host unreachable" / network unreachable */
+    HN_FAIL_DNS,            /* "DNS failure" */
+    HN_FAIL_TLS,            /* "TLS error" (handshake, certificate) */
+    HN_FAIL_EMPTY_REPLY,    /* "empty reply": server closed without answer */
+    HN_FAIL_SEND,           /* "send error" */
+    HN_FAIL_RECV,           /* "receive error" */
+    HN_FAIL_BAD_RESPONSE,   /* "bad response": not parseable as HTTP */
+    HN_FAIL_REDIRECTS,      /* "too many redirects" */
+    HN_FAIL_ABORTED,        /* "aborted at stop": still running at stop timeout */
+    HN_FAIL_CLIENT,         /* "client error": any other libcurl error */
+    HN_FAIL__COUNT
+};
+
+#define HN_FAIL_SLOTS (HN_FAIL_STATUS_SLOTS + HN_FAIL__COUNT)
+#define HN_FAIL_NONE UINT32_MAX
+
+struct hn_rec_entry {
+    uint64_t requests; /* completed requests, failures included */
+    uint64_t failures;
+    uint64_t bytes;    /* response body bytes received */
+    uint64_t fail_counts[HN_FAIL_SLOTS];
+    struct hn_hist timing[HN_TIMING__COUNT];
+};
+
+struct hn_recorder {
+    uint32_t n_entries;
+    struct hn_rec_entry *entries; /* one per scenario stats entry */
+};
+
+/* One finished request, all times in microseconds. */
+struct hn_rec_sample {
+    uint32_t entry;
+    uint32_t fail_slot;  /* HN_FAIL_NONE when the request succeeded */
+    bool new_connection; /* DNS/connect/TLS are recorded only then */
+    uint64_t total_us, dns_us, connect_us, tls_us, ttfb_us;
+    uint64_t bytes;
+};
+
+/* Allocate @n_entries empty entries. 0 or -ENOMEM. Histogram pages are
+ * zero-filled lazily by the kernel, so untouched value ranges cost no RSS. */
+int hn_recorder_init(struct hn_recorder *r, uint32_t n_entries);
+void hn_recorder_deinit(struct hn_recorder *r);
+/* Empty every entry (cost proportional to the ranges actually used). */
+void hn_recorder_reset(struct hn_recorder *r);
+/* Add @src into @dst exactly; both must have the same number of entries. */
+void hn_recorder_merge(struct hn_recorder *dst, const struct hn_recorder *src);
+/* Record one finished request. O(1), no allocation. */
+void hn_recorder_add(struct hn_recorder *r, const struct hn_rec_sample *s);
+/* Total requests over all entries. */
+uint64_t hn_recorder_requests(const struct hn_recorder *r);
+
+/* Slot of an HTTP status counted as a failure (100..599), else of
+ * HN_FAIL_BAD_RESPONSE. */
+uint32_t hn_fail_slot_status(long status);
+static inline uint32_t hn_fail_slot(enum hn_fail f)
+{
+    return HN_FAIL_STATUS_SLOTS + (uint32_t)f;
+}
+/* Readable name of a failure slot ("HTTP 500", "timeout") into @buf. */
+const char *hn_fail_name(uint32_t slot, char *buf, size_t len);

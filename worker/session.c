@@ -1,0 +1,462 @@
+/* Worker session state machine (see session.h). One function per event;
+ * the state is an explicit enum. Everything runs on the main thread's loop;
+ * the engine threads are reached only through the pool. */
+#include "session.h"
+#include "chan.h"
+#include "clock.h"
+#include "error.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "msg.h"
+#include "plan.h"
+#include "pool.h"
+#include "scenario_codec.h"
+#include "snapshot.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zmq.h>
+
+/* Silence after which the worker says HELLO again: the master heartbeats
+ * every second, so 3 s of nothing means it restarted or is gone. */
+#define REHELLO_AFTER_S 3.0
+
+enum session_state {
+    SS_HELLO,    /* saying HELLO every second until WELCOME */
+    SS_READY,    /* welcomed, no scenario yet */
+    SS_LOADED,   /* scenario applied, engines idle */
+    SS_RUNNING,  /* a target is applied */
+    SS_STOPPING, /* draining requests in flight */
+    SS_STOPPED,  /* FINAL sent; waiting for QUIT or a new run */
+};
+
+static const char *const state_names[] = {"hello", "ready", "loaded", "running", "stopping",
+                                          "stopped"};
+
+struct session {
+    const struct hn_session_config *cfg;
+    struct ev_loop *loop;
+    void *zctx;
+    struct hn_chan chan;
+    ev_timer tick;      /* every second: HELLO or HEARTBEAT, silence check */
+    ev_timer snap_tick; /* every snapshot interval */
+    ev_signal sigint, sigterm;
+    enum session_state state;
+    char worker_id[HN_PROTO_ID_MAX + 1];
+    char run_id[HN_PROTO_ID_MAX + 1];
+    uint32_t snapshot_interval_ms;
+    ev_tstamp last_heard;
+    struct hn_scenario *scenario;
+    struct hn_plan *plan;
+    struct hn_pool *pool;
+    uint64_t target_seq;
+    uint64_t snap_seq;
+    uint64_t interval_start_ms;
+    bool final_wanted;     /* drained: the next snapshot is the FINAL */
+    bool exit_after_final; /* a signal asked us to leave */
+    int exit_code;
+    uint64_t cpu_prev_us, cpu_prev_mono_us;
+    uint32_t cpu_permille;
+    unsigned warned;       /* bit set of one-time warnings */
+};
+
+enum { WARN_OPEN_MODEL = 1, WARN_BAD_FRAME = 2, WARN_VERSION = 4, WARN_NO_SCENARIO = 8 };
+
+static void set_state(struct session *s, enum session_state next)
+{
+    if (s->state != next)
+        hn_log_debug("session: %s -> %s", state_names[s->state], state_names[next]);
+    s->state = next;
+}
+
+static void send_msg(struct session *s, const struct hn_msg *m)
+{
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    int err = hn_msg_encode(m, &buf);
+    if (!err)
+        err = hn_chan_send(&s->chan, buf.data, buf.size);
+    if (err)
+        hn_log_warn("cannot send %s: %s", hn_msg_type_name(m->type), hn_strerror(err));
+    msgpack_sbuffer_destroy(&buf);
+}
+
+static void send_hello(struct session *s)
+{
+    struct hn_msg m = {.type = HN_MSG_HELLO};
+    snprintf(m.hello.worker_id, sizeof(m.hello.worker_id), "%s", s->worker_id);
+    if (gethostname(m.hello.hostname, sizeof(m.hello.hostname) - 1) != 0)
+        snprintf(m.hello.hostname, sizeof(m.hello.hostname), "unknown");
+    m.hello.pid = (uint32_t)getpid();
+    snprintf(m.hello.version, sizeof(m.hello.version), "%s", HN_VERSION);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    m.hello.cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    m.hello.capacity = s->cfg->capacity;
+    send_msg(s, &m);
+}
+
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void update_cpu(struct session *s)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    uint64_t cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+                      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    uint64_t now_us = hn_clock_mono_ns() / 1000u;
+    if (s->cpu_prev_mono_us && now_us > s->cpu_prev_mono_us)
+        s->cpu_permille =
+            (uint32_t)((cpu_us - s->cpu_prev_us) * 1000u / (now_us - s->cpu_prev_mono_us));
+    s->cpu_prev_us = cpu_us;
+    s->cpu_prev_mono_us = now_us;
+}
+
+static void send_heartbeat(struct session *s)
+{
+    static const enum hn_worker_state wire_state[] = {
+        [SS_HELLO] = HN_WSTATE_IDLE,        [SS_READY] = HN_WSTATE_IDLE,
+        [SS_LOADED] = HN_WSTATE_IDLE,       [SS_RUNNING] = HN_WSTATE_RUNNING,
+        [SS_STOPPING] = HN_WSTATE_STOPPING, [SS_STOPPED] = HN_WSTATE_STOPPED,
+    };
+    update_cpu(s);
+    struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
+    m.heartbeat.state = wire_state[s->state];
+    m.heartbeat.cpu_permille = s->cpu_permille;
+    m.heartbeat.rss_bytes = rss_bytes();
+    m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
+    send_msg(s, &m);
+}
+
+/* Drop the current run's engines, plan and scenario (aborts transfers). */
+static void reset_run(struct session *s)
+{
+    ev_timer_stop(s->loop, &s->snap_tick);
+    hn_pool_free(s->pool);
+    hn_plan_free(s->plan);
+    hn_scenario_free(s->scenario);
+    s->pool = NULL;
+    s->plan = NULL;
+    s->scenario = NULL;
+    s->target_seq = 0;
+    s->snap_seq = 0;
+    s->final_wanted = false;
+}
+
+static void send_empty_final(struct session *s)
+{
+    struct hn_msg m = {.type = HN_MSG_FINAL};
+    m.snapshot.seq = ++s->snap_seq;
+    m.snapshot.interval_start_ms = m.snapshot.interval_end_ms = hn_clock_wall_ms();
+    send_msg(s, &m);
+}
+
+static void begin_stop(struct session *s, uint64_t timeout_ms)
+{
+    if (s->state == SS_RUNNING) {
+        set_state(s, SS_STOPPING);
+        hn_pool_stop(s->pool, timeout_ms);
+    } else if (s->state == SS_READY || s->state == SS_LOADED) {
+        send_empty_final(s);
+        set_state(s, SS_STOPPED);
+        if (s->exit_after_final)
+            ev_break(s->loop, EVBREAK_ALL);
+    }
+}
+
+/* --- pool callbacks ------------------------------------------------------ */
+
+static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
+{
+    struct session *s = ctx;
+    uint64_t now_ms = hn_clock_wall_ms();
+    struct hn_snapshot_info info = {
+        .type = s->final_wanted ? HN_MSG_FINAL : HN_MSG_SNAPSHOT,
+        .seq = ++s->snap_seq,
+        .interval_start_ms = s->interval_start_ms,
+        .interval_end_ms = now_ms,
+        .users = hn_pool_users(s->pool),
+    };
+    s->interval_start_ms = now_ms;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
+    if (!err)
+        err = hn_chan_send(&s->chan, buf.data, buf.size);
+    if (err)
+        hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)info.seq,
+                     (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
+    msgpack_sbuffer_destroy(&buf);
+    if (info.type == HN_MSG_FINAL) {
+        s->final_wanted = false;
+        ev_timer_stop(s->loop, &s->snap_tick);
+        set_state(s, SS_STOPPED);
+        hn_log_info("stopped: final snapshot sent");
+        if (s->exit_after_final)
+            ev_break(s->loop, EVBREAK_ALL);
+    }
+}
+
+static void on_pool_drained(void *ctx)
+{
+    struct session *s = ctx;
+    s->final_wanted = true;
+    /* A periodic snapshot may be in progress; then the snapshot timer asks
+     * again right after it (see on_snap_tick) and that one is the FINAL. */
+    if (hn_pool_snapshot(s->pool) == HN_E_STATE)
+        ev_feed_event(s->loop, &s->snap_tick, EV_TIMER);
+}
+
+/* --- messages from the master ------------------------------------------- */
+
+static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
+{
+    bool new_run = strcmp(w->run_id, s->run_id) != 0;
+    if (new_run && s->pool) {
+        hn_log_warn("master started run %s: dropping run %s", w->run_id, s->run_id);
+        reset_run(s);
+    }
+    if (new_run || s->state == SS_HELLO) {
+        hn_log_info("joined master %s as worker %u (run %s)", s->cfg->master, w->worker_index,
+                    w->run_id);
+        snprintf(s->run_id, sizeof(s->run_id), "%s", w->run_id);
+        s->snapshot_interval_ms = w->snapshot_interval_ms ? w->snapshot_interval_ms : 1000;
+        if (s->state == SS_HELLO || !s->pool)
+            set_state(s, SS_READY);
+    }
+}
+
+static void on_scenario(struct session *s, const struct hn_msg_scenario *m)
+{
+    if (s->pool)
+        reset_run(s);
+    char why[256] = "";
+    struct hn_scenario *scn = NULL;
+    int err = hn_scenario_decode(m->blob, m->blob_len, &scn, why, sizeof(why));
+    if (!err)
+        err = hn_scenario_finalize(scn, why, sizeof(why));
+    if (!err)
+        err = hn_plan_build(scn, &s->plan, why, sizeof(why));
+    if (err) {
+        hn_log_error("cannot use the master's scenario: %s", why[0] ? why : hn_strerror(err));
+        hn_scenario_free(scn);
+        set_state(s, SS_READY);
+        return;
+    }
+    s->scenario = scn;
+    uint64_t seed = s->cfg->seed;
+    if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+        seed = hn_clock_mono_ns();
+    struct hn_pool_callbacks cb = {on_pool_snapshot, on_pool_drained, s};
+    err = hn_pool_new(s->loop, s->plan, s->cfg->threads, seed, &cb, &s->pool);
+    if (err) {
+        hn_log_error("cannot start engine threads: %s", hn_strerror(err));
+        reset_run(s);
+        set_state(s, SS_READY);
+        return;
+    }
+    hn_log_info("scenario loaded: %u user classes, %u stats entries, %u engine threads",
+                scn->n_classes, scn->n_entries, s->cfg->threads);
+    set_state(s, SS_LOADED);
+}
+
+static void on_target(struct session *s, const struct hn_msg_target *t)
+{
+    if (t->seq <= s->target_seq)
+        return; /* stale or repeated: targets are absolute, the newest wins */
+    s->target_seq = t->seq;
+    if (!s->pool) {
+        if (!(s->warned & WARN_NO_SCENARIO))
+            hn_log_warn("TARGET before a usable scenario: ignored");
+        s->warned |= WARN_NO_SCENARIO;
+        return;
+    }
+    if (t->model != HN_MODEL_CLOSED) {
+        if (!(s->warned & WARN_OPEN_MODEL))
+            hn_log_warn("open-model targets are not supported by this worker yet: ignored");
+        s->warned |= WARN_OPEN_MODEL;
+        return;
+    }
+    if (t->phase != HN_PHASE_RUN || (s->state != SS_LOADED && s->state != SS_RUNNING))
+        return;
+    if (s->state == SS_LOADED) {
+        s->interval_start_ms = hn_clock_wall_ms();
+        double iv = (double)s->snapshot_interval_ms / 1000.0;
+        ev_timer_set(&s->snap_tick, iv, iv);
+        ev_timer_start(s->loop, &s->snap_tick);
+        set_state(s, SS_RUNNING);
+    }
+    hn_pool_set_target(s->pool, t->users, t->n_classes, t->spawn_rate_per_s);
+}
+
+static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *user)
+{
+    (void)c;
+    struct session *s = user;
+    struct hn_msg m;
+    int err = hn_msg_decode(buf, len, &m);
+    if (err) {
+        uint32_t type, version;
+        if (err == HN_E_VERSION && hn_msg_peek(buf, len, &type, &version) == 0) {
+            if (!(s->warned & WARN_VERSION))
+                hn_log_error("master speaks protocol version %u, this worker %u: upgrade one",
+                             version, HN_PROTO_VERSION);
+            s->warned |= WARN_VERSION;
+        } else if (!(s->warned & WARN_BAD_FRAME)) {
+            hn_log_warn("dropped a bad frame from the master: %s (reported once)",
+                        hn_strerror(err));
+            s->warned |= WARN_BAD_FRAME;
+        }
+        return;
+    }
+    s->last_heard = ev_now(s->loop);
+    switch (m.type) {
+    case HN_MSG_WELCOME:
+        on_welcome(s, &m.welcome);
+        break;
+    case HN_MSG_REJECT:
+        hn_log_error("rejected by the master: %s", m.reject.reason);
+        s->exit_code = HN_EXIT_NO_RUN;
+        ev_break(s->loop, EVBREAK_ALL);
+        break;
+    case HN_MSG_SCENARIO:
+        if (s->state != SS_HELLO)
+            on_scenario(s, &m.scenario);
+        break;
+    case HN_MSG_TARGET:
+        on_target(s, &m.target);
+        break;
+    case HN_MSG_STOP:
+        begin_stop(s, m.stop.timeout_ms);
+        break;
+    case HN_MSG_QUIT:
+        hn_log_info("master says quit");
+        ev_break(s->loop, EVBREAK_ALL);
+        break;
+    default:
+        break; /* HEARTBEAT: liveness only; worker-bound types are ignored */
+    }
+    hn_msg_deinit(&m);
+}
+
+/* --- timers and signals -------------------------------------------------- */
+
+static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct session *s = w->data;
+    if (s->pool && (s->state == SS_RUNNING || s->state == SS_STOPPING))
+        hn_pool_snapshot(s->pool); /* HN_E_STATE: one is under way already */
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct session *s = w->data;
+    ev_tstamp silent = ev_now(loop) - s->last_heard;
+    if (s->state == SS_RUNNING && silent * 1000.0 >= (double)s->cfg->silence_stop_ms) {
+        hn_log_warn("no word from the master for %.0f s: stopping all load", silent);
+        begin_stop(s, 0);
+    }
+    /* Saying HELLO again does not change the run's state: if the same
+     * master answers, the run goes on; a new run id resets it. */
+    if (s->state == SS_HELLO || silent >= REHELLO_AFTER_S) {
+        if (s->state != SS_HELLO && silent < REHELLO_AFTER_S + 1.0)
+            hn_log_warn("master silent for %.0f s: saying HELLO again", silent);
+        send_hello(s);
+    } else {
+        send_heartbeat(s);
+    }
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    struct session *s = w->data;
+    if (s->exit_after_final) {
+        ev_break(loop, EVBREAK_ALL); /* second signal: leave now */
+        return;
+    }
+    hn_log_info("signal %d: stopping load and leaving (again to force)", w->signum);
+    s->exit_after_final = true;
+    if (s->state == SS_RUNNING)
+        begin_stop(s, 0);
+    else if (s->state != SS_STOPPING)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void make_worker_id(char *out, size_t len)
+{
+    char host[64] = "host";
+    uint32_t rnd = 0;
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+        rnd = (uint32_t)hn_clock_mono_ns();
+    snprintf(out, len, "%s-%d-%08x", host, (int)getpid(), rnd);
+}
+
+int hn_session_run(const struct hn_session_config *cfg)
+{
+    struct session s = {.cfg = cfg, .exit_code = HN_EXIT_OK};
+    if (cfg->worker_id)
+        snprintf(s.worker_id, sizeof(s.worker_id), "%s", cfg->worker_id);
+    else
+        make_worker_id(s.worker_id, sizeof(s.worker_id));
+    s.loop = ev_default_loop(EVFLAG_AUTO);
+    s.zctx = zmq_ctx_new();
+    if (!s.loop || !s.zctx) {
+        hn_log_error("cannot create the event loop or the ZeroMQ context");
+        return HN_EXIT_NO_RUN;
+    }
+    int err = hn_chan_dealer_open(&s.chan, s.zctx, s.loop, cfg->master, s.worker_id, NULL,
+                                  on_master_msg, &s);
+    if (err) {
+        hn_log_error("cannot connect to %s: %s", cfg->master, hn_strerror(err));
+        zmq_ctx_term(s.zctx);
+        return HN_EXIT_NO_RUN;
+    }
+    hn_log_info("worker %s connecting to %s", s.worker_id, cfg->master);
+    s.last_heard = ev_now(s.loop);
+    ev_timer_init(&s.tick, on_tick, 0.0, 1.0);
+    s.tick.data = &s;
+    ev_timer_start(s.loop, &s.tick);
+    ev_init(&s.snap_tick, on_snap_tick);
+    s.snap_tick.data = &s;
+    ev_signal_init(&s.sigint, on_signal, SIGINT);
+    ev_signal_init(&s.sigterm, on_signal, SIGTERM);
+    s.sigint.data = s.sigterm.data = &s;
+    ev_signal_start(s.loop, &s.sigint);
+    ev_signal_start(s.loop, &s.sigterm);
+
+    ev_run(s.loop, 0);
+
+    reset_run(&s);
+    /* Give a FINAL just queued a moment to leave before the socket closes. */
+    int linger_ms = 1000;
+    if (s.chan.sock)
+        zmq_setsockopt(s.chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+    hn_chan_close(&s.chan);
+    zmq_ctx_term(s.zctx);
+    ev_timer_stop(s.loop, &s.tick);
+    ev_signal_stop(s.loop, &s.sigint);
+    ev_signal_stop(s.loop, &s.sigterm);
+    return s.exit_code;
+}

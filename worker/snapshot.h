@@ -1,0 +1,21 @@
+/* Builds the SNAPSHOT / FINAL message from a merged recorder. */
+#pragma once
+
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "msg.h"
+#include "recorder.h"
+
+struct hn_snapshot_info {
+    enum hn_msg_type type; /* HN_MSG_SNAPSHOT or HN_MSG_FINAL */
+    uint64_t seq;
+    uint64_t interval_start_ms, interval_end_ms;
+    uint32_t users;
+};
+
+/* Encode one frame for @r (entries named after @s->entries) into @out.
+ * Entries without requests are left out. 0, -ENOMEM or a proto error. */
+int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
+                       const struct hn_snapshot_info *info, msgpack_sbuffer *out);
