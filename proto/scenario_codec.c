@@ -1,7 +1,7 @@
-/* Scenario ⇄ msgpack (see scenario_codec.h). Strings travel as bin so that
- * URLs, header values and bodies are not bound by the 256-byte string limit
- * of control messages; header lists are flat [name, value, ...] arrays so
- * the nesting stays within HN_PROTO_DEPTH_MAX. */
+/* Scenario ⇄ msgpack (see scenario_codec.h, format in PROTOCOL.md "Scenario
+ * blob"). Strings travel as bin so that URLs, header values and bodies are
+ * not bound by the 256-byte string limit of control messages; header lists
+ * are flat [name, value, ...] arrays so the nesting stays within 8 levels. */
 #include "scenario_codec.h"
 #include "error.h"
 #include "frame_check.h"
@@ -13,7 +13,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Field limits that model.h does not name. */
+#define HEADER_NAME_MAX 256 /* bytes of a header name */
+#define STATUS_MIN 100      /* expect_status: 0 or STATUS_MIN..STATUS_MAX */
+#define STATUS_MAX 599
+#define SCENARIO_OBJECTS_MAX (1u << 20) /* msgpack values in one blob */
+
+/* Bounds of the structural check, run before msgpack-c allocates anything.
+ * The defaults of control frames do not fit: a scenario of 64 classes with
+ * many tasks easily holds more than their 2^18 values, and its byte strings
+ * (URLs, bodies) are longer than 256 bytes.
+ *  - depth 8: blob > class list > class > task list > task > step list >
+ *    step > header list, the deepest path of the format;
+ *  - arrays of up to 4096 items: above every model count (1024 tasks is the
+ *    largest), so that a count between the model limit and 4096 is refused
+ *    field by field with a reason naming the list;
+ *  - bin up to HN_MODEL_BODY_MAX, the longest field; str up to
+ *    HN_MODEL_STR_MAX (no field is a str, the type check names the field);
+ *  - 2^20 values in all: room for about 100 000 steps, far beyond a scenario
+ *    written by hand, while msgpack-c's objects take at most 24 MiB and the
+ *    decoded model (about 40 bytes per value at worst) some 40 MiB more. */
+static const struct hn_frame_limits scenario_limits = {
+    .depth_max = 8,
+    .array_max = HN_PROTO_ARRAY_MAX,
+    .str_max = HN_MODEL_STR_MAX,
+    .bin_max = HN_MODEL_BODY_MAX,
+    .objects_max = SCENARIO_OBJECTS_MAX,
+};
+_Static_assert(HN_PROTO_ARRAY_MAX >= HN_MODEL_TASKS_MAX &&
+                   HN_PROTO_ARRAY_MAX >= HN_MODEL_STEPS_MAX &&
+                   HN_PROTO_ARRAY_MAX >= 2 * HN_MODEL_HEADERS_MAX &&
+                   HN_PROTO_ARRAY_MAX >= HN_MODEL_CLASSES_MAX,
+               "the structural check must admit every model count");
+_Static_assert(HN_MODEL_BODY_MAX >= HN_MODEL_STR_MAX, "bodies are the longest bin");
+
 /* --- encoding ------------------------------------------------------------ */
+
+/* msgpack-c ignores a failed write and keeps packing; remember it. */
+struct sink {
+    msgpack_sbuffer *sbuf;
+    bool failed;
+};
+
+static int sink_write(void *data, const char *buf, size_t len)
+{
+    struct sink *k = data;
+    if (!k->failed && msgpack_sbuffer_write(k->sbuf, buf, len) != 0)
+        k->failed = true;
+    return k->failed ? -1 : 0;
+}
 
 static void pack_str(msgpack_packer *pk, const char *s, size_t len)
 {
@@ -60,8 +108,10 @@ static void pack_steps(msgpack_packer *pk, const struct hn_step *st, uint32_t n)
 
 int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
 {
+    struct sink sink = {out, false};
+    size_t start = out->size;
     msgpack_packer pk;
-    msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+    msgpack_packer_init(&pk, &sink, sink_write);
     msgpack_pack_array(&pk, 4);
     pack_cstr(&pk, s->host);
     msgpack_pack_uint64(&pk, s->timeout_ms);
@@ -86,26 +136,50 @@ int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
             pack_steps(&pk, c->tasks[t].steps, c->tasks[t].n_steps);
         }
     }
-    /* msgpack_sbuffer_write only fails on out-of-memory. */
-    return out->data ? 0 : -ENOMEM;
+    if (sink.failed) { /* only out-of-memory makes msgpack_sbuffer_write fail */
+        out->size = start;
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 /* --- decoding ------------------------------------------------------------ */
+
+enum { NONE = -1, ON_START = -2 };
 
 struct reader {
     char *why;
     size_t why_len;
     int err;
+    /* Where we are, for the reason: 0-based indices or NONE / ON_START. */
+    int cls, task, step;
 };
 
+/* Record the first failure as "scenario[ class N][ task N| on_start][ step
+ * N]: message". Returns false so callers can `return fail(...)`. */
 static bool fail(struct reader *r, int err, const char *fmt, ...)
 {
-    if (!r->err) {
+    if (r->err)
+        return false;
+    r->err = err;
+    if (!r->why_len)
+        return false;
+    char where[64] = "scenario";
+    size_t n = strlen(where);
+    if (r->cls != NONE)
+        n += (size_t)snprintf(where + n, sizeof(where) - n, " class %d", r->cls + 1);
+    if (r->task == ON_START)
+        n += (size_t)snprintf(where + n, sizeof(where) - n, " on_start");
+    else if (r->task != NONE)
+        n += (size_t)snprintf(where + n, sizeof(where) - n, " task %d", r->task + 1);
+    if (r->step != NONE)
+        snprintf(where + n, sizeof(where) - n, " step %d", r->step + 1);
+    int used = snprintf(r->why, r->why_len, "%s: ", where);
+    if (used >= 0 && (size_t)used < r->why_len) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(r->why, r->why_len, fmt, ap);
+        vsnprintf(r->why + used, r->why_len - (size_t)used, fmt, ap);
         va_end(ap);
-        r->err = err;
     }
     return false;
 }
@@ -114,10 +188,14 @@ static bool get_array(struct reader *r, const msgpack_object *o, uint32_t want_m
                       uint32_t want_max, const char *what)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
-        return fail(r, HN_E_TYPE, "scenario: %s is not an array", what);
-    if (o->via.array.size < want_min || o->via.array.size > want_max)
-        return fail(r, HN_E_TOO_LARGE, "scenario: %s has %u items (allowed %u..%u)", what,
-                    o->via.array.size, want_min, want_max);
+        return fail(r, HN_E_TYPE, "%s is not an array", what);
+    if (o->via.array.size < want_min || o->via.array.size > want_max) {
+        if (want_min == want_max)
+            return fail(r, HN_E_INVALID, "%s has %u items, not %u", what, o->via.array.size,
+                        want_min);
+        return fail(r, HN_E_TOO_LARGE, "%s has %u items (allowed %u..%u)", what, o->via.array.size,
+                    want_min, want_max);
+    }
     return true;
 }
 
@@ -125,30 +203,75 @@ static bool get_uint(struct reader *r, const msgpack_object *o, uint64_t max, ui
                      const char *what)
 {
     if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
-        return fail(r, HN_E_RANGE, "scenario: %s is not an integer in 0..%llu", what,
+        return fail(r, HN_E_RANGE, "%s is not an integer in 0..%llu", what,
                     (unsigned long long)max);
     *out = o->via.u64;
     return true;
 }
 
-/* A bin as a new NUL-terminated string; nil gives NULL when @nil_ok. No NUL
- * bytes inside (all these become C strings). */
-static bool get_str(struct reader *r, const msgpack_object *o, size_t max, bool nil_ok,
-                    char **out, uint32_t *len_out, const char *what)
+/* What a byte string may hold besides its length limit. */
+enum str_rule {
+    ANY_BYTES,   /* binary: bodies */
+    NO_NUL,      /* becomes a C string: url, host */
+    UTF8,        /* travels in snapshots or logs: names (hn_msg_str_valid) */
+    TOKEN,       /* HTTP token (RFC 9110): method, header name */
+    FIELD_VALUE, /* header value: no NUL, CR or LF (libcurl sends it raw) */
+};
+
+static bool is_tchar(unsigned char c)
 {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool rule_ok(const char *s, size_t n, enum str_rule rule, const char **broken)
+{
+    switch (rule) {
+    case ANY_BYTES:
+        return true;
+    case NO_NUL:
+        *broken = "contains a NUL byte";
+        return n == 0 || !memchr(s, '\0', n);
+    case UTF8:
+        *broken = "is not valid UTF-8 without NUL bytes";
+        return hn_msg_str_valid(s, n);
+    case TOKEN:
+        *broken = "is not an HTTP token (letters, digits, !#$%&'*+-.^_`|~)";
+        for (size_t i = 0; i < n; i++)
+            if (!is_tchar((unsigned char)s[i]))
+                return false;
+        return n > 0;
+    case FIELD_VALUE:
+        *broken = "contains a NUL, CR or LF byte";
+        for (size_t i = 0; i < n; i++)
+            if (s[i] == '\0' || s[i] == '\r' || s[i] == '\n')
+                return false;
+        return true;
+    }
+    return false;
+}
+
+/* A bin as a new NUL-terminated string (the terminator is extra: a body may
+ * hold NUL bytes, its length says where it ends); nil gives NULL when
+ * @nil_ok. */
+static bool get_str(struct reader *r, const msgpack_object *o, size_t max, enum str_rule rule,
+                    bool nil_ok, char **out, uint32_t *len_out, const char *what)
+{
+    const char *broken = "";
     *out = NULL;
     if (o->type == MSGPACK_OBJECT_NIL && nil_ok)
         return true;
     if (o->type != MSGPACK_OBJECT_BIN)
-        return fail(r, HN_E_TYPE, "scenario: %s is not a byte string", what);
+        return fail(r, HN_E_TYPE, "%s is not a byte string%s", what, nil_ok ? " or nil" : "");
     size_t n = o->via.bin.size;
     if (n > max)
-        return fail(r, HN_E_TOO_LARGE, "scenario: %s longer than %zu bytes", what, max);
-    if (memchr(o->via.bin.ptr, '\0', n))
-        return fail(r, HN_E_INVALID, "scenario: %s contains a NUL byte", what);
+        return fail(r, HN_E_TOO_LARGE, "%s is %zu bytes (at most %zu)", what, n, max);
+    if (!rule_ok(o->via.bin.ptr, n, rule, &broken))
+        return fail(r, HN_E_INVALID, "%s %s", what, broken);
     if (!(*out = malloc(n + 1)))
-        return fail(r, -ENOMEM, "scenario: out of memory");
-    memcpy(*out, o->via.bin.ptr, n);
+        return fail(r, -ENOMEM, "out of memory");
+    if (n)
+        memcpy(*out, o->via.bin.ptr, n);
     (*out)[n] = '\0';
     if (len_out)
         *len_out = (uint32_t)n;
@@ -161,16 +284,50 @@ static bool get_headers(struct reader *r, const msgpack_object *o, struct hn_hea
     if (!get_array(r, o, 0, 2 * HN_MODEL_HEADERS_MAX, "header list"))
         return false;
     if (o->via.array.size % 2)
-        return fail(r, HN_E_INVALID, "scenario: odd header list");
+        return fail(r, HN_E_INVALID, "header list has an odd number of items");
     for (uint32_t i = 0; i < o->via.array.size; i += 2) {
         struct hn_header *hd = hn_headers_add(h, n);
         if (!hd)
-            return fail(r, -ENOMEM, "scenario: out of memory");
-        if (!get_str(r, &o->via.array.ptr[i], 256, false, &hd->name, NULL, "header name") ||
-            !get_str(r, &o->via.array.ptr[i + 1], HN_MODEL_STR_MAX, false, &hd->value, NULL,
-                     "header value"))
+            return fail(r, -ENOMEM, "out of memory");
+        if (!get_str(r, &o->via.array.ptr[i], HEADER_NAME_MAX, TOKEN, false, &hd->name, NULL,
+                     "header name") ||
+            !get_str(r, &o->via.array.ptr[i + 1], HN_MODEL_STR_MAX, FIELD_VALUE, false, &hd->value,
+                     NULL, "header value"))
             return false;
     }
+    return true;
+}
+
+static bool get_step(struct reader *r, const msgpack_object *so, struct hn_step *st)
+{
+    uint64_t timeout = 0, status = 0;
+    if (!get_array(r, so, 8, 8, "step"))
+        return false;
+    const msgpack_object *f = so->via.array.ptr;
+    if (!get_str(r, &f[0], HN_PROTO_METHOD_MAX, TOKEN, false, &st->method, NULL, "method") ||
+        !get_str(r, &f[1], HN_MODEL_STR_MAX, NO_NUL, false, &st->url, NULL, "url") ||
+        !get_str(r, &f[2], HN_PROTO_NAME_MAX, UTF8, true, &st->name, NULL, "name") ||
+        !get_headers(r, &f[3], &st->headers, &st->n_headers) ||
+        !get_str(r, &f[4], HN_MODEL_BODY_MAX, ANY_BYTES, true, &st->body, &st->body_len, "body") ||
+        !get_uint(r, &f[5], UINT32_MAX, &timeout, "timeout_ms") ||
+        !get_uint(r, &f[7], STATUS_MAX, &status, "expect_status"))
+        return false;
+    if (f[6].type != MSGPACK_OBJECT_BOOLEAN)
+        return fail(r, HN_E_TYPE, "follow_redirects is not a boolean");
+    if (status != 0 && status < STATUS_MIN)
+        return fail(r, HN_E_RANGE, "expect_status %u is not 0 or %u..%u", (unsigned)status,
+                    STATUS_MIN, STATUS_MAX);
+    /* A step without a name is counted under its url (hn_scenario_finalize),
+     * and stats names travel in snapshots: the url must then be one. */
+    if (!st->name &&
+        (strlen(st->url) > HN_PROTO_NAME_MAX || !hn_msg_str_valid(st->url, strlen(st->url))))
+        return fail(r, HN_E_INVALID,
+                    "step has no name and its url is not a valid stats name (UTF-8, at most "
+                    "%u bytes)",
+                    HN_PROTO_NAME_MAX);
+    st->timeout_ms = timeout;
+    st->follow_redirects = f[6].via.boolean;
+    st->expect_status = (uint16_t)status;
     return true;
 }
 
@@ -181,32 +338,14 @@ static bool get_steps(struct reader *r, const msgpack_object *o, void *owner, ad
     if (!get_array(r, o, 0, HN_MODEL_STEPS_MAX, "step list"))
         return false;
     for (uint32_t i = 0; i < o->via.array.size; i++) {
-        const msgpack_object *so = &o->via.array.ptr[i];
         struct hn_step *st = add(owner);
         if (!st)
-            return fail(r, -ENOMEM, "scenario: out of memory");
-        if (!get_array(r, so, 8, 8, "step"))
+            return fail(r, -ENOMEM, "out of memory");
+        r->step = (int)i;
+        if (!get_step(r, &o->via.array.ptr[i], st))
             return false;
-        const msgpack_object *f = so->via.array.ptr;
-        uint64_t timeout = 0, status = 0;
-        if (!get_str(r, &f[0], HN_PROTO_METHOD_MAX, false, &st->method, NULL, "method") ||
-            !get_str(r, &f[1], HN_MODEL_STR_MAX, false, &st->url, NULL, "url") ||
-            !get_str(r, &f[2], HN_PROTO_NAME_MAX, true, &st->name, NULL, "name") ||
-            !get_headers(r, &f[3], &st->headers, &st->n_headers) ||
-            !get_str(r, &f[4], HN_MODEL_BODY_MAX, true, &st->body, &st->body_len, "body") ||
-            !get_uint(r, &f[5], UINT32_MAX, &timeout, "timeout") ||
-            !get_uint(r, &f[7], 599, &status, "expected status"))
-            return false;
-        if (f[6].type != MSGPACK_OBJECT_BOOLEAN)
-            return fail(r, HN_E_TYPE, "scenario: follow_redirects is not a boolean");
-        /* Names travel in snapshots, which require valid UTF-8. */
-        if (!hn_msg_str_valid(st->method, strlen(st->method)) ||
-            (st->name && !hn_msg_str_valid(st->name, strlen(st->name))))
-            return fail(r, HN_E_INVALID, "scenario: method or name is not valid UTF-8");
-        st->timeout_ms = timeout;
-        st->follow_redirects = f[6].via.boolean;
-        st->expect_status = (uint16_t)status;
     }
+    r->step = NONE;
     return true;
 }
 
@@ -220,80 +359,114 @@ static struct hn_step *add_on_start(void *owner)
     return hn_class_add_on_start(owner);
 }
 
+static bool get_task(struct reader *r, const msgpack_object *o, struct hn_task *task)
+{
+    uint64_t weight = 0;
+    if (!get_array(r, o, 3, 3, "task") ||
+        !get_str(r, &o->via.array.ptr[0], HN_PROTO_NAME_MAX, UTF8, true, &task->name, NULL,
+                 "task name") ||
+        !get_uint(r, &o->via.array.ptr[1], HN_MODEL_WEIGHT_MAX, &weight, "task weight") ||
+        !get_steps(r, &o->via.array.ptr[2], task, add_task_step))
+        return false;
+    task->weight = (uint32_t)weight;
+    return true;
+}
+
 static bool get_class(struct reader *r, const msgpack_object *o, struct hn_user_class *c)
 {
     uint64_t weight = 0, kind = 0, min_ms = 0, max_ms = 0;
     if (!get_array(r, o, 6, 6, "user class"))
         return false;
     const msgpack_object *f = o->via.array.ptr;
-    if (!get_str(r, &f[0], 256, true, &c->name, NULL, "class name") ||
+    if (!get_str(r, &f[0], HN_PROTO_NAME_MAX, UTF8, true, &c->name, NULL, "class name") ||
         !get_uint(r, &f[1], HN_MODEL_WEIGHT_MAX, &weight, "class weight") ||
         !get_array(r, &f[2], 3, 3, "wait") ||
         !get_uint(r, &f[2].via.array.ptr[0], HN_WAIT__COUNT - 1, &kind, "wait kind") ||
-        !get_uint(r, &f[2].via.array.ptr[1], UINT32_MAX, &min_ms, "wait min") ||
-        !get_uint(r, &f[2].via.array.ptr[2], UINT32_MAX, &max_ms, "wait max") ||
-        !get_headers(r, &f[3], &c->headers, &c->n_headers) || !get_steps(r, &f[4], c, add_on_start) ||
-        !get_array(r, &f[5], 0, HN_MODEL_TASKS_MAX, "task list"))
+        !get_uint(r, &f[2].via.array.ptr[1], UINT32_MAX, &min_ms, "wait min_ms") ||
+        !get_uint(r, &f[2].via.array.ptr[2], UINT32_MAX, &max_ms, "wait max_ms") ||
+        !get_headers(r, &f[3], &c->headers, &c->n_headers))
         return false;
     c->weight = (uint32_t)weight;
     c->wait.kind = (enum hn_wait_kind)kind;
     c->wait.min_ms = min_ms;
     c->wait.max_ms = max_ms;
+    r->task = ON_START;
+    if (!get_steps(r, &f[4], c, add_on_start))
+        return false;
+    r->task = NONE;
+    if (!get_array(r, &f[5], 0, HN_MODEL_TASKS_MAX, "task list"))
+        return false;
     for (uint32_t t = 0; t < f[5].via.array.size; t++) {
-        const msgpack_object *to = &f[5].via.array.ptr[t];
         struct hn_task *task = hn_class_add_task(c);
         if (!task)
-            return fail(r, -ENOMEM, "scenario: out of memory");
-        if (!get_array(r, to, 3, 3, "task") ||
-            !get_str(r, &to->via.array.ptr[0], 256, true, &task->name, NULL, "task name") ||
-            !get_uint(r, &to->via.array.ptr[1], HN_MODEL_WEIGHT_MAX, &weight, "task weight") ||
-            !get_steps(r, &to->via.array.ptr[2], task, add_task_step))
+            return fail(r, -ENOMEM, "out of memory");
+        r->task = (int)t;
+        if (!get_task(r, &f[5].via.array.ptr[t], task))
             return false;
-        task->weight = (uint32_t)weight;
     }
+    r->task = NONE;
+    return true;
+}
+
+static bool get_scenario(struct reader *r, const msgpack_object *root, struct hn_scenario *s)
+{
+    uint64_t timeout = 0;
+    if (!get_array(r, root, 4, 4, "blob") ||
+        !get_str(r, &root->via.array.ptr[0], HN_MODEL_STR_MAX, NO_NUL, true, &s->host, NULL,
+                 "host") ||
+        !get_uint(r, &root->via.array.ptr[1], UINT32_MAX, &timeout, "timeout_ms") ||
+        !get_headers(r, &root->via.array.ptr[2], &s->headers, &s->n_headers) ||
+        !get_array(r, &root->via.array.ptr[3], 1, HN_MODEL_CLASSES_MAX, "class list"))
+        return false;
+    s->timeout_ms = timeout;
+    const msgpack_object *classes = &root->via.array.ptr[3];
+    for (uint32_t i = 0; i < classes->via.array.size; i++) {
+        struct hn_user_class *c = hn_scenario_add_class(s);
+        if (!c)
+            return fail(r, -ENOMEM, "out of memory");
+        r->cls = (int)i;
+        if (!get_class(r, &classes->via.array.ptr[i], c))
+            return false;
+    }
+    r->cls = NONE;
     return true;
 }
 
 int hn_scenario_decode(const void *buf, size_t len, struct hn_scenario **out, char *why,
                        size_t why_len)
 {
-    struct reader r = {.why = why, .why_len = why_len};
-    int err = hn_frame_check(buf, len);
+    struct reader r = {.why = why, .why_len = why_len, .cls = NONE, .task = NONE, .step = NONE};
+    if (len > HN_PROTO_SCENARIO_MAX) {
+        fail(&r, HN_E_TOO_LARGE, "blob of %zu bytes (at most %u)", len, HN_PROTO_SCENARIO_MAX);
+        return r.err;
+    }
+    /* msgpack-c trusts declared lengths: bound them first. */
+    int err = hn_frame_check_limits(buf, len, &scenario_limits);
     if (err) {
-        snprintf(why, why_len, "scenario: malformed (%s)", hn_strerror(err));
-        return err;
+        fail(&r, err,
+             "malformed blob (%s; nesting <= %u, arrays <= %u items, byte strings <= %u "
+             "bytes, <= %u values)",
+             hn_strerror(err), scenario_limits.depth_max, scenario_limits.array_max,
+             scenario_limits.bin_max, scenario_limits.objects_max);
+        return r.err;
     }
     msgpack_zone zone;
     msgpack_object root;
-    if (!msgpack_zone_init(&zone, 4096))
-        return -ENOMEM;
+    if (!msgpack_zone_init(&zone, 4096)) {
+        fail(&r, -ENOMEM, "out of memory");
+        return r.err;
+    }
     size_t off = 0;
-    if (msgpack_unpack((const char *)buf, len, &off, &zone, &root) != MSGPACK_UNPACK_SUCCESS) {
-        msgpack_zone_destroy(&zone);
-        snprintf(why, why_len, "scenario: malformed msgpack");
-        return HN_E_INVALID;
-    }
-    struct hn_scenario *s = hn_scenario_new();
-    uint64_t timeout = 0;
-    if (!s) {
-        fail(&r, -ENOMEM, "scenario: out of memory");
-    } else if (get_array(&r, &root, 4, 4, "scenario") &&
-               get_str(&r, &root.via.array.ptr[0], HN_MODEL_STR_MAX, true, &s->host, NULL, "host") &&
-               get_uint(&r, &root.via.array.ptr[1], UINT32_MAX, &timeout, "timeout") &&
-               get_headers(&r, &root.via.array.ptr[2], &s->headers, &s->n_headers) &&
-               get_array(&r, &root.via.array.ptr[3], 1, HN_MODEL_CLASSES_MAX, "class list")) {
-        s->timeout_ms = timeout;
-        const msgpack_object *classes = &root.via.array.ptr[3];
-        for (uint32_t i = 0; i < classes->via.array.size; i++) {
-            struct hn_user_class *c = hn_scenario_add_class(s);
-            if (!c) {
-                fail(&r, -ENOMEM, "scenario: out of memory");
-                break;
-            }
-            if (!get_class(&r, &classes->via.array.ptr[i], c))
-                break;
-        }
-    }
+    struct hn_scenario *s = NULL;
+    msgpack_unpack_return ur = msgpack_unpack((const char *)buf, len, &off, &zone, &root);
+    if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
+        fail(&r, -ENOMEM, "out of memory");
+    else if (ur != MSGPACK_UNPACK_SUCCESS) /* not expected after the check above */
+        fail(&r, HN_E_INVALID, "malformed msgpack");
+    else if (!(s = hn_scenario_new()))
+        fail(&r, -ENOMEM, "out of memory");
+    else
+        get_scenario(&r, &root, s);
     msgpack_zone_destroy(&zone);
     if (r.err) {
         hn_scenario_free(s);

@@ -7,7 +7,8 @@
 
 #include "model.h"
 
-/* Append the scenario's msgpack encoding to @out. 0 or -ENOMEM. */
+/* Append the scenario's msgpack encoding to @out. 0 or -ENOMEM; on error
+ * @out is left as it was. */
 int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out);
 
 /* Decode a scenario blob. Every byte is untrusted: structure, types and

@@ -65,11 +65,22 @@ static bool has_template(const char *s)
     return s && strstr(s, "{{");
 }
 
+static bool headers_have_template(const struct hn_header *h, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (has_template(h[i].value))
+            return true;
+    return false;
+}
+
 static int build_step(const struct hn_scenario *s, const struct hn_user_class *c,
                       const struct hn_step *st, struct hn_plan_step *out, char *why, size_t len)
 {
     out->step = st;
-    if (has_template(st->url) || has_template(st->body))
+    if (has_template(st->url) || has_template(st->body) ||
+        headers_have_template(st->headers, st->n_headers) ||
+        headers_have_template(c->headers, c->n_headers) ||
+        headers_have_template(s->headers, s->n_headers))
         return invalid(why, len, "%s %s: templates ({{...}}) are not supported yet", st->method,
                        st->url);
     if (!is_absolute(st->url) && (!s->host || !s->host[0]))

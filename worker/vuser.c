@@ -92,6 +92,9 @@ static void load_step(struct hn_vuser *vu, const struct hn_plan_step *ps)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ps->timeout_ms);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, st->follow_redirects ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    /* A HEAD step leaves NOBODY set, and libcurl then sends any later
+     * request of this handle as HEAD (a POST included): clear it. */
+    curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
     switch (ps->method) {
     case HN_PLAN_GET:
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -102,9 +105,14 @@ static void load_step(struct hn_vuser *vu, const struct hn_plan_step *ps)
         break;
     case HN_PLAN_POST:
     case HN_PLAN_OTHER:
-        /* The body lives in the scenario for the whole run: no copy. */
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(st->body ? st->body_len : 0));
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, st->body ? st->body : "");
+        if (ps->method == HN_PLAN_OTHER && !st->body) {
+            /* DELETE, PUT, ... without a body: no empty form body. */
+            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        } else {
+            /* The body lives in the scenario for the whole run: no copy. */
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(st->body ? st->body_len : 0));
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, st->body ? st->body : "");
+        }
         if (ps->method == HN_PLAN_OTHER)
             curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, st->method);
         break;
@@ -170,17 +178,19 @@ static void record(struct hn_vuser *vu, CURLcode result, uint32_t forced_slot)
         curl_off_t total = 0, dns = 0, conn = 0, tls = 0, pre = 0, first = 0;
         long connects = 0;
         curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total);
-        curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
-        curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn);
-        curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls);
         curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
         curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first);
         curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
         s.total_us = (uint64_t)total;
         s.new_connection = connects > 0;
-        s.dns_us = (uint64_t)dns;
-        s.connect_us = conn > dns ? (uint64_t)(conn - dns) : 0;
-        s.tls_us = tls > conn ? (uint64_t)(tls - conn) : 0;
+        if (s.new_connection) { /* phases exist only for a new connection */
+            curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+            curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn);
+            curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls);
+            s.dns_us = (uint64_t)dns;
+            s.connect_us = conn > dns ? (uint64_t)(conn - dns) : 0;
+            s.tls_us = tls > conn ? (uint64_t)(tls - conn) : 0;
+        }
         /* Waiting time: request fully sent → first response byte. */
         s.ttfb_us = first > pre ? (uint64_t)(first - pre) : 0;
         if (result == CURLE_OK) {

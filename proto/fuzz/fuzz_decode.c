@@ -1,5 +1,6 @@
 /* libFuzzer target for the wire decoder: any bytes must decode to an error
- * or to a message that merges, re-encodes and decodes back to itself.
+ * or to a message that merges, re-encodes and decodes back to itself; a
+ * SCENARIO's blob goes through the scenario decoder too (scenario_check.h).
  * Build: meson setup -Dfuzz=enabled with CC=clang; run: fuzz-decode CORPUS */
 #include <errno.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 
 #include "error.h"
 #include "msg.h"
+#include "scenario_check.h"
 
 /* Scratch histograms for re-encoding a snapshot (allocated on first use;
  * snapshots with more timing histograms skip the whole-message check). */
@@ -94,6 +96,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t type, version;
     if (hn_msg_peek(data, size, &type, &version) || type != m.type || version != HN_PROTO_VERSION)
         abort();
+
+    if (m.type == HN_MSG_SCENARIO)
+        hn_fuzz_check_scenario(m.scenario.blob, m.scenario.blob_len);
 
     bool snapshot = m.type == HN_MSG_SNAPSHOT || m.type == HN_MSG_FINAL;
     if (snapshot) {

@@ -25,6 +25,10 @@ check() { # description, then a command that must succeed
 
 # Start hornet-target on a free port; sets target_url.
 start_target() {
+    # Create the files first: the loop below may read before the background
+    # process has opened its redirections.
+    : >"$work/target.out"
+    : >"$work/target.err"
     "$HORNET_TARGET" --listen 127.0.0.1:0 --threads 2 >"$work/target.out" 2>"$work/target.err" &
     pids+=($!)
     for _ in $(seq 100); do
@@ -37,6 +41,8 @@ start_target() {
 
 # Start the scripted master (args passed through); sets master_ep, master_pid.
 start_master() {
+    : >"$work/master.json"
+    : >"$work/master.err"
     "$SCRIPTED_MASTER" --bind 'tcp://127.0.0.1:*' "$@" >"$work/master.json" 2>"$work/master.err" &
     master_pid=$!
     pids+=($master_pid)

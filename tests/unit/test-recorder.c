@@ -1,5 +1,375 @@
-/* placeholder: being written */
+/* Unit tests of worker/recorder and worker/classify: what one request adds,
+ * exact merge, reset, failure slots and their names, and the mapping of
+ * libcurl errors to failure kinds. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "classify.h"
+#include "recorder.h"
+
+#define ENTRIES 3
+#define SAMPLES 20000
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng_next(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static void init(struct hn_recorder *r)
+{
+    assert_int_equal(hn_recorder_init(r, ENTRIES), 0);
+}
+
+static void assert_entry_empty(const struct hn_rec_entry *e)
+{
+    assert_int_equal(e->requests, 0);
+    assert_int_equal(e->failures, 0);
+    assert_int_equal(e->bytes, 0);
+    for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
+        if (e->fail_counts[k])
+            fail_msg("failure slot %u holds %llu", k, (unsigned long long)e->fail_counts[k]);
+    for (int t = 0; t < HN_TIMING__COUNT; t++) {
+        assert_int_equal(hn_hist_count(&e->timing[t]), 0);
+        assert_int_equal(e->timing[t].min, UINT64_MAX);
+        assert_int_equal(e->timing[t].max, 0);
+        assert_int_equal(e->timing[t].sum, 0);
+    }
+}
+
+/* Both recorders hold exactly the same figures. */
+static void assert_recorders_equal(const struct hn_recorder *a, const struct hn_recorder *b)
+{
+    assert_int_equal(a->n_entries, b->n_entries);
+    for (uint32_t i = 0; i < a->n_entries; i++) {
+        const struct hn_rec_entry *x = &a->entries[i], *y = &b->entries[i];
+        assert_int_equal(x->requests, y->requests);
+        assert_int_equal(x->failures, y->failures);
+        assert_int_equal(x->bytes, y->bytes);
+        assert_memory_equal(x->fail_counts, y->fail_counts, sizeof(x->fail_counts));
+        for (int t = 0; t < HN_TIMING__COUNT; t++)
+            if (!hn_hist_equal(&x->timing[t], &y->timing[t]))
+                fail_msg("entry %u timing %d differs", i, t);
+    }
+}
+
+/* A random sample: mixed entries, failures, new connections, TLS or not. */
+static struct hn_rec_sample random_sample(void)
+{
+    uint64_t r = rng_next();
+    struct hn_rec_sample s = {
+        .entry = (uint32_t)(r % ENTRIES),
+        .fail_slot = HN_FAIL_NONE,
+        .new_connection = (r >> 8) % 4 == 0,
+        .total_us = 100 + (r >> 16) % 500000,
+        .dns_us = (r >> 20) % 300,
+        .connect_us = 50 + (r >> 24) % 1000,
+        .tls_us = (r >> 30) % 2 ? 0 : 200 + (r >> 32) % 3000,
+        .ttfb_us = 80 + (r >> 36) % 400000,
+        .bytes = (r >> 40) % 10000,
+    };
+    switch ((r >> 4) % 10) {
+    case 0:
+        s.fail_slot = 500;
+        break;
+    case 1:
+        s.fail_slot = 404;
+        break;
+    case 2:
+        s.fail_slot = hn_fail_slot(HN_FAIL_TIMEOUT);
+        break;
+    case 3:
+        s.fail_slot = hn_fail_slot(HN_FAIL_CONN_REFUSED);
+        break;
+    default:
+        break;
+    }
+    return s;
+}
+
+static void test_init_empty(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    assert_int_equal(r.n_entries, ENTRIES);
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        assert_entry_empty(&r.entries[i]);
+    assert_int_equal(hn_recorder_requests(&r), 0);
+    hn_recorder_deinit(&r);
+    assert_null(r.entries);
+    assert_int_equal(r.n_entries, 0);
+}
+
+static void test_add_success(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    /* A reused connection: DNS, connect and TLS are not recorded. */
+    struct hn_rec_sample s = {.entry = 1,
+                              .fail_slot = HN_FAIL_NONE,
+                              .new_connection = false,
+                              .total_us = 1500,
+                              .dns_us = 10,
+                              .connect_us = 20,
+                              .tls_us = 30,
+                              .ttfb_us = 900,
+                              .bytes = 512};
+    hn_recorder_add(&r, &s);
+    const struct hn_rec_entry *e = &r.entries[1];
+    assert_int_equal(e->requests, 1);
+    assert_int_equal(e->failures, 0);
+    assert_int_equal(e->bytes, 512);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TOTAL]), 1);
+    assert_int_equal(hn_hist_min(&e->timing[HN_TIMING_TOTAL]), 1500);
+    assert_int_equal(hn_hist_max(&e->timing[HN_TIMING_TTFB]), 900);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_DNS]), 0);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_CONNECT]), 0);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TLS]), 0);
+    for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
+        assert_int_equal(e->fail_counts[k], 0);
+    assert_entry_empty(&r.entries[0]);
+    assert_entry_empty(&r.entries[2]);
+
+    /* A new plain connection: DNS and connect, no TLS phase. */
+    s.new_connection = true;
+    s.tls_us = 0;
+    hn_recorder_add(&r, &s);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_DNS]), 1);
+    assert_int_equal(hn_hist_max(&e->timing[HN_TIMING_DNS]), 10);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_CONNECT]), 1);
+    assert_int_equal(hn_hist_max(&e->timing[HN_TIMING_CONNECT]), 20);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TLS]), 0);
+
+    /* A new TLS connection records the handshake too. */
+    s.tls_us = 4000;
+    hn_recorder_add(&r, &s);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TLS]), 1);
+    assert_int_equal(hn_hist_max(&e->timing[HN_TIMING_TLS]), 4000);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_DNS]), 2);
+    assert_int_equal(e->requests, 3);
+    assert_int_equal(e->bytes, 3 * 512);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TOTAL]), 3);
+    assert_int_equal(hn_recorder_requests(&r), 3);
+    hn_recorder_deinit(&r);
+}
+
+static void test_add_failures(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    struct hn_rec_sample s = {.entry = 2, .total_us = 100, .bytes = 7};
+    s.fail_slot = hn_fail_slot_status(500);
+    hn_recorder_add(&r, &s);
+    hn_recorder_add(&r, &s);
+    s.fail_slot = hn_fail_slot(HN_FAIL_CONN_REFUSED);
+    hn_recorder_add(&r, &s);
+    s.fail_slot = HN_FAIL_NONE;
+    hn_recorder_add(&r, &s);
+    const struct hn_rec_entry *e = &r.entries[2];
+    assert_int_equal(e->requests, 4);
+    assert_int_equal(e->failures, 3);
+    assert_int_equal(e->fail_counts[500], 2);
+    assert_int_equal(e->fail_counts[hn_fail_slot(HN_FAIL_CONN_REFUSED)], 1);
+    uint64_t sum = 0;
+    for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
+        sum += e->fail_counts[k];
+    assert_int_equal(sum, e->failures);
+    /* Failed requests still count their time and bytes. */
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TOTAL]), 4);
+    assert_int_equal(e->bytes, 28);
+    hn_recorder_deinit(&r);
+}
+
+static void test_merge_equals_one(void **state)
+{
+    (void)state;
+    /* Samples split over two recorders, merged, equal all in one. */
+    struct hn_recorder all, a, b;
+    init(&all);
+    init(&a);
+    init(&b);
+    for (int i = 0; i < SAMPLES; i++) {
+        struct hn_rec_sample s = random_sample();
+        hn_recorder_add(&all, &s);
+        hn_recorder_add(i % 3 ? &a : &b, &s);
+    }
+    assert_int_equal(hn_recorder_requests(&all), SAMPLES);
+    assert_int_equal(hn_recorder_requests(&a) + hn_recorder_requests(&b), SAMPLES);
+    hn_recorder_merge(&a, &b);
+    assert_recorders_equal(&a, &all);
+    /* b is only read. */
+    assert_true(hn_recorder_requests(&b) > 0);
+
+    /* Merging into an empty recorder copies; merging an empty one adds
+     * nothing. */
+    struct hn_recorder c;
+    init(&c);
+    hn_recorder_merge(&c, &all);
+    assert_recorders_equal(&c, &all);
+    hn_recorder_reset(&b);
+    hn_recorder_merge(&c, &b);
+    assert_recorders_equal(&c, &all);
+    hn_recorder_deinit(&all);
+    hn_recorder_deinit(&a);
+    hn_recorder_deinit(&b);
+    hn_recorder_deinit(&c);
+}
+
+static void test_reset(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    for (int i = 0; i < 1000; i++) {
+        struct hn_rec_sample s = random_sample();
+        s.new_connection = true;
+        s.fail_slot = i % 2 ? hn_fail_slot(HN_FAIL_ABORTED) : 503;
+        hn_recorder_add(&r, &s);
+    }
+    hn_recorder_reset(&r);
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        assert_entry_empty(&r.entries[i]);
+    assert_int_equal(hn_recorder_requests(&r), 0);
+    /* Usable again after a reset, as a fresh recorder. */
+    struct hn_recorder fresh;
+    init(&fresh);
+    rng_state = 42;
+    for (int i = 0; i < 500; i++) {
+        struct hn_rec_sample s = random_sample();
+        hn_recorder_add(&r, &s);
+    }
+    rng_state = 42;
+    for (int i = 0; i < 500; i++) {
+        struct hn_rec_sample s = random_sample();
+        hn_recorder_add(&fresh, &s);
+    }
+    assert_recorders_equal(&r, &fresh);
+    hn_recorder_deinit(&r);
+    hn_recorder_deinit(&fresh);
+}
+
+static void test_fail_names(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(hn_fail_name(500, buf, sizeof(buf)), "HTTP 500");
+    assert_string_equal(hn_fail_name(404, buf, sizeof(buf)), "HTTP 404");
+    assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_CONN_REFUSED), buf, sizeof(buf)),
+                        "connection refused");
+    assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_TIMEOUT), buf, sizeof(buf)), "timeout");
+    assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_CONN_RESET), buf, sizeof(buf)),
+                        "connection reset");
+    assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_ABORTED), buf, sizeof(buf)),
+                        "aborted at stop");
+    assert_string_equal(hn_fail_name(HN_FAIL_SLOTS, buf, sizeof(buf)), "unknown");
+    assert_string_equal(hn_fail_name(HN_FAIL_NONE, buf, sizeof(buf)), "unknown");
+    /* Every kind has its own non-empty name. */
+    char names[HN_FAIL__COUNT][64];
+    for (int f = 0; f < HN_FAIL__COUNT; f++) {
+        hn_fail_name(hn_fail_slot((enum hn_fail)f), names[f], sizeof(names[f]));
+        assert_true(strlen(names[f]) > 0);
+        assert_null(strstr(names[f], "HTTP"));
+        for (int g = 0; g < f; g++)
+            if (strcmp(names[f], names[g]) == 0)
+                fail_msg("kinds %d and %d are both \"%s\"", g, f, names[f]);
+    }
+    /* A short buffer truncates, terminated. */
+    char small[6];
+    memset(small, 'x', sizeof(small));
+    hn_fail_name(hn_fail_slot(HN_FAIL_CONN_REFUSED), small, sizeof(small));
+    assert_string_equal(small, "conne");
+}
+
+static void test_fail_slot_status(void **state)
+{
+    (void)state;
+    const uint32_t bad = hn_fail_slot(HN_FAIL_BAD_RESPONSE);
+    assert_int_equal(hn_fail_slot_status(100), 100);
+    assert_int_equal(hn_fail_slot_status(404), 404);
+    assert_int_equal(hn_fail_slot_status(500), 500);
+    assert_int_equal(hn_fail_slot_status(599), 599);
+    assert_int_equal(hn_fail_slot_status(99), bad);
+    assert_int_equal(hn_fail_slot_status(600), bad);
+    assert_int_equal(hn_fail_slot_status(0), bad);
+    assert_int_equal(hn_fail_slot_status(-1), bad);
+    assert_int_equal(hn_fail_slot_status(LONG_MAX), bad);
+    assert_int_equal(hn_fail_slot_status(LONG_MIN), bad);
+    /* Status slots and transport slots never collide. */
+    assert_true(hn_fail_slot((enum hn_fail)0) >= HN_FAIL_STATUS_SLOTS);
+    assert_true(hn_fail_slot(HN_FAIL_CLIENT) < HN_FAIL_SLOTS);
+}
+
+struct classify_case {
+    CURLcode result;
+    long os_errno;
+    const char *want;
+};
+
+static void test_classify(void **state)
+{
+    (void)state;
+    static const struct classify_case cases[] = {
+        {CURLE_COULDNT_CONNECT, ECONNREFUSED, "connection refused"},
+        {CURLE_COULDNT_CONNECT, ENETUNREACH, "host unreachable"},
+        {CURLE_COULDNT_CONNECT, EHOSTUNREACH, "host unreachable"},
+        {CURLE_COULDNT_CONNECT, ETIMEDOUT, "timeout"},
+        {CURLE_COULDNT_CONNECT, 0, "connect failed"},
+        {CURLE_OPERATION_TIMEDOUT, 0, "timeout"},
+        {CURLE_OPERATION_TIMEDOUT, ETIMEDOUT, "timeout"},
+        {CURLE_RECV_ERROR, ECONNRESET, "connection reset"},
+        {CURLE_RECV_ERROR, 0, "receive error"},
+        {CURLE_PARTIAL_FILE, ECONNRESET, "connection reset"},
+        {CURLE_PARTIAL_FILE, 0, "receive error"},
+        {CURLE_SEND_ERROR, ECONNRESET, "connection reset"},
+        {CURLE_SEND_ERROR, EPIPE, "connection reset"},
+        {CURLE_SEND_ERROR, 0, "send error"},
+        {CURLE_COULDNT_RESOLVE_HOST, 0, "DNS failure"},
+        {CURLE_COULDNT_RESOLVE_PROXY, 0, "DNS failure"},
+        {CURLE_SSL_CONNECT_ERROR, 0, "TLS error"},
+        {CURLE_PEER_FAILED_VERIFICATION, 0, "TLS error"},
+        {CURLE_GOT_NOTHING, 0, "empty reply"},
+        {CURLE_WEIRD_SERVER_REPLY, 0, "bad response"},
+        {CURLE_UNSUPPORTED_PROTOCOL, 0, "bad response"},
+        {CURLE_TOO_MANY_REDIRECTS, 0, "too many redirects"},
+        {CURLE_OUT_OF_MEMORY, 0, "client error"},
+        {CURLE_URL_MALFORMAT, 0, "client error"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char name[64];
+        uint32_t slot = hn_classify_curl(cases[i].result, cases[i].os_errno);
+        if (slot < HN_FAIL_STATUS_SLOTS || slot >= HN_FAIL_SLOTS)
+            fail_msg("case %zu: slot %u out of the transport range", i, slot);
+        hn_fail_name(slot, name, sizeof(name));
+        if (strcmp(name, cases[i].want) != 0)
+            fail_msg("%s (errno %ld) -> \"%s\", want \"%s\"", curl_easy_strerror(cases[i].result),
+                     cases[i].os_errno, name, cases[i].want);
+    }
+}
+
 int main(void)
 {
-    return 77;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_empty),
+        cmocka_unit_test(test_add_success),
+        cmocka_unit_test(test_add_failures),
+        cmocka_unit_test(test_merge_equals_one),
+        cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_fail_names),
+        cmocka_unit_test(test_fail_slot_status),
+        cmocka_unit_test(test_classify),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

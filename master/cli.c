@@ -1,0 +1,232 @@
+/* hornet-master's command line (see cli.h). */
+#include "cli.h"
+#include "error.h"
+#include "exitcodes.h"
+#include "proto_limits.h"
+#include "units.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hn_cli_usage(FILE *out)
+{
+    fprintf(out,
+        "Usage: hornet-master [OPTIONS] PATH...\n"
+        "Run a distributed HTTP load test: workers join over ZeroMQ, the master ships\n"
+        "the scenario and the load shape, merges their statistics exactly and writes\n"
+        "Locust-compatible reports. Quick mode: each PATH (or absolute URL) is one\n"
+        "equally weighted GET task, e.g.\n"
+        "  hornet-master -H http://127.0.0.1:8080 -u 50 -r 10 -t 30s --local-workers 2 / /json\n"
+        "\n"
+        "Load:\n"
+        "  -H, --host URL               base URL for PATHs (required unless URLs are absolute)\n"
+        "  -u, --users N                peak number of concurrent users (default 1)\n"
+        "  -r, --spawn-rate N           users started (or stopped) per second (default 1)\n"
+        "  -t, --run-time TIME          stop after this long: 90s, 5m, 1h20m (default: until\n"
+        "                               Ctrl-C)\n"
+        "  -s, --stop-timeout TIME      let requests in flight finish this long at the end;\n"
+        "                               later ones are counted as 'aborted at stop' (default 10s)\n"
+        "      --request-timeout TIME   per-request timeout (default 10s)\n"
+        "Workers:\n"
+        "      --bind ENDPOINT          where workers connect (default tcp://*:5557)\n"
+        "      --local-workers N        start N hornet-worker processes on this host\n"
+        "      --worker-threads N       engine threads per local worker (default: cores / N)\n"
+        "      --worker-bin PATH        hornet-worker program for --local-workers (default: next\n"
+        "                               to hornet-master, then $PATH)\n"
+        "      --expect-workers N       start when N workers joined (default: --local-workers,\n"
+        "                               or 1)\n"
+        "      --expect-workers-max-wait TIME\n"
+        "                               give up (exit 3) if they have not joined by then\n"
+        "                               (default 60s; 0 waits forever)\n"
+        "Reports:\n"
+        "      --csv PREFIX             write PREFIX_stats.csv, PREFIX_stats_history.csv,\n"
+        "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust format)\n"
+        "      --csv-full-history       every entry in the history file, not only Aggregated\n"
+        "      --only-summary           no live table, only the final summary\n"
+        "      --exit-code-on-error N   exit code when any request failed (default 1)\n"
+        "      --log-level LEVEL        error, warn, info or debug (default info)\n"
+        "  -h, --help                   show this help and exit\n"
+        "  -V, --version                show the version and exit\n"
+        "\n"
+        "Exit codes:\n"
+        "  0  the run completed and no request failed\n"
+        "  1  some request failed (see --exit-code-on-error)\n"
+        "  2  bad command line or scenario\n"
+        "  3  the run could not complete: cannot bind, workers did not join in time,\n"
+        "     all workers lost\n");
+}
+
+static int bad(const char *what, const char *got)
+{
+    fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what, got);
+    return HN_EXIT_USAGE;
+}
+
+static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-' || s[0] == '+')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v > max)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
+{
+    enum {
+        O_BIND = 256, O_EXPECT, O_EXPECT_WAIT, O_LOCAL, O_WTHREADS, O_WBIN, O_REQ_TIMEOUT,
+        O_CSV, O_FULL_HISTORY, O_ONLY_SUMMARY, O_EXIT_ON_ERROR, O_LOG_LEVEL,
+    };
+    static const struct option options[] = {
+        {"host", required_argument, NULL, 'H'},
+        {"users", required_argument, NULL, 'u'},
+        {"spawn-rate", required_argument, NULL, 'r'},
+        {"run-time", required_argument, NULL, 't'},
+        {"stop-timeout", required_argument, NULL, 's'},
+        {"request-timeout", required_argument, NULL, O_REQ_TIMEOUT},
+        {"bind", required_argument, NULL, O_BIND},
+        {"local-workers", required_argument, NULL, O_LOCAL},
+        {"worker-threads", required_argument, NULL, O_WTHREADS},
+        {"worker-bin", required_argument, NULL, O_WBIN},
+        {"expect-workers", required_argument, NULL, O_EXPECT},
+        {"expect-workers-max-wait", required_argument, NULL, O_EXPECT_WAIT},
+        {"csv", required_argument, NULL, O_CSV},
+        {"csv-full-history", no_argument, NULL, O_FULL_HISTORY},
+        {"only-summary", no_argument, NULL, O_ONLY_SUMMARY},
+        {"exit-code-on-error", required_argument, NULL, O_EXIT_ON_ERROR},
+        {"log-level", required_argument, NULL, O_LOG_LEVEL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0, 0, 0, 0},
+    };
+    *cfg = (struct hn_master_config){
+        .users = 1,
+        .spawn_rate = 1,
+        .stop_timeout_ms = 10000,
+        .request_timeout_ms = 10000,
+        .bind = "tcp://*:5557",
+        .expect_wait_ms = 60000,
+        .exit_code_on_error = 1,
+        .log_level = HN_LOG_INFO,
+    };
+    bool expect_given = false;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":H:u:r:t:s:hV", options, NULL)) != -1) {
+        uint32_t n;
+        char *end;
+        switch (c) {
+        case 'H':
+            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+                return bad("--host wants an http:// or https:// URL", optarg);
+            cfg->host = optarg;
+            break;
+        case 'u':
+            if (!parse_u32(optarg, 10000000, &cfg->users))
+                return bad("--users wants a number of users (0..10000000)", optarg);
+            break;
+        case 'r':
+            cfg->spawn_rate = strtod(optarg, &end);
+            if (*end || !optarg[0] || !isfinite(cfg->spawn_rate) || cfg->spawn_rate <= 0)
+                return bad("--spawn-rate wants a positive number of users per second", optarg);
+            break;
+        case 't':
+            if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)
+                return bad("--run-time wants a duration such as 90s, 5m or 1h20m", optarg);
+            break;
+        case 's':
+            if (hn_units_parse_duration_ms(optarg, &cfg->stop_timeout_ms) ||
+                cfg->stop_timeout_ms > UINT32_MAX)
+                return bad("--stop-timeout wants a duration such as 10s", optarg);
+            break;
+        case O_REQ_TIMEOUT:
+            if (hn_units_parse_duration_ms(optarg, &cfg->request_timeout_ms) ||
+                !cfg->request_timeout_ms || cfg->request_timeout_ms > UINT32_MAX)
+                return bad("--request-timeout wants a duration such as 5s", optarg);
+            break;
+        case O_BIND:
+            if (strncmp(optarg, "tcp://", 6) && strncmp(optarg, "ipc://", 6))
+                return bad("--bind wants tcp://HOST:PORT", optarg);
+            cfg->bind = optarg;
+            break;
+        case O_LOCAL:
+            if (!parse_u32(optarg, 256, &cfg->local_workers))
+                return bad("--local-workers wants 0..256", optarg);
+            break;
+        case O_WTHREADS:
+            if (!parse_u32(optarg, 1024, &cfg->worker_threads) || !cfg->worker_threads)
+                return bad("--worker-threads wants 1..1024", optarg);
+            break;
+        case O_WBIN:
+            cfg->worker_bin = optarg;
+            break;
+        case O_EXPECT:
+            if (!parse_u32(optarg, 4096, &cfg->expect_workers) || !cfg->expect_workers)
+                return bad("--expect-workers wants 1..4096", optarg);
+            expect_given = true;
+            break;
+        case O_EXPECT_WAIT:
+            if (hn_units_parse_duration_ms(optarg, &cfg->expect_wait_ms))
+                return bad("--expect-workers-max-wait wants a duration such as 60s", optarg);
+            break;
+        case O_CSV:
+            if (!optarg[0])
+                return bad("--csv wants a file name prefix", optarg);
+            cfg->csv_prefix = optarg;
+            break;
+        case O_FULL_HISTORY:
+            cfg->csv_full_history = true;
+            break;
+        case O_ONLY_SUMMARY:
+            cfg->only_summary = true;
+            break;
+        case O_EXIT_ON_ERROR:
+            if (!parse_u32(optarg, 255, &n))
+                return bad("--exit-code-on-error wants 0..255", optarg);
+            cfg->exit_code_on_error = (int)n;
+            break;
+        case O_LOG_LEVEL:
+            if (hn_log_level_parse(optarg, &cfg->log_level))
+                return bad("--log-level wants error, warn, info or debug", optarg);
+            break;
+        case 'h':
+            hn_cli_usage(stdout);
+            return HN_EXIT_OK;
+        case 'V':
+            printf("hornet-master %s (protocol %d)\n", HN_VERSION, HN_PROTO_VERSION);
+            return HN_EXIT_OK;
+        case ':':
+            fprintf(stderr, "hornet-master: %s needs a value; see --help\n", argv[optind - 1]);
+            return HN_EXIT_USAGE;
+        default:
+            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n",
+                    argv[optind - 1]);
+            return HN_EXIT_USAGE;
+        }
+    }
+    cfg->paths = (const char *const *)&argv[optind];
+    cfg->n_paths = (uint32_t)(argc - optind);
+    if (cfg->n_paths == 0) {
+        fprintf(stderr, "hornet-master: no scenario: give one or more URL paths to GET, e.g. "
+                        "'/ /json' (see --help)\n");
+        return HN_EXIT_USAGE;
+    }
+    for (uint32_t i = 0; i < cfg->n_paths; i++) {
+        const char *p = cfg->paths[i];
+        bool absolute = !strncmp(p, "http://", 7) || !strncmp(p, "https://", 8);
+        if (!absolute && p[0] != '/')
+            return bad("a PATH starts with '/' or is an absolute http(s) URL", p);
+        if (!absolute && !cfg->host)
+            return bad("relative PATHs need --host", p);
+        if (strlen(p) > 256)
+            return bad("a PATH is at most 256 characters (it names the stats entry)", p);
+    }
+    if (!expect_given)
+        cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
+    return -1;
+}

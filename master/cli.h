@@ -1,0 +1,37 @@
+/* hornet-master's command line: options familiar to Locust users, parsed
+ * into a config. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+struct hn_master_config {
+    const char *host;            /* -H: base URL of the system under test */
+    uint32_t users;              /* -u: peak number of users */
+    double spawn_rate;           /* -r: users started per second */
+    uint64_t run_time_ms;        /* -t: 0 = until interrupted */
+    uint64_t stop_timeout_ms;    /* -s: graceful stop allowance */
+    const char *bind;            /* --bind: ROUTER endpoint */
+    uint32_t expect_workers;     /* start when this many workers joined */
+    uint64_t expect_wait_ms;     /* ... or give up after this long (0: forever) */
+    uint32_t local_workers;      /* fork this many hornet-worker processes */
+    uint32_t worker_threads;     /* engine threads per local worker (0: auto) */
+    const char *worker_bin;      /* hornet-worker to fork (NULL: search) */
+    uint64_t request_timeout_ms; /* per-request timeout of the scenario */
+    const char *csv_prefix;      /* --csv */
+    bool csv_full_history;
+    bool only_summary;
+    int exit_code_on_error;      /* exit code when any request failed */
+    enum hn_log_level log_level;
+    const char *const *paths;    /* quick mode: GET tasks */
+    uint32_t n_paths;
+};
+
+/* Parse argv. Returns -1 to go on, or an exit code to return at once
+ * (0 after --help/--version, HN_EXIT_USAGE after a one-line reason on
+ * stderr). */
+int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg);
+void hn_cli_usage(FILE *out);

@@ -1,0 +1,25 @@
+/* How many users of each class each worker runs: largest remainder, spread
+ * across hosts first. Pure functions, no I/O. */
+#pragma once
+
+#include <stdint.h>
+
+#include "proto_limits.h"
+
+struct hn_share {
+    uint32_t users[HN_PROTO_CLASSES_MAX];
+    uint32_t total;
+};
+
+/* Split @total users over @n_classes classes in proportion to @weights
+ * (largest remainder: shares differ from the exact proportion by < 1 and
+ * always sum to @total). */
+void hn_distribute_classes(uint32_t total, const uint32_t *weights, uint32_t n_classes,
+                           uint32_t *out);
+
+/* Split @class_users (per class) over @n_workers workers. @host[i] is the
+ * host number of worker i: extra users go first to workers on different
+ * hosts, so two hosts with one worker each share load before a second
+ * worker of the same host gets any. Every class's users sum exactly. */
+void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, const uint32_t *host,
+                           uint32_t n_workers, struct hn_share *out);

@@ -1,0 +1,122 @@
+/* Local worker processes (see local_workers.h). */
+#include "local_workers.h"
+#include "clock.h"
+#include "log.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* hornet-worker next to us (installed layout), or in ../worker/ (build
+ * tree); NULL means "search $PATH". */
+static const char *find_worker(char *buf, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    const char *dir = dirname(self);
+    snprintf(buf, len, "%s/hornet-worker", dir);
+    if (access(buf, X_OK) == 0)
+        return buf;
+    snprintf(buf, len, "%s/../worker/hornet-worker", dir);
+    if (access(buf, X_OK) == 0)
+        return buf;
+    return NULL;
+}
+
+int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *endpoint,
+                           uint32_t threads, const char *bin)
+{
+    char found[PATH_MAX + 32];
+    const char *prog = bin ? bin : find_worker(found, sizeof(found));
+    char threads_arg[16];
+    snprintf(threads_arg, sizeof(threads_arg), "%u", threads);
+    lw->n = 0;
+    if (!(lw->pids = calloc(n ? n : 1, sizeof(*lw->pids))))
+        return -ENOMEM;
+    pid_t master = getpid();
+    for (uint32_t i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            return -errno;
+        if (pid == 0) {
+            setpgid(0, 0);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() != master) /* the master died before prctl */
+                _exit(1);
+            const char *level = hn_log_enabled(HN_LOG_DEBUG) ? "debug" : "warn";
+            char *argv[] = {(char *)(prog ? prog : "hornet-worker"), "--master",
+                            (char *)endpoint, "--threads", threads_arg, "--log-level",
+                            (char *)level, NULL};
+            if (prog)
+                execv(prog, argv);
+            else
+                execvp("hornet-worker", argv);
+            fprintf(stderr, "hornet-master: cannot run %s: %s\n", argv[0], strerror(errno));
+            _exit(127);
+        }
+        lw->pids[lw->n++] = pid;
+    }
+    hn_log_info("started %u local workers (%s, %u threads each)", n,
+                prog ? prog : "hornet-worker from $PATH", threads);
+    return 0;
+}
+
+static uint32_t reap_exited(struct hn_local_workers *lw)
+{
+    uint32_t alive = 0;
+    for (uint32_t i = 0; i < lw->n; i++) {
+        if (lw->pids[i] <= 0)
+            continue;
+        int status;
+        pid_t r = waitpid(lw->pids[i], &status, WNOHANG);
+        if (r == lw->pids[i] || (r < 0 && errno == ECHILD))
+            lw->pids[i] = 0;
+        else
+            alive++;
+    }
+    return alive;
+}
+
+static void wait_for_exit(struct hn_local_workers *lw, uint64_t ms)
+{
+    uint64_t end = hn_clock_mono_ns() + ms * 1000000u;
+    while (reap_exited(lw) && hn_clock_mono_ns() < end)
+        nanosleep(&(struct timespec){0, 20 * 1000000}, NULL);
+}
+
+static void signal_all(struct hn_local_workers *lw, int sig)
+{
+    for (uint32_t i = 0; i < lw->n; i++)
+        if (lw->pids[i] > 0)
+            kill(lw->pids[i], sig);
+}
+
+void hn_local_workers_reap(struct hn_local_workers *lw, uint64_t grace_ms)
+{
+    if (!lw->pids)
+        return;
+    wait_for_exit(lw, grace_ms);
+    if (reap_exited(lw)) {
+        signal_all(lw, SIGTERM);
+        wait_for_exit(lw, 2000);
+    }
+    if (reap_exited(lw)) {
+        hn_log_warn("local workers did not exit: killing them");
+        signal_all(lw, SIGKILL);
+        wait_for_exit(lw, 1000);
+    }
+    free(lw->pids);
+    lw->pids = NULL;
+    lw->n = 0;
+}

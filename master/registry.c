@@ -1,0 +1,88 @@
+/* Worker registry (see registry.h). Linear scans: a run has at most a few
+ * thousand workers and each is looked up once per message. */
+#include "registry.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void hn_registry_init(struct hn_registry *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void hn_registry_deinit(struct hn_registry *r)
+{
+    free(r->workers);
+    free(r->hosts);
+    memset(r, 0, sizeof(*r));
+}
+
+struct hn_worker *hn_registry_find(struct hn_registry *r, const void *route, size_t len)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (r->workers[i].route_len == len && memcmp(r->workers[i].route, route, len) == 0)
+            return &r->workers[i];
+    return NULL;
+}
+
+static int host_number(struct hn_registry *r, const char *hostname, uint32_t *out)
+{
+    for (uint32_t i = 0; i < r->n_hosts; i++) {
+        if (strcmp(r->hosts[i], hostname) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    if (r->n_hosts == HN_REGISTRY_HOSTS_MAX)
+        return HN_E_TOO_LARGE;
+    if (!r->hosts && !(r->hosts = calloc(HN_REGISTRY_HOSTS_MAX, sizeof(*r->hosts))))
+        return -ENOMEM;
+    strcpy(r->hosts[r->n_hosts], hostname); /* both bounded by the same limit */
+    *out = r->n_hosts++;
+    return 0;
+}
+
+int hn_registry_join(struct hn_registry *r, const void *route, size_t len,
+                     const struct hn_msg_hello *hello, double now, struct hn_worker **out,
+                     bool *rejoined)
+{
+    struct hn_worker *w = hn_registry_find(r, route, len);
+    *rejoined = w != NULL;
+    if (!w) {
+        if (r->n == HN_REGISTRY_MAX || len > sizeof(w->route))
+            return HN_E_TOO_LARGE;
+        if (r->n == r->cap) {
+            uint32_t cap = r->cap ? 2 * r->cap : 16;
+            struct hn_worker *p = realloc(r->workers, cap * sizeof(*p));
+            if (!p)
+                return -ENOMEM;
+            r->workers = p;
+            r->cap = cap;
+        }
+        uint32_t host;
+        int err = host_number(r, hello->hostname, &host);
+        if (err)
+            return err;
+        w = &r->workers[r->n];
+        memset(w, 0, sizeof(*w));
+        memcpy(w->route, route, len);
+        w->route_len = len;
+        w->index = r->n++;
+        w->host = host;
+    }
+    w->hello = *hello;
+    w->missing = false;
+    w->last_seen = now;
+    *out = w;
+    return 0;
+}
+
+uint32_t hn_registry_alive(const struct hn_registry *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        n += !r->workers[i].missing;
+    return n;
+}

@@ -1,0 +1,121 @@
+/* Master-side statistics: the exact merge of worker SNAPSHOT and FINAL
+ * messages per (method, name) and overall (the "Aggregated" row), both
+ * cumulative and per master second, plus error rows per (method, name, error).
+ * The CSV writer (csv.h) and the console (console.h) read it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+#include "msg.h"
+
+/* Closed master seconds in the "current" window (Locust's
+ * CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW): current req/s, failures/s and
+ * the history CSV's percentiles cover the last <= 10 closed seconds. */
+#define HN_STATS_WINDOW_S 10u
+
+/* Most distinct (method, name) entries kept. Requests of further names are
+ * merged into one entry (HN_STATS_OTHER_METHOD, HN_STATS_OTHER_NAME): counts
+ * are never dropped. Same for error rows (HN_STATS_OTHER_ERROR). */
+#define HN_STATS_ENTRIES_MAX 10000u
+#define HN_STATS_ERRORS_MAX 10000u
+#define HN_STATS_OTHER_METHOD "*"
+#define HN_STATS_OTHER_NAME "(other names)"
+#define HN_STATS_OTHER_ERROR "(other errors)"
+
+/* Name of the overall row; its method is "". */
+#define HN_STATS_AGGREGATED_NAME "Aggregated"
+
+struct hn_stats;
+struct hn_stats_entry; /* one (method, name) row, or the Aggregated row */
+
+/* Cumulative figures of one row since the run started. */
+struct hn_stats_totals {
+    const char *method;         /* "GET", ...; "" for the Aggregated row */
+    const char *name;           /* "Aggregated" for the Aggregated row */
+    uint64_t requests;          /* completed requests, failures included */
+    uint64_t failures;          /* of those, failed */
+    uint64_t bytes_received;    /* response bytes */
+    const struct hn_hist *hist; /* response times in µs; NULL when requests == 0 */
+};
+
+/* Figures of one row over the last <= HN_STATS_WINDOW_S closed master
+ * seconds (fewer at the start of the run). */
+struct hn_stats_recent {
+    uint32_t seconds;      /* closed seconds in the window; 0 before the first tick */
+    uint64_t requests;     /* requests that arrived in those seconds */
+    uint64_t failures;     /* failures that arrived in those seconds */
+    double requests_per_s; /* requests / seconds; 0 when seconds == 0 */
+    double failures_per_s; /* failures / seconds; 0 when seconds == 0 */
+};
+
+/* One error row: (method, name, error) and when the master saw it. */
+struct hn_stats_error {
+    const char *method;
+    const char *name;
+    const char *error;      /* "HTTP 500", "timeout", ... */
+    uint64_t count;         /* occurrences, >= 1 */
+    uint64_t first_seen_ms; /* master clock (now_ms of hn_stats_add) at first arrival */
+    uint64_t last_seen_ms;  /* master clock at the latest arrival */
+};
+
+/* Create an empty store. @start_ms: master wall clock (ms since the epoch) at
+ * the start of the run; the first master second opens then.
+ * @return 0 and *out set, or -ENOMEM. */
+int hn_stats_new(uint64_t start_ms, struct hn_stats **out);
+
+/* Free @st and everything it holds. NULL is a no-op. */
+void hn_stats_free(struct hn_stats *st);
+
+/* Merge one decoded, validated SNAPSHOT or FINAL (hn_msg_decode checked every
+ * histogram; the wire buckets must still be valid). Cumulative figures merge
+ * exactly; the requests count in the master's currently open second, whatever
+ * the worker's timestamps say. @now_ms: master wall clock at arrival, used as
+ * the first/last seen time of error rows.
+ * @return 0, or -ENOMEM (then the entries and errors before the one that
+ *         failed are merged, the rest are not). */
+int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms);
+
+/* Close the open master second and open the next. The run calls it once per
+ * second of master clock (and once more at the very end); the current rates
+ * count each closed second as one second. @users: users running now. */
+void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users);
+
+uint64_t hn_stats_total_requests(const struct hn_stats *st);
+uint64_t hn_stats_total_failures(const struct hn_stats *st);
+
+/* @start_ms given to hn_stats_new. */
+uint64_t hn_stats_start_ms(const struct hn_stats *st);
+/* Latest now_ms given to hn_stats_add or hn_stats_tick (start_ms before any). */
+uint64_t hn_stats_last_ms(const struct hn_stats *st);
+/* Users given to the latest hn_stats_tick (0 before any). */
+uint32_t hn_stats_users(const struct hn_stats *st);
+/* Run duration in seconds from start_ms to @now_ms, at least 1: the divisor
+ * of the whole-run Requests/s and Failures/s. */
+double hn_stats_elapsed_s(const struct hn_stats *st, uint64_t now_ms);
+
+/* Number of (method, name) entries (the Aggregated row not included). */
+size_t hn_stats_entry_count(const struct hn_stats *st);
+/* Entry @i (< hn_stats_entry_count) in report order: by name, then by method
+ * (byte order, which for UTF-8 is code point order, as Python sorts). */
+const struct hn_stats_entry *hn_stats_entry_at(const struct hn_stats *st, size_t i);
+/* The Aggregated row: the exact merge of every entry. */
+const struct hn_stats_entry *hn_stats_aggregated(const struct hn_stats *st);
+
+/* Cumulative figures of @e. Pointers stay valid until the next hn_stats_add
+ * or hn_stats_free. */
+void hn_stats_totals(const struct hn_stats_entry *e, struct hn_stats_totals *out);
+
+/* Figures of @e over the current window. If @scratch is not NULL, it is
+ * reset and receives the exact merge of the response times that arrived in
+ * the window (percentiles of the "current" columns); @scratch must have been
+ * initialised (hn_hist_new or hn_hist_init). */
+void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
+                     struct hn_hist *scratch, struct hn_stats_recent *out);
+
+/* Number of error rows. */
+size_t hn_stats_error_count(const struct hn_stats *st);
+/* Error row @i (< hn_stats_error_count), ordered by name, method, error. */
+void hn_stats_error_at(const struct hn_stats *st, size_t i, struct hn_stats_error *out);

@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""A hostile or foreign test peer for hornet-master, written from PROTOCOL.md
+with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
+
+  fake_worker.py reject --master EP [--version N] [--body v1|map|empty]
+      Send one HELLO of protocol version N (default 99) and print the reply,
+      decoded, as one JSON line: {"type", "version", "reason"}. Exit 1 if no
+      reply comes within --timeout seconds or it is not a REJECT frame.
+  fake_worker.py garbage --master EP [--frames 1000] [--dealers 8] [--seed S]
+      Send random and malformed frames from several DEALERs (random bytes,
+      random msgpack, truncated and mutated valid frames, unknown types,
+      worker-bound types, SNAPSHOT/FINAL/HEARTBEAT from unregistered
+      identities, multipart messages, foreign versions). Never a valid v1
+      HELLO. Prints a JSON summary; exit 1 if the master ever answered with
+      anything but REJECT (i.e. accepted a fake as a worker).
+  fake_worker.py tcp-garbage --master EP [--connections 24] [--seed S]
+      Raw TCP to the master's port: random bytes, HTTP, broken ZMTP
+      greetings, and ZMTP handshakes followed by an oversized frame or a
+      garbage message. Prints a JSON summary; exit 0 once all are sent.
+"""
+import argparse
+import json
+import random
+import socket
+import struct
+import sys
+import time
+
+import msgpack
+import zmq
+
+PROTO = 1
+HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT = range(1, 11)
+
+
+def pack(obj):
+    return msgpack.packb(obj, use_bin_type=True)
+
+
+def hello_body(i=0):
+    return [f"fake-{i}-{random.getrandbits(32):08x}", "fakehost", 4242, "0.1.0", 2, 0]
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def histogram(value_us, count):
+    """A valid wire histogram (PROTOCOL.md §6) of @count values of
+    @value_us < 2048 (below 2048 µs the counter index is the value)."""
+    token = varint((value_us << 1) | (count == 1))
+    if count != 1:
+        token += varint(count)
+    return [count, 0, value_us, value_us, value_us * count, token]
+
+
+def snapshot_body(seq, requests=1000000):
+    now = int(time.time() * 1000)
+    entry = ["GET", "/fake", requests, 0, 123 * requests, [[0, histogram(500, requests)]]]
+    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]]]
+
+
+def valid_frames():
+    """One valid v1 frame of every type except HELLO (none must register)."""
+    return [
+        [WELCOME, PROTO, [0, "run-x", 1000]],
+        [REJECT, PROTO, ["go away"]],
+        [SCENARIO, PROTO, [b"\x93\x01\x02\x03", b"\x00" * 32]],
+        [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000)]],
+        [SNAPSHOT, PROTO, snapshot_body(1)],
+        [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]],
+        [STOP, PROTO, [0]],
+        [FINAL, PROTO, snapshot_body(2)],
+        [QUIT, PROTO, []],
+    ]
+
+
+def could_register(frame):
+    """True if @frame (bytes) might decode as a valid v1 HELLO: such a
+    frame is never sent, since it would make the fake a worker of the run.
+    Errs on the side of True."""
+    try:
+        v = msgpack.unpackb(frame, raw=False, strict_map_key=False)
+    except Exception:
+        return False
+    if not (isinstance(v, list) and len(v) == 3 and v[0] == HELLO and v[1] == PROTO):
+        return False
+    b = v[2]
+    if not (isinstance(b, list) and len(b) == 6) or len(frame) > 65536:
+        return False
+
+    def text(x, limit):
+        return isinstance(x, str) and len(x.encode()) <= limit and "\0" not in x
+
+    def u32(x):
+        return isinstance(x, int) and 0 <= x < (1 << 32)  # bool counts: unsure means True
+
+    return (text(b[0], 128) and text(b[1], 255) and u32(b[2]) and text(b[3], 32)
+            and u32(b[4]) and u32(b[5]))
+
+
+def random_value(rng, depth=0):
+    kind = rng.randrange(12 if depth < 4 else 8)
+    if kind == 0:
+        return rng.randrange(-(1 << 63), 1 << 64)
+    if kind == 1:
+        return rng.randrange(0, 300)
+    if kind == 2:
+        return rng.choice([0.5, -1.0, float("nan"), float("inf"), -float("inf"), 1e308])
+    if kind == 3:
+        return "".join(chr(rng.randrange(32, 0x2FF)) for _ in range(rng.randrange(0, 40)))
+    if kind == 4:
+        return rng.randbytes(rng.randrange(0, 64))
+    if kind == 5:
+        return None
+    if kind == 6:
+        return rng.choice([True, False])
+    if kind == 7:
+        return msgpack.ExtType(rng.randrange(0, 128), rng.randbytes(rng.randrange(0, 9)))
+    if kind in (8, 9, 10):
+        return [random_value(rng, depth + 1) for _ in range(rng.randrange(0, 8))]
+    return {str(rng.randrange(100)): random_value(rng, depth + 1) for _ in range(rng.randrange(0, 4))}
+
+
+def mutate(rng, frame):
+    """A valid frame with one thing wrong: a field of the wrong type or
+    range, an arity off by one, or the header broken."""
+    f = [frame[0], frame[1], list(frame[2])]
+    body = f[2]
+    how = rng.randrange(7)
+    if how == 0 or not body:
+        body.append(rng.choice([0, "extra", None]))
+    elif how == 1:
+        body.pop(rng.randrange(len(body)))
+    elif how == 2:
+        body[rng.randrange(len(body))] = rng.choice(
+            [-1, (1 << 64) - 1, 1 << 33, "x" * 300, None, {"a": 1}, [[[[[[[[[[1]]]]]]]]]], 1.5, b"\xc1"])
+    elif how == 3:
+        f[0] = rng.choice([-1, "6", 1 << 40, None])
+    elif how == 4:
+        f[1] = rng.choice([-1, "1", 1 << 40, None, 1.0])
+    elif how == 5:
+        f.append(0)
+    else:
+        f = {"type": f[0], "version": f[1], "body": body}
+    return f
+
+
+def bad_hello(rng):
+    """HELLO v1 that breaks a rule (arity, types, limits, UTF-8)."""
+    b = hello_body()
+    how = rng.randrange(8)
+    if how == 0:
+        b.append(0)
+    elif how == 1:
+        b.pop()
+    elif how == 2:
+        b[0] = "w" * 129  # worker id over 128 bytes
+    elif how == 3:
+        b[2] = -5  # negative pid
+    elif how == 4:
+        b[4] = 1 << 33  # cpus over u32
+    elif how == 5:
+        b[1] = 12345  # hostname not a string
+    elif how == 6:
+        b[3] = b"\xff\xfe"  # version as bin
+    else:  # hostname holds an encoded surrogate: not well-formed UTF-8
+        return (b"\x93\x01\x01\x96" + pack(b[0]) + b"\xa3\xed\xa0\x80"
+                + b"".join(pack(x) for x in b[2:]))
+    return pack([HELLO, PROTO, b])
+
+
+def garbage_frame(rng, seq):
+    """(category, [frames]) for one message; multipart messages have more
+    than one frame."""
+    cat = rng.choice(["bytes", "msgpack", "truncated", "mutated", "unknown-type", "wrong-direction",
+                      "unregistered-stats", "foreign-version", "multipart", "bad-hello",
+                      "structure"])
+    valid = valid_frames()
+    if cat == "bytes":
+        return cat, [rng.randbytes(rng.randrange(0, 300))]
+    if cat == "msgpack":
+        return cat, [pack(random_value(rng))]
+    if cat == "truncated":
+        f = pack(rng.choice(valid + [[HELLO, PROTO, hello_body()]]))
+        return cat, [f[:rng.randrange(0, len(f))]]
+    if cat == "mutated":
+        return cat, [pack(mutate(rng, rng.choice(valid + [[HELLO, PROTO, hello_body()]])))]
+    if cat == "unknown-type":
+        return cat, [pack([rng.choice([0, 11, 12, 99, 255, (1 << 32) - 1]), PROTO,
+                           [random_value(rng) for _ in range(rng.randrange(0, 6))]])]
+    if cat == "wrong-direction":
+        return cat, [pack(rng.choice(valid[:4] + valid[6:7] + valid[8:]))]
+    if cat == "unregistered-stats":
+        return cat, [pack(rng.choice([[SNAPSHOT, PROTO, snapshot_body(seq)],
+                                      [FINAL, PROTO, snapshot_body(seq)],
+                                      [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]]]))]
+    if cat == "foreign-version":
+        v = rng.choice([0, 2, 99, (1 << 32) - 1])
+        return cat, [pack([rng.choice([HELLO, SNAPSHOT, 42]), v, hello_body()])]
+    if cat == "multipart":
+        parts = [pack(rng.choice(valid)) for _ in range(rng.randrange(2, 4))]
+        return cat, [rng.choice([b"", parts[0]])] + parts[1:]
+    if cat == "bad-hello":
+        return cat, [bad_hello(rng)]
+    # structure: things the structural checker must refuse before allocating
+    return cat, [rng.choice([
+        b"",
+        b"\xc1",
+        b"\x93\x01\x01\xdd\xff\xff\xff\xff",                      # body claims 2^32-1 elements
+        b"\x93\x06\x01\xdc\xff\xff" + b"\x00" * 10,                # 65535 elements, 10 present
+        pack([HELLO, PROTO, hello_body()]) + b"\x00",              # trailing byte
+        b"\x93\x01\x01" + b"\x91" * 100 + b"\x00",                 # nested 100 deep
+        pack([HELLO, PROTO, ["x" * 70000, "h", 1, "v", 1, 0]]),     # over the 64 KiB cap
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 1, 0, 0, [[0, [1, 0, 5, 5, 5, b"\x0a"]]]]], []]]),
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 5, 0, 0, [[0, histogram(500, 4)]]]], []]]),
+        b"\x93\x01\x01\xdb\xff\xff\xff\xff",                        # str32 of 4 GiB, absent
+        b"\x93\x01\x01\xde\x00\x01\x01\x01",                        # a map body
+    ])]
+
+
+def cmd_reject(args):
+    ctx = zmq.Context()
+    s = ctx.socket(zmq.DEALER)
+    s.setsockopt(zmq.LINGER, 0)
+    s.connect(args.master)
+    body = {"v1": hello_body(), "map": {"worker_id": "fake", "version": "9.9.9"}, "empty": []}[args.body]
+    s.send(pack([HELLO, args.version, body]))
+    if not s.poll(int(args.timeout * 1000)):
+        print(json.dumps({"error": f"no reply within {args.timeout} s"}))
+        return 1
+    frame = s.recv()
+    try:
+        v = msgpack.unpackb(frame, raw=False)
+    except Exception as e:
+        print(json.dumps({"error": f"reply is not msgpack: {e}", "hex": frame.hex()}))
+        return 1
+    if not (isinstance(v, list) and len(v) == 3 and isinstance(v[2], list) and len(v[2]) == 1
+            and isinstance(v[2][0], str)):
+        print(json.dumps({"error": "reply is not a [type, version, [reason]] frame", "got": repr(v)}))
+        return 1
+    print(json.dumps({"type": v[0], "version": v[1], "reason": v[2][0]}))
+    return 0 if v[0] == REJECT else 1
+
+
+def cmd_garbage(args):
+    rng = random.Random(args.seed)
+    ctx = zmq.Context()
+    socks = []
+
+    def new_dealer():
+        d = ctx.socket(zmq.DEALER)
+        d.setsockopt(zmq.LINGER, 0)
+        d.setsockopt(zmq.SNDTIMEO, 2000)
+        d.connect(args.master)
+        return d
+
+    socks = [new_dealer() for _ in range(args.dealers)]
+    sent, skipped, dropped_by_hwm = {}, 0, 0
+    replies = {}
+    poller = zmq.Poller()
+
+    def collect(sock_list, wait_ms):
+        for d in sock_list:
+            poller.register(d, zmq.POLLIN)
+        end = time.monotonic() + wait_ms / 1000
+        while True:
+            left = max(0, int((end - time.monotonic()) * 1000))
+            ready = dict(poller.poll(left))
+            if not ready:
+                break
+            for d in ready:
+                while d.poll(0):
+                    f = d.recv()
+                    try:
+                        t = msgpack.unpackb(f, raw=False)[0]
+                    except Exception:
+                        t = "undecodable"
+                    replies[str(t)] = replies.get(str(t), 0) + 1
+        for d in sock_list:
+            poller.unregister(d)
+
+    for i in range(args.frames):
+        cat, parts = garbage_frame(rng, i + 1)
+        if any(could_register(p) for p in parts if len(parts) == 1):
+            skipped += 1
+            continue
+        d = rng.choice(socks)
+        try:
+            d.send_multipart(parts)
+        except zmq.Again:
+            dropped_by_hwm += 1
+            continue
+        sent[cat] = sent.get(cat, 0) + 1
+        if i % 100 == 99:
+            # Churn: a dealer leaves (its pending REJECTs become unroutable)
+            # and a new identity joins.
+            collect(socks, 0)
+            k = rng.randrange(len(socks))
+            socks[k].close()
+            socks[k] = new_dealer()
+    collect(socks, 1000)
+    for d in socks:
+        d.close()
+    ctx.term()
+    accepted = {t: n for t, n in replies.items() if t != str(REJECT)}
+    print(json.dumps({"sent": sent, "total_sent": sum(sent.values()), "skipped": skipped,
+                      "unsent": dropped_by_hwm, "replies": replies}))
+    if accepted:
+        print(f"master answered garbage with {accepted}: a fake was taken as a worker",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def zmtp_greeting(major=3, mechanism=b"NULL"):
+    return (b"\xff" + b"\x00" * 8 + b"\x7f" + bytes([major, 0]) + mechanism.ljust(20, b"\x00")
+            + b"\x00" + b"\x00" * 31)
+
+
+def zmtp_ready(socket_type=b"DEALER"):
+    body = b"\x05READY" + b"\x0bSocket-Type" + struct.pack(">I", len(socket_type)) + socket_type
+    return b"\x04" + bytes([len(body)]) + body
+
+
+def cmd_tcp_garbage(args):
+    rng = random.Random(args.seed)
+    host, port = args.master.replace("tcp://", "").rsplit(":", 1)
+    kinds = ["random", "http", "signature-then-garbage", "bad-mechanism", "bad-version",
+             "oversized-frame", "garbage-message", "silent"]
+    done = {}
+    for i in range(args.connections):
+        kind = kinds[i % len(kinds)]
+        try:
+            s = socket.create_connection((host, int(port)), timeout=2)
+        except OSError as e:
+            print(json.dumps({"error": f"cannot connect: {e}"}))
+            return 1
+        try:
+            if kind == "random":
+                s.sendall(rng.randbytes(rng.randrange(1, 4096)))
+            elif kind == "http":
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            elif kind == "signature-then-garbage":
+                s.sendall(b"\xff" + b"\x00" * 8 + b"\x7f" + rng.randbytes(200))
+            elif kind == "bad-mechanism":
+                s.sendall(zmtp_greeting(mechanism=b"CURVE") + rng.randbytes(64))
+            elif kind == "bad-version":
+                s.sendall(zmtp_greeting(major=9) + rng.randbytes(64))
+            elif kind == "oversized-frame":
+                # A handshake, then a frame declaring 1 TiB (ZMQ_MAXMSGSIZE).
+                s.sendall(zmtp_greeting() + zmtp_ready() + b"\x02" + struct.pack(">Q", 1 << 40)
+                          + rng.randbytes(1024))
+            elif kind == "garbage-message":
+                # A handshake, then a well-framed message of garbage msgpack.
+                payload = rng.randbytes(rng.randrange(1, 200))
+                s.sendall(zmtp_greeting() + zmtp_ready() + b"\x00" + bytes([len(payload)]) + payload)
+            else:
+                time.sleep(0.2)
+            try:
+                s.recv(4096)  # the master's greeting, or nothing
+            except OSError:
+                pass
+        except OSError:
+            pass  # the master may hang up first: fine
+        finally:
+            s.close()
+        done[kind] = done.get(kind, 0) + 1
+    print(json.dumps({"connections": done}))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("reject")
+    r.add_argument("--master", required=True)
+    r.add_argument("--version", type=int, default=99)
+    r.add_argument("--body", choices=["v1", "map", "empty"], default="v1")
+    r.add_argument("--timeout", type=float, default=5)
+    g = sub.add_parser("garbage")
+    g.add_argument("--master", required=True)
+    g.add_argument("--frames", type=int, default=1000)
+    g.add_argument("--dealers", type=int, default=8)
+    g.add_argument("--seed", type=int, default=1)
+    t = sub.add_parser("tcp-garbage")
+    t.add_argument("--master", required=True)
+    t.add_argument("--connections", type=int, default=24)
+    t.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    return {"reject": cmd_reject, "garbage": cmd_garbage, "tcp-garbage": cmd_tcp_garbage}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A worker killed (-9) mid-run. The master marks it missing after 3 s of
+# silence, checked on its 1 s tick, so within 4 s of the kill, and moves its
+# users to the surviving workers: the history CSV's User Count is back at
+# 30. A lost worker does not fail the run when others finish it: the run
+# completes, the reports are written and the exit code is 0 (the requests
+# the lost worker never reported are missing, and the master says so).
+# Only when every worker is lost does the run fail, with exit code 3: the
+# second part checks that.
+. "$(dirname "$0")/master_lib.sh"
+
+start_target
+
+echo "== 3 workers, one killed after 4 s"
+start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s --csv "$work/r" \
+    -u 30 -r 30 -t 12s --only-summary "/delay?ms=10" /
+for i in 1 2 3; do start_worker --threads 1 --id "worker-$i"; done
+victim=$worker_pid # worker-3
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+sleep 4
+kill_at=$(date +%s.%N)
+kill -KILL "$victim"
+if wait_log "worker-3) silent .* marked missing" 8; then
+    line=$(grep -m1 "worker-3) silent .* marked missing" "$work/master.err")
+    echo "$line"
+    # Log lines start with a UTC ISO-8601 time in milliseconds.
+    missing_at=$(python3 -c 'import sys, datetime as d
+t = d.datetime.strptime(sys.argv[1].split()[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=d.timezone.utc)
+print(f"{t.timestamp():.3f}")' "$line")
+    delay=$(python3 -c "print(f'{$missing_at - $kill_at:.2f}')")
+    echo "marked missing $delay s after the kill"
+    check "marked missing within 3 s + 1 s tick (+0.5 s) of the kill ($delay s)" \
+        python3 -c "import sys; sys.exit(not 0 <= $delay <= 4.5)"
+    check "the master moves the lost worker's 10 users" grep -q "its 10 users go to the other workers" "$work/master.err"
+else
+    fail "worker-3 was not marked missing within 8 s of the kill"
+    missing_at=$kill_at
+fi
+wait_master 30
+check "master exits 0 although a worker was lost (got $master_rc)" [ "$master_rc" = 0 ]
+check "the master says the lost worker's last requests are missing" \
+    grep -q "worker-3) sent no final report" "$work/master.err"
+target_stats >"$work/target.json"
+check_csv "$work/r" "$work/target.json" lossy
+python3 - "$work/r_stats_history.csv" "$missing_at" <<'PY' || fail "users were not redistributed to 30"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Name"] == "Aggregated"]
+missing = int(float(sys.argv[2]))
+users = [(int(r["Timestamp"]) - missing, int(r["User Count"])) for r in rows]
+print("User Count by second since the worker was marked missing:", users)
+after = [u for t, u in users if t >= 2]
+ok = 30 in after and max(u for _, u in users) <= 30
+print(("ok" if ok else "FAIL") + ": surviving workers run 30 users again, never more")
+sys.exit(0 if ok else 1)
+PY
+
+echo "== the only worker killed: the run fails with exit code 3"
+start_hmaster -H "$target_url" --expect-workers 1 -u 5 -r 5 -t 30s --only-summary "/delay?ms=10"
+start_worker --threads 1 --id lonely
+wait_log "workers joined: ramping" 15 || fail "the second run did not start"
+sleep 1
+kill -KILL "$worker_pid"
+wait_master 10
+check "master exits 3 when it lost all workers (got $master_rc)" [ "$master_rc" = 3 ]
+check "the master says why" grep -q "lost all workers" "$work/master.err"
+finish

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A peer of another protocol version: fake_worker.py (a DEALER, as a worker)
+# says HELLO with protocol version 99. It gets a REJECT, encoded in the
+# master's version 1, whose reason names both versions; the master keeps
+# running, and a real worker then runs the test with exact counts while
+# more foreign HELLOs (even with bodies version 1 cannot read) are rejected.
+. "$(dirname "$0")/master_lib.sh"
+
+# Check one REJECT reply (JSON from fake_worker.py reject): $1 the JSON,
+# $2 the foreign version.
+check_reject() {
+    check "REJECT frame for a version-$2 HELLO: $1" "$PY" -c '
+import json, re, sys
+r, v = json.loads(sys.argv[1]), sys.argv[2]
+ok = (r.get("type") == 3 and r.get("version") == 1
+      and re.search(r"\b%s\b" % v, r["reason"]) and re.search(r"\b1\b", r["reason"]))
+sys.exit(0 if ok else 1)' "$1" "$2"
+}
+
+start_target
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" \
+    -u 10 -r 10 -t 4s --only-summary / /json
+
+echo "== while the master waits for workers"
+reply=$(fake_worker reject --master "$master_ep" --version 99) || fail "no REJECT: $reply"
+check_reject "$reply" 99
+check "the master logs the rejection" grep -q "rejected a worker: .*99" "$work/master.err"
+check "the master is still running" kill -0 "$hmaster_pid"
+check "the master still waits (the fake did not join)" [ "$(grep -c "workers joined" "$work/master.err")" = 0 ]
+
+echo "== a real worker runs the test; foreign HELLOs meanwhile"
+start_worker --threads 1
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+check "the run started with the real worker alone" grep -q " 1 workers joined" "$work/master.err"
+reply=$(fake_worker reject --master "$master_ep" --version 2 --body map) || fail "no REJECT: $reply"
+check_reject "$reply" 2
+reply=$(fake_worker reject --master "$master_ep" --version 4294967295 --body empty) || fail "no REJECT: $reply"
+check_reject "$reply" 4294967295
+wait_master 30
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+target_stats >"$work/target.json"
+check_csv "$work/r" "$work/target.json"
+wait_pid "$worker_pid" 10; rc=$pid_rc
+check "worker exits 0 after QUIT (got $rc)" [ "$rc" = 0 ]
+finish

@@ -1,0 +1,110 @@
+/* Unit tests of master/cli: defaults, each flag, and bad input giving exit
+ * code 2 with a reason (never a crash). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exitcodes.h"
+
+static int parse(struct hn_master_config *cfg, int argc, const char **argv)
+{
+    optind = 0; /* reset getopt between parses */
+    return hn_cli_parse(argc, (char **)argv, cfg);
+}
+
+static void test_defaults_and_quick_mode(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master", "-H", "http://127.0.0.1:8080", "/", "/json"};
+    assert_int_equal(parse(&cfg, 5, argv), -1);
+    assert_string_equal(cfg.host, "http://127.0.0.1:8080");
+    assert_int_equal(cfg.users, 1);
+    assert_true(cfg.spawn_rate == 1.0);
+    assert_int_equal(cfg.run_time_ms, 0);
+    assert_int_equal(cfg.stop_timeout_ms, 10000);
+    assert_string_equal(cfg.bind, "tcp://*:5557");
+    assert_int_equal(cfg.expect_workers, 1);
+    assert_int_equal(cfg.exit_code_on_error, 1);
+    assert_int_equal(cfg.n_paths, 2);
+    assert_string_equal(cfg.paths[1], "/json");
+}
+
+static void test_every_flag(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master", "--host", "https://x.test", "-u", "50", "-r", "2.5",
+                          "-t", "1h20m", "-s", "3s", "--request-timeout", "500ms", "--bind",
+                          "tcp://127.0.0.1:6000", "--local-workers", "3", "--worker-threads",
+                          "2", "--worker-bin", "/bin/w", "--expect-workers-max-wait", "0",
+                          "--csv", "out/r", "--csv-full-history", "--only-summary",
+                          "--exit-code-on-error", "7", "--log-level", "debug",
+                          "http://other.test/a"};
+    int argc = (int)(sizeof(argv) / sizeof(argv[0]));
+    assert_int_equal(parse(&cfg, argc, argv), -1);
+    assert_int_equal(cfg.users, 50);
+    assert_true(cfg.spawn_rate == 2.5);
+    assert_int_equal(cfg.run_time_ms, 4800000);
+    assert_int_equal(cfg.stop_timeout_ms, 3000);
+    assert_int_equal(cfg.request_timeout_ms, 500);
+    assert_int_equal(cfg.local_workers, 3);
+    assert_int_equal(cfg.expect_workers, 3); /* follows --local-workers */
+    assert_int_equal(cfg.worker_threads, 2);
+    assert_string_equal(cfg.worker_bin, "/bin/w");
+    assert_int_equal(cfg.expect_wait_ms, 0);
+    assert_string_equal(cfg.csv_prefix, "out/r");
+    assert_true(cfg.csv_full_history);
+    assert_true(cfg.only_summary);
+    assert_int_equal(cfg.exit_code_on_error, 7);
+    assert_int_equal(cfg.log_level, HN_LOG_DEBUG);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    static const char *const cases[][4] = {
+        {"-u", "-5", "/", NULL},          {"-u", "many", "/", NULL},
+        {"-r", "0", "/", NULL},           {"-r", "nan", "/", NULL},
+        {"-t", "forever", "/", NULL},     {"-t", "0s", "/", NULL},
+        {"--bind", "5557", "/", NULL},    {"--local-workers", "999", "/", NULL},
+        {"--exit-code-on-error", "300", "/", NULL}, {"--bogus", "/", NULL, NULL},
+        {"relative", NULL, NULL, NULL},   {"-H", "ftp://x", "/", NULL},
+        {"-u", NULL, NULL, NULL},         {NULL, NULL, NULL, NULL},
+    };
+    /* stderr gets one line per case; keep the test output readable. */
+    FILE *saved = stderr;
+    stderr = fopen("/dev/null", "w");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *argv[8] = {"hornet-master", "-H", "http://127.0.0.1:1"};
+        int argc = 3;
+        for (int k = 0; k < 4 && cases[i][k]; k++)
+            argv[argc++] = cases[i][k];
+        struct hn_master_config cfg;
+        int code = parse(&cfg, argc, argv);
+        if (code != HN_EXIT_USAGE) {
+            fclose(stderr);
+            stderr = saved;
+            fail_msg("case %zu (%s %s) parsed with %d", i, cases[i][0] ? cases[i][0] : "",
+                     cases[i][1] ? cases[i][1] : "", code);
+        }
+    }
+    fclose(stderr);
+    stderr = saved;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_quick_mode),
+        cmocka_unit_test(test_every_flag),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

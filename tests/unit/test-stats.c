@@ -1,0 +1,444 @@
+/* Unit tests for the master statistics store (master/stats.c): exact merge of
+ * real encoded/decoded snapshots from several workers, the Aggregated row,
+ * error rows, the bounds on distinct rows and the per-second window. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hist.h"
+#include "msg.h"
+#include "stats.h"
+
+#define T0 UINT64_C(1700000000000) /* run start, ms since the epoch */
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+/* Log-uniform value between 1 µs and ~10 s, sometimes 0 or above 1 h. */
+static uint64_t rng_latency(void)
+{
+    uint64_t r = rng_next();
+    if (r % 97 == 0)
+        return 0;
+    if (r % 211 == 0)
+        return HN_HIST_MAX_US + 1 + r % 1000; /* overflow */
+    double u = (double)(rng_next() >> 11) / 9007199254740992.0;
+    return (uint64_t)exp(u * log(1e7));
+}
+
+/* One entry of a fake worker's interval. */
+struct fake {
+    const char *method, *name;
+    struct hn_hist *hist; /* response times; requests = hist->total */
+    uint64_t failures, bytes;
+};
+
+/* Encode a SNAPSHOT of @fakes and @errors like a worker, decode it like the
+ * master, and merge it into @st at @now_ms. */
+static void merge_snapshot(struct hn_stats *st, uint64_t now_ms, const struct fake *fakes, size_t n,
+                           const struct hn_msg_error *errors, size_t n_errors)
+{
+    struct hn_msg_entry *entries = calloc(n ? n : 1, sizeof(*entries));
+    assert_non_null(entries);
+    for (size_t i = 0; i < n; i++) {
+        strcpy(entries[i].method, fakes[i].method);
+        strcpy(entries[i].name, fakes[i].name);
+        entries[i].requests = fakes[i].hist ? fakes[i].hist->total : 0;
+        entries[i].failures = fakes[i].failures;
+        entries[i].bytes_received = fakes[i].bytes;
+        entries[i].hist[HN_TIMING_TOTAL] = fakes[i].hist;
+    }
+    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
+    m.snapshot.seq = 1;
+    m.snapshot.interval_start_ms = 42; /* worker clock: must not matter */
+    m.snapshot.interval_end_ms = 43;
+    m.snapshot.n_entries = (uint32_t)n;
+    m.snapshot.entries = entries;
+    m.snapshot.n_errors = (uint32_t)n_errors;
+    m.snapshot.errors = (struct hn_msg_error *)errors;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    assert_int_equal(hn_msg_encode(&m, &buf), 0);
+    struct hn_msg d;
+    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
+    assert_int_equal(hn_stats_add(st, &d.snapshot, now_ms), 0);
+    hn_msg_deinit(&d);
+    msgpack_sbuffer_destroy(&buf);
+    free(entries);
+}
+
+static struct hn_msg_error error_row(const char *method, const char *name, const char *error,
+                                     uint64_t count)
+{
+    struct hn_msg_error e = {.count = count};
+    strcpy(e.method, method);
+    strcpy(e.name, name);
+    strcpy(e.error, error);
+    return e;
+}
+
+static void assert_same_percentiles(const struct hn_hist *a, const struct hn_hist *b)
+{
+    static const double p[] = {0, 1, 25, 50, 66, 75, 90, 95, 99, 99.9, 99.99, 100};
+    for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
+        assert_true(hn_hist_percentile(a, p[i]) == hn_hist_percentile(b, p[i]));
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+/* Three workers, three entries, five seconds of snapshots: every row equals
+ * what one histogram recording every value gives, and the Aggregated row is
+ * the sum of the entries. */
+static void test_merge_three_workers_exact(void **state)
+{
+    (void)state;
+    enum { WORKERS = 3, ENTRIES = 3, SECONDS = 5 };
+    static const char *const methods[ENTRIES] = {"GET", "POST", "GET"};
+    static const char *const names[ENTRIES] = {"/api/items", "/api/items", "/caf\xc3\xa9"};
+    struct hn_hist *ref[ENTRIES], *ref_all = hn_hist_new(), *scratch = hn_hist_new();
+    uint64_t ref_fail[ENTRIES] = {0}, ref_bytes[ENTRIES] = {0};
+    for (int e = 0; e < ENTRIES; e++)
+        ref[e] = hn_hist_new();
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    rng_state = 7;
+
+    for (int s = 0; s < SECONDS; s++) {
+        for (int w = 0; w < WORKERS; w++) {
+            struct fake fakes[ENTRIES];
+            for (int e = 0; e < ENTRIES; e++) {
+                fakes[e] = (struct fake){methods[e], names[e], hn_hist_new(), 0, 0};
+                int n = (int)(rng_next() % 300) + (e == 2 && w == 1 ? 0 : 1);
+                for (int i = 0; i < n; i++) {
+                    uint64_t v = rng_latency();
+                    hn_hist_record(fakes[e].hist, v);
+                    hn_hist_record(ref[e], v);
+                    hn_hist_record(ref_all, v);
+                }
+                fakes[e].failures = (uint64_t)n / 7;
+                fakes[e].bytes = (uint64_t)n * 1000 + (uint64_t)w;
+                ref_fail[e] += fakes[e].failures;
+                ref_bytes[e] += fakes[e].bytes;
+            }
+            merge_snapshot(st, T0 + 1000 * (uint64_t)s + 100 * (uint64_t)w, fakes, ENTRIES, NULL,
+                           0);
+            for (int e = 0; e < ENTRIES; e++)
+                hn_hist_free(fakes[e].hist);
+        }
+        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1), 10);
+    }
+
+    assert_int_equal(hn_stats_entry_count(st), ENTRIES);
+    uint64_t sum_req = 0, sum_fail = 0, sum_bytes = 0;
+    for (int e = 0; e < ENTRIES; e++) {
+        /* order: by name then method: GET /api/items, POST /api/items, GET /café */
+        struct hn_stats_totals t;
+        hn_stats_totals(hn_stats_entry_at(st, (size_t)e), &t);
+        assert_string_equal(t.method, methods[e]);
+        assert_string_equal(t.name, names[e]);
+        assert_non_null(t.hist);
+        assert_true(hn_hist_equal(t.hist, ref[e]));
+        assert_same_percentiles(t.hist, ref[e]);
+        assert_int_equal(t.requests, ref[e]->total);
+        assert_int_equal(t.failures, ref_fail[e]);
+        assert_int_equal(t.bytes_received, ref_bytes[e]);
+        sum_req += t.requests;
+        sum_fail += t.failures;
+        sum_bytes += t.bytes_received;
+        /* The run is shorter than the window: the window holds everything,
+         * rebuilt from the per-second sparse form. */
+        struct hn_stats_recent r;
+        hn_stats_recent(st, hn_stats_entry_at(st, (size_t)e), scratch, &r);
+        assert_int_equal(r.seconds, SECONDS);
+        assert_int_equal(r.requests, ref[e]->total);
+        assert_true(hn_hist_equal(scratch, ref[e]));
+    }
+    struct hn_stats_totals all;
+    hn_stats_totals(hn_stats_aggregated(st), &all);
+    assert_string_equal(all.method, "");
+    assert_string_equal(all.name, "Aggregated");
+    assert_true(hn_hist_equal(all.hist, ref_all));
+    assert_same_percentiles(all.hist, ref_all);
+    assert_int_equal(all.requests, sum_req);
+    assert_int_equal(all.failures, sum_fail);
+    assert_int_equal(all.bytes_received, sum_bytes);
+    assert_int_equal(hn_stats_total_requests(st), sum_req);
+    assert_int_equal(hn_stats_total_failures(st), sum_fail);
+    struct hn_stats_recent r;
+    hn_stats_recent(st, hn_stats_aggregated(st), scratch, &r);
+    assert_true(hn_hist_equal(scratch, ref_all));
+    assert_int_equal(hn_stats_users(st), 10);
+
+    hn_stats_free(st);
+    for (int e = 0; e < ENTRIES; e++)
+        hn_hist_free(ref[e]);
+    hn_hist_free(ref_all);
+    hn_hist_free(scratch);
+}
+
+/* An entry without requests exists with no histogram; one with requests
+ * has one. */
+static void test_empty_entry(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct fake f = {"GET", "/never", NULL, 0, 0};
+    merge_snapshot(st, T0, &f, 1, NULL, 0);
+    assert_int_equal(hn_stats_entry_count(st), 1);
+    struct hn_stats_totals t;
+    hn_stats_totals(hn_stats_entry_at(st, 0), &t);
+    assert_int_equal(t.requests, 0);
+    assert_null(t.hist);
+    hn_stats_totals(hn_stats_aggregated(st), &t);
+    assert_null(t.hist);
+    hn_stats_free(st);
+}
+
+/* Error rows from several workers merge by (method, name, error); first and
+ * last seen come from the master clock. */
+static void test_errors_merged(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct hn_msg_error w1[] = {error_row("GET", "/b", "HTTP 500", 3),
+                                error_row("GET", "/a", "timeout", 1)};
+    struct hn_msg_error w2[] = {error_row("GET", "/b", "HTTP 500", 4),
+                                error_row("POST", "/b", "HTTP 500", 2),
+                                error_row("GET", "/b", "HTTP 502", 1)};
+    merge_snapshot(st, T0 + 1500, NULL, 0, w1, 2);
+    merge_snapshot(st, T0 + 7250, NULL, 0, w2, 3);
+    assert_int_equal(hn_stats_error_count(st), 4);
+    /* by name, method, error */
+    static const char *const want[4][3] = {{"GET", "/a", "timeout"},
+                                           {"GET", "/b", "HTTP 500"},
+                                           {"GET", "/b", "HTTP 502"},
+                                           {"POST", "/b", "HTTP 500"}};
+    static const uint64_t counts[4] = {1, 7, 1, 2};
+    for (size_t i = 0; i < 4; i++) {
+        struct hn_stats_error e;
+        hn_stats_error_at(st, i, &e);
+        assert_string_equal(e.method, want[i][0]);
+        assert_string_equal(e.name, want[i][1]);
+        assert_string_equal(e.error, want[i][2]);
+        assert_int_equal(e.count, counts[i]);
+    }
+    struct hn_stats_error e;
+    hn_stats_error_at(st, 1, &e);
+    assert_int_equal(e.first_seen_ms, T0 + 1500);
+    assert_int_equal(e.last_seen_ms, T0 + 7250);
+    hn_stats_error_at(st, 0, &e);
+    assert_int_equal(e.first_seen_ms, T0 + 1500);
+    assert_int_equal(e.last_seen_ms, T0 + 1500);
+    hn_stats_free(st);
+}
+
+/* Past HN_STATS_ENTRIES_MAX names, requests go to "(other names)": the
+ * number of rows stays bounded and no count is lost. */
+static void test_entry_bound(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    /* Fill the table with request-less entries (no histogram needed). */
+    enum { CHUNK = 2500 };
+    struct hn_msg_entry *ents = calloc(CHUNK, sizeof(*ents));
+    assert_non_null(ents);
+    for (uint32_t base = 0; base < HN_STATS_ENTRIES_MAX; base += CHUNK) {
+        for (uint32_t i = 0; i < CHUNK; i++) {
+            memset(&ents[i], 0, sizeof(ents[i]));
+            strcpy(ents[i].method, "GET");
+            snprintf(ents[i].name, sizeof(ents[i].name), "/n/%05u", base + i);
+        }
+        struct hn_msg_snapshot snap = {.n_entries = CHUNK, .entries = ents};
+        assert_int_equal(hn_stats_add(st, &snap, T0), 0);
+    }
+    free(ents);
+    assert_int_equal(hn_stats_entry_count(st), HN_STATS_ENTRIES_MAX);
+
+    struct hn_hist *h1 = hn_hist_new(), *h2 = hn_hist_new(), *h3 = hn_hist_new();
+    for (uint64_t v = 1; v <= 50; v++)
+        hn_hist_record(h1, v * 100);
+    for (uint64_t v = 1; v <= 30; v++)
+        hn_hist_record(h2, v * 7000);
+    hn_hist_record(h3, 123);
+    struct fake extra[] = {{"GET", "/new/1", h1, 5, 10},
+                           {"DELETE", "/new/2", h2, 0, 20},
+                           {"GET", "/n/00042", h3, 1, 1}};
+    merge_snapshot(st, T0 + 10, extra, 3, NULL, 0);
+    /* one more row only: the shared "(other names)" */
+    assert_int_equal(hn_stats_entry_count(st), HN_STATS_ENTRIES_MAX + 1);
+    const struct hn_stats_entry *other = NULL, *known = NULL;
+    for (size_t i = 0; i < hn_stats_entry_count(st); i++) {
+        struct hn_stats_totals t;
+        hn_stats_totals(hn_stats_entry_at(st, i), &t);
+        if (strcmp(t.name, HN_STATS_OTHER_NAME) == 0)
+            other = hn_stats_entry_at(st, i);
+        if (strcmp(t.name, "/n/00042") == 0)
+            known = hn_stats_entry_at(st, i);
+    }
+    assert_non_null(other);
+    assert_non_null(known);
+    struct hn_stats_totals t;
+    hn_stats_totals(other, &t);
+    assert_string_equal(t.method, HN_STATS_OTHER_METHOD);
+    assert_int_equal(t.requests, 80);
+    assert_int_equal(t.failures, 5);
+    assert_int_equal(t.bytes_received, 30);
+    struct hn_hist *both = hn_hist_new();
+    hn_hist_merge(both, h1);
+    hn_hist_merge(both, h2);
+    assert_true(hn_hist_equal(t.hist, both));
+    hn_stats_totals(known, &t);
+    assert_int_equal(t.requests, 1); /* existing names keep their own row */
+    assert_int_equal(hn_stats_total_requests(st), 81);
+    assert_int_equal(hn_stats_total_failures(st), 6);
+    /* sorted order still holds */
+    for (size_t i = 1; i < hn_stats_entry_count(st); i++) {
+        struct hn_stats_totals a, b;
+        hn_stats_totals(hn_stats_entry_at(st, i - 1), &a);
+        hn_stats_totals(hn_stats_entry_at(st, i), &b);
+        int c = strcmp(a.name, b.name);
+        assert_true(c < 0 || (c == 0 && strcmp(a.method, b.method) < 0));
+    }
+    hn_hist_free(h1);
+    hn_hist_free(h2);
+    hn_hist_free(h3);
+    hn_hist_free(both);
+    hn_stats_free(st);
+}
+
+/* Same for error rows. */
+static void test_error_bound(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    enum { CHUNK = 2000 };
+    struct hn_msg_error *errs = calloc(CHUNK, sizeof(*errs));
+    assert_non_null(errs);
+    uint64_t sent = 0;
+    for (uint32_t base = 0; base < HN_STATS_ERRORS_MAX + 2 * CHUNK; base += CHUNK) {
+        for (uint32_t i = 0; i < CHUNK; i++) {
+            errs[i] = error_row("GET", "/x", "", 2);
+            snprintf(errs[i].error, sizeof(errs[i].error), "HTTP %u", base + i);
+            sent += 2;
+        }
+        struct hn_msg_snapshot snap = {.n_errors = CHUNK, .errors = errs};
+        assert_int_equal(hn_stats_add(st, &snap, T0 + base), 0);
+    }
+    free(errs);
+    assert_int_equal(hn_stats_error_count(st), HN_STATS_ERRORS_MAX + 1);
+    uint64_t total = 0, other = 0;
+    for (size_t i = 0; i < hn_stats_error_count(st); i++) {
+        struct hn_stats_error e;
+        hn_stats_error_at(st, i, &e);
+        total += e.count;
+        if (strcmp(e.error, HN_STATS_OTHER_ERROR) == 0)
+            other = e.count;
+    }
+    assert_int_equal(total, sent);
+    assert_int_equal(other, 2 * 2 * CHUNK);
+    hn_stats_free(st);
+}
+
+static void send_n(struct hn_stats *st, uint64_t now_ms, uint64_t n, uint64_t failures,
+                   uint64_t value_us)
+{
+    struct hn_hist *h = hn_hist_new();
+    hn_hist_record_n(h, value_us, n);
+    struct fake f = {"GET", "/w", h, failures, 0};
+    merge_snapshot(st, now_ms, &f, 1, NULL, 0);
+    hn_hist_free(h);
+}
+
+/* Current rates: what arrived in the last <= 10 closed master seconds,
+ * divided by their number; the open second does not count yet. */
+static void test_window_rates(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    struct hn_hist *scratch = hn_hist_new();
+    struct hn_stats_recent r;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    const struct hn_stats_entry *all = hn_stats_aggregated(st);
+
+    hn_stats_recent(st, all, scratch, &r);
+    assert_int_equal(r.seconds, 0);
+    assert_true(r.requests_per_s == 0.0);
+    assert_int_equal(scratch->total, 0);
+
+    send_n(st, T0 + 200, 10, 2, 100000); /* second 0: 10 req at 100 ms */
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.requests, 0); /* still open */
+    hn_stats_tick(st, T0 + 1000, 1);
+    send_n(st, T0 + 1500, 20, 0, 100000); /* second 1 */
+    hn_stats_tick(st, T0 + 2000, 1);
+    hn_stats_recent(st, all, scratch, &r);
+    assert_int_equal(r.seconds, 2);
+    assert_int_equal(r.requests, 30);
+    assert_int_equal(r.failures, 2);
+    assert_true(r.requests_per_s == 15.0);
+    assert_true(r.failures_per_s == 1.0);
+    assert_int_equal(scratch->total, 30);
+
+    /* 12 more seconds of 5 fast requests each: the window slides past the
+     * slow ones and the ring wraps. */
+    for (uint64_t s = 2; s < 14; s++) {
+        send_n(st, T0 + s * 1000 + 10, 5, 1, 1000);
+        hn_stats_tick(st, T0 + (s + 1) * 1000, 2);
+    }
+    hn_stats_recent(st, all, scratch, &r);
+    assert_int_equal(r.seconds, HN_STATS_WINDOW_S);
+    assert_int_equal(r.requests, 50);
+    assert_true(r.requests_per_s == 5.0);
+    assert_true(r.failures_per_s == 1.0);
+    assert_int_equal(scratch->total, 50);
+    assert_int_equal(hn_hist_max(scratch), 1000);
+    assert_int_equal(hn_hist_percentile(scratch, 100), 1000);
+    struct hn_stats_totals t;
+    hn_stats_totals(all, &t);
+    assert_int_equal(hn_hist_max(t.hist), 100000); /* cumulative keeps them */
+    assert_int_equal(t.requests, 90);
+
+    /* A quiet second counts as a second with nothing in it. */
+    hn_stats_tick(st, T0 + 15000, 2);
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.requests, 45);
+    assert_true(r.requests_per_s == 4.5);
+    assert_int_equal(hn_stats_last_ms(st), T0 + 15000);
+    assert_true(hn_stats_elapsed_s(st, T0 + 15000) == 15.0);
+    assert_true(hn_stats_elapsed_s(st, T0 + 10) == 1.0); /* at least 1 s */
+    hn_hist_free(scratch);
+    hn_stats_free(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_merge_three_workers_exact),
+        cmocka_unit_test(test_empty_entry),
+        cmocka_unit_test(test_errors_merged),
+        cmocka_unit_test(test_entry_bound),
+        cmocka_unit_test(test_error_bound),
+        cmocka_unit_test(test_window_rates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
