@@ -27,7 +27,7 @@ done
 
 # Everything the build, the tests and the benchmarks need, by Debian name.
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
-    libzmq3-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libmicrohttpd-dev
+    libzmq3-dev libsodium-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libmicrohttpd-dev
     libjansson-dev libyaml-dev libcmocka-dev curl python3 procps
     python3-zmq python3-msgpack)
 
