@@ -16,6 +16,14 @@ enum hn_error {
     HN_E__COUNT
 };
 
+/* Return from the calling function with the error of @call, if any. */
+#define HN_TRY(call)                                                                               \
+    do {                                                                                           \
+        int hn_try_rc_ = (call);                                                                   \
+        if (hn_try_rc_)                                                                            \
+            return hn_try_rc_;                                                                     \
+    } while (0)
+
 /* Human-readable text for a Hornet error code (positive) or -errno
  * (negative). Never returns NULL; the string is static. */
 const char *hn_strerror(int err);

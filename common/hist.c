@@ -44,7 +44,8 @@ uint32_t hn_hist_index_of(uint64_t v)
         v = HN_HIST_MAX_US;
     /* Power-of-two bucket: position of the highest set bit above the
      * sub-bucket range (values < 2048 all fall in bucket 0). */
-    unsigned bucket = (unsigned)(63 - __builtin_clzll(v | (HN_HIST_SUB_COUNT - 1))) - HN_HIST_SUB_BITS;
+    unsigned bucket =
+        (unsigned)(63 - __builtin_clzll(v | (HN_HIST_SUB_COUNT - 1))) - HN_HIST_SUB_BITS;
     uint32_t sub = (uint32_t)(v >> bucket);
     return ((bucket + 1) << HN_HIST_SUB_BITS) + sub - HN_HIST_SUB_HALF;
 }

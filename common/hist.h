@@ -39,17 +39,17 @@ struct hn_hist {
 
 /* One non-empty bucket, as produced by the iterator. */
 struct hn_hist_bucket {
-    uint32_t index;  /* counter index, < HN_HIST_COUNTS_LEN */
-    uint64_t count;  /* values in this bucket (> 0) */
-    uint64_t low;    /* lowest value mapping to this bucket */
-    uint64_t high;   /* highest value mapping to this bucket */
+    uint32_t index; /* counter index, < HN_HIST_COUNTS_LEN */
+    uint64_t count; /* values in this bucket (> 0) */
+    uint64_t low;   /* lowest value mapping to this bucket */
+    uint64_t high;  /* highest value mapping to this bucket */
 };
 
 /* Iterator over non-empty buckets in increasing value order. */
 struct hn_hist_iter {
     const struct hn_hist *hist;
-    uint32_t next;   /* next counter index to examine */
-    uint32_t end;    /* one past the last index that can be non-empty */
+    uint32_t next; /* next counter index to examine */
+    uint32_t end;  /* one past the last index that can be non-empty */
 };
 
 /* Make *h empty. Caller owns the storage (may be static, stack or heap:

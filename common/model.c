@@ -59,8 +59,7 @@ struct hn_step *hn_task_add_step(struct hn_task *t)
 
 struct hn_step *hn_class_add_on_start(struct hn_user_class *c)
 {
-    return grow((void **)&c->on_start, &c->n_on_start, sizeof(struct hn_step),
-                HN_MODEL_STEPS_MAX);
+    return grow((void **)&c->on_start, &c->n_on_start, sizeof(struct hn_step), HN_MODEL_STEPS_MAX);
 }
 
 struct hn_header *hn_headers_add(struct hn_header **headers, uint32_t *n)
@@ -123,8 +122,7 @@ static int invalid(char *why, size_t len, const char *fmt, ...)
 
 /* Entry index of (method, name), adding it when new. Linear search: done
  * once per step at load time, and scenarios have few distinct entries. */
-static int entry_index(struct hn_scenario *s, const char *method, const char *name,
-                       uint32_t *out)
+static int entry_index(struct hn_scenario *s, const char *method, const char *name, uint32_t *out)
 {
     for (uint32_t i = 0; i < s->n_entries; i++) {
         if (strcmp(s->entries[i].method, method) == 0 && strcmp(s->entries[i].name, name) == 0) {

@@ -13,10 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HN_MODEL_CLASSES_MAX 64   /* user classes per scenario */
-#define HN_MODEL_TASKS_MAX 1024   /* tasks per class */
-#define HN_MODEL_STEPS_MAX 256    /* steps per task or on_start */
-#define HN_MODEL_HEADERS_MAX 64   /* headers per step, class or defaults */
+#define HN_MODEL_CLASSES_MAX 64 /* user classes per scenario */
+#define HN_MODEL_TASKS_MAX 1024 /* tasks per class */
+#define HN_MODEL_STEPS_MAX 256  /* steps per task or on_start */
+#define HN_MODEL_HEADERS_MAX 64 /* headers per step, class or defaults */
 #define HN_MODEL_WEIGHT_MAX 1000000
 #define HN_MODEL_BODY_MAX (1u << 20)
 #define HN_MODEL_STR_MAX 8192     /* URL, header value, name */
@@ -44,33 +44,33 @@ struct hn_header {
 
 /* One HTTP request. */
 struct hn_step {
-    char *method;            /* "GET", "POST", ... (upper case) */
-    char *url;               /* template; a path is joined to the scenario host */
-    char *name;              /* stats name; defaults to the url template */
+    char *method; /* "GET", "POST", ... (upper case) */
+    char *url;    /* template; a path is joined to the scenario host */
+    char *name;   /* stats name; defaults to the url template */
     struct hn_header *headers;
     uint32_t n_headers;
-    char *body;              /* template, may be NULL */
+    char *body; /* template, may be NULL */
     uint32_t body_len;
-    uint64_t timeout_ms;     /* 0: scenario default */
+    uint64_t timeout_ms; /* 0: scenario default */
     bool follow_redirects;
-    uint16_t expect_status;  /* check: {status: N}; 0 = any status < 400 */
-    uint32_t entry;          /* stats entry index, set by hn_scenario_finalize */
+    uint16_t expect_status; /* check: {status: N}; 0 = any status < 400 */
+    uint32_t entry;         /* stats entry index, set by hn_scenario_finalize */
 };
 
 struct hn_task {
-    char *name;              /* may be NULL; names the task in logs */
-    uint32_t weight;         /* relative, ≥ 1 */
-    struct hn_step *steps;   /* 1 step, or a sequence run in order */
+    char *name;            /* may be NULL; names the task in logs */
+    uint32_t weight;       /* relative, ≥ 1 */
+    struct hn_step *steps; /* 1 step, or a sequence run in order */
     uint32_t n_steps;
 };
 
 struct hn_user_class {
     char *name;
-    uint32_t weight;         /* relative share of users, ≥ 1 */
+    uint32_t weight; /* relative share of users, ≥ 1 */
     struct hn_wait wait;
     struct hn_header *headers; /* added to every request of this class */
     uint32_t n_headers;
-    struct hn_step *on_start;  /* run once when a user starts */
+    struct hn_step *on_start; /* run once when a user starts */
     uint32_t n_on_start;
     struct hn_task *tasks;
     uint32_t n_tasks;

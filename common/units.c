@@ -329,3 +329,22 @@ int hn_units_format_bytes(uint64_t bytes, char *buf, size_t len)
     n += snprintf(tmp + n, sizeof tmp - (size_t)n, " %s", names[i]);
     return emit(tmp, n, buf, len);
 }
+
+int hn_units_parse_count(const char *s, uint64_t max, uint64_t *out)
+{
+    if (!s || !*s)
+        return HN_E_INVALID;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return HN_E_INVALID;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return HN_E_RANGE;
+        v = v * 10 + d;
+    }
+    if (v > max)
+        return HN_E_RANGE;
+    *out = v;
+    return 0;
+}

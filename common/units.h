@@ -53,6 +53,10 @@ int hn_units_format_rate(double per_s, char *buf, size_t len);
  * digits past the 9th decimal place are ignored. */
 int hn_units_parse_bytes(const char *s, uint64_t *out);
 
+/* Parse a plain decimal count ("50"): digits only, no sign, no spaces, at
+ * most @max. 0 with *out set; HN_E_INVALID (syntax) or HN_E_RANGE. */
+int hn_units_parse_count(const char *s, uint64_t max, uint64_t *out);
+
 /* Human-readable size with binary units and up to two decimals, trailing
  * zeros dropped: "512 B", "1.5 KiB", "10 MiB", "1.25 GiB". For display only:
  * it is rounded and holds a space, so it does not parse back.

@@ -12,7 +12,8 @@
 
 void hn_cli_usage(FILE *out)
 {
-    fprintf(out,
+    fprintf(
+        out,
         "Usage: hornet-master [OPTIONS] PATH...\n"
         "Run a distributed HTTP load test: workers join over ZeroMQ, the master ships\n"
         "the scenario and the load shape, merges their statistics exactly and writes\n"
@@ -42,7 +43,8 @@ void hn_cli_usage(FILE *out)
         "                               (default 60s; 0 waits forever)\n"
         "Reports:\n"
         "      --csv PREFIX             write PREFIX_stats.csv, PREFIX_stats_history.csv,\n"
-        "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust format)\n"
+        "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust "
+        "format)\n"
         "      --csv-full-history       every entry in the history file, not only Aggregated\n"
         "      --only-summary           no live table, only the final summary\n"
         "      --exit-code-on-error N   exit code when any request failed (default 1)\n"
@@ -66,11 +68,8 @@ static int bad(const char *what, const char *got)
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
-    char *end;
-    if (!s[0] || s[0] == '-' || s[0] == '+')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v > max)
+    uint64_t v;
+    if (hn_units_parse_count(s, max, &v))
         return false;
     *out = (uint32_t)v;
     return true;
@@ -79,8 +78,18 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
 {
     enum {
-        O_BIND = 256, O_EXPECT, O_EXPECT_WAIT, O_LOCAL, O_WTHREADS, O_WBIN, O_REQ_TIMEOUT,
-        O_CSV, O_FULL_HISTORY, O_ONLY_SUMMARY, O_EXIT_ON_ERROR, O_LOG_LEVEL,
+        O_BIND = 256,
+        O_EXPECT,
+        O_EXPECT_WAIT,
+        O_LOCAL,
+        O_WTHREADS,
+        O_WBIN,
+        O_REQ_TIMEOUT,
+        O_CSV,
+        O_FULL_HISTORY,
+        O_ONLY_SUMMARY,
+        O_EXIT_ON_ERROR,
+        O_LOG_LEVEL,
     };
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
@@ -204,8 +213,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             fprintf(stderr, "hornet-master: %s needs a value; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
         default:
-            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
         }
     }

@@ -24,9 +24,9 @@ struct hn_master_config {
     const char *csv_prefix;      /* --csv */
     bool csv_full_history;
     bool only_summary;
-    int exit_code_on_error;      /* exit code when any request failed */
+    int exit_code_on_error; /* exit code when any request failed */
     enum hn_log_level log_level;
-    const char *const *paths;    /* quick mode: GET tasks */
+    const char *const *paths; /* quick mode: GET tasks */
     uint32_t n_paths;
 };
 

@@ -55,9 +55,14 @@ int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *
             if (getppid() != master) /* the master died before prctl */
                 _exit(1);
             const char *level = hn_log_enabled(HN_LOG_DEBUG) ? "debug" : "warn";
-            char *argv[] = {(char *)(prog ? prog : "hornet-worker"), "--master",
-                            (char *)endpoint, "--threads", threads_arg, "--log-level",
-                            (char *)level, NULL};
+            char *argv[] = {(char *)(prog ? prog : "hornet-worker"),
+                            "--master",
+                            (char *)endpoint,
+                            "--threads",
+                            threads_arg,
+                            "--log-level",
+                            (char *)level,
+                            NULL};
             if (prog)
                 execv(prog, argv);
             else

@@ -1,6 +1,7 @@
 /* Worker registry (see registry.h). Linear scans: a run has at most a few
  * thousand workers and each is looked up once per message. */
 #include "registry.h"
+#include "array.h"
 #include "error.h"
 
 #include <errno.h>
@@ -53,16 +54,11 @@ int hn_registry_join(struct hn_registry *r, const void *route, size_t len,
     if (!w) {
         if (r->n == HN_REGISTRY_MAX || len > sizeof(w->route))
             return HN_E_TOO_LARGE;
-        if (r->n == r->cap) {
-            uint32_t cap = r->cap ? 2 * r->cap : 16;
-            struct hn_worker *p = realloc(r->workers, cap * sizeof(*p));
-            if (!p)
-                return -ENOMEM;
-            r->workers = p;
-            r->cap = cap;
-        }
+        int err = hn_array_reserve(&r->workers, &r->cap, r->n + 1, sizeof(*r->workers), 16);
+        if (err)
+            return err;
         uint32_t host;
-        int err = host_number(r, hello->hostname, &host);
+        err = host_number(r, hello->hostname, &host);
         if (err)
             return err;
         w = &r->workers[r->n];

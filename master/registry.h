@@ -14,12 +14,12 @@
 #define HN_REGISTRY_HOSTS_MAX 4096
 
 struct hn_worker {
-    uint8_t route[256];    /* ZeroMQ routing identity */
+    uint8_t route[256]; /* ZeroMQ routing identity */
     size_t route_len;
     struct hn_msg_hello hello;
-    uint32_t index;        /* join order, sent in WELCOME */
-    uint32_t host;         /* host number (same hostname = same host) */
-    bool missing;          /* silent for too long; users moved away */
+    uint32_t index; /* join order, sent in WELCOME */
+    uint32_t host;  /* host number (same hostname = same host) */
+    bool missing;   /* silent for too long; users moved away */
     bool final_received;
     double last_seen;      /* loop time of its last valid message */
     struct hn_share share; /* users it was last told to run */

@@ -27,8 +27,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define MISSING_AFTER_S 3.0     /* silence before a worker is declared missing */
-#define FINAL_MARGIN_MS 5000    /* extra wait for FINALs beyond the stop timeout */
+#define MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
+#define FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
 #define SNAPSHOT_INTERVAL_MS 1000
 #define CONSOLE_INTERVAL_S 2.0
 
@@ -51,12 +51,12 @@ struct run {
     struct hn_csv *csv;
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_signal sigint, sigterm;
-    double started_at;       /* loop time the ramp began */
+    double started_at; /* loop time the ramp began */
     uint64_t target_seq;
-    uint32_t users_now;      /* users the master currently asks for */
+    uint32_t users_now; /* users the master currently asks for */
     int exit_code;
-    uint64_t bad_frames;     /* undecodable frames received (logged once) */
-    uint64_t rejected;       /* HELLOs of another protocol version */
+    uint64_t bad_frames; /* undecodable frames received (logged once) */
+    uint64_t rejected;   /* HELLOs of another protocol version */
 };
 
 /* --- sending ------------------------------------------------------------- */
@@ -279,8 +279,7 @@ static void reject_version(struct run *r, const void *route, size_t len, uint32_
              HN_PROTO_VERSION);
     /* Any peer can send these: log the first, count the rest. */
     if (r->rejected++ == 0)
-        hn_log_warn("rejected a worker: %s (further rejections are only counted)",
-                    m.reject.reason);
+        hn_log_warn("rejected a worker: %s (further rejections are only counted)", m.reject.reason);
     send_to_route(r, route, len, &m);
 }
 
@@ -456,8 +455,8 @@ static int build_scenario(struct run *r)
      * bytes of UTF-8, header syntax, ...): check it here first, so a bad
      * scenario is reported once, now, and not by every worker later. */
     struct hn_scenario *check = NULL;
-    err = hn_scenario_decode(r->scenario_blob.data, r->scenario_blob.size, &check, why,
-                             sizeof(why));
+    err =
+        hn_scenario_decode(r->scenario_blob.data, r->scenario_blob.size, &check, why, sizeof(why));
     hn_scenario_free(check);
     if (err) {
         hn_log_error("invalid scenario: %s", why);
@@ -550,7 +549,8 @@ static int setup(struct run *r)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         uint32_t threads = r->cfg->worker_threads;
         if (!threads)
-            threads = cpus > (long)r->cfg->local_workers ? (uint32_t)(cpus / r->cfg->local_workers) : 1;
+            threads =
+                cpus > (long)r->cfg->local_workers ? (uint32_t)(cpus / r->cfg->local_workers) : 1;
         if ((err = hn_local_workers_start(&r->local, r->cfg->local_workers, local, threads,
                                           r->cfg->worker_bin))) {
             hn_log_error("cannot start local workers: %s", hn_strerror(err));

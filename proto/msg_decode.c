@@ -11,13 +11,6 @@
 #include "error.h"
 #include "frame_check.h"
 
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_)                                                                                   \
-            return rc_;                                                                            \
-    } while (0)
-
 bool hn_msg_str_valid(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -107,8 +100,8 @@ int hn_msg_peek(const void *buf, size_t len, uint32_t *type, uint32_t *version)
     }
     if (count != 3)
         return HN_E_INVALID;
-    TRY(peek_uint(p, len, &pos, &t));
-    TRY(peek_uint(p, len, &pos, &v));
+    HN_TRY(peek_uint(p, len, &pos, &t));
+    HN_TRY(peek_uint(p, len, &pos, &v));
     if (t > UINT32_MAX || v > UINT32_MAX)
         return HN_E_RANGE;
     *type = (uint32_t)t;
@@ -131,7 +124,7 @@ static int get_u64(const msgpack_object *o, uint64_t *out)
 static int get_u32(const msgpack_object *o, uint32_t *out)
 {
     uint64_t v;
-    TRY(get_u64(o, &v));
+    HN_TRY(get_u64(o, &v));
     if (v > UINT32_MAX)
         return HN_E_RANGE;
     *out = (uint32_t)v;
@@ -141,7 +134,7 @@ static int get_u32(const msgpack_object *o, uint32_t *out)
 /* An enum value below @count. */
 static int get_enum(const msgpack_object *o, uint32_t count, uint32_t *out)
 {
-    TRY(get_u32(o, out));
+    HN_TRY(get_u32(o, out));
     return *out < count ? 0 : HN_E_RANGE;
 }
 
@@ -217,21 +210,21 @@ static int get_list(const msgpack_object *o, uint32_t limit, const msgpack_objec
 static int decode_hello(const msgpack_object *o, struct hn_msg_hello *h)
 {
     const msgpack_object *f;
-    TRY(get_tuple(o, 6, &f));
-    TRY(GET_STR(&f[0], h->worker_id));
-    TRY(GET_STR(&f[1], h->hostname));
-    TRY(get_u32(&f[2], &h->pid));
-    TRY(GET_STR(&f[3], h->version));
-    TRY(get_u32(&f[4], &h->cpus));
+    HN_TRY(get_tuple(o, 6, &f));
+    HN_TRY(GET_STR(&f[0], h->worker_id));
+    HN_TRY(GET_STR(&f[1], h->hostname));
+    HN_TRY(get_u32(&f[2], &h->pid));
+    HN_TRY(GET_STR(&f[3], h->version));
+    HN_TRY(get_u32(&f[4], &h->cpus));
     return get_u32(&f[5], &h->capacity);
 }
 
 static int decode_welcome(const msgpack_object *o, struct hn_msg_welcome *w)
 {
     const msgpack_object *f;
-    TRY(get_tuple(o, 3, &f));
-    TRY(get_u32(&f[0], &w->worker_index));
-    TRY(GET_STR(&f[1], w->run_id));
+    HN_TRY(get_tuple(o, 3, &f));
+    HN_TRY(get_u32(&f[0], &w->worker_index));
+    HN_TRY(GET_STR(&f[1], w->run_id));
     return get_u32(&f[2], &w->snapshot_interval_ms);
 }
 
@@ -239,18 +232,18 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
 {
     const msgpack_object *f, *users;
     uint32_t phase, model;
-    TRY(get_tuple(o, 8, &f));
-    TRY(get_u64(&f[0], &t->seq));
-    TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
-    TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
+    HN_TRY(get_tuple(o, 8, &f));
+    HN_TRY(get_u64(&f[0], &t->seq));
+    HN_TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
+    HN_TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
     t->phase = (enum hn_phase)phase;
     t->model = (enum hn_load_model)model;
-    TRY(get_list(&f[3], HN_PROTO_CLASSES_MAX, &users, &t->n_classes));
+    HN_TRY(get_list(&f[3], HN_PROTO_CLASSES_MAX, &users, &t->n_classes));
     for (uint32_t i = 0; i < t->n_classes; i++)
-        TRY(get_u32(&users[i], &t->users[i]));
-    TRY(get_rate(&f[4], &t->spawn_rate_per_s));
-    TRY(get_rate(&f[5], &t->arrival_rate_per_s));
-    TRY(get_u32(&f[6], &t->max_users));
+        HN_TRY(get_u32(&users[i], &t->users[i]));
+    HN_TRY(get_rate(&f[4], &t->spawn_rate_per_s));
+    HN_TRY(get_rate(&f[5], &t->arrival_rate_per_s));
+    HN_TRY(get_u32(&f[6], &t->max_users));
     return get_u64(&f[7], &t->start_wall_ms);
 }
 
@@ -260,16 +253,16 @@ static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
     const msgpack_object *items;
     uint32_t n;
     int64_t prev = -1;
-    TRY(get_list(o, HN_TIMING__COUNT, &items, &n));
+    HN_TRY(get_list(o, HN_TIMING__COUNT, &items, &n));
     for (uint32_t i = 0; i < n; i++) {
         const msgpack_object *pair;
         uint32_t kind;
-        TRY(get_tuple(&items[i], 2, &pair));
-        TRY(get_enum(&pair[0], HN_TIMING__COUNT, &kind));
+        HN_TRY(get_tuple(&items[i], 2, &pair));
+        HN_TRY(get_enum(&pair[0], HN_TIMING__COUNT, &kind));
         if ((int64_t)kind <= prev)
             return HN_E_INVALID; /* repeated or out of order */
         prev = kind;
-        TRY(hn_hist_codec_unpack(&pair[1], &e->wire[kind]));
+        HN_TRY(hn_hist_codec_unpack(&pair[1], &e->wire[kind]));
         if (e->wire[kind].total == 0)
             return HN_E_INVALID; /* empty histograms are not sent */
         e->wire[kind].present = true;
@@ -280,13 +273,13 @@ static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
 static int decode_entry(const msgpack_object *o, struct hn_msg_entry *e)
 {
     const msgpack_object *f;
-    TRY(get_tuple(o, 6, &f));
-    TRY(GET_STR(&f[0], e->method));
-    TRY(GET_STR(&f[1], e->name));
-    TRY(get_u64(&f[2], &e->requests));
-    TRY(get_u64(&f[3], &e->failures));
-    TRY(get_u64(&f[4], &e->bytes_received));
-    TRY(decode_timings(&f[5], e));
+    HN_TRY(get_tuple(o, 6, &f));
+    HN_TRY(GET_STR(&f[0], e->method));
+    HN_TRY(GET_STR(&f[1], e->name));
+    HN_TRY(get_u64(&f[2], &e->requests));
+    HN_TRY(get_u64(&f[3], &e->failures));
+    HN_TRY(get_u64(&f[4], &e->bytes_received));
+    HN_TRY(decode_timings(&f[5], e));
     if (e->failures > e->requests)
         return HN_E_INVALID;
     for (int k = 0; k < HN_TIMING__COUNT; k++) {
@@ -300,11 +293,11 @@ static int decode_entry(const msgpack_object *o, struct hn_msg_entry *e)
 static int decode_error(const msgpack_object *o, struct hn_msg_error *r)
 {
     const msgpack_object *f;
-    TRY(get_tuple(o, 4, &f));
-    TRY(GET_STR(&f[0], r->method));
-    TRY(GET_STR(&f[1], r->name));
-    TRY(GET_STR(&f[2], r->error));
-    TRY(get_u64(&f[3], &r->count));
+    HN_TRY(get_tuple(o, 4, &f));
+    HN_TRY(GET_STR(&f[0], r->method));
+    HN_TRY(GET_STR(&f[1], r->name));
+    HN_TRY(GET_STR(&f[2], r->error));
+    HN_TRY(get_u64(&f[3], &r->count));
     return r->count ? 0 : HN_E_RANGE;
 }
 
@@ -313,20 +306,20 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
 {
     const msgpack_object *f, *entries, *errors;
     uint32_t n_entries, n_errors;
-    TRY(get_tuple(o, 6, &f));
-    TRY(get_u64(&f[0], &s->seq));
-    TRY(get_u64(&f[1], &s->interval_start_ms));
-    TRY(get_u64(&f[2], &s->interval_end_ms));
-    TRY(get_u32(&f[3], &s->users));
-    TRY(get_list(&f[4], HN_PROTO_ENTRIES_MAX, &entries, &n_entries));
-    TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
+    HN_TRY(get_tuple(o, 6, &f));
+    HN_TRY(get_u64(&f[0], &s->seq));
+    HN_TRY(get_u64(&f[1], &s->interval_start_ms));
+    HN_TRY(get_u64(&f[2], &s->interval_end_ms));
+    HN_TRY(get_u32(&f[3], &s->users));
+    HN_TRY(get_list(&f[4], HN_PROTO_ENTRIES_MAX, &entries, &n_entries));
+    HN_TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
         if (!s->entries)
             return -ENOMEM;
         s->n_entries = n_entries;
         for (uint32_t i = 0; i < n_entries; i++)
-            TRY(decode_entry(&entries[i], &s->entries[i]));
+            HN_TRY(decode_entry(&entries[i], &s->entries[i]));
     }
     if (n_errors) {
         s->errors = calloc(n_errors, sizeof(*s->errors));
@@ -334,7 +327,7 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
             return -ENOMEM;
         s->n_errors = n_errors;
         for (uint32_t i = 0; i < n_errors; i++)
-            TRY(decode_error(&errors[i], &s->errors[i]));
+            HN_TRY(decode_error(&errors[i], &s->errors[i]));
     }
     return 0;
 }
@@ -349,11 +342,11 @@ static int decode_body(const msgpack_object *o, struct hn_msg *m)
     case HN_MSG_WELCOME:
         return decode_welcome(o, &m->welcome);
     case HN_MSG_REJECT:
-        TRY(get_tuple(o, 1, &f));
+        HN_TRY(get_tuple(o, 1, &f));
         return GET_STR(&f[0], m->reject.reason);
     case HN_MSG_SCENARIO:
-        TRY(get_tuple(o, 2, &f));
-        TRY(get_bin(&f[0], &m->scenario.blob, &m->scenario.blob_len, HN_PROTO_SCENARIO_MAX));
+        HN_TRY(get_tuple(o, 2, &f));
+        HN_TRY(get_bin(&f[0], &m->scenario.blob, &m->scenario.blob_len, HN_PROTO_SCENARIO_MAX));
         return get_bin(&f[1], &m->scenario.hash, &m->scenario.hash_len, HN_PROTO_HASH_MAX);
     case HN_MSG_TARGET:
         return decode_target(o, &m->target);
@@ -361,14 +354,14 @@ static int decode_body(const msgpack_object *o, struct hn_msg *m)
     case HN_MSG_FINAL:
         return decode_snapshot(o, &m->snapshot);
     case HN_MSG_HEARTBEAT:
-        TRY(get_tuple(o, 4, &f));
-        TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
+        HN_TRY(get_tuple(o, 4, &f));
+        HN_TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
         m->heartbeat.state = (enum hn_worker_state)state;
-        TRY(get_u32(&f[1], &m->heartbeat.cpu_permille));
-        TRY(get_u64(&f[2], &m->heartbeat.rss_bytes));
+        HN_TRY(get_u32(&f[1], &m->heartbeat.cpu_permille));
+        HN_TRY(get_u64(&f[2], &m->heartbeat.rss_bytes));
         return get_u32(&f[3], &m->heartbeat.users);
     case HN_MSG_STOP:
-        TRY(get_tuple(o, 1, &f));
+        HN_TRY(get_tuple(o, 1, &f));
         return get_u32(&f[0], &m->stop.timeout_ms);
     case HN_MSG_QUIT:
         return get_tuple(o, 0, &f);
@@ -381,14 +374,14 @@ int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out)
     uint32_t type, version;
     if (len > HN_PROTO_FRAME_MAX)
         return HN_E_TOO_LARGE;
-    TRY(hn_msg_peek(buf, len, &type, &version));
+    HN_TRY(hn_msg_peek(buf, len, &type, &version));
     if (version != HN_PROTO_VERSION)
         return HN_E_VERSION;
     if (type < 1 || type > HN_MSG_TYPE_MAX)
         return HN_E_UNKNOWN_TYPE;
     if (len > hn_msg_frame_cap(type))
         return HN_E_TOO_LARGE;
-    TRY(hn_frame_check(buf, len));
+    HN_TRY(hn_frame_check(buf, len));
 
     msgpack_unpacked up;
     size_t off = 0;

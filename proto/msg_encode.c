@@ -15,12 +15,6 @@
         if (call)                                                                                  \
             return -ENOMEM;                                                                        \
     } while (0)
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_)                                                                                   \
-            return rc_;                                                                            \
-    } while (0)
 
 const char *hn_msg_type_name(uint32_t type)
 {
@@ -73,10 +67,10 @@ static int pack_rate(msgpack_packer *pk, double v)
 static int pack_hello(msgpack_packer *pk, const struct hn_msg_hello *h)
 {
     PK(msgpack_pack_array(pk, 6));
-    TRY(PACK_STR(pk, h->worker_id, HN_PROTO_ID_MAX));
-    TRY(PACK_STR(pk, h->hostname, HN_PROTO_HOSTNAME_MAX));
+    HN_TRY(PACK_STR(pk, h->worker_id, HN_PROTO_ID_MAX));
+    HN_TRY(PACK_STR(pk, h->hostname, HN_PROTO_HOSTNAME_MAX));
     PK(msgpack_pack_uint32(pk, h->pid));
-    TRY(PACK_STR(pk, h->version, HN_PROTO_VERSION_STR_MAX));
+    HN_TRY(PACK_STR(pk, h->version, HN_PROTO_VERSION_STR_MAX));
     PK(msgpack_pack_uint32(pk, h->cpus));
     PK(msgpack_pack_uint32(pk, h->capacity));
     return 0;
@@ -86,7 +80,7 @@ static int pack_welcome(msgpack_packer *pk, const struct hn_msg_welcome *w)
 {
     PK(msgpack_pack_array(pk, 3));
     PK(msgpack_pack_uint32(pk, w->worker_index));
-    TRY(PACK_STR(pk, w->run_id, HN_PROTO_ID_MAX));
+    HN_TRY(PACK_STR(pk, w->run_id, HN_PROTO_ID_MAX));
     PK(msgpack_pack_uint32(pk, w->snapshot_interval_ms));
     return 0;
 }
@@ -104,8 +98,8 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
     PK(msgpack_pack_array(pk, t->n_classes));
     for (uint32_t i = 0; i < t->n_classes; i++)
         PK(msgpack_pack_uint32(pk, t->users[i]));
-    TRY(pack_rate(pk, t->spawn_rate_per_s));
-    TRY(pack_rate(pk, t->arrival_rate_per_s));
+    HN_TRY(pack_rate(pk, t->spawn_rate_per_s));
+    HN_TRY(pack_rate(pk, t->arrival_rate_per_s));
     PK(msgpack_pack_uint32(pk, t->max_users));
     PK(msgpack_pack_uint64(pk, t->start_wall_ms));
     return 0;
@@ -131,13 +125,13 @@ static int check_entry(const struct hn_msg_entry *e)
 
 static int pack_entry(msgpack_packer *pk, const struct hn_msg_entry *e)
 {
-    TRY(check_entry(e));
+    HN_TRY(check_entry(e));
     uint32_t n_timings = 0;
     for (int k = 0; k < HN_TIMING__COUNT; k++)
         n_timings += hist_sent(e->hist[k]);
     PK(msgpack_pack_array(pk, 6));
-    TRY(PACK_STR(pk, e->method, HN_PROTO_METHOD_MAX));
-    TRY(PACK_STR(pk, e->name, HN_PROTO_NAME_MAX));
+    HN_TRY(PACK_STR(pk, e->method, HN_PROTO_METHOD_MAX));
+    HN_TRY(PACK_STR(pk, e->name, HN_PROTO_NAME_MAX));
     PK(msgpack_pack_uint64(pk, e->requests));
     PK(msgpack_pack_uint64(pk, e->failures));
     PK(msgpack_pack_uint64(pk, e->bytes_received));
@@ -147,7 +141,7 @@ static int pack_entry(msgpack_packer *pk, const struct hn_msg_entry *e)
             continue;
         PK(msgpack_pack_array(pk, 2));
         PK(msgpack_pack_uint32(pk, (uint32_t)k));
-        TRY(hn_hist_codec_pack(pk, e->hist[k]));
+        HN_TRY(hn_hist_codec_pack(pk, e->hist[k]));
     }
     return 0;
 }
@@ -157,9 +151,9 @@ static int pack_error(msgpack_packer *pk, const struct hn_msg_error *r)
     if (r->count == 0)
         return HN_E_RANGE;
     PK(msgpack_pack_array(pk, 4));
-    TRY(PACK_STR(pk, r->method, HN_PROTO_METHOD_MAX));
-    TRY(PACK_STR(pk, r->name, HN_PROTO_NAME_MAX));
-    TRY(PACK_STR(pk, r->error, HN_PROTO_ERROR_MAX));
+    HN_TRY(PACK_STR(pk, r->method, HN_PROTO_METHOD_MAX));
+    HN_TRY(PACK_STR(pk, r->name, HN_PROTO_NAME_MAX));
+    HN_TRY(PACK_STR(pk, r->error, HN_PROTO_ERROR_MAX));
     PK(msgpack_pack_uint64(pk, r->count));
     return 0;
 }
@@ -175,10 +169,10 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
     PK(msgpack_pack_uint32(pk, s->users));
     PK(msgpack_pack_array(pk, s->n_entries));
     for (uint32_t i = 0; i < s->n_entries; i++)
-        TRY(pack_entry(pk, &s->entries[i]));
+        HN_TRY(pack_entry(pk, &s->entries[i]));
     PK(msgpack_pack_array(pk, s->n_errors));
     for (uint32_t i = 0; i < s->n_errors; i++)
-        TRY(pack_error(pk, &s->errors[i]));
+        HN_TRY(pack_error(pk, &s->errors[i]));
     return 0;
 }
 
@@ -206,7 +200,7 @@ static int pack_body(msgpack_packer *pk, const struct hn_msg *m)
         return PACK_STR(pk, m->reject.reason, HN_PROTO_REASON_MAX);
     case HN_MSG_SCENARIO:
         PK(msgpack_pack_array(pk, 2));
-        TRY(pack_bin(pk, m->scenario.blob, m->scenario.blob_len, HN_PROTO_SCENARIO_MAX));
+        HN_TRY(pack_bin(pk, m->scenario.blob, m->scenario.blob_len, HN_PROTO_SCENARIO_MAX));
         return pack_bin(pk, m->scenario.hash, m->scenario.hash_len, HN_PROTO_HASH_MAX);
     case HN_MSG_TARGET:
         return pack_target(pk, &m->target);

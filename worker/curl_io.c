@@ -3,6 +3,7 @@
  * multi, and finished transfers are harvested with curl_multi_info_read.
  * Pattern of curl's evhiperfifo.c, without its shortcuts (integer timeouts,
  * exit on error, a new easy handle per request). */
+#include "array.h"
 #include "engine_internal.h"
 
 #include <errno.h>
@@ -29,8 +30,8 @@ static void on_socket_ready(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     struct hn_sock *sk = w->data;
     struct hn_multi *m = sk->m; /* sk may be recycled inside socket_action */
-    int action = ((revents & EV_READ) ? CURL_CSELECT_IN : 0) |
-                 ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int action =
+        ((revents & EV_READ) ? CURL_CSELECT_IN : 0) | ((revents & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
     curl_multi_socket_action(m->multi, sk->fd, action, &running);
     harvest(m);
@@ -127,18 +128,13 @@ int hn_engine_multi_for_new_user(struct hn_engine *e, struct hn_multi **out)
         *out = m;
         return 0;
     }
-    if (e->n_multis == e->cap_multis) {
-        uint32_t cap = e->cap_multis ? 2 * e->cap_multis : 8;
-        struct hn_multi **p = realloc(e->multis, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        e->multis = p;
-        e->cap_multis = cap;
-    }
+    int err = hn_array_reserve(&e->multis, &e->cap_multis, e->n_multis + 1, sizeof(*e->multis), 8);
+    if (err)
+        return err;
     struct hn_multi *m = calloc(1, sizeof(*m));
     if (!m)
         return -ENOMEM;
-    int err = multi_init(e, m);
+    err = multi_init(e, m);
     if (err) {
         free(m);
         return err;

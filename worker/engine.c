@@ -2,6 +2,7 @@
  * number of users toward the target at the spawn rate, the per-second
  * recorder swap and the graceful stop. */
 #include "engine_internal.h"
+#include "array.h"
 #include "log.h"
 
 #include <errno.h>
@@ -56,14 +57,9 @@ void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_r
 
 static int track_user(struct hn_engine *e, struct hn_vuser *vu)
 {
-    if (e->n_users == e->cap_users) {
-        uint32_t cap = e->cap_users ? 2 * e->cap_users : 64;
-        struct hn_vuser **p = realloc(e->users, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        e->users = p;
-        e->cap_users = cap;
-    }
+    int err = hn_array_reserve(&e->users, &e->cap_users, e->n_users + 1, sizeof(*e->users), 64);
+    if (err)
+        return err;
     e->users[e->n_users++] = vu;
     return 0;
 }
@@ -71,20 +67,15 @@ static int track_user(struct hn_engine *e, struct hn_vuser *vu)
 static int spawn(struct hn_engine *e, uint32_t class_idx)
 {
     struct hn_vu_class *vc = &e->classes[class_idx];
-    if (vc->running == vc->cap) {
-        uint32_t cap = vc->cap ? 2 * vc->cap : 16;
-        struct hn_vuser **p = realloc(vc->stack, cap * sizeof(*p));
-        if (!p)
-            return -ENOMEM;
-        vc->stack = p;
-        vc->cap = cap;
-    }
+    int err = hn_array_reserve(&vc->stack, &vc->cap, vc->running + 1, sizeof(*vc->stack), 16);
+    if (err)
+        return err;
     struct hn_vuser *vu = e->spare;
     if (vu) {
         e->spare = vu->next_free;
         vu->class_idx = class_idx;
     } else {
-        int err = hn_vuser_new(e, class_idx, &vu);
+        err = hn_vuser_new(e, class_idx, &vu);
         if (!err && (err = track_user(e, vu)))
             hn_vuser_free(vu);
         if (err)
@@ -202,7 +193,9 @@ static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
         total += cmd->target[c];
     }
     long buf = total ? RECV_BUFFER_BUDGET / (long)total : RECV_BUFFER_MAX;
-    e->buffer_size = buf > RECV_BUFFER_MAX ? RECV_BUFFER_MAX : buf < RECV_BUFFER_MIN ? RECV_BUFFER_MIN : buf;
+    e->buffer_size = buf > RECV_BUFFER_MAX   ? RECV_BUFFER_MAX
+                     : buf < RECV_BUFFER_MIN ? RECV_BUFFER_MIN
+                                             : buf;
     if (!ev_is_active(&e->spawn_timer)) {
         /* A new ramp: the first user starts at once. */
         e->spawn_last = ev_now(e->loop);

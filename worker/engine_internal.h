@@ -23,9 +23,9 @@ struct hn_engine;
  * HN_ENGINE_USERS_PER_MULTI it stays short. */
 struct hn_multi {
     CURLM *multi;
-    ev_timer timer;          /* CURLMOPT_TIMERFUNCTION's single timeout */
+    ev_timer timer; /* CURLMOPT_TIMERFUNCTION's single timeout */
     struct hn_engine *eng;
-    uint32_t n_users;        /* users assigned to this multi */
+    uint32_t n_users; /* users assigned to this multi */
 };
 
 /* One socket libcurl asked us to watch (CURLMOPT_SOCKETFUNCTION). */
@@ -37,34 +37,34 @@ struct hn_sock {
 };
 
 enum hn_vu_state {
-    HN_VU_IDLE,     /* not running (never started, or retired) */
-    HN_VU_REQUEST,  /* a request is in flight */
-    HN_VU_WAITING,  /* thinking between iterations */
+    HN_VU_IDLE,    /* not running (never started, or retired) */
+    HN_VU_REQUEST, /* a request is in flight */
+    HN_VU_WAITING, /* thinking between iterations */
 };
 
 struct hn_vuser {
     struct hn_engine *eng;
     struct hn_multi *m;
-    CURL *easy;              /* owned, reused for every request */
+    CURL *easy; /* owned, reused for every request */
     enum hn_vu_state state;
     uint32_t class_idx;
-    bool retiring;           /* finish the request in flight, then stop */
-    bool in_on_start;        /* running the class's on_start steps */
+    bool retiring;    /* finish the request in flight, then stop */
+    bool in_on_start; /* running the class's on_start steps */
     const struct hn_plan_task *task;
-    uint32_t step;           /* index into task->steps */
+    uint32_t step;                     /* index into task->steps */
     const struct hn_plan_step *loaded; /* step whose options the easy holds */
-    ev_tstamp issued_at;     /* loop time the request was added */
-    ev_tstamp iteration_at;  /* loop time the iteration started (pacing) */
-    ev_timer wait;           /* think time */
-    uint64_t bytes;          /* body bytes of the request in flight */
-    uint32_t slot;           /* index in its class stack while running */
-    struct hn_vuser *next_free; /* in hn_engine.spare while idle */
+    ev_tstamp issued_at;               /* loop time the request was added */
+    ev_tstamp iteration_at;            /* loop time the iteration started (pacing) */
+    ev_timer wait;                     /* think time */
+    uint64_t bytes;                    /* body bytes of the request in flight */
+    uint32_t slot;                     /* index in its class stack while running */
+    struct hn_vuser *next_free;        /* in hn_engine.spare while idle */
 };
 
 /* Users of one class on this engine: a stack, so the newest retire first. */
 struct hn_vu_class {
     uint32_t target;
-    uint32_t running;        /* in stack[0..running), not retiring */
+    uint32_t running; /* in stack[0..running), not retiring */
     struct hn_vuser **stack;
     uint32_t cap;
 };
@@ -86,31 +86,31 @@ struct hn_engine {
     struct ev_loop *loop;
     pthread_t thread;
     bool thread_started;
-    ev_async wake;            /* the pool posted a command */
-    ev_timer spawn_timer;     /* converges users toward the target */
-    ev_timer stop_timer;      /* aborts transfers at the stop timeout */
+    ev_async wake;        /* the pool posted a command */
+    ev_timer spawn_timer; /* converges users toward the target */
+    ev_timer stop_timer;  /* aborts transfers at the stop timeout */
 
     struct hn_multi **multis; /* each allocated once: users point at them */
     uint32_t n_multis, cap_multis;
     struct hn_sock *free_socks;
-    long buffer_size;         /* CURLOPT_BUFFERSIZE for new users */
+    long buffer_size; /* CURLOPT_BUFFERSIZE for new users */
 
-    struct hn_vuser **users;  /* every user ever created, for cleanup */
+    struct hn_vuser **users; /* every user ever created, for cleanup */
     uint32_t n_users, cap_users;
-    struct hn_vuser *spare;   /* idle users to reuse, linked by next_free */
+    struct hn_vuser *spare; /* idle users to reuse, linked by next_free */
     struct hn_vu_class classes[HN_MODEL_CLASSES_MAX];
-    uint32_t in_flight;       /* users in HN_VU_REQUEST */
-    uint32_t retiring;        /* retiring users still in a request */
+    uint32_t in_flight; /* users in HN_VU_REQUEST */
+    uint32_t retiring;  /* retiring users still in a request */
 
-    double spawn_rate_per_s;  /* 0 = at once */
+    double spawn_rate_per_s; /* 0 = at once */
     double spawn_credit;
     ev_tstamp spawn_last;
     bool stopping, drained_reported;
     uint64_t rng;
 
     struct hn_recorder rec[2];
-    struct hn_recorder *active;   /* touched by this thread only */
-    struct hn_recorder *retired;          /* valid after swapped_gen moves */
+    struct hn_recorder *active;  /* touched by this thread only */
+    struct hn_recorder *retired; /* valid after swapped_gen moves */
 
     pthread_mutex_t lock;
     struct hn_engine_cmd cmd;

@@ -42,14 +42,11 @@ static void usage(FILE *out)
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 {
-    char *end;
-    if (!s[0] || s[0] == '-')
-        return HN_E_INVALID;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v > max)
-        return HN_E_RANGE;
-    *out = (uint32_t)v;
-    return 0;
+    uint64_t v;
+    int err = hn_units_parse_count(s, max, &v);
+    if (!err)
+        *out = (uint32_t)v;
+    return err;
 }
 
 int main(int argc, char **argv)
@@ -105,13 +102,10 @@ int main(int argc, char **argv)
                 err = HN_E_RANGE;
             what = "--silence-timeout wants a duration of at least 1s";
             break;
-        case OPT_SEED: {
-            char *end;
-            cfg.seed = strtoull(optarg, &end, 10);
-            err = *end || !optarg[0] ? HN_E_INVALID : 0;
+        case OPT_SEED:
+            err = hn_units_parse_count(optarg, UINT64_MAX, &cfg.seed);
             what = "--seed wants a number";
             break;
-        }
         case OPT_LOG_LEVEL:
             err = hn_log_level_parse(optarg, &level);
             if (!err)

@@ -17,10 +17,10 @@ enum hn_plan_method {
 };
 
 struct hn_plan_step {
-    const struct hn_step *step;  /* model: method, name, body, entry */
-    char *url;                   /* absolute URL */
-    CURLU *curlu;                /* the same, parsed once (read-only) */
-    struct curl_slist *headers;  /* defaults, then class, then step */
+    const struct hn_step *step; /* model: method, name, body, entry */
+    char *url;                  /* absolute URL */
+    CURLU *curlu;               /* the same, parsed once (read-only) */
+    struct curl_slist *headers; /* defaults, then class, then step */
     enum hn_plan_method method;
     long timeout_ms;
 };

@@ -10,11 +10,11 @@ struct hn_pool {
     struct ev_loop *loop;
     const struct hn_plan *plan;
     struct hn_pool_callbacks cb;
-    ev_async news;            /* an engine has news (swap done, drained) */
+    ev_async news; /* an engine has news (swap done, drained) */
     struct hn_engine **engines;
     uint32_t n_engines;
     struct hn_recorder merged;
-    uint64_t swap_gen;        /* last swap requested */
+    uint64_t swap_gen; /* last swap requested */
     bool swap_pending;
     bool stopping, drained_reported;
 };

@@ -15,20 +15,20 @@
 #define HN_FAIL_STATUS_SLOTS 600
 
 enum hn_fail {
-    HN_FAIL_CONN_REFUSED,   /* "connection refused" */
-    HN_FAIL_TIMEOUT,        /* "timeout": the per-request timeout expired */
-    HN_FAIL_CONN_RESET,     /* "connection reset" */
-    HN_FAIL_CONNECT,        /* "connect failed" (other connect errors) */
-    HN_FAIL_UNREACHABLE,    /* "host unreachable" / network unreachable */
-    HN_FAIL_DNS,            /* "DNS failure" */
-    HN_FAIL_TLS,            /* "TLS error" (handshake, certificate) */
-    HN_FAIL_EMPTY_REPLY,    /* "empty reply": server closed without answer */
-    HN_FAIL_SEND,           /* "send error" */
-    HN_FAIL_RECV,           /* "receive error" */
-    HN_FAIL_BAD_RESPONSE,   /* "bad response": not parseable as HTTP */
-    HN_FAIL_REDIRECTS,      /* "too many redirects" */
-    HN_FAIL_ABORTED,        /* "aborted at stop": still running at stop timeout */
-    HN_FAIL_CLIENT,         /* "client error": any other libcurl error */
+    HN_FAIL_CONN_REFUSED, /* "connection refused" */
+    HN_FAIL_TIMEOUT,      /* "timeout": the per-request timeout expired */
+    HN_FAIL_CONN_RESET,   /* "connection reset" */
+    HN_FAIL_CONNECT,      /* "connect failed" (other connect errors) */
+    HN_FAIL_UNREACHABLE,  /* "host unreachable" / network unreachable */
+    HN_FAIL_DNS,          /* "DNS failure" */
+    HN_FAIL_TLS,          /* "TLS error" (handshake, certificate) */
+    HN_FAIL_EMPTY_REPLY,  /* "empty reply": server closed without answer */
+    HN_FAIL_SEND,         /* "send error" */
+    HN_FAIL_RECV,         /* "receive error" */
+    HN_FAIL_BAD_RESPONSE, /* "bad response": not parseable as HTTP */
+    HN_FAIL_REDIRECTS,    /* "too many redirects" */
+    HN_FAIL_ABORTED,      /* "aborted at stop": still running at stop timeout */
+    HN_FAIL_CLIENT,       /* "client error": any other libcurl error */
     HN_FAIL__COUNT
 };
 
@@ -38,7 +38,7 @@ enum hn_fail {
 struct hn_rec_entry {
     uint64_t requests; /* completed requests, failures included */
     uint64_t failures;
-    uint64_t bytes;    /* response body bytes received */
+    uint64_t bytes; /* response body bytes received */
     uint64_t fail_counts[HN_FAIL_SLOTS];
     struct hn_hist timing[HN_TIMING__COUNT];
 };

@@ -37,8 +37,8 @@ enum session_state {
     SS_STOPPED,  /* FINAL sent; waiting for QUIT or a new run */
 };
 
-static const char *const state_names[] = {"hello", "ready", "loaded", "running", "stopping",
-                                          "stopped"};
+static const char *const state_names[] = {"hello",   "ready",    "loaded",
+                                          "running", "stopping", "stopped"};
 
 struct session {
     const struct hn_session_config *cfg;
@@ -64,7 +64,7 @@ struct session {
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
     uint32_t cpu_permille;
-    unsigned warned;       /* bit set of one-time warnings */
+    unsigned warned; /* bit set of one-time warnings */
 };
 
 enum { WARN_OPEN_MODEL = 1, WARN_BAD_FRAME = 2, WARN_VERSION = 4, WARN_NO_SCENARIO = 8 };

@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 struct hn_session_config {
-    const char *master;        /* "tcp://HOST:5557" */
-    const char *worker_id;     /* NULL: "host-pid-random" */
-    uint32_t threads;          /* engine threads, ≥ 1 */
-    uint32_t capacity;         /* max users offered, 0 = unlimited */
-    uint64_t silence_stop_ms;  /* stop all load after this much silence */
-    uint64_t seed;             /* 0: random */
+    const char *master;       /* "tcp://HOST:5557" */
+    const char *worker_id;    /* NULL: "host-pid-random" */
+    uint32_t threads;         /* engine threads, ≥ 1 */
+    uint32_t capacity;        /* max users offered, 0 = unlimited */
+    uint64_t silence_stop_ms; /* stop all load after this much silence */
+    uint64_t seed;            /* 0: random */
 };
 
 /* Run until QUIT, REJECT or a second SIGINT/SIGTERM. Returns the process exit

@@ -168,8 +168,8 @@ static void record(struct hn_vuser *vu, CURLcode result, uint32_t forced_slot)
 {
     struct hn_engine *e = vu->eng;
     const struct hn_plan_step *ps = &vu->task->steps[vu->step];
-    struct hn_rec_sample s = {.entry = ps->step->entry, .fail_slot = HN_FAIL_NONE,
-                              .bytes = vu->bytes};
+    struct hn_rec_sample s = {
+        .entry = ps->step->entry, .fail_slot = HN_FAIL_NONE, .bytes = vu->bytes};
     CURL *h = vu->easy;
     if (forced_slot != HN_FAIL_NONE) {
         s.fail_slot = forced_slot;

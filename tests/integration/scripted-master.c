@@ -237,21 +237,37 @@ int main(int argc, char **argv)
     uint64_t timeout_ms = 10000;
     double deadline_s = 120;
     static const struct option opts[] = {
-        {"bind", required_argument, NULL, 'b'},    {"workers", required_argument, NULL, 'w'},
-        {"timeout-ms", required_argument, NULL, 't'}, {"script", required_argument, NULL, 's'},
-        {"timeline", required_argument, NULL, 'l'}, {"deadline", required_argument, NULL, 'd'},
+        {"bind", required_argument, NULL, 'b'},
+        {"workers", required_argument, NULL, 'w'},
+        {"timeout-ms", required_argument, NULL, 't'},
+        {"script", required_argument, NULL, 's'},
+        {"timeline", required_argument, NULL, 'l'},
+        {"deadline", required_argument, NULL, 'd'},
         {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'b': bind = optarg; break;
-        case 'w': m.want_workers = atoi(optarg); break;
-        case 't': timeout_ms = strtoull(optarg, NULL, 10); break;
-        case 's': m.script = strdup(optarg); break;
-        case 'l': timeline = optarg; break;
-        case 'd': deadline_s = atof(optarg); break;
-        default: return 2;
+        case 'b':
+            bind = optarg;
+            break;
+        case 'w':
+            m.want_workers = atoi(optarg);
+            break;
+        case 't':
+            timeout_ms = strtoull(optarg, NULL, 10);
+            break;
+        case 's':
+            m.script = strdup(optarg);
+            break;
+        case 'l':
+            timeline = optarg;
+            break;
+        case 'd':
+            deadline_s = atof(optarg);
+            break;
+        default:
+            return 2;
         }
     }
     if (!m.script || optind >= argc || m.want_workers < 1 || m.want_workers > MAX_WORKERS) {
@@ -259,8 +275,8 @@ int main(int argc, char **argv)
         return 2;
     }
     m.step_next = m.script;
-    struct hn_scenario *s = hn_scenario_quick(NULL, (const char *const *)&argv[optind],
-                                              (size_t)(argc - optind));
+    struct hn_scenario *s =
+        hn_scenario_quick(NULL, (const char *const *)&argv[optind], (size_t)(argc - optind));
     s->timeout_ms = timeout_ms;
     msgpack_sbuffer_init(&m.scenario);
     hn_scenario_encode(s, &m.scenario);
@@ -287,8 +303,8 @@ int main(int argc, char **argv)
 
     printf("{\"workers\": %d, \"finals\": %d, \"snapshots\": %llu, \"requests\": %llu, "
            "\"failures\": %llu, \"entries\": {",
-           m.n_workers, m.finals, (unsigned long long)m.snapshots,
-           (unsigned long long)m.requests, (unsigned long long)m.failures);
+           m.n_workers, m.finals, (unsigned long long)m.snapshots, (unsigned long long)m.requests,
+           (unsigned long long)m.failures);
     for (int i = 0; i < m.n_entries; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", m.entries[i].key,
                (unsigned long long)m.entries[i].count);

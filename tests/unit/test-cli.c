@@ -40,12 +40,37 @@ static void test_every_flag(void **state)
 {
     (void)state;
     struct hn_master_config cfg;
-    const char *argv[] = {"hornet-master", "--host", "https://x.test", "-u", "50", "-r", "2.5",
-                          "-t", "1h20m", "-s", "3s", "--request-timeout", "500ms", "--bind",
-                          "tcp://127.0.0.1:6000", "--local-workers", "3", "--worker-threads",
-                          "2", "--worker-bin", "/bin/w", "--expect-workers-max-wait", "0",
-                          "--csv", "out/r", "--csv-full-history", "--only-summary",
-                          "--exit-code-on-error", "7", "--log-level", "debug",
+    const char *argv[] = {"hornet-master",
+                          "--host",
+                          "https://x.test",
+                          "-u",
+                          "50",
+                          "-r",
+                          "2.5",
+                          "-t",
+                          "1h20m",
+                          "-s",
+                          "3s",
+                          "--request-timeout",
+                          "500ms",
+                          "--bind",
+                          "tcp://127.0.0.1:6000",
+                          "--local-workers",
+                          "3",
+                          "--worker-threads",
+                          "2",
+                          "--worker-bin",
+                          "/bin/w",
+                          "--expect-workers-max-wait",
+                          "0",
+                          "--csv",
+                          "out/r",
+                          "--csv-full-history",
+                          "--only-summary",
+                          "--exit-code-on-error",
+                          "7",
+                          "--log-level",
+                          "debug",
                           "http://other.test/a"};
     int argc = (int)(sizeof(argv) / sizeof(argv[0]));
     assert_int_equal(parse(&cfg, argc, argv), -1);
@@ -70,13 +95,20 @@ static void test_bad_input(void **state)
 {
     (void)state;
     static const char *const cases[][4] = {
-        {"-u", "-5", "/", NULL},          {"-u", "many", "/", NULL},
-        {"-r", "0", "/", NULL},           {"-r", "nan", "/", NULL},
-        {"-t", "forever", "/", NULL},     {"-t", "0s", "/", NULL},
-        {"--bind", "5557", "/", NULL},    {"--local-workers", "999", "/", NULL},
-        {"--exit-code-on-error", "300", "/", NULL}, {"--bogus", "/", NULL, NULL},
-        {"relative", NULL, NULL, NULL},   {"-H", "ftp://x", "/", NULL},
-        {"-u", NULL, NULL, NULL},         {NULL, NULL, NULL, NULL},
+        {"-u", "-5", "/", NULL},
+        {"-u", "many", "/", NULL},
+        {"-r", "0", "/", NULL},
+        {"-r", "nan", "/", NULL},
+        {"-t", "forever", "/", NULL},
+        {"-t", "0s", "/", NULL},
+        {"--bind", "5557", "/", NULL},
+        {"--local-workers", "999", "/", NULL},
+        {"--exit-code-on-error", "300", "/", NULL},
+        {"--bogus", "/", NULL, NULL},
+        {"relative", NULL, NULL, NULL},
+        {"-H", "ftp://x", "/", NULL},
+        {"-u", NULL, NULL, NULL},
+        {NULL, NULL, NULL, NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;

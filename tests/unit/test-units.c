@@ -374,13 +374,37 @@ static void test_bytes_format(void **state)
     assert_string_equal(buf, "");
 }
 
+static void test_count(void **state)
+{
+    (void)state;
+    uint64_t v = 7;
+    assert_int_equal(hn_units_parse_count("0", 10, &v), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(hn_units_parse_count("50", 50, &v), 0);
+    assert_int_equal(v, 50);
+    assert_int_equal(hn_units_parse_count("18446744073709551615", UINT64_MAX, &v), 0);
+    assert_true(v == UINT64_MAX);
+    v = 7;
+    assert_int_equal(hn_units_parse_count("51", 50, &v), HN_E_RANGE);
+    assert_int_equal(hn_units_parse_count("18446744073709551616", UINT64_MAX, &v), HN_E_RANGE);
+    static const char *const bad[] = {"", "-1", "+1", " 1", "1 ", "1.0", "1e3", "0x10", "1s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(hn_units_parse_count(bad[i], UINT64_MAX, &v), HN_E_INVALID);
+    assert_int_equal(v, 7); /* untouched on error */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_duration_good),       cmocka_unit_test(test_duration_bad),
-        cmocka_unit_test(test_duration_us),         cmocka_unit_test(test_duration_format),
-        cmocka_unit_test(test_duration_round_trip), cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_rate_format),         cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_count),
+        cmocka_unit_test(test_duration_good),
+        cmocka_unit_test(test_duration_bad),
+        cmocka_unit_test(test_duration_us),
+        cmocka_unit_test(test_duration_format),
+        cmocka_unit_test(test_duration_round_trip),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_rate_format),
+        cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_bytes_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
