@@ -262,7 +262,7 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
 {
     sprintf(c->tmp, "%s.tmp", c->path[which]);
     errno = 0;
-    FILE *f = fopen(c->tmp, "w");
+    FILE *f = fopen(c->tmp, "we"); /* "e": O_CLOEXEC, kept from local workers */
     if (!f)
         return io_error();
     body(f, st, now_ms);
@@ -304,7 +304,7 @@ int hn_csv_open(const char *prefix, bool full_history, struct hn_csv **out)
         (err = write_atomic(c, CSV_EXCEPTIONS, exceptions_body, NULL, 0)))
         goto fail;
     errno = 0;
-    c->history = fopen(c->path[CSV_HISTORY], "w");
+    c->history = fopen(c->path[CSV_HISTORY], "we");
     if (!c->history) {
         err = io_error();
         goto fail;

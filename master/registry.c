@@ -79,6 +79,6 @@ uint32_t hn_registry_alive(const struct hn_registry *r)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < r->n; i++)
-        n += !r->workers[i].missing;
+        n += hn_worker_active(&r->workers[i]);
     return n;
 }

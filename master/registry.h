@@ -17,10 +17,10 @@ struct hn_worker {
     uint8_t route[256]; /* ZeroMQ routing identity */
     size_t route_len;
     struct hn_msg_hello hello;
-    uint32_t index; /* join order, sent in WELCOME */
-    uint32_t host;  /* host number (same hostname = same host) */
-    bool missing;   /* silent for too long; users moved away */
-    bool final_received;
+    uint32_t index;        /* join order, sent in WELCOME */
+    uint32_t host;         /* host number (same hostname = same host) */
+    bool missing;          /* silent for too long; users moved away */
+    bool final_received;   /* its last report is in: it runs no more users */
     double last_seen;      /* loop time of its last valid message */
     struct hn_share share; /* users it was last told to run */
     uint32_t users;        /* users it reported running */
@@ -48,5 +48,12 @@ int hn_registry_join(struct hn_registry *r, const void *route, size_t len,
                      const struct hn_msg_hello *hello, double now, struct hn_worker **out,
                      bool *rejoined);
 
-/* Workers not marked missing. */
+/* True if @w can run users: not missing, and no FINAL from it yet (after
+ * its FINAL a worker stays stopped, whether the master asked or not). */
+static inline bool hn_worker_active(const struct hn_worker *w)
+{
+    return !w->missing && !w->final_received;
+}
+
+/* Workers that can run users (hn_worker_active). */
 uint32_t hn_registry_alive(const struct hn_registry *r);

@@ -119,7 +119,7 @@ static void send_targets(struct run *r)
     }
     uint32_t k = 0;
     for (uint32_t i = 0; i < r->reg.n; i++) {
-        if (!r->reg.workers[i].missing) {
+        if (hn_worker_active(&r->reg.workers[i])) {
             live[k] = &r->reg.workers[i];
             hosts[k++] = r->reg.workers[i].host;
         }
@@ -167,7 +167,7 @@ static void start_running(struct run *r)
 static bool all_finals_in(const struct run *r)
 {
     for (uint32_t i = 0; i < r->reg.n; i++)
-        if (!r->reg.workers[i].missing && !r->reg.workers[i].final_received)
+        if (hn_worker_active(&r->reg.workers[i]))
             return false;
     return true;
 }
@@ -232,10 +232,26 @@ static void finish(struct run *r, int exit_code)
 
 /* --- events -------------------------------------------------------------- */
 
+static void heard_from(struct run *r, struct hn_worker *w);
+
+/* STOP with what is left of the stop timeout, so the FINAL comes in time. */
+static void send_stop(struct run *r, struct hn_worker *w)
+{
+    double left_s = ev_timer_remaining(r->loop, &r->stop_deadline) - FINAL_MARGIN_MS / 1000.0;
+    struct hn_msg m = {.type = HN_MSG_STOP};
+    m.stop.timeout_ms = left_s > 0 ? (uint32_t)(left_s * 1000.0) : 0;
+    send_to(r, w, &m);
+}
+
 static void on_hello(struct run *r, const void *route, size_t len, const struct hn_msg_hello *h)
 {
-    if (r->state == RUN_STOPPING || r->state == RUN_DONE)
-        return; /* too late to join this run */
+    if (r->state == RUN_STOPPING || r->state == RUN_DONE) {
+        /* Too late to join this run; a worker of the run still gets STOP. */
+        struct hn_worker *known = hn_registry_find(&r->reg, route, len);
+        if (known && r->state == RUN_STOPPING)
+            heard_from(r, known);
+        return;
+    }
     struct hn_worker *w;
     bool rejoined;
     int err = hn_registry_join(&r->reg, route, len, h, ev_now(r->loop), &w, &rejoined);
@@ -283,6 +299,50 @@ static void reject_version(struct run *r, const void *route, size_t len, uint32_
     send_to_route(r, route, len, &m);
 }
 
+/* Any message from worker @w: it is alive. A worker marked missing that
+ * speaks again is taken back: it gets a share while the run runs, and STOP
+ * while it stops (it never got the broadcast, and would go on loading the
+ * target until its own silence timeout). */
+static void heard_from(struct run *r, struct hn_worker *w)
+{
+    w->last_seen = ev_now(r->loop);
+    if (!w->missing || w->final_received)
+        return;
+    if (r->state == RUN_RUNNING) {
+        hn_log_info("worker %u is responding again", w->index);
+        w->missing = false;
+        send_targets(r);
+    } else if (r->state == RUN_STOPPING) {
+        hn_log_info("worker %u is responding again: asking it to stop", w->index);
+        w->missing = false;
+        send_stop(r, w);
+    }
+}
+
+/* A FINAL: the worker has stopped for good, after our STOP or on its own
+ * (a signal, or its master silent too long). Either way it runs no more
+ * users and owes no more reports. */
+static void on_final(struct run *r, struct hn_worker *w)
+{
+    if (w->final_received || (r->state != RUN_RUNNING && r->state != RUN_STOPPING))
+        return;
+    w->final_received = true;
+    if (r->state == RUN_STOPPING) {
+        if (all_finals_in(r))
+            finish(r, HN_EXIT_OK);
+        return;
+    }
+    hn_log_warn("worker %u (%s) stopped on its own: its %u users go to the other workers", w->index,
+                w->hello.worker_id, w->share.total);
+    w->share = (struct hn_share){0};
+    if (hn_registry_alive(&r->reg) == 0) {
+        hn_log_error("every worker has stopped");
+        finish(r, HN_EXIT_NO_RUN);
+    } else {
+        send_targets(r);
+    }
+}
+
 static void on_router_msg(struct hn_chan *c, const void *route, size_t len, const void *buf,
                           size_t buf_len, void *user)
 {
@@ -305,13 +365,7 @@ static void on_router_msg(struct hn_chan *c, const void *route, size_t len, cons
     if (m.type == HN_MSG_HELLO) {
         on_hello(r, route, len, &m.hello);
     } else if (w) {
-        w->last_seen = ev_now(r->loop);
-        if (w->missing && r->state == RUN_RUNNING) {
-            /* Heard again without a HELLO (a network hiccup): take it back. */
-            hn_log_info("worker %u is responding again", w->index);
-            w->missing = false;
-            send_targets(r);
-        }
+        heard_from(r, w);
         switch (m.type) {
         case HN_MSG_HEARTBEAT:
             w->users = m.heartbeat.users;
@@ -323,11 +377,8 @@ static void on_router_msg(struct hn_chan *c, const void *route, size_t len, cons
             w->users = m.snapshot.users;
             if (r->stats && r->state != RUN_WAITING && !w->final_received)
                 hn_stats_add(r->stats, &m.snapshot, hn_clock_wall_ms());
-            if (m.type == HN_MSG_FINAL && r->state == RUN_STOPPING) {
-                w->final_received = true;
-                if (all_finals_in(r))
-                    finish(r, HN_EXIT_OK);
-            }
+            if (m.type == HN_MSG_FINAL)
+                on_final(r, w);
             break;
         default:
             break; /* master-bound only: anything else is ignored */
@@ -342,7 +393,7 @@ static void check_liveness(struct run *r)
     bool lost = false;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
-        if (!w->missing && now - w->last_seen >= MISSING_AFTER_S) {
+        if (hn_worker_active(w) && now - w->last_seen >= MISSING_AFTER_S) {
             w->missing = true;
             lost = true;
             hn_log_warn("worker %u (%s) silent for %.0f s: marked missing, its %u users go to "
@@ -371,6 +422,14 @@ static void on_tick(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
     broadcast(r, &hb);
+    if (r->state == RUN_STOPPING) {
+        /* STOP again to every worker without a FINAL: one lost during a
+         * reconnect would otherwise cost the whole stop deadline. Workers
+         * ignore a STOP they already follow. */
+        for (uint32_t i = 0; i < r->reg.n; i++)
+            if (hn_worker_active(&r->reg.workers[i]))
+                send_stop(r, &r->reg.workers[i]);
+    }
     if (r->state == RUN_RUNNING) {
         send_targets(r);
         if (r->cfg->run_time_ms &&

@@ -17,7 +17,10 @@ struct hn_pool_callbacks {
      * request completed since the previous one, over all threads. Valid
      * during the call only. */
     void (*on_snapshot)(void *ctx, const struct hn_recorder *merged);
-    /* After hn_pool_stop: no request is left in flight on any thread. */
+    /* After hn_pool_stop: no request is left in flight on any thread. A
+     * snapshot already under way may lack the last requests (a thread may
+     * have swapped before they ended); one requested from here on holds
+     * every request left, so only that one may serve as the final. */
     void (*on_drained)(void *ctx);
     void *ctx;
 };

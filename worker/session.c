@@ -59,7 +59,8 @@ struct session {
     uint64_t target_seq;
     uint64_t snap_seq;
     uint64_t interval_start_ms;
-    bool final_wanted;     /* drained: the next snapshot is the FINAL */
+    bool final_wanted;     /* drained: a FINAL must follow */
+    bool final_pending;    /* the snapshot under way was asked after the drain */
     bool exit_after_final; /* a signal asked us to leave */
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
@@ -156,7 +157,7 @@ static void reset_run(struct session *s)
     s->scenario = NULL;
     s->target_seq = 0;
     s->snap_seq = 0;
-    s->final_wanted = false;
+    s->final_wanted = s->final_pending = false;
 }
 
 static void send_empty_final(struct session *s)
@@ -182,12 +183,22 @@ static void begin_stop(struct session *s, uint64_t timeout_ms)
 
 /* --- pool callbacks ------------------------------------------------------ */
 
+/* Ask for the FINAL. Only a snapshot asked after the pool drained holds every
+ * request left: one already under way may have been swapped on some thread
+ * before that thread's last requests ended. While one is under way this
+ * fails, and on_pool_snapshot asks again once it is sent. */
+static void request_final(struct session *s)
+{
+    if (!s->final_pending && hn_pool_snapshot(s->pool) == 0)
+        s->final_pending = true;
+}
+
 static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 {
     struct session *s = ctx;
     uint64_t now_ms = hn_clock_wall_ms();
     struct hn_snapshot_info info = {
-        .type = s->final_wanted ? HN_MSG_FINAL : HN_MSG_SNAPSHOT,
+        .type = s->final_pending ? HN_MSG_FINAL : HN_MSG_SNAPSHOT,
         .seq = ++s->snap_seq,
         .interval_start_ms = s->interval_start_ms,
         .interval_end_ms = now_ms,
@@ -204,12 +215,14 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
                      (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
     if (info.type == HN_MSG_FINAL) {
-        s->final_wanted = false;
+        s->final_wanted = s->final_pending = false;
         ev_timer_stop(s->loop, &s->snap_tick);
         set_state(s, SS_STOPPED);
         hn_log_info("stopped: final snapshot sent");
         if (s->exit_after_final)
             ev_break(s->loop, EVBREAK_ALL);
+    } else if (s->final_wanted) {
+        request_final(s);
     }
 }
 
@@ -217,10 +230,7 @@ static void on_pool_drained(void *ctx)
 {
     struct session *s = ctx;
     s->final_wanted = true;
-    /* A periodic snapshot may be in progress; then the snapshot timer asks
-     * again right after it (see on_snap_tick) and that one is the FINAL. */
-    if (hn_pool_snapshot(s->pool) == HN_E_STATE)
-        ev_feed_event(s->loop, &s->snap_tick, EV_TIMER);
+    request_final(s);
 }
 
 /* --- messages from the master ------------------------------------------- */
@@ -228,6 +238,13 @@ static void on_pool_drained(void *ctx)
 static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
 {
     bool new_run = strcmp(w->run_id, s->run_id) != 0;
+    if (new_run && s->exit_after_final) {
+        /* A signal asked us to leave once stopped: the old run is over for
+         * us, and a new one must not keep us. */
+        hn_log_info("master started run %s while leaving: leaving now", w->run_id);
+        ev_break(s->loop, EVBREAK_ALL);
+        return;
+    }
     if (new_run && s->pool) {
         hn_log_warn("master started run %s: dropping run %s", w->run_id, s->run_id);
         reset_run(s);
@@ -362,7 +379,11 @@ static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct session *s = w->data;
-    if (s->pool && (s->state == SS_RUNNING || s->state == SS_STOPPING))
+    if (!s->pool || (s->state != SS_RUNNING && s->state != SS_STOPPING))
+        return;
+    if (s->final_wanted)
+        request_final(s);
+    else
         hn_pool_snapshot(s->pool); /* HN_E_STATE: one is under way already */
 }
 

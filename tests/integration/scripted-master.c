@@ -3,7 +3,8 @@
  * TARGET/STOP/QUIT steps, sums every SNAPSHOT and FINAL, and prints one JSON
  * summary on stdout.
  *
- * Usage: scripted-master --bind EP --workers N [--timeout-ms MS] --script S URL...
+ * Usage: scripted-master --bind EP --workers N [--timeout-ms MS] [--snapshot-ms MS]
+ *                        [--run-id ID] --script S URL...
  * Script: comma-separated steps, run in order:
  *   users=N@R   absolute target of N users at R users/s (0: at once)
  *   sleep=S     wait S seconds (decimal)
@@ -38,6 +39,8 @@ struct master {
     char ids[MAX_WORKERS][256];
     size_t id_len[MAX_WORKERS];
     int n_workers, want_workers, finals;
+    uint32_t snapshot_ms; /* interval asked of workers in WELCOME */
+    const char *run_id;
     bool silent;
     uint64_t target_seq;
     msgpack_sbuffer scenario;
@@ -166,8 +169,8 @@ static void on_msg(struct hn_chan *c, const void *id, size_t id_len, const void 
         m->id_len[w] = id_len;
         struct hn_msg welcome = {.type = HN_MSG_WELCOME};
         welcome.welcome.worker_index = (uint32_t)w;
-        snprintf(welcome.welcome.run_id, sizeof(welcome.welcome.run_id), "test-run");
-        welcome.welcome.snapshot_interval_ms = 1000;
+        snprintf(welcome.welcome.run_id, sizeof(welcome.welcome.run_id), "%s", m->run_id);
+        welcome.welcome.snapshot_interval_ms = m->snapshot_ms;
         send_to(m, w, &welcome);
         struct hn_msg scn = {.type = HN_MSG_SCENARIO};
         scn.scenario.blob = (const uint8_t *)m->scenario.data;
@@ -232,7 +235,7 @@ static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 
 int main(int argc, char **argv)
 {
-    struct master m = {.want_workers = 1};
+    struct master m = {.want_workers = 1, .snapshot_ms = 1000, .run_id = "test-run"};
     const char *bind = "tcp://127.0.0.1:*", *timeline = NULL;
     uint64_t timeout_ms = 10000;
     double deadline_s = 120;
@@ -243,6 +246,8 @@ int main(int argc, char **argv)
         {"script", required_argument, NULL, 's'},
         {"timeline", required_argument, NULL, 'l'},
         {"deadline", required_argument, NULL, 'd'},
+        {"snapshot-ms", required_argument, NULL, 'n'},
+        {"run-id", required_argument, NULL, 'i'},
         {0, 0, 0, 0},
     };
     int c;
@@ -265,6 +270,12 @@ int main(int argc, char **argv)
             break;
         case 'd':
             deadline_s = atof(optarg);
+            break;
+        case 'n':
+            m.snapshot_ms = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'i':
+            m.run_id = optarg;
             break;
         default:
             return 2;

@@ -27,6 +27,12 @@ check "the summary went to the console" grep -q "Aggregated" "$work/master.err"
 echo "== one command: --local-workers 2"
 curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
 start_hmaster -H "$target_url" --local-workers 2 --csv "$work/l" -u 30 -r 30 -t 4s --only-summary / /json
+wait_log "workers joined: ramping" 15 || fail "the run with local workers did not start"
+inherited=""
+for w in $(pgrep -P "$hmaster_pid" || true); do
+    inherited+=$(ls -l "/proc/$w/fd" 2>/dev/null | grep -o "$work/l_[a-z_]*.csv" || true)
+done
+check "local workers hold none of the master's files (${inherited:-none})" [ -z "$inherited" ]
 wait_master 30
 check "master with local workers exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the master started 2 local workers" grep -q "started 2 local workers" "$work/master.err"

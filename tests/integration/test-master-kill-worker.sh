@@ -54,6 +54,68 @@ print(("ok" if ok else "FAIL") + ": surviving workers run 30 users again, never 
 sys.exit(0 if ok else 1)
 PY
 
+echo "== a worker stops on its own (its master silent for 1 s), then lives on"
+# The master is frozen (SIGSTOP) for 2.5 s: worker-b, with a 1 s silence
+# timeout, stops all load and sends its FINAL, then heartbeats on, stopped.
+# The master must take its FINAL as the end of it: move its users to worker-a
+# at once, and at the stop not wait for a second FINAL that never comes (a
+# wait of stop timeout + 5 s) nor call its counts missing. Requests aborted
+# at its stop are failures: --exit-code-on-error 0.
+start_hmaster -H "$target_url" --expect-workers 2 --csv "$work/s" --exit-code-on-error 0 \
+    -u 20 -r 100 -t 9s -s 2s --only-summary "/delay?ms=10"
+start_worker --threads 1 --id worker-a
+start_worker --threads 1 --id worker-b --silence-timeout 1s
+wait_log "workers joined: ramping" 15 || fail "the third run did not start"
+sleep 2
+kill -STOP "$hmaster_pid"
+sleep 2.5
+kill -CONT "$hmaster_pid"
+wait_log "run time reached" 15 || fail "the run did not reach its run time"
+stop_at=$SECONDS
+wait_master 20
+took=$((SECONDS - stop_at))
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "the master sees that worker-b stopped on its own" \
+    grep -q "(worker-b) stopped on its own: its 10 users go to the other workers" "$work/master.err"
+check "the master ends within 3 s of the stop, not waiting for worker-b ($took s)" [ "$took" -le 3 ]
+check "worker-b's FINAL counts as its final report" \
+    bash -c "! grep -q 'worker-b) sent no final report' '$work/master.err'"
+python3 - "$work/s_stats_history.csv" <<'PY' || fail "worker-a did not take over worker-b's users"
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Name"] == "Aggregated"]
+users = [int(r["User Count"]) for r in rows]
+print("User Count by second:", users)
+# After worker-b's stop (the dip), worker-a alone runs all 20 users.
+dip = next((i for i, u in enumerate(users) if 0 < u < 20 and i > 0 and users[i - 1] == 20), None)
+ok = dip is not None and 20 in users[dip:]
+print(("ok" if ok else "FAIL") + ": back at 20 users after worker-b stopped")
+sys.exit(0 if ok else 1)
+PY
+
+echo "== a worker marked missing comes back while the run stops"
+# worker-b is frozen (SIGSTOP) long enough to be marked missing, and thawed
+# once the master has broadcast STOP: the broadcast skipped it, so the master
+# must send it STOP when it hears it again and wait for its FINAL (worker-a's
+# 3 s requests keep the stop phase open meanwhile), else worker-b would load
+# the target until its own silence timeout and its last counts would be lost.
+start_hmaster -H "$target_url" --expect-workers 2 -u 10 -r 100 -t 8s -s 5s --only-summary \
+    "/delay?ms=3000"
+start_worker --threads 1 --id worker-a
+start_worker --threads 1 --id worker-b
+frozen=$worker_pid
+wait_log "workers joined: ramping" 15 || fail "the fourth run did not start"
+sleep 3
+kill -STOP "$frozen"
+wait_log "run time reached" 15 || fail "the run did not reach its run time"
+kill -CONT "$frozen"
+check "worker-b was marked missing before the stop" grep -q "(worker-b) silent" "$work/master.err"
+wait_master 20
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "the master tells worker-b to stop when it hears it again" \
+    grep -q "is responding again: asking it to stop" "$work/master.err"
+check "worker-b's final report is in" \
+    bash -c "! grep -q 'worker-b) sent no final report' '$work/master.err'"
+
 echo "== the only worker killed: the run fails with exit code 3"
 start_hmaster -H "$target_url" --expect-workers 1 -u 5 -r 5 -t 30s --only-summary "/delay?ms=10"
 start_worker --threads 1 --id lonely

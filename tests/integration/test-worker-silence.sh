@@ -15,4 +15,25 @@ c=$(target_total); sleep 2; d=$(target_total)
 check "no request 12-14 s after the master went silent ($c -> $d)" [ "$c" = "$d" ]
 check "the worker says why it stopped" grep -q "stopping all load" "$work/worker.err"
 check "the worker is still alive, waiting for a master" kill -0 "$worker_pid"
+
+# SIGTERM while draining: the worker leaves once its FINAL is out. If a new
+# master (another run) welcomes it meanwhile, it must leave, not join.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_master --bind "tcp://127.0.0.1:$port" --workers 1 --deadline 30 --run-id first \
+    --script "users=4@0,sleep=1,stop=60000,sleep=30" "$target_url/delay?ms=20000"
+start_worker --threads 1
+leaving=$worker_pid
+sleep 2.5 # stopping: its requests take 20 s
+kill -TERM "$leaving"
+kill -KILL "$master_pid"
+start_master --bind "tcp://127.0.0.1:$port" --workers 1 --deadline 30 --run-id second \
+    --script "sleep=30" "$target_url/"
+for _ in $(seq 80); do kill -0 "$leaving" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$leaving" 2>/dev/null; then
+    fail "a worker told to leave joined the new run instead (alive 8 s after it)"
+else
+    rc=0; wait "$leaving" || rc=$?
+    check "a worker told to leave exits 0 when a new run welcomes it (got $rc)" [ "$rc" = 0 ]
+fi
+check "it says why" grep -q "master started run second while leaving" "$work/worker.err"
 finish
