@@ -2,6 +2,7 @@
  * (method, name) and overall, cumulative and per master second, and error
  * rows; bounded in the number of distinct rows it keeps. */
 #include "stats.h"
+#include "hist_codec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -110,39 +111,18 @@ static struct hn_hist *hist_alloc(void)
     return h;
 }
 
-/* Read the bucket stream of a VALIDATED wire histogram (PROTOCOL.md §6:
- * varint((gap << 1) | (count == 1)), then varint(count) unless it is 1) into
- * @out, in increasing index order. Returns the number of pairs. */
-static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        uint8_t b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
-}
-
+/* The buckets of a validated wire histogram as (index, count) pairs, in
+ * increasing index order. Returns the number of pairs. */
 static uint32_t wire_to_pairs(const struct hn_hist_wire *w, struct pair *out)
 {
-    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
-    uint64_t next = 0; /* lowest index the next bucket may have */
-    uint32_t n = 0;
-    while (p < end && n < HN_HIST_COUNTS_LEN) {
-        uint64_t token, count = 1;
-        if (!get_varint(&p, end, &token) || (!(token & 1) && !get_varint(&p, end, &count)))
-            break;
-        uint64_t index = next + (token >> 1);
-        if (index >= HN_HIST_COUNTS_LEN)
-            break;
-        out[n].index = (uint32_t)index;
+    struct hn_hist_wire_iter it;
+    uint32_t n = 0, index;
+    uint64_t count;
+    hn_hist_wire_iter_init(&it, w);
+    while (n < HN_HIST_COUNTS_LEN && hn_hist_wire_iter_next(&it, &index, &count)) {
+        out[n].index = index;
         out[n].count = count;
         n++;
-        next = index + 1;
     }
     return n;
 }

@@ -230,20 +230,32 @@ int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
     return 0;
 }
 
+void hn_hist_wire_iter_init(struct hn_hist_wire_iter *it, const struct hn_hist_wire *w)
+{
+    it->p = w->buckets;
+    it->end = w->buckets + w->buckets_len;
+    it->prev = -1;
+}
+
+bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint64_t *count)
+{
+    /* The checks in next_bucket keep a misuse from going out of bounds. */
+    if (it->p >= it->end || next_bucket(&it->p, it->end, it->prev, index, count) != 0)
+        return false;
+    it->prev = *index;
+    return true;
+}
+
 void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w)
 {
     if (w->total == 0)
         return;
-    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
-    int64_t prev = -1;
+    struct hn_hist_wire_iter it;
     uint32_t index;
     uint64_t count;
-    /* Validated already; the checks in next_bucket still keep a misuse from
-     * writing out of bounds. */
-    while (p < end && next_bucket(&p, end, prev, &index, &count) == 0) {
+    hn_hist_wire_iter_init(&it, w);
+    while (hn_hist_wire_iter_next(&it, &index, &count))
         hn_hist_add_at_index(dst, index, count);
-        prev = index;
-    }
     dst->overflow += w->overflow;
     dst->sum += w->sum;
     if (w->min < dst->min)

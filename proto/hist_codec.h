@@ -54,6 +54,19 @@ int hn_hist_codec_check(const struct hn_hist_wire *w);
  * hn_hist_codec_unpack or hn_hist_codec_check. */
 void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w);
 
+/* Walk the non-empty buckets of a VALIDATED wire histogram in increasing
+ * index order, without building a struct hn_hist:
+ *   struct hn_hist_wire_iter it; uint32_t i; uint64_t n;
+ *   hn_hist_wire_iter_init(&it, w);
+ *   while (hn_hist_wire_iter_next(&it, &i, &n)) ...
+ * Bounds are still checked, so misuse cannot read or index out of range. */
+struct hn_hist_wire_iter {
+    const uint8_t *p, *end;
+    int64_t prev; /* index of the previous bucket, -1 at the start */
+};
+void hn_hist_wire_iter_init(struct hn_hist_wire_iter *it, const struct hn_hist_wire *w);
+bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint64_t *count);
+
 /* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
  * @return bytes written (1..10). */
 size_t hn_hist_codec_put_varint(uint8_t *p, uint64_t v);

@@ -27,6 +27,9 @@
 /* Silence after which the worker says HELLO again: the master heartbeats
  * every second, so 3 s of nothing means it restarted or is gone. */
 #define REHELLO_AFTER_S 3.0
+/* On SIGINT/SIGTERM (e.g. docker stop), requests in flight get this long to
+ * finish before they count as "aborted at stop"; a second signal forces. */
+#define SIGNAL_GRACE_MS 2000
 
 enum session_state {
     SS_HELLO,    /* saying HELLO every second until WELCOME */
@@ -418,7 +421,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     hn_log_info("signal %d: stopping load and leaving (again to force)", w->signum);
     s->exit_after_final = true;
     if (s->state == SS_RUNNING)
-        begin_stop(s, 0);
+        begin_stop(s, SIGNAL_GRACE_MS);
     else if (s->state != SS_STOPPING)
         ev_break(loop, EVBREAK_ALL);
 }

@@ -109,6 +109,36 @@ static void test_round_trip_random(void **state)
     hn_hist_free(out);
 }
 
+/* The wire iterator yields exactly the histogram's non-empty buckets. */
+static void test_wire_iterator(void **state)
+{
+    (void)state;
+    struct hn_hist *h = hn_hist_new();
+    rng_state = 7;
+    for (int round = 0; round < 50; round++) {
+        hn_hist_reset(h);
+        fill_random(h, (unsigned)(rng_next() % 5000));
+        struct packed p;
+        struct hn_hist_wire w;
+        assert_int_equal(pack_and_unpack(&p, h, &w), 0);
+        struct hn_hist_iter hi;
+        struct hn_hist_bucket b;
+        struct hn_hist_wire_iter wi;
+        uint32_t index;
+        uint64_t count;
+        hn_hist_iter_init(&hi, h);
+        hn_hist_wire_iter_init(&wi, &w);
+        while (hn_hist_iter_next(&hi, &b)) {
+            assert_true(hn_hist_wire_iter_next(&wi, &index, &count));
+            assert_int_equal(index, b.index);
+            assert_int_equal(count, b.count);
+        }
+        assert_false(hn_hist_wire_iter_next(&wi, &index, &count));
+        packed_free(&p);
+    }
+    hn_hist_free(h);
+}
+
 static void test_round_trip_edges(void **state)
 {
     (void)state;
@@ -387,9 +417,10 @@ static void test_snapshot_size(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_random), cmocka_unit_test(test_round_trip_edges),
-        cmocka_unit_test(test_merge_many),        cmocka_unit_test(test_reject_bad_encodings),
-        cmocka_unit_test(test_reject_bad_shape),  cmocka_unit_test(test_snapshot_size),
+        cmocka_unit_test(test_round_trip_random),    cmocka_unit_test(test_wire_iterator),
+        cmocka_unit_test(test_round_trip_edges),     cmocka_unit_test(test_merge_many),
+        cmocka_unit_test(test_reject_bad_encodings), cmocka_unit_test(test_reject_bad_shape),
+        cmocka_unit_test(test_snapshot_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
