@@ -3,6 +3,7 @@
  * GET / and GET /json send shared prebuilt responses (pages.h), so they
  * allocate nothing per request. */
 #include "server.h"
+#include "units.h"
 
 #include "delay.h"
 #include "error.h"
@@ -76,17 +77,10 @@ struct route {
 /* Strict decimal: digits only, value <= max. */
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
-    unsigned long v = 0;
-    if (s == NULL || *s == '\0')
+    uint64_t v;
+    if (s == NULL || hn_units_parse_count(s, max, &v) != 0)
         return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (unsigned long)(*s - '0');
-        if (v > max)
-            return false;
-    }
-    *out = v;
+    *out = (unsigned long)v;
     return true;
 }
 

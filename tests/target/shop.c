@@ -2,6 +2,7 @@
  * rendered once at start (one JSON fragment per product), so product pages
  * are served by copying fragments, not by building JSON per request. */
 #include "shop.h"
+#include "units.h"
 
 #include "error.h"
 #include "session.h"
@@ -118,17 +119,10 @@ static int reply_unauthorized(struct hn_reply *out)
 /* Strict decimal: digits only, no sign or spaces, value <= max. */
 static bool parse_decimal(const char *s, unsigned long max, unsigned long *out)
 {
-    unsigned long v = 0;
-    if (s == NULL || *s == '\0')
+    uint64_t v;
+    if (s == NULL || hn_units_parse_count(s, max, &v) != 0)
         return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        v = v * 10 + (unsigned long)(*s - '0');
-        if (v > max)
-            return false;
-    }
-    *out = v;
+    *out = (unsigned long)v;
     return true;
 }
 

@@ -18,6 +18,7 @@
 #include "csv.h"
 #include "hist.h"
 #include "msg.h"
+#include "stats-feed.h"
 #include "stats.h"
 
 #define T0 UINT64_C(1700000000000) /* 2023-11-14T22:13:20Z */
@@ -118,19 +119,7 @@ static void merge(struct hn_stats *st, uint64_t now_ms, const char *method, cons
     strcpy(e.name, name);
     e.requests = h ? h->total : 0;
     e.hist[HN_TIMING_TOTAL] = h;
-    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
-    m.snapshot.n_entries = 1;
-    m.snapshot.entries = &e;
-    m.snapshot.n_errors = (uint32_t)n_errors;
-    m.snapshot.errors = (struct hn_msg_error *)errors;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    assert_int_equal(hn_msg_encode(&m, &buf), 0);
-    struct hn_msg d;
-    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
-    assert_int_equal(hn_stats_add(st, &d.snapshot, now_ms), 0);
-    hn_msg_deinit(&d);
-    msgpack_sbuffer_destroy(&buf);
+    feed_snapshot(st, now_ms, &e, 1, errors, (uint32_t)n_errors);
 }
 
 static struct hn_hist *hist_of(const uint64_t *values, size_t n)

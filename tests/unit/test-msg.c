@@ -16,6 +16,7 @@
 
 #include "error.h"
 #include "msg.h"
+#include "mutate.h"
 
 /* ---- fixtures ---- */
 
@@ -394,49 +395,6 @@ static void check_reencode(const struct hn_msg *m1)
         memset(m.snapshot.entries[i].hist, 0, sizeof(m.snapshot.entries[i].hist));
 }
 
-static size_t mutate(uint8_t *b, size_t len, size_t cap)
-{
-    static const uint8_t special[] = {0x00, 0x01, 0x7f, 0x80, 0x90, 0x9f, 0xc0, 0xc1, 0xc4,
-                                      0xcb, 0xcc, 0xcf, 0xd3, 0xd9, 0xdc, 0xdd, 0xde, 0xff};
-    size_t pos = len ? rng_next() % len : 0, n;
-    switch (rng_next() % 5) {
-    case 0: /* bit flip */
-        if (len)
-            b[pos] ^= (uint8_t)(1u << (rng_next() % 8));
-        break;
-    case 1: /* overwrite, often with a msgpack type byte */
-        if (len)
-            b[pos] = (rng_next() & 1) ? (uint8_t)rng_next() : special[rng_next() % sizeof(special)];
-        break;
-    case 2: /* insert */
-        if (len < cap) {
-            memmove(b + pos + 1, b + pos, len - pos);
-            b[pos] = (uint8_t)rng_next();
-            len++;
-        }
-        break;
-    case 3: /* delete 1..4 bytes */
-        n = 1 + rng_next() % 4;
-        if (pos + n <= len) {
-            memmove(b + pos, b + pos + n, len - pos - n);
-            len -= n;
-        }
-        break;
-    case 4: /* duplicate a chunk of up to 16 bytes elsewhere */
-        n = 1 + rng_next() % 16;
-        if (pos + n <= len && len + n <= cap) {
-            uint8_t chunk[16];
-            size_t at = rng_next() % (len + 1);
-            memcpy(chunk, b + pos, n);
-            memmove(b + at + n, b + at, len - at);
-            memcpy(b + at, chunk, n);
-            len += n;
-        }
-        break;
-    }
-    return len;
-}
-
 static void test_random_mutations(void **state)
 {
     (void)state;
@@ -453,7 +411,7 @@ static void test_random_mutations(void **state)
         memcpy(work, f->data, f->size);
         size_t len = f->size;
         for (int i = 0, n = 1 + (int)(rng_next() % 4); i < n; i++)
-            len = mutate(work, len, f->size + 64);
+            len = test_mutate(work, len, f->size + 64, rng_next);
         uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan sees overreads */
         assert_non_null(copy);
         memcpy(copy, work, len);

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "msg.h"
+#include "mutate.h"
 #include "proto_limits.h"
 #include "scenario_codec.h"
 
@@ -309,38 +310,6 @@ static void test_every_truncation_fails(void **state)
     msgpack_sbuffer_destroy(&sbuf);
 }
 
-static size_t mutate(uint8_t *b, size_t len, size_t cap)
-{
-    static const uint8_t special[] = {0x00, 0x01, 0x7f, 0x80, 0x90, 0x9f, 0xa1, 0xc0, 0xc1,
-                                      0xc2, 0xc3, 0xc4, 0xcb, 0xcc, 0xcf, 0xd9, 0xdc, 0xff};
-    size_t pos = len ? rng_next() % len : 0, n;
-    switch (rng_next() % 4) {
-    case 0: /* bit flip */
-        if (len)
-            b[pos] ^= (uint8_t)(1u << (rng_next() % 8));
-        break;
-    case 1: /* overwrite, often with a msgpack type byte */
-        if (len)
-            b[pos] = (rng_next() & 1) ? (uint8_t)rng_next() : special[rng_next() % sizeof(special)];
-        break;
-    case 2: /* insert */
-        if (len < cap) {
-            memmove(b + pos + 1, b + pos, len - pos);
-            b[pos] = (uint8_t)rng_next();
-            len++;
-        }
-        break;
-    case 3: /* delete 1..4 bytes */
-        n = 1 + rng_next() % 4;
-        if (pos + n <= len) {
-            memmove(b + pos, b + pos + n, len - pos - n);
-            len -= n;
-        }
-        break;
-    }
-    return len;
-}
-
 /* A decoded scenario must encode, decode to the same model, and encode to
  * the same bytes again. */
 static void check_consistent(const struct hn_scenario *s1)
@@ -375,7 +344,7 @@ static void test_random_mutations(void **state)
         size_t len = orig.size;
         memcpy(work, orig.data, len);
         for (int i = 0, n = 1 + (int)(rng_next() % 4); i < n; i++)
-            len = mutate(work, len, orig.size + SLACK);
+            len = test_mutate(work, len, orig.size + SLACK, rng_next);
         struct hn_scenario *got = NULL;
         char why[256] = "";
         int rc = decode_copy(work, len, &got, why, sizeof(why));

@@ -14,6 +14,7 @@
 
 #include "hist.h"
 #include "msg.h"
+#include "stats-feed.h"
 #include "stats.h"
 
 #define T0 UINT64_C(1700000000000) /* run start, ms since the epoch */
@@ -64,22 +65,7 @@ static void merge_snapshot(struct hn_stats *st, uint64_t now_ms, const struct fa
         entries[i].bytes_received = fakes[i].bytes;
         entries[i].hist[HN_TIMING_TOTAL] = fakes[i].hist;
     }
-    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
-    m.snapshot.seq = 1;
-    m.snapshot.interval_start_ms = 42; /* worker clock: must not matter */
-    m.snapshot.interval_end_ms = 43;
-    m.snapshot.n_entries = (uint32_t)n;
-    m.snapshot.entries = entries;
-    m.snapshot.n_errors = (uint32_t)n_errors;
-    m.snapshot.errors = (struct hn_msg_error *)errors;
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    assert_int_equal(hn_msg_encode(&m, &buf), 0);
-    struct hn_msg d;
-    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
-    assert_int_equal(hn_stats_add(st, &d.snapshot, now_ms), 0);
-    hn_msg_deinit(&d);
-    msgpack_sbuffer_destroy(&buf);
+    feed_snapshot(st, now_ms, entries, (uint32_t)n, errors, (uint32_t)n_errors);
     free(entries);
 }
 
