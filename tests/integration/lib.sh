@@ -23,6 +23,27 @@ check() { # description, then a command that must succeed
     if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# A TCP port on 127.0.0.1 that is free now (the caller binds it right away).
+# Taken below the kernel's ephemeral range (ip_local_port_range starts at
+# 32768): a port the kernel handed out for bind(0) can be handed out again at
+# once as the source port of an outgoing connection, and load tests make many.
+free_port() {
+    python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    port = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+PY
+}
+
 # Start hornet-target on a free port; sets target_url.
 start_target() {
     # Create the files first: the loop below may read before the background

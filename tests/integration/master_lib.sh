@@ -28,11 +28,6 @@ master_cleanup() {
 }
 trap master_cleanup EXIT
 
-# A free TCP port on 127.0.0.1 (free now: the caller binds it right away).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # Start hornet-master (args passed through; default --bind
 # tcp://127.0.0.1:* unless MASTER_BIND is set); its log goes to
 # $work/master.err. Sets hmaster_pid and master_ep (for start_worker).

@@ -18,7 +18,7 @@ check "the worker is still alive, waiting for a master" kill -0 "$worker_pid"
 
 # SIGTERM while draining: the worker leaves once its FINAL is out. If a new
 # master (another run) welcomes it meanwhile, it must leave, not join.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 start_master --bind "tcp://127.0.0.1:$port" --workers 1 --deadline 30 --run-id first \
     --script "users=4@0,sleep=1,stop=60000,sleep=30" "$target_url/delay?ms=20000"
 start_worker --threads 1

@@ -1,0 +1,75 @@
+/* Private state of one run, shared by the files that make up the run:
+ * run.c (state machine and events), run_setup.c (set-up and tear-down),
+ * dispatch.c (messages to workers, user distribution) and report.c (report
+ * writers). Not part of the master's public API. */
+#pragma once
+
+#include <ev.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chan.h"
+#include "cli.h"
+#include "local_workers.h"
+#include "model.h"
+#include "msg.h"
+#include "registry.h"
+#include "report.h"
+#include "stats.h"
+
+#define HN_RUN_MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
+#define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
+#define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
+#define HN_RUN_CONSOLE_INTERVAL_S 2.0
+
+enum hn_run_state { HN_RUN_WAITING, HN_RUN_RUNNING, HN_RUN_STOPPING, HN_RUN_DONE };
+
+struct hn_run {
+    const struct hn_master_config *cfg;
+    struct ev_loop *loop;
+    void *zctx;
+    struct hn_chan chan;
+    struct hn_registry reg;
+    struct hn_local_workers local;
+    enum hn_run_state state;
+    char run_id[40];
+    struct hn_scenario *scenario;
+    msgpack_sbuffer scenario_blob;
+    uint8_t scenario_hash[32];
+    uint32_t class_weights[HN_PROTO_CLASSES_MAX];
+    struct hn_stats *stats;
+    struct hn_reports reports;
+    ev_timer tick, console, wait_deadline, stop_deadline;
+    ev_signal sigint, sigterm;
+    double started_at; /* loop time the ramp began */
+    uint64_t target_seq;
+    uint32_t users_now; /* users the master currently asks for */
+    int exit_code;
+    uint64_t bad_frames; /* undecodable frames received (logged once) */
+    uint64_t rejected;   /* HELLOs of another protocol version */
+};
+
+/* run_setup.c: everything before the loop runs. Returns -1 to run the loop,
+ * or an exit code. */
+int hn_run_setup(struct hn_run *r);
+void hn_run_teardown(struct hn_run *r);
+
+/* run.c: the loop's callbacks, installed by hn_run_setup. */
+void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
+                       size_t buf_len, void *user);
+void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents);
+
+/* dispatch.c: messages to workers. Send errors other than an unreachable
+ * peer are logged; nothing is retried (the next second resends). */
+void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
+void hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
+/* Every worker not marked missing. */
+void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
+/* Split the users wanted now over the live workers and send each its
+ * absolute TARGET (idempotent: resending is harmless). */
+void hn_dispatch_targets(struct hn_run *r);

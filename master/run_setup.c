@@ -1,0 +1,185 @@
+/* Set-up and tear-down of a run: the scenario blob workers receive, the
+ * run id, report writers, the ROUTER socket, local workers and the loop's
+ * watchers; hn_run ties them together. */
+#include "clock.h"
+#include "error.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "run.h"
+#include "run_internal.h"
+#include "scenario_codec.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static int build_scenario(struct hn_run *r)
+{
+    const struct hn_master_config *cfg = r->cfg;
+    r->scenario = hn_scenario_quick(cfg->host, cfg->paths, cfg->n_paths);
+    char why[256] = "";
+    if (!r->scenario)
+        return -ENOMEM;
+    r->scenario->timeout_ms = cfg->request_timeout_ms;
+    int err = hn_scenario_finalize(r->scenario, why, sizeof(why));
+    if (err) {
+        hn_log_error("invalid scenario: %s", why);
+        return err;
+    }
+    for (uint32_t c = 0; c < r->scenario->n_classes; c++)
+        r->class_weights[c] = r->scenario->classes[c].weight;
+    msgpack_sbuffer_init(&r->scenario_blob);
+    if ((err = hn_scenario_encode(r->scenario, &r->scenario_blob)))
+        return err;
+    /* Workers decode the blob with every wire rule (names of at most 256
+     * bytes of UTF-8, header syntax, ...): check it here first, so a bad
+     * scenario is reported once, now, and not by every worker later. */
+    struct hn_scenario *check = NULL;
+    err =
+        hn_scenario_decode(r->scenario_blob.data, r->scenario_blob.size, &check, why, sizeof(why));
+    hn_scenario_free(check);
+    if (err) {
+        hn_log_error("invalid scenario: %s", why);
+        return err;
+    }
+    crypto_generichash(r->scenario_hash, sizeof(r->scenario_hash),
+                       (const unsigned char *)r->scenario_blob.data, r->scenario_blob.size, NULL,
+                       0);
+    return 0;
+}
+
+/* The endpoint local workers connect to: the bound one, with a wildcard
+ * address replaced by loopback. */
+static void local_endpoint(const struct hn_run *r, char *out, size_t len)
+{
+    char bound[256] = "";
+    hn_chan_endpoint(&r->chan, bound, sizeof(bound));
+    const char *port = strrchr(bound, ':');
+    if (strncmp(bound, "tcp://", 6) == 0 && port)
+        snprintf(out, len, "tcp://127.0.0.1%s", port);
+    else
+        snprintf(out, len, "%s", bound);
+}
+
+static void make_run_id(char *out, size_t len)
+{
+    uint8_t rnd[8];
+    randombytes_buf(rnd, sizeof(rnd));
+    char hex[17];
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(out, len, "%llu-%s", (unsigned long long)(hn_clock_wall_ms() / 1000), hex);
+}
+
+static int add_reports(struct hn_run *r)
+{
+    if (r->cfg->csv_prefix) {
+        int err = hn_report_csv_add(&r->reports, r->cfg->csv_prefix, r->cfg->csv_full_history);
+        if (err) {
+            hn_log_error("cannot create the CSV files %s_*.csv: %s", r->cfg->csv_prefix,
+                         hn_strerror(err));
+            return err;
+        }
+    }
+    return hn_report_console_add(&r->reports, stderr);
+}
+
+static int start_local_workers(struct hn_run *r)
+{
+    char local[256];
+    local_endpoint(r, local, sizeof(local));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t threads = r->cfg->worker_threads;
+    if (!threads)
+        threads = cpus > (long)r->cfg->local_workers ? (uint32_t)(cpus / r->cfg->local_workers) : 1;
+    int err = hn_local_workers_start(&r->local, r->cfg->local_workers, local, threads,
+                                     r->cfg->worker_bin);
+    if (err)
+        hn_log_error("cannot start local workers: %s", hn_strerror(err));
+    return err;
+}
+
+static void init_watchers(struct hn_run *r)
+{
+    ev_timer_init(&r->tick, hn_run_on_tick, 1.0, 1.0);
+    ev_timer_init(&r->console, hn_run_on_console, HN_RUN_CONSOLE_INTERVAL_S,
+                  HN_RUN_CONSOLE_INTERVAL_S);
+    ev_init(&r->wait_deadline, hn_run_on_wait_deadline);
+    ev_init(&r->stop_deadline, hn_run_on_stop_deadline);
+    ev_signal_init(&r->sigint, hn_run_on_signal, SIGINT);
+    ev_signal_init(&r->sigterm, hn_run_on_signal, SIGTERM);
+    r->tick.data = r->console.data = r->wait_deadline.data = r->stop_deadline.data = r;
+    r->sigint.data = r->sigterm.data = r;
+    ev_timer_start(r->loop, &r->tick);
+    if (!r->cfg->only_summary)
+        ev_timer_start(r->loop, &r->console);
+    if (r->cfg->expect_wait_ms) {
+        ev_timer_set(&r->wait_deadline, (double)r->cfg->expect_wait_ms / 1000.0, 0.0);
+        ev_timer_start(r->loop, &r->wait_deadline);
+    }
+    ev_signal_start(r->loop, &r->sigint);
+    ev_signal_start(r->loop, &r->sigterm);
+}
+
+int hn_run_setup(struct hn_run *r)
+{
+    if (sodium_init() < 0)
+        return HN_EXIT_NO_RUN;
+    if (build_scenario(r))
+        return HN_EXIT_USAGE;
+    make_run_id(r->run_id, sizeof(r->run_id));
+    if (add_reports(r))
+        return HN_EXIT_USAGE;
+    r->loop = ev_default_loop(EVFLAG_AUTO);
+    r->zctx = zmq_ctx_new();
+    if (!r->loop || !r->zctx)
+        return HN_EXIT_NO_RUN;
+    int err = hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, NULL,
+                                  hn_run_on_message, r);
+    if (err) {
+        hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
+        return HN_EXIT_NO_RUN;
+    }
+    char ep[256];
+    hn_chan_endpoint(&r->chan, ep, sizeof(ep));
+    hn_log_info("run %s: waiting for %u worker%s on %s", r->run_id, r->cfg->expect_workers,
+                r->cfg->expect_workers == 1 ? "" : "s", ep);
+    if (r->cfg->local_workers && start_local_workers(r))
+        return HN_EXIT_NO_RUN;
+    init_watchers(r);
+    return -1;
+}
+
+void hn_run_teardown(struct hn_run *r)
+{
+    /* Let QUIT reach the workers before the socket closes. */
+    if (r->chan.sock) {
+        int linger_ms = 1000;
+        zmq_setsockopt(r->chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
+    }
+    hn_chan_close(&r->chan);
+    hn_local_workers_reap(&r->local, 3000);
+    if (r->zctx)
+        zmq_ctx_term(r->zctx);
+    hn_reports_close(&r->reports);
+    hn_stats_free(r->stats);
+    hn_scenario_free(r->scenario);
+    if (r->scenario_blob.data)
+        msgpack_sbuffer_destroy(&r->scenario_blob);
+    hn_registry_deinit(&r->reg);
+}
+
+int hn_run(const struct hn_master_config *cfg)
+{
+    struct hn_run r = {.cfg = cfg, .exit_code = HN_EXIT_OK};
+    hn_registry_init(&r.reg);
+    int code = hn_run_setup(&r);
+    if (code < 0) {
+        ev_run(r.loop, 0);
+        code = r.exit_code;
+    }
+    hn_run_teardown(&r);
+    return code;
+}
