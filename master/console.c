@@ -8,7 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "csv.h"
+#include "csv_report.h"
 
 #define TYPE_W 8
 #define NAME_W_DEFAULT 80 /* Locust's STATS_NAME_WIDTH when not on a terminal */

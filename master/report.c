@@ -2,7 +2,7 @@
  * the CSV files and the console summary. */
 #include "report.h"
 #include "console.h"
-#include "csv.h"
+#include "csv_report.h"
 #include "error.h"
 #include "log.h"
 

@@ -1,7 +1,7 @@
 /* Master-side statistics: the exact merge of worker SNAPSHOT and FINAL
  * messages per (method, name) and overall (the "Aggregated" row), both
  * cumulative and per master second, plus error rows per (method, name, error).
- * The CSV writer (csv.h) and the console (console.h) read it. */
+ * The CSV writer (csv_report.h) and the console (console.h) read it. */
 #pragma once
 
 #include <stdbool.h>

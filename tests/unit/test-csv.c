@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "csv.h"
+#include "csv_report.h"
 #include "hist.h"
 #include "msg.h"
 #include "stats-feed.h"

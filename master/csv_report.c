@@ -1,7 +1,7 @@
 /* Locust-compatible CSV reports: header rows, row conventions (CRLF, minimal
  * quoting, Aggregated row with an empty Type, N/A percentiles) and atomic
  * rewrites of the current-state files. */
-#include "csv.h"
+#include "csv_report.h"
 
 #include <errno.h>
 #include <stdio.h>
