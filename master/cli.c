@@ -14,22 +14,30 @@ void hn_cli_usage(FILE *out)
 {
     fprintf(
         out,
-        "Usage: hornet-master [OPTIONS] PATH...\n"
+        "Usage: hornet-master [OPTIONS] -f SCENARIO.yaml\n"
+        "       hornet-master [OPTIONS] PATH...\n"
         "Run a distributed HTTP load test: workers join over ZeroMQ, the master ships\n"
         "the scenario and the load shape, merges their statistics exactly and writes\n"
-        "Locust-compatible reports. Quick mode: each PATH (or absolute URL) is one\n"
-        "equally weighted GET task, e.g.\n"
+        "Locust-compatible reports. A scenario file describes user classes, tasks,\n"
+        "templates, data files, captures and checks (see SCENARIOS.md). Quick mode:\n"
+        "each PATH (or absolute URL) is one equally weighted GET task, e.g.\n"
         "  hornet-master -H http://127.0.0.1:8080 -u 50 -r 10 -t 30s --local-workers 2 / /json\n"
         "\n"
+        "Scenario:\n"
+        "  -f, --scenario FILE          YAML scenario file; data files are read relative to it\n"
+        "      --check                  validate the scenario, print a summary, exit (0 valid,\n"
+        "                               2 invalid); no worker is contacted\n"
+        "      --tags TAG[,TAG...]      run only tasks with one of these tags\n"
+        "      --exclude-tags TAG[,...] do not run tasks with any of these tags\n"
         "Load:\n"
-        "  -H, --host URL               base URL for PATHs (required unless URLs are absolute)\n"
+        "  -H, --host URL               base URL for PATHs; replaces the scenario's host\n"
         "  -u, --users N                peak number of concurrent users (default 1)\n"
         "  -r, --spawn-rate N           users started (or stopped) per second (default 1)\n"
         "  -t, --run-time TIME          stop after this long: 90s, 5m, 1h20m (default: until\n"
         "                               Ctrl-C)\n"
         "  -s, --stop-timeout TIME      let requests in flight finish this long at the end;\n"
         "                               later ones are counted as 'aborted at stop' (default 10s)\n"
-        "      --request-timeout TIME   per-request timeout (default 10s)\n"
+        "      --request-timeout TIME   per-request timeout (default: the scenario's, or 10s)\n"
         "Workers:\n"
         "      --bind ENDPOINT          where workers connect (default tcp://*:5557)\n"
         "      --local-workers N        start N hornet-worker processes on this host\n"
@@ -55,7 +63,7 @@ void hn_cli_usage(FILE *out)
         "Exit codes:\n"
         "  0  the run completed and no request failed\n"
         "  1  some request failed (see --exit-code-on-error)\n"
-        "  2  bad command line or scenario\n"
+        "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
         "  3  the run could not complete: cannot bind, workers did not join in time,\n"
         "     all workers lost\n");
 }
@@ -75,10 +83,24 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
     return true;
 }
 
+/* "a,b,c" into @out (pointers into @arg, which is cut at the commas). */
+static int split_tags(char *arg, const char **out, uint32_t *n)
+{
+    for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
+        if (*n == HN_CLI_TAGS_MAX || !tok[0])
+            return -1;
+        out[(*n)++] = tok;
+    }
+    return *n ? 0 : -1;
+}
+
 int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
 {
     enum {
         O_BIND = 256,
+        O_CHECK,
+        O_TAGS,
+        O_EXCLUDE_TAGS,
         O_EXPECT,
         O_EXPECT_WAIT,
         O_LOCAL,
@@ -92,6 +114,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_LOG_LEVEL,
     };
     static const struct option options[] = {
+        {"scenario", required_argument, NULL, 'f'},
+        {"check", no_argument, NULL, O_CHECK},
+        {"tags", required_argument, NULL, O_TAGS},
+        {"exclude-tags", required_argument, NULL, O_EXCLUDE_TAGS},
         {"host", required_argument, NULL, 'H'},
         {"users", required_argument, NULL, 'u'},
         {"spawn-rate", required_argument, NULL, 'r'},
@@ -117,7 +143,6 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .users = 1,
         .spawn_rate = 1,
         .stop_timeout_ms = 10000,
-        .request_timeout_ms = 10000,
         .bind = "tcp://*:5557",
         .expect_wait_ms = 60000,
         .exit_code_on_error = 1,
@@ -126,10 +151,26 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     bool expect_given = false;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":H:u:r:t:s:hV", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:H:u:r:t:s:hV", options, NULL)) != -1) {
         uint32_t n;
         char *end;
         switch (c) {
+        case 'f':
+            if (!optarg[0])
+                return bad("--scenario wants a file", optarg);
+            cfg->scenario_file = optarg;
+            break;
+        case O_CHECK:
+            cfg->check = true;
+            break;
+        case O_TAGS:
+            if (split_tags(optarg, cfg->tags, &cfg->n_tags))
+                return bad("--tags wants names separated by commas (at most 32)", optarg);
+            break;
+        case O_EXCLUDE_TAGS:
+            if (split_tags(optarg, cfg->exclude_tags, &cfg->n_exclude_tags))
+                return bad("--exclude-tags wants names separated by commas (at most 32)", optarg);
+            break;
         case 'H':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
                 return bad("--host wants an http:// or https:// URL", optarg);
@@ -219,9 +260,19 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     }
     cfg->paths = (const char *const *)&argv[optind];
     cfg->n_paths = (uint32_t)(argc - optind);
-    if (cfg->n_paths == 0) {
-        fprintf(stderr, "hornet-master: no scenario: give one or more URL paths to GET, e.g. "
-                        "'/ /json' (see --help)\n");
+    if (cfg->scenario_file && cfg->n_paths) {
+        fprintf(stderr, "hornet-master: give a scenario file (-f) or PATHs, not both (see "
+                        "--help)\n");
+        return HN_EXIT_USAGE;
+    }
+    if (!cfg->scenario_file && (cfg->check || cfg->n_tags || cfg->n_exclude_tags)) {
+        fprintf(stderr, "hornet-master: --check, --tags and --exclude-tags need a scenario file "
+                        "(-f)\n");
+        return HN_EXIT_USAGE;
+    }
+    if (!cfg->scenario_file && cfg->n_paths == 0) {
+        fprintf(stderr, "hornet-master: no scenario: give a scenario file (-f FILE) or one or "
+                        "more URL paths to GET, e.g. '/ /json' (see --help)\n");
         return HN_EXIT_USAGE;
     }
     for (uint32_t i = 0; i < cfg->n_paths; i++) {

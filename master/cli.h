@@ -8,7 +8,15 @@
 
 #include "log.h"
 
+#define HN_CLI_TAGS_MAX 32
+
 struct hn_master_config {
+    const char *scenario_file;   /* -f: YAML scenario (NULL: quick mode) */
+    bool check;                  /* --check: validate, print a summary, exit */
+    const char *tags[HN_CLI_TAGS_MAX]; /* --tags: run only tasks with these */
+    uint32_t n_tags;
+    const char *exclude_tags[HN_CLI_TAGS_MAX]; /* --exclude-tags */
+    uint32_t n_exclude_tags;
     const char *host;            /* -H: base URL of the system under test */
     uint32_t users;              /* -u: peak number of users */
     double spawn_rate;           /* -r: users started per second */
@@ -20,7 +28,7 @@ struct hn_master_config {
     uint32_t local_workers;      /* fork this many hornet-worker processes */
     uint32_t worker_threads;     /* engine threads per local worker (0: auto) */
     const char *worker_bin;      /* hornet-worker to fork (NULL: search) */
-    uint64_t request_timeout_ms; /* per-request timeout of the scenario */
+    uint64_t request_timeout_ms; /* --request-timeout (0: the scenario's, or 10 s) */
     const char *csv_prefix;      /* --csv */
     bool csv_full_history;
     bool only_summary;

@@ -216,11 +216,26 @@ static void print_errors(FILE *out, const struct hn_stats *st)
     free(rank);
 }
 
+static void print_exceptions(FILE *out, const struct hn_stats *st)
+{
+    size_t n = hn_stats_exception_count(st);
+    if (n == 0)
+        return;
+    fprintf(out, "Exceptions (not requests)\n%-18s %s\n", "# occurrences", "Message");
+    for (size_t i = 0; i < n; i++) {
+        struct hn_stats_exception x;
+        hn_stats_exception_at(st, i, &x);
+        fprintf(out, "%-18llu %s\n", (unsigned long long)x.count, x.message);
+    }
+    fputc('\n', out);
+}
+
 void hn_console_summary(FILE *out, const struct hn_stats *st)
 {
     print_table(out, st, false);
     fputc('\n', out);
     print_percentiles(out, st);
     print_errors(out, st);
+    print_exceptions(out, st);
     fflush(out);
 }

@@ -239,13 +239,23 @@ static void failures_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
     }
 }
 
-/* Locust lists Python exceptions raised in user code here; a Hornet scenario
- * has no user code, so there is nothing true to write but the header. */
+/* Locust lists Python exceptions raised in user code here; Hornet lists
+ * what went wrong outside any request (e.g. a user that could not start
+ * because its data ran out). No traceback; Nodes stays empty. */
 static void exceptions_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
 {
-    (void)st;
     (void)now_ms;
     write_header(f, CSV_EXCEPTIONS);
+    for (size_t i = 0; st && i < hn_stats_exception_count(st); i++) {
+        struct hn_stats_exception x;
+        struct row r = {f, false};
+        hn_stats_exception_at(st, i, &x);
+        put_u64(&r, x.count);
+        put(&r, x.message);
+        put(&r, "");
+        put(&r, "");
+        end_row(&r);
+    }
 }
 
 typedef void body_fn(FILE *f, const struct hn_stats *st, uint64_t now_ms);

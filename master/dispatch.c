@@ -49,6 +49,17 @@ static uint32_t ramp_users(struct hn_run *r)
     return ramped >= r->cfg->users ? r->cfg->users : (uint32_t)ramped;
 }
 
+struct grant_ctx {
+    struct hn_run *r;
+    struct hn_worker *w;
+};
+
+static void send_grant(void *ctx, const struct hn_msg *m)
+{
+    struct grant_ctx *g = ctx;
+    hn_dispatch_to(g->r, g->w, m);
+}
+
 void hn_dispatch_targets(struct hn_run *r)
 {
     uint32_t alive = hn_registry_alive(&r->reg);
@@ -83,6 +94,11 @@ void hn_dispatch_targets(struct hn_run *r)
         m.target.spawn_rate_per_s = r->cfg->spawn_rate / alive;
         m.target.start_wall_ms = hn_clock_wall_ms();
         live[i]->share = shares[i];
+        /* Ids and rows first: the worker starts its new users with them. */
+        struct grant_ctx g = {r, live[i]};
+        if (hn_deal(&r->dealer, r->scenario, live[i]->granted, shares[i].users, n_classes,
+                    send_grant, &g))
+            hn_log_error("out of memory while dealing users to worker %u", live[i]->index);
         hn_dispatch_to(r, live[i], &m);
     }
 out:

@@ -23,6 +23,7 @@ struct hn_worker {
     bool final_received;   /* its last report is in: it runs no more users */
     double last_seen;      /* loop time of its last valid message */
     struct hn_share share; /* users it was last told to run */
+    uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
     uint32_t users;        /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;

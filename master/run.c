@@ -94,7 +94,8 @@ static void finish(struct hn_run *r, int exit_code)
         hn_stats_tick(r->stats, now_ms, 0);
         struct hn_report_moment m = {now_ms, 0, hn_registry_alive(&r->reg)};
         hn_reports_final(&r->reports, r->stats, &m);
-        if (exit_code == HN_EXIT_OK && hn_stats_total_failures(r->stats) > 0)
+        if (exit_code == HN_EXIT_OK &&
+            (hn_stats_total_failures(r->stats) > 0 || hn_stats_total_exceptions(r->stats) > 0))
             exit_code = r->cfg->exit_code_on_error;
     }
     struct hn_msg quit = {.type = HN_MSG_QUIT};

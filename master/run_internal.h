@@ -11,6 +11,7 @@
 
 #include "chan.h"
 #include "cli.h"
+#include "deal.h"
 #include "local_workers.h"
 #include "model.h"
 #include "msg.h"
@@ -38,6 +39,7 @@ struct hn_run {
     msgpack_sbuffer scenario_blob;
     uint8_t scenario_hash[32];
     uint32_t class_weights[HN_PROTO_CLASSES_MAX];
+    struct hn_dealer dealer; /* user ids and data rows dealt so far */
     struct hn_stats *stats;
     struct hn_reports reports;
     ev_timer tick, console, wait_deadline, stop_deadline;

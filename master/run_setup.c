@@ -7,6 +7,7 @@
 #include "log.h"
 #include "run.h"
 #include "run_internal.h"
+#include "scenario.h"
 #include "scenario_codec.h"
 
 #include <errno.h>
@@ -16,24 +17,22 @@
 #include <unistd.h>
 #include <zmq.h>
 
+/* The scenario, and the blob every worker receives. 0 or an exit code. */
 static int build_scenario(struct hn_run *r)
 {
-    const struct hn_master_config *cfg = r->cfg;
-    r->scenario = hn_scenario_quick(cfg->host, cfg->paths, cfg->n_paths);
+    int code = hn_master_scenario(r->cfg, &r->scenario, NULL);
+    if (code)
+        return code;
     char why[256] = "";
-    if (!r->scenario)
-        return -ENOMEM;
-    r->scenario->timeout_ms = cfg->request_timeout_ms;
-    int err = hn_scenario_finalize(r->scenario, why, sizeof(why));
-    if (err) {
-        hn_log_error("invalid scenario: %s", why);
-        return err;
-    }
+    int err;
     for (uint32_t c = 0; c < r->scenario->n_classes; c++)
         r->class_weights[c] = r->scenario->classes[c].weight;
+    hn_dealer_init(&r->dealer);
     msgpack_sbuffer_init(&r->scenario_blob);
-    if ((err = hn_scenario_encode(r->scenario, &r->scenario_blob)))
-        return err;
+    if ((err = hn_scenario_encode(r->scenario, &r->scenario_blob))) {
+        hn_log_error("cannot encode the scenario: %s", hn_strerror(err));
+        return HN_EXIT_NO_RUN;
+    }
     /* Workers decode the blob with every wire rule (names of at most 256
      * bytes of UTF-8, header syntax, ...): check it here first, so a bad
      * scenario is reported once, now, and not by every worker later. */
@@ -43,7 +42,7 @@ static int build_scenario(struct hn_run *r)
     hn_scenario_free(check);
     if (err) {
         hn_log_error("invalid scenario: %s", why);
-        return err;
+        return HN_EXIT_USAGE;
     }
     crypto_generichash(r->scenario_hash, sizeof(r->scenario_hash),
                        (const unsigned char *)r->scenario_blob.data, r->scenario_blob.size, NULL,
@@ -127,8 +126,9 @@ int hn_run_setup(struct hn_run *r)
 {
     if (sodium_init() < 0)
         return HN_EXIT_NO_RUN;
-    if (build_scenario(r))
-        return HN_EXIT_USAGE;
+    int code = build_scenario(r);
+    if (code)
+        return code;
     make_run_id(r->run_id, sizeof(r->run_id));
     if (add_reports(r))
         return HN_EXIT_USAGE;
@@ -171,8 +171,24 @@ void hn_run_teardown(struct hn_run *r)
     hn_registry_deinit(&r->reg);
 }
 
+/* --check: load, summarise, exit; no socket, no worker, no file written. */
+static int check_only(const struct hn_master_config *cfg)
+{
+    struct hn_scenario *s = NULL;
+    struct hn_load_info info;
+    int code = hn_master_scenario(cfg, &s, &info);
+    if (code)
+        return code;
+    hn_scenario_summary(stdout, cfg->scenario_file, s, &info);
+    hn_load_info_free(&info);
+    hn_scenario_free(s);
+    return HN_EXIT_OK;
+}
+
 int hn_run(const struct hn_master_config *cfg)
 {
+    if (cfg->check)
+        return check_only(cfg);
     struct hn_run r = {.cfg = cfg, .exit_code = HN_EXIT_OK};
     hn_registry_init(&r.reg);
     int code = hn_run_setup(&r);

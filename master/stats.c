@@ -76,6 +76,11 @@ struct hn_stats {
     bool errors_warned;
     struct table error_table;
     struct pair *wire_pairs; /* decode buffer, HN_HIST_COUNTS_LEN pairs */
+    struct {
+        char message[HN_PROTO_ERROR_MAX + 1];
+        uint64_t count;
+    } exceptions[HN_STATS_EXCEPTIONS_MAX];
+    uint32_t n_exceptions;
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -439,7 +444,40 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
         r->count += me->count;
         r->last_ms = now_ms;
     }
+    for (uint32_t i = 0; i < snap->n_exceptions; i++) {
+        const struct hn_msg_exception *x = &snap->exceptions[i];
+        uint32_t k = 0;
+        while (k < st->n_exceptions && strcmp(st->exceptions[k].message, x->message) != 0)
+            k++;
+        if (k == st->n_exceptions) {
+            if (k == HN_STATS_EXCEPTIONS_MAX)
+                k--; /* the last one takes the rest */
+            else
+                copy_str(st->exceptions[st->n_exceptions++].message,
+                         sizeof(st->exceptions[0].message), x->message);
+        }
+        st->exceptions[k].count += x->count;
+    }
     return 0;
+}
+
+size_t hn_stats_exception_count(const struct hn_stats *st)
+{
+    return st->n_exceptions;
+}
+
+void hn_stats_exception_at(const struct hn_stats *st, size_t i, struct hn_stats_exception *out)
+{
+    out->message = st->exceptions[i].message;
+    out->count = st->exceptions[i].count;
+}
+
+uint64_t hn_stats_total_exceptions(const struct hn_stats *st)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < st->n_exceptions; i++)
+        n += st->exceptions[i].count;
+    return n;
 }
 
 void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)

@@ -115,6 +115,21 @@ void hn_stats_totals(const struct hn_stats_entry *e, struct hn_stats_totals *out
 void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
                      struct hn_hist *scratch, struct hn_stats_recent *out);
 
+/* Something that went wrong outside any request, e.g. "data accounts
+ * exhausted: a user could not start", summed over workers. */
+struct hn_stats_exception {
+    const char *message;
+    uint64_t count;
+};
+
+/* Most distinct exception messages kept; further ones count under the
+ * last. */
+#define HN_STATS_EXCEPTIONS_MAX 64u
+
+size_t hn_stats_exception_count(const struct hn_stats *st);
+void hn_stats_exception_at(const struct hn_stats *st, size_t i, struct hn_stats_exception *out);
+uint64_t hn_stats_total_exceptions(const struct hn_stats *st);
+
 /* Number of error rows. */
 size_t hn_stats_error_count(const struct hn_stats *st);
 /* Error row @i (< hn_stats_error_count), ordered by name, method, error. */

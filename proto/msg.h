@@ -23,8 +23,9 @@ enum hn_msg_type {
     HN_MSG_STOP,      /* m→w: stop gracefully */
     HN_MSG_FINAL,     /* w→m: last snapshot after draining */
     HN_MSG_QUIT,      /* m→w: exit */
+    HN_MSG_GRANT,     /* m→w: user ids and data rows for users to start */
 };
-#define HN_MSG_TYPE_MAX HN_MSG_QUIT
+#define HN_MSG_TYPE_MAX HN_MSG_GRANT
 
 /* Run phase in a TARGET. */
 enum hn_phase { HN_PHASE_IDLE, HN_PHASE_RUN, HN_PHASE_STOP, HN_PHASE__COUNT };
@@ -118,8 +119,15 @@ struct hn_msg_error {
     uint64_t count;
 };
 
-/* SNAPSHOT and FINAL. The encoder reads entries/errors from the caller's
- * arrays; the decoder allocates them (freed by hn_msg_deinit). */
+/* Something that went wrong outside any request, e.g. a user that could not
+ * start: @message happened @count (>= 1) times. */
+struct hn_msg_exception {
+    char message[HN_PROTO_ERROR_MAX + 1];
+    uint64_t count;
+};
+
+/* SNAPSHOT and FINAL. The encoder reads entries/errors/exceptions from the
+ * caller's arrays; the decoder allocates them (freed by hn_msg_deinit). */
 struct hn_msg_snapshot {
     uint64_t seq;
     uint64_t interval_start_ms; /* worker wall clock */
@@ -127,8 +135,32 @@ struct hn_msg_snapshot {
     uint32_t users;     /* VUs running now */
     uint32_t n_entries; /* <= HN_PROTO_ENTRIES_MAX */
     uint32_t n_errors;  /* <= HN_PROTO_ERRORS_MAX */
+    uint32_t n_exceptions; /* <= HN_PROTO_EXCEPTIONS_MAX */
     struct hn_msg_entry *entries;
     struct hn_msg_error *errors;
+    struct hn_msg_exception *exceptions;
+};
+
+/* Rows of one data feeder granted to a worker. */
+struct hn_msg_grant_feeder {
+    uint32_t feeder;    /* index into the scenario's feeders */
+    uint32_t n_rows;    /* rows granted */
+    uint64_t first_row; /* SEQUENTIAL feeders: index of the first row (the
+                           rows follow it, wrapping); 0 otherwise */
+    const uint8_t *cells; /* UNIQUE feeders: n_rows * columns NUL-terminated
+                             cells (points into the frame); NULL otherwise */
+    size_t cells_len;
+};
+
+/* GRANT: before the master raises a worker's users, it gives it a run-wide
+ * user id for each user it may start and, for every data feeder those
+ * users' classes read, their rows. The worker queues them; each user it
+ * starts takes the next id and rows. */
+struct hn_msg_grant {
+    uint64_t first_user_id; /* ids first_user_id .. first_user_id + n_ids - 1 */
+    uint32_t n_ids;
+    uint32_t n_feeders; /* <= HN_PROTO_FEEDERS_MAX */
+    struct hn_msg_grant_feeder feeders[HN_PROTO_FEEDERS_MAX];
 };
 
 struct hn_msg_heartbeat {
@@ -153,6 +185,7 @@ struct hn_msg {
         struct hn_msg_snapshot snapshot; /* SNAPSHOT and FINAL */
         struct hn_msg_heartbeat heartbeat;
         struct hn_msg_stop stop;
+        struct hn_msg_grant grant;
         /* QUIT has no body */
     };
 };
@@ -169,7 +202,7 @@ const char *hn_msg_type_name(uint32_t type);
 int hn_msg_encode(const struct hn_msg *m, msgpack_sbuffer *out);
 
 /* Largest frame accepted for message @type: HN_PROTO_FRAME_MAX for
- * SCENARIO, HN_PROTO_SNAPSHOT_FRAME_MAX for SNAPSHOT and FINAL,
+ * SCENARIO, HN_PROTO_SNAPSHOT_FRAME_MAX for SNAPSHOT, FINAL and GRANT,
  * HN_PROTO_SMALL_FRAME_MAX for the rest. */
 size_t hn_msg_frame_cap(uint32_t type);
 

@@ -10,38 +10,15 @@
 
 #include "error.h"
 #include "frame_check.h"
+#include "utf8.h"
 
 bool hn_msg_str_valid(const char *str, size_t len)
 {
-    const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
-        unsigned char c = s[i];
-        if (c == 0)
+        size_t n = hn_utf8_char_len(str + i, len - i);
+        if (n == 0)
             return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0)
-            n = 2, cp = c & 0x1f, min = 0x80;
-        else if ((c & 0xf0) == 0xe0)
-            n = 3, cp = c & 0x0f, min = 0x800;
-        else if ((c & 0xf8) == 0xf0)
-            n = 4, cp = c & 0x07, min = 0x10000;
-        else
-            return false;
-        if (len - i < n)
-            return false;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false; /* overlong, beyond Unicode, surrogate */
         i += n;
     }
     return true;
@@ -304,15 +281,16 @@ static int decode_error(const msgpack_object *o, struct hn_msg_error *r)
 /* Fills @s; on error the caller frees whatever was allocated. */
 static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
 {
-    const msgpack_object *f, *entries, *errors;
-    uint32_t n_entries, n_errors;
-    HN_TRY(get_tuple(o, 6, &f));
+    const msgpack_object *f, *entries, *errors, *exceptions;
+    uint32_t n_entries, n_errors, n_exceptions;
+    HN_TRY(get_tuple(o, 7, &f));
     HN_TRY(get_u64(&f[0], &s->seq));
     HN_TRY(get_u64(&f[1], &s->interval_start_ms));
     HN_TRY(get_u64(&f[2], &s->interval_end_ms));
     HN_TRY(get_u32(&f[3], &s->users));
     HN_TRY(get_list(&f[4], HN_PROTO_ENTRIES_MAX, &entries, &n_entries));
     HN_TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
+    HN_TRY(get_list(&f[6], HN_PROTO_EXCEPTIONS_MAX, &exceptions, &n_exceptions));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
         if (!s->entries)
@@ -329,7 +307,42 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
         for (uint32_t i = 0; i < n_errors; i++)
             HN_TRY(decode_error(&errors[i], &s->errors[i]));
     }
+    if (n_exceptions) {
+        s->exceptions = calloc(n_exceptions, sizeof(*s->exceptions));
+        if (!s->exceptions)
+            return -ENOMEM;
+        s->n_exceptions = n_exceptions;
+        for (uint32_t i = 0; i < n_exceptions; i++) {
+            const msgpack_object *x;
+            HN_TRY(get_tuple(&exceptions[i], 2, &x));
+            HN_TRY(GET_STR(&x[0], s->exceptions[i].message));
+            HN_TRY(get_u64(&x[1], &s->exceptions[i].count));
+            if (!s->exceptions[i].count)
+                return HN_E_RANGE;
+        }
+    }
     return 0;
+}
+
+static int decode_grant(const msgpack_object *o, struct hn_msg_grant *g)
+{
+    const msgpack_object *f, *feeders;
+    HN_TRY(get_tuple(o, 3, &f));
+    HN_TRY(get_u64(&f[0], &g->first_user_id));
+    HN_TRY(get_u32(&f[1], &g->n_ids));
+    HN_TRY(get_list(&f[2], HN_PROTO_FEEDERS_MAX, &feeders, &g->n_feeders));
+    for (uint32_t i = 0; i < g->n_feeders; i++) {
+        const msgpack_object *x;
+        struct hn_msg_grant_feeder *gf = &g->feeders[i];
+        HN_TRY(get_tuple(&feeders[i], 4, &x));
+        HN_TRY(get_u32(&x[0], &gf->feeder));
+        HN_TRY(get_u32(&x[1], &gf->n_rows));
+        HN_TRY(get_u64(&x[2], &gf->first_row));
+        if (x[3].type != MSGPACK_OBJECT_NIL)
+            HN_TRY(get_bin(&x[3], &gf->cells, &gf->cells_len, HN_PROTO_GRANT_CELLS_MAX));
+    }
+    /* ids must not wrap around */
+    return g->first_user_id + g->n_ids < g->first_user_id ? HN_E_RANGE : 0;
 }
 
 static int decode_body(const msgpack_object *o, struct hn_msg *m)
@@ -365,6 +378,8 @@ static int decode_body(const msgpack_object *o, struct hn_msg *m)
         return get_u32(&f[0], &m->stop.timeout_ms);
     case HN_MSG_QUIT:
         return get_tuple(o, 0, &f);
+    case HN_MSG_GRANT:
+        return decode_grant(o, &m->grant);
     }
     return HN_E_UNKNOWN_TYPE;
 }
@@ -413,9 +428,11 @@ void hn_msg_deinit(struct hn_msg *m)
         return;
     free(m->snapshot.entries);
     free(m->snapshot.errors);
+    free(m->snapshot.exceptions);
     m->snapshot.entries = NULL;
     m->snapshot.errors = NULL;
-    m->snapshot.n_entries = m->snapshot.n_errors = 0;
+    m->snapshot.exceptions = NULL;
+    m->snapshot.n_entries = m->snapshot.n_errors = m->snapshot.n_exceptions = 0;
 }
 
 /* ---- comparison of decoded messages (tests, fuzzing) ---- */
@@ -447,8 +464,13 @@ static bool snapshot_equal(const struct hn_msg_snapshot *a, const struct hn_msg_
 {
     if (a->seq != b->seq || a->interval_start_ms != b->interval_start_ms ||
         a->interval_end_ms != b->interval_end_ms || a->users != b->users ||
-        a->n_entries != b->n_entries || a->n_errors != b->n_errors)
+        a->n_entries != b->n_entries || a->n_errors != b->n_errors ||
+        a->n_exceptions != b->n_exceptions)
         return false;
+    for (uint32_t i = 0; i < a->n_exceptions; i++)
+        if (strcmp(a->exceptions[i].message, b->exceptions[i].message) ||
+            a->exceptions[i].count != b->exceptions[i].count)
+            return false;
     for (uint32_t i = 0; i < a->n_entries; i++)
         if (!entry_equal(&a->entries[i], &b->entries[i]))
             return false;
@@ -508,6 +530,17 @@ bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b)
     case HN_MSG_STOP:
         return a->stop.timeout_ms == b->stop.timeout_ms;
     case HN_MSG_QUIT:
+        return true;
+    case HN_MSG_GRANT:
+        if (a->grant.first_user_id != b->grant.first_user_id ||
+            a->grant.n_ids != b->grant.n_ids || a->grant.n_feeders != b->grant.n_feeders)
+            return false;
+        for (uint32_t i = 0; i < a->grant.n_feeders; i++) {
+            const struct hn_msg_grant_feeder *x = &a->grant.feeders[i], *y = &b->grant.feeders[i];
+            if (x->feeder != y->feeder || x->n_rows != y->n_rows || x->first_row != y->first_row ||
+                !x->cells != !y->cells || !bytes_equal(x->cells, x->cells_len, y->cells, y->cells_len))
+                return false;
+        }
         return true;
     }
     return false;

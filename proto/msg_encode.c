@@ -24,6 +24,7 @@ const char *hn_msg_type_name(uint32_t type)
         [HN_MSG_TARGET] = "TARGET",       [HN_MSG_SNAPSHOT] = "SNAPSHOT",
         [HN_MSG_HEARTBEAT] = "HEARTBEAT", [HN_MSG_STOP] = "STOP",
         [HN_MSG_FINAL] = "FINAL",         [HN_MSG_QUIT] = "QUIT",
+        [HN_MSG_GRANT] = "GRANT",
     };
     if (type >= 1 && type <= HN_MSG_TYPE_MAX)
         return names[type];
@@ -160,9 +161,10 @@ static int pack_error(msgpack_packer *pk, const struct hn_msg_error *r)
 
 static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
 {
-    if (s->n_entries > HN_PROTO_ENTRIES_MAX || s->n_errors > HN_PROTO_ERRORS_MAX)
+    if (s->n_entries > HN_PROTO_ENTRIES_MAX || s->n_errors > HN_PROTO_ERRORS_MAX ||
+        s->n_exceptions > HN_PROTO_EXCEPTIONS_MAX)
         return HN_E_TOO_LARGE;
-    PK(msgpack_pack_array(pk, 6));
+    PK(msgpack_pack_array(pk, 7));
     PK(msgpack_pack_uint64(pk, s->seq));
     PK(msgpack_pack_uint64(pk, s->interval_start_ms));
     PK(msgpack_pack_uint64(pk, s->interval_end_ms));
@@ -173,6 +175,36 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
     PK(msgpack_pack_array(pk, s->n_errors));
     for (uint32_t i = 0; i < s->n_errors; i++)
         HN_TRY(pack_error(pk, &s->errors[i]));
+    PK(msgpack_pack_array(pk, s->n_exceptions));
+    for (uint32_t i = 0; i < s->n_exceptions; i++) {
+        if (s->exceptions[i].count == 0)
+            return HN_E_RANGE;
+        PK(msgpack_pack_array(pk, 2));
+        HN_TRY(PACK_STR(pk, s->exceptions[i].message, HN_PROTO_ERROR_MAX));
+        PK(msgpack_pack_uint64(pk, s->exceptions[i].count));
+    }
+    return 0;
+}
+
+static int pack_grant(msgpack_packer *pk, const struct hn_msg_grant *g)
+{
+    if (g->n_feeders > HN_PROTO_FEEDERS_MAX)
+        return HN_E_TOO_LARGE;
+    PK(msgpack_pack_array(pk, 3));
+    PK(msgpack_pack_uint64(pk, g->first_user_id));
+    PK(msgpack_pack_uint32(pk, g->n_ids));
+    PK(msgpack_pack_array(pk, g->n_feeders));
+    for (uint32_t i = 0; i < g->n_feeders; i++) {
+        const struct hn_msg_grant_feeder *f = &g->feeders[i];
+        PK(msgpack_pack_array(pk, 4));
+        PK(msgpack_pack_uint32(pk, f->feeder));
+        PK(msgpack_pack_uint32(pk, f->n_rows));
+        PK(msgpack_pack_uint64(pk, f->first_row));
+        if (f->cells)
+            HN_TRY(pack_bin(pk, f->cells, f->cells_len, HN_PROTO_GRANT_CELLS_MAX));
+        else
+            PK(msgpack_pack_nil(pk));
+    }
     return 0;
 }
 
@@ -216,6 +248,8 @@ static int pack_body(msgpack_packer *pk, const struct hn_msg *m)
     case HN_MSG_QUIT:
         PK(msgpack_pack_array(pk, 0));
         return 0;
+    case HN_MSG_GRANT:
+        return pack_grant(pk, &m->grant);
     }
     return HN_E_UNKNOWN_TYPE;
 }
@@ -228,6 +262,7 @@ size_t hn_msg_frame_cap(uint32_t type)
         return HN_PROTO_FRAME_MAX;
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
+    case HN_MSG_GRANT:
         return HN_PROTO_SNAPSHOT_FRAME_MAX;
     default:
         return HN_PROTO_SMALL_FRAME_MAX;

@@ -2,7 +2,7 @@
  * A frame or field beyond these is rejected with HN_E_TOO_LARGE. */
 #pragma once
 
-#define HN_PROTO_VERSION 1
+#define HN_PROTO_VERSION 2
 
 /* Largest frame accepted at all (also set as ZMQ_MAXMSGSIZE: a peer sending
  * more is disconnected by libzmq before the bytes reach us). */
@@ -24,6 +24,9 @@
 #define HN_PROTO_CLASSES_MAX 64     /* user classes in a TARGET */
 #define HN_PROTO_ENTRIES_MAX 4096   /* stats entries per SNAPSHOT */
 #define HN_PROTO_ERRORS_MAX 4096    /* error rows per SNAPSHOT */
+#define HN_PROTO_EXCEPTIONS_MAX 64  /* exception rows per SNAPSHOT */
+#define HN_PROTO_FEEDERS_MAX 32     /* feeders in a GRANT */
+#define HN_PROTO_GRANT_CELLS_MAX (4u << 20) /* bytes of cells in one GRANT */
 
 /* Bounds used by the structural check (frame_check.h) before msgpack-c is
  * allowed to allocate anything. Each is the largest of the named limits it

@@ -1,7 +1,8 @@
 /* Scenario ⇄ msgpack (see scenario_codec.h, format in PROTOCOL.md "Scenario
- * blob"). Strings travel as bin so that URLs, header values and bodies are
- * not bound by the 256-byte string limit of control messages; header lists
- * are flat [name, value, ...] arrays so the nesting stays within 8 levels. */
+ * blob"). Text travels as bin so that URLs, header values and bodies are
+ * not bound by the 256-byte string limit of control messages; data rows
+ * travel as one bin of NUL-terminated cells per feeder, so a 200,000-row
+ * file costs one msgpack value, not millions. */
 #include "scenario_codec.h"
 #include "error.h"
 #include "frame_check.h"
@@ -15,37 +16,38 @@
 
 /* Field limits that model.h does not name. */
 #define HEADER_NAME_MAX 256 /* bytes of a header name */
-#define STATUS_MIN 100      /* expect_status: 0 or STATUS_MIN..STATUS_MAX */
-#define STATUS_MAX 599
+#define VAR_NAME_MAX 128    /* bytes of a variable name */
 #define SCENARIO_OBJECTS_MAX (1u << 20) /* msgpack values in one blob */
+#define TEMPLATE_TEXT_MAX (4u << 20)    /* bytes of one literal: an escaped body */
 
 /* Bounds of the structural check, run before msgpack-c allocates anything.
- * The defaults of control frames do not fit: a scenario of 64 classes with
- * many tasks easily holds more than their 2^18 values, and its byte strings
- * (URLs, bodies) are longer than 256 bytes.
- *  - depth 8: blob > class list > class > task list > task > step list >
- *    step > header list, the deepest path of the format;
- *  - arrays of up to 4096 items: above every model count (1024 tasks is the
- *    largest), so that a count between the model limit and 4096 is refused
- *    field by field with a reason naming the list;
- *  - bin up to HN_MODEL_BODY_MAX, the longest field; str up to
+ *  - depth 12: blob > class list > class > task list > task > step list >
+ *    step > header list > template > segment list > segment, the deepest
+ *    path of the format;
+ *  - arrays of up to 4096 items: above every model count (1024 tasks, 1024
+ *    template segments are the largest), so that a count between the model
+ *    limit and 4096 is refused field by field with a reason naming it;
+ *  - bin up to the data limit (all rows of a feeder are one bin); str up to
  *    HN_MODEL_STR_MAX (no field is a str, the type check names the field);
- *  - 2^20 values in all: room for about 100 000 steps, far beyond a scenario
- *    written by hand, while msgpack-c's objects take at most 24 MiB and the
- *    decoded model (about 40 bytes per value at worst) some 40 MiB more. */
+ *  - 2^20 values in all: room for about 100 000 steps, while msgpack-c's
+ *    objects take at most 24 MiB. */
 static const struct hn_frame_limits scenario_limits = {
-    .depth_max = 8,
+    .depth_max = 12,
     .array_max = HN_PROTO_ARRAY_MAX,
     .str_max = HN_MODEL_STR_MAX,
-    .bin_max = HN_MODEL_BODY_MAX,
+    .bin_max = HN_MODEL_DATA_BYTES_MAX,
     .objects_max = SCENARIO_OBJECTS_MAX,
 };
 _Static_assert(HN_PROTO_ARRAY_MAX >= HN_MODEL_TASKS_MAX &&
                    HN_PROTO_ARRAY_MAX >= HN_MODEL_STEPS_MAX &&
                    HN_PROTO_ARRAY_MAX >= 2 * HN_MODEL_HEADERS_MAX &&
-                   HN_PROTO_ARRAY_MAX >= HN_MODEL_CLASSES_MAX,
+                   HN_PROTO_ARRAY_MAX >= HN_MODEL_CLASSES_MAX &&
+                   HN_PROTO_ARRAY_MAX >= HN_TEMPLATE_SEGS_MAX &&
+                   HN_PROTO_ARRAY_MAX >= HN_MODEL_VARS_MAX,
                "the structural check must admit every model count");
-_Static_assert(HN_MODEL_BODY_MAX >= HN_MODEL_STR_MAX, "bodies are the longest bin");
+_Static_assert(HN_MODEL_DATA_BYTES_MAX >= TEMPLATE_TEXT_MAX &&
+                   HN_MODEL_DATA_BYTES_MAX >= HN_MODEL_CA_MAX,
+               "data cells are the longest bin");
 
 /* --- encoding ------------------------------------------------------------ */
 
@@ -63,7 +65,7 @@ static int sink_write(void *data, const char *buf, size_t len)
     return k->failed ? -1 : 0;
 }
 
-static void pack_str(msgpack_packer *pk, const char *s, size_t len)
+static void pack_bin(msgpack_packer *pk, const char *s, size_t len)
 {
     if (!s) {
         msgpack_pack_nil(pk);
@@ -75,7 +77,42 @@ static void pack_str(msgpack_packer *pk, const char *s, size_t len)
 
 static void pack_cstr(msgpack_packer *pk, const char *s)
 {
-    pack_str(pk, s, s ? strlen(s) : 0);
+    pack_bin(pk, s, s ? strlen(s) : 0);
+}
+
+static void pack_bool(msgpack_packer *pk, bool b)
+{
+    if (b)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* template = [source, segments]; a literal segment is a bin, any other an
+ * array [kind, escape, a, b] (RANDOM: [kind, escape, lo, hi], the bounds as
+ * signed integers). */
+static void pack_template(msgpack_packer *pk, const struct hn_template *t)
+{
+    msgpack_pack_array(pk, 2);
+    pack_cstr(pk, t->source ? t->source : "");
+    msgpack_pack_array(pk, t->n_segs);
+    for (uint32_t i = 0; i < t->n_segs; i++) {
+        const struct hn_seg *g = &t->segs[i];
+        if (g->kind == HN_SEG_LITERAL) {
+            pack_bin(pk, g->text, g->len);
+            continue;
+        }
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_uint8(pk, g->kind);
+        msgpack_pack_uint8(pk, g->escape);
+        if (g->kind == HN_SEG_RANDOM) {
+            msgpack_pack_int64(pk, g->lo);
+            msgpack_pack_int64(pk, g->hi);
+        } else {
+            msgpack_pack_uint32(pk, g->a);
+            msgpack_pack_uint32(pk, g->b);
+        }
+    }
 }
 
 static void pack_headers(msgpack_packer *pk, const struct hn_header *h, uint32_t n)
@@ -83,27 +120,87 @@ static void pack_headers(msgpack_packer *pk, const struct hn_header *h, uint32_t
     msgpack_pack_array(pk, 2 * (size_t)n);
     for (uint32_t i = 0; i < n; i++) {
         pack_cstr(pk, h[i].name);
-        pack_cstr(pk, h[i].value ? h[i].value : "");
+        pack_template(pk, &h[i].value);
+    }
+}
+
+static void pack_step(msgpack_packer *pk, const struct hn_step *st)
+{
+    msgpack_pack_array(pk, 12);
+    pack_cstr(pk, st->method);
+    pack_template(pk, &st->url);
+    pack_cstr(pk, st->name);
+    pack_headers(pk, st->headers, st->n_headers);
+    msgpack_pack_uint8(pk, st->body_kind);
+    pack_template(pk, &st->body);
+    msgpack_pack_uint64(pk, st->timeout_ms);
+    pack_bool(pk, st->follow_redirects);
+    msgpack_pack_array(pk, st->n_captures);
+    for (uint32_t k = 0; k < st->n_captures; k++) {
+        msgpack_pack_array(pk, 3);
+        msgpack_pack_uint32(pk, st->captures[k].var);
+        msgpack_pack_uint8(pk, st->captures[k].kind);
+        pack_cstr(pk, st->captures[k].expr);
+    }
+    msgpack_pack_array(pk, st->n_statuses);
+    for (uint32_t k = 0; k < st->n_statuses; k++)
+        msgpack_pack_uint16(pk, st->statuses[k]);
+    if (st->has_body_contains)
+        pack_template(pk, &st->body_contains);
+    else
+        msgpack_pack_nil(pk);
+    msgpack_pack_array(pk, st->n_json_checks);
+    for (uint32_t k = 0; k < st->n_json_checks; k++) {
+        msgpack_pack_array(pk, 3);
+        pack_cstr(pk, st->json_checks[k].path);
+        pack_cstr(pk, st->json_checks[k].want);
+        msgpack_pack_uint8(pk, st->json_checks[k].want_type);
     }
 }
 
 static void pack_steps(msgpack_packer *pk, const struct hn_step *st, uint32_t n)
 {
     msgpack_pack_array(pk, n);
-    for (uint32_t i = 0; i < n; i++) {
-        msgpack_pack_array(pk, 8);
-        pack_cstr(pk, st[i].method);
-        pack_cstr(pk, st[i].url);
-        pack_cstr(pk, st[i].name);
-        pack_headers(pk, st[i].headers, st[i].n_headers);
-        pack_str(pk, st[i].body, st[i].body_len);
-        msgpack_pack_uint64(pk, st[i].timeout_ms);
-        if (st[i].follow_redirects)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
-        msgpack_pack_uint16(pk, st[i].expect_status);
+    for (uint32_t i = 0; i < n; i++)
+        pack_step(pk, &st[i]);
+}
+
+/* Cells as one bin of NUL-terminated strings. 0 or -ENOMEM. */
+int hn_cells_pack(msgpack_packer *pk, char *const *cells, uint64_t n)
+{
+    size_t total = 0;
+    for (uint64_t i = 0; i < n; i++)
+        total += strlen(cells[i]) + 1;
+    char *buf = malloc(total ? total : 1);
+    if (!buf)
+        return -ENOMEM;
+    size_t at = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t l = strlen(cells[i]) + 1;
+        memcpy(buf + at, cells[i], l);
+        at += l;
     }
+    pack_bin(pk, buf, total);
+    free(buf);
+    return 0;
+}
+
+static int pack_feeder(msgpack_packer *pk, const struct hn_feeder *f)
+{
+    msgpack_pack_array(pk, 5);
+    pack_cstr(pk, f->name);
+    msgpack_pack_uint8(pk, f->order);
+    msgpack_pack_array(pk, f->n_columns);
+    for (uint32_t c = 0; c < f->n_columns; c++)
+        pack_cstr(pk, f->columns[c]);
+    msgpack_pack_uint32(pk, f->n_rows);
+    /* UNIQUE rows stay on the master: they are dealt to workers as users
+     * start (GRANT), so that each worker holds only its share. */
+    if (f->order == HN_ORDER_UNIQUE || !f->cells) {
+        msgpack_pack_nil(pk);
+        return 0;
+    }
+    return hn_cells_pack(pk, f->cells, (uint64_t)f->n_rows * f->n_columns);
 }
 
 int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
@@ -112,12 +209,25 @@ int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
     size_t start = out->size;
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sink, sink_write);
-    msgpack_pack_array(&pk, 4);
+    msgpack_pack_array(&pk, 7);
     pack_cstr(&pk, s->host);
     msgpack_pack_uint64(&pk, s->timeout_ms);
     pack_headers(&pk, s->headers, s->n_headers);
+    msgpack_pack_array(&pk, 5);
+    pack_bool(&pk, s->tls_verify);
+    pack_bin(&pk, s->ca_pem, s->ca_len);
+    msgpack_pack_uint8(&pk, s->http_version);
+    pack_bool(&pk, s->cookies);
+    msgpack_pack_uint64(&pk, s->max_body);
+    msgpack_pack_array(&pk, s->n_vars);
+    for (uint32_t i = 0; i < s->n_vars; i++)
+        pack_cstr(&pk, s->vars[i]);
+    int err = 0;
+    msgpack_pack_array(&pk, s->n_feeders);
+    for (uint32_t i = 0; i < s->n_feeders && !err; i++)
+        err = pack_feeder(&pk, &s->feeders[i]);
     msgpack_pack_array(&pk, s->n_classes);
-    for (uint32_t i = 0; i < s->n_classes; i++) {
+    for (uint32_t i = 0; i < s->n_classes && !err; i++) {
         const struct hn_user_class *c = &s->classes[i];
         msgpack_pack_array(&pk, 6);
         pack_cstr(&pk, c->name);
@@ -136,7 +246,7 @@ int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
             pack_steps(&pk, c->tasks[t].steps, c->tasks[t].n_steps);
         }
     }
-    if (sink.failed) { /* only out-of-memory makes msgpack_sbuffer_write fail */
+    if (sink.failed || err) { /* only out-of-memory makes either fail */
         out->size = start;
         return -ENOMEM;
     }
@@ -209,6 +319,25 @@ static bool get_uint(struct reader *r, const msgpack_object *o, uint64_t max, ui
     return true;
 }
 
+static bool get_int(struct reader *r, const msgpack_object *o, int64_t *out, const char *what)
+{
+    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        *out = o->via.i64;
+    else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT64_MAX)
+        *out = (int64_t)o->via.u64;
+    else
+        return fail(r, HN_E_RANGE, "%s is not a 64-bit signed integer", what);
+    return true;
+}
+
+static bool get_bool(struct reader *r, const msgpack_object *o, bool *out, const char *what)
+{
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+        return fail(r, HN_E_TYPE, "%s is not a boolean", what);
+    *out = o->via.boolean;
+    return true;
+}
+
 /* What a byte string may hold besides its length limit. */
 enum str_rule {
     ANY_BYTES,   /* binary: bodies */
@@ -278,6 +407,60 @@ static bool get_str(struct reader *r, const msgpack_object *o, size_t max, enum 
     return true;
 }
 
+/* A template; its literal text must meet @rule, be at most @max bytes in
+ * one segment, and @source at most HN_MODEL_STR_MAX... the source of a
+ * body may be as long as the body. */
+static bool get_template(struct reader *r, const msgpack_object *o, size_t max, enum str_rule rule,
+                         struct hn_template *t, const char *what)
+{
+    if (!get_array(r, o, 2, 2, what))
+        return false;
+    const msgpack_object *f = o->via.array.ptr;
+    if (!get_str(r, &f[0], max, NO_NUL, false, &t->source, NULL, what) ||
+        !get_array(r, &f[1], 0, HN_TEMPLATE_SEGS_MAX, what))
+        return false;
+    for (uint32_t i = 0; i < f[1].via.array.size; i++) {
+        const msgpack_object *so = &f[1].via.array.ptr[i];
+        struct hn_seg seg = {0};
+        int err;
+        if (so->type == MSGPACK_OBJECT_BIN) {
+            const char *broken = "";
+            if (so->via.bin.size > max)
+                return fail(r, HN_E_TOO_LARGE, "%s: text of %u bytes (at most %zu)", what,
+                            so->via.bin.size, max);
+            if (!rule_ok(so->via.bin.ptr, so->via.bin.size, rule, &broken))
+                return fail(r, HN_E_INVALID, "%s text %s", what, broken);
+            err = hn_template_add_literal(t, so->via.bin.ptr, so->via.bin.size);
+        } else {
+            uint64_t kind = 0, esc = 0, a = 0, b = 0;
+            if (!get_array(r, so, 4, 4, "template segment") ||
+                !get_uint(r, &so->via.array.ptr[0], HN_SEG__COUNT - 1, &kind, "segment kind") ||
+                !get_uint(r, &so->via.array.ptr[1], HN_ESC__COUNT - 1, &esc, "segment escape"))
+                return false;
+            if (kind == HN_SEG_LITERAL)
+                return fail(r, HN_E_INVALID, "%s: a literal segment must be a byte string", what);
+            seg.kind = (uint8_t)kind;
+            seg.escape = (uint8_t)esc;
+            if (kind == HN_SEG_RANDOM) {
+                if (!get_int(r, &so->via.array.ptr[2], &seg.lo, "random low bound") ||
+                    !get_int(r, &so->via.array.ptr[3], &seg.hi, "random high bound"))
+                    return false;
+                if (seg.lo > seg.hi)
+                    return fail(r, HN_E_RANGE, "%s: random bounds out of order", what);
+            } else if (!get_uint(r, &so->via.array.ptr[2], UINT32_MAX, &a, "segment argument") ||
+                       !get_uint(r, &so->via.array.ptr[3], UINT32_MAX, &b, "segment argument")) {
+                return false;
+            }
+            seg.a = (uint32_t)a;
+            seg.b = (uint32_t)b;
+            err = hn_template_add_seg(t, &seg);
+        }
+        if (err)
+            return fail(r, err, "%s: %s", what, hn_strerror(err));
+    }
+    return true;
+}
+
 static bool get_headers(struct reader *r, const msgpack_object *o, struct hn_header **h,
                         uint32_t *n)
 {
@@ -291,43 +474,102 @@ static bool get_headers(struct reader *r, const msgpack_object *o, struct hn_hea
             return fail(r, -ENOMEM, "out of memory");
         if (!get_str(r, &o->via.array.ptr[i], HEADER_NAME_MAX, TOKEN, false, &hd->name, NULL,
                      "header name") ||
-            !get_str(r, &o->via.array.ptr[i + 1], HN_MODEL_STR_MAX, FIELD_VALUE, false, &hd->value,
-                     NULL, "header value"))
+            !get_template(r, &o->via.array.ptr[i + 1], HN_MODEL_STR_MAX, FIELD_VALUE, &hd->value,
+                          "header value"))
             return false;
+    }
+    return true;
+}
+
+static bool get_captures(struct reader *r, const msgpack_object *o, struct hn_step *st)
+{
+    if (!get_array(r, o, 0, HN_MODEL_CAPTURES_MAX, "capture list"))
+        return false;
+    for (uint32_t i = 0; i < o->via.array.size; i++) {
+        uint64_t var = 0, kind = 0;
+        struct hn_capture *c = hn_step_add_capture(st);
+        if (!c)
+            return fail(r, -ENOMEM, "out of memory");
+        const msgpack_object *f = o->via.array.ptr[i].via.array.ptr;
+        if (!get_array(r, &o->via.array.ptr[i], 3, 3, "capture") ||
+            !get_uint(r, &f[0], HN_MODEL_VARS_MAX - 1, &var, "capture variable") ||
+            !get_uint(r, &f[1], HN_CAPTURE__COUNT - 1, &kind, "capture kind") ||
+            !get_str(r, &f[2], HN_MODEL_STR_MAX, kind == HN_CAPTURE_HEADER ? TOKEN : NO_NUL, false,
+                     &c->expr, NULL, "capture expression"))
+            return false;
+        c->var = (uint32_t)var;
+        c->kind = (uint8_t)kind;
+    }
+    return true;
+}
+
+static bool get_checks(struct reader *r, const msgpack_object *f, struct hn_step *st)
+{
+    if (!get_array(r, &f[0], 0, HN_MODEL_STATUSES_MAX, "status list"))
+        return false;
+    for (uint32_t i = 0; i < f[0].via.array.size; i++) {
+        uint64_t status = 0;
+        if (!get_uint(r, &f[0].via.array.ptr[i], 599, &status, "check status"))
+            return false;
+        if (status < 100)
+            return fail(r, HN_E_RANGE, "check status %u is not 100..599", (unsigned)status);
+        int err = hn_step_add_status(st, (uint16_t)status);
+        if (err)
+            return fail(r, err, "status list: %s", hn_strerror(err));
+    }
+    if (f[1].type != MSGPACK_OBJECT_NIL) {
+        st->has_body_contains = true;
+        if (!get_template(r, &f[1], HN_MODEL_STR_MAX, ANY_BYTES, &st->body_contains,
+                          "body_contains"))
+            return false;
+    }
+    if (!get_array(r, &f[2], 0, HN_MODEL_CHECKS_MAX, "json check list"))
+        return false;
+    for (uint32_t i = 0; i < f[2].via.array.size; i++) {
+        uint64_t type = 0;
+        struct hn_check_json *c = hn_step_add_json_check(st);
+        if (!c)
+            return fail(r, -ENOMEM, "out of memory");
+        const msgpack_object *g = f[2].via.array.ptr[i].via.array.ptr;
+        if (!get_array(r, &f[2].via.array.ptr[i], 3, 3, "json check") ||
+            !get_str(r, &g[0], HN_MODEL_STR_MAX, NO_NUL, false, &c->path, NULL,
+                     "json check path") ||
+            !get_str(r, &g[1], HN_MODEL_STR_MAX, NO_NUL, false, &c->want, NULL,
+                     "json check value") ||
+            !get_uint(r, &g[2], HN_JSON__COUNT - 1, &type, "json check type"))
+            return false;
+        c->want_type = (uint8_t)type;
     }
     return true;
 }
 
 static bool get_step(struct reader *r, const msgpack_object *so, struct hn_step *st)
 {
-    uint64_t timeout = 0, status = 0;
-    if (!get_array(r, so, 8, 8, "step"))
+    uint64_t timeout = 0, body_kind = 0;
+    if (!get_array(r, so, 12, 12, "step"))
         return false;
     const msgpack_object *f = so->via.array.ptr;
     if (!get_str(r, &f[0], HN_PROTO_METHOD_MAX, TOKEN, false, &st->method, NULL, "method") ||
-        !get_str(r, &f[1], HN_MODEL_STR_MAX, NO_NUL, false, &st->url, NULL, "url") ||
+        !get_template(r, &f[1], HN_MODEL_STR_MAX, NO_NUL, &st->url, "url") ||
         !get_str(r, &f[2], HN_PROTO_NAME_MAX, UTF8, true, &st->name, NULL, "name") ||
         !get_headers(r, &f[3], &st->headers, &st->n_headers) ||
-        !get_str(r, &f[4], HN_MODEL_BODY_MAX, ANY_BYTES, true, &st->body, &st->body_len, "body") ||
-        !get_uint(r, &f[5], UINT32_MAX, &timeout, "timeout_ms") ||
-        !get_uint(r, &f[7], STATUS_MAX, &status, "expect_status"))
+        !get_uint(r, &f[4], HN_BODY__COUNT - 1, &body_kind, "body kind") ||
+        !get_template(r, &f[5], TEMPLATE_TEXT_MAX, ANY_BYTES, &st->body, "body") ||
+        !get_uint(r, &f[6], UINT32_MAX, &timeout, "timeout_ms") ||
+        !get_bool(r, &f[7], &st->follow_redirects, "follow_redirects") ||
+        !get_captures(r, &f[8], st) || !get_checks(r, &f[9], st))
         return false;
-    if (f[6].type != MSGPACK_OBJECT_BOOLEAN)
-        return fail(r, HN_E_TYPE, "follow_redirects is not a boolean");
-    if (status != 0 && status < STATUS_MIN)
-        return fail(r, HN_E_RANGE, "expect_status %u is not 0 or %u..%u", (unsigned)status,
-                    STATUS_MIN, STATUS_MAX);
-    /* A step without a name is counted under its url (hn_scenario_finalize),
-     * and stats names travel in snapshots: the url must then be one. */
-    if (!st->name &&
-        (strlen(st->url) > HN_PROTO_NAME_MAX || !hn_msg_str_valid(st->url, strlen(st->url))))
+    st->body_kind = (uint8_t)body_kind;
+    st->timeout_ms = timeout;
+    /* A step without a name is counted under its url as written
+     * (hn_scenario_finalize), and stats names travel in snapshots: that
+     * text must then be one. */
+    const char *src = st->url.source;
+    if (!st->name && (strlen(src) > HN_PROTO_NAME_MAX || !hn_msg_str_valid(src, strlen(src))))
         return fail(r, HN_E_INVALID,
                     "step has no name and its url is not a valid stats name (UTF-8, at most "
                     "%u bytes)",
                     HN_PROTO_NAME_MAX);
-    st->timeout_ms = timeout;
-    st->follow_redirects = f[6].via.boolean;
-    st->expect_status = (uint16_t)status;
     return true;
 }
 
@@ -408,18 +650,140 @@ static bool get_class(struct reader *r, const msgpack_object *o, struct hn_user_
     return true;
 }
 
+int hn_cells_unpack(const void *buf, size_t len, uint64_t n, char ***out, char *why,
+                    size_t why_len)
+{
+    const char *p = buf, *end = p + len;
+    /* Count first: a bin that claims fewer or more cells than the rows and
+     * columns say is refused before anything is allocated for it. */
+    uint64_t found = 0;
+    for (const char *q = p; q < end; q++)
+        found += *q == '\0';
+    if (found != n || (len && end[-1] != '\0')) {
+        snprintf(why, why_len, "data cells: %llu found, %llu expected",
+                 (unsigned long long)found, (unsigned long long)n);
+        return HN_E_INVALID;
+    }
+    char **cells = calloc(n ? n : 1, sizeof(*cells));
+    if (!cells)
+        return -ENOMEM;
+    int err = 0;
+    uint64_t i = 0;
+    for (; i < n && !err; i++) {
+        size_t l = strlen(p);
+        if (!hn_msg_str_valid(p, l)) {
+            snprintf(why, why_len, "data cell %llu is not UTF-8", (unsigned long long)i + 1);
+            err = HN_E_INVALID;
+        } else if (!(cells[i] = malloc(l + 1))) {
+            snprintf(why, why_len, "out of memory");
+            err = -ENOMEM;
+        } else {
+            memcpy(cells[i], p, l + 1);
+        }
+        p += l + 1;
+    }
+    if (err) {
+        for (uint64_t k = 0; k < i; k++)
+            free(cells[k]);
+        free(cells);
+        return err;
+    }
+    *out = cells;
+    return 0;
+}
+
+static bool get_feeder(struct reader *r, const msgpack_object *o, struct hn_feeder *fd)
+{
+    uint64_t order = 0, rows = 0;
+    if (!get_array(r, o, 5, 5, "data feeder"))
+        return false;
+    const msgpack_object *f = o->via.array.ptr;
+    if (!get_str(r, &f[0], HN_PROTO_NAME_MAX, UTF8, false, &fd->name, NULL, "feeder name") ||
+        !get_uint(r, &f[1], HN_ORDER__COUNT - 1, &order, "feeder order") ||
+        !get_array(r, &f[2], 1, HN_MODEL_COLUMNS_MAX, "column list") ||
+        !get_uint(r, &f[3], HN_MODEL_ROWS_MAX, &rows, "row count"))
+        return false;
+    fd->order = (uint8_t)order;
+    fd->n_rows = (uint32_t)rows;
+    if (!(fd->columns = calloc(f[2].via.array.size, sizeof(*fd->columns))))
+        return fail(r, -ENOMEM, "out of memory");
+    for (uint32_t c = 0; c < f[2].via.array.size; c++) {
+        fd->n_columns++;
+        if (!get_str(r, &f[2].via.array.ptr[c], HN_PROTO_NAME_MAX, UTF8, false, &fd->columns[c],
+                     NULL, "column name"))
+            return false;
+    }
+    if (f[4].type == MSGPACK_OBJECT_NIL) {
+        if (fd->order != HN_ORDER_UNIQUE && fd->n_rows)
+            return fail(r, HN_E_INVALID, "feeder %s: rows missing", fd->name);
+        return true;
+    }
+    if (fd->order == HN_ORDER_UNIQUE)
+        return fail(r, HN_E_INVALID, "feeder %s: unique rows must not be in the scenario",
+                    fd->name);
+    if (f[4].type != MSGPACK_OBJECT_BIN)
+        return fail(r, HN_E_TYPE, "feeder %s: rows are not a byte string or nil", fd->name);
+    char why[128];
+    int err = hn_cells_unpack(f[4].via.bin.ptr, f[4].via.bin.size,
+                              (uint64_t)fd->n_rows * fd->n_columns, &fd->cells, why, sizeof(why));
+    if (err)
+        return fail(r, err, "feeder %s: %s", fd->name, why);
+    fd->rows_shipped = true;
+    return true;
+}
+
+static bool get_options(struct reader *r, const msgpack_object *o, struct hn_scenario *s)
+{
+    uint64_t version = 0, max_body = 0;
+    if (!get_array(r, o, 5, 5, "options"))
+        return false;
+    const msgpack_object *f = o->via.array.ptr;
+    if (!get_bool(r, &f[0], &s->tls_verify, "tls verify") ||
+        !get_str(r, &f[1], HN_MODEL_CA_MAX, NO_NUL, true, &s->ca_pem, &s->ca_len, "CA bundle") ||
+        !get_uint(r, &f[2], HN_HTTP__COUNT - 1, &version, "http version") ||
+        !get_bool(r, &f[3], &s->cookies, "cookies") ||
+        !get_uint(r, &f[4], HN_MODEL_MAX_BODY_MAX, &max_body, "max_body"))
+        return false;
+    s->http_version = (uint8_t)version;
+    s->max_body = max_body;
+    return true;
+}
+
 static bool get_scenario(struct reader *r, const msgpack_object *root, struct hn_scenario *s)
 {
     uint64_t timeout = 0;
-    if (!get_array(r, root, 4, 4, "blob") ||
-        !get_str(r, &root->via.array.ptr[0], HN_MODEL_STR_MAX, NO_NUL, true, &s->host, NULL,
-                 "host") ||
-        !get_uint(r, &root->via.array.ptr[1], UINT32_MAX, &timeout, "timeout_ms") ||
-        !get_headers(r, &root->via.array.ptr[2], &s->headers, &s->n_headers) ||
-        !get_array(r, &root->via.array.ptr[3], 1, HN_MODEL_CLASSES_MAX, "class list"))
+    if (!get_array(r, root, 7, 7, "blob"))
+        return false;
+    const msgpack_object *f = root->via.array.ptr;
+    if (!get_str(r, &f[0], HN_MODEL_STR_MAX, NO_NUL, true, &s->host, NULL, "host") ||
+        !get_uint(r, &f[1], UINT32_MAX, &timeout, "timeout_ms") ||
+        !get_headers(r, &f[2], &s->headers, &s->n_headers) || !get_options(r, &f[3], s) ||
+        !get_array(r, &f[4], 0, HN_MODEL_VARS_MAX, "variable list") ||
+        !get_array(r, &f[5], 0, HN_MODEL_FEEDERS_MAX, "feeder list") ||
+        !get_array(r, &f[6], 1, HN_MODEL_CLASSES_MAX, "class list"))
         return false;
     s->timeout_ms = timeout;
-    const msgpack_object *classes = &root->via.array.ptr[3];
+    for (uint32_t i = 0; i < f[4].via.array.size; i++) {
+        char *name = NULL;
+        uint32_t slot;
+        if (!get_str(r, &f[4].via.array.ptr[i], VAR_NAME_MAX, UTF8, false, &name, NULL,
+                     "variable name"))
+            return false;
+        int err = hn_scenario_var(s, name, &slot);
+        bool dup = !err && slot != i;
+        free(name);
+        if (err || dup)
+            return fail(r, err ? err : HN_E_INVALID, "variable %u: %s", i + 1,
+                        err ? hn_strerror(err) : "named twice");
+    }
+    for (uint32_t i = 0; i < f[5].via.array.size; i++) {
+        struct hn_feeder *fd = hn_scenario_add_feeder(s);
+        if (!fd)
+            return fail(r, -ENOMEM, "out of memory");
+        if (!get_feeder(r, &f[5].via.array.ptr[i], fd))
+            return false;
+    }
+    const msgpack_object *classes = &f[6];
     for (uint32_t i = 0; i < classes->via.array.size; i++) {
         struct hn_user_class *c = hn_scenario_add_class(s);
         if (!c)

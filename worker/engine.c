@@ -3,7 +3,9 @@
  * recorder swap and the graceful stop. */
 #include "engine_internal.h"
 #include "array.h"
+#include "error.h"
 #include "log.h"
+#include "rng.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,20 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Memory budget for libcurl receive buffers of one engine: 16 KiB each up
- * to 1,000 users, then shrinking to 1 KiB (each buffer costs at most the
- * pages a response touches, but large responses touch them all). */
-#define RECV_BUFFER_BUDGET (16L << 20)
-#define RECV_BUFFER_MAX (16L << 10)
-#define RECV_BUFFER_MIN (1L << 10)
-
 uint64_t hn_engine_random(struct hn_engine *e)
 {
-    /* xorshift64*: per-thread state, no locking, good enough for choices. */
-    e->rng ^= e->rng >> 12;
-    e->rng ^= e->rng << 25;
-    e->rng ^= e->rng >> 27;
-    return e->rng * UINT64_C(0x2545F4914F6CDD1D);
+    return hn_rng_next(&e->rng);
 }
 
 static void publish_users(struct hn_engine *e)
@@ -64,16 +55,54 @@ static int track_user(struct hn_engine *e, struct hn_vuser *vu)
     return 0;
 }
 
+/* Take the next user's id and rows. 0; HN_E_STATE: none granted yet (try
+ * again later); HN_E_RANGE: a UNIQUE feeder has no row left (counted as an
+ * exception: the user cannot start). */
+static int user_data(struct hn_engine *e, uint32_t class_idx, struct hn_user_data *d)
+{
+    const struct hn_scenario *s = e->plan->scenario;
+    const struct hn_user_class *c = &s->classes[class_idx];
+    uint32_t feeder = 0;
+    int err = hn_grants_take(e->grants, c, d, &feeder);
+    if (err == HN_E_STATE && !e->warned_no_ids) {
+        e->warned_no_ids = true;
+        hn_log_warn("engine %u: waiting for the master to grant user ids", e->index);
+    }
+    if (err == HN_E_RANGE) {
+        char msg[HN_PROTO_ERROR_MAX + 1];
+        snprintf(msg, sizeof(msg), "data %s exhausted: a user could not start",
+                 feeder < s->n_feeders ? s->feeders[feeder].name : "?");
+        hn_recorder_exception(e->active, msg);
+    }
+    if (err)
+        return err;
+    for (uint32_t f = 0; f < s->n_feeders; f++) {
+        const struct hn_feeder *fd = &s->feeders[f];
+        if ((c->feeders_used & (1u << f)) && fd->order == HN_ORDER_RANDOM && fd->n_rows)
+            d->rows[f] = &fd->cells[(hn_engine_random(e) % fd->n_rows) * fd->n_columns];
+    }
+    return 0;
+}
+
 static int spawn(struct hn_engine *e, uint32_t class_idx)
 {
     struct hn_vu_class *vc = &e->classes[class_idx];
     int err = hn_array_reserve(&vc->stack, &vc->cap, vc->running + 1, sizeof(*vc->stack), 16);
     if (err)
         return err;
+    struct hn_user_data data;
+    if ((err = user_data(e, class_idx, &data))) {
+        if (err == HN_E_RANGE) {
+            vc->starved++;
+            return 0;
+        }
+        return err;
+    }
     struct hn_vuser *vu = e->spare;
     if (vu) {
         e->spare = vu->next_free;
         vu->class_idx = class_idx;
+        hn_http_conn_reset(vu->conn); /* a new user: a new cookie jar */
     } else {
         err = hn_vuser_new(e, class_idx, &vu);
         if (!err && (err = track_user(e, vu)))
@@ -83,20 +112,32 @@ static int spawn(struct hn_engine *e, uint32_t class_idx)
     }
     vu->slot = vc->running;
     vc->stack[vc->running++] = vu;
-    hn_vuser_start(vu);
+    hn_vuser_start(vu, &data);
     return 0;
 }
 
+/* Retire one user of the class: one that could not start first. */
 static void retire_newest(struct hn_engine *e, uint32_t class_idx)
 {
     struct hn_vu_class *vc = &e->classes[class_idx];
+    if (vc->starved) {
+        vc->starved--;
+        return;
+    }
     hn_vuser_retire(vc->stack[--vc->running]);
+}
+
+/* Users of a class as far as the target goes: running, and those that
+ * could not start (they do not try again until the target drops). */
+static uint32_t counted(const struct hn_vu_class *vc)
+{
+    return vc->running + vc->starved;
 }
 
 static bool converged(const struct hn_engine *e)
 {
     for (uint32_t c = 0; c < e->plan->n_classes; c++)
-        if (e->classes[c].running != e->classes[c].target)
+        if (counted(&e->classes[c]) != e->classes[c].target)
             return false;
     return true;
 }
@@ -121,15 +162,17 @@ static void converge(struct hn_engine *e)
             struct hn_vu_class *vc = &e->classes[c];
             if (!unlimited && e->spawn_credit < 1.0)
                 break;
-            if (vc->running < vc->target) {
+            if (counted(vc) < vc->target) {
                 int err = spawn(e, c);
+                if (err == HN_E_STATE)
+                    goto out; /* no user id yet: the spawn timer tries again */
                 if (err) {
                     hn_log_error("engine %u: cannot start a user: %s; target lowered to %u",
-                                 e->index, strerror(-err), vc->running);
-                    vc->target = vc->running;
+                                 e->index, hn_strerror(err), counted(vc));
+                    vc->target = counted(vc);
                     continue;
                 }
-            } else if (vc->running > vc->target) {
+            } else if (counted(vc) > vc->target) {
                 retire_newest(e, c);
             } else {
                 continue;
@@ -139,6 +182,7 @@ static void converge(struct hn_engine *e)
                 e->spawn_credit -= 1.0;
         }
     }
+out:
     publish_users(e);
     if (converged(e)) {
         ev_timer_stop(e->loop, &e->spawn_timer);
@@ -165,8 +209,7 @@ static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct hn_engine *e = w->data;
     for (uint32_t i = 0; i < e->n_users; i++)
-        if (e->users[i]->state == HN_VU_REQUEST)
-            hn_vuser_done(e->users[i], CURLE_OK, true);
+        hn_vuser_abort(e->users[i]);
     check_drained(e);
 }
 
@@ -176,6 +219,7 @@ static void apply_stop(struct hn_engine *e, uint64_t timeout_ms)
     ev_timer_stop(e->loop, &e->spawn_timer);
     for (uint32_t c = 0; c < e->plan->n_classes; c++) {
         e->classes[c].target = 0;
+        e->classes[c].starved = 0;
         while (e->classes[c].running > 0)
             retire_newest(e, c);
     }
@@ -192,10 +236,7 @@ static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
         e->classes[c].target = cmd->target[c];
         total += cmd->target[c];
     }
-    long buf = total ? RECV_BUFFER_BUDGET / (long)total : RECV_BUFFER_MAX;
-    e->buffer_size = buf > RECV_BUFFER_MAX   ? RECV_BUFFER_MAX
-                     : buf < RECV_BUFFER_MIN ? RECV_BUFFER_MIN
-                                             : buf;
+    hn_http_set_users_hint(e->http, total);
     if (!ev_is_active(&e->spawn_timer)) {
         /* A new ramp: the first user starts at once. */
         e->spawn_last = ev_now(e->loop);
@@ -249,7 +290,9 @@ static void engine_destroy(struct hn_engine *e)
     free(e->users);
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
         free(e->classes[c].stack);
-    hn_engine_multis_free(e);
+    hn_http_free(e->http);
+    if (e->md)
+        pcre2_match_data_free(e->md);
     if (e->loop)
         ev_loop_destroy(e->loop);
     hn_recorder_deinit(&e->rec[0]);
@@ -267,17 +310,20 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     pthread_mutex_init(&e->lock, NULL);
     e->index = cfg->index;
     e->plan = cfg->plan;
-    e->rng = cfg->seed | 1;
+    e->rng = hn_rng_seed(cfg->seed);
+    e->grants = cfg->grants;
     e->notify = cfg->notify;
     e->notify_ctx = cfg->notify_ctx;
-    e->buffer_size = RECV_BUFFER_MAX;
     uint32_t n_entries = cfg->plan->scenario->n_entries;
     if ((err = hn_recorder_init(&e->rec[0], n_entries)) ||
         (err = hn_recorder_init(&e->rec[1], n_entries)))
         goto fail;
     e->active = &e->rec[0];
     err = -ENOMEM;
-    if (!(e->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)))
+    if (!(e->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) ||
+        !(e->md = pcre2_match_data_create(2, NULL)))
+        goto fail;
+    if ((err = hn_http_new(e->loop, cfg->plan->scenario, &e->http)))
         goto fail;
     ev_async_init(&e->wake, on_wake);
     e->wake.data = e;

@@ -1,5 +1,5 @@
-/* One engine thread: a libev loop and libcurl multi handles running virtual
- * users of the closed model. The pool (pool.h) owns one engine per thread
+/* One engine thread: a libev loop and its transport (http.h) running
+ * virtual users of the closed model. The pool (pool.h) owns one engine per thread
  * and is the only caller of these functions; every function here is called
  * from the pool's thread and talks to the engine thread through a mailbox. */
 #pragma once
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "grants.h"
 #include "plan.h"
 #include "recorder.h"
 
@@ -16,13 +17,11 @@ struct hn_engine;
  * drained after stop). Must be thread-safe, e.g. ev_async_send. */
 typedef void (*hn_engine_notify_fn)(void *ctx);
 
-/* Users per libcurl multi handle (see struct hn_multi). */
-#define HN_ENGINE_USERS_PER_MULTI 64
-
 struct hn_engine_config {
     uint32_t index;             /* thread number, for logs and seeding */
     const struct hn_plan *plan; /* shared, must outlive the engine */
     uint64_t seed;              /* random seed (task choice, wait times) */
+    struct hn_grants *grants;   /* shared, must outlive the engine */
     hn_engine_notify_fn notify;
     void *notify_ctx;
 };

@@ -1,9 +1,9 @@
 /* Private structures of one engine thread, shared by engine.c (thread,
- * commands, spawning), curl_io.c (multi-socket glue) and vuser.c (virtual
- * user state machine). Not part of the worker's public API. */
+ * commands, spawning) and vuser.c (virtual user state machine). Requests
+ * go through the transport seam (http.h); nothing here knows libcurl. Not
+ * part of the worker's public API. */
 #pragma once
 
-#include <curl/curl.h>
 #include <ev.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,30 +11,13 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "grants.h"
+#include "http.h"
 #include "plan.h"
 #include "recorder.h"
+#include "render.h"
 
 struct hn_engine;
-
-/* One curl multi handle and its timer. An engine shards its users over
- * several multis because libcurl looks for a reusable connection by walking
- * every connection to the host in the multi's cache: with thousands of
- * users on one multi that walk dominates (throughput collapses); with
- * HN_ENGINE_USERS_PER_MULTI it stays short. */
-struct hn_multi {
-    CURLM *multi;
-    ev_timer timer; /* CURLMOPT_TIMERFUNCTION's single timeout */
-    struct hn_engine *eng;
-    uint32_t n_users; /* users assigned to this multi */
-};
-
-/* One socket libcurl asked us to watch (CURLMOPT_SOCKETFUNCTION). */
-struct hn_sock {
-    ev_io io;
-    curl_socket_t fd;
-    struct hn_multi *m;
-    struct hn_sock *next_free;
-};
 
 enum hn_vu_state {
     HN_VU_IDLE,    /* not running (never started, or retired) */
@@ -44,27 +27,32 @@ enum hn_vu_state {
 
 struct hn_vuser {
     struct hn_engine *eng;
-    struct hn_multi *m;
-    CURL *easy; /* owned, reused for every request */
+    struct hn_http_conn *conn; /* owned: its connection and cookie jar */
     enum hn_vu_state state;
     uint32_t class_idx;
     bool retiring;    /* finish the request in flight, then stop */
     bool in_on_start; /* running the class's on_start steps */
+    bool task_pending; /* the wait timer resumes the current step */
     const struct hn_plan_task *task;
-    uint32_t step;                     /* index into task->steps */
-    const struct hn_plan_step *loaded; /* step whose options the easy holds */
-    ev_tstamp issued_at;               /* loop time the request was added */
-    ev_tstamp iteration_at;            /* loop time the iteration started (pacing) */
-    ev_timer wait;                     /* think time */
-    uint64_t bytes;                    /* body bytes of the request in flight */
-    uint32_t slot;                     /* index in its class stack while running */
-    struct hn_vuser *next_free;        /* in hn_engine.spare while idle */
+    uint32_t step;          /* index into task->steps */
+    ev_tstamp issued_at;    /* loop time the request was started */
+    ev_tstamp iteration_at; /* loop time the iteration started (pacing) */
+    ev_timer wait;          /* think time, or a deferred next step */
+    uint32_t slot;          /* index in its class stack while running */
+    struct hn_vuser *next_free; /* in hn_engine.spare while idle */
+    /* The user's session: */
+    struct hn_user_data data; /* run-wide id and data rows */
+    struct hn_var *vars;      /* captured variables, one per scenario slot */
+    struct hn_buf render;     /* rendered URL, header lines and body */
+    const char **lines;       /* header line pointers into render */
 };
 
 /* Users of one class on this engine: a stack, so the newest retire first. */
 struct hn_vu_class {
     uint32_t target;
     uint32_t running; /* in stack[0..running), not retiring */
+    uint32_t starved; /* users that could not start (no data row left):
+                         they count toward the target, and retire first */
     struct hn_vuser **stack;
     uint32_t cap;
 };
@@ -90,10 +78,10 @@ struct hn_engine {
     ev_timer spawn_timer; /* converges users toward the target */
     ev_timer stop_timer;  /* aborts transfers at the stop timeout */
 
-    struct hn_multi **multis; /* each allocated once: users point at them */
-    uint32_t n_multis, cap_multis;
-    struct hn_sock *free_socks;
-    long buffer_size; /* CURLOPT_BUFFERSIZE for new users */
+    struct hn_http *http;      /* this thread's transport */
+    struct hn_grants *grants;  /* user ids and rows dealt by the master */
+    bool warned_no_ids;        /* logged once: users wait for a GRANT */
+    pcre2_match_data *md;      /* regex captures of this thread */
 
     struct hn_vuser **users; /* every user ever created, for cleanup */
     uint32_t n_users, cap_users;
@@ -124,20 +112,15 @@ struct hn_engine {
     void *notify_ctx;
 };
 
-/* curl_io.c */
-int hn_engine_multi_for_new_user(struct hn_engine *e, struct hn_multi **out);
-void hn_engine_multis_free(struct hn_engine *e);
-/* Add the user's easy handle to its multi (the request starts). */
-int hn_engine_add_request(struct hn_vuser *vu);
-
 /* vuser.c */
 int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out);
 void hn_vuser_free(struct hn_vuser *vu);
-void hn_vuser_start(struct hn_vuser *vu);
-/* A transfer finished (libcurl's CURLMSG_DONE) or was aborted. */
-void hn_vuser_done(struct hn_vuser *vu, CURLcode result, bool aborted);
+/* A user with its id and rows (@data) starts: on_start, then tasks. */
+void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data);
 /* Stop at once if waiting, else after the request in flight. */
 void hn_vuser_retire(struct hn_vuser *vu);
+/* Abort the request in flight (stop timeout): counted as "aborted at stop". */
+void hn_vuser_abort(struct hn_vuser *vu);
 
 /* engine.c: a user went idle (retired, or finished its last request while
  * retiring); updates counters and the drained state. */

@@ -1,6 +1,5 @@
 /* hornet-worker: command line, process setup (signals, limits, libcurl),
  * then the session with the master. */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "error.h"
 #include "exitcodes.h"
+#include "http.h"
 #include "log.h"
 #include "session.h"
 #include "units.h"
@@ -140,11 +140,11 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (hn_http_global_init()) {
         hn_log_error("cannot initialise libcurl");
         return HN_EXIT_NO_RUN;
     }
     int code = hn_session_run(&cfg);
-    curl_global_cleanup();
+    hn_http_global_cleanup();
     return code;
 }

@@ -1,4 +1,4 @@
-/* Compiles the scenario model into per-step libcurl material (see plan.h). */
+/* Compiles the scenario model into what the engine runs (see plan.h). */
 #include "plan.h"
 #include "error.h"
 
@@ -9,6 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+/* Headers Hornet adds unless the scenario sets them. */
+#define USER_AGENT "hornet/" HN_VERSION
+
 static int invalid(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;
@@ -18,108 +21,191 @@ static int invalid(char *why, size_t len, const char *fmt, ...)
     return HN_E_INVALID;
 }
 
-static bool is_absolute(const char *url)
+static bool is_absolute(const char *url, size_t len)
 {
-    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+    return (len >= 7 && strncasecmp(url, "http://", 7) == 0) ||
+           (len >= 8 && strncasecmp(url, "https://", 8) == 0);
 }
 
-static char *join_url(const char *host, const char *url)
+void hn_plan_url_base(const struct hn_scenario *s, const char *url, size_t url_len,
+                      const char **base, size_t *base_len, bool *slash)
 {
-    if (is_absolute(url))
-        return strdup(url);
+    *base = "";
+    *base_len = 0;
+    *slash = false;
+    if (is_absolute(url, url_len))
+        return;
+    const char *host = s->host ? s->host : "";
     size_t hl = strlen(host);
     while (hl > 0 && host[hl - 1] == '/')
         hl--;
-    char *out = NULL;
-    if (asprintf(&out, "%.*s%s%s", (int)hl, host, url[0] == '/' ? "" : "/", url) < 0)
-        return NULL;
-    return out;
+    *base = host;
+    *base_len = hl;
+    *slash = url_len == 0 || url[0] != '/';
 }
 
-/* Append headers, letting a later list override an earlier one by name:
- * the merged list is built from the most specific level down and a name
- * already present is skipped. */
-static int add_headers(struct curl_slist **list, const struct hn_header *h, uint32_t n)
+static bool has_header(const struct hn_plan_step *ps, const char *name)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        size_t nl = strlen(h[i].name);
-        bool seen = false;
-        for (struct curl_slist *it = *list; it && !seen; it = it->next)
-            seen = strncasecmp(it->data, h[i].name, nl) == 0 && it->data[nl] == ':';
-        if (seen)
-            continue;
-        char *line = NULL;
-        if (asprintf(&line, "%s: %s", h[i].name, h[i].value ? h[i].value : "") < 0)
-            return -ENOMEM;
-        struct curl_slist *next = curl_slist_append(*list, line);
-        free(line);
-        if (!next)
-            return -ENOMEM;
-        *list = next;
-    }
-    return 0;
-}
-
-static bool has_template(const char *s)
-{
-    return s && strstr(s, "{{");
-}
-
-static bool headers_have_template(const struct hn_header *h, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        if (has_template(h[i].value))
+    size_t nl = strlen(name);
+    for (uint32_t i = 0; i < ps->n_headers; i++) {
+        const struct hn_plan_header *h = &ps->headers[i];
+        const char *n = h->line ? h->line : h->name;
+        if (strncasecmp(n, name, nl) == 0 && (h->line ? n[nl] == ':' : n[nl] == '\0'))
             return true;
+    }
     return false;
 }
 
-static int build_step(const struct hn_scenario *s, const struct hn_user_class *c,
-                      const struct hn_step *st, struct hn_plan_step *out, char *why, size_t len)
+static int add_line(struct hn_plan_step *ps, const char *name, const char *value)
 {
-    out->step = st;
-    if (has_template(st->url) || has_template(st->body) ||
-        headers_have_template(st->headers, st->n_headers) ||
-        headers_have_template(c->headers, c->n_headers) ||
-        headers_have_template(s->headers, s->n_headers))
-        return invalid(why, len, "%s %s: templates ({{...}}) are not supported yet", st->method,
-                       st->url);
-    if (!is_absolute(st->url) && (!s->host || !s->host[0]))
-        return invalid(why, len, "%s %s: relative url and no host", st->method, st->url);
-    if (!(out->url = join_url(s->host ? s->host : "", st->url)) || !(out->curlu = curl_url()))
+    char *line = NULL;
+    if (asprintf(&line, "%s:%s%s", name, value[0] ? " " : "", value) < 0)
         return -ENOMEM;
-    if (curl_url_set(out->curlu, CURLUPART_URL, out->url, 0) != CURLUE_OK)
-        return invalid(why, len, "%s %s: invalid url", st->method, out->url);
-    int err = add_headers(&out->headers, st->headers, st->n_headers);
-    if (!err)
-        err = add_headers(&out->headers, c->headers, c->n_headers);
-    if (!err)
-        err = add_headers(&out->headers, s->headers, s->n_headers);
+    ps->headers[ps->n_headers++].line = line;
+    return 0;
+}
+
+/* Append @h, unless a header of that name is there already: lists are
+ * merged from the most specific level down. */
+static int add_headers(struct hn_plan_step *ps, const struct hn_header *h, uint32_t n,
+                       bool until_set)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (has_header(ps, h[i].name))
+            continue;
+        if (hn_template_is_literal(&h[i].value)) {
+            const char *v = hn_template_literal_text(&h[i].value);
+            HN_TRY(add_line(ps, h[i].name, v ? v : ""));
+        } else {
+            struct hn_plan_header *ph = &ps->headers[ps->n_headers++];
+            ph->name = h[i].name;
+            ph->value = &h[i].value;
+            ph->until_set = until_set;
+            ps->render_headers = true;
+        }
+    }
+    return 0;
+}
+
+static int merge_headers(const struct hn_scenario *s, const struct hn_user_class *c,
+                         const struct hn_step *st, struct hn_plan_step *ps)
+{
+    uint32_t most = st->n_headers + c->n_headers + s->n_headers + 4;
+    if (!(ps->headers = calloc(most, sizeof(*ps->headers))))
+        return -ENOMEM;
+    HN_TRY(add_headers(ps, st->headers, st->n_headers, false));
+    HN_TRY(add_headers(ps, c->headers, c->n_headers, true));
+    HN_TRY(add_headers(ps, s->headers, s->n_headers, true));
+    if (!has_header(ps, "Content-Type")) {
+        if (st->body_kind == HN_BODY_JSON)
+            HN_TRY(add_line(ps, "Content-Type", "application/json"));
+        else if (st->body_kind == HN_BODY_FORM)
+            HN_TRY(add_line(ps, "Content-Type", "application/x-www-form-urlencoded"));
+        else if (st->body_kind == HN_BODY_RAW)
+            HN_TRY(add_line(ps, "Content-Type", "")); /* none: a raw body is sent as is */
+    }
     /* Identify the load generator unless the scenario says otherwise. A
      * header line costs libcurl less than CURLOPT_USERAGENT, which it
      * formats anew for every request. */
-    static const struct hn_header user_agent = {"User-Agent", "hornet/" HN_VERSION};
-    if (!err)
-        err = add_headers(&out->headers, &user_agent, 1);
-    if (!err && st->body) {
-        /* Without this, libcurl waits for "100 Continue" on large bodies. */
-        struct curl_slist *next = curl_slist_append(out->headers, "Expect:");
-        err = next ? 0 : -ENOMEM;
-        if (next)
-            out->headers = next;
-    }
-    if (err)
-        return err;
-    if (strcmp(st->method, "GET") == 0)
-        out->method = HN_PLAN_GET;
-    else if (strcmp(st->method, "HEAD") == 0)
-        out->method = HN_PLAN_HEAD;
-    else if (strcmp(st->method, "POST") == 0)
-        out->method = HN_PLAN_POST;
-    else
-        out->method = HN_PLAN_OTHER;
-    uint64_t t = st->timeout_ms ? st->timeout_ms : s->timeout_ms;
-    out->timeout_ms = t > 0x7fffffff ? 0x7fffffff : (long)t;
+    if (!has_header(ps, "User-Agent"))
+        HN_TRY(add_line(ps, "User-Agent", USER_AGENT));
+    /* Without this, libcurl waits for "100 Continue" on large bodies. */
+    if (st->body_kind != HN_BODY_NONE)
+        HN_TRY(add_line(ps, "Expect", ""));
     return 0;
+}
+
+static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps, char *why,
+                              size_t len)
+{
+    if (st->n_captures) {
+        ps->capture_paths = calloc(st->n_captures, sizeof(*ps->capture_paths));
+        ps->capture_res = calloc(st->n_captures, sizeof(*ps->capture_res));
+        if (!ps->capture_paths || !ps->capture_res)
+            return -ENOMEM;
+    }
+    for (uint32_t k = 0; k < st->n_captures; k++) {
+        const struct hn_capture *c = &st->captures[k];
+        char msg[200];
+        size_t off;
+        if (c->kind == HN_CAPTURE_JSON) {
+            int err = hn_jsonpath_compile(&ps->capture_paths[k], c->expr, strlen(c->expr), msg,
+                                          sizeof(msg), &off);
+            if (err)
+                return err == HN_E_INVALID ? invalid(why, len, "capture %s: %s", c->expr, msg)
+                                           : err;
+            ps->keep_body = true;
+        } else if (c->kind == HN_CAPTURE_REGEX) {
+            if (!(ps->capture_res[k] = hn_regex_compile(c->expr, msg, sizeof(msg), &off)))
+                return invalid(why, len, "capture regex %s: %s", c->expr, msg);
+            ps->keep_body = true;
+        }
+    }
+    if (st->n_json_checks &&
+        !(ps->check_paths = calloc(st->n_json_checks, sizeof(*ps->check_paths))))
+        return -ENOMEM;
+    for (uint32_t k = 0; k < st->n_json_checks; k++) {
+        char msg[200];
+        size_t off;
+        const char *path = st->json_checks[k].path;
+        int err = hn_jsonpath_compile(&ps->check_paths[k], path, strlen(path), msg, sizeof(msg),
+                                      &off);
+        if (err)
+            return err == HN_E_INVALID ? invalid(why, len, "check json %s: %s", path, msg) : err;
+        ps->keep_body = true;
+    }
+    if (st->has_body_contains)
+        ps->keep_body = true;
+    return 0;
+}
+
+static int build_step(const struct hn_plan *p, const struct hn_user_class *c,
+                      const struct hn_step *st, struct hn_plan_step *ps, char *why, size_t len)
+{
+    const struct hn_scenario *s = p->scenario;
+    ps->step = st;
+    ps->render_url = !hn_template_is_literal(&st->url);
+    ps->render_body = st->body_kind != HN_BODY_NONE && !hn_template_is_literal(&st->body);
+    HN_TRY(merge_headers(s, c, st, ps));
+    HN_TRY(compile_extractors(st, ps, why, len));
+    if (!ps->render_url) {
+        const char *u = hn_template_literal_text(&st->url);
+        size_t ul = hn_template_literal_len(&st->url);
+        const char *base;
+        size_t bl;
+        bool slash;
+        hn_plan_url_base(s, u ? u : "", ul, &base, &bl, &slash);
+        if (!is_absolute(u ? u : "", ul) && bl == 0)
+            return invalid(why, len, "%s %s: relative url and no host", st->method,
+                           st->url.source);
+        if (asprintf(&ps->url, "%.*s%s%.*s", (int)bl, base, slash ? "/" : "", (int)ul,
+                     u ? u : "") < 0)
+            return -ENOMEM;
+    }
+    const char **lines = NULL;
+    if (!ps->render_headers) {
+        if (!(lines = calloc(ps->n_headers ? ps->n_headers : 1, sizeof(*lines))))
+            return -ENOMEM;
+        for (uint32_t i = 0; i < ps->n_headers; i++)
+            lines[i] = ps->headers[i].line;
+    }
+    uint64_t timeout = st->timeout_ms ? st->timeout_ms : s->timeout_ms;
+    struct hn_http_step_desc d = {
+        .method = st->method,
+        .url = ps->url,
+        .header_lines = lines,
+        .n_header_lines = ps->n_headers,
+        .has_body = st->body_kind != HN_BODY_NONE,
+        .body = ps->render_body ? NULL : hn_template_literal_text(&st->body),
+        .body_len = ps->render_body ? 0 : hn_template_literal_len(&st->body),
+        .timeout_ms = timeout ? timeout : 1,
+        .follow_redirects = st->follow_redirects,
+    };
+    if (d.has_body && !ps->render_body && !d.body)
+        d.body = "";
+    int err = hn_http_prep_new(s, &d, &ps->prep, why, len);
+    free(lines);
+    return err;
 }
 
 static int build_task(struct hn_plan *p, const struct hn_user_class *c, const struct hn_step *steps,
@@ -131,9 +217,9 @@ static int build_task(struct hn_plan *p, const struct hn_user_class *c, const st
     if (!(out->steps = calloc(n, sizeof(*out->steps))))
         return -ENOMEM;
     for (uint32_t i = 0; i < n; i++) {
-        int err = build_step(p->scenario, c, &steps[i], &out->steps[i], why, len);
-        if (err)
-            return err;
+        HN_TRY(build_step(p, c, &steps[i], &out->steps[i], why, len));
+        if (out->steps[i].n_headers > p->max_headers)
+            p->max_headers = out->steps[i].n_headers;
     }
     p->n_steps += n;
     return 0;
@@ -182,9 +268,24 @@ fail:
 static void free_task(struct hn_plan_task *t)
 {
     for (uint32_t i = 0; i < t->n_steps; i++) {
-        free(t->steps[i].url);
-        curl_url_cleanup(t->steps[i].curlu);
-        curl_slist_free_all(t->steps[i].headers);
+        struct hn_plan_step *ps = &t->steps[i];
+        const struct hn_step *st = ps->step;
+        free(ps->url);
+        hn_http_prep_free(ps->prep);
+        for (uint32_t k = 0; k < ps->n_headers; k++)
+            free(ps->headers[k].line);
+        free(ps->headers);
+        for (uint32_t k = 0; st && k < st->n_captures; k++) {
+            if (ps->capture_paths)
+                hn_jsonpath_deinit(&ps->capture_paths[k]);
+            if (ps->capture_res && ps->capture_res[k])
+                pcre2_code_free(ps->capture_res[k]);
+        }
+        free(ps->capture_paths);
+        free(ps->capture_res);
+        for (uint32_t k = 0; st && ps->check_paths && k < st->n_json_checks; k++)
+            hn_jsonpath_deinit(&ps->check_paths[k]);
+        free(ps->check_paths);
     }
     free(t->steps);
 }

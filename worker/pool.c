@@ -57,7 +57,8 @@ static void on_news(struct ev_loop *loop, ev_async *w, int revents)
 }
 
 int hn_pool_new(struct ev_loop *loop, const struct hn_plan *plan, uint32_t threads, uint64_t seed,
-                const struct hn_pool_callbacks *cb, struct hn_pool **out)
+                struct hn_grants *grants, const struct hn_pool_callbacks *cb,
+                struct hn_pool **out)
 {
     struct hn_pool *p = calloc(1, sizeof(*p));
     if (!p)
@@ -79,6 +80,7 @@ int hn_pool_new(struct ev_loop *loop, const struct hn_plan *plan, uint32_t threa
             .index = i,
             .plan = plan,
             .seed = seed + UINT64_C(0x9E3779B97F4A7C15) * (i + 1),
+            .grants = grants,
             .notify = notify_from_engine,
             .notify_ctx = p,
         };

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "grants.h"
 #include "plan.h"
 #include "recorder.h"
 
@@ -25,10 +26,11 @@ struct hn_pool_callbacks {
     void *ctx;
 };
 
-/* Start @threads engine threads running @plan (which must outlive the pool).
- * 0 or -errno. */
+/* Start @threads engine threads running @plan, whose users take their ids
+ * and data rows from @grants (both must outlive the pool). 0 or -errno. */
 int hn_pool_new(struct ev_loop *loop, const struct hn_plan *plan, uint32_t threads, uint64_t seed,
-                const struct hn_pool_callbacks *cb, struct hn_pool **out);
+                struct hn_grants *grants, const struct hn_pool_callbacks *cb,
+                struct hn_pool **out);
 /* Stop and join every thread, aborting transfers. NULL-safe. */
 void hn_pool_free(struct hn_pool *p);
 

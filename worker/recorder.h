@@ -1,7 +1,9 @@
 /* Per-thread request statistics: one entry per (method, name) with counts,
  * bytes, failures by kind and latency histograms (total time and libcurl
- * phases). Engine threads record into their own recorder without locks and
- * swap it for an empty one once a second (see pool.h). */
+ * phases), failures with their own text ("check status: got 409, want
+ * 201") and exceptions outside requests ("data accounts exhausted"). Engine
+ * threads record into their own recorder without locks and swap it for an
+ * empty one once a second (see pool.h). */
 #pragma once
 
 #include <stdbool.h>
@@ -29,6 +31,8 @@ enum hn_fail {
     HN_FAIL_REDIRECTS,    /* "too many redirects" */
     HN_FAIL_ABORTED,      /* "aborted at stop": still running at stop timeout */
     HN_FAIL_CLIENT,       /* "client error": any other libcurl error */
+    HN_FAIL_TEXTS_FULL,   /* "other check or capture failures": a failure with
+                             its own text when the text table is full */
     HN_FAIL__COUNT
 };
 
@@ -43,15 +47,40 @@ struct hn_rec_entry {
     struct hn_hist timing[HN_TIMING__COUNT];
 };
 
+/* Distinct failure texts kept per recorder, and exception messages. A
+ * check that fails with a new text each time cannot grow memory: beyond the
+ * table its failures count as HN_FAIL_TEXTS_FULL. */
+#define HN_REC_TEXTS_MAX 256
+#define HN_REC_EXCEPTIONS_MAX 16
+
+struct hn_rec_text {
+    uint32_t entry;
+    uint32_t len;    /* 0: free slot */
+    uint64_t count;
+    char text[HN_PROTO_ERROR_MAX + 1];
+};
+
+struct hn_rec_exception {
+    uint64_t count;
+    char message[HN_PROTO_ERROR_MAX + 1];
+};
+
 struct hn_recorder {
     uint32_t n_entries;
     struct hn_rec_entry *entries; /* one per scenario stats entry */
+    struct hn_rec_text *texts;    /* open addressing, HN_REC_TEXTS_MAX slots */
+    uint32_t n_texts;
+    struct hn_rec_exception exceptions[HN_REC_EXCEPTIONS_MAX];
+    uint32_t n_exceptions;
 };
 
 /* One finished request, all times in microseconds. */
 struct hn_rec_sample {
     uint32_t entry;
-    uint32_t fail_slot;  /* HN_FAIL_NONE when the request succeeded */
+    uint32_t fail_slot;    /* HN_FAIL_NONE when the request succeeded */
+    const char *fail_text; /* instead of fail_slot: a failure described by text
+                              (truncated to HN_PROTO_ERROR_MAX bytes) */
+    size_t fail_text_len;
     bool new_connection; /* DNS/connect/TLS are recorded only then */
     uint64_t total_us, dns_us, connect_us, tls_us, ttfb_us;
     uint64_t bytes;
@@ -67,6 +96,10 @@ void hn_recorder_reset(struct hn_recorder *r);
 void hn_recorder_merge(struct hn_recorder *dst, const struct hn_recorder *src);
 /* Record one finished request. O(1), no allocation. */
 void hn_recorder_add(struct hn_recorder *r, const struct hn_rec_sample *s);
+/* Count one exception (@message is truncated to HN_PROTO_ERROR_MAX bytes);
+ * beyond HN_REC_EXCEPTIONS_MAX distinct messages, the last slot takes the
+ * count. No allocation. */
+void hn_recorder_exception(struct hn_recorder *r, const char *message);
 /* Total requests over all entries. */
 uint64_t hn_recorder_requests(const struct hn_recorder *r);
 

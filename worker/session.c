@@ -9,11 +9,11 @@
 #include "log.h"
 #include "msg.h"
 #include "plan.h"
+#include "grants.h"
 #include "pool.h"
 #include "scenario_codec.h"
 #include "snapshot.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <ev.h>
 #include <stdio.h>
@@ -58,6 +58,7 @@ struct session {
     ev_tstamp last_heard;
     struct hn_scenario *scenario;
     struct hn_plan *plan;
+    struct hn_grants *grants;
     struct hn_pool *pool;
     uint64_t target_seq;
     uint64_t snap_seq;
@@ -71,7 +72,13 @@ struct session {
     unsigned warned; /* bit set of one-time warnings */
 };
 
-enum { WARN_OPEN_MODEL = 1, WARN_BAD_FRAME = 2, WARN_VERSION = 4, WARN_NO_SCENARIO = 8 };
+enum {
+    WARN_OPEN_MODEL = 1,
+    WARN_BAD_FRAME = 2,
+    WARN_VERSION = 4,
+    WARN_NO_SCENARIO = 8,
+    WARN_BAD_GRANT = 16,
+};
 
 static void set_state(struct session *s, enum session_state next)
 {
@@ -153,9 +160,11 @@ static void reset_run(struct session *s)
 {
     ev_timer_stop(s->loop, &s->snap_tick);
     hn_pool_free(s->pool);
+    hn_grants_free(s->grants);
     hn_plan_free(s->plan);
     hn_scenario_free(s->scenario);
     s->pool = NULL;
+    s->grants = NULL;
     s->plan = NULL;
     s->scenario = NULL;
     s->target_seq = 0;
@@ -284,7 +293,9 @@ static void on_scenario(struct session *s, const struct hn_msg_scenario *m)
     if (!seed && getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
         seed = hn_clock_mono_ns();
     struct hn_pool_callbacks cb = {on_pool_snapshot, on_pool_drained, s};
-    err = hn_pool_new(s->loop, s->plan, s->cfg->threads, seed, &cb, &s->pool);
+    err = hn_grants_new(scn, false, &s->grants);
+    if (!err)
+        err = hn_pool_new(s->loop, s->plan, s->cfg->threads, seed, s->grants, &cb, &s->pool);
     if (err) {
         hn_log_error("cannot start engine threads: %s", hn_strerror(err));
         reset_run(s);
@@ -325,6 +336,23 @@ static void on_target(struct session *s, const struct hn_msg_target *t)
     hn_pool_set_target(s->pool, t->users, t->n_classes, t->spawn_rate_per_s);
 }
 
+static void on_grant(struct session *s, const struct hn_msg_grant *g)
+{
+    if (!s->grants) {
+        if (!(s->warned & WARN_NO_SCENARIO))
+            hn_log_warn("GRANT before a usable scenario: ignored");
+        s->warned |= WARN_NO_SCENARIO;
+        return;
+    }
+    char why[160] = "";
+    int err = hn_grants_add(s->grants, g, why, sizeof(why));
+    if (err && !(s->warned & WARN_BAD_GRANT))
+        hn_log_error("cannot use the master's GRANT: %s (reported once)",
+                     why[0] ? why : hn_strerror(err));
+    if (err)
+        s->warned |= WARN_BAD_GRANT;
+}
+
 static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *user)
 {
     (void)c;
@@ -358,6 +386,9 @@ static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *
     case HN_MSG_SCENARIO:
         if (s->state != SS_HELLO)
             on_scenario(s, &m.scenario);
+        break;
+    case HN_MSG_GRANT:
+        on_grant(s, &m.grant);
         break;
     case HN_MSG_TARGET:
         on_target(s, &m.target);

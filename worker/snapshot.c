@@ -2,15 +2,17 @@
  * the worker's main thread, never on an engine thread. */
 #include "snapshot.h"
 #include "log.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out)
 {
-    uint32_t n_entries = 0, n_errors = 0;
+    uint32_t n_entries = 0, n_errors = r->n_texts;
     for (uint32_t i = 0; i < r->n_entries; i++) {
         const struct hn_rec_entry *e = &r->entries[i];
         if (!e->requests)
@@ -35,9 +37,11 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     }
     snap->entries = calloc(n_entries ? n_entries : 1, sizeof(*snap->entries));
     snap->errors = calloc(n_errors ? n_errors : 1, sizeof(*snap->errors));
-    if (!snap->entries || !snap->errors) {
+    snap->exceptions = calloc(HN_REC_EXCEPTIONS_MAX, sizeof(*snap->exceptions));
+    if (!snap->entries || !snap->errors || !snap->exceptions) {
         free(snap->entries);
         free(snap->errors);
+        free(snap->exceptions);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < r->n_entries; i++) {
@@ -63,8 +67,26 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
             me_err->count = e->fail_counts[k];
         }
     }
+    for (uint32_t i = 0; r->n_texts && i < HN_REC_TEXTS_MAX && snap->n_errors < n_errors; i++) {
+        const struct hn_rec_text *t = &r->texts[i];
+        if (!t->len || t->entry >= r->n_entries)
+            continue;
+        const struct hn_stat_key *key = &s->entries[t->entry];
+        struct hn_msg_error *me_err = &snap->errors[snap->n_errors++];
+        snprintf(me_err->method, sizeof(me_err->method), "%s", key->method);
+        snprintf(me_err->name, sizeof(me_err->name), "%s", key->name);
+        hn_utf8_copy(me_err->error, sizeof(me_err->error), t->text, t->len);
+        me_err->count = t->count;
+    }
+    for (uint32_t i = 0; i < r->n_exceptions; i++) {
+        struct hn_msg_exception *x = &snap->exceptions[snap->n_exceptions++];
+        hn_utf8_copy(x->message, sizeof(x->message), r->exceptions[i].message,
+                         strlen(r->exceptions[i].message));
+        x->count = r->exceptions[i].count;
+    }
     int err = hn_msg_encode(&m, out);
     free(snap->entries);
     free(snap->errors);
+    free(snap->exceptions);
     return err;
 }

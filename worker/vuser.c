@@ -1,31 +1,33 @@
-/* A virtual user of the closed model: run on_start once, then forever pick a
- * task by weight, run its steps in order, wait the class's wait time. Each
- * user owns one easy handle, reused for every request so its connection
- * stays warm in the multi's cache. */
+/* A virtual user of the closed model: run on_start once, then forever pick
+ * a task by weight, run its steps in order, wait the class's wait time.
+ * Each user renders its requests into its own buffers, keeps its captured
+ * variables and owns one connection slot of the transport (http.h), so its
+ * connection and cookie jar stay its own. */
 #include "engine_internal.h"
-#include "classify.h"
+#include "error.h"
+#include "outcome.h"
 #include "wait.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void begin_iteration(struct hn_vuser *vu);
-static void record(struct hn_vuser *vu, CURLcode result, uint32_t forced_slot);
+static void issue(struct hn_vuser *vu);
+static void on_done(void *user, const struct hn_http_result *r);
 
-/* CURLOPT_WRITEFUNCTION: count the body, keep nothing. */
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
-{
-    (void)data;
-    struct hn_vuser *vu = userp;
-    vu->bytes += size * n;
-    return size * n;
-}
-
+/* The wait timer serves two purposes: think time between iterations, and
+ * the next step after a request that could not be sent (deferred to the
+ * loop, so a user whose every step fails cannot spin without returning). */
 static void on_wait_done(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    begin_iteration(w->data);
+    struct hn_vuser *vu = w->data;
+    if (vu->task_pending)
+        issue(vu);
+    else
+        begin_iteration(vu);
 }
 
 int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out)
@@ -35,35 +37,23 @@ int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out)
         return -ENOMEM;
     vu->eng = e;
     vu->class_idx = class_idx;
-    if (!(vu->easy = curl_easy_init())) {
-        free(vu);
-        return -ENOMEM;
-    }
-    int err = hn_engine_multi_for_new_user(e, &vu->m);
-    if (err) {
-        curl_easy_cleanup(vu->easy);
-        free(vu);
-        return err;
-    }
-    CURL *h = vu->easy;
-    curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)vu);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, vu);
-    /* No signal handlers per transfer (SIGPIPE is ignored process-wide). */
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    /* An explicit empty proxy and a no-proxy list of "*" stop libcurl from
-     * reading the proxy environment variables on every transfer; a load
-     * generator must hit the target directly anyway. */
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-    /* The receive buffer is allocated per handle: 16 KiB each would cost
-     * 160 MB at 10,000 users. The engine picks the size from its target. */
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, e->buffer_size);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    const struct hn_scenario *s = e->plan->scenario;
+    int err = -ENOMEM;
+    if (s->n_vars && !(vu->vars = calloc(s->n_vars, sizeof(*vu->vars))))
+        goto fail;
+    if (e->plan->max_headers && !(vu->lines = calloc(e->plan->max_headers, sizeof(*vu->lines))))
+        goto fail;
+    if ((err = hn_http_conn_new(e->http, on_done, vu, &vu->conn)))
+        goto fail;
     ev_init(&vu->wait, on_wait_done);
     vu->wait.data = vu;
     *out = vu;
     return 0;
+fail:
+    free(vu->vars);
+    free(vu->lines);
+    free(vu);
+    return err;
 }
 
 void hn_vuser_free(struct hn_vuser *vu)
@@ -71,67 +61,164 @@ void hn_vuser_free(struct hn_vuser *vu)
     if (!vu)
         return;
     ev_timer_stop(vu->eng->loop, &vu->wait);
-    if (vu->state == HN_VU_REQUEST)
-        curl_multi_remove_handle(vu->m->multi, vu->easy);
-    curl_easy_cleanup(vu->easy);
+    hn_http_conn_free(vu->conn);
+    for (uint32_t i = 0; vu->vars && i < vu->eng->plan->scenario->n_vars; i++)
+        free(vu->vars[i].val);
+    free(vu->vars);
+    free(vu->lines);
+    hn_buf_free(&vu->render);
     free(vu);
 }
 
-/* Set the easy handle's options for @ps unless it already holds them: with
- * a single task, steady load makes no setopt call at all. */
-static void load_step(struct hn_vuser *vu, const struct hn_plan_step *ps)
+static void render_ctx(struct hn_vuser *vu, struct hn_render_ctx *ctx)
 {
-    if (vu->loaded == ps)
-        return;
-    CURL *h = vu->easy;
-    const struct hn_step *st = ps->step;
-    /* A pre-parsed URL: libcurl copies it instead of parsing the string
-     * again for every transfer (-16 % instructions per request). */
-    curl_easy_setopt(h, CURLOPT_CURLU, ps->curlu);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, ps->headers);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ps->timeout_ms);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, st->follow_redirects ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, (char *)NULL);
-    /* A HEAD step leaves NOBODY set, and libcurl then sends any later
-     * request of this handle as HEAD (a POST included): clear it. */
-    curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
-    switch (ps->method) {
-    case HN_PLAN_GET:
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        break;
-    case HN_PLAN_HEAD:
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        break;
-    case HN_PLAN_POST:
-    case HN_PLAN_OTHER:
-        if (ps->method == HN_PLAN_OTHER && !st->body) {
-            /* DELETE, PUT, ... without a body: no empty form body. */
-            curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        } else {
-            /* The body lives in the scenario for the whole run: no copy. */
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(st->body ? st->body_len : 0));
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, st->body ? st->body : "");
-        }
-        if (ps->method == HN_PLAN_OTHER)
-            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, st->method);
-        break;
-    }
-    vu->loaded = ps;
+    ctx->s = vu->eng->plan->scenario;
+    ctx->vars = vu->vars;
+    ctx->data = &vu->data;
+    ctx->rng = &vu->eng->rng;
 }
+
+/* Record one request of the current step. @text: a failure in words. */
+static void record(struct hn_vuser *vu, const struct hn_http_result *r, uint32_t fail_slot,
+                   const char *text, size_t text_len)
+{
+    struct hn_engine *e = vu->eng;
+    const struct hn_plan_step *ps = &vu->task->steps[vu->step];
+    struct hn_rec_sample s = {
+        .entry = ps->step->entry,
+        .fail_slot = fail_slot,
+        .fail_text = text,
+        .fail_text_len = text_len,
+    };
+    if (r) {
+        s.bytes = r->bytes;
+        s.total_us = r->total_us;
+        s.new_connection = r->new_connection;
+        s.dns_us = r->dns_us;
+        s.connect_us = r->connect_us;
+        s.tls_us = r->tls_us;
+        s.ttfb_us = r->ttfb_us;
+    }
+    if (!r || fail_slot == hn_fail_slot(HN_FAIL_ABORTED)) {
+        /* Not sent, or aborted: libcurl has no final figures; our clock. */
+        double waited = ev_now(e->loop) - vu->issued_at;
+        s.total_us = waited > 0 ? (uint64_t)(waited * 1e6) : 0;
+        s.new_connection = false;
+        s.ttfb_us = 0;
+    }
+    hn_recorder_add(e->active, &s);
+}
+
+/* Render what the step does not have fixed into the user's buffer and
+ * point @req at it. 0, or a failure told in @out. */
+static int render(struct hn_vuser *vu, const struct hn_plan_step *ps, struct hn_http_request *req,
+                  struct hn_outcome *out)
+{
+    struct hn_render_ctx ctx;
+    render_ctx(vu, &ctx);
+    struct hn_buf *b = &vu->render;
+    const struct hn_step *st = ps->step;
+    size_t url_at = 0, body_at = 0, line_at[HN_MODEL_HEADERS_MAX * 3 + 4];
+    uint32_t unset = 0;
+    int err = 0;
+    b->len = 0;
+    if (ps->render_url) {
+        /* Render first, then decide: a URL that is not absolute once
+         * rendered is joined to the host. */
+        err = hn_render_append(b, &st->url, &ctx, &unset);
+        if (!err) {
+            const char *base;
+            size_t base_len;
+            bool slash;
+            hn_plan_url_base(ctx.s, b->p, b->len, &base, &base_len, &slash);
+            size_t rendered = b->len;
+            err = hn_buf_append(b, "", 1);
+            url_at = b->len;
+            if (!err)
+                err = hn_buf_append(b, base, base_len);
+            if (!err && slash)
+                err = hn_buf_append(b, "/", 1);
+            if (!err)
+                err = hn_buf_append(b, b->p, rendered); /* the rendered text, after its base */
+            if (!err)
+                err = hn_buf_append(b, "", 1);
+        }
+    }
+    uint32_t n_lines = 0;
+    for (uint32_t i = 0; !err && ps->render_headers && i < ps->n_headers; i++) {
+        const struct hn_plan_header *h = &ps->headers[i];
+        size_t at = b->len;
+        if (h->line) {
+            err = hn_buf_append(b, h->line, strlen(h->line) + 1);
+        } else {
+            err = hn_buf_append(b, h->name, strlen(h->name));
+            if (!err)
+                err = hn_buf_append(b, ": ", 2);
+            if (!err)
+                err = hn_render_append(b, h->value, &ctx, &unset);
+            if (!err)
+                err = hn_buf_append(b, "", 1);
+            if (err == HN_E_STATE && h->until_set) {
+                b->len = at; /* not captured yet: this header waits */
+                err = 0;
+                continue;
+            }
+        }
+        line_at[n_lines++] = at;
+    }
+    if (!err && ps->render_body) {
+        body_at = b->len;
+        err = hn_render_append(b, &st->body, &ctx, &unset);
+    }
+    if (err == HN_E_STATE) {
+        hn_outcome_fail(out, "not sent: variable %s not set (no capture yet)",
+                        unset < ctx.s->n_vars ? ctx.s->vars[unset] : "?");
+        return err;
+    }
+    if (err) {
+        hn_outcome_fail(out, "not sent: rendering failed (%s)", hn_strerror(err));
+        return err;
+    }
+    /* The buffer may have moved while it grew: pointers only now. */
+    if (ps->render_url)
+        req->url = b->p + url_at;
+    if (ps->render_headers) {
+        for (uint32_t i = 0; i < n_lines; i++)
+            vu->lines[i] = b->p + line_at[i];
+        req->header_lines = vu->lines;
+        req->n_header_lines = n_lines;
+    }
+    if (ps->render_body) {
+        req->body = b->p + body_at;
+        req->body_len = b->len - body_at;
+    }
+    return 0;
+}
+
+static void next(struct hn_vuser *vu);
 
 static void issue(struct hn_vuser *vu)
 {
     struct hn_engine *e = vu->eng;
-    load_step(vu, &vu->task->steps[vu->step]);
+    const struct hn_plan_step *ps = &vu->task->steps[vu->step];
+    struct hn_http_request req = {.prep = ps->prep, .keep_body = ps->keep_body};
+    struct hn_outcome out = {.fail_slot = HN_FAIL_NONE};
+    vu->task_pending = false;
+    vu->issued_at = ev_now(e->loop);
+    if ((ps->render_url || ps->render_headers || ps->render_body) && render(vu, ps, &req, &out)) {
+        record(vu, NULL, HN_FAIL_NONE, out.text, out.text_len);
+        next(vu);
+        return;
+    }
     vu->state = HN_VU_REQUEST;
     e->in_flight++;
-    if (hn_engine_add_request(vu)) {
-        /* The multi refused the handle (out of memory): count the request
-         * as failed rather than lose it, and retry in a second. */
+    if (hn_http_start(vu->conn, &req)) {
+        /* The transport refused the request (out of memory): count it as
+         * failed rather than lose it, and retry in a second. */
         e->in_flight--;
-        record(vu, CURLE_OK, hn_fail_slot(HN_FAIL_CLIENT));
+        record(vu, NULL, hn_fail_slot(HN_FAIL_CLIENT), NULL, 0);
         vu->state = HN_VU_WAITING;
+        vu->task_pending = true;
         ev_timer_set(&vu->wait, 1.0, 0.0);
         ev_timer_start(e->loop, &vu->wait);
     }
@@ -140,6 +227,7 @@ static void issue(struct hn_vuser *vu)
 static void begin_iteration(struct hn_vuser *vu)
 {
     const struct hn_plan_class *pc = &vu->eng->plan->classes[vu->class_idx];
+    vu->state = HN_VU_IDLE;
     vu->iteration_at = ev_now(vu->eng->loop);
     vu->in_on_start = false;
     vu->task = &pc->tasks[hn_plan_pick_task(pc, hn_engine_random(vu->eng))];
@@ -147,10 +235,14 @@ static void begin_iteration(struct hn_vuser *vu)
     issue(vu);
 }
 
-void hn_vuser_start(struct hn_vuser *vu)
+void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data)
 {
     const struct hn_plan_class *pc = &vu->eng->plan->classes[vu->class_idx];
+    const struct hn_scenario *s = vu->eng->plan->scenario;
     vu->retiring = false;
+    vu->data = *data;
+    for (uint32_t i = 0; i < s->n_vars; i++)
+        vu->vars[i].set = false;
     if (pc->on_start.n_steps > 0) {
         vu->iteration_at = ev_now(vu->eng->loop);
         vu->in_on_start = true;
@@ -162,80 +254,59 @@ void hn_vuser_start(struct hn_vuser *vu)
     }
 }
 
-/* Record the request in flight. @forced_slot (a failure slot) skips libcurl's
- * figures: the transfer was aborted or never started. */
-static void record(struct hn_vuser *vu, CURLcode result, uint32_t forced_slot)
+/* After a step: the next one, the tasks after on_start, or the wait. A
+ * step that was not sent continues from the loop (see on_wait_done). */
+static void next(struct hn_vuser *vu)
 {
     struct hn_engine *e = vu->eng;
-    const struct hn_plan_step *ps = &vu->task->steps[vu->step];
-    struct hn_rec_sample s = {
-        .entry = ps->step->entry, .fail_slot = HN_FAIL_NONE, .bytes = vu->bytes};
-    CURL *h = vu->easy;
-    if (forced_slot != HN_FAIL_NONE) {
-        s.fail_slot = forced_slot;
-        s.total_us = (uint64_t)((ev_now(e->loop) - vu->issued_at) * 1e6);
-    } else {
-        curl_off_t total = 0, dns = 0, conn = 0, tls = 0, pre = 0, first = 0;
-        long connects = 0;
-        curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total);
-        curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
-        curl_easy_getinfo(h, CURLINFO_STARTTRANSFER_TIME_T, &first);
-        curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects);
-        s.total_us = (uint64_t)total;
-        s.new_connection = connects > 0;
-        if (s.new_connection) { /* phases exist only for a new connection */
-            curl_easy_getinfo(h, CURLINFO_NAMELOOKUP_TIME_T, &dns);
-            curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &conn);
-            curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &tls);
-            s.dns_us = (uint64_t)dns;
-            s.connect_us = conn > dns ? (uint64_t)(conn - dns) : 0;
-            s.tls_us = tls > conn ? (uint64_t)(tls - conn) : 0;
-        }
-        /* Waiting time: request fully sent → first response byte. */
-        s.ttfb_us = first > pre ? (uint64_t)(first - pre) : 0;
-        if (result == CURLE_OK) {
-            long status = 0;
-            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-            uint16_t expect = ps->step->expect_status;
-            if (expect ? status != expect : status >= 400)
-                s.fail_slot = hn_fail_slot_status(status);
+    bool sent = vu->state == HN_VU_REQUEST;
+    vu->state = HN_VU_WAITING;
+    if (++vu->step < vu->task->n_steps) {
+        if (sent) {
+            issue(vu); /* next step of a sequence: no wait in between */
         } else {
-            long os_errno = 0;
-            curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-            s.fail_slot = hn_classify_curl(result, os_errno);
+            vu->task_pending = true;
+            ev_timer_set(&vu->wait, 0.0, 0.0);
+            ev_timer_start(e->loop, &vu->wait);
         }
+        return;
     }
-    hn_recorder_add(e->active, &s);
+    double wait_s = 0;
+    if (!vu->in_on_start) {
+        const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
+        wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
+    }
+    if (wait_s <= 0 && sent) {
+        begin_iteration(vu);
+        return;
+    }
+    ev_timer_set(&vu->wait, wait_s > 0 ? wait_s : 0.0, 0.0);
+    ev_timer_start(e->loop, &vu->wait);
 }
 
-void hn_vuser_done(struct hn_vuser *vu, CURLcode result, bool aborted)
+static void on_done(void *user, const struct hn_http_result *r)
 {
+    struct hn_vuser *vu = user;
     struct hn_engine *e = vu->eng;
-    curl_multi_remove_handle(vu->m->multi, vu->easy);
+    const struct hn_plan_step *ps = &vu->task->steps[vu->step];
+    struct hn_outcome out;
+    struct hn_render_ctx ctx;
+    render_ctx(vu, &ctx);
     e->in_flight--;
-    record(vu, result, aborted ? hn_fail_slot(HN_FAIL_ABORTED) : HN_FAIL_NONE);
-    vu->state = HN_VU_IDLE;
+    if (r->fail_slot == hn_fail_slot(HN_FAIL_ABORTED)) {
+        out.fail_slot = r->fail_slot;
+        out.text = NULL;
+        out.text_len = 0;
+    } else {
+        hn_outcome_judge(ps, r, vu->conn, &ctx, vu->vars, &vu->render, e->md, &out);
+    }
+    record(vu, r, out.text ? HN_FAIL_NONE : out.fail_slot, out.text, out.text_len);
     if (vu->retiring) {
+        vu->state = HN_VU_IDLE;
         hn_engine_user_stopped(e, vu, true);
         return;
     }
-    if (++vu->step < vu->task->n_steps) {
-        issue(vu); /* next step of a sequence: no wait in between */
-        return;
-    }
-    if (vu->in_on_start) {
-        begin_iteration(vu);
-        return;
-    }
-    const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
-    double wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
-    if (wait_s <= 0) {
-        begin_iteration(vu);
-        return;
-    }
-    vu->state = HN_VU_WAITING;
-    ev_timer_set(&vu->wait, wait_s, 0.0);
-    ev_timer_start(e->loop, &vu->wait);
+    next(vu);
 }
 
 void hn_vuser_retire(struct hn_vuser *vu)
@@ -249,4 +320,10 @@ void hn_vuser_retire(struct hn_vuser *vu)
     ev_timer_stop(e->loop, &vu->wait);
     vu->state = HN_VU_IDLE;
     hn_engine_user_stopped(e, vu, false);
+}
+
+void hn_vuser_abort(struct hn_vuser *vu)
+{
+    if (vu->state == HN_VU_REQUEST)
+        hn_http_abort(vu->conn);
 }

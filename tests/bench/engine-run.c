@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     uint32_t users = (uint32_t)strtoul(argv[2], NULL, 10);
     double seconds = strtod(argv[3], NULL);
     uint32_t threads = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 10) : 1;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    hn_http_global_init();
 
     const char *path = argv[1];
     struct hn_scenario *s = hn_scenario_quick(NULL, &path, 1);
@@ -85,7 +85,9 @@ int main(int argc, char **argv)
     }
     struct run run = {.loop = ev_default_loop(0)};
     struct hn_pool_callbacks cb = {on_snapshot, on_drained, &run};
-    if (hn_pool_new(run.loop, plan, threads, 42, &cb, &run.pool)) {
+    struct hn_grants *grants = NULL;
+    if (hn_grants_new(s, true, &grants) ||
+        hn_pool_new(run.loop, plan, threads, 42, grants, &cb, &run.pool)) {
         fprintf(stderr, "engine-run: cannot start engines\n");
         return 3;
     }
@@ -113,8 +115,9 @@ int main(int argc, char **argv)
            cpu > 0 ? run.requests / cpu : 0, run.requests ? run.sum_us / run.requests : 0,
            ru.ru_maxrss, users);
     hn_pool_free(run.pool);
+    hn_grants_free(grants);
     hn_plan_free(plan);
     hn_scenario_free(s);
-    curl_global_cleanup();
+    hn_http_global_cleanup();
     return run.requests > 0 ? 0 : 1;
 }

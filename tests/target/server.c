@@ -32,6 +32,7 @@
 #define LISTEN_BACKLOG 4096
 
 #define TYPE_JSON "application/json"
+#define TYPE_TEXT "text/plain"
 
 struct hn_server {
     struct MHD_Daemon *mhd;
@@ -151,6 +152,15 @@ static enum MHD_Result get_health(struct hn_server *s, struct MHD_Connection *c,
 {
     (void)arg, (void)req_cls;
     return send_page(c, 200, s->pages.health);
+}
+
+/* GET /echo/ANYTHING: 200 with ANYTHING (percent-decoded) as the body, so
+ * a scenario can make a rendered value visible in the path counters. */
+static enum MHD_Result get_echo(struct hn_server *s, struct MHD_Connection *c, const char *arg,
+                                void **req_cls)
+{
+    (void)req_cls;
+    return send_text(s, c, 200, arg, strlen(arg), TYPE_TEXT);
 }
 
 static enum MHD_Result send_delayed(struct hn_server *s, struct MHD_Connection *c, unsigned long ms)
@@ -290,6 +300,7 @@ static const struct route routes[] = {
     {"/delay", false, get_delay, NULL},
     {"/status/", true, get_status, NULL},
     {"/bytes/", true, get_bytes, NULL},
+    {"/echo/", true, get_echo, NULL},
     {"/api/auth/login", false, NULL, post_login},
     {"/api/products", false, get_products, NULL},
     {"/api/products/", true, get_product, NULL},

@@ -1,5 +1,5 @@
 /* libcurl error → failure kind (see classify.h). */
-#include "classify.h"
+#include "http_classify.h"
 
 #include <errno.h>
 

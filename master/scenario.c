@@ -1,0 +1,144 @@
+/* The run's scenario from a file or quick mode, and --check's summary (see
+ * scenario.h). */
+#include "scenario.h"
+#include "error.h"
+#include "exitcodes.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hn_master_scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
+                       struct hn_load_info *info)
+{
+    if (cfg->scenario_file) {
+        struct hn_load_options opt = {
+            .host = cfg->host,
+            .n_tags = cfg->n_tags,
+            .n_exclude_tags = cfg->n_exclude_tags,
+            .request_timeout_ms = cfg->request_timeout_ms,
+        };
+        memcpy(opt.tags, cfg->tags, cfg->n_tags * sizeof(*cfg->tags));
+        memcpy(opt.exclude_tags, cfg->exclude_tags, cfg->n_exclude_tags * sizeof(*cfg->tags));
+        char err[1024];
+        int rc = hn_scenario_load(cfg->scenario_file, &opt, out, info, err, sizeof(err));
+        if (rc == -ENOMEM) {
+            hn_log_error("out of memory while reading the scenario");
+            return HN_EXIT_NO_RUN;
+        }
+        if (rc) {
+            /* The one format every editor jumps to: FILE:LINE:COL: message. */
+            fprintf(stderr, "%s\n", err);
+            return HN_EXIT_USAGE;
+        }
+        return 0;
+    }
+    struct hn_scenario *s = hn_scenario_quick(cfg->host, cfg->paths, cfg->n_paths);
+    char why[256] = "";
+    if (!s) {
+        hn_log_error("out of memory");
+        return HN_EXIT_NO_RUN;
+    }
+    if (cfg->request_timeout_ms)
+        s->timeout_ms = cfg->request_timeout_ms;
+    if (hn_scenario_finalize(s, why, sizeof(why))) {
+        hn_log_error("invalid scenario: %s", why);
+        hn_scenario_free(s);
+        return HN_EXIT_USAGE;
+    }
+    *out = s;
+    return 0;
+}
+
+static const char *wait_text(const struct hn_wait *w, char *buf, size_t len)
+{
+    switch (w->kind) {
+    case HN_WAIT_CONSTANT:
+        snprintf(buf, len, "wait %llu ms", (unsigned long long)w->min_ms);
+        break;
+    case HN_WAIT_BETWEEN:
+        snprintf(buf, len, "wait %llu-%llu ms", (unsigned long long)w->min_ms,
+                 (unsigned long long)w->max_ms);
+        break;
+    case HN_WAIT_PACING:
+        snprintf(buf, len, "an iteration every %llu ms", (unsigned long long)w->min_ms);
+        break;
+    default:
+        snprintf(buf, len, "no wait");
+        break;
+    }
+    return buf;
+}
+
+static const char *const orders[] = {"sequential", "random", "unique"};
+
+static void print_step(FILE *out, const struct hn_step *st, const char *prefix)
+{
+    fprintf(out, "%s%s %s", prefix, st->method, st->name);
+    if (st->body_kind != HN_BODY_NONE)
+        fprintf(out, " +%s body",
+                st->body_kind == HN_BODY_JSON ? "json" : st->body_kind == HN_BODY_FORM ? "form"
+                                                                                        : "raw");
+    if (st->n_captures)
+        fprintf(out, ", captures %u", st->n_captures);
+    if (st->n_statuses || st->has_body_contains || st->n_json_checks)
+        fprintf(out, ", checks %u", (st->n_statuses ? 1u : 0u) + st->has_body_contains +
+                                                        st->n_json_checks);
+    fputc('\n', out);
+}
+
+void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *s,
+                         const struct hn_load_info *info)
+{
+    uint64_t wsum = hn_scenario_class_weight_sum(s);
+    fprintf(out, "%s: valid\n", path);
+    fprintf(out, "host: %s\n", s->host ? s->host : "(none: every URL is absolute)");
+    fprintf(out, "requests: timeout %llu ms, HTTP/%s, TLS %s%s, cookies %s\n",
+            (unsigned long long)s->timeout_ms, s->http_version == HN_HTTP_2 ? "2" : "1.1",
+            s->tls_verify ? "verified" : "NOT verified",
+            s->ca_pem ? " (own CA bundle)" : "", s->cookies ? "on" : "off");
+    for (uint32_t f = 0; f < s->n_feeders; f++) {
+        const struct hn_feeder *fd = &s->feeders[f];
+        fprintf(out, "data %s: %s, %u rows, %s, columns:", fd->name,
+                info && info->data_paths[f] ? info->data_paths[f] : "?", fd->n_rows,
+                orders[fd->order < 3 ? fd->order : 0]);
+        for (uint32_t c = 0; c < fd->n_columns; c++)
+            fprintf(out, " %s", fd->columns[c]);
+        fputc('\n', out);
+    }
+    fprintf(out, "user classes: %u\n", s->n_classes);
+    for (uint32_t i = 0; i < s->n_classes; i++) {
+        const struct hn_user_class *c = &s->classes[i];
+        char wait[64];
+        uint64_t tsum = 0;
+        for (uint32_t t = 0; t < c->n_tasks; t++)
+            tsum += c->tasks[t].weight;
+        fprintf(out, "  %s: weight %u (%.1f %% of users), %s, %u task%s\n", c->name, c->weight,
+                wsum ? 100.0 * c->weight / (double)wsum : 0, wait_text(&c->wait, wait, sizeof(wait)),
+                c->n_tasks, c->n_tasks == 1 ? "" : "s");
+        for (uint32_t k = 0; k < c->n_on_start; k++)
+            print_step(out, &c->on_start[k], "    on_start: ");
+        for (uint32_t t = 0; t < c->n_tasks && t < 12; t++) {
+            const struct hn_task *task = &c->tasks[t];
+            fprintf(out, "    task %u (weight %u, %.1f %%)%s", t + 1, task->weight,
+                    tsum ? 100.0 * task->weight / (double)tsum : 0,
+                    task->n_steps > 1 ? ": sequence\n" : ": ");
+            for (uint32_t k = 0; k < task->n_steps && k < 8; k++)
+                print_step(out, &task->steps[k], task->n_steps > 1 ? "      " : "");
+            if (task->n_steps > 8)
+                fprintf(out, "      ... %u more steps\n", task->n_steps - 8);
+        }
+        if (c->n_tasks > 12)
+            fprintf(out, "    ... %u more tasks\n", c->n_tasks - 12);
+    }
+    if (info && (info->tasks_dropped || info->classes_dropped))
+        fprintf(out, "--tags/--exclude-tags left out %u task%s and %u class%s\n",
+                info->tasks_dropped, info->tasks_dropped == 1 ? "" : "s", info->classes_dropped,
+                info->classes_dropped == 1 ? "" : "es");
+    fprintf(out, "stats entries: %u\n", s->n_entries);
+    for (uint32_t e = 0; e < s->n_entries && e < 20; e++)
+        fprintf(out, "  %-7s %s\n", s->entries[e].method, s->entries[e].name);
+    if (s->n_entries > 20)
+        fprintf(out, "  ... %u more\n", s->n_entries - 20);
+}

@@ -1,0 +1,19 @@
+/* The scenario a run uses: read from the file given with -f, or built from
+ * the command line's PATHs (quick mode); and --check's one-screen summary. */
+#pragma once
+
+#include <stdio.h>
+
+#include "cli.h"
+#include "model.h"
+#include "scenario_load.h"
+
+/* The finalized scenario for @cfg, errors printed on stderr. 0, or the
+ * exit code to leave with (HN_EXIT_USAGE for a bad scenario). @info may be
+ * NULL (else free it with hn_load_info_free). */
+int hn_master_scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
+                       struct hn_load_info *info);
+
+/* --check: what will run, on one screen. */
+void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *s,
+                         const struct hn_load_info *info);

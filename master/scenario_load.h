@@ -1,0 +1,39 @@
+/* hornet-master -f FILE: a YAML scenario file (format: SCENARIOS.md) into
+ * the scenario model, checked completely before any worker is contacted.
+ * Every error is reported as "FILE:LINE:COL: message". */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define HN_LOAD_TAGS_MAX 32
+
+struct hn_load_options {
+    const char *host; /* -H: replaces the file's host (NULL: keep) */
+    const char *tags[HN_LOAD_TAGS_MAX]; /* --tags: keep only tasks with one of these */
+    uint32_t n_tags;
+    const char *exclude_tags[HN_LOAD_TAGS_MAX]; /* --exclude-tags */
+    uint32_t n_exclude_tags;
+    uint64_t request_timeout_ms; /* --request-timeout (0: the file's, or 10 s) */
+    /* getenv for {{env NAME}} (tests); NULL: getenv(3) */
+    const char *(*getenv)(void *ctx, const char *name);
+    void *getenv_ctx;
+};
+
+/* What --check shows besides the model. */
+struct hn_load_info {
+    char *data_paths[HN_MODEL_FEEDERS_MAX]; /* as resolved, owned */
+    uint32_t tasks_dropped;                 /* by --tags / --exclude-tags */
+    uint32_t classes_dropped;               /* left with no task */
+};
+
+/* Load and finalize @path. 0 with *out set; HN_E_INVALID with
+ * "FILE:LINE:COL: message" in @err; -ENOMEM. @info may be NULL; free it
+ * with hn_load_info_free. */
+int hn_scenario_load(const char *path, const struct hn_load_options *opt,
+                     struct hn_scenario **out, struct hn_load_info *info, char *err,
+                     size_t err_len);
+void hn_load_info_free(struct hn_load_info *info);

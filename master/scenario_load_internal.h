@@ -1,0 +1,52 @@
+/* Private state of the scenario loader, shared by scenario_load.c (file,
+ * top-level sections, classes, tasks), scenario_step.c (steps, templates,
+ * captures, checks) and scenario_body.c (json and form bodies). */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+#include "scenario_load.h"
+#include "template.h"
+#include "yaml_doc.h"
+
+struct hn_loader {
+    struct hn_yaml y;
+    struct hn_scenario *s;
+    const struct hn_load_options *opt;
+    struct hn_load_info *info;
+    char dir[PATH_MAX]; /* directory of the scenario file: data paths are relative to it */
+    uint64_t data_left; /* bytes of data cells still allowed */
+    /* The class being read (NULL: scenario defaults): the variables its
+     * steps capture, so a template naming another is refused with its
+     * position. */
+    const char *class_name;
+    const char *captured[HN_MODEL_VARS_MAX];
+    uint32_t n_captured;
+    yaml_node_t *tpl_node; /* scalar whose template is being compiled */
+};
+
+/* scenario_step.c */
+/* Compile the text of scalar @n as a template with @escape; literal text
+ * goes through @literal (NULL: as is). Errors point into the scalar. */
+bool hn_load_template(struct hn_loader *L, yaml_node_t *n, const char *text, size_t len,
+                      enum hn_escape escape, hn_template_literal_fn literal,
+                      struct hn_template *t, const char *what);
+/* A step: a mapping with one method key. @extra: keys the caller reads
+ * (weight, tags), NULL-terminated, or NULL. */
+bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
+                  const char *const *extra);
+/* Collect the variable names the steps under @n capture (a list of steps
+ * or tasks, sequences included) into L->captured. */
+bool hn_load_collect_captures(struct hn_loader *L, yaml_node_t *n);
+/* Headers: a mapping of name to value into @h / @n. */
+bool hn_load_headers(struct hn_loader *L, yaml_node_t *n, struct hn_header **h, uint32_t *count);
+
+/* scenario_body.c: the body of a step from its json, form or body key. */
+/* JSON's number grammar (RFC 8259 §6): plain YAML numbers written so are
+ * JSON numbers (kept as written), others are strings. */
+bool hn_load_json_number(const char *s);
+bool hn_load_body(struct hn_loader *L, yaml_node_t *json, yaml_node_t *form, yaml_node_t *raw,
+                  struct hn_step *st);

@@ -1,0 +1,501 @@
+/* YAML documents under limits, and typed node access (see yaml_doc.h).
+ * The file is parsed twice: once as events, cheaply, to refuse what is too
+ * deep or too big before libyaml builds a tree of it; then as a tree. */
+#include "yaml_doc.h"
+#include "error.h"
+#include "units.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MERGE_DEPTH_MAX 8 /* "<<" inside merged mappings */
+
+static void set_error(struct hn_yaml *y, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+    if (y->failed)
+        return;
+    y->failed = true;
+    int n = snprintf(y->error, sizeof(y->error), "%s:%u:%u: ", y->path, line, col);
+    if (n >= 0 && (size_t)n < sizeof(y->error))
+        vsnprintf(y->error + n, sizeof(y->error) - (size_t)n, fmt, ap);
+}
+
+static bool fail_line(struct hn_yaml *y, unsigned line, unsigned col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(y, line, col, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+void hn_yaml_position(const yaml_node_t *n, unsigned *line, unsigned *col)
+{
+    *line = n ? (unsigned)n->start_mark.line + 1 : 1;
+    *col = n ? (unsigned)n->start_mark.column + 1 : 1;
+}
+
+bool hn_yaml_fail(struct hn_yaml *y, const yaml_node_t *n, const char *fmt, ...)
+{
+    unsigned line, col;
+    hn_yaml_position(n, &line, &col);
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(y, line, col, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Characters (not bytes) between @from and @to, and the line count: libyaml
+ * counts columns in characters. */
+static void advance(const char *from, const char *to, unsigned *line, unsigned *col)
+{
+    for (const char *p = from; p < to; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)*p & 0xc0) != 0x80) {
+            (*col)++;
+        }
+    }
+}
+
+bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, const char *fmt, ...)
+{
+    unsigned line, col;
+    hn_yaml_position(n, &line, &col);
+    if (hn_yaml_is_scalar(n) && offset <= n->data.scalar.length) {
+        const char *raw = y->text + n->start_mark.index;
+        size_t skip = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+                              n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
+                          ? 1
+                          : 0;
+        bool verbatim = (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE || skip) &&
+                        n->start_mark.index + skip + offset <= y->len &&
+                        memcmp(raw + skip, n->data.scalar.value, offset) == 0;
+        if (verbatim)
+            advance(raw, raw + skip + offset, &line, &col);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    set_error(y, line, col, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Depth and size limits over the event stream; one document only. */
+static int prescan(struct hn_yaml *y)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return -ENOMEM;
+    yaml_parser_set_input_string(&p, (const unsigned char *)y->text, y->len);
+    unsigned depth = 0, docs = 0;
+    uint64_t nodes = 0;
+    int rc = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev)) {
+            fail_line(y, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
+                      "%s%s%s", p.problem ? p.problem : "YAML syntax error",
+                      p.context ? " " : "", p.context ? p.context : "");
+            rc = HN_E_INVALID;
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        unsigned line = (unsigned)ev.start_mark.line + 1, col = (unsigned)ev.start_mark.column + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+            rc = HN_E_INVALID;
+            fail_line(y, line, col, "a scenario file holds one YAML document (found a second)");
+            break;
+        }
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > HN_YAML_DEPTH_MAX) {
+                rc = HN_E_INVALID;
+                fail_line(y, line, col, "nested more than %d levels deep", HN_YAML_DEPTH_MAX);
+                break;
+            }
+        }
+        if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+            depth--;
+        if ((t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT ||
+             t == YAML_MAPPING_START_EVENT || t == YAML_ALIAS_EVENT) &&
+            ++nodes > HN_YAML_NODES_MAX) {
+            rc = HN_E_INVALID;
+            fail_line(y, line, col, "more than %d YAML nodes", HN_YAML_NODES_MAX);
+            break;
+        }
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+int hn_yaml_load_text(struct hn_yaml *y, const char *path, const char *text, size_t len)
+{
+    memset(y, 0, sizeof(*y));
+    y->path = path;
+    if (len > HN_YAML_FILE_MAX) {
+        fail_line(y, 1, 1, "file of %zu bytes (at most %u)", len, HN_YAML_FILE_MAX);
+        return HN_E_INVALID;
+    }
+    if (!(y->text = malloc(len + 1)))
+        return -ENOMEM;
+    memcpy(y->text, text, len);
+    y->text[len] = '\0';
+    y->len = len;
+    HN_TRY(prescan(y));
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return -ENOMEM;
+    yaml_parser_set_input_string(&p, (const unsigned char *)y->text, y->len);
+    int rc = 0;
+    if (!yaml_parser_load(&p, &y->doc)) {
+        rc = p.error == YAML_MEMORY_ERROR ? -ENOMEM : HN_E_INVALID;
+        fail_line(y, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1, "%s",
+                  p.problem ? p.problem : "YAML error");
+    } else {
+        y->loaded = true;
+    }
+    yaml_parser_delete(&p);
+    return rc;
+}
+
+int hn_yaml_load(struct hn_yaml *y, const char *path)
+{
+    memset(y, 0, sizeof(*y));
+    y->path = path;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail_line(y, 1, 1, "cannot read: %s", strerror(errno));
+        return HN_E_INVALID;
+    }
+    char *buf = malloc(HN_YAML_FILE_MAX + 1);
+    if (!buf) {
+        fclose(f);
+        return -ENOMEM;
+    }
+    size_t n = fread(buf, 1, HN_YAML_FILE_MAX + 1, f);
+    bool bad = ferror(f);
+    fclose(f);
+    int rc;
+    if (bad) {
+        fail_line(y, 1, 1, "cannot read: %s", strerror(errno));
+        rc = HN_E_INVALID;
+    } else if (n > HN_YAML_FILE_MAX) {
+        fail_line(y, 1, 1, "file larger than %u bytes", HN_YAML_FILE_MAX);
+        rc = HN_E_INVALID;
+    } else {
+        rc = hn_yaml_load_text(y, path, buf, n);
+    }
+    free(buf);
+    return rc;
+}
+
+void hn_yaml_free(struct hn_yaml *y)
+{
+    if (y->loaded)
+        yaml_document_delete(&y->doc);
+    y->loaded = false;
+    free(y->text);
+    y->text = NULL;
+}
+
+yaml_node_t *hn_yaml_root(struct hn_yaml *y)
+{
+    return y->loaded ? yaml_document_get_root_node(&y->doc) : NULL;
+}
+
+static bool visit(struct hn_yaml *y, const yaml_node_t *n)
+{
+    if (++y->visits <= HN_YAML_VISITS_MAX)
+        return true;
+    return hn_yaml_fail(y, n, "the document expands to more than %d nodes (aliases of aliases?)",
+                        HN_YAML_VISITS_MAX);
+}
+
+bool hn_yaml_is_plain(const yaml_node_t *n)
+{
+    return hn_yaml_is_scalar(n) && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (!n->tag || strcmp((const char *)n->tag, YAML_DEFAULT_SCALAR_TAG) == 0);
+}
+
+bool hn_yaml_is_null(const yaml_node_t *n)
+{
+    if (!hn_yaml_is_plain(n))
+        return false;
+    const char *v = (const char *)n->data.scalar.value;
+    return !v[0] || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+           !strcmp(v, "NULL");
+}
+
+const char *hn_yaml_kind(const yaml_node_t *n)
+{
+    if (!n)
+        return "nothing";
+    if (n->type == YAML_MAPPING_NODE)
+        return "a mapping";
+    if (n->type == YAML_SEQUENCE_NODE)
+        return "a list";
+    if (hn_yaml_is_null(n))
+        return "null";
+    return hn_yaml_is_plain(n) ? "a plain value" : "a string";
+}
+
+size_t hn_yaml_items(const yaml_node_t *n)
+{
+    return hn_yaml_is_seq(n) ? (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
+                             : 0;
+}
+
+yaml_node_t *hn_yaml_item(struct hn_yaml *y, yaml_node_t *n, size_t i)
+{
+    yaml_node_t *it = yaml_document_get_node(&y->doc, n->data.sequence.items.start[i]);
+    return visit(y, it) ? it : NULL;
+}
+
+static const char *key_text(const yaml_node_t *k)
+{
+    return hn_yaml_is_scalar(k) ? (const char *)k->data.scalar.value : NULL;
+}
+
+static bool add_pair(struct hn_yaml_pair **arr, size_t *n, size_t *cap, yaml_node_t *k,
+                     yaml_node_t *v)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 8;
+        struct hn_yaml_pair *p = realloc(*arr, c * sizeof(*p));
+        if (!p)
+            return false;
+        *arr = p;
+        *cap = c;
+    }
+    (*arr)[(*n)++] = (struct hn_yaml_pair){k, v, key_text(k)};
+    return true;
+}
+
+static bool has_key(const struct hn_yaml_pair *arr, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(arr[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Explicit pairs of @n first, then those merged in ("<<") that no pair
+ * before them named. */
+static bool collect(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **arr, size_t *len,
+                    size_t *cap, int depth, bool merged)
+{
+    if (!visit(y, n))
+        return false;
+    yaml_node_t *merge = NULL;
+    size_t explicit_start = *len;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(&y->doc, p->value);
+        if (!visit(y, k))
+            return false;
+        if (!hn_yaml_is_scalar(k))
+            return hn_yaml_fail(y, k, "a key must be a string, not %s", hn_yaml_kind(k));
+        if (hn_yaml_is_plain(k) && strcmp(key_text(k), "<<") == 0) {
+            if (merge)
+                return hn_yaml_fail(y, k, "'<<' given twice");
+            merge = v;
+            continue;
+        }
+        bool seen_here = false;
+        for (size_t i = explicit_start; i < *len && !seen_here; i++)
+            seen_here = strcmp((*arr)[i].name, key_text(k)) == 0;
+        if (seen_here)
+            return hn_yaml_fail(y, k, "key '%s' given twice", key_text(k));
+        if (merged && has_key(*arr, explicit_start, key_text(k)))
+            continue; /* overridden by the mapping that merges this one */
+        if (!add_pair(arr, len, cap, k, v))
+            return hn_yaml_fail(y, k, "out of memory");
+    }
+    if (!merge)
+        return true;
+    if (depth >= MERGE_DEPTH_MAX)
+        return hn_yaml_fail(y, merge, "merges ('<<') nested more than %d deep", MERGE_DEPTH_MAX);
+    if (hn_yaml_is_map(merge))
+        return collect(y, merge, arr, len, cap, depth + 1, true);
+    if (!hn_yaml_is_seq(merge))
+        return hn_yaml_fail(y, merge, "'<<' takes a mapping or a list of mappings");
+    for (size_t i = 0; i < hn_yaml_items(merge); i++) {
+        yaml_node_t *m = hn_yaml_item(y, merge, i);
+        if (!m)
+            return false;
+        if (!hn_yaml_is_map(m))
+            return hn_yaml_fail(y, m, "'<<' takes a mapping or a list of mappings");
+        if (!collect(y, m, arr, len, cap, depth + 1, true))
+            return false;
+    }
+    return true;
+}
+
+bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out, size_t *n_out)
+{
+    struct hn_yaml_pair *arr = NULL;
+    size_t len = 0, cap = 0;
+    if (!collect(y, n, &arr, &len, &cap, 0, false)) {
+        free(arr);
+        return false;
+    }
+    *out = arr;
+    *n_out = len;
+    return true;
+}
+
+/* Levenshtein distance, capped: enough for "did you mean". */
+static size_t distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la > 64 || lb > 64)
+        return SIZE_MAX;
+    size_t row[65];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0
+                                                                                             : 1;
+            size_t best = diag + cost;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            if (up + 1 < best)
+                best = up + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *hn_nearest(const char *word, size_t len, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    size_t limit = len / 3 > 2 ? len / 3 : 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = distance(word, len, candidates[i], strlen(candidates[i]));
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best_d <= limit ? best : NULL;
+}
+
+bool hn_yaml_check_keys(struct hn_yaml *y, yaml_node_t *n, const char *const *allowed,
+                        const char *what)
+{
+    struct hn_yaml_pair *pairs;
+    size_t np, na = 0;
+    if (!hn_yaml_pairs(y, n, &pairs, &np))
+        return false;
+    while (allowed[na])
+        na++;
+    bool ok = true;
+    for (size_t i = 0; i < np && ok; i++) {
+        bool known = false;
+        for (size_t k = 0; k < na && !known; k++)
+            known = strcmp(pairs[i].name, allowed[k]) == 0;
+        if (known)
+            continue;
+        const char *near = hn_nearest(pairs[i].name, strlen(pairs[i].name), allowed, na);
+        char list[400] = "";
+        size_t at = 0;
+        for (size_t k = 0; k < na && at < sizeof(list); k++)
+            at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s", k ? ", " : "",
+                                   allowed[k]);
+        if (near)
+            ok = hn_yaml_fail(y, pairs[i].key, "unknown key '%s' in %s (did you mean '%s'?)",
+                              pairs[i].name, what, near);
+        else
+            ok = hn_yaml_fail(y, pairs[i].key, "unknown key '%s' in %s (known keys: %s)",
+                              pairs[i].name, what, list);
+    }
+    free(pairs);
+    return ok;
+}
+
+yaml_node_t *hn_yaml_get(struct hn_yaml *y, yaml_node_t *n, const char *key)
+{
+    struct hn_yaml_pair *pairs;
+    size_t np;
+    if (!hn_yaml_is_map(n) || !hn_yaml_pairs(y, n, &pairs, &np))
+        return NULL;
+    yaml_node_t *v = NULL;
+    for (size_t i = 0; i < np && !v; i++)
+        if (strcmp(pairs[i].name, key) == 0)
+            v = pairs[i].value;
+    free(pairs);
+    return v;
+}
+
+bool hn_yaml_string(struct hn_yaml *y, yaml_node_t *n, size_t max, const char **s, size_t *len,
+                    const char *what)
+{
+    if (!hn_yaml_is_scalar(n) || hn_yaml_is_null(n))
+        return hn_yaml_fail(y, n, "%s: expected a string, got %s", what, hn_yaml_kind(n));
+    if (n->data.scalar.length > max)
+        return hn_yaml_fail(y, n, "%s: %zu bytes (at most %zu)", what, n->data.scalar.length, max);
+    if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
+        return hn_yaml_fail(y, n, "%s: contains a NUL character", what);
+    *s = (const char *)n->data.scalar.value;
+    if (len)
+        *len = n->data.scalar.length;
+    return true;
+}
+
+bool hn_yaml_uint(struct hn_yaml *y, yaml_node_t *n, uint64_t min, uint64_t max, uint64_t *out,
+                  const char *what)
+{
+    uint64_t v;
+    if (!hn_yaml_is_plain(n) || hn_yaml_is_null(n) ||
+        hn_units_parse_count((const char *)n->data.scalar.value, UINT64_MAX, &v))
+        return hn_yaml_fail(y, n, "%s: expected a whole number, got %s%s%s%s", what,
+                            hn_yaml_kind(n), hn_yaml_is_scalar(n) ? " '" : "",
+                            hn_yaml_is_scalar(n) ? (const char *)n->data.scalar.value : "",
+                            hn_yaml_is_scalar(n) ? "'" : "");
+    if (v < min || v > max)
+        return hn_yaml_fail(y, n, "%s: %llu is out of range (%llu..%llu)", what,
+                            (unsigned long long)v, (unsigned long long)min,
+                            (unsigned long long)max);
+    *out = v;
+    return true;
+}
+
+bool hn_yaml_bool(struct hn_yaml *y, yaml_node_t *n, bool *out, const char *what)
+{
+    const char *v = hn_yaml_is_plain(n) ? (const char *)n->data.scalar.value : "";
+    if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
+        *out = true;
+    else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
+        *out = false;
+    else
+        return hn_yaml_fail(y, n, "%s: expected true or false, got %s", what, hn_yaml_kind(n));
+    return true;
+}
+
+bool hn_yaml_duration_ms(struct hn_yaml *y, yaml_node_t *n, uint64_t *out, const char *what)
+{
+    if (!hn_yaml_is_scalar(n) || hn_yaml_is_null(n) ||
+        hn_units_parse_duration_ms((const char *)n->data.scalar.value, out))
+        return hn_yaml_fail(y, n,
+                            "%s: expected a duration such as 500ms, 10s, 1m30s, got %s%s%s%s",
+                            what, hn_yaml_kind(n), hn_yaml_is_scalar(n) ? " '" : "",
+                            hn_yaml_is_scalar(n) ? (const char *)n->data.scalar.value : "",
+                            hn_yaml_is_scalar(n) ? "'" : "");
+    return true;
+}

@@ -1,0 +1,296 @@
+/* One user's connection slot (see http.h): its easy handle, reused for
+ * every request so its connection stays warm in the multi's cache; setting
+ * a request's options with as few setopt calls as possible; turning a
+ * finished transfer into a result. */
+#include "array.h"
+#include "error.h"
+#include "http_classify.h"
+#include "http_internal.h"
+#include "recorder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* CURLOPT_WRITEFUNCTION: count the body; keep it when a check or capture
+ * will read it, up to the scenario's max_body. */
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct hn_http_conn *c = userp;
+    size_t len = size * n;
+    c->bytes += len;
+    if (!c->keep_body || c->truncated)
+        return len;
+    size_t max = (size_t)c->h->s->max_body;
+    size_t take = len;
+    if (c->body_len + take > max) {
+        take = max - c->body_len;
+        c->truncated = true;
+    }
+    if (c->body_len + take > c->body_cap) {
+        /* Grow by doubling: a user's buffer reaches its steady size after a
+         * few responses, then no request allocates. */
+        size_t cap = c->body_cap ? c->body_cap : 4096;
+        while (cap < c->body_len + take)
+            cap *= 2;
+        if (cap > max)
+            cap = max;
+        char *p = realloc(c->body, cap);
+        if (!p) {
+            c->truncated = true;
+            return len;
+        }
+        c->body = p;
+        c->body_cap = cap;
+    }
+    memcpy(c->body + c->body_len, data, take);
+    c->body_len += take;
+    return len;
+}
+
+int hn_http_conn_new(struct hn_http *h, hn_http_done_fn done, void *user,
+                     struct hn_http_conn **out)
+{
+    struct hn_http_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->h = h;
+    c->done = done;
+    c->user = user;
+    if (!(c->easy = curl_easy_init())) {
+        free(c);
+        return -ENOMEM;
+    }
+    int err = hn_http_multi_for_new_conn(h, &c->m);
+    if (err) {
+        curl_easy_cleanup(c->easy);
+        free(c);
+        return err;
+    }
+    const struct hn_scenario *s = h->s;
+    CURL *e = c->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)c);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+    /* No signal handlers per transfer (SIGPIPE is ignored process-wide). */
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* Scenarios come from the network: speak http and https only, also
+     * after a redirect (no file://, gopher://, dict://, ...). */
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    /* An explicit empty proxy and a no-proxy list of "*" stop libcurl from
+     * reading the proxy environment variables on every transfer; a load
+     * generator must hit the target directly anyway. */
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    /* The receive buffer is allocated per handle: 16 KiB each would cost
+     * 160 MB at 10,000 users. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, h->buffer_size);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+    if (!s->tls_verify) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    } else {
+        /* A CA file and no CA directory: the only set-up for which libcurl
+         * caches the CA store (per multi handle) instead of loading it for
+         * every connection. */
+        curl_easy_setopt(e, CURLOPT_CAPATH, (char *)NULL);
+        if (h->ca_path[0])
+            curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_path);
+    }
+    if (s->cookies)
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* this handle's own jar */
+    *out = c;
+    return 0;
+}
+
+void hn_http_conn_free(struct hn_http_conn *c)
+{
+    if (!c)
+        return;
+    if (c->in_flight)
+        curl_multi_remove_handle(c->m->multi, c->easy);
+    curl_easy_cleanup(c->easy);
+    free(c->nodes);
+    free(c->body);
+    free(c);
+}
+
+void hn_http_conn_reset(struct hn_http_conn *c)
+{
+    if (c->h->s->cookies)
+        curl_easy_setopt(c->easy, CURLOPT_COOKIELIST, "ALL");
+}
+
+/* Method, timeout and redirects of @p, unless the handle holds them. */
+static void load_prep(struct hn_http_conn *c, const struct hn_http_prep *p)
+{
+    if (c->loaded == p)
+        return;
+    CURL *e = c->easy;
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, p->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, p->follow_redirects ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    /* A HEAD step leaves NOBODY set, and libcurl then sends any later
+     * request of this handle as HEAD (a POST included): clear it. */
+    curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+    if (!p->has_body) {
+        /* GET, HEAD, and DELETE, PUT, ... without a body: no empty form.
+         * HTTPGET clears NOBODY, so HEAD's comes after it. */
+        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        if (p->kind == HN_PREP_HEAD)
+            curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+        c->body_from = p;
+    } else {
+        c->body_from = NULL; /* the body is set below, every time */
+    }
+    if (p->kind == HN_PREP_OTHER || (p->kind == HN_PREP_GET && p->has_body))
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, p->method);
+    c->loaded = p;
+}
+
+/* Header nodes for rendered lines: curl_slist is a public struct libcurl
+ * only reads, so the nodes live in the conn and are reused. */
+static int rendered_headers(struct hn_http_conn *c, const char *const *lines, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    HN_TRY(hn_array_reserve(&c->nodes, &c->cap_nodes, n, sizeof(*c->nodes), 16));
+    for (uint32_t i = 0; i < n; i++) {
+        c->nodes[i].data = (char *)lines[i];
+        c->nodes[i].next = i + 1 < n ? &c->nodes[i + 1] : NULL;
+    }
+    return 0;
+}
+
+static void set_http_version(struct hn_http_conn *c, bool https)
+{
+    long v = CURL_HTTP_VERSION_1_1;
+    if (c->h->s->http_version == HN_HTTP_2)
+        v = https ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    if (c->http_version != v) {
+        curl_easy_setopt(c->easy, CURLOPT_HTTP_VERSION, v);
+        c->http_version = v;
+    }
+}
+
+int hn_http_start(struct hn_http_conn *c, const struct hn_http_request *req)
+{
+    const struct hn_http_prep *p = req->prep;
+    CURL *e = c->easy;
+    load_prep(c, p);
+    bool https = p->https;
+    if (req->url) {
+        curl_easy_setopt(e, CURLOPT_CURLU, (CURLU *)NULL);
+        curl_easy_setopt(e, CURLOPT_URL, req->url);
+        c->url_from = NULL;
+        https = strncasecmp(req->url, "https:", 6) == 0;
+    } else if (c->url_from != p) {
+        /* A pre-parsed URL: libcurl copies it instead of parsing the string
+         * again for every transfer (-16 % instructions per request). */
+        curl_easy_setopt(e, CURLOPT_CURLU, p->curlu);
+        c->url_from = p;
+    }
+    set_http_version(c, https);
+    if (req->header_lines) {
+        HN_TRY(rendered_headers(c, req->header_lines, req->n_header_lines));
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->n_header_lines ? c->nodes : NULL);
+        c->headers_from = NULL;
+    } else if (c->headers_from != p) {
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+        c->headers_from = p;
+    }
+    if (p->has_body && (req->body || c->body_from != p)) {
+        /* The body lives in the plan or the user's buffer until the
+         * transfer ends: no copy. */
+        const char *body = req->body ? req->body : p->body;
+        size_t len = req->body ? req->body_len : p->body_len;
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+        c->body_from = req->body ? NULL : p;
+    }
+    c->bytes = 0;
+    c->keep_body = req->keep_body;
+    c->truncated = false;
+    c->body_len = 0;
+    c->errbuf[0] = '\0';
+    HN_TRY(hn_http_multi_add(c));
+    c->in_flight = true;
+    return 0;
+}
+
+/* The result of the transfer that just ended. @aborted: stopped by us. */
+static void fill_result(struct hn_http_conn *c, CURLcode result, bool aborted,
+                        struct hn_http_result *r)
+{
+    CURL *e = c->easy;
+    memset(r, 0, sizeof(*r));
+    r->fail_slot = HN_FAIL_NONE;
+    r->bytes = c->bytes;
+    r->body = c->body;
+    r->body_len = c->body_len;
+    r->body_truncated = c->truncated;
+    if (aborted) {
+        r->fail_slot = hn_fail_slot(HN_FAIL_ABORTED);
+        return; /* the caller times it: libcurl's figures are not final */
+    }
+    curl_off_t total = 0, dns = 0, conn = 0, tls = 0, pre = 0, first = 0;
+    long connects = 0;
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total);
+    curl_easy_getinfo(e, CURLINFO_PRETRANSFER_TIME_T, &pre);
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &first);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
+    r->total_us = (uint64_t)total;
+    r->new_connection = connects > 0;
+    if (r->new_connection) { /* phases exist only for a new connection */
+        curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &dns);
+        curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &conn);
+        curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &tls);
+        r->dns_us = (uint64_t)dns;
+        r->connect_us = conn > dns ? (uint64_t)(conn - dns) : 0;
+        r->tls_us = tls > conn ? (uint64_t)(tls - conn) : 0;
+    }
+    /* Waiting time: request fully sent → first response byte. */
+    r->ttfb_us = first > pre ? (uint64_t)(first - pre) : 0;
+    if (result != CURLE_OK) {
+        long os_errno = 0;
+        curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+        r->fail_slot = hn_classify_curl(result, os_errno);
+        /* libcurl's message says which certificate check failed. */
+        if (r->fail_slot == hn_fail_slot(HN_FAIL_TLS) && c->errbuf[0])
+            r->detail = c->errbuf;
+    }
+}
+
+void hn_http_conn_finished(struct hn_http_conn *c, CURLcode result)
+{
+    struct hn_http_result r;
+    curl_multi_remove_handle(c->m->multi, c->easy);
+    c->in_flight = false;
+    fill_result(c, result, false, &r);
+    c->done(c->user, &r);
+}
+
+void hn_http_abort(struct hn_http_conn *c)
+{
+    if (!c->in_flight)
+        return;
+    struct hn_http_result r;
+    curl_multi_remove_handle(c->m->multi, c->easy);
+    c->in_flight = false;
+    fill_result(c, CURLE_OK, true, &r);
+    c->done(c->user, &r);
+}
+
+const char *hn_http_header(struct hn_http_conn *c, const char *name, size_t *len)
+{
+    struct curl_header *h = NULL;
+    if (curl_easy_header(c->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+        return NULL;
+    *len = strlen(h->value);
+    return h->value;
+}
