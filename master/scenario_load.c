@@ -98,6 +98,8 @@ static bool load_tls(struct hn_loader *L, yaml_node_t *n)
     const char *rel;
     if (!hn_yaml_string(y, v, PATH_MAX - 1, &rel, NULL, "tls ca_file"))
         return false;
+    if (L->opt->no_files)
+        return hn_yaml_fail(y, v, "tls ca_file: files cannot be read here");
     char path[PATH_MAX * 2];
     resolve_path(L, rel, path, sizeof(path));
     FILE *f = fopen(path, "rb");
@@ -200,6 +202,8 @@ static bool load_feeder(struct hn_loader *L, struct hn_yaml_pair *p, char *err, 
     const char *rel;
     if (!hn_yaml_string(y, csv, PATH_MAX - 1, &rel, NULL, "csv"))
         return false;
+    if (L->opt->no_files)
+        return hn_yaml_fail(y, csv, "%s: files cannot be read here", what);
     char path[PATH_MAX * 2];
     resolve_path(L, rel, path, sizeof(path));
     FILE *probe = fopen(path, "rb");
@@ -592,9 +596,9 @@ static bool load_root(struct hn_loader *L, char *err, size_t err_len)
     return ok;
 }
 
-int hn_scenario_load(const char *path, const struct hn_load_options *opt,
-                     struct hn_scenario **out, struct hn_load_info *info, char *err,
-                     size_t err_len)
+/* @text NULL: read @path. */
+static int load(const char *path, const char *text, size_t len, const struct hn_load_options *opt,
+                struct hn_scenario **out, struct hn_load_info *info, char *err, size_t err_len)
 {
     struct hn_loader L = {.opt = opt, .info = info, .data_left = HN_MODEL_DATA_BYTES_MAX};
     if (info)
@@ -603,7 +607,7 @@ int hn_scenario_load(const char *path, const struct hn_load_options *opt,
     char dir[PATH_MAX];
     snprintf(dir, sizeof(dir), "%s", path);
     snprintf(L.dir, sizeof(L.dir), "%s", dirname(dir));
-    int rc = hn_yaml_load(&L.y, path);
+    int rc = text ? hn_yaml_load_text(&L.y, path, text, len) : hn_yaml_load(&L.y, path);
     if (!rc && !(L.s = hn_scenario_new()))
         rc = -ENOMEM;
     if (!rc) {
@@ -633,6 +637,20 @@ int hn_scenario_load(const char *path, const struct hn_load_options *opt,
     }
     *out = L.s;
     return 0;
+}
+
+int hn_scenario_load(const char *path, const struct hn_load_options *opt,
+                     struct hn_scenario **out, struct hn_load_info *info, char *err,
+                     size_t err_len)
+{
+    return load(path, NULL, 0, opt, out, info, err, err_len);
+}
+
+int hn_scenario_load_text(const char *path, const char *text, size_t len,
+                          const struct hn_load_options *opt, struct hn_scenario **out,
+                          struct hn_load_info *info, char *err, size_t err_len)
+{
+    return load(path, text, len, opt, out, info, err, err_len);
 }
 
 void hn_load_info_free(struct hn_load_info *info)

@@ -18,6 +18,7 @@ struct hn_load_options {
     const char *exclude_tags[HN_LOAD_TAGS_MAX]; /* --exclude-tags */
     uint32_t n_exclude_tags;
     uint64_t request_timeout_ms; /* --request-timeout (0: the file's, or 10 s) */
+    bool no_files; /* refuse data and CA files (the fuzzer reads no file) */
     /* getenv for {{env NAME}} (tests); NULL: getenv(3) */
     const char *(*getenv)(void *ctx, const char *name);
     void *getenv_ctx;
@@ -36,4 +37,8 @@ struct hn_load_info {
 int hn_scenario_load(const char *path, const struct hn_load_options *opt,
                      struct hn_scenario **out, struct hn_load_info *info, char *err,
                      size_t err_len);
+/* The same for a file already in memory, reported as @path. */
+int hn_scenario_load_text(const char *path, const char *text, size_t len,
+                          const struct hn_load_options *opt, struct hn_scenario **out,
+                          struct hn_load_info *info, char *err, size_t err_len);
 void hn_load_info_free(struct hn_load_info *info);

@@ -10,7 +10,7 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
       Send random and malformed frames from several DEALERs (random bytes,
       random msgpack, truncated and mutated valid frames, unknown types,
       worker-bound types, SNAPSHOT/FINAL/HEARTBEAT from unregistered
-      identities, multipart messages, foreign versions). Never a valid v1
+      identities, multipart messages, foreign versions). Never a valid
       HELLO. Prints a JSON summary; exit 1 if the master ever answered with
       anything but REJECT (i.e. accepted a fake as a worker).
   fake_worker.py tcp-garbage --master EP [--connections 24] [--seed S]
@@ -29,8 +29,8 @@ import time
 import msgpack
 import zmq
 
-PROTO = 1
-HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT = range(1, 11)
+PROTO = 2
+HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT = range(1, 12)
 
 
 def pack(obj):
@@ -65,11 +65,11 @@ def histogram(value_us, count):
 def snapshot_body(seq, requests=1000000):
     now = int(time.time() * 1000)
     entry = ["GET", "/fake", requests, 0, 123 * requests, [[0, histogram(500, requests)]]]
-    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]]]
+    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], []]
 
 
 def valid_frames():
-    """One valid v1 frame of every type except HELLO (none must register)."""
+    """One valid frame of every type except HELLO (none must register)."""
     return [
         [WELCOME, PROTO, [0, "run-x", 1000]],
         [REJECT, PROTO, ["go away"]],
@@ -80,11 +80,12 @@ def valid_frames():
         [STOP, PROTO, [0]],
         [FINAL, PROTO, snapshot_body(2)],
         [QUIT, PROTO, []],
+        [GRANT, PROTO, [1, 5, []]],
     ]
 
 
 def could_register(frame):
-    """True if @frame (bytes) might decode as a valid v1 HELLO: such a
+    """True if @frame (bytes) might decode as a valid HELLO: such a
     frame is never sent, since it would make the fake a worker of the run.
     Errs on the side of True."""
     try:
@@ -155,7 +156,7 @@ def mutate(rng, frame):
 
 
 def bad_hello(rng):
-    """HELLO v1 that breaks a rule (arity, types, limits, UTF-8)."""
+    """A HELLO that breaks a rule (arity, types, limits, UTF-8)."""
     b = hello_body()
     how = rng.randrange(8)
     if how == 0:
@@ -195,7 +196,7 @@ def garbage_frame(rng, seq):
     if cat == "mutated":
         return cat, [pack(mutate(rng, rng.choice(valid + [[HELLO, PROTO, hello_body()]])))]
     if cat == "unknown-type":
-        return cat, [pack([rng.choice([0, 11, 12, 99, 255, (1 << 32) - 1]), PROTO,
+        return cat, [pack([rng.choice([0, 12, 13, 99, 255, (1 << 32) - 1]), PROTO,
                            [random_value(rng) for _ in range(rng.randrange(0, 6))]])]
     if cat == "wrong-direction":
         return cat, [pack(rng.choice(valid[:4] + valid[6:7] + valid[8:]))]
@@ -204,7 +205,7 @@ def garbage_frame(rng, seq):
                                       [FINAL, PROTO, snapshot_body(seq)],
                                       [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]]]))]
     if cat == "foreign-version":
-        v = rng.choice([0, 2, 99, (1 << 32) - 1])
+        v = rng.choice([0, 1, 3, 99, (1 << 32) - 1])
         return cat, [pack([rng.choice([HELLO, SNAPSHOT, 42]), v, hello_body()])]
     if cat == "multipart":
         parts = [pack(rng.choice(valid)) for _ in range(rng.randrange(2, 4))]

@@ -43,6 +43,8 @@ struct master {
     const char *run_id;
     bool silent;
     uint64_t target_seq;
+    uint64_t next_user_id;           /* next run-wide user id to grant */
+    uint32_t granted[MAX_WORKERS];   /* users each worker holds ids for */
     msgpack_sbuffer scenario;
     char *script, *step_next;
     ev_timer step_timer, heartbeat, deadline;
@@ -96,12 +98,23 @@ static void send_target(struct master *m, uint32_t users, double rate)
 {
     /* Split users over workers like the real master: largest remainder. */
     for (int w = 0; w < m->n_workers; w++) {
+        uint32_t share = users / m->n_workers + ((uint32_t)w < users % m->n_workers);
+        /* Run-wide ids for the users a worker may start, as the real master
+         * deals them (quick scenarios read no data rows). */
+        if (share > m->granted[w]) {
+            struct hn_msg grant = {.type = HN_MSG_GRANT};
+            grant.grant.first_user_id = m->next_user_id;
+            grant.grant.n_ids = share - m->granted[w];
+            m->next_user_id += grant.grant.n_ids;
+            send_to(m, w, &grant);
+        }
+        m->granted[w] = share;
         struct hn_msg msg = {.type = HN_MSG_TARGET};
         msg.target.seq = ++m->target_seq;
         msg.target.phase = HN_PHASE_RUN;
         msg.target.model = HN_MODEL_CLOSED;
         msg.target.n_classes = 1;
-        msg.target.users[0] = users / m->n_workers + ((uint32_t)w < users % m->n_workers);
+        msg.target.users[0] = share;
         msg.target.spawn_rate_per_s = rate / m->n_workers;
         msg.target.start_wall_ms = hn_clock_wall_ms();
         send_to(m, w, &msg);
@@ -235,7 +248,8 @@ static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 
 int main(int argc, char **argv)
 {
-    struct master m = {.want_workers = 1, .snapshot_ms = 1000, .run_id = "test-run"};
+    struct master m = {
+        .want_workers = 1, .snapshot_ms = 1000, .run_id = "test-run", .next_user_id = 1};
     const char *bind = "tcp://127.0.0.1:*", *timeline = NULL;
     uint64_t timeout_ms = 10000;
     double deadline_s = 120;

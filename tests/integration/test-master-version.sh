@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # A peer of another protocol version: fake_worker.py (a DEALER, as a worker)
 # says HELLO with protocol version 99. It gets a REJECT, encoded in the
-# master's version 1, whose reason names both versions; the master keeps
+# master's own version, whose reason names both versions; the master keeps
 # running, and a real worker then runs the test with exact counts while
-# more foreign HELLOs (even with bodies version 1 cannot read) are rejected.
+# more foreign HELLOs (an older version's, bodies it cannot read) are rejected.
 . "$(dirname "$0")/master_lib.sh"
 
 # Check one REJECT reply (JSON from fake_worker.py reject): $1 the JSON,
 # $2 the foreign version.
+# The master's own protocol version, from --version ("... (protocol N)").
+proto=$("$HORNET_MASTER" --version | sed -n 's/.*(protocol \([0-9]*\)).*/\1/p')
+[ -n "$proto" ] || { echo "cannot read the master's protocol version"; exit 1; }
+older=$((proto - 1))
+
 check_reject() {
     check "REJECT frame for a version-$2 HELLO: $1" "$PY" -c '
 import json, re, sys
-r, v = json.loads(sys.argv[1]), sys.argv[2]
-ok = (r.get("type") == 3 and r.get("version") == 1
-      and re.search(r"\b%s\b" % v, r["reason"]) and re.search(r"\b1\b", r["reason"]))
-sys.exit(0 if ok else 1)' "$1" "$2"
+r, v, p = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+ok = (r.get("type") == 3 and r.get("version") == int(p)
+      and re.search(r"\b%s\b" % v, r["reason"]) and re.search(r"\b%s\b" % p, r["reason"]))
+sys.exit(0 if ok else 1)' "$1" "$2" "$proto"
 }
 
 start_target
@@ -32,8 +37,8 @@ echo "== a real worker runs the test; foreign HELLOs meanwhile"
 start_worker --threads 1
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
 check "the run started with the real worker alone" grep -q " 1 workers joined" "$work/master.err"
-reply=$(fake_worker reject --master "$master_ep" --version 2 --body map) || fail "no REJECT: $reply"
-check_reject "$reply" 2
+reply=$(fake_worker reject --master "$master_ep" --version "$older" --body map) || fail "no REJECT: $reply"
+check_reject "$reply" "$older"
 reply=$(fake_worker reject --master "$master_ep" --version 4294967295 --body empty) || fail "no REJECT: $reply"
 check_reject "$reply" 4294967295
 wait_master 30
