@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const top_keys[] = {"host", "defaults", "tls",  "http",      "data",
-                                       "users", "load",    "arrival", "thresholds", NULL};
+/* "x-..." keys are the user's own: a place to define YAML anchors. */
+static const char *const top_keys[] = {"host", "defaults", "tls",    "http",       "data",
+                                       "users", "load",    "arrival", "thresholds", "x-*",
+                                       NULL};
 
 /* Variables each class captures, kept for the check of the defaults'
  * headers, which every class sends. */

@@ -408,11 +408,21 @@ bool hn_yaml_check_keys(struct hn_yaml *y, yaml_node_t *n, const char *const *al
     bool ok = true;
     for (size_t i = 0; i < np && ok; i++) {
         bool known = false;
-        for (size_t k = 0; k < na && !known; k++)
-            known = strcmp(pairs[i].name, allowed[k]) == 0;
+        for (size_t k = 0; k < na && !known; k++) {
+            size_t al = strlen(allowed[k]);
+            /* "x-*" admits any key with that prefix (a place for anchors) */
+            known = al > 0 && allowed[k][al - 1] == '*'
+                        ? strncmp(pairs[i].name, allowed[k], al - 1) == 0
+                        : strcmp(pairs[i].name, allowed[k]) == 0;
+        }
         if (known)
             continue;
-        const char *near = hn_nearest(pairs[i].name, strlen(pairs[i].name), allowed, na);
+        const char *plain[64]; /* candidates for the hint: no wildcards */
+        size_t np_ = 0;
+        for (size_t k = 0; k < na && np_ < 64; k++)
+            if (allowed[k][0] && allowed[k][strlen(allowed[k]) - 1] != '*')
+                plain[np_++] = allowed[k];
+        const char *near = hn_nearest(pairs[i].name, strlen(pairs[i].name), plain, np_);
         char list[400] = "";
         size_t at = 0;
         for (size_t k = 0; k < na && at < sizeof(list); k++)

@@ -81,9 +81,10 @@ bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out,
 yaml_node_t *hn_yaml_item(struct hn_yaml *y, yaml_node_t *n, size_t i);
 size_t hn_yaml_items(const yaml_node_t *n);
 
-/* Every key of mapping @n must be one of @allowed (NULL-terminated); the
- * error names the nearest one ("did you mean 'weight'?"). @what names the
- * mapping ("user class"). */
+/* Every key of mapping @n must be one of @allowed (NULL-terminated; an
+ * entry ending in '*' admits any key with that prefix); the error names the
+ * nearest one ("did you mean 'weight'?"). @what names the mapping ("user
+ * class"). */
 bool hn_yaml_check_keys(struct hn_yaml *y, yaml_node_t *n, const char *const *allowed,
                         const char *what);
 /* Value of key @key of mapping @n, or NULL. */
