@@ -28,7 +28,7 @@ done
 # Everything the build, the tests and the benchmarks need, by Debian name.
 packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libzmq3-dev libsodium-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libmicrohttpd-dev
-    libjansson-dev libcmocka-dev curl python3 procps
+    libjansson-dev libcmocka-dev curl openssl python3 procps
     python3-zmq python3-msgpack python3-jsonschema python3-yaml
     libyaml-dev libyajl-dev libpcre2-dev libcsv-dev)
 

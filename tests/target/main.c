@@ -34,6 +34,8 @@ static void usage(FILE *out)
             "Options:\n"
             "  --listen HOST:PORT      IPv4 address to listen on (default " DEFAULT_LISTEN ");\n"
             "                          port 0 picks a free port, shown on the ready line\n"
+            "  --tls-cert FILE         serve HTTPS with this PEM certificate chain ...\n"
+            "  --tls-key FILE          ... and this PEM private key\n"
             "  --threads N             server threads, 1..%d (default: number of CPUs)\n"
             "  --max-connections N     open connections allowed (default %d, lowered to\n"
             "                          fit the open-file limit, which is raised to its max)\n"
@@ -43,10 +45,11 @@ static void usage(FILE *out)
             "  --version               show the version and exit\n"
             "\n"
             "Once ready it prints one line to stdout:\n"
-            "  hornet-target listening on http://HOST:PORT\n"
+            "  hornet-target listening on http://HOST:PORT   (https:// with --tls-cert)\n"
             "and it stops cleanly on SIGINT or SIGTERM.\n"
             "\n"
-            "Endpoints: GET / /json /health /delay?ms=N /status/N /bytes/N; shop API\n"
+            "Endpoints: GET / /json /health /delay?ms=N /status/N /bytes/N /echo/TEXT /close;\n"
+            "shop API\n"
             "POST /api/auth/login, GET /api/products[/ID], POST /api/cart/items,\n"
             "POST /api/orders; counters GET /__stats, POST /__reset.\n"
             "See tests/target/README.md.\n"
@@ -76,6 +79,20 @@ static int parse_count(const char *s, long min, long max, unsigned *out)
 }
 
 /* HOST:PORT, HOST an IPv4 address or a name (empty: all interfaces). */
+/* A whole (small) file as a string: PEM certificates and keys. */
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
 static int parse_listen(const char *s, struct sockaddr_in *out)
 {
     const char *colon = strrchr(s, ':');
@@ -118,18 +135,30 @@ static rlim_t raise_nofile(void)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_LISTEN = 256, OPT_THREADS, OPT_MAX_CONN, OPT_IDLE, OPT_LOG, OPT_VERSION };
+    enum {
+        OPT_LISTEN = 256,
+        OPT_THREADS,
+        OPT_MAX_CONN,
+        OPT_IDLE,
+        OPT_LOG,
+        OPT_VERSION,
+        OPT_CERT,
+        OPT_KEY
+    };
     static const struct option options[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"max-connections", required_argument, NULL, OPT_MAX_CONN},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"log-errors", no_argument, NULL, OPT_LOG},
+        {"tls-cert", required_argument, NULL, OPT_CERT},
+        {"tls-key", required_argument, NULL, OPT_KEY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     const char *listen_arg = DEFAULT_LISTEN;
+    const char *cert_file = NULL, *key_file = NULL;
     bool max_connections_given = false;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct hn_server_config cfg = {
@@ -163,6 +192,12 @@ int main(int argc, char **argv)
         case OPT_LOG:
             cfg.log_errors = true;
             break;
+        case OPT_CERT:
+            cert_file = optarg;
+            break;
+        case OPT_KEY:
+            key_file = optarg;
+            break;
         case 'h':
             usage(stdout);
             return HN_EXIT_OK;
@@ -178,6 +213,11 @@ int main(int argc, char **argv)
     struct sockaddr_in addr;
     if (parse_listen(listen_arg, &addr) != 0)
         return bad_usage("bad --listen '%s' (want HOST:PORT, IPv4)", listen_arg);
+    if (!cert_file != !key_file)
+        return bad_usage("--tls-cert and --tls-key go together%s", "");
+    if (cert_file && (!(cfg.tls_cert_pem = read_file(cert_file)) ||
+                      !(cfg.tls_key_pem = read_file(key_file))))
+        return bad_usage("cannot read %s", cfg.tls_cert_pem ? key_file : cert_file);
 
     rlim_t nofile = raise_nofile();
     rlim_t reserve = FD_RESERVE(cfg.threads);
@@ -215,7 +255,8 @@ int main(int argc, char **argv)
     hn_server_address(server, &addr);
     char ip[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &addr.sin_addr, ip, sizeof(ip));
-    printf("hornet-target listening on http://%s:%u\n", ip, (unsigned)ntohs(addr.sin_port));
+    printf("hornet-target listening on %s://%s:%u\n", cert_file ? "https" : "http", ip,
+           (unsigned)ntohs(addr.sin_port));
     fflush(stdout);
 
     int sig;

@@ -163,6 +163,24 @@ static enum MHD_Result get_echo(struct hn_server *s, struct MHD_Connection *c, c
     return send_text(s, c, 200, arg, strlen(arg), TYPE_TEXT);
 }
 
+/* GET /close: 200, and the connection is closed after it (every request
+ * opens a new connection: the cost of connection set-up, TLS included). */
+static enum MHD_Result get_close(struct hn_server *s, struct MHD_Connection *c, const char *arg,
+                                 void **req_cls)
+{
+    (void)arg, (void)req_cls;
+    static const char ok[] = "closing\n";
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(sizeof(ok) - 1, (void *)ok, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return send_page(c, 500, s->pages.internal);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, TYPE_TEXT);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_delayed(struct hn_server *s, struct MHD_Connection *c, unsigned long ms)
 {
     char text[48];
@@ -301,6 +319,7 @@ static const struct route routes[] = {
     {"/status/", true, get_status, NULL},
     {"/bytes/", true, get_bytes, NULL},
     {"/echo/", true, get_echo, NULL},
+    {"/close", false, get_close, NULL},
     {"/api/auth/login", false, NULL, post_login},
     {"/api/products", false, get_products, NULL},
     {"/api/products/", true, get_product, NULL},
@@ -516,6 +535,13 @@ int hn_server_start(const struct hn_server_config *cfg, int listen_fd, struct hn
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (cfg->log_errors)
         flags |= MHD_USE_ERROR_LOG;
+    /* TLS options only when serving HTTPS: an option list that grows. */
+    struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (cfg->tls_cert_pem) {
+        flags |= MHD_USE_TLS;
+        tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)cfg->tls_cert_pem};
+        tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
+    }
     /* clang-format off */
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                               MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
@@ -523,6 +549,7 @@ int hn_server_start(const struct hn_server_config *cfg, int listen_fd, struct hn
                               MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
                               MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout_s,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                              MHD_OPTION_ARRAY, tls,
                               MHD_OPTION_END);
     /* clang-format on */
     if (s->mhd == NULL) {

@@ -10,6 +10,8 @@ struct hn_server_config {
     unsigned max_connections; /* open connections across the pool, >= threads */
     unsigned idle_timeout_s;  /* close a connection idle this long; 0: never */
     bool log_errors;          /* libmicrohttpd's error log on stderr */
+    const char *tls_cert_pem; /* HTTPS: certificate chain (PEM text), or NULL */
+    const char *tls_key_pem;  /* its private key (PEM text) */
 };
 
 struct hn_server;
