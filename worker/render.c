@@ -35,6 +35,16 @@ int hn_buf_append(struct hn_buf *b, const void *s, size_t n)
     return 0;
 }
 
+int hn_buf_insert(struct hn_buf *b, size_t at, const void *s, size_t n)
+{
+    HN_TRY(reserve(b, n));
+    memmove(b->p + at + n, b->p + at, b->len - at);
+    if (n)
+        memcpy(b->p + at, s, n);
+    b->len += n;
+    return 0;
+}
+
 void hn_buf_free(struct hn_buf *b)
 {
     free(b->p);

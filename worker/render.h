@@ -40,8 +40,10 @@ struct hn_render_ctx {
  * yet (*@unset = its slot); HN_E_TOO_LARGE; -ENOMEM. */
 int hn_render_append(struct hn_buf *b, const struct hn_template *t, const struct hn_render_ctx *ctx,
                      uint32_t *unset);
-/* Append raw bytes. 0, HN_E_TOO_LARGE or -ENOMEM. */
+/* Append raw bytes. 0, HN_E_TOO_LARGE or -ENOMEM. @s must not point into @b. */
 int hn_buf_append(struct hn_buf *b, const void *s, size_t n);
+/* Insert raw bytes at offset @at (<= b->len), moving what follows. */
+int hn_buf_insert(struct hn_buf *b, size_t at, const void *s, size_t n);
 void hn_buf_free(struct hn_buf *b);
 
 /* Store a captured value (truncated to HN_MODEL_VALUE_MAX bytes: the

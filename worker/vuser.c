@@ -118,28 +118,23 @@ static int render(struct hn_vuser *vu, const struct hn_plan_step *ps, struct hn_
     render_ctx(vu, &ctx);
     struct hn_buf *b = &vu->render;
     const struct hn_step *st = ps->step;
-    size_t url_at = 0, body_at = 0, line_at[HN_MODEL_HEADERS_MAX * 3 + 4];
+    size_t body_at = 0, line_at[HN_MODEL_HEADERS_MAX * 3 + 4];
     uint32_t unset = 0;
     int err = 0;
     b->len = 0;
     if (ps->render_url) {
         /* Render first, then decide: a URL that is not absolute once
-         * rendered is joined to the host. */
+         * rendered is joined to the host (inserted before it). */
         err = hn_render_append(b, &st->url, &ctx, &unset);
         if (!err) {
             const char *base;
             size_t base_len;
             bool slash;
             hn_plan_url_base(ctx.s, b->p, b->len, &base, &base_len, &slash);
-            size_t rendered = b->len;
-            err = hn_buf_append(b, "", 1);
-            url_at = b->len;
+            if (slash)
+                err = hn_buf_insert(b, 0, "/", 1);
             if (!err)
-                err = hn_buf_append(b, base, base_len);
-            if (!err && slash)
-                err = hn_buf_append(b, "/", 1);
-            if (!err)
-                err = hn_buf_append(b, b->p, rendered); /* the rendered text, after its base */
+                err = hn_buf_insert(b, 0, base, base_len);
             if (!err)
                 err = hn_buf_append(b, "", 1);
         }
@@ -181,7 +176,7 @@ static int render(struct hn_vuser *vu, const struct hn_plan_step *ps, struct hn_
     }
     /* The buffer may have moved while it grew: pointers only now. */
     if (ps->render_url)
-        req->url = b->p + url_at;
+        req->url = b->p; /* rendered first, from offset 0 */
     if (ps->render_headers) {
         for (uint32_t i = 0; i < n_lines; i++)
             vu->lines[i] = b->p + line_at[i];
