@@ -106,7 +106,8 @@ static void release_up_to(int fd, uint16_t queue, uint32_t id)
 static void take_packets(char *buf, ssize_t n, uint64_t delay_ns)
 {
     uint64_t due = now_ns() + delay_ns;
-    for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, (size_t)n); m = NLMSG_NEXT(m, n)) {
+    for (struct nlmsghdr *m = (struct nlmsghdr *)buf; NLMSG_OK(m, (size_t)n);
+         m = NLMSG_NEXT(m, n)) {
         if (m->nlmsg_type == NLMSG_ERROR) {
             int err = ((struct nlmsgerr *)NLMSG_DATA(m))->error;
             if (err)
