@@ -155,7 +155,7 @@ start_master -H "$target_url" --expect-workers 3 --expect-workers-max-wait 30s -
 start_workers
 wait_master 60
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-check "the master started with 3 workers from 3 addresses" grep -q "3 workers joined" "$work/master.err"
+check "the master started with the 3 workers" grep -q "3 workers joined" "$work/master.err"
 target_stats >"$work/target1.json"
 check_csv "$work/exact" "$work/target1.json"
 min=$(python3 -c 'import csv, sys
