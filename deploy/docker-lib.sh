@@ -1,4 +1,4 @@
-# Shared by deploy/compose-test.sh and deploy/swarm-test.sh (sourced, not
+# Shared by deploy/compose-test.sh, swarm-test.sh and systemd-test.sh (sourced, not
 # run): Docker installed and running (dockerd started here when none runs,
 # and then stopped at exit), the image built from this checkout on a base
 # made without any registry, cleanups run at exit in reverse order.
