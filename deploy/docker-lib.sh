@@ -65,6 +65,10 @@ ensure_docker() {
         return 0
     fi
     say "starting dockerd (log: $dockerd_log)"
+    # What dockerd changes on the host and leaves after it stops: put back.
+    had_docker0=0
+    ip link show docker0 >/dev/null 2>&1 && had_docker0=1
+    forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" {print $3}')
     setsid dockerd >"$dockerd_log" 2>&1 &
     dockerd_pid=$!
     cleanups+=("stop_dockerd")
@@ -82,6 +86,8 @@ stop_dockerd() {
     while kill -0 "$dockerd_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
     kill -KILL "$dockerd_pid" 2>/dev/null || true
     wait "$dockerd_pid" 2>/dev/null || true
+    [ "$had_docker0" = 1 ] || ip link del docker0 2>/dev/null || true
+    [ -z "$forward_policy" ] || iptables -P FORWARD "$forward_policy" 2>/dev/null || true
     echo "== stopped the dockerd this test started"
 }
 
