@@ -1,6 +1,7 @@
 /* libFuzzer target for the wire decoder: any bytes must decode to an error
  * or to a message that merges, re-encodes and decodes back to itself; a
- * SCENARIO's blob goes through the scenario decoder too (scenario_check.h).
+ * SCENARIO's blob goes through the scenario decoder too (scenario_check.h),
+ * and a GRANT's data cells through the cells decoder.
  * Build: meson setup -Dfuzz=enabled with CC=clang; run: fuzz-decode CORPUS */
 #include <errno.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include "error.h"
 #include "msg.h"
 #include "scenario_check.h"
+#include "scenario_codec.h"
 
 /* Scratch histograms for re-encoding a snapshot (allocated on first use;
  * snapshots with more timing histograms skip the whole-message check). */
@@ -82,6 +84,49 @@ static bool attach_hists(struct hn_msg *m)
     return true;
 }
 
+/* The data cells of a GRANT feeder, read as that many NUL-terminated
+ * strings as they hold: they decode only if the bin ends in a NUL and
+ * every cell is UTF-8, and then pack again to the very same bytes. */
+static void check_grant_cells(const struct hn_msg_grant *g)
+{
+    if (g->n_feeders > HN_PROTO_FEEDERS_MAX ||
+        (g->n_ids && g->first_user_id + g->n_ids - 1 < g->first_user_id))
+        abort(); /* the decoder's own limits */
+    for (uint32_t i = 0; i < g->n_feeders; i++) {
+        const struct hn_msg_grant_feeder *f = &g->feeders[i];
+        if (!f->cells)
+            continue;
+        uint64_t n = 0;
+        for (size_t k = 0; k < f->cells_len; k++)
+            n += f->cells[k] == '\0';
+        char **cells = NULL, why[128] = "";
+        int rc = hn_cells_unpack(f->cells, f->cells_len, n, &cells, why, sizeof(why));
+        if (rc == -ENOMEM)
+            continue;
+        if (rc) {
+            if (rc != HN_E_INVALID || !why[0] || cells)
+                abort();
+            continue;
+        }
+        msgpack_sbuffer sbuf;
+        msgpack_packer pk;
+        msgpack_unpacked up;
+        msgpack_sbuffer_init(&sbuf);
+        msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+        msgpack_unpacked_init(&up);
+        if (hn_cells_pack(&pk, cells, n) ||
+            msgpack_unpack_next(&up, sbuf.data, sbuf.size, NULL) != MSGPACK_UNPACK_SUCCESS ||
+            up.data.type != MSGPACK_OBJECT_BIN || up.data.via.bin.size != f->cells_len ||
+            memcmp(up.data.via.bin.ptr, f->cells, f->cells_len))
+            abort();
+        msgpack_unpacked_destroy(&up);
+        msgpack_sbuffer_destroy(&sbuf);
+        for (uint64_t k = 0; k < n; k++)
+            free(cells[k]);
+        free(cells);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -99,6 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (m.type == HN_MSG_SCENARIO)
         hn_fuzz_check_scenario(m.scenario.blob, m.scenario.blob_len);
+    if (m.type == HN_MSG_GRANT)
+        check_grant_cells(&m.grant);
 
     bool snapshot = m.type == HN_MSG_SNAPSHOT || m.type == HN_MSG_FINAL;
     if (snapshot) {

@@ -1,5 +1,21 @@
-/* A tiny keep-alive HTTP/1.1 server for engine unit tests: counts every
- * request by "METHOD path"; "/fail" answers 500, "/hang" never answers. */
+/* A tiny keep-alive HTTP/1.1 server for engine unit tests. Counts every
+ * request by "METHOD target", logs the first SRV_LOG whole, and answers by
+ * path (the query is ignored unless said):
+ *   /hang          never
+ *   /fail          500 "fail"
+ *   /status/N      status N, body "status N"
+ *   /login?u=V     200 JSON {"token":"tok-V","user":{"id":V},"name":"a b&c=d",
+ *                  "quote":"say \"hi\""}, headers "X-Session: sess-V" and
+ *                  "Set-Cookie: sid=V; Path=/"
+ *   /json          200 JSON {"status":"paid","total":42.0,"ok":true,"note":null,
+ *                  "items":[{"id":7},{"id":8}]}
+ *   /page          200 HTML with <input name="csrf" value="c5rf-77">
+ *   /empty         200 with an empty body
+ *   /echo          200 with the request body as its body
+ *   /cookie        200 with the request's Cookie header (or "none") as body
+ *   /redirect      302 to /a
+ *   anything else  200 "hello"
+ * HEAD gets the headers only. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,22 +25,24 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "http-stub.h"
 
-static void srv_count_add(struct srv *s, const char *method, const char *path)
+static void srv_count_add(struct srv *s, const struct srv_req *req)
 {
-    char key[96];
-    snprintf(key, sizeof(key), "%s %s", method, path);
+    char key[sizeof(s->counts[0].key)];
+    snprintf(key, sizeof(key), "%s %s", req->method, req->target);
     pthread_mutex_lock(&s->lock);
     uint32_t i = 0;
     while (i < s->n_keys && strcmp(s->counts[i].key, key) != 0)
@@ -34,10 +52,18 @@ static void srv_count_add(struct srv *s, const char *method, const char *path)
     if (i < SRV_KEYS)
         s->counts[i].n++;
     s->total++;
+    if (s->n_log < SRV_LOG)
+        s->log[s->n_log++] = *req;
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Requests "METHOD path" the server has read. */
+double srv_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 uint64_t srv_count(struct srv *s, const char *key)
 {
     uint64_t n = 0;
@@ -49,12 +75,62 @@ uint64_t srv_count(struct srv *s, const char *key)
     return n;
 }
 
+uint64_t srv_count_prefix(struct srv *s, const char *prefix)
+{
+    uint64_t n = 0;
+    size_t len = strlen(prefix);
+    pthread_mutex_lock(&s->lock);
+    for (uint32_t i = 0; i < s->n_keys; i++)
+        if (strncmp(s->counts[i].key, prefix, len) == 0)
+            n += s->counts[i].n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
 uint64_t srv_total(struct srv *s)
 {
     pthread_mutex_lock(&s->lock);
     uint64_t n = s->total;
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+uint32_t srv_logged(struct srv *s)
+{
+    pthread_mutex_lock(&s->lock);
+    uint32_t n = s->n_log;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+void srv_log_get(struct srv *s, uint32_t i, struct srv_req *out)
+{
+    pthread_mutex_lock(&s->lock);
+    assert_true(i < s->n_log);
+    *out = s->log[i];
+    pthread_mutex_unlock(&s->lock);
+}
+
+bool srv_req_header(const struct srv_req *req, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    const char *line = req->head;
+    while (*line) {
+        const char *eol = strstr(line, "\r\n");
+        if (!eol)
+            break;
+        if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+            const char *v = line + nl + 1;
+            while (v < eol && (*v == ' ' || *v == '\t'))
+                v++;
+            snprintf(out, cap, "%.*s", (int)(eol - v), v);
+            return true;
+        }
+        if ((size_t)(eol - line) == nl && strncasecmp(line, name, nl) == 0)
+            return false; /* cannot happen: a line without ':' */
+        line = eol + 2;
+    }
+    return false;
 }
 
 static void srv_send(int fd, const char *data, size_t len)
@@ -73,35 +149,131 @@ static void srv_send(int fd, const char *data, size_t len)
     }
 }
 
-/* Answer every complete request in the buffer: "/fail" with 500, "/hang"
- * never, anything else with 200 "hello" (HEAD: headers only). */
+/* Send a response: status line, Content-Length, @extra header lines (each
+ * ending in CRLF), then the body unless HEAD. */
+static void srv_respond(int fd, bool head, int status, const char *extra, const char *body,
+                        size_t body_len)
+{
+    char buf[SRV_BODY_MAX * 2 + 1024];
+    if (body_len > SRV_BODY_MAX * 2)
+        body_len = SRV_BODY_MAX * 2; /* no cmocka assert here: not the test's thread */
+    int n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d X\r\nContent-Length: %zu\r\n%s\r\n", status,
+                     body_len, extra ? extra : "");
+    if (n < 0 || (size_t)n + body_len > sizeof(buf))
+        return;
+    if (!head && body_len) {
+        memcpy(buf + n, body, body_len);
+        n += (int)body_len;
+    }
+    srv_send(fd, buf, (size_t)n);
+}
+
+/* The value of query parameter @key of @target, or "" (copied to @out). */
+static void query_value(const char *target, const char *key, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *q = strchr(target, '?');
+    size_t kl = strlen(key);
+    while (q) {
+        q++;
+        if (strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            const char *v = q + kl + 1;
+            size_t vl = strcspn(v, "&");
+            snprintf(out, cap, "%.*s", (int)vl, v);
+            return;
+        }
+        q = strchr(q, '&');
+    }
+}
+
+static bool path_is(const char *target, const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(target, path, n) == 0 &&
+           (target[n] == '\0' || target[n] == '?' || target[n] == '/');
+}
+
+static void srv_route(int fd, const struct srv_req *req)
+{
+    bool head = strcmp(req->method, "HEAD") == 0;
+    const char *t = req->target;
+    char body[SRV_BODY_MAX + 256], extra[512];
+    if (path_is(t, "/hang"))
+        return;
+    if (path_is(t, "/fail")) {
+        srv_respond(fd, head, 500, NULL, "fail", 4);
+    } else if (strncmp(t, "/status/", 8) == 0) {
+        int status = atoi(t + 8);
+        int n = snprintf(body, sizeof(body), "status %d", status);
+        srv_respond(fd, head, status, NULL, body, (size_t)n);
+    } else if (path_is(t, "/login")) {
+        char u[64];
+        query_value(t, "u", u, sizeof(u));
+        int n = snprintf(body, sizeof(body),
+                         "{\"token\":\"tok-%s\",\"user\":{\"id\":%s},\"name\":\"a b&c=d\","
+                         "\"quote\":\"say \\\"hi\\\"\"}",
+                         u, u[0] ? u : "0");
+        snprintf(extra, sizeof(extra), "X-Session: sess-%s\r\nSet-Cookie: sid=%s; Path=/\r\n", u,
+                 u);
+        srv_respond(fd, head, 200, extra, body, (size_t)n);
+    } else if (path_is(t, "/json")) {
+        static const char json[] = "{\"status\":\"paid\",\"total\":42.0,\"ok\":true,\"note\":null,"
+                                   "\"items\":[{\"id\":7},{\"id\":8}]}";
+        srv_respond(fd, head, 200, "Content-Type: application/json\r\n", json, sizeof(json) - 1);
+    } else if (path_is(t, "/page")) {
+        static const char page[] =
+            "<html><form><input name=\"csrf\" value=\"c5rf-77\"></form></html>";
+        srv_respond(fd, head, 200, NULL, page, sizeof(page) - 1);
+    } else if (path_is(t, "/empty")) {
+        srv_respond(fd, head, 200, NULL, "", 0);
+    } else if (path_is(t, "/echo")) {
+        srv_respond(fd, head, 200, NULL, req->body, req->body_len);
+    } else if (path_is(t, "/redirect")) {
+        srv_respond(fd, head, 302, "Location: /a\r\n", "moved", 5);
+    } else if (path_is(t, "/cookie")) {
+        char cookie[512];
+        if (!srv_req_header(req, "Cookie", cookie, sizeof(cookie)))
+            strcpy(cookie, "none");
+        srv_respond(fd, head, 200, NULL, cookie, strlen(cookie));
+    } else {
+        srv_respond(fd, head, 200, NULL, "hello", 5);
+    }
+}
+
+/* Answer every complete request in the buffer. */
 static void srv_serve(struct srv *s, struct srv_conn *c)
 {
-    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
-    static const char fail[] =
-        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nfail";
     for (;;) {
-        c->buf[c->len] = '\0';
-        char *end = strstr(c->buf, "\r\n\r\n");
+        char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
         if (!end)
             return;
-        size_t head = (size_t)(end - c->buf) + 4, body = 0;
-        char *cl = strcasestr(c->buf, "\r\nContent-Length:");
-        if (cl && cl < end)
-            body = strtoul(cl + 17, NULL, 10);
-        if (c->len < head + body)
+        size_t head_len = (size_t)(end - c->buf) + 4, body = 0;
+        struct srv_req req;
+        memset(&req, 0, sizeof(req));
+        req.at = srv_now();
+        req.conn = c->id;
+        /* The request line, then the header lines. */
+        char *eol = memmem(c->buf, head_len, "\r\n", 2);
+        char line[SRV_KEY_MAX + 64];
+        snprintf(line, sizeof(line), "%.*s", (int)(eol - c->buf), c->buf);
+        _Static_assert(SRV_KEY_MAX == 192, "the format below reads 191 bytes");
+        if (sscanf(line, "%15s %191s", req.method, req.target) != 2)
             return;
-        char method[16] = "", path[64] = "";
-        if (sscanf(c->buf, "%15s %63s", method, path) != 2)
+        size_t hl = head_len - 2 - (size_t)(eol + 2 - c->buf);
+        snprintf(req.head, sizeof(req.head), "%.*s", (int)hl, eol + 2);
+        char cl[32];
+        if (srv_req_header(&req, "Content-Length", cl, sizeof(cl))) {
+            req.has_content_length = true;
+            body = strtoul(cl, NULL, 10);
+        }
+        if (c->len < head_len + body)
             return;
-        srv_count_add(s, method, path);
-        bool is_head = strcmp(method, "HEAD") == 0;
-        if (strcmp(path, "/fail") == 0)
-            srv_send(c->fd, fail, is_head ? strlen(fail) - 4 : strlen(fail));
-        else if (strcmp(path, "/hang") != 0)
-            srv_send(c->fd, ok, is_head ? strlen(ok) - 5 : strlen(ok));
-        memmove(c->buf, c->buf + head + body, c->len - head - body);
-        c->len -= head + body;
+        req.body_len = body < SRV_BODY_MAX ? body : SRV_BODY_MAX;
+        memcpy(req.body, c->buf + head_len, req.body_len);
+        srv_count_add(s, &req);
+        srv_route(c->fd, &req);
+        memmove(c->buf, c->buf + head_len + body, c->len - head_len - body);
+        c->len -= head_len + body;
     }
 }
 
@@ -136,10 +308,12 @@ static void *srv_main(void *arg)
             int i = 0;
             while (fd >= 0 && i < SRV_CONNS && s->conns[i].fd >= 0)
                 i++;
-            if (fd >= 0 && i < SRV_CONNS)
+            if (fd >= 0 && i < SRV_CONNS) {
                 s->conns[i].fd = fd;
-            else if (fd >= 0)
+                s->conns[i].id = ++s->accepted;
+            } else if (fd >= 0) {
                 close(fd);
+            }
         }
         for (nfds_t k = 2; k < n; k++) {
             struct srv_conn *c = owner[k];

@@ -1,7 +1,9 @@
 /* End-to-end tests of the worker engine (worker/pool.h): virtual users run
  * scenarios against a tiny HTTP/1.1 server thread inside this process; the
- * server's own counts are checked against the pool's snapshots. Every run
- * is bounded by a deadline that fails the test. */
+ * server's own counts and its log of requests (URLs, headers and bodies as
+ * rendered) are checked against the pool's snapshots (counts, failures by
+ * kind and by text, exceptions). Tests assert behaviour, never timing:
+ * every run is bounded by a generous deadline that fails the test. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,9 @@
 
 #include <cmocka.h>
 
+#include "error.h"
+#include "grants.h"
+#include "http.h"
 #include "pool.h"
 
 #include "http-stub.h"
@@ -32,6 +37,7 @@ struct run {
     struct ev_loop *loop;
     struct hn_scenario *sc;
     struct hn_plan *plan;
+    struct hn_grants *grants; /* local: ids from 1, rows dealt here */
     struct hn_pool *pool;
     struct hn_recorder sum; /* every snapshot added up */
     uint32_t snapshots, drained_calls;
@@ -124,7 +130,7 @@ static bool is_final(struct run *r)
 static bool stop_and_drain(struct run *r, uint64_t timeout_ms)
 {
     hn_pool_stop(r->pool, timeout_ms);
-    return run_until(r, is_final, 5.0);
+    return run_until(r, is_final, 10.0);
 }
 
 static int setup(void **state)
@@ -148,6 +154,7 @@ static int teardown(void **state)
 {
     struct run *r = *state;
     hn_pool_free(r->pool);
+    hn_grants_free(r->grants);
     ev_timer_stop(r->loop, &r->tick);
     hn_plan_free(r->plan);
     hn_recorder_deinit(&r->sum);
@@ -172,8 +179,112 @@ static struct hn_step *add_step(struct hn_task *t, const char *method, const cha
     struct hn_step *st = hn_task_add_step(t);
     assert_non_null(st);
     st->method = hn_model_strdup(method);
-    st->url = hn_model_strdup(url);
+    assert_int_equal(hn_template_set_literal(&st->url, url), 0);
     return st;
+}
+
+/* Names in {{ }} as the scenario loader resolves them: "feeder.column" for
+ * a data column, anything else a captured variable (added when new). */
+static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
+                   size_t why_len)
+{
+    struct hn_scenario *s = ctx;
+    const char *dot = memchr(name, '.', len);
+    if (dot) {
+        size_t fl = (size_t)(dot - name);
+        for (uint32_t f = 0; f < s->n_feeders; f++)
+            for (uint32_t c = 0; c < s->feeders[f].n_columns; c++)
+                if (strlen(s->feeders[f].name) == fl && !memcmp(s->feeders[f].name, name, fl) &&
+                    strlen(s->feeders[f].columns[c]) == len - fl - 1 &&
+                    !memcmp(s->feeders[f].columns[c], dot + 1, len - fl - 1)) {
+                    seg->kind = HN_SEG_DATA;
+                    seg->a = f;
+                    seg->b = c;
+                    return 0;
+                }
+        snprintf(why, why_len, "no column %.*s", (int)len, name);
+        return HN_E_INVALID;
+    }
+    char var[64];
+    snprintf(var, sizeof(var), "%.*s", (int)len, name);
+    seg->kind = HN_SEG_VAR;
+    return hn_scenario_var(s, var, &seg->a);
+}
+
+/* @t compiled from @src ("{{...}}" substituted per request). */
+static void tpl(struct run *r, struct hn_template *t, const char *src, enum hn_escape esc)
+{
+    struct hn_template_names names = {resolve, NULL, r->sc};
+    struct hn_template_error err = {0};
+    hn_template_deinit(t);
+    if (hn_template_compile(t, src, strlen(src), esc, &names, &err))
+        fail_msg("template \"%s\": %s", src, err.message);
+}
+
+/* A step whose URL is a template; its stats name is the template as
+ * written. */
+static struct hn_step *add_tpl_step(struct run *r, struct hn_task *t, const char *method,
+                                    const char *url)
+{
+    struct hn_step *st = add_step(t, method, "/");
+    tpl(r, &st->url, url, HN_ESC_URL);
+    return st;
+}
+
+static void add_header(struct run *r, struct hn_header **h, uint32_t *n, const char *name,
+                       const char *value)
+{
+    struct hn_header *hd = hn_headers_add(h, n);
+    assert_non_null(hd);
+    hd->name = hn_model_strdup(name);
+    tpl(r, &hd->value, value, HN_ESC_HEADER);
+}
+
+static void set_body(struct run *r, struct hn_step *st, enum hn_body_kind kind, const char *body)
+{
+    st->body_kind = (uint8_t)kind;
+    tpl(r, &st->body, body,
+        kind == HN_BODY_JSON   ? HN_ESC_JSON
+        : kind == HN_BODY_FORM ? HN_ESC_FORM
+                               : HN_ESC_NONE);
+}
+
+static void add_capture(struct run *r, struct hn_step *st, const char *var,
+                        enum hn_capture_kind kind, const char *expr)
+{
+    struct hn_capture *c = hn_step_add_capture(st);
+    assert_non_null(c);
+    assert_int_equal(hn_scenario_var(r->sc, var, &c->var), 0);
+    c->kind = (uint8_t)kind;
+    c->expr = hn_model_strdup(expr);
+}
+
+static void add_json_check(struct hn_step *st, const char *path, const char *want,
+                           enum hn_json_type type)
+{
+    struct hn_check_json *c = hn_step_add_json_check(st);
+    assert_non_null(c);
+    c->path = hn_model_strdup(path);
+    c->want = hn_model_strdup(want);
+    c->want_type = (uint8_t)type;
+}
+
+/* A data feeder of one column @col whose rows are @cells. */
+static void add_feeder(struct run *r, const char *name, enum hn_feeder_order order, const char *col,
+                       const char *const *cells, uint32_t rows)
+{
+    struct hn_feeder *f = hn_scenario_add_feeder(r->sc);
+    assert_non_null(f);
+    f->name = hn_model_strdup(name);
+    f->order = (uint8_t)order;
+    f->columns = calloc(1, sizeof(*f->columns));
+    f->columns[0] = hn_model_strdup(col);
+    f->n_columns = 1;
+    f->cells = calloc(rows, sizeof(*f->cells));
+    for (uint32_t i = 0; i < rows; i++)
+        f->cells[i] = hn_model_strdup(cells[i]);
+    f->n_rows = rows;
+    f->rows_shipped = true;
 }
 
 static struct hn_task *add_task(struct hn_user_class *c, uint32_t weight, const char *url)
@@ -193,8 +304,9 @@ static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_
         hn_plan_build(r->sc, &r->plan, why, sizeof(why)))
         fail_msg("scenario: %s", why);
     assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
+    assert_int_equal(hn_grants_new(r->sc, true, &r->grants), 0);
     struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
-    assert_int_equal(hn_pool_new(r->loop, r->plan, threads, 12345, &cb, &r->pool), 0);
+    assert_int_equal(hn_pool_new(r->loop, r->plan, threads, 12345, r->grants, &cb, &r->pool), 0);
     assert_int_equal(hn_pool_threads(r->pool), threads);
     ev_timer_start(r->loop, &r->tick);
     hn_pool_set_target(r->pool, &users, 1, spawn_rate);
@@ -230,9 +342,129 @@ static bool srv_reached(struct run *r)
     return srv_total(r->srv) >= target_count;
 }
 
+/* Requests recorded so far (failures included, and those not sent). */
+static bool recorded_reached(struct run *r)
+{
+    return hn_recorder_requests(&r->sum) >= target_count;
+}
+
+/* Count of failure text @text recorded for (method, name). */
+static uint64_t text_count(struct run *r, const char *method, const char *name, const char *text)
+{
+    const struct hn_rec_entry *e = rec(r, method, name);
+    uint32_t entry = (uint32_t)(e - r->sum.entries);
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++) {
+        const struct hn_rec_text *t = &r->sum.texts[i];
+        if (t->len && t->entry == entry && t->len == strlen(text) && !memcmp(t->text, text, t->len))
+            return t->count;
+    }
+    return 0;
+}
+
+/* Failure texts recorded for (method, name), all of them. */
+static uint64_t texts_of(struct run *r, const char *method, const char *name)
+{
+    const struct hn_rec_entry *e = rec(r, method, name);
+    uint32_t entry = (uint32_t)(e - r->sum.entries);
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+        if (r->sum.texts[i].len && r->sum.texts[i].entry == entry)
+            n += r->sum.texts[i].count;
+    return n;
+}
+
+/* Every failure of (method, name) has the text @text. */
+static void assert_all_fail_with(struct run *r, const char *method, const char *name,
+                                 const char *text)
+{
+    const struct hn_rec_entry *e = rec(r, method, name);
+    uint64_t n = text_count(r, method, name, text);
+    if (e->requests == 0 || e->failures != e->requests || n != e->requests) {
+        char all[HN_PROTO_ERROR_MAX * 4] = "";
+        size_t at = 0;
+        uint32_t entry = (uint32_t)(e - r->sum.entries);
+        for (uint32_t i = 0; i < HN_REC_TEXTS_MAX && at < sizeof(all); i++)
+            if (r->sum.texts[i].len && r->sum.texts[i].entry == entry)
+                at += (size_t)snprintf(all + at, sizeof(all) - at, " [%s]", r->sum.texts[i].text);
+        fail_msg("%s %s: %llu requests, %llu failures, %llu with \"%s\"; texts:%s", method, name,
+                 (unsigned long long)e->requests, (unsigned long long)e->failures,
+                 (unsigned long long)n, text, all);
+    }
+}
+
+static uint64_t exception_count(struct run *r, const char *message)
+{
+    for (uint32_t i = 0; i < r->sum.n_exceptions; i++)
+        if (!strcmp(r->sum.exceptions[i].message, message))
+            return r->sum.exceptions[i].count;
+    return 0;
+}
+
+/* No failure at all, by kind or by text. */
+static void assert_no_failures(struct run *r)
+{
+    for (uint32_t i = 0; i < r->sc->n_entries; i++)
+        if (r->sum.entries[i].failures)
+            fail_msg(
+                "%s %s: %llu failures (%llu by text)", r->sc->entries[i].method,
+                r->sc->entries[i].name, (unsigned long long)r->sum.entries[i].failures,
+                (unsigned long long)texts_of(r, r->sc->entries[i].method, r->sc->entries[i].name));
+}
+
+static const char *want_exception;
+static uint64_t want_exceptions;
+static bool exceptions_reached(struct run *r)
+{
+    return exception_count(r, want_exception) >= want_exceptions;
+}
+
+static uint32_t want_logged;
+static bool logged_reached(struct run *r)
+{
+    return srv_logged(r->srv) >= want_logged;
+}
+
+/* The number after @prefix in @s (e.g. the user id in "/u/7/x"), or -1. */
+static long number_after(const char *s, const char *prefix)
+{
+    const char *p = strstr(s, prefix);
+    if (!p)
+        return -1;
+    char *end;
+    long v = strtol(p + strlen(prefix), &end, 10);
+    return end == p + strlen(prefix) ? -1 : v;
+}
+
 static const struct hn_wait no_wait = {.kind = HN_WAIT_NONE};
 
 /* ---- Tests ---- */
+
+/* Every user is past on_start, and target_count requests were served. */
+static bool on_start_done(struct run *r)
+{
+    return srv_count(r->srv, "GET /me") == 3 && srv_total(r->srv) >= target_count;
+}
+
+/* Requests of user @id ("/PREFIX/<id>" targets) in the server's log, and
+ * the times they arrived (up to @max). */
+static uint32_t arrivals(struct run *r, const char *prefix, long id, double *at, uint32_t max)
+{
+    uint32_t n = 0, logged = srv_logged(r->srv);
+    for (uint32_t i = 0; i < logged; i++) {
+        struct srv_req q;
+        srv_log_get(r->srv, i, &q);
+        if (number_after(q.target, prefix) == id && n < max)
+            at[n++] = q.at;
+    }
+    return n;
+}
+
+/* Recorder and server agree in total (for templated URLs, whose entries
+ * are named by the template). */
+static void assert_totals_agree(struct run *r)
+{
+    assert_int_equal(hn_recorder_requests(&r->sum), srv_total(r->srv));
+}
 
 static void test_on_start_once(void **state)
 {
@@ -240,14 +472,16 @@ static void test_on_start_once(void **state)
     struct hn_user_class *c = add_class(r, no_wait);
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("POST");
-    login->url = hn_model_strdup("/login");
+    assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
+    /* A body: a POST without one is test_known_bug_post_without_body. */
+    set_body(r, login, HN_BODY_FORM, "user=u1");
     login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("GET");
-    login->url = hn_model_strdup("/me");
+    assert_int_equal(hn_template_set_literal(&login->url, "/me"), 0);
     add_task(c, 1, "/a");
     start(r, 2, 3, 0);
     target_count = 300;
-    assert_true(run_until(r, srv_reached, 5.0));
+    assert_true(run_until(r, on_start_done, 10.0));
     assert_true(stop_and_drain(r, 2000));
     assert_int_equal(srv_count(r->srv, "POST /login"), 3);
     assert_int_equal(srv_count(r->srv, "GET /me"), 3);
@@ -271,7 +505,7 @@ static void test_sequence_order(void **state)
     add_step(t, "GET", "/c");
     start(r, 2, USERS, 0);
     target_count = 600;
-    assert_true(run_until(r, srv_reached, 5.0));
+    assert_true(run_until(r, srv_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r);
     /* Per user a >= b >= c >= a - 1: a stop can cut one sequence short. */
@@ -290,7 +524,7 @@ static void test_weighted_tasks(void **state)
     add_task(c, 4, "/w4");
     start(r, 1, 4, 0);
     target_count = 5000;
-    assert_true(run_until(r, srv_reached, 8.0));
+    assert_true(run_until(r, srv_reached, 20.0));
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r);
     /* Share of /w1 is 0.2; its standard error is ~0.006 at 5000 requests. */
@@ -300,18 +534,28 @@ static void test_weighted_tasks(void **state)
         fail_msg("/w1 got %.3f of %.0f requests, want 0.20 +- 0.03", share, n1 + n4);
 }
 
+/* A constant wait spaces a user's iterations by at least its time (load
+ * can only make the gaps longer). */
 static void test_constant_wait(void **state)
 {
     struct run *r = *state;
-    add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 100}), 1, "/t");
+    struct hn_user_class *c =
+        add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 100});
+    add_tpl_step(r, hn_class_add_task(c), "GET", "/t/{{user_id}}");
     start(r, 1, 2, 0);
-    run_for(r, 1.2);
+    want_logged = 8;
+    assert_true(run_until(r, logged_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
-    assert_counts_agree(r);
-    /* ~13 iterations per user at most; without the wait, thousands. */
-    uint64_t n = srv_count(r->srv, "GET /t");
-    if (n < 6 || n > 30)
-        fail_msg("%llu iterations of 2 users in 1.2 s with 100 ms waits", (unsigned long long)n);
+    assert_totals_agree(r);
+    for (long id = 1; id <= 2; id++) {
+        double at[64];
+        uint32_t n = arrivals(r, "/t/", id, at, 64);
+        assert_true(n >= 2);
+        for (uint32_t k = 1; k < n; k++)
+            if (at[k] - at[k - 1] < 0.09)
+                fail_msg("user %ld: iterations %u and %u %.3f s apart with 100 ms waits", id, k - 1,
+                         k, at[k] - at[k - 1]);
+    }
 }
 
 static uint32_t want_users;
@@ -329,50 +573,80 @@ static void set_users(struct run *r, uint32_t users)
 static void test_targets(void **state)
 {
     struct run *r = *state;
-    add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 200}), 1, "/t");
+    struct hn_user_class *c =
+        add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 200});
+    add_tpl_step(r, hn_class_add_task(c), "GET", "/t/{{user_id}}");
     start(r, 2, 4, 0);
     want_users = 4;
-    assert_true(run_until(r, users_reached, 2.0));
+    assert_true(run_until(r, users_reached, 5.0));
     target_count = 4;
-    assert_true(run_until(r, srv_reached, 2.0));
+    assert_true(run_until(r, srv_reached, 5.0));
     set_users(r, 1);
-    assert_true(run_until(r, users_reached, 1.0));
+    assert_true(run_until(r, users_reached, 5.0));
     run_for(r, 0.3);
     set_users(r, 0);
-    assert_true(run_until(r, users_reached, 1.0));
-    /* Waiting users retire at once: after the last requests in flight, no
-     * request follows, though a user still waiting would fire in 200 ms. */
-    run_for(r, 0.1);
+    assert_true(run_until(r, users_reached, 5.0));
+    /* Waiting users retire at once: once the engine has retired them, each
+     * sends at most the request it had in flight, though a user still
+     * waiting would fire every 200 ms. */
+    double retired_at = srv_now();
+    run_for(r, 0.7);
+    for (long id = 1; id <= 4; id++) {
+        double at[256];
+        uint32_t n = arrivals(r, "/t/", id, at, 256), late = 0;
+        for (uint32_t k = 0; k < n; k++)
+            late += at[k] > retired_at;
+        if (late > 1)
+            fail_msg("user %ld sent %u requests after it retired", id, late);
+    }
     uint64_t after = srv_total(r->srv);
-    run_for(r, 0.6);
-    assert_int_equal(srv_total(r->srv), after);
     assert_false(r->drained); /* zero users is not a stop */
     /* Back up: retired users are reused and run again. */
     set_users(r, 3);
-    assert_true(run_until(r, users_reached, 1.0));
+    assert_true(run_until(r, users_reached, 5.0));
     target_count = after + 3;
-    assert_true(run_until(r, srv_reached, 2.0));
+    assert_true(run_until(r, srv_reached, 5.0));
     assert_true(stop_and_drain(r, 2000));
-    assert_counts_agree(r);
+    assert_totals_agree(r);
+    /* The new users have new ids (5, 6, 7), in the slots of old ones. */
+    assert_true(srv_count_prefix(r->srv, "GET /t/5") + srv_count_prefix(r->srv, "GET /t/6") +
+                    srv_count_prefix(r->srv, "GET /t/7") >=
+                3);
+}
+
+/* At 10 users/s, users start no faster than that: never more than the
+ * first one plus 10 per second elapsed (and one for the engine loop's
+ * cached time); load can only slow the ramp. */
+static double ramp_t0;
+static uint32_t ramp_too_fast;
+static bool ramp_done(struct run *r)
+{
+    uint32_t users = hn_pool_users(r->pool);
+    double elapsed = srv_now() - ramp_t0;
+    if (users > 2 + (uint32_t)(10.0 * elapsed)) /* one more: loop time lags */
+        ramp_too_fast++;
+    return users == 6;
 }
 
 static void test_spawn_rate(void **state)
 {
     struct run *r = *state;
     add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 50}), 1, "/t");
-    ev_now_update(r->loop);
-    ev_tstamp t0 = ev_now(r->loop);
+    ramp_t0 = srv_now();
+    ramp_too_fast = 0;
     start(r, 1, 6, 10.0); /* one at once, then one per 100 ms: 0.5 s */
-    run_for(r, 0.15);
-    assert_true(hn_pool_users(r->pool) >= 1);
-    assert_true(hn_pool_users(r->pool) <= 4);
-    want_users = 6;
-    assert_true(run_until(r, users_reached, 3.0));
-    double ramp_s = ev_now(r->loop) - t0;
+    assert_true(run_until(r, ramp_done, 10.0));
+    assert_int_equal(ramp_too_fast, 0);
+    double ramp_s = srv_now() - ramp_t0;
     if (ramp_s < 0.35)
         fail_msg("6 users at 10/s started in %.3f s", ramp_s);
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r);
+}
+
+static bool two_snapshots(struct run *r)
+{
+    return r->snapshots >= 2;
 }
 
 static void test_stop_exact(void **state)
@@ -382,8 +656,9 @@ static void test_stop_exact(void **state)
     add_task(c, 1, "/a");
     add_step(add_task(c, 1, "/b"), "GET", "/c");
     start(r, 2, 4, 0);
-    run_for(r, 0.5);
-    assert_true(r->snapshots >= 2);
+    target_count = 100;
+    assert_true(run_until(r, srv_reached, 10.0));
+    assert_true(run_until(r, two_snapshots, 10.0)); /* the run spans several */
     assert_true(stop_and_drain(r, 2000));
     assert_int_equal(r->drained_calls, 1);
     assert_int_equal(hn_pool_users(r->pool), 0);
@@ -402,9 +677,11 @@ static void test_http_500(void **state)
     struct hn_user_class *c = add_class(r, no_wait);
     add_task(c, 1, "/fail");
     add_task(c, 1, "/a");
+    add_task(c, 1, "/status/404");
+    add_task(c, 1, "/status/302"); /* below 400: a success without a check */
     start(r, 1, 2, 0);
-    target_count = 200;
-    assert_true(run_until(r, srv_reached, 5.0));
+    target_count = 300;
+    assert_true(run_until(r, srv_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r);
     const struct hn_rec_entry *f = rec(r, "GET", "/fail"), *a = rec(r, "GET", "/a");
@@ -412,25 +689,40 @@ static void test_http_500(void **state)
     assert_int_equal(f->failures, f->requests);
     assert_int_equal(f->fail_counts[500], f->requests);
     assert_int_equal(f->bytes, 4 * f->requests);
+    assert_int_equal(texts_of(r, "GET", "/fail"), 0); /* a kind, not a text */
     assert_int_equal(a->failures, 0);
+    const struct hn_rec_entry *nf = rec(r, "GET", "/status/404");
+    assert_true(nf->requests > 0);
+    assert_int_equal(nf->fail_counts[404], nf->requests);
+    assert_int_equal(rec(r, "GET", "/status/302")->failures, 0);
 }
 
-static void test_expect_status(void **state)
+/* check: {status: ...}: the statuses that pass, instead of "below 400";
+ * a failure is told in words. */
+static void test_check_status(void **state)
 {
     struct run *r = *state;
     struct hn_user_class *c = add_class(r, no_wait);
-    /* check: {status: 201} fails a 200; check: {status: 500} passes a 500. */
-    add_task(c, 1, "/a")->steps[0].expect_status = 201;
-    add_task(c, 1, "/fail")->steps[0].expect_status = 500;
+    assert_int_equal(hn_step_add_status(&add_task(c, 1, "/fail")->steps[0], 201), 0);
+    struct hn_step *two = &add_task(c, 1, "/a")->steps[0];
+    assert_int_equal(hn_step_add_status(two, 201), 0);
+    assert_int_equal(hn_step_add_status(two, 202), 0);
+    /* A 500 that is expected passes; so does a 200 among others. */
+    assert_int_equal(hn_step_add_status(&add_task(c, 1, "/status/500")->steps[0], 500), 0);
+    struct hn_step *ok = &add_task(c, 1, "/b")->steps[0];
+    assert_int_equal(hn_step_add_status(ok, 204), 0);
+    assert_int_equal(hn_step_add_status(ok, 200), 0);
     start(r, 1, 2, 0);
     target_count = 200;
-    assert_true(run_until(r, srv_reached, 5.0));
+    assert_true(run_until(r, srv_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r);
-    const struct hn_rec_entry *a = rec(r, "GET", "/a"), *f = rec(r, "GET", "/fail");
-    assert_int_equal(a->failures, a->requests);
-    assert_int_equal(a->fail_counts[200], a->requests);
-    assert_int_equal(f->failures, 0);
+    assert_all_fail_with(r, "GET", "/fail", "check status: got 500, want 201");
+    assert_int_equal(rec(r, "GET", "/fail")->fail_counts[500], 0);
+    assert_all_fail_with(r, "GET", "/a", "check status: got 200, want 201 or 202");
+    assert_int_equal(rec(r, "GET", "/status/500")->failures, 0);
+    assert_true(rec(r, "GET", "/status/500")->requests > 0);
+    assert_int_equal(rec(r, "GET", "/b")->failures, 0);
 }
 
 static void test_connection_refused(void **state)
@@ -442,14 +734,19 @@ static void test_connection_refused(void **state)
     snprintf(host, sizeof(host), "http://127.0.0.1:%u", port);
     free(r->sc->host);
     r->sc->host = hn_model_strdup(host);
-    add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 20}), 1, "/x");
+    struct hn_task *t =
+        add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT, .min_ms = 20}), 1, "/x");
+    /* No response: a capture fails with the request, not on its own. */
+    add_capture(r, &t->steps[0], "token", HN_CAPTURE_JSON, "$.token");
     start(r, 1, 1, 0);
-    run_for(r, 0.3);
+    target_count = 3;
+    assert_true(run_until(r, recorded_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
     const struct hn_rec_entry *e = rec(r, "GET", "/x");
     assert_true(e->requests >= 3);
     assert_int_equal(e->failures, e->requests);
     assert_int_equal(e->fail_counts[hn_fail_slot(HN_FAIL_CONN_REFUSED)], e->requests);
+    assert_int_equal(texts_of(r, "GET", "/x"), 0);
     char name[64];
     assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_CONN_REFUSED), name, sizeof(name)),
                         "connection refused");
@@ -460,11 +757,12 @@ static void test_request_timeout(void **state)
     struct run *r = *state;
     add_task(add_class(r, no_wait), 1, "/hang")->steps[0].timeout_ms = 150;
     start(r, 1, 1, 0);
-    run_for(r, 0.5);
+    target_count = 2;
+    assert_true(run_until(r, recorded_reached, 10.0));
     assert_true(stop_and_drain(r, 2000)); /* the last one times out too */
     assert_counts_agree(r);
     const struct hn_rec_entry *e = rec(r, "GET", "/hang");
-    assert_true(e->requests >= 2 && e->requests <= 5); /* ~4 of 150 ms in 0.5 s */
+    assert_true(e->requests >= 2);
     assert_int_equal(e->fail_counts[hn_fail_slot(HN_FAIL_TIMEOUT)], e->requests);
 }
 
@@ -474,12 +772,13 @@ static void test_abort_at_stop(void **state)
     add_task(add_class(r, no_wait), 1, "/hang"); /* 10 s default timeout */
     start(r, 2, 2, 0);
     target_count = 2;
-    assert_true(run_until(r, srv_reached, 2.0));
+    assert_true(run_until(r, srv_reached, 5.0));
     ev_now_update(r->loop);
     ev_tstamp stop_at = ev_now(r->loop);
     assert_true(stop_and_drain(r, 200));
+    /* Aborted at the stop timeout, not before (the requests hang). */
     double took = r->drained_at - stop_at;
-    if (took < 0.15 || took > 2.0)
+    if (took < 0.15)
         fail_msg("drained %.3f s after a stop with a 200 ms timeout", took);
     assert_counts_agree(r);
     const struct hn_rec_entry *e = rec(r, "GET", "/hang");
@@ -491,19 +790,20 @@ static void test_method_switching(void **state)
 {
     struct run *r = *state;
     /* One easy handle per user runs every method in turn: options of the
-     * previous step must not leak into the next (HEAD's no-body flag). */
+     * previous step must not leak into the next (HEAD's no-body flag, a
+     * POST's body into a bodyless PUT or DELETE). */
     struct hn_task *t = hn_class_add_task(add_class(r, no_wait));
     add_step(t, "HEAD", "/h");
     struct hn_step *post = add_step(t, "POST", "/p");
-    post->body = hn_model_strdup("x=1");
-    post->body_len = 3;
+    set_body(r, post, HN_BODY_FORM, "x=1");
     add_step(t, "GET", "/g");
     add_step(t, "DELETE", "/d");
     add_step(t, "HEAD", "/h2");
     add_step(t, "PUT", "/u");
+    set_body(r, add_step(t, "PATCH", "/echo"), HN_BODY_RAW, "");
     start(r, 1, 1, 0);
-    target_count = 60;
-    assert_true(run_until(r, srv_reached, 5.0));
+    target_count = 70;
+    assert_true(run_until(r, srv_reached, 10.0));
     assert_true(stop_and_drain(r, 2000));
     assert_counts_agree(r); /* every request arrived with its own method */
     uint64_t h = srv_count(r->srv, "HEAD /h");
@@ -511,25 +811,757 @@ static void test_method_switching(void **state)
     assert_true(srv_count(r->srv, "PUT /u") + 1 >= h);
     assert_int_equal(rec(r, "HEAD", "/h")->bytes, 0);
     assert_int_equal(hn_recorder_requests(&r->sum) - srv_total(r->srv), 0);
-    for (uint32_t i = 0; i < r->sc->n_entries; i++)
-        assert_int_equal(r->sum.entries[i].failures, 0);
+    assert_no_failures(r);
+    /* Bodies where they belong, and nowhere else. */
+    uint32_t n = srv_logged(r->srv);
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        srv_log_get(r->srv, i, &q);
+        if (!strcmp(q.method, "POST")) {
+            assert_true(q.has_content_length);
+            assert_int_equal(q.body_len, 3);
+            assert_memory_equal(q.body, "x=1", 3);
+        } else if (!strcmp(q.method, "PATCH")) { /* an empty body is still one */
+            assert_true(q.has_content_length);
+            assert_int_equal(q.body_len, 0);
+        } else {
+            if (q.has_content_length || q.body_len)
+                fail_msg("%s %s carries a body", q.method, q.target);
+            char te[64];
+            assert_false(srv_req_header(&q, "Transfer-Encoding", te, sizeof(te)));
+        }
+    }
+}
+
+/* ---- templates, captures, checks ---- */
+
+static const struct hn_wait short_wait = {.kind = HN_WAIT_CONSTANT, .min_ms = 10};
+
+/* Templates in the URL and in headers are rendered per request: the user
+ * id, random numbers, UUIDs. */
+static void test_templates_per_request(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    struct hn_task *t = hn_class_add_task(c);
+    struct hn_step *st = add_tpl_step(r, t, "GET", "/u/{{user_id}}/{{random 1 1}}");
+    add_header(r, &st->headers, &st->n_headers, "X-User", "id-{{user_id}}");
+    add_header(r, &st->headers, &st->n_headers, "X-Req", "{{uuid}}");
+    add_header(r, &c->headers, &c->n_headers, "X-Rnd", "{{random -3 -3}}");
+    start(r, 2, 3, 0);
+    want_logged = 60;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    /* One stats entry, under the URL as written. */
+    const struct hn_rec_entry *e = rec(r, "GET", "/u/{{user_id}}/{{random 1 1}}");
+    assert_int_equal(e->requests, srv_total(r->srv));
+    assert_no_failures(r);
+    /* Three users, ids 1 to 3, each on its own path. */
+    uint64_t sum = 0;
+    for (int id = 1; id <= 3; id++) {
+        char key[64];
+        snprintf(key, sizeof(key), "GET /u/%d/1", id);
+        assert_true(srv_count(r->srv, key) > 0);
+        sum += srv_count(r->srv, key);
+    }
+    assert_int_equal(sum, srv_total(r->srv));
+    char prev_uuid[64] = "";
+    uint32_t n = srv_logged(r->srv);
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        char v[128], want[64];
+        srv_log_get(r->srv, i, &q);
+        long id = number_after(q.target, "/u/");
+        assert_true(id >= 1 && id <= 3);
+        snprintf(want, sizeof(want), "id-%ld", id);
+        assert_true(srv_req_header(&q, "X-User", v, sizeof(v)));
+        assert_string_equal(v, want);
+        assert_true(srv_req_header(&q, "X-Rnd", v, sizeof(v)));
+        assert_string_equal(v, "-3");
+        /* A fresh version-4 UUID every request. */
+        assert_true(srv_req_header(&q, "X-Req", v, sizeof(v)));
+        assert_int_equal(strlen(v), 36);
+        assert_true(v[8] == '-' && v[13] == '-' && v[18] == '-' && v[23] == '-');
+        assert_int_equal(v[14], '4');
+        assert_non_null(strchr("89ab", v[19]));
+        assert_string_not_equal(v, prev_uuid);
+        snprintf(prev_uuid, sizeof(prev_uuid), "%s", v);
+    }
+}
+
+/* A JSON capture and a header capture of the login feed the next requests'
+ * URL and headers; the class's "Authorization: Bearer {{token}}" is left
+ * out until the token is captured. */
+static void test_capture_chain(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    add_header(r, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
+    struct hn_step *anon = hn_class_add_on_start(c);
+    anon->method = hn_model_strdup("GET");
+    assert_int_equal(hn_template_set_literal(&anon->url, "/anon"), 0);
+    struct hn_step *login = hn_class_add_on_start(c);
+    login->method = hn_model_strdup("POST");
+    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    set_body(r, login, HN_BODY_JSON, "{\"user\":{{user_id}}}");
+    add_capture(r, login, "token", HN_CAPTURE_JSON, "$.token");
+    add_capture(r, login, "uid", HN_CAPTURE_JSON, "$.user.id");
+    add_capture(r, login, "session", HN_CAPTURE_HEADER, "x-session"); /* any case */
+    struct hn_task *t = hn_class_add_task(c);
+    struct hn_step *me = add_tpl_step(r, t, "GET", "/me/{{token}}/{{uid}}");
+    add_header(r, &me->headers, &me->n_headers, "X-Session", "{{session}}");
+    start(r, 1, 3, 0);
+    want_logged = 40;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    assert_int_equal(rec(r, "POST", "/login?u={{user_id}}")->requests, 3);
+    assert_int_equal(srv_count_prefix(r->srv, "POST /login"), 3);
+    for (int id = 1; id <= 3; id++) {
+        char key[64];
+        snprintf(key, sizeof(key), "GET /me/tok-%d/%d", id, id);
+        assert_true(srv_count(r->srv, key) > 0);
+    }
+    assert_int_equal(srv_count_prefix(r->srv, "GET /me/"),
+                     rec(r, "GET", "/me/{{token}}/{{uid}}")->requests);
+    uint32_t n = srv_logged(r->srv), me_seen = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        char v[128], want[64];
+        srv_log_get(r->srv, i, &q);
+        if (!strncmp(q.target, "/anon", 5) || !strncmp(q.target, "/login", 6)) {
+            /* Before the login captured a token: no Authorization at all. */
+            assert_false(srv_req_header(&q, "Authorization", v, sizeof(v)));
+            continue;
+        }
+        long id = number_after(q.target, "/me/tok-");
+        assert_true(id >= 1 && id <= 3);
+        snprintf(want, sizeof(want), "Bearer tok-%ld", id);
+        assert_true(srv_req_header(&q, "Authorization", v, sizeof(v)));
+        assert_string_equal(v, want);
+        snprintf(want, sizeof(want), "sess-%ld", id);
+        assert_true(srv_req_header(&q, "X-Session", v, sizeof(v)));
+        assert_string_equal(v, want);
+        me_seen++;
+    }
+    assert_true(me_seen > 0);
+}
+
+/* A regex capture takes the first group (or the whole match without one);
+ * a value rendered into a form body is url-encoded. */
+static void test_regex_capture(void **state)
+{
+    struct run *r = *state;
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    struct hn_step *page = add_step(t, "GET", "/page");
+    add_capture(r, page, "csrf", HN_CAPTURE_REGEX, "name=\"csrf\" value=\"([^\"]+)\"");
+    add_capture(r, page, "whole", HN_CAPTURE_REGEX, "c5rf-\\d+");
+    add_capture(r, page, "tag", HN_CAPTURE_REGEX, "<(\\w+)>");
+    struct hn_step *post = add_step(t, "POST", "/echo");
+    set_body(r, post, HN_BODY_FORM, "csrf={{csrf}}&w={{whole}}&t={{tag}}");
+    start(r, 1, 1, 0);
+    want_logged = 10;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    uint32_t n = srv_logged(r->srv), posts = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        srv_log_get(r->srv, i, &q);
+        if (strcmp(q.method, "POST"))
+            continue;
+        static const char want[] = "csrf=c5rf-77&w=c5rf-77&t=html";
+        assert_int_equal(q.body_len, sizeof(want) - 1);
+        assert_memory_equal(q.body, want, sizeof(want) - 1);
+        posts++;
+    }
+    assert_true(posts > 0);
+}
+
+/* Captures that find nothing fail the request with their name; a later
+ * request needing the variable is not sent, and says why. */
+static void test_capture_not_found(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    add_capture(r, &add_task(c, 1, "/json")->steps[0], "missing", HN_CAPTURE_JSON, "$.missing");
+    add_capture(r, &add_task(c, 1, "/page")->steps[0], "nope", HN_CAPTURE_REGEX, "nomatch=(\\w+)");
+    add_capture(r, &add_task(c, 1, "/a")->steps[0], "absent", HN_CAPTURE_HEADER, "X-Absent");
+    add_capture(r, &add_task(c, 1, "/b")->steps[0], "notjson", HN_CAPTURE_JSON, "$.x");
+    /* A null is no value either. */
+    add_capture(r, &add_task(c, 1, "/json?null")->steps[0], "note", HN_CAPTURE_JSON, "$.note");
+    start(r, 1, 2, 0);
+    target_count = 100;
+    assert_true(run_until(r, recorded_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_counts_agree(r);
+    assert_all_fail_with(r, "GET", "/json", "capture missing: not found");
+    assert_all_fail_with(r, "GET", "/page", "capture nope: not found");
+    assert_all_fail_with(r, "GET", "/a", "capture absent: not found");
+    assert_all_fail_with(r, "GET", "/b", "capture notjson: response is not JSON");
+    assert_all_fail_with(r, "GET", "/json?null", "capture note: not found");
+}
+
+/* A request whose URL (or own header) names a variable no capture has set
+ * is not sent: it fails with the variable's name, the server never sees
+ * it, and the task goes on. */
+static void test_unset_variable_not_sent(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    struct hn_task *t = hn_class_add_task(c);
+    add_tpl_step(r, t, "GET", "/x/{{never}}");
+    add_step(t, "GET", "/after");
+    struct hn_step *h = add_step(hn_class_add_task(c), "GET", "/hdr");
+    add_header(r, &h->headers, &h->n_headers, "X-T", "{{never2}}");
+    struct hn_step *b = add_step(hn_class_add_task(c), "POST", "/body");
+    set_body(r, b, HN_BODY_JSON, "{\"v\":\"{{never3}}\"}");
+    start(r, 2, 2, 0);
+    target_count = 60;
+    assert_true(run_until(r, recorded_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_all_fail_with(r, "GET", "/x/{{never}}",
+                         "not sent: variable never not set (no capture yet)");
+    assert_all_fail_with(r, "GET", "/hdr", "not sent: variable never2 not set (no capture yet)");
+    assert_all_fail_with(r, "POST", "/body", "not sent: variable never3 not set (no capture yet)");
+    assert_int_equal(srv_count_prefix(r->srv, "GET /x"), 0);
+    assert_int_equal(srv_count(r->srv, "GET /hdr"), 0);
+    assert_int_equal(srv_count(r->srv, "POST /body"), 0);
+    /* The sequence went on after the step it could not send. */
+    const struct hn_rec_entry *after = rec(r, "GET", "/after");
+    assert_true(after->requests > 0);
+    assert_int_equal(after->failures, 0);
+    assert_int_equal(after->requests, srv_count(r->srv, "GET /after"));
+    assert_int_equal(srv_total(r->srv), srv_count(r->srv, "GET /after"));
+    /* Not sent: no time on the wire, no bytes. */
+    assert_int_equal(rec(r, "GET", "/hdr")->bytes, 0);
+}
+
+/* body_contains and json checks; a failed check is told in words. */
+static void test_body_checks(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    struct hn_step *ok = &add_task(c, 1, "/json")->steps[0];
+    ok->has_body_contains = true;
+    tpl(r, &ok->body_contains, "\"status\":\"paid\"", HN_ESC_NONE);
+    add_json_check(ok, "$.status", "paid", HN_JSON_STRING);
+    add_json_check(ok, "$.total", "42", HN_JSON_NUMBER); /* 42.0 == 42 */
+    add_json_check(ok, "$.ok", "true", HN_JSON_BOOL);
+    add_json_check(ok, "$.note", "null", HN_JSON_NULL);
+    add_json_check(ok, "$.items[1]['id']", "8", HN_JSON_NUMBER);
+    struct hn_step *st = &add_task(c, 1, "/json?contains")->steps[0];
+    st->has_body_contains = true;
+    tpl(r, &st->body_contains, "nope", HN_ESC_NONE);
+    add_json_check(&add_task(c, 1, "/json?string")->steps[0], "$.status", "open", HN_JSON_STRING);
+    add_json_check(&add_task(c, 1, "/json?number")->steps[0], "$.total", "41", HN_JSON_NUMBER);
+    add_json_check(&add_task(c, 1, "/json?type")->steps[0], "$.total", "42", HN_JSON_STRING);
+    add_json_check(&add_task(c, 1, "/json?missing")->steps[0], "$.nothere", "1", HN_JSON_NUMBER);
+    add_json_check(&add_task(c, 1, "/a")->steps[0], "$.status", "paid", HN_JSON_STRING);
+    st = &add_task(c, 1, "/json?unset")->steps[0];
+    st->has_body_contains = true; /* a variable nothing captures */
+    tpl(r, &st->body_contains, "{{nothing}}", HN_ESC_NONE);
+    /* The status check comes first: a 500 is named by its status. */
+    add_json_check(&add_task(c, 1, "/fail")->steps[0], "$.status", "paid", HN_JSON_STRING);
+    start(r, 1, 2, 0);
+    target_count = 200;
+    assert_true(run_until(r, recorded_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_counts_agree(r);
+    const struct hn_rec_entry *e = rec(r, "GET", "/json");
+    assert_true(e->requests > 0);
+    assert_int_equal(e->failures, 0);
+    assert_all_fail_with(r, "GET", "/json?contains", "check body_contains: \"nope\" not found");
+    assert_all_fail_with(r, "GET", "/json?string",
+                         "check json $.status: got \"paid\", want \"open\"");
+    assert_all_fail_with(r, "GET", "/json?number", "check json $.total: got 42.0, want 41");
+    assert_all_fail_with(r, "GET", "/json?type", "check json $.total: got 42.0, want \"42\"");
+    assert_all_fail_with(r, "GET", "/json?missing", "check json $.nothere: not found");
+    assert_all_fail_with(r, "GET", "/a", "check json $.status: response is not JSON");
+    assert_all_fail_with(r, "GET", "/json?unset", "check body_contains: variable nothing not set");
+    e = rec(r, "GET", "/fail");
+    assert_true(e->requests > 0);
+    assert_int_equal(e->fail_counts[500], e->requests);
+    assert_int_equal(texts_of(r, "GET", "/fail"), 0);
+}
+
+/* Bodies are sent exactly as rendered: values escaped for JSON strings,
+ * url-encoded in forms, as is in raw bodies (NUL bytes included); URLs
+ * and headers escape values their own way. */
+static void test_bodies_as_rendered(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    struct hn_step *login = hn_class_add_on_start(c);
+    login->method = hn_model_strdup("GET");
+    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    add_capture(r, login, "quote", HN_CAPTURE_JSON, "$.quote"); /* say "hi" */
+    add_capture(r, login, "name", HN_CAPTURE_JSON, "$.name");   /* a b&c=d */
+    struct hn_task *t = hn_class_add_task(c);
+    struct hn_step *json = add_step(t, "POST", "/echo?json");
+    set_body(r, json, HN_BODY_JSON, "{\"q\":\"{{quote}}\",\"id\":{{user_id}},\"n\":\"{{name}}\"}");
+    json->has_body_contains = true; /* the echo holds what was sent */
+    tpl(r, &json->body_contains, "\"q\":\"say \\\"hi\\\"\"", HN_ESC_NONE);
+    struct hn_step *form = add_step(t, "POST", "/echo?form");
+    set_body(r, form, HN_BODY_FORM, "name={{name}}&q={{quote}}&id={{user_id}}");
+    struct hn_step *raw = add_step(t, "PUT", "/echo?raw");
+    raw->body_kind = HN_BODY_RAW;
+    assert_int_equal(hn_template_add_literal(&raw->body, "a\0b", 3), 0);
+    struct hn_seg var = {.kind = HN_SEG_VAR, .escape = HN_ESC_NONE};
+    assert_int_equal(hn_scenario_var(r->sc, "quote", &var.a), 0);
+    assert_int_equal(hn_template_add_seg(&raw->body, &var), 0);
+    raw->body.source = hn_model_strdup("(raw)");
+    struct hn_step *url = add_tpl_step(r, t, "GET", "/q/{{name}}/{{quote}}");
+    add_header(r, &url->headers, &url->n_headers, "X-Name", "{{name}} {{quote}}");
+    start(r, 1, 1, 0);
+    want_logged = 25;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    uint32_t n = srv_logged(r->srv), seen[4] = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        char v[256];
+        srv_log_get(r->srv, i, &q);
+        if (!strcmp(q.target, "/echo?json")) {
+            static const char want[] = "{\"q\":\"say \\\"hi\\\"\",\"id\":1,\"n\":\"a b&c=d\"}";
+            assert_int_equal(q.body_len, sizeof(want) - 1);
+            assert_memory_equal(q.body, want, sizeof(want) - 1);
+            assert_true(srv_req_header(&q, "Content-Type", v, sizeof(v)));
+            assert_string_equal(v, "application/json");
+            seen[0]++;
+        } else if (!strcmp(q.target, "/echo?form")) {
+            static const char want[] = "name=a+b%26c%3Dd&q=say+%22hi%22&id=1";
+            assert_int_equal(q.body_len, sizeof(want) - 1);
+            assert_memory_equal(q.body, want, sizeof(want) - 1);
+            assert_true(srv_req_header(&q, "Content-Type", v, sizeof(v)));
+            assert_string_equal(v, "application/x-www-form-urlencoded");
+            seen[1]++;
+        } else if (!strcmp(q.target, "/echo?raw")) {
+            static const char want[] = "a\0bsay \"hi\"";
+            assert_int_equal(q.body_len, sizeof(want) - 1);
+            assert_memory_equal(q.body, want, sizeof(want) - 1);
+            /* No Content-Type at all (libcurl would claim a form). */
+            assert_false(srv_req_header(&q, "Content-Type", v, sizeof(v)));
+            seen[2]++;
+        } else if (!strncmp(q.target, "/q/", 3)) {
+            assert_string_equal(q.target, "/q/a%20b&c=d/say%20%22hi%22");
+            assert_true(srv_req_header(&q, "X-Name", v, sizeof(v)));
+            assert_string_equal(v, "a b&c=d say \"hi\"");
+            seen[3]++;
+        }
+        /* The User-Agent Hornet sends unless told otherwise. */
+        assert_true(srv_req_header(&q, "User-Agent", v, sizeof(v)));
+        assert_string_equal(v, "hornet/" HN_VERSION);
+        assert_false(srv_req_header(&q, "Expect", v, sizeof(v)));
+    }
+    for (int k = 0; k < 4; k++)
+        assert_true(seen[k] > 0);
+}
+
+/* Each user keeps its own cookies: the server's cookie comes back with the
+ * user's next requests, never with another user's; a new user starts with
+ * none, also in a reused slot. */
+static void test_cookies_per_user(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    /* Captured variables are the user's too: a new user has none. */
+    add_header(r, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
+    struct hn_step *login = hn_class_add_on_start(c);
+    login->method = hn_model_strdup("GET");
+    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    add_capture(r, login, "token", HN_CAPTURE_JSON, "$.token");
+    struct hn_step *me = add_tpl_step(r, hn_class_add_task(c), "GET", "/cookie/{{user_id}}");
+    me->has_body_contains = true; /* the server echoes the cookie it got */
+    tpl(r, &me->body_contains, "sid={{user_id}}", HN_ESC_NONE);
+    start(r, 2, 3, 0);
+    want_logged = 30;
+    assert_true(run_until(r, logged_reached, 10.0));
+    /* Retire every user, then start two: new ids (4, 5) in reused slots. */
+    set_users(r, 0);
+    assert_true(run_until(r, users_reached, 5.0));
+    set_users(r, 2);
+    assert_true(run_until(r, users_reached, 5.0));
+    target_count = 2;
+    want_logged = srv_logged(r->srv) + 20;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    assert_int_equal(srv_count_prefix(r->srv, "GET /login"), 5);
+    uint32_t n = srv_logged(r->srv), late = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        char v[128], want[64];
+        srv_log_get(r->srv, i, &q);
+        if (!strncmp(q.target, "/login", 6)) {
+            if (srv_req_header(&q, "Cookie", v, sizeof(v)))
+                fail_msg("%s sent cookie \"%s\" before any was set", q.target, v);
+            if (srv_req_header(&q, "Authorization", v, sizeof(v)))
+                fail_msg("%s sent \"%s\" before any token was captured", q.target, v);
+            continue;
+        }
+        long id = number_after(q.target, "/cookie/");
+        assert_true(id >= 1 && id <= 5);
+        late += id > 3;
+        snprintf(want, sizeof(want), "sid=%ld", id);
+        assert_true(srv_req_header(&q, "Cookie", v, sizeof(v)));
+        assert_string_equal(v, want);
+        snprintf(want, sizeof(want), "Bearer tok-%ld", id);
+        assert_true(srv_req_header(&q, "Authorization", v, sizeof(v)));
+        assert_string_equal(v, want);
+    }
+    assert_true(late > 0);
+}
+
+static void test_cookies_off(void **state)
+{
+    struct run *r = *state;
+    r->sc->cookies = false;
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    add_step(t, "GET", "/login?u=9");
+    struct hn_step *me = add_step(t, "GET", "/cookie");
+    me->has_body_contains = true;
+    tpl(r, &me->body_contains, "none", HN_ESC_NONE);
+    start(r, 1, 2, 0);
+    want_logged = 20;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    assert_true(srv_count(r->srv, "GET /cookie") > 0);
+}
+
+/* Rows of a SEQUENTIAL feeder go to users in turn (wrapping); a RANDOM
+ * feeder's row is picked once per user and kept. */
+static void test_data_rows_sequential(void **state)
+{
+    struct run *r = *state;
+    static const char *const emails[] = {"r0@x", "r1@x", "r2@x"};
+    static const char *const cards[] = {"c0", "c1"};
+    add_feeder(r, "users", HN_ORDER_SEQUENTIAL, "email", emails, 3);
+    add_feeder(r, "cards", HN_ORDER_RANDOM, "number", cards, 2);
+    struct hn_user_class *c = add_class(r, short_wait);
+    struct hn_step *st =
+        add_tpl_step(r, hn_class_add_task(c), "GET", "/d/{{user_id}}/{{users.email}}");
+    add_header(r, &st->headers, &st->n_headers, "X-Card", "{{cards.number}}");
+    start(r, 2, 5, 0);
+    want_logged = 80;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    for (int id = 1; id <= 5; id++) {
+        char key[64];
+        snprintf(key, sizeof(key), "GET /d/%d/r%d@x", id, (id - 1) % 3);
+        if (srv_count(r->srv, key) == 0)
+            fail_msg("user %d never sent %s", id, key);
+    }
+    assert_int_equal(srv_count_prefix(r->srv, "GET /d/"), srv_total(r->srv));
+    char card_of[6][64] = {"", "", "", "", "", ""};
+    uint32_t n = srv_logged(r->srv);
+    for (uint32_t i = 0; i < n; i++) {
+        struct srv_req q;
+        char v[64], want[64];
+        srv_log_get(r->srv, i, &q);
+        long id = number_after(q.target, "/d/");
+        assert_true(id >= 1 && id <= 5);
+        snprintf(want, sizeof(want), "/d/%ld/r%ld@x", id, (id - 1) % 3);
+        assert_string_equal(q.target, want); /* a user keeps its row */
+        assert_true(srv_req_header(&q, "X-Card", v, sizeof(v)));
+        assert_true(!strcmp(v, "c0") || !strcmp(v, "c1"));
+        if (!card_of[id][0])
+            snprintf(card_of[id], sizeof(card_of[id]), "%s", v);
+        assert_string_equal(v, card_of[id]);
+    }
+}
+
+/* UNIQUE rows: each to one user at most in the whole run. When they run
+ * out, a user cannot start: an exception, and no user beyond the rows. */
+static void test_data_rows_unique(void **state)
+{
+    struct run *r = *state;
+    static const char *const codes[] = {"A", "B", "C"};
+    add_feeder(r, "coupons", HN_ORDER_UNIQUE, "code", codes, 3);
+    struct hn_user_class *c = add_class(r, short_wait);
+    add_tpl_step(r, hn_class_add_task(c), "GET", "/c/{{user_id}}/{{coupons.code}}");
+    start(r, 1, 5, 0);
+    want_users = 3;
+    assert_true(run_until(r, users_reached, 5.0));
+    want_logged = 30;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_int_equal(hn_pool_users(r->pool), 3);
+    static const char exhausted[] = "data coupons exhausted: a user could not start";
+    /* Retired users keep their rows: no new user can start either. */
+    set_users(r, 0);
+    assert_true(run_until(r, users_reached, 5.0));
+    uint32_t target = 2;
+    hn_pool_set_target(r->pool, &target, 1, 0);
+    want_exception = exhausted;
+    want_exceptions = 4;
+    assert_true(run_until(r, exceptions_reached, 10.0));
+    assert_int_equal(hn_pool_users(r->pool), 0);
+    assert_true(stop_and_drain(r, 2000));
+    assert_int_equal(exception_count(r, exhausted), 4);
+    assert_no_failures(r);
+    /* Three users, one code each, every code used once. */
+    bool code_used[3] = {false, false, false};
+    for (int id = 1; id <= 3; id++) {
+        int found = 0;
+        for (int k = 0; k < 3; k++) {
+            char key[64];
+            snprintf(key, sizeof(key), "GET /c/%d/%s", id, codes[k]);
+            if (srv_count(r->srv, key)) {
+                assert_false(code_used[k]);
+                code_used[k] = true;
+                found++;
+            }
+        }
+        assert_int_equal(found, 1);
+    }
+    assert_int_equal(srv_count_prefix(r->srv, "GET /c/4/"), 0);
+    assert_int_equal(srv_count_prefix(r->srv, "GET /c/"), srv_total(r->srv));
+}
+
+/* A body longer than max_body is not checked: the request fails and says
+ * so, and what it would capture stays unset. */
+static void test_max_body(void **state)
+{
+    struct run *r = *state;
+    r->sc->max_body = 16;
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    add_capture(r, add_step(t, "GET", "/json"), "status", HN_CAPTURE_JSON, "$.status");
+    add_tpl_step(r, t, "GET", "/s/{{status}}");
+    start(r, 1, 1, 0);
+    target_count = 20;
+    assert_true(run_until(r, recorded_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_all_fail_with(r, "GET", "/json", "response body over max_body (16 B): not checked");
+    assert_all_fail_with(r, "GET", "/s/{{status}}",
+                         "not sent: variable status not set (no capture yet)");
+    /* The bytes received still count in full. */
+    const struct hn_rec_entry *e = rec(r, "GET", "/json");
+    assert_true(e->bytes > 16 * e->requests);
+}
+
+/* Redirects are followed only where the step says so; either way the
+ * request counts once, under its own entry. */
+static void test_redirects(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, short_wait);
+    add_task(c, 1, "/redirect?follow")->steps[0].follow_redirects = true;
+    struct hn_step *st = &add_task(c, 1, "/redirect?stay")->steps[0];
+    assert_int_equal(hn_step_add_status(st, 302), 0);
+    start(r, 1, 2, 0);
+    target_count = 60;
+    assert_true(run_until(r, recorded_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    const struct hn_rec_entry *follow = rec(r, "GET", "/redirect?follow");
+    const struct hn_rec_entry *stay = rec(r, "GET", "/redirect?stay");
+    assert_true(follow->requests > 0 && stay->requests > 0);
+    assert_int_equal(follow->requests, srv_count(r->srv, "GET /redirect?follow"));
+    assert_int_equal(stay->requests, srv_count(r->srv, "GET /redirect?stay"));
+    /* Each followed redirect fetched /a once; the final body counts. */
+    assert_int_equal(srv_count(r->srv, "GET /a"), follow->requests);
+    assert_int_equal(follow->bytes, 5 * follow->requests);
+    assert_int_equal(stay->bytes, 5 * stay->requests); /* "moved" */
+}
+
+/* Without a master dealing locally, users wait for user ids: none starts
+ * before a GRANT, each takes the next granted id and its rows (SEQUENTIAL
+ * from the granted position, UNIQUE ones as granted), and users beyond the
+ * grants wait, without an exception, until more arrive. */
+static void test_grants_from_master(void **state)
+{
+    struct run *r = *state;
+    static const char *const emails[] = {"r0@x", "r1@x", "r2@x"};
+    add_feeder(r, "users", HN_ORDER_SEQUENTIAL, "email", emails, 3);
+    /* A worker's UNIQUE feeder: rows come in GRANTs only. */
+    struct hn_feeder *f = hn_scenario_add_feeder(r->sc);
+    f->name = hn_model_strdup("coupons");
+    f->order = HN_ORDER_UNIQUE;
+    f->columns = calloc(1, sizeof(*f->columns));
+    f->columns[0] = hn_model_strdup("code");
+    f->n_columns = 1;
+    f->n_rows = 10;
+    add_tpl_step(r, hn_class_add_task(add_class(r, short_wait)), "GET",
+                 "/g/{{user_id}}/{{users.email}}/{{coupons.code}}");
+    char why[256] = "";
+    if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
+        hn_plan_build(r->sc, &r->plan, why, sizeof(why)))
+        fail_msg("scenario: %s", why);
+    assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
+    assert_int_equal(hn_grants_new(r->sc, false, &r->grants), 0);
+    struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
+    assert_int_equal(hn_pool_new(r->loop, r->plan, 1, 7, r->grants, &cb, &r->pool), 0);
+    ev_timer_start(r->loop, &r->tick);
+    set_users(r, 3);
+    run_for(r, 0.3);
+    assert_int_equal(hn_pool_users(r->pool), 0); /* no id yet */
+    assert_int_equal(srv_total(r->srv), 0);
+
+    /* Ids 101 and 102: users rows 2 and 0, coupons X and Y. */
+    static const uint8_t two[] = "X\0Y";
+    struct hn_msg_grant g = {.first_user_id = 101, .n_ids = 2, .n_feeders = 2};
+    g.feeders[0] = (struct hn_msg_grant_feeder){.feeder = 0, .n_rows = 2, .first_row = 2};
+    g.feeders[1] = (struct hn_msg_grant_feeder){
+        .feeder = 1, .n_rows = 2, .cells = two, .cells_len = sizeof(two)};
+    assert_int_equal(hn_grants_add(r->grants, &g, why, sizeof(why)), 0);
+    want_users = 2;
+    assert_true(run_until(r, users_reached, 5.0));
+    target_count = 10;
+    assert_true(run_until(r, srv_reached, 10.0));
+    assert_int_equal(hn_pool_users(r->pool), 2); /* the third waits */
+
+    /* One more id and coupon: the waiting user starts (a SEQUENTIAL row not
+     * dealt: the one its id points at, (103 - 1) % 3 = 0). */
+    static const uint8_t one[] = "Z";
+    struct hn_msg_grant g2 = {.first_user_id = 103, .n_ids = 1, .n_feeders = 1};
+    g2.feeders[0] = (struct hn_msg_grant_feeder){
+        .feeder = 1, .n_rows = 1, .cells = one, .cells_len = sizeof(one)};
+    assert_int_equal(hn_grants_add(r->grants, &g2, why, sizeof(why)), 0);
+    want_users = 3;
+    assert_true(run_until(r, users_reached, 5.0));
+    target_count = srv_total(r->srv) + 10;
+    assert_true(run_until(r, srv_reached, 10.0));
+
+    /* A GRANT the scenario cannot hold is refused whole. */
+    struct hn_msg_grant bad = {.first_user_id = 200, .n_ids = 1, .n_feeders = 1};
+    bad.feeders[0] = (struct hn_msg_grant_feeder){.feeder = 5, .n_rows = 1};
+    assert_int_equal(hn_grants_add(r->grants, &bad, why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "GRANT names feeder 6 of 2"));
+    bad.feeders[0] = (struct hn_msg_grant_feeder){
+        .feeder = 1, .n_rows = 2, .cells = one, .cells_len = sizeof(one)};
+    assert_int_equal(hn_grants_add(r->grants, &bad, why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "data cells: 1 found, 2 expected"));
+    set_users(r, 4);
+    run_for(r, 0.3);
+    assert_int_equal(hn_pool_users(r->pool), 3);
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    assert_int_equal(r->sum.n_exceptions, 0);
+    assert_true(srv_count(r->srv, "GET /g/101/r2@x/X") > 0);
+    assert_true(srv_count(r->srv, "GET /g/102/r0@x/Y") > 0);
+    assert_true(srv_count(r->srv, "GET /g/103/r0@x/Z") > 0);
+    assert_int_equal(srv_count(r->srv, "GET /g/101/r2@x/X") +
+                         srv_count(r->srv, "GET /g/102/r0@x/Y") +
+                         srv_count(r->srv, "GET /g/103/r0@x/Z"),
+                     srv_total(r->srv));
+}
+
+/* ---- library bugs found while updating these tests: each fails until its
+ * bug is fixed, so they run only with HN_TEST_KNOWN_BUGS=1 ---- */
+
+static void known_bug(void)
+{
+    if (!getenv("HN_TEST_KNOWN_BUGS"))
+        skip();
+}
+
+/* worker/http_conn.c load_prep: a POST step without a body gets HTTPGET
+ * and no CUSTOMREQUEST, so it is sent as GET. */
+static void test_known_bug_post_without_body(void **state)
+{
+    known_bug();
+    struct run *r = *state;
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    add_step(t, "POST", "/logout");
+    add_step(t, "GET", "/a");
+    start(r, 1, 1, 0);
+    target_count = 10;
+    assert_true(run_until(r, srv_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_int_equal(srv_count(r->srv, "GET /logout"), 0);
+    assert_counts_agree(r);
+}
+
+/* worker/outcome.c capture(): a regex capture that matches the empty
+ * string in an empty body (r->body NULL) computes NULL + 0 and passes NULL
+ * to memcpy in hn_var_set (worker/render.c): undefined behaviour, which
+ * UBSan reports. */
+static void test_known_bug_regex_empty_match(void **state)
+{
+    known_bug();
+    struct run *r = *state;
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    add_capture(r, add_step(t, "GET", "/empty"), "v", HN_CAPTURE_REGEX, "(x*)");
+    add_tpl_step(r, t, "GET", "/v/{{v}}end");
+    start(r, 1, 1, 0);
+    want_logged = 10;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    assert_true(srv_count(r->srv, "GET /v/end") > 0);
+}
+
+/* worker/vuser.c render(): the rendered URL is appended to the render
+ * buffer from the buffer itself (hn_buf_append(b, b->p, rendered)); when
+ * that append grows the buffer, it copies from the freed block (ASan:
+ * heap-use-after-free; without ASan a garbled URL or a failed request). A
+ * URL of 120..230 bytes on a user's first request does it. */
+static void test_known_bug_long_rendered_url(void **state)
+{
+    known_bug();
+    struct run *r = *state;
+    char url[400];
+    int n = snprintf(url, sizeof(url), "/long/{{user_id}}/");
+    memset(url + n, 'a', 150);
+    url[n + 150] = '\0';
+    struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
+    add_tpl_step(r, t, "GET", url);
+    start(r, 1, 1, 0);
+    want_logged = 5;
+    assert_true(run_until(r, logged_reached, 10.0));
+    assert_true(stop_and_drain(r, 2000));
+    assert_no_failures(r);
+    struct srv_req q;
+    srv_log_get(r->srv, 0, &q);
+    assert_int_equal(strlen(q.target), strlen("/long/1/") + 150);
+    assert_memory_equal(q.target, "/long/1/aaa", 11);
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    alarm(120); /* last resort: a hang kills the test instead of the CI */
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    alarm(300); /* last resort: a hang kills the test instead of the CI */
+    assert_int_equal(hn_http_global_init(), 0);
+    if (getenv("HN_TEST_FILTER")) /* e.g. "test_capture_*" */
+        cmocka_set_test_filter(getenv("HN_TEST_FILTER"));
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_on_start_once),      T(test_sequence_order),  T(test_weighted_tasks),
-        T(test_constant_wait),      T(test_targets),         T(test_spawn_rate),
-        T(test_stop_exact),         T(test_http_500),        T(test_expect_status),
-        T(test_connection_refused), T(test_request_timeout), T(test_abort_at_stop),
+        T(test_on_start_once),
+        T(test_sequence_order),
+        T(test_weighted_tasks),
+        T(test_constant_wait),
+        T(test_targets),
+        T(test_spawn_rate),
+        T(test_stop_exact),
+        T(test_http_500),
+        T(test_check_status),
+        T(test_connection_refused),
+        T(test_request_timeout),
+        T(test_abort_at_stop),
         T(test_method_switching),
+        T(test_templates_per_request),
+        T(test_capture_chain),
+        T(test_regex_capture),
+        T(test_capture_not_found),
+        T(test_unset_variable_not_sent),
+        T(test_body_checks),
+        T(test_bodies_as_rendered),
+        T(test_cookies_per_user),
+        T(test_cookies_off),
+        T(test_data_rows_sequential),
+        T(test_data_rows_unique),
+        T(test_max_body),
+        T(test_redirects),
+        T(test_grants_from_master),
+        T(test_known_bug_post_without_body),
+        T(test_known_bug_regex_empty_match),
+        T(test_known_bug_long_rendered_url),
     };
 #undef T
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
+    hn_http_global_cleanup();
     return rc;
 }

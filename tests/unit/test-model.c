@@ -580,8 +580,7 @@ static void test_feeders(void **state)
     hn_scenario_add_class(s)->name = hn_model_strdup("admin");
     hn_scenario_add_class(s)->name = hn_model_strdup("guest");
     /* Pointers only now: adding a class moves the array. */
-    struct hn_user_class *shop = &s->classes[0], *admin = &s->classes[1],
-                         *guest = &s->classes[2];
+    struct hn_user_class *shop = &s->classes[0], *admin = &s->classes[1], *guest = &s->classes[2];
     struct hn_task *t = hn_class_add_task(admin);
     struct hn_step *st = hn_task_add_step(t);
     st->method = hn_model_strdup("GET");
@@ -896,10 +895,9 @@ static void test_template_compile(void **state)
             HN_ESC_URL);
     assert_string_equal(t.source, "/p/{{random -5 10}}?u={{ user_id }}&id={{uuid}}&t={{token}}"
                                   "&m={{users.c1}}&l={{\"{{\"}}x}}");
-    static const uint8_t kinds[] = {HN_SEG_LITERAL, HN_SEG_RANDOM, HN_SEG_LITERAL,
-                                    HN_SEG_USER_ID, HN_SEG_LITERAL, HN_SEG_UUID,
-                                    HN_SEG_LITERAL, HN_SEG_VAR,     HN_SEG_LITERAL,
-                                    HN_SEG_DATA,    HN_SEG_LITERAL};
+    static const uint8_t kinds[] = {HN_SEG_LITERAL, HN_SEG_RANDOM, HN_SEG_LITERAL, HN_SEG_USER_ID,
+                                    HN_SEG_LITERAL, HN_SEG_UUID,   HN_SEG_LITERAL, HN_SEG_VAR,
+                                    HN_SEG_LITERAL, HN_SEG_DATA,   HN_SEG_LITERAL};
     assert_int_equal(t.n_segs, sizeof(kinds));
     for (uint32_t i = 0; i < t.n_segs; i++) {
         assert_int_equal(t.segs[i].kind, kinds[i]);
@@ -972,8 +970,8 @@ static void test_template_errors(void **state)
         struct hn_template t;
         struct hn_template_names names = {resolve, test_getenv, s};
         struct hn_template_error err = {0};
-        int rc = hn_template_compile(&t, cases[i].src, strlen(cases[i].src), HN_ESC_URL, &names,
-                                     &err);
+        int rc =
+            hn_template_compile(&t, cases[i].src, strlen(cases[i].src), HN_ESC_URL, &names, &err);
         if (rc != HN_E_INVALID || err.offset != cases[i].offset ||
             !strstr(err.message, cases[i].why))
             fail_msg("\"%s\": rc %d at %zu \"%s\"; want %d at %zu \"%s\"", cases[i].src, rc,
@@ -986,12 +984,10 @@ static void test_template_errors(void **state)
     /* Without a resolver every name is unknown. */
     struct hn_template t;
     struct hn_template_error err = {0};
-    assert_int_equal(hn_template_compile(&t, "{{token}}", 9, HN_ESC_URL, NULL, &err),
-                     HN_E_INVALID);
+    assert_int_equal(hn_template_compile(&t, "{{token}}", 9, HN_ESC_URL, NULL, &err), HN_E_INVALID);
     assert_non_null(strstr(err.message, "unknown variable"));
     /* ...but the built-in words need none. */
-    assert_int_equal(hn_template_compile(&t, "{{uuid}}{{user_id}}", 19, HN_ESC_URL, NULL, &err),
-                     0);
+    assert_int_equal(hn_template_compile(&t, "{{uuid}}{{user_id}}", 19, HN_ESC_URL, NULL, &err), 0);
     assert_int_equal(t.n_segs, 2);
     hn_template_deinit(&t);
     hn_scenario_free(s);
@@ -1051,8 +1047,8 @@ static void test_escape_write(void **state)
         char out[128];
         size_t n = hn_escape_write(cases[i].esc, cases[i].in, cases[i].len, out, sizeof(out));
         if (n != strlen(cases[i].want) || memcmp(out, cases[i].want, n) != 0)
-            fail_msg("case %zu: \"%.*s\" (%zu), want \"%s\"", i, (int)(n < 128 ? n : 128), out,
-                     n, cases[i].want);
+            fail_msg("case %zu: \"%.*s\" (%zu), want \"%s\"", i, (int)(n < 128 ? n : 128), out, n,
+                     cases[i].want);
     }
     /* Too small: the length it needs, and a prefix of whole escapes. */
     char small[5];
@@ -1063,6 +1059,23 @@ static void test_escape_write(void **state)
     assert_int_equal(small[4], '#'); /* nothing past cap */
     assert_int_equal(hn_escape_write(HN_ESC_JSON, "\x01", 1, NULL, 0), HN_ESCAPE_GROWTH_MAX);
     assert_int_equal(hn_escape_write(HN_ESC_FORM, "", 0, NULL, 0), 0);
+}
+
+/* ---- library bugs found while updating these tests: each fails until its
+ * bug is fixed, so they run only with HN_TEST_KNOWN_BUGS=1 ---- */
+
+/* common/template.c url_keeps(): '%' is kept as is in a value rendered
+ * into a URL, though template.h says HN_ESC_URL percent-encodes it: a
+ * captured "50%off" or "a%2Fb" reaches the server as something else. */
+static void test_known_bug_url_escape_percent(void **state)
+{
+    (void)state;
+    if (!getenv("HN_TEST_KNOWN_BUGS"))
+        skip();
+    char out[16];
+    size_t n = hn_escape_write(HN_ESC_URL, "a%2Fb", 5, out, sizeof(out));
+    assert_int_equal(n, 7);
+    assert_memory_equal(out, "a%252Fb", 7);
 }
 
 int main(void)
@@ -1092,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_template_errors),
         cmocka_unit_test(test_template_segment_limit),
         cmocka_unit_test(test_escape_write),
+        cmocka_unit_test(test_known_bug_url_escape_percent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,9 @@
-/* Unit tests of worker/plan: URLs joined to the host, header precedence
- * (step over class over scenario defaults), methods, timeouts, refused
- * scenarios, and the weighted task choice. */
+/* Unit tests of worker/plan: fixed URLs joined to the host, what each step
+ * must render per request, merged headers (step over class over scenario
+ * defaults, the implied Content-Type, User-Agent and Expect), what the
+ * transport gets prepared (method, URL, header list, body, timeout),
+ * captures and checks compiled, refused scenarios, and the weighted task
+ * choice. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "http_internal.h" /* the prepared step, to check what libcurl gets */
 #include "plan.h"
 
 #define PICKS 1000000
@@ -26,12 +30,38 @@ static uint64_t rng_next(void)
     return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
-static void set_header(struct hn_header **h, uint32_t *n, const char *name, const char *value)
+/* ---- scenarios ---- */
+
+/* Names in {{ }}: a variable of the scenario (added when new). */
+static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
+                   size_t why_len)
+{
+    (void)why;
+    (void)why_len;
+    char var[64];
+    snprintf(var, sizeof(var), "%.*s", (int)len, name);
+    seg->kind = HN_SEG_VAR;
+    return hn_scenario_var(ctx, var, &seg->a);
+}
+
+/* @t compiled from @src for scenario @s ("{{...}}" is a template). */
+static void compile(struct hn_scenario *s, struct hn_template *t, const char *src,
+                    enum hn_escape esc)
+{
+    struct hn_template_names names = {resolve, NULL, s};
+    struct hn_template_error err = {0};
+    hn_template_deinit(t);
+    if (hn_template_compile(t, src, strlen(src), esc, &names, &err))
+        fail_msg("compile \"%s\": %s", src, err.message);
+}
+
+static void set_header(struct hn_scenario *s, struct hn_header **h, uint32_t *n, const char *name,
+                       const char *value)
 {
     struct hn_header *x = hn_headers_add(h, n);
     assert_non_null(x);
     x->name = hn_model_strdup(name);
-    x->value = hn_model_strdup(value);
+    compile(s, &x->value, value, HN_ESC_HEADER);
 }
 
 static struct hn_step *add_step(struct hn_task *t, const char *method, const char *url)
@@ -39,8 +69,18 @@ static struct hn_step *add_step(struct hn_task *t, const char *method, const cha
     struct hn_step *st = hn_task_add_step(t);
     assert_non_null(st);
     st->method = hn_model_strdup(method);
-    st->url = hn_model_strdup(url);
+    assert_int_equal(hn_template_set_literal(&st->url, url), 0);
     return st;
+}
+
+static void set_body(struct hn_scenario *s, struct hn_step *st, enum hn_body_kind kind,
+                     const char *body)
+{
+    st->body_kind = (uint8_t)kind;
+    compile(s, &st->body, body,
+            kind == HN_BODY_JSON   ? HN_ESC_JSON
+            : kind == HN_BODY_FORM ? HN_ESC_FORM
+                                   : HN_ESC_NONE);
 }
 
 /* A scenario of one class; each url becomes a one-step GET task. */
@@ -59,7 +99,8 @@ static struct hn_scenario *scenario(const char *host, const char *const *urls, s
 static struct hn_plan *build(struct hn_scenario *s)
 {
     char why[256] = "";
-    assert_int_equal(hn_scenario_finalize(s, why, sizeof(why)), 0);
+    if (hn_scenario_finalize(s, why, sizeof(why)))
+        fail_msg("finalize: %s", why);
     struct hn_plan *p = NULL;
     int rc = hn_plan_build(s, &p, why, sizeof(why));
     if (rc != 0)
@@ -85,26 +126,63 @@ static const struct hn_plan_step *task_step(const struct hn_plan *p, uint32_t ta
     return &p->classes[0].tasks[task].steps[0];
 }
 
-/* Lines of @list whose header name is @name (case-insensitive). */
-static int count_header(const struct curl_slist *list, const char *name)
+/* ---- merged headers ---- */
+
+/* Does plan header @h carry header @name (any case)? */
+static bool is_header(const struct hn_plan_header *h, const char *name)
+{
+    size_t nl = strlen(name);
+    if (h->line)
+        return strncasecmp(h->line, name, nl) == 0 && h->line[nl] == ':';
+    return strcasecmp(h->name, name) == 0;
+}
+
+/* Headers of @ps named @name. */
+static int count_header(const struct hn_plan_step *ps, const char *name)
 {
     int n = 0;
-    size_t nl = strlen(name);
-    for (; list; list = list->next)
-        if (strncasecmp(list->data, name, nl) == 0 && list->data[nl] == ':')
-            n++;
+    for (uint32_t i = 0; i < ps->n_headers; i++)
+        n += is_header(&ps->headers[i], name);
     return n;
 }
 
-/* The whole line of header @name, or NULL. */
-static const char *header_line(const struct curl_slist *list, const char *name)
+static const struct hn_plan_header *find_header(const struct hn_plan_step *ps, const char *name)
 {
-    size_t nl = strlen(name);
-    for (; list; list = list->next)
-        if (strncasecmp(list->data, name, nl) == 0 && list->data[nl] == ':')
-            return list->data;
+    for (uint32_t i = 0; i < ps->n_headers; i++)
+        if (is_header(&ps->headers[i], name))
+            return &ps->headers[i];
     return NULL;
 }
+
+/* The whole line of header @name: fixed as sent, rendered as
+ * "Name: {{template as written}}"; NULL if absent. */
+static const char *header_line(const struct hn_plan_step *ps, const char *name)
+{
+    static char buf[512];
+    const struct hn_plan_header *h = find_header(ps, name);
+    if (!h)
+        return NULL;
+    if (h->line)
+        return h->line;
+    snprintf(buf, sizeof(buf), "%s: %s", h->name, h->value->source);
+    return buf;
+}
+
+/* The libcurl list prepared for a step whose headers are all fixed: the
+ * plan's lines, in order. */
+static void assert_prepared_headers(const struct hn_plan_step *ps)
+{
+    assert_false(ps->render_headers);
+    const struct curl_slist *l = ps->prep->headers;
+    for (uint32_t i = 0; i < ps->n_headers; i++, l = l->next) {
+        assert_non_null(l);
+        assert_non_null(ps->headers[i].line);
+        assert_string_equal(l->data, ps->headers[i].line);
+    }
+    assert_null(l);
+}
+
+/* ---- tests ---- */
 
 static void test_url_join(void **state)
 {
@@ -120,10 +198,17 @@ static void test_url_join(void **state)
         assert_string_equal(task_step(p, 2)->url, "http://other:81/x");
         assert_string_equal(task_step(p, 3)->url, "HTTPS://Secure/y");
         assert_string_equal(task_step(p, 4)->url, "http://127.0.0.1:8080/");
+        for (uint32_t t = 0; t < 5; t++) {
+            assert_false(task_step(p, t)->render_url);
+            assert_non_null(task_step(p, t)->prep->curlu);
+            assert_int_equal(task_step(p, t)->prep->https, t == 3);
+        }
         /* The pre-parsed URL is the same one. */
         char *host = NULL, *path = NULL;
-        assert_int_equal(curl_url_get(task_step(p, 1)->curlu, CURLUPART_HOST, &host, 0), CURLUE_OK);
-        assert_int_equal(curl_url_get(task_step(p, 1)->curlu, CURLUPART_PATH, &path, 0), CURLUE_OK);
+        assert_int_equal(curl_url_get(task_step(p, 1)->prep->curlu, CURLUPART_HOST, &host, 0),
+                         CURLUE_OK);
+        assert_int_equal(curl_url_get(task_step(p, 1)->prep->curlu, CURLUPART_PATH, &path, 0),
+                         CURLUE_OK);
         assert_string_equal(host, "127.0.0.1");
         assert_string_equal(path, "/b/c");
         curl_free(host);
@@ -140,6 +225,45 @@ static void test_url_join(void **state)
     hn_scenario_free(s);
 }
 
+/* What a rendered URL is joined to (the engine calls this per request). */
+static void test_url_base(void **state)
+{
+    (void)state;
+    struct hn_scenario *s = hn_scenario_new();
+    s->host = hn_model_strdup("http://h:8/api//");
+    const char *base;
+    size_t len;
+    bool slash;
+    hn_plan_url_base(s, "/x", 2, &base, &len, &slash);
+    assert_int_equal(len, 14);
+    assert_memory_equal(base, "http://h:8/api", 14);
+    assert_false(slash);
+    hn_plan_url_base(s, "x/y", 3, &base, &len, &slash);
+    assert_int_equal(len, 14);
+    assert_true(slash);
+    hn_plan_url_base(s, "", 0, &base, &len, &slash);
+    assert_int_equal(len, 14);
+    assert_true(slash);
+    /* Absolute (any case): nothing to join. */
+    static const char *const absolute[] = {"http://o/x", "HTTPS://o", "hTtP://", "https://"};
+    for (int i = 0; i < 4; i++) {
+        hn_plan_url_base(s, absolute[i], strlen(absolute[i]), &base, &len, &slash);
+        assert_int_equal(len, 0);
+        assert_string_equal(base, "");
+        assert_false(slash);
+    }
+    /* Only the first @url_len bytes are read. */
+    hn_plan_url_base(s, "http://o/x", 6, &base, &len, &slash);
+    assert_int_equal(len, 14);
+    assert_true(slash);
+    /* No host: nothing to join to. */
+    free(s->host);
+    s->host = NULL;
+    hn_plan_url_base(s, "/x", 2, &base, &len, &slash);
+    assert_int_equal(len, 0);
+    hn_scenario_free(s);
+}
+
 static void test_url_refused(void **state)
 {
     (void)state;
@@ -148,6 +272,9 @@ static void test_url_refused(void **state)
     expect_invalid(s, "GET /a: relative url and no host");
     free(s->host);
     s->host = hn_model_strdup("");
+    expect_invalid(s, "relative url and no host");
+    free(s->host);
+    s->host = hn_model_strdup("///"); /* only slashes: no host either */
     expect_invalid(s, "relative url and no host");
     hn_scenario_free(s);
 
@@ -161,55 +288,91 @@ static void test_url_refused(void **state)
 
     /* A host libcurl cannot parse. */
     s = scenario("not a url", rel, 1);
-    expect_invalid(s, "invalid url");
+    expect_invalid(s, "GET not a url/a: not an http:// or https:// URL");
     hn_scenario_free(s);
-}
-
-static void test_templates_refused(void **state)
-{
-    (void)state;
-    const char *url_tpl[] = {"/a", "/products/{{id}}"};
-    struct hn_scenario *s = scenario("http://h", url_tpl, 2);
-    expect_invalid(s, "GET /products/{{id}}: templates ({{...}}) are not supported");
+    /* Schemes other than http and https. */
+    s = scenario("ftp://files.example", rel, 1);
+    expect_invalid(s, "GET ftp://files.example/a: not an http:// or https:// URL");
     hn_scenario_free(s);
-
-    const char *plain[] = {"/orders"};
-    s = scenario("http://h", plain, 1);
-    struct hn_step *st = &s->classes[0].tasks[0].steps[0];
-    st->body = hn_model_strdup("{\"id\": \"{{product_id}}\"}");
-    st->body_len = (uint32_t)strlen(st->body);
-    expect_invalid(s, "templates");
+    s = scenario("file://", rel, 1);
+    expect_invalid(s, "not an http:// or https:// URL");
     hn_scenario_free(s);
-
-    /* In an on_start step too. */
-    s = scenario("http://h", plain, 1);
+    /* An absolute URL that does not parse. */
+    const char *broken[] = {"/ok", "http://[::1/x"};
+    s = scenario("http://h", broken, 2);
+    expect_invalid(s, "GET http://[::1/x: not an http:// or https:// URL");
+    hn_scenario_free(s);
+    /* In on_start too. */
+    s = scenario("http://h", rel, 1);
     struct hn_step *login = hn_class_add_on_start(&s->classes[0]);
     login->method = hn_model_strdup("POST");
-    login->url = hn_model_strdup("/login/{{user}}");
-    expect_invalid(s, "templates");
+    assert_int_equal(hn_template_set_literal(&login->url, "https://[bad"), 0);
+    expect_invalid(s, "POST https://[bad: not an http:// or https:// URL");
     hn_scenario_free(s);
 }
 
-static void test_header_templates_refused(void **state)
+/* Templates are rendered per request, only where they are: the rest is
+ * prepared once. */
+static void test_render_flags(void **state)
 {
     (void)state;
-    /* A header value such as "Bearer {{token}}" cannot be sent literally. */
-    const char *plain[] = {"/me"};
-    struct hn_scenario *s = scenario("http://h", plain, 1);
+    const char *urls[] = {"/fixed", "/tpl", "/hdr", "/body", "/all"};
+    struct hn_scenario *s = scenario("http://h", urls, 5);
     struct hn_user_class *c = &s->classes[0];
-    set_header(&c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
-    expect_invalid(s, "templates");
-    hn_scenario_free(s);
+    compile(s, &c->tasks[1].steps[0].url, "/products/{{id}}", HN_ESC_URL);
+    struct hn_step *st = &c->tasks[2].steps[0];
+    set_header(s, &st->headers, &st->n_headers, "X-Id", "id-{{id}}");
+    set_header(s, &st->headers, &st->n_headers, "X-Fixed", "f");
+    st = &c->tasks[3].steps[0];
+    free(st->method);
+    st->method = hn_model_strdup("POST");
+    set_body(s, st, HN_BODY_JSON, "{\"id\":\"{{id}}\"}");
+    st = &c->tasks[4].steps[0];
+    free(st->method);
+    st->method = hn_model_strdup("PUT");
+    compile(s, &st->url, "{{base}}/x", HN_ESC_URL);
+    set_header(s, &st->headers, &st->n_headers, "X-Id", "{{id}}");
+    set_body(s, st, HN_BODY_RAW, "{{id}}");
+    struct hn_plan *p = build(s);
 
-    s = scenario("http://h", plain, 1);
-    set_header(&s->headers, &s->n_headers, "X-Run", "{{run_id}}");
-    expect_invalid(s, "templates");
-    hn_scenario_free(s);
+    const struct hn_plan_step *ps = task_step(p, 0);
+    assert_false(ps->render_url || ps->render_headers || ps->render_body);
+    assert_string_equal(ps->url, "http://h/fixed");
+    assert_prepared_headers(ps);
 
-    s = scenario("http://h", plain, 1);
-    struct hn_step *st = &s->classes[0].tasks[0].steps[0];
-    set_header(&st->headers, &st->n_headers, "X-Id", "{{id}}");
-    expect_invalid(s, "templates");
+    ps = task_step(p, 1); /* the URL only */
+    assert_true(ps->render_url);
+    assert_false(ps->render_headers || ps->render_body);
+    assert_null(ps->url);
+    assert_null(ps->prep->curlu);
+    assert_prepared_headers(ps);
+
+    ps = task_step(p, 2); /* a header: the whole list is rendered */
+    assert_false(ps->render_url || ps->render_body);
+    assert_true(ps->render_headers);
+    assert_string_equal(ps->url, "http://h/hdr");
+    assert_null(ps->prep->headers);
+    const struct hn_plan_header *h = find_header(ps, "X-Id");
+    assert_null(h->line);
+    assert_string_equal(h->name, "X-Id");
+    assert_ptr_equal(h->value, &c->tasks[2].steps[0].headers[0].value);
+    assert_false(h->until_set); /* a step's own header: the request waits for it */
+    assert_string_equal(header_line(ps, "X-Fixed"), "X-Fixed: f"); /* a fixed line among them */
+    assert_string_equal(header_line(ps, "User-Agent"), "User-Agent: hornet/" HN_VERSION);
+
+    ps = task_step(p, 3); /* the body only */
+    assert_true(ps->render_body);
+    assert_false(ps->render_url || ps->render_headers);
+    assert_true(ps->prep->has_body);
+    assert_null(ps->prep->body);
+    assert_prepared_headers(ps);
+
+    ps = task_step(p, 4);
+    assert_true(ps->render_url && ps->render_headers && ps->render_body);
+    assert_null(ps->url);
+    assert_int_equal(ps->prep->kind, HN_PREP_OTHER);
+    assert_int_equal(p->n_steps, 5);
+    hn_plan_free(p);
     hn_scenario_free(s);
 }
 
@@ -219,37 +382,89 @@ static void test_header_precedence(void **state)
     const char *urls[] = {"/step-sets", "/class-sets"};
     struct hn_scenario *s = scenario("http://h", urls, 2);
     struct hn_user_class *c = &s->classes[0];
-    set_header(&s->headers, &s->n_headers, "Accept", "application/json");
-    set_header(&s->headers, &s->n_headers, "X-Level", "scenario");
-    set_header(&s->headers, &s->n_headers, "X-Only-Default", "d");
-    set_header(&c->headers, &c->n_headers, "x-level", "class");
-    set_header(&c->headers, &c->n_headers, "X-Only-Class", "c");
+    set_header(s, &s->headers, &s->n_headers, "Accept", "application/json");
+    set_header(s, &s->headers, &s->n_headers, "X-Level", "scenario");
+    set_header(s, &s->headers, &s->n_headers, "X-Only-Default", "d");
+    set_header(s, &c->headers, &c->n_headers, "x-level", "class");
+    set_header(s, &c->headers, &c->n_headers, "X-Only-Class", "c");
     struct hn_step *st = &c->tasks[0].steps[0];
-    set_header(&st->headers, &st->n_headers, "X-LEVEL", "step");
-    set_header(&st->headers, &st->n_headers, "X-Level-Extra", "e"); /* longer name */
+    set_header(s, &st->headers, &st->n_headers, "X-LEVEL", "step");
+    set_header(s, &st->headers, &st->n_headers, "X-Level-Extra", "e"); /* longer name */
+    set_header(s, &st->headers, &st->n_headers, "X-Empty", "");
     struct hn_plan *p = build(s);
 
-    const struct curl_slist *h0 = task_step(p, 0)->headers;
+    const struct hn_plan_step *h0 = task_step(p, 0);
     assert_int_equal(count_header(h0, "X-Level"), 1);
     assert_string_equal(header_line(h0, "x-level"), "X-LEVEL: step");
     assert_string_equal(header_line(h0, "X-Level-Extra"), "X-Level-Extra: e");
     assert_string_equal(header_line(h0, "X-Only-Class"), "X-Only-Class: c");
     assert_string_equal(header_line(h0, "X-Only-Default"), "X-Only-Default: d");
     assert_string_equal(header_line(h0, "Accept"), "Accept: application/json");
+    /* An empty value is sent as "Name:" (libcurl: an empty header). */
+    assert_string_equal(header_line(h0, "X-Empty"), "X-Empty:");
+    /* The order sent: the step's, the class's, the defaults', then the
+     * implied ones. */
+    static const char *const order[] = {"X-LEVEL", "X-Level-Extra",  "X-Empty",   "X-Only-Class",
+                                        "Accept",  "X-Only-Default", "User-Agent"};
+    assert_int_equal(h0->n_headers, 7);
+    for (uint32_t i = 0; i < 7; i++)
+        assert_true(is_header(&h0->headers[i], order[i]));
+    assert_prepared_headers(h0);
 
-    const struct curl_slist *h1 = task_step(p, 1)->headers;
+    const struct hn_plan_step *h1 = task_step(p, 1);
     assert_int_equal(count_header(h1, "X-Level"), 1);
     assert_string_equal(header_line(h1, "X-Level"), "x-level: class");
     assert_null(header_line(h1, "X-Level-Extra"));
     assert_string_equal(header_line(h1, "Accept"), "Accept: application/json");
+    assert_prepared_headers(h1);
 
     /* The default User-Agent, once, on every step. */
     for (uint32_t t = 0; t < 2; t++) {
-        const struct curl_slist *h = task_step(p, t)->headers;
-        assert_int_equal(count_header(h, "User-Agent"), 1);
-        assert_string_equal(header_line(h, "User-Agent"), "User-Agent: hornet/" HN_VERSION);
-        assert_int_equal(count_header(h, "Expect"), 0); /* no body */
+        const struct hn_plan_step *ps = task_step(p, t);
+        assert_int_equal(count_header(ps, "User-Agent"), 1);
+        assert_string_equal(header_line(ps, "User-Agent"), "User-Agent: hornet/" HN_VERSION);
+        assert_int_equal(count_header(ps, "Expect"), 0);       /* no body */
+        assert_int_equal(count_header(ps, "Content-Type"), 0); /* no body */
     }
+    assert_int_equal(p->max_headers, 7);
+    hn_plan_free(p);
+    hn_scenario_free(s);
+}
+
+/* Rendered headers keep the same precedence; those of the class and the
+ * defaults are left out while a variable they name is not captured yet
+ * ("Authorization: Bearer {{token}}" before the login). */
+static void test_header_templates(void **state)
+{
+    (void)state;
+    const char *urls[] = {"/me", "/override"};
+    struct hn_scenario *s = scenario("http://h", urls, 2);
+    struct hn_user_class *c = &s->classes[0];
+    set_header(s, &s->headers, &s->n_headers, "X-Run", "{{run}}");
+    set_header(s, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
+    struct hn_step *st = &c->tasks[1].steps[0];
+    set_header(s, &st->headers, &st->n_headers, "authorization", "Basic abc"); /* fixed */
+    set_header(s, &st->headers, &st->n_headers, "X-Step", "{{token}}");
+    struct hn_plan *p = build(s);
+
+    const struct hn_plan_step *ps = task_step(p, 0);
+    assert_true(ps->render_headers);
+    const struct hn_plan_header *auth = find_header(ps, "Authorization");
+    assert_non_null(auth);
+    assert_null(auth->line);
+    assert_true(auth->until_set);
+    assert_string_equal(auth->value->source, "Bearer {{token}}");
+    assert_int_equal(auth->value->segs[1].kind, HN_SEG_VAR);
+    const struct hn_plan_header *run = find_header(ps, "X-Run");
+    assert_true(run->until_set);
+    assert_int_equal(count_header(ps, "User-Agent"), 1);
+
+    /* The step's fixed Authorization wins over the class's template. */
+    ps = task_step(p, 1);
+    assert_int_equal(count_header(ps, "Authorization"), 1);
+    assert_string_equal(header_line(ps, "Authorization"), "authorization: Basic abc");
+    assert_false(find_header(ps, "X-Step")->until_set);
+    assert_true(ps->render_headers); /* X-Step and X-Run */
     hn_plan_free(p);
     hn_scenario_free(s);
 }
@@ -260,10 +475,10 @@ static void test_user_agent_override(void **state)
     const char *urls[] = {"/a", "/b"};
     /* Set by the defaults. */
     struct hn_scenario *s = scenario("http://h", urls, 2);
-    set_header(&s->headers, &s->n_headers, "user-agent", "locust-compatible");
+    set_header(s, &s->headers, &s->n_headers, "user-agent", "locust-compatible");
     struct hn_plan *p = build(s);
-    assert_int_equal(count_header(task_step(p, 0)->headers, "User-Agent"), 1);
-    assert_string_equal(header_line(task_step(p, 0)->headers, "User-Agent"),
+    assert_int_equal(count_header(task_step(p, 0), "User-Agent"), 1);
+    assert_string_equal(header_line(task_step(p, 0), "User-Agent"),
                         "user-agent: locust-compatible");
     hn_plan_free(p);
     hn_scenario_free(s);
@@ -271,12 +486,74 @@ static void test_user_agent_override(void **state)
     /* Set by one step only: the other keeps the default. */
     s = scenario("http://h", urls, 2);
     struct hn_step *st = &s->classes[0].tasks[1].steps[0];
-    set_header(&st->headers, &st->n_headers, "USER-AGENT", "curl/8");
+    set_header(s, &st->headers, &st->n_headers, "USER-AGENT", "curl/8");
     p = build(s);
-    assert_string_equal(header_line(task_step(p, 0)->headers, "User-Agent"),
+    assert_string_equal(header_line(task_step(p, 0), "User-Agent"),
                         "User-Agent: hornet/" HN_VERSION);
-    assert_int_equal(count_header(task_step(p, 1)->headers, "User-Agent"), 1);
-    assert_string_equal(header_line(task_step(p, 1)->headers, "User-Agent"), "USER-AGENT: curl/8");
+    assert_int_equal(count_header(task_step(p, 1), "User-Agent"), 1);
+    assert_string_equal(header_line(task_step(p, 1), "User-Agent"), "USER-AGENT: curl/8");
+    hn_plan_free(p);
+    hn_scenario_free(s);
+
+    /* A rendered User-Agent counts as set too. */
+    s = scenario("http://h", urls, 1);
+    set_header(s, &s->classes[0].headers, &s->classes[0].n_headers, "User-Agent", "u{{n}}");
+    p = build(s);
+    assert_int_equal(count_header(task_step(p, 0), "User-Agent"), 1);
+    assert_string_equal(header_line(task_step(p, 0), "User-Agent"), "User-Agent: u{{n}}");
+    hn_plan_free(p);
+    hn_scenario_free(s);
+}
+
+/* Bodies imply their Content-Type, unless the scenario sets one; a raw
+ * body is sent without one (libcurl would add form-urlencoded); every body
+ * gets "Expect:" (no 100-continue wait). */
+static void test_implied_headers(void **state)
+{
+    (void)state;
+    const char *urls[] = {"/json", "/form", "/raw", "/none", "/own", "/class"};
+    struct hn_scenario *s = scenario("http://h", urls, 6);
+    struct hn_user_class *c = &s->classes[0];
+    set_body(s, &c->tasks[0].steps[0], HN_BODY_JSON, "{\"a\":1}");
+    set_body(s, &c->tasks[1].steps[0], HN_BODY_FORM, "a=1&b=2");
+    set_body(s, &c->tasks[2].steps[0], HN_BODY_RAW, "raw bytes");
+    struct hn_step *st = &c->tasks[4].steps[0];
+    set_body(s, st, HN_BODY_JSON, "[]");
+    set_header(s, &st->headers, &st->n_headers, "content-type", "application/vnd.api+json");
+    struct hn_plan *p = build(s);
+    assert_string_equal(header_line(task_step(p, 0), "Content-Type"),
+                        "Content-Type: application/json");
+    assert_string_equal(header_line(task_step(p, 1), "Content-Type"),
+                        "Content-Type: application/x-www-form-urlencoded");
+    assert_string_equal(header_line(task_step(p, 2), "Content-Type"), "Content-Type:");
+    assert_int_equal(count_header(task_step(p, 3), "Content-Type"), 0);
+    assert_int_equal(count_header(task_step(p, 4), "Content-Type"), 1);
+    assert_string_equal(header_line(task_step(p, 4), "Content-Type"),
+                        "content-type: application/vnd.api+json");
+    for (uint32_t t = 0; t < 6; t++) {
+        const struct hn_plan_step *ps = task_step(p, t);
+        bool body = t != 3 && t != 5;
+        assert_int_equal(count_header(ps, "Expect"), body ? 1 : 0);
+        if (body)
+            assert_string_equal(header_line(ps, "Expect"), "Expect:");
+        assert_int_equal(count_header(ps, "User-Agent"), 1);
+        assert_int_equal(ps->prep->has_body, body);
+        assert_prepared_headers(ps);
+    }
+    /* The fixed bodies are prepared as written. */
+    assert_int_equal(task_step(p, 0)->prep->body_len, 7);
+    assert_string_equal(task_step(p, 0)->prep->body, "{\"a\":1}");
+    assert_string_equal(task_step(p, 2)->prep->body, "raw bytes");
+    hn_plan_free(p);
+    hn_scenario_free(s);
+
+    /* A class's Content-Type wins over the implied one. */
+    s = scenario("http://h", urls, 1);
+    set_header(s, &s->classes[0].headers, &s->classes[0].n_headers, "Content-Type", "text/x");
+    set_body(s, &s->classes[0].tasks[0].steps[0], HN_BODY_FORM, "a=1");
+    p = build(s);
+    assert_int_equal(count_header(task_step(p, 0), "Content-Type"), 1);
+    assert_string_equal(header_line(task_step(p, 0), "Content-Type"), "Content-Type: text/x");
     hn_plan_free(p);
     hn_scenario_free(s);
 }
@@ -289,33 +566,50 @@ static void test_methods_body_timeout(void **state)
     s->timeout_ms = 2500;
     struct hn_user_class *c = hn_scenario_add_class(s);
     struct hn_task *t = hn_class_add_task(c);
-    const char *methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
-    const enum hn_plan_method want[] = {HN_PLAN_GET,   HN_PLAN_HEAD,  HN_PLAN_POST, HN_PLAN_OTHER,
-                                        HN_PLAN_OTHER, HN_PLAN_OTHER, HN_PLAN_OTHER};
-    for (int i = 0; i < 7; i++)
+    const char *methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"};
+    const enum hn_prep_method want[] = {HN_PREP_GET,   HN_PREP_HEAD,  HN_PREP_POST,  HN_PREP_OTHER,
+                                        HN_PREP_OTHER, HN_PREP_OTHER, HN_PREP_OTHER, HN_PREP_HEAD};
+    for (int i = 0; i < 8; i++)
         add_step(t, methods[i], "/m");
     t->steps[1].timeout_ms = 750;
     t->steps[3].timeout_ms = UINT64_C(1) << 40; /* clamped to what a long holds */
-    t->steps[2].body = hn_model_strdup("{\"a\":1}");
-    t->steps[2].body_len = 7;
-    t->steps[5].body = hn_model_strdup("");
+    set_body(s, &t->steps[2], HN_BODY_JSON, "{\"a\":1}");
+    set_body(s, &t->steps[5], HN_BODY_RAW, "");  /* an empty body is a body */
+    set_body(s, &t->steps[7], HN_BODY_RAW, "x"); /* HEAD sends none anyway */
+    t->steps[6].follow_redirects = true;
     struct hn_plan *p = build(s);
     const struct hn_plan_task *pt = &p->classes[0].tasks[0];
-    assert_int_equal(pt->n_steps, 7);
-    assert_int_equal(p->n_steps, 7);
-    for (int i = 0; i < 7; i++) {
-        assert_int_equal(pt->steps[i].method, want[i]);
-        assert_ptr_equal(pt->steps[i].step, &t->steps[i]);
-        /* "Expect:" (no 100-continue wait) exactly for steps with a body. */
+    assert_int_equal(pt->n_steps, 8);
+    assert_int_equal(p->n_steps, 8);
+    for (int i = 0; i < 8; i++) {
+        const struct hn_plan_step *ps = &pt->steps[i];
+        assert_int_equal(ps->prep->kind, want[i]);
+        assert_string_equal(ps->prep->method, methods[i]);
+        assert_ptr_equal(ps->step, &t->steps[i]);
         bool body = i == 2 || i == 5;
-        assert_int_equal(count_header(pt->steps[i].headers, "Expect"), body ? 1 : 0);
-        if (body)
-            assert_string_equal(header_line(pt->steps[i].headers, "Expect"), "Expect:");
+        assert_int_equal(ps->prep->has_body, body);
+        assert_int_equal(ps->prep->follow_redirects, i == 6);
+        /* "Expect:" (no 100-continue wait) for steps with a body. */
+        assert_int_equal(count_header(ps, "Expect"), body || i == 7 ? 1 : 0);
     }
-    assert_int_equal(pt->steps[0].timeout_ms, 2500);
-    assert_int_equal(pt->steps[1].timeout_ms, 750);
-    assert_int_equal(pt->steps[2].timeout_ms, 2500);
-    assert_int_equal(pt->steps[3].timeout_ms, 0x7fffffff);
+    assert_int_equal(pt->steps[0].prep->timeout_ms, 2500);
+    assert_int_equal(pt->steps[1].prep->timeout_ms, 750);
+    assert_int_equal(pt->steps[2].prep->timeout_ms, 2500);
+    assert_int_equal(pt->steps[3].prep->timeout_ms, 0x7fffffff);
+    assert_int_equal(pt->steps[2].prep->body_len, 7);
+    assert_memory_equal(pt->steps[2].prep->body, "{\"a\":1}", 8);
+    assert_non_null(pt->steps[5].prep->body);
+    assert_int_equal(pt->steps[5].prep->body_len, 0);
+    assert_null(pt->steps[0].prep->body);
+    assert_null(pt->steps[7].prep->body);
+    hn_plan_free(p);
+
+    /* No timeout anywhere: the smallest one libcurl takes as a limit (0
+     * would mean none). */
+    s->timeout_ms = 0;
+    p = build(s);
+    assert_int_equal(p->classes[0].tasks[0].steps[0].prep->timeout_ms, 1);
+    assert_int_equal(p->classes[0].tasks[0].steps[1].prep->timeout_ms, 750);
     hn_plan_free(p);
     hn_scenario_free(s);
 }
@@ -327,7 +621,7 @@ static void test_on_start_and_classes(void **state)
     struct hn_scenario *s = scenario("http://h", urls, 2);
     struct hn_step *login = hn_class_add_on_start(&s->classes[0]);
     login->method = hn_model_strdup("POST");
-    login->url = hn_model_strdup("/login");
+    assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
     struct hn_user_class *c2 = hn_scenario_add_class(s);
     add_step(hn_class_add_task(c2), "GET", "/c");
     struct hn_plan *p = build(s);
@@ -337,7 +631,8 @@ static void test_on_start_and_classes(void **state)
     assert_ptr_equal(p->classes[1].cls, &s->classes[1]);
     assert_int_equal(p->classes[0].on_start.n_steps, 1);
     assert_string_equal(p->classes[0].on_start.steps[0].url, "http://h/login");
-    assert_int_equal(p->classes[0].on_start.steps[0].method, HN_PLAN_POST);
+    assert_int_equal(p->classes[0].on_start.steps[0].prep->kind, HN_PREP_POST);
+    assert_ptr_equal(p->classes[0].on_start.steps[0].step, &s->classes[0].on_start[0]);
     assert_int_equal(p->classes[1].on_start.n_steps, 0);
     assert_int_equal(p->classes[1].n_tasks, 1);
     assert_string_equal(p->classes[1].tasks[0].steps[0].url, "http://h/c");
@@ -345,6 +640,121 @@ static void test_on_start_and_classes(void **state)
     hn_plan_free(p);
     hn_scenario_free(s);
     hn_plan_free(NULL);
+}
+
+static void add_capture(struct hn_scenario *s, struct hn_step *st, const char *var,
+                        enum hn_capture_kind kind, const char *expr)
+{
+    struct hn_capture *c = hn_step_add_capture(st);
+    assert_non_null(c);
+    assert_int_equal(hn_scenario_var(s, var, &c->var), 0);
+    c->kind = (uint8_t)kind;
+    c->expr = hn_model_strdup(expr);
+}
+
+static void add_json_check(struct hn_step *st, const char *path, const char *want)
+{
+    struct hn_check_json *c = hn_step_add_json_check(st);
+    assert_non_null(c);
+    c->path = hn_model_strdup(path);
+    c->want = hn_model_strdup(want);
+    c->want_type = HN_JSON_STRING;
+}
+
+/* JSON paths and regular expressions are compiled once; a step keeps the
+ * response body only when something reads it. */
+static void test_captures_and_checks(void **state)
+{
+    (void)state;
+    const char *urls[] = {"/json", "/header", "/regex", "/check", "/contains", "/status", "/none"};
+    struct hn_scenario *s = scenario("http://h", urls, 7);
+    struct hn_user_class *c = &s->classes[0];
+    struct hn_step *st = &c->tasks[0].steps[0];
+    add_capture(s, st, "token", HN_CAPTURE_JSON, "$.data[2]['access token']");
+    add_capture(s, st, "session", HN_CAPTURE_HEADER, "X-Session");
+    add_capture(s, &c->tasks[1].steps[0], "session", HN_CAPTURE_HEADER, "X-Session");
+    add_capture(s, &c->tasks[2].steps[0], "csrf", HN_CAPTURE_REGEX,
+                "name=\"csrf\" value=\"([^\"]+)\"");
+    add_json_check(&c->tasks[3].steps[0], "$.status", "paid");
+    add_json_check(&c->tasks[3].steps[0], "$", "x");
+    st = &c->tasks[4].steps[0];
+    st->has_body_contains = true;
+    assert_int_equal(hn_template_set_literal(&st->body_contains, "Welcome"), 0);
+    assert_int_equal(hn_step_add_status(&c->tasks[5].steps[0], 201), 0);
+    struct hn_plan *p = build(s);
+
+    const struct hn_plan_step *ps = task_step(p, 0);
+    assert_true(ps->keep_body);
+    const struct hn_jsonpath *jp = &ps->capture_paths[0];
+    assert_int_equal(jp->n_steps, 3);
+    assert_string_equal(jp->steps[0].key, "data");
+    assert_true(jp->steps[1].is_index);
+    assert_int_equal(jp->steps[1].index, 2);
+    assert_string_equal(jp->steps[2].key, "access token");
+    assert_null(ps->capture_res[0]);
+    assert_null(ps->capture_res[1]);
+    /* A header capture alone does not read the body. */
+    ps = task_step(p, 1);
+    assert_false(ps->keep_body);
+    ps = task_step(p, 2);
+    assert_true(ps->keep_body);
+    assert_non_null(ps->capture_res[0]);
+    assert_int_equal(hn_regex_groups(ps->capture_res[0]), 1);
+    ps = task_step(p, 3);
+    assert_true(ps->keep_body);
+    assert_non_null(ps->check_paths);
+    assert_int_equal(ps->check_paths[0].n_steps, 1);
+    assert_int_equal(ps->check_paths[1].n_steps, 0); /* "$": the whole document */
+    assert_true(task_step(p, 4)->keep_body);
+    /* A status check needs no body. */
+    assert_false(task_step(p, 5)->keep_body);
+    assert_false(task_step(p, 6)->keep_body);
+    assert_null(task_step(p, 6)->capture_paths);
+    assert_null(task_step(p, 6)->check_paths);
+    hn_plan_free(p);
+    hn_scenario_free(s);
+}
+
+static void test_extractors_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        enum hn_capture_kind kind; /* HN_CAPTURE__COUNT: a json check */
+        const char *expr;
+        const char *why;
+    } cases[] = {
+        {HN_CAPTURE_JSON, "token", "capture token: a JSON path starts with '$'"},
+        {HN_CAPTURE_JSON, "$.a..b", "capture $.a..b: empty key after '.'"},
+        {HN_CAPTURE_JSON, "$.a[x]", "capture $.a[x]: expected [N]"},
+        {HN_CAPTURE_JSON, "$['a", "capture $['a: unterminated ['...']"},
+        {HN_CAPTURE_REGEX, "id=(\\d+", "capture regex id=(\\d+: missing closing parenthesis"},
+        {HN_CAPTURE_REGEX, "*x", "capture regex *x: quantifier does not follow"},
+        {HN_CAPTURE__COUNT, "$.a b", "check json $.a b: unexpected character in key"},
+        {HN_CAPTURE__COUNT, "", "check json : a JSON path starts with '$'"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *urls[] = {"/ok", "/bad"};
+        struct hn_scenario *s = scenario("http://h", urls, 2);
+        struct hn_step *st = &s->classes[0].tasks[1].steps[0];
+        if (cases[i].kind == HN_CAPTURE__COUNT)
+            add_json_check(st, cases[i].expr, "v");
+        else
+            add_capture(s, st, "v", cases[i].kind, cases[i].expr);
+        expect_invalid(s, cases[i].why);
+        hn_scenario_free(s);
+    }
+    /* In on_start too; a header capture is not compiled. */
+    const char *urls[] = {"/ok"};
+    struct hn_scenario *s = scenario("http://h", urls, 1);
+    struct hn_step *login = hn_class_add_on_start(&s->classes[0]);
+    login->method = hn_model_strdup("POST");
+    assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
+    add_capture(s, login, "h", HN_CAPTURE_HEADER, "not a path (");
+    struct hn_plan *p = build(s);
+    hn_plan_free(p);
+    add_capture(s, login, "t", HN_CAPTURE_REGEX, "(");
+    expect_invalid(s, "capture regex (:");
+    hn_scenario_free(s);
 }
 
 /* A plan class with tasks of the given weights (no scenario needed). */
@@ -434,20 +844,24 @@ static void test_pick_single_and_edges(void **state)
 
 int main(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    assert_int_equal(hn_http_global_init(), 0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_join),
+        cmocka_unit_test(test_url_base),
         cmocka_unit_test(test_url_refused),
-        cmocka_unit_test(test_templates_refused),
-        cmocka_unit_test(test_header_templates_refused),
+        cmocka_unit_test(test_render_flags),
         cmocka_unit_test(test_header_precedence),
+        cmocka_unit_test(test_header_templates),
         cmocka_unit_test(test_user_agent_override),
+        cmocka_unit_test(test_implied_headers),
         cmocka_unit_test(test_methods_body_timeout),
         cmocka_unit_test(test_on_start_and_classes),
+        cmocka_unit_test(test_captures_and_checks),
+        cmocka_unit_test(test_extractors_refused),
         cmocka_unit_test(test_pick_distribution),
         cmocka_unit_test(test_pick_single_and_edges),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
+    hn_http_global_cleanup();
     return rc;
 }

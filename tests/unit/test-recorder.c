@@ -1,17 +1,19 @@
-/* Unit tests of worker/recorder and worker/classify: what one request adds,
- * exact merge, reset, failure slots and their names, and the mapping of
- * libcurl errors to failure kinds. */
+/* Unit tests of worker/recorder and worker/http_classify: what one request
+ * adds, failures told in words (deduplicated per entry and text, bounded),
+ * exceptions, exact merge, reset, failure slots and their names, and the
+ * mapping of libcurl errors to failure kinds. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
-#include "classify.h"
+#include "http_classify.h"
 #include "recorder.h"
 
 #define ENTRIES 3
@@ -47,10 +49,55 @@ static void assert_entry_empty(const struct hn_rec_entry *e)
     }
 }
 
+/* Count of the failure text (@entry, @text), 0 if absent. */
+static uint64_t text_count(const struct hn_recorder *r, uint32_t entry, const char *text)
+{
+    uint64_t n = 0;
+    int seen = 0;
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++) {
+        const struct hn_rec_text *t = &r->texts[i];
+        if (t->len && t->entry == entry && t->len == strlen(text) &&
+            memcmp(t->text, text, t->len) == 0) {
+            n = t->count;
+            seen++;
+        }
+    }
+    assert_true(seen <= 1); /* one slot per (entry, text) */
+    return n;
+}
+
+/* Slots in use, checked against n_texts. */
+static uint32_t texts_used(const struct hn_recorder *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+        if (r->texts[i].len) {
+            assert_int_equal(strlen(r->texts[i].text), r->texts[i].len);
+            n++;
+        }
+    assert_int_equal(n, r->n_texts);
+    return n;
+}
+
+static uint64_t exception_count(const struct hn_recorder *r, const char *message)
+{
+    for (uint32_t i = 0; i < r->n_exceptions; i++)
+        if (strcmp(r->exceptions[i].message, message) == 0)
+            return r->exceptions[i].count;
+    return 0;
+}
+
 /* Both recorders hold exactly the same figures. */
 static void assert_recorders_equal(const struct hn_recorder *a, const struct hn_recorder *b)
 {
     assert_int_equal(a->n_entries, b->n_entries);
+    assert_int_equal(texts_used(a), texts_used(b));
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+        if (a->texts[i].len)
+            assert_int_equal(text_count(b, a->texts[i].entry, a->texts[i].text), a->texts[i].count);
+    assert_int_equal(a->n_exceptions, b->n_exceptions);
+    for (uint32_t i = 0; i < a->n_exceptions; i++)
+        assert_int_equal(exception_count(b, a->exceptions[i].message), a->exceptions[i].count);
     for (uint32_t i = 0; i < a->n_entries; i++) {
         const struct hn_rec_entry *x = &a->entries[i], *y = &b->entries[i];
         assert_int_equal(x->requests, y->requests);
@@ -63,7 +110,14 @@ static void assert_recorders_equal(const struct hn_recorder *a, const struct hn_
     }
 }
 
-/* A random sample: mixed entries, failures, new connections, TLS or not. */
+static const char *const check_texts[] = {
+    "check status: got 500, want 201",
+    "capture token: not found",
+    "check json $.status: got \"open\", want \"paid\"",
+};
+
+/* A random sample: mixed entries, failures (by kind and by text), new
+ * connections, TLS or not. */
 static struct hn_rec_sample random_sample(void)
 {
     uint64_t r = rng_next();
@@ -91,6 +145,10 @@ static struct hn_rec_sample random_sample(void)
     case 3:
         s.fail_slot = hn_fail_slot(HN_FAIL_CONN_REFUSED);
         break;
+    case 4:
+        s.fail_text = check_texts[(r >> 48) % 3];
+        s.fail_text_len = strlen(s.fail_text);
+        break;
     default:
         break;
     }
@@ -106,9 +164,14 @@ static void test_init_empty(void **state)
     for (uint32_t i = 0; i < ENTRIES; i++)
         assert_entry_empty(&r.entries[i]);
     assert_int_equal(hn_recorder_requests(&r), 0);
+    assert_non_null(r.texts);
+    assert_int_equal(texts_used(&r), 0);
+    assert_int_equal(r.n_exceptions, 0);
     hn_recorder_deinit(&r);
     assert_null(r.entries);
+    assert_null(r.texts);
     assert_int_equal(r.n_entries, 0);
+    hn_recorder_deinit(&r); /* twice is harmless */
 }
 
 static void test_add_success(void **state)
@@ -261,6 +324,267 @@ static void test_reset(void **state)
     hn_recorder_deinit(&fresh);
 }
 
+/* A failure told in words: counted as a failure of its entry, under its
+ * own text, once per (entry, text); not under any failure kind. */
+static void test_fail_texts(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    const char *status = "check status: got 500, want 201";
+    struct hn_rec_sample s = {.entry = 1, .fail_slot = HN_FAIL_NONE, .total_us = 10, .bytes = 3};
+    s.fail_text = status;
+    s.fail_text_len = strlen(status);
+    hn_recorder_add(&r, &s);
+    hn_recorder_add(&r, &s);
+    s.entry = 2; /* the same text on another entry is another row */
+    hn_recorder_add(&r, &s);
+    s.entry = 1;
+    s.fail_text = "capture token: not found";
+    s.fail_text_len = strlen(s.fail_text);
+    s.fail_slot = 500; /* the text names the failure: the slot is not counted */
+    hn_recorder_add(&r, &s);
+    s.fail_text = NULL;
+    s.fail_slot = HN_FAIL_NONE;
+    hn_recorder_add(&r, &s); /* a success */
+    const struct hn_rec_entry *e = &r.entries[1];
+    assert_int_equal(e->requests, 4);
+    assert_int_equal(e->failures, 3);
+    assert_int_equal(e->bytes, 12);
+    for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
+        assert_int_equal(e->fail_counts[k], 0);
+    assert_int_equal(hn_hist_count(&e->timing[HN_TIMING_TOTAL]), 4);
+    assert_int_equal(text_count(&r, 1, status), 2);
+    assert_int_equal(text_count(&r, 2, status), 1);
+    assert_int_equal(text_count(&r, 1, "capture token: not found"), 1);
+    assert_int_equal(text_count(&r, 0, status), 0);
+    assert_int_equal(texts_used(&r), 3);
+    assert_int_equal(r.entries[2].failures, 1);
+
+    /* The text's length counts, not a NUL: a prefix is another text. */
+    s.fail_text = status;
+    s.fail_text_len = 12; /* "check status" */
+    hn_recorder_add(&r, &s);
+    assert_int_equal(text_count(&r, 1, "check status"), 1);
+    assert_int_equal(text_count(&r, 1, status), 2);
+    /* An empty text still counts, as "failed". */
+    s.fail_text = "";
+    s.fail_text_len = 0;
+    hn_recorder_add(&r, &s);
+    assert_int_equal(text_count(&r, 1, "failed"), 1);
+    /* Texts are cut at the wire's error size: texts that differ only past
+     * it are one row. */
+    char long_a[300], long_b[300];
+    memset(long_a, 'a', sizeof(long_a));
+    memcpy(long_b, long_a, sizeof(long_b));
+    long_b[HN_PROTO_ERROR_MAX + 5] = 'b';
+    s.fail_text = long_a;
+    s.fail_text_len = sizeof(long_a);
+    hn_recorder_add(&r, &s);
+    s.fail_text = long_b;
+    hn_recorder_add(&r, &s);
+    char cut[HN_PROTO_ERROR_MAX + 1];
+    memset(cut, 'a', HN_PROTO_ERROR_MAX);
+    cut[HN_PROTO_ERROR_MAX] = '\0';
+    assert_int_equal(text_count(&r, 1, cut), 2);
+    assert_int_equal(texts_used(&r), 6);
+    assert_int_equal(r.entries[1].failures, 7);
+
+    /* Reset forgets them. */
+    hn_recorder_reset(&r);
+    assert_int_equal(texts_used(&r), 0);
+    assert_int_equal(text_count(&r, 1, status), 0);
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        assert_entry_empty(&r.entries[i]);
+    hn_recorder_deinit(&r);
+}
+
+/* A check whose text changes every time cannot grow the table: past
+ * three quarters of it, new texts count as "other check or capture
+ * failures"; known texts keep counting under their own. */
+static void test_texts_full(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    init(&r);
+    const uint32_t room = HN_REC_TEXTS_MAX * 3 / 4;
+    char text[64];
+    struct hn_rec_sample s = {.fail_slot = HN_FAIL_NONE, .fail_text = text};
+    for (uint32_t i = 0; i < room + 50; i++) {
+        s.entry = i % ENTRIES;
+        s.fail_text_len = (size_t)snprintf(text, sizeof(text), "capture id: got %u", i);
+        hn_recorder_add(&r, &s);
+    }
+    assert_int_equal(texts_used(&r), room);
+    uint64_t failures = 0, full = 0, in_texts = 0;
+    for (uint32_t e = 0; e < ENTRIES; e++) {
+        failures += r.entries[e].failures;
+        full += r.entries[e].fail_counts[hn_fail_slot(HN_FAIL_TEXTS_FULL)];
+    }
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+        in_texts += r.texts[i].count;
+    assert_int_equal(failures, room + 50);
+    assert_int_equal(full, 50);
+    assert_int_equal(in_texts, room);
+    /* The first texts are those kept. */
+    assert_int_equal(text_count(&r, 0, "capture id: got 0"), 1);
+    assert_int_equal(text_count(&r, (room + 49) % ENTRIES, "capture id: got 241"), 0);
+    /* A known text still counts under its own row. */
+    s.entry = 1;
+    s.fail_text_len = (size_t)snprintf(text, sizeof(text), "capture id: got 1");
+    hn_recorder_add(&r, &s);
+    assert_int_equal(text_count(&r, 1, "capture id: got 1"), 2);
+    /* Distinct failure kinds are unaffected. */
+    s.fail_text = NULL;
+    s.fail_slot = 503;
+    hn_recorder_add(&r, &s);
+    assert_int_equal(r.entries[1].fail_counts[503], 1);
+    char name[64];
+    assert_string_equal(hn_fail_name(hn_fail_slot(HN_FAIL_TEXTS_FULL), name, sizeof(name)),
+                        "other check or capture failures");
+    hn_recorder_deinit(&r);
+}
+
+/* Merge adds texts by (entry, text); those the destination has no room
+ * for count as "other check or capture failures" of their entry. */
+static void test_texts_merge(void **state)
+{
+    (void)state;
+    struct hn_recorder a, b;
+    init(&a);
+    init(&b);
+    const uint32_t room = HN_REC_TEXTS_MAX * 3 / 4;
+    struct hn_rec_sample s = {.entry = 2, .fail_slot = HN_FAIL_NONE};
+    s.fail_text = "check status: got 500, want 201";
+    s.fail_text_len = strlen(s.fail_text);
+    hn_recorder_add(&a, &s);
+    hn_recorder_add(&b, &s);
+    hn_recorder_add(&b, &s);
+    s.entry = 0;
+    s.fail_text = "capture token: not found";
+    s.fail_text_len = strlen(s.fail_text);
+    hn_recorder_add(&b, &s);
+    hn_recorder_merge(&a, &b);
+    assert_int_equal(text_count(&a, 2, "check status: got 500, want 201"), 3);
+    assert_int_equal(text_count(&a, 0, "capture token: not found"), 1);
+    assert_int_equal(texts_used(&a), 2);
+    assert_int_equal(a.entries[2].failures, 3);
+    assert_int_equal(a.entries[0].failures, 1);
+    assert_int_equal(text_count(&b, 2, "check status: got 500, want 201"), 2); /* b is read only */
+
+    /* Fill a's table; b's new texts then land in the overflow slot. */
+    char text[64];
+    s.fail_text = text;
+    for (uint32_t i = 0; texts_used(&a) < room; i++) {
+        s.entry = 1;
+        s.fail_text_len = (size_t)snprintf(text, sizeof(text), "a %u", i);
+        hn_recorder_add(&a, &s);
+    }
+    hn_recorder_reset(&b);
+    for (uint32_t i = 0; i < 10; i++) {
+        s.entry = i % 2 ? 2 : 0;
+        s.fail_text_len = (size_t)snprintf(text, sizeof(text), "b %u", i);
+        hn_recorder_add(&b, &s);
+        hn_recorder_add(&b, &s);
+    }
+    s.entry = 2;
+    s.fail_text = "check status: got 500, want 201";
+    s.fail_text_len = strlen(s.fail_text);
+    hn_recorder_add(&b, &s); /* known to a: merges into its row */
+    uint64_t before_0 = a.entries[0].failures, before_2 = a.entries[2].failures;
+    hn_recorder_merge(&a, &b);
+    assert_int_equal(texts_used(&a), room);
+    assert_int_equal(text_count(&a, 2, "check status: got 500, want 201"), 4);
+    assert_int_equal(text_count(&a, 0, "b 0"), 0);
+    assert_int_equal(a.entries[0].fail_counts[hn_fail_slot(HN_FAIL_TEXTS_FULL)], 10);
+    assert_int_equal(a.entries[2].fail_counts[hn_fail_slot(HN_FAIL_TEXTS_FULL)], 10);
+    assert_int_equal(a.entries[0].failures, before_0 + 10);
+    assert_int_equal(a.entries[2].failures, before_2 + 11);
+    /* Every failure is counted exactly once, by text or by slot. */
+    for (uint32_t e = 0; e < ENTRIES; e++) {
+        uint64_t sum = 0;
+        for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
+            sum += a.entries[e].fail_counts[k];
+        for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+            if (a.texts[i].len && a.texts[i].entry == e)
+                sum += a.texts[i].count;
+        assert_int_equal(sum, a.entries[e].failures);
+    }
+    hn_recorder_deinit(&a);
+    hn_recorder_deinit(&b);
+}
+
+/* Exceptions: counted per message, outside any entry; the last slot takes
+ * what does not fit; merged and reset with the rest. */
+static void test_exceptions(void **state)
+{
+    (void)state;
+    struct hn_recorder a, b;
+    init(&a);
+    init(&b);
+    const char *exhausted = "data accounts exhausted: a user could not start";
+    hn_recorder_exception(&a, exhausted);
+    hn_recorder_exception(&a, exhausted);
+    hn_recorder_exception(&a, "other");
+    assert_int_equal(a.n_exceptions, 2);
+    assert_int_equal(exception_count(&a, exhausted), 2);
+    assert_int_equal(exception_count(&a, "other"), 1);
+    assert_int_equal(hn_recorder_requests(&a), 0); /* not a request */
+    for (uint32_t i = 0; i < ENTRIES; i++)
+        assert_entry_empty(&a.entries[i]);
+    /* A prefix of a message is another message. */
+    hn_recorder_exception(&a, "data accounts");
+    assert_int_equal(a.n_exceptions, 3);
+    assert_int_equal(exception_count(&a, exhausted), 2);
+
+    /* Cut at the wire's error size. */
+    char longer[200];
+    memset(longer, 'x', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    hn_recorder_exception(&a, longer);
+    longer[150] = 'y'; /* differs past the cut: the same message */
+    hn_recorder_exception(&a, longer);
+    assert_int_equal(a.n_exceptions, 4);
+    assert_int_equal(strlen(a.exceptions[3].message), HN_PROTO_ERROR_MAX);
+    assert_int_equal(a.exceptions[3].count, 2);
+
+    /* Merge adds by message. */
+    hn_recorder_exception(&b, exhausted);
+    hn_recorder_exception(&b, "from b");
+    hn_recorder_merge(&a, &b);
+    assert_int_equal(exception_count(&a, exhausted), 3);
+    assert_int_equal(exception_count(&a, "from b"), 1);
+    assert_int_equal(a.n_exceptions, 5);
+    assert_int_equal(b.n_exceptions, 2);
+
+    /* Beyond the table, the last slot takes the count. */
+    hn_recorder_reset(&a);
+    assert_int_equal(a.n_exceptions, 0);
+    assert_int_equal(exception_count(&a, exhausted), 0);
+    char msg[32];
+    for (int i = 0; i < HN_REC_EXCEPTIONS_MAX + 5; i++) {
+        snprintf(msg, sizeof(msg), "exception %d", i);
+        hn_recorder_exception(&a, msg);
+    }
+    assert_int_equal(a.n_exceptions, HN_REC_EXCEPTIONS_MAX);
+    assert_int_equal(exception_count(&a, "exception 0"), 1);
+    snprintf(msg, sizeof(msg), "exception %d", HN_REC_EXCEPTIONS_MAX - 1);
+    assert_int_equal(exception_count(&a, msg), 6);
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < a.n_exceptions; i++)
+        total += a.exceptions[i].count;
+    assert_int_equal(total, HN_REC_EXCEPTIONS_MAX + 5);
+    /* A full table still counts known messages under their own. */
+    hn_recorder_exception(&a, "exception 3");
+    assert_int_equal(exception_count(&a, "exception 3"), 2);
+    /* Merging into a full table: the last slot again. */
+    hn_recorder_merge(&a, &b);
+    assert_int_equal(a.n_exceptions, HN_REC_EXCEPTIONS_MAX);
+    assert_int_equal(exception_count(&a, msg), 8);
+    hn_recorder_deinit(&a);
+    hn_recorder_deinit(&b);
+}
+
 static void test_fail_names(void **state)
 {
     (void)state;
@@ -340,6 +664,16 @@ static void test_classify(void **state)
         {CURLE_COULDNT_RESOLVE_PROXY, 0, "DNS failure"},
         {CURLE_SSL_CONNECT_ERROR, 0, "TLS error"},
         {CURLE_PEER_FAILED_VERIFICATION, 0, "TLS error"},
+        {CURLE_SSL_CERTPROBLEM, 0, "TLS error"},
+        {CURLE_SSL_CIPHER, 0, "TLS error"},
+        {CURLE_SSL_CACERT_BADFILE, 0, "TLS error"},
+        {CURLE_SSL_ISSUER_ERROR, 0, "TLS error"},
+        {CURLE_SSL_PINNEDPUBKEYNOTMATCH, 0, "TLS error"},
+        {CURLE_SSL_INVALIDCERTSTATUS, 0, "TLS error"},
+        {CURLE_SSL_SHUTDOWN_FAILED, 0, "TLS error"},
+        {CURLE_HTTP2, 0, "bad response"},
+        {CURLE_HTTP2_STREAM, 0, "bad response"},
+        {CURLE_BAD_CONTENT_ENCODING, 0, "bad response"},
         {CURLE_GOT_NOTHING, 0, "empty reply"},
         {CURLE_WEIRD_SERVER_REPLY, 0, "bad response"},
         {CURLE_UNSUPPORTED_PROTOCOL, 0, "bad response"},
@@ -367,6 +701,10 @@ int main(void)
         cmocka_unit_test(test_add_failures),
         cmocka_unit_test(test_merge_equals_one),
         cmocka_unit_test(test_reset),
+        cmocka_unit_test(test_fail_texts),
+        cmocka_unit_test(test_texts_full),
+        cmocka_unit_test(test_texts_merge),
+        cmocka_unit_test(test_exceptions),
         cmocka_unit_test(test_fail_names),
         cmocka_unit_test(test_fail_slot_status),
         cmocka_unit_test(test_classify),
