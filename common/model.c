@@ -347,6 +347,15 @@ int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
 {
     if (s->n_classes == 0)
         return invalid(why, why_len, "scenario has no user class");
+    uint64_t steps = 0;
+    for (uint32_t i = 0; i < s->n_classes; i++) {
+        steps += s->classes[i].n_on_start;
+        for (uint32_t t = 0; t < s->classes[i].n_tasks; t++)
+            steps += s->classes[i].tasks[t].n_steps;
+    }
+    if (steps > HN_MODEL_STEPS_TOTAL_MAX)
+        return invalid(why, why_len, "%llu steps in all (at most %u)", (unsigned long long)steps,
+                       HN_MODEL_STEPS_TOTAL_MAX);
     if (s->http_version >= HN_HTTP__COUNT)
         return invalid(why, why_len, "bad HTTP version");
     HN_TRY(check_feeders(s, why, why_len));

@@ -34,7 +34,9 @@ enum hn_seg_kind {
 enum hn_escape {
     HN_ESC_NONE,   /* as is (raw bodies, check texts) */
     HN_ESC_URL,    /* bytes that cannot appear in a URL are percent-encoded:
-                      controls, space, non-ASCII, "#<>\^`{|}% */
+                      controls, space, non-ASCII, "#<>\^`{|}; '%' is kept,
+                      so a value that is percent-encoded already passes
+                      unchanged */
     HN_ESC_HEADER, /* CR, LF and NUL become spaces (no header injection) */
     HN_ESC_JSON,   /* inside a JSON string: RFC 8259 escapes */
     HN_ESC_FORM,   /* application/x-www-form-urlencoded component */

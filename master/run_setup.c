@@ -40,6 +40,12 @@ static int build_scenario(struct hn_run *r)
     err =
         hn_scenario_decode(r->scenario_blob.data, r->scenario_blob.size, &check, why, sizeof(why));
     hn_scenario_free(check);
+    if (err == HN_E_TOO_LARGE) {
+        hn_log_error("the compiled scenario is too large to send to workers (%s): use fewer "
+                     "steps, headers or template parts",
+                     why);
+        return HN_EXIT_USAGE;
+    }
     if (err) {
         hn_log_error("invalid scenario: %s", why);
         return HN_EXIT_USAGE;

@@ -346,6 +346,9 @@ static bool load_steps(struct hn_loader *L, yaml_node_t *n, void *owner, bool on
         if (!it || !st)
             return y->failed || hn_yaml_fail(y, n, "out of memory");
         st->follow_redirects = cc->follow_default;
+        if (++L->steps_total > HN_MODEL_STEPS_TOTAL_MAX)
+            return hn_yaml_fail(y, it, "more than %d steps in the scenario",
+                                HN_MODEL_STEPS_TOTAL_MAX);
         if (!hn_load_step(L, it, st, NULL))
             return false;
     }
@@ -382,6 +385,9 @@ static bool load_task(struct hn_loader *L, yaml_node_t *n, struct hn_user_class 
         if (!st)
             return hn_yaml_fail(y, n, "out of memory");
         st->follow_redirects = cc->follow_default;
+        if (++L->steps_total > HN_MODEL_STEPS_TOTAL_MAX)
+            return hn_yaml_fail(y, n, "more than %d steps in the scenario",
+                                HN_MODEL_STEPS_TOTAL_MAX);
         if (!hn_load_step(L, n, st, extra))
             return false;
     }

@@ -26,6 +26,7 @@ struct hn_loader {
     const char *captured[HN_MODEL_VARS_MAX];
     uint32_t n_captured;
     yaml_node_t *tpl_node; /* scalar whose template is being compiled */
+    uint32_t steps_total;  /* steps read so far, against HN_MODEL_STEPS_TOTAL_MAX */
 };
 
 /* scenario_step.c */

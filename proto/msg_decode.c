@@ -341,8 +341,8 @@ static int decode_grant(const msgpack_object *o, struct hn_msg_grant *g)
         if (x[3].type != MSGPACK_OBJECT_NIL)
             HN_TRY(get_bin(&x[3], &gf->cells, &gf->cells_len, HN_PROTO_GRANT_CELLS_MAX));
     }
-    /* ids must not wrap around */
-    return g->first_user_id + g->n_ids < g->first_user_id ? HN_E_RANGE : 0;
+    /* the last id, first + n - 1, must not wrap around */
+    return g->n_ids && g->first_user_id + (g->n_ids - 1) < g->first_user_id ? HN_E_RANGE : 0;
 }
 
 static int decode_body(const msgpack_object *o, struct hn_msg *m)

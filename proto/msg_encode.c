@@ -190,6 +190,8 @@ static int pack_grant(msgpack_packer *pk, const struct hn_msg_grant *g)
 {
     if (g->n_feeders > HN_PROTO_FEEDERS_MAX)
         return HN_E_TOO_LARGE;
+    if (g->n_ids && g->first_user_id + (g->n_ids - 1) < g->first_user_id)
+        return HN_E_RANGE; /* the decoder's rule: ids do not wrap */
     PK(msgpack_pack_array(pk, 3));
     PK(msgpack_pack_uint64(pk, g->first_user_id));
     PK(msgpack_pack_uint32(pk, g->n_ids));

@@ -29,8 +29,10 @@
  *    limit and 4096 is refused field by field with a reason naming it;
  *  - bin up to the data limit (all rows of a feeder are one bin); str up to
  *    HN_MODEL_STR_MAX (no field is a str, the type check names the field);
- *  - 2^20 values in all: room for about 100 000 steps, while msgpack-c's
- *    objects take at most 24 MiB. */
+ *  - 2^20 values in all: room for the model's 16 384 steps (about 22 values
+ *    each at least, more with headers and template parts), while
+ *    msgpack-c's objects take at most 24 MiB. A bigger scenario is refused
+ *    by the master's own decoding of its blob, before any worker sees it. */
 static const struct hn_frame_limits scenario_limits = {
     .depth_max = 12,
     .array_max = HN_PROTO_ARRAY_MAX,

@@ -115,8 +115,11 @@ static int check_feeder(const struct hn_grants *g, const struct hn_msg_grant_fee
         snprintf(why, why_len, "GRANT of feeder %s: rows missing", f->name);
         return HN_E_INVALID;
     }
-    if (gf->n_rows > HN_MODEL_ROWS_MAX)
+    if (gf->n_rows > HN_MODEL_ROWS_MAX) {
+        snprintf(why, why_len, "GRANT of feeder %s: %u rows (at most %d)", f->name, gf->n_rows,
+                 HN_MODEL_ROWS_MAX);
         return HN_E_INVALID;
+    }
     return gf->n_rows ? hn_cells_unpack(gf->cells, gf->cells_len,
                                         (uint64_t)gf->n_rows * f->n_columns, cells, why, why_len)
                       : 0;

@@ -151,7 +151,7 @@ static void capture(const struct hn_plan_step *ps, const struct hn_http_result *
         } else {
             size_t off = 0;
             found = hn_extract_regex(ps->capture_res[k], md, r->body, r->body_len, &off, &len);
-            val = r->body + off;
+            val = r->body ? r->body + off : "";
         }
         if (found > 0 && len > HN_MODEL_VALUE_MAX) {
             v->set = false;

@@ -109,8 +109,13 @@ static int merge_headers(const struct hn_scenario *s, const struct hn_user_class
      * formats anew for every request. */
     if (!has_header(ps, "User-Agent"))
         HN_TRY(add_line(ps, "User-Agent", USER_AGENT));
+    /* A POST without a body is sent with an empty one (Content-Length: 0),
+     * and without libcurl's default form Content-Type. */
+    if (st->body_kind == HN_BODY_NONE && strcmp(st->method, "POST") == 0 &&
+        !has_header(ps, "Content-Type"))
+        HN_TRY(add_line(ps, "Content-Type", ""));
     /* Without this, libcurl waits for "100 Continue" on large bodies. */
-    if (st->body_kind != HN_BODY_NONE)
+    if (st->body_kind != HN_BODY_NONE && !has_header(ps, "Expect"))
         HN_TRY(add_line(ps, "Expect", ""));
     return 0;
 }
@@ -138,6 +143,8 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
         } else if (c->kind == HN_CAPTURE_REGEX) {
             if (!(ps->capture_res[k] = hn_regex_compile(c->expr, msg, sizeof(msg), &off)))
                 return invalid(why, len, "capture regex %s: %s", c->expr, msg);
+            if (hn_regex_groups(ps->capture_res[k]) > 1)
+                return invalid(why, len, "capture regex %s: more than one group", c->expr);
             ps->keep_body = true;
         }
     }
@@ -195,7 +202,7 @@ static int build_step(const struct hn_plan *p, const struct hn_user_class *c,
         .url = ps->url,
         .header_lines = lines,
         .n_header_lines = ps->n_headers,
-        .has_body = st->body_kind != HN_BODY_NONE,
+        .has_body = st->body_kind != HN_BODY_NONE || strcmp(st->method, "POST") == 0,
         .body = ps->render_body ? NULL : hn_template_literal_text(&st->body),
         .body_len = ps->render_body ? 0 : hn_template_literal_len(&st->body),
         .timeout_ms = timeout ? timeout : 1,

@@ -140,7 +140,8 @@ int hn_var_set(struct hn_var *v, const char *s, size_t n)
         v->val = p;
         v->cap = cap;
     }
-    memcpy(v->val, s, n);
+    if (n)
+        memcpy(v->val, s, n);
     v->val[n] = '\0';
     v->len = (uint32_t)n;
     v->set = true;

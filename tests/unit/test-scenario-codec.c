@@ -1118,22 +1118,17 @@ static void test_largest_scenario(void **state)
     msgpack_sbuffer_destroy(&sbuf);
 }
 
-/* ---- library bugs found while updating these tests: each fails until its
- * bug is fixed, so they run only with HN_TEST_KNOWN_BUGS=1 ---- */
-
-/* proto/scenario_codec.c SCENARIO_OBJECTS_MAX (2^20 values, "room for
- * about 100 000 steps") no longer covers the model's limits: 64 classes of
- * 1024 one-step tasks encode (1.44 million values) but every decoder, the
- * master's own check included, refuses them as a malformed blob. */
-static void test_known_bug_model_limits_decode(void **state)
+/* The largest scenario the model allows (HN_MODEL_STEPS_TOTAL_MAX steps)
+ * encodes and decodes; one step more is refused by finalize with a reason,
+ * before anything is encoded. */
+static void test_model_limits_decode(void **state)
 {
     (void)state;
-    if (!getenv("HN_TEST_KNOWN_BUGS"))
-        skip();
     struct hn_scenario *s = hn_scenario_new(), *got = NULL;
-    for (int i = 0; i < HN_MODEL_CLASSES_MAX; i++) {
+    uint32_t steps = 0;
+    for (int i = 0; i < HN_MODEL_CLASSES_MAX && steps < HN_MODEL_STEPS_TOTAL_MAX; i++) {
         struct hn_user_class *c = add_class(s, NULL, 1, HN_WAIT_NONE, 0, 0);
-        for (int t = 0; t < HN_MODEL_TASKS_MAX; t++)
+        for (int t = 0; t < HN_MODEL_TASKS_MAX && steps < HN_MODEL_STEPS_TOTAL_MAX; t++, steps++)
             add_step(hn_task_add_step(add_task(c, NULL, 1)), "GET", "/", NULL);
     }
     char why[256] = "";
@@ -1144,8 +1139,12 @@ static void test_known_bug_model_limits_decode(void **state)
     if (rc)
         fail_msg("a scenario within the model's limits is refused: %s", why);
     hn_scenario_free(got);
-    hn_scenario_free(s);
     msgpack_sbuffer_destroy(&sbuf);
+    struct hn_user_class *extra = add_class(s, NULL, 1, HN_WAIT_NONE, 0, 0);
+    add_step(hn_task_add_step(add_task(extra, NULL, 1)), "GET", "/", NULL);
+    assert_int_equal(hn_scenario_finalize(s, why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "steps in all"));
+    hn_scenario_free(s);
 }
 
 static void write_file(const char *dir, const char *name, const void *data, size_t len)
@@ -1208,7 +1207,7 @@ int main(void)
         cmocka_unit_test(test_field_edits),
         cmocka_unit_test(test_hostile_structure),
         cmocka_unit_test(test_largest_scenario),
-        cmocka_unit_test(test_known_bug_model_limits_decode),
+        cmocka_unit_test(test_model_limits_decode),
         cmocka_unit_test(test_dump_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
