@@ -40,16 +40,24 @@ int hn_template_add_literal(struct hn_template *t, const char *s, size_t len)
     if (last && last->kind == HN_SEG_LITERAL) {
         if ((size_t)last->len + len > UINT32_MAX / 2)
             return HN_E_TOO_LARGE;
-        char *grown = realloc(last->text, (size_t)last->len + len + 1);
-        if (!grown)
-            return -ENOMEM;
-        memcpy(grown + last->len, s, len);
+        if ((size_t)last->len + len + 1 > last->cap) {
+            /* Doubling: a JSON body built from many small pieces costs
+             * linear time, not quadratic. */
+            size_t cap = (size_t)last->cap * 2;
+            if (cap < (size_t)last->len + len + 1)
+                cap = (size_t)last->len + len + 1;
+            char *grown = realloc(last->text, cap);
+            if (!grown)
+                return -ENOMEM;
+            last->text = grown;
+            last->cap = (uint32_t)cap;
+        }
+        memcpy(last->text + last->len, s, len);
         last->len += (uint32_t)len;
-        grown[last->len] = '\0';
-        last->text = grown;
+        last->text[last->len] = '\0';
         return 0;
     }
-    struct hn_seg seg = {.kind = HN_SEG_LITERAL, .len = (uint32_t)len};
+    struct hn_seg seg = {.kind = HN_SEG_LITERAL, .len = (uint32_t)len, .cap = (uint32_t)len + 1};
     if (!(seg.text = malloc(len + 1)))
         return -ENOMEM;
     memcpy(seg.text, s, len);

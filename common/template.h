@@ -50,6 +50,7 @@ struct hn_seg {
     int64_t lo, hi; /* RANDOM bounds, lo <= hi */
     char *text;     /* LITERAL bytes (owned); may hold NUL bytes */
     uint32_t len;
+    uint32_t cap; /* bytes text has room for (appends double it) */
 };
 
 struct hn_template {

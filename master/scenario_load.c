@@ -618,12 +618,8 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     int rc = text ? hn_yaml_load_text(&L.y, path, text, len) : hn_yaml_load(&L.y, path);
     if (!rc && !(L.s = hn_scenario_new()))
         rc = -ENOMEM;
-    if (!rc) {
-        if (opt->host && !(L.s->host = strdup(opt->host)))
-            rc = -ENOMEM;
-        else if (!load_root(&L, err, err_len))
-            rc = HN_E_INVALID;
-    }
+    if (!rc && !load_root(&L, err, err_len))
+        rc = HN_E_INVALID;
     if (!rc && opt->host) {
         free(L.s->host);
         if (!(L.s->host = strdup(opt->host)))
