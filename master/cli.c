@@ -3,6 +3,7 @@
 #include "error.h"
 #include "exitcodes.h"
 #include "proto_limits.h"
+#include "sanitize.h"
 #include "units.h"
 
 #include <getopt.h>
@@ -62,7 +63,9 @@ void hn_cli_usage(FILE *out)
 
 static int bad(const char *what, const char *got)
 {
-    fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what, got);
+    char safe[HN_SANITIZE_SIZE(256)];
+    fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
+            hn_sanitize_str(safe, sizeof(safe), got));
     return HN_EXIT_USAGE;
 }
 

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "sanitize.h"
 #include "session.h"
 #include "units.h"
 
@@ -88,9 +89,10 @@ int main(int argc, char **argv)
             break;
         case OPT_ID:
             cfg.worker_id = optarg;
-            if (!optarg[0] || strlen(optarg) > 128)
+            /* It reaches the master's log and console: printable text only. */
+            if (!optarg[0] || strlen(optarg) > 128 || !hn_sanitize_is_clean(optarg, strlen(optarg)))
                 err = HN_E_INVALID;
-            what = "--id wants 1..128 characters";
+            what = "--id wants 1..128 bytes of printable UTF-8";
             break;
         case OPT_CAPACITY:
             err = parse_u32(optarg, UINT32_MAX, &cfg.capacity);
@@ -123,7 +125,9 @@ int main(int argc, char **argv)
             return HN_EXIT_USAGE;
         }
         if (err) {
-            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what, optarg);
+            char got[HN_SANITIZE_SIZE(64)];
+            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what,
+                    hn_sanitize_str(got, sizeof(got), optarg));
             return HN_EXIT_USAGE;
         }
     }
