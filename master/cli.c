@@ -1,15 +1,20 @@
 /* hornet-master's command line (see cli.h). */
 #include "cli.h"
 #include "error.h"
+#include <errno.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
 #include "sanitize.h"
 #include "units.h"
+#include "url_check.h"
+#include "endpoint.h"
 
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void hn_cli_usage(FILE *out)
 {
@@ -66,6 +71,22 @@ static int bad(const char *what, const char *got)
     char safe[HN_SANITIZE_SIZE(256)];
     fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
             hn_sanitize_str(safe, sizeof(safe), got));
+    return HN_EXIT_USAGE;
+}
+
+static int bad_url(const char *what, const char *why)
+{
+    fprintf(stderr, "hornet-master: %s gives an invalid URL: %s; see --help\n", what, why);
+    return HN_EXIT_USAGE;
+}
+
+static int bad_endpoint(const char *got, const char *why)
+{
+    char safe[HN_SANITIZE_SIZE(256)];
+    fprintf(stderr,
+            "hornet-master: --bind wants tcp://HOST:PORT or ipc://PATH: %s (got '%s'); "
+            "see --help\n",
+            why, hn_sanitize_str(safe, sizeof(safe), got));
     return HN_EXIT_USAGE;
 }
 
@@ -127,25 +148,31 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .log_level = HN_LOG_INFO,
     };
     bool expect_given = false;
+    char why[256];
+    struct stat st;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":H:u:r:t:s:hV", options, NULL)) != -1) {
         uint32_t n;
-        char *end;
         switch (c) {
         case 'H':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
                 return bad("--host wants an http:// or https:// URL", optarg);
+            if (hn_url_check(NULL, optarg, why, sizeof(why)))
+                return bad_url("--host", why);
             cfg->host = optarg;
             break;
         case 'u':
-            if (!parse_u32(optarg, 10000000, &cfg->users))
-                return bad("--users wants a number of users (0..10000000)", optarg);
+            if (!parse_u32(optarg, 10000000, &cfg->users) || !cfg->users)
+                return bad("--users wants a number of users (1..10000000)", optarg);
             break;
         case 'r':
-            cfg->spawn_rate = strtod(optarg, &end);
-            if (*end || !optarg[0] || !isfinite(cfg->spawn_rate) || cfg->spawn_rate <= 0)
-                return bad("--spawn-rate wants a positive number of users per second", optarg);
+            /* Strict decimal, as -u: no sign, exponent or hex ("0x10", "1e-300"). */
+            if (hn_units_parse_rate(optarg, &cfg->spawn_rate) || cfg->spawn_rate <= 0 ||
+                cfg->spawn_rate > 10000000)
+                return bad("--spawn-rate wants a decimal number of users per second, more than 0 "
+                           "and at most 10000000 (e.g. 10 or 0.5)",
+                           optarg);
             break;
         case 't':
             if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)
@@ -162,8 +189,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--request-timeout wants a duration such as 5s", optarg);
             break;
         case O_BIND:
-            if (strncmp(optarg, "tcp://", 6) && strncmp(optarg, "ipc://", 6))
-                return bad("--bind wants tcp://HOST:PORT", optarg);
+            if (hn_endpoint_check(optarg, HN_ENDPOINT_BIND, NULL, why, sizeof(why)))
+                return bad_endpoint(optarg, why);
             cfg->bind = optarg;
             break;
         case O_LOCAL:
@@ -175,6 +202,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--worker-threads wants 1..1024", optarg);
             break;
         case O_WBIN:
+            if (stat(optarg, &st) != 0 || !S_ISREG(st.st_mode) || access(optarg, X_OK) != 0)
+                return bad("--worker-bin wants an executable hornet-worker program", optarg);
             cfg->worker_bin = optarg;
             break;
         case O_EXPECT:
@@ -236,6 +265,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             return bad("relative PATHs need --host", p);
         if (strlen(p) > 256)
             return bad("a PATH is at most 256 characters (it names the stats entry)", p);
+        int err = hn_url_check(absolute ? NULL : cfg->host, p, why, sizeof(why));
+        if (err == -ENOMEM) {
+            fprintf(stderr, "hornet-master: out of memory\n");
+            return HN_EXIT_NO_RUN;
+        }
+        if (err)
+            return bad_url("a PATH", why);
     }
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;

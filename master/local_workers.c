@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +35,38 @@ static const char *find_worker(char *buf, size_t len)
     return NULL;
 }
 
+static bool executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int hn_local_workers_find(const char *bin, char *out, size_t len)
+{
+    if (bin) {
+        snprintf(out, len, "%s", bin);
+        return executable(bin) ? 0 : -ENOENT;
+    }
+    if (find_worker(out, len))
+        return 0;
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        snprintf(out, len, "%.*s/hornet-worker", (int)n, path);
+        if (n && executable(out))
+            return 0;
+        path += n + (path[n] == ':');
+    }
+    return -ENOENT;
+}
+
 int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *endpoint,
                            uint32_t threads, const char *bin)
 {
     char found[PATH_MAX + 32];
-    const char *prog = bin ? bin : find_worker(found, sizeof(found));
+    if (hn_local_workers_find(bin, found, sizeof(found)))
+        return -ENOENT;
+    const char *prog = found;
     char threads_arg[16];
     snprintf(threads_arg, sizeof(threads_arg), "%u", threads);
     lw->n = 0;
@@ -55,25 +83,15 @@ int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *
             if (getppid() != master) /* the master died before prctl */
                 _exit(1);
             const char *level = hn_log_enabled(HN_LOG_DEBUG) ? "debug" : "warn";
-            char *argv[] = {(char *)(prog ? prog : "hornet-worker"),
-                            "--master",
-                            (char *)endpoint,
-                            "--threads",
-                            threads_arg,
-                            "--log-level",
-                            (char *)level,
-                            NULL};
-            if (prog)
-                execv(prog, argv);
-            else
-                execvp("hornet-worker", argv);
+            char *argv[] = {(char *)prog, "--master",    (char *)endpoint, "--threads",
+                            threads_arg,  "--log-level", (char *)level,    NULL};
+            execv(prog, argv);
             fprintf(stderr, "hornet-master: cannot run %s: %s\n", argv[0], strerror(errno));
             _exit(127);
         }
         lw->pids[lw->n++] = pid;
     }
-    hn_log_info("started %u local workers (%s, %u threads each)", n,
-                prog ? prog : "hornet-worker from $PATH", threads);
+    hn_log_info("started %u local workers (%s, %u threads each)", n, prog, threads);
     return 0;
 }
 
@@ -91,6 +109,11 @@ static uint32_t reap_exited(struct hn_local_workers *lw)
             alive++;
     }
     return alive;
+}
+
+uint32_t hn_local_workers_running(struct hn_local_workers *lw)
+{
+    return lw->pids ? reap_exited(lw) : 0;
 }
 
 static void wait_for_exit(struct hn_local_workers *lw, uint64_t ms)

@@ -63,8 +63,8 @@ static void begin_stop(struct hn_run *r, const char *why)
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = (uint32_t)r->cfg->stop_timeout_ms;
     hn_dispatch_broadcast(r, &m);
-    ev_timer_set(&r->stop_deadline, (double)(r->cfg->stop_timeout_ms + HN_RUN_FINAL_MARGIN_MS) / 1000.0,
-                 0.0);
+    ev_timer_set(&r->stop_deadline,
+                 (double)(r->cfg->stop_timeout_ms + HN_RUN_FINAL_MARGIN_MS) / 1000.0, 0.0);
     ev_timer_start(r->loop, &r->stop_deadline);
     if (all_finals_in(r))
         finish(r, HN_EXIT_OK);
@@ -94,6 +94,14 @@ static void finish(struct hn_run *r, int exit_code)
         hn_stats_tick(r->stats, now_ms, 0);
         struct hn_report_moment m = {now_ms, 0, hn_registry_alive(&r->reg)};
         hn_reports_final(&r->reports, r->stats, &m);
+        if (exit_code == HN_EXIT_OK && hn_stats_total_requests(r->stats) == 0) {
+            /* A run that sent nothing tested nothing: it must not pass. */
+            hn_log_error("nothing was sent: no request completed in this run%s",
+                         r->users_seen ? ""
+                                       : " (no worker ran a user: did they accept the scenario? "
+                                         "see their logs)");
+            exit_code = HN_EXIT_NO_RUN;
+        }
         if (exit_code == HN_EXIT_OK && hn_stats_total_failures(r->stats) > 0)
             exit_code = r->cfg->exit_code_on_error;
     }
@@ -110,7 +118,8 @@ static void heard_from(struct hn_run *r, struct hn_worker *w);
 /* STOP with what is left of the stop timeout, so the FINAL comes in time. */
 static void send_stop(struct hn_run *r, struct hn_worker *w)
 {
-    double left_s = ev_timer_remaining(r->loop, &r->stop_deadline) - HN_RUN_FINAL_MARGIN_MS / 1000.0;
+    double left_s =
+        ev_timer_remaining(r->loop, &r->stop_deadline) - HN_RUN_FINAL_MARGIN_MS / 1000.0;
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = left_s > 0 ? (uint32_t)(left_s * 1000.0) : 0;
     hn_dispatch_to(r, w, &m);
@@ -217,7 +226,7 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
 }
 
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
-                          size_t buf_len, void *user)
+                       size_t buf_len, void *user)
 {
     (void)c;
     struct hn_run *r = user;
@@ -242,12 +251,14 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
         switch (m.type) {
         case HN_MSG_HEARTBEAT:
             w->users = m.heartbeat.users;
+            r->users_seen |= w->users > 0;
             w->cpu_permille = m.heartbeat.cpu_permille;
             w->rss_bytes = m.heartbeat.rss_bytes;
             break;
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:
             w->users = m.snapshot.users;
+            r->users_seen |= w->users > 0;
             if (r->stats && r->state != HN_RUN_WAITING && !w->final_received)
                 hn_stats_add(r->stats, &m.snapshot, hn_clock_wall_ms());
             if (m.type == HN_MSG_FINAL)
@@ -291,6 +302,12 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     struct hn_run *r = t->data;
     check_liveness(r);
+    if (r->state == HN_RUN_WAITING && r->cfg->local_workers &&
+        hn_local_workers_running(&r->local) == 0) {
+        hn_log_error("every local worker exited before the run started (see their messages "
+                     "above)");
+        finish(r, HN_EXIT_NO_RUN);
+    }
     if (r->state == HN_RUN_DONE)
         return;
     struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
@@ -354,4 +371,3 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     else
         begin_stop(r, "interrupted");
 }
-

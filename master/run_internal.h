@@ -46,6 +46,7 @@ struct hn_run {
     uint64_t target_seq;
     uint32_t users_now; /* users the master currently asks for */
     int exit_code;
+    bool users_seen; /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */
 };

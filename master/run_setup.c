@@ -10,6 +10,7 @@
 #include "scenario_codec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +130,12 @@ int hn_run_setup(struct hn_run *r)
         return HN_EXIT_NO_RUN;
     if (build_scenario(r))
         return HN_EXIT_USAGE;
+    char bin[PATH_MAX + 32];
+    if (r->cfg->local_workers && hn_local_workers_find(r->cfg->worker_bin, bin, sizeof(bin))) {
+        hn_log_error("cannot find hornet-worker for --local-workers next to hornet-master or in "
+                     "$PATH: give --worker-bin");
+        return HN_EXIT_USAGE;
+    }
     make_run_id(r->run_id, sizeof(r->run_id));
     if (add_reports(r))
         return HN_EXIT_USAGE;
@@ -136,8 +143,8 @@ int hn_run_setup(struct hn_run *r)
     r->zctx = zmq_ctx_new();
     if (!r->loop || !r->zctx)
         return HN_EXIT_NO_RUN;
-    int err = hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, NULL,
-                                  hn_run_on_message, r);
+    int err =
+        hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, NULL, hn_run_on_message, r);
     if (err) {
         hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
         return HN_EXIT_NO_RUN;

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -72,6 +73,7 @@ int main(int argc, char **argv)
         .silence_stop_ms = 10000,
     };
     hn_log_set_prefix("hornet-worker");
+    char why[256], reason[128];
     int c;
     while ((c = getopt_long(argc, argv, "m:hV", options, NULL)) != -1) {
         int err = 0;
@@ -80,6 +82,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 'm':
             cfg.master = optarg;
+            err = hn_endpoint_check(optarg, HN_ENDPOINT_CONNECT, NULL, reason, sizeof(reason));
+            snprintf(why, sizeof(why), "--master wants tcp://HOST:PORT or ipc://PATH: %s", reason);
+            what = why;
             break;
         case OPT_THREADS:
             err = parse_u32(optarg, 1024, &cfg.threads);
