@@ -47,6 +47,18 @@ void hn_cli_usage(FILE *out)
         "      --expect-workers-max-wait TIME\n"
         "                               give up (exit 3) if they have not joined by then\n"
         "                               (default 60s; 0 waits forever)\n"
+        "      --max-workers N          most workers in the run; more are refused (default\n"
+        "                               1024, at most 4096)\n"
+        "Security (CurveZMQ; see README):\n"
+        "      --curve-secret FILE      the master's secret key (from hornet-keygen): workers\n"
+        "                               must authenticate, the channel is encrypted\n"
+        "      --allow-workers FILE     public keys of the workers admitted, one per line\n"
+        "                               (# comments); with --curve-secret\n"
+        "      --insecure               no warning when binding a non-loopback address\n"
+        "                               without CurveZMQ (--local-workers alone always use\n"
+        "                               throwaway keys)\n"
+        "      --max-stats-memory SIZE  memory for statistics, e.g. 512MiB; a run that needs\n"
+        "                               more fails with exit 3 (default: a quarter of RAM)\n"
         "Reports:\n"
         "      --csv PREFIX             write PREFIX_stats.csv, PREFIX_stats_history.csv,\n"
         "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust "
@@ -63,14 +75,17 @@ void hn_cli_usage(FILE *out)
         "  1  some request failed (see --exit-code-on-error)\n"
         "  2  bad command line or scenario\n"
         "  3  the run could not complete: cannot bind, workers did not join in time,\n"
-        "     all workers lost\n");
+        "     all workers lost, nothing was sent, statistics out of memory\n");
 }
 
 static int bad(const char *what, const char *got)
 {
     char safe[HN_SANITIZE_SIZE(256)];
-    fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
-            hn_sanitize_str(safe, sizeof(safe), got));
+    if (!got[0])
+        fprintf(stderr, "hornet-master: %s; see --help\n", what);
+    else
+        fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
+                hn_sanitize_str(safe, sizeof(safe), got));
     return HN_EXIT_USAGE;
 }
 
@@ -114,6 +129,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_ONLY_SUMMARY,
         O_EXIT_ON_ERROR,
         O_LOG_LEVEL,
+        O_CURVE_SECRET,
+        O_ALLOW,
+        O_INSECURE,
+        O_MAX_WORKERS,
+        O_MAX_STATS_MEM,
     };
     static const struct option options[] = {
         {"host", required_argument, NULL, 'H'},
@@ -133,6 +153,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"only-summary", no_argument, NULL, O_ONLY_SUMMARY},
         {"exit-code-on-error", required_argument, NULL, O_EXIT_ON_ERROR},
         {"log-level", required_argument, NULL, O_LOG_LEVEL},
+        {"curve-secret", required_argument, NULL, O_CURVE_SECRET},
+        {"allow-workers", required_argument, NULL, O_ALLOW},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"max-workers", required_argument, NULL, O_MAX_WORKERS},
+        {"max-stats-memory", required_argument, NULL, O_MAX_STATS_MEM},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -146,6 +171,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .expect_wait_ms = 60000,
         .exit_code_on_error = 1,
         .log_level = HN_LOG_INFO,
+        .max_workers = 1024,
     };
     bool expect_given = false;
     char why[256];
@@ -235,6 +261,29 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             if (hn_log_level_parse(optarg, &cfg->log_level))
                 return bad("--log-level wants error, warn, info or debug", optarg);
             break;
+        case O_CURVE_SECRET:
+            if (access(optarg, R_OK) != 0)
+                return bad("--curve-secret wants a readable secret key file (hornet-keygen)",
+                           optarg);
+            cfg->curve_secret = optarg;
+            break;
+        case O_ALLOW:
+            if (access(optarg, R_OK) != 0)
+                return bad("--allow-workers wants a readable file of public keys", optarg);
+            cfg->allow_workers = optarg;
+            break;
+        case O_INSECURE:
+            cfg->insecure = true;
+            break;
+        case O_MAX_WORKERS:
+            if (!parse_u32(optarg, 4096, &cfg->max_workers) || !cfg->max_workers)
+                return bad("--max-workers wants 1..4096", optarg);
+            break;
+        case O_MAX_STATS_MEM:
+            if (hn_units_parse_bytes(optarg, &cfg->max_stats_memory) ||
+                cfg->max_stats_memory < (1u << 20))
+                return bad("--max-stats-memory wants a size of at least 1MiB, e.g. 512MiB", optarg);
+            break;
         case 'h':
             hn_cli_usage(stdout);
             return HN_EXIT_OK;
@@ -275,5 +324,17 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     }
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
+    if (cfg->expect_workers > cfg->max_workers)
+        return bad("--expect-workers is more than --max-workers", "");
+    if (!cfg->allow_workers != !cfg->curve_secret && !(cfg->curve_secret && cfg->local_workers))
+        return bad(cfg->curve_secret ? "--curve-secret needs --allow-workers (the workers' public "
+                                       "keys)"
+                                     : "--allow-workers needs --curve-secret (the master's key)",
+                   "");
+    if (!cfg->max_stats_memory) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+        cfg->max_stats_memory = ram / 4 > (256u << 20) ? ram / 4 : (256u << 20);
+    }
     return -1;
 }

@@ -6,11 +6,16 @@
 
 #include <stdint.h>
 
+#include "curve.h"
+
 struct hn_session_config {
-    const char *master;       /* "tcp://HOST:5557" */
-    const char *worker_id;    /* NULL: "host-pid-random" */
-    uint32_t threads;         /* engine threads, ≥ 1 */
-    uint32_t capacity;        /* max users offered, 0 = unlimited */
+    const char *master;    /* "tcp://HOST:5557" */
+    const char *worker_id; /* NULL: "host-pid-random" */
+    uint32_t threads;      /* engine threads, ≥ 1 */
+    uint32_t capacity;     /* most users run at once, whatever the master asks; ≥ 1 */
+    /* CurveZMQ: the worker's key pair and the master's public key, or NULL
+     * for a plain connection. The worker is then known by its key. */
+    const struct hn_curve_client *curve;
     uint64_t silence_stop_ms; /* stop all load after this much silence */
     uint64_t seed;            /* 0: random */
 };

@@ -29,7 +29,7 @@ import time
 import msgpack
 import zmq
 
-PROTO = 1
+PROTO = 2
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT = range(1, 11)
 
 
@@ -37,8 +37,8 @@ def pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
 
-def hello_body(i=0):
-    return [f"fake-{i}-{random.getrandbits(32):08x}", "fakehost", 4242, "0.1.0", 2, 0]
+def hello_body(i=0, run_id=""):
+    return [f"fake-{i}-{random.getrandbits(32):08x}", "fakehost", 4242, "0.1.0", 2, 0, run_id]
 
 
 def varint(n):
@@ -62,10 +62,10 @@ def histogram(value_us, count):
     return [count, 0, value_us, value_us, value_us * count, token]
 
 
-def snapshot_body(seq, requests=1000000):
+def snapshot_body(seq, requests=1000000, run_id="run-x"):
     now = int(time.time() * 1000)
-    entry = ["GET", "/fake", requests, 0, 123 * requests, [[0, histogram(500, requests)]]]
-    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]]]
+    entry = ["GET", "/fake", requests, 3, 123 * requests, [[0, histogram(500, requests)]]]
+    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], run_id]
 
 
 def valid_frames():
@@ -94,7 +94,7 @@ def could_register(frame):
     if not (isinstance(v, list) and len(v) == 3 and v[0] == HELLO and v[1] == PROTO):
         return False
     b = v[2]
-    if not (isinstance(b, list) and len(b) == 6) or len(frame) > 65536:
+    if not (isinstance(b, list) and len(b) == 7) or len(frame) > 65536:
         return False
 
     def text(x, limit):
@@ -104,7 +104,7 @@ def could_register(frame):
         return isinstance(x, int) and 0 <= x < (1 << 32)  # bool counts: unsure means True
 
     return (text(b[0], 128) and text(b[1], 255) and u32(b[2]) and text(b[3], 32)
-            and u32(b[4]) and u32(b[5]))
+            and u32(b[4]) and u32(b[5]) and text(b[6], 128))
 
 
 def random_value(rng, depth=0):
@@ -173,7 +173,7 @@ def bad_hello(rng):
     elif how == 6:
         b[3] = b"\xff\xfe"  # version as bin
     else:  # hostname holds an encoded surrogate: not well-formed UTF-8
-        return (b"\x93\x01\x01\x96" + pack(b[0]) + b"\xa3\xed\xa0\x80"
+        return (bytes([0x93, HELLO, PROTO, 0x97]) + pack(b[0]) + b"\xa3\xed\xa0\x80"
                 + b"".join(pack(x) for x in b[2:]))
     return pack([HELLO, PROTO, b])
 
@@ -204,7 +204,7 @@ def garbage_frame(rng, seq):
                                       [FINAL, PROTO, snapshot_body(seq)],
                                       [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]]]))]
     if cat == "foreign-version":
-        v = rng.choice([0, 2, 99, (1 << 32) - 1])
+        v = rng.choice([0, 1, 3, 99, (1 << 32) - 1])
         return cat, [pack([rng.choice([HELLO, SNAPSHOT, 42]), v, hello_body()])]
     if cat == "multipart":
         parts = [pack(rng.choice(valid)) for _ in range(rng.randrange(2, 4))]
@@ -220,8 +220,8 @@ def garbage_frame(rng, seq):
         pack([HELLO, PROTO, hello_body()]) + b"\x00",              # trailing byte
         b"\x93\x01\x01" + b"\x91" * 100 + b"\x00",                 # nested 100 deep
         pack([HELLO, PROTO, ["x" * 70000, "h", 1, "v", 1, 0]]),     # over the 64 KiB cap
-        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 1, 0, 0, [[0, [1, 0, 5, 5, 5, b"\x0a"]]]]], []]]),
-        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 5, 0, 0, [[0, histogram(500, 4)]]]], []]]),
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 1, 0, 0, [[0, [1, 0, 5, 5, 5, b"\x0a"]]]]], [], ""]]),
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 5, 0, 0, [[0, histogram(500, 4)]]]], [], ""]]),
         b"\x93\x01\x01\xdb\xff\xff\xff\xff",                        # str32 of 4 GiB, absent
         b"\x93\x01\x01\xde\x00\x01\x01\x01",                        # a map body
     ])]

@@ -326,6 +326,9 @@ int main(int argc, char **argv)
     printf("}}\n");
     if (m.timeline)
         fclose(m.timeline);
+    /* Let a QUIT just queued reach the workers before the socket closes. */
+    int linger_ms = 2000;
+    zmq_setsockopt(m.chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
     hn_chan_close(&m.chan);
     zmq_ctx_term(zctx);
     hn_scenario_free(s);

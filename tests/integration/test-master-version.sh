@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A peer of another protocol version: fake_worker.py (a DEALER, as a worker)
 # says HELLO with protocol version 99. It gets a REJECT, encoded in the
-# master's version 1, whose reason names both versions; the master keeps
+# master's version 2, whose reason names both versions; the master keeps
 # running, and a real worker then runs the test with exact counts while
-# more foreign HELLOs (even with bodies version 1 cannot read) are rejected.
+# more foreign HELLOs (version 1, and bodies version 2 cannot read) are rejected.
 . "$(dirname "$0")/master_lib.sh"
 
 # Check one REJECT reply (JSON from fake_worker.py reject): $1 the JSON,
@@ -12,8 +12,8 @@ check_reject() {
     check "REJECT frame for a version-$2 HELLO: $1" "$PY" -c '
 import json, re, sys
 r, v = json.loads(sys.argv[1]), sys.argv[2]
-ok = (r.get("type") == 3 and r.get("version") == 1
-      and re.search(r"\b%s\b" % v, r["reason"]) and re.search(r"\b1\b", r["reason"]))
+ok = (r.get("type") == 3 and r.get("version") == 2
+      and re.search(r"\b%s\b" % v, r["reason"]) and re.search(r"\b2\b", r["reason"]))
 sys.exit(0 if ok else 1)' "$1" "$2"
 }
 
@@ -32,8 +32,10 @@ echo "== a real worker runs the test; foreign HELLOs meanwhile"
 start_worker --threads 1
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
 check "the run started with the real worker alone" grep -q " 1 workers joined" "$work/master.err"
-reply=$(fake_worker reject --master "$master_ep" --version 2 --body map) || fail "no REJECT: $reply"
-check_reject "$reply" 2
+reply=$(fake_worker reject --master "$master_ep" --version 1) || fail "no REJECT: $reply"
+check_reject "$reply" 1
+reply=$(fake_worker reject --master "$master_ep" --version 3 --body map) || fail "no REJECT: $reply"
+check_reject "$reply" 3
 reply=$(fake_worker reject --master "$master_ep" --version 4294967295 --body empty) || fail "no REJECT: $reply"
 check_reject "$reply" 4294967295
 wait_master 30

@@ -198,18 +198,34 @@ static void test_hostile_headers(void **state)
     (void)state;
     struct hn_msg m;
     static const struct bytes_case cases[] = {
-        {{0x93, 6, 1, 0xdd, 0xff, 0xff, 0xff, 0xff}, 8, HN_E_TOO_LARGE}, /* body 2^32-1 */
-        {{0x93, 6, 1, 0x96, 0, 0, 0, 0, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x90}, 14, HN_E_TOO_LARGE},
-        {{0x93, 6, 1, 0xdc, 0x10, 0x00}, 6, HN_E_TRUNCATED}, /* 4096 elements, 0 bytes */
-        {{0x93, 3, 1, 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff}, 9, HN_E_TOO_LARGE}, /* str32 */
-        {{0x93, 4, 1, 0x92, 0xc6, 0xff, 0xff, 0xff, 0xff, 0xc4, 0}, 11, HN_E_TOO_LARGE},
-        {{0x93, 4, 1, 0x92, 0xc6, 0x00, 0x10, 0x00, 0x00, 0xc4, 0}, 11, HN_E_TRUNCATED},
-        {{0x93, 10, 1, 0x80}, 4, HN_E_TYPE},          /* map body */
-        {{0x93, 10, 1, 0xd4, 1, 2}, 6, HN_E_TYPE},    /* fixext body */
-        {{0x93, 10, 1, 0xc1}, 4, HN_E_INVALID},       /* reserved byte */
-        {{0x93, 10, 1, 0x90, 0xc0}, 5, HN_E_INVALID}, /* trailing byte */
-        {{0x93, 10, 1, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 12, HN_E_TOO_LARGE},
-        {{0x93, 10, 1, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 11, HN_E_INVALID}, /* depth 8 */
+        {{0x93, 6, HN_PROTO_VERSION, 0xdd, 0xff, 0xff, 0xff, 0xff},
+         8,
+         HN_E_TOO_LARGE}, /* body 2^32-1 */
+        {{0x93, 6, HN_PROTO_VERSION, 0x96, 0, 0, 0, 0, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x90},
+         14,
+         HN_E_TOO_LARGE},
+        {{0x93, 6, HN_PROTO_VERSION, 0xdc, 0x10, 0x00},
+         6,
+         HN_E_TRUNCATED}, /* 4096 elements, 0 bytes */
+        {{0x93, 3, HN_PROTO_VERSION, 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff},
+         9,
+         HN_E_TOO_LARGE}, /* str32 */
+        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0xff, 0xff, 0xff, 0xff, 0xc4, 0},
+         11,
+         HN_E_TOO_LARGE},
+        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0x00, 0x10, 0x00, 0x00, 0xc4, 0},
+         11,
+         HN_E_TRUNCATED},
+        {{0x93, 10, HN_PROTO_VERSION, 0x80}, 4, HN_E_TYPE},          /* map body */
+        {{0x93, 10, HN_PROTO_VERSION, 0xd4, 1, 2}, 6, HN_E_TYPE},    /* fixext body */
+        {{0x93, 10, HN_PROTO_VERSION, 0xc1}, 4, HN_E_INVALID},       /* reserved byte */
+        {{0x93, 10, HN_PROTO_VERSION, 0x90, 0xc0}, 5, HN_E_INVALID}, /* trailing byte */
+        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90},
+         12,
+         HN_E_TOO_LARGE},
+        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90},
+         11,
+         HN_E_INVALID}, /* depth 8 */
     };
     for (size_t i = 0; i < N(cases); i++) {
         int rc = decode_copy(cases[i].bytes, cases[i].len, &m);
@@ -221,7 +237,7 @@ static void test_hostile_headers(void **state)
     size_t n_inner = HN_PROTO_OBJECTS_MAX / HN_PROTO_ARRAY_MAX + 1, len = 0;
     uint8_t *big = malloc(8 + n_inner * (3 + HN_PROTO_ARRAY_MAX));
     assert_non_null(big);
-    big[len++] = 0x93, big[len++] = HN_MSG_SNAPSHOT, big[len++] = 1;
+    big[len++] = 0x93, big[len++] = HN_MSG_SNAPSHOT, big[len++] = HN_PROTO_VERSION;
     big[len++] = 0xdc, big[len++] = (uint8_t)(n_inner >> 8), big[len++] = (uint8_t)n_inner;
     for (size_t i = 0; i < n_inner; i++) {
         big[len++] = 0xdc, big[len++] = HN_PROTO_ARRAY_MAX >> 8, big[len++] = 0;
@@ -238,7 +254,7 @@ static void test_hostile_headers(void **state)
     free(big);
 
     /* Per-type size caps, checked before anything else is parsed. */
-    uint8_t head[] = {0x93, HN_MSG_STOP, 1};
+    uint8_t head[] = {0x93, HN_MSG_STOP, HN_PROTO_VERSION};
     assert_int_equal(hn_msg_decode(head, HN_PROTO_SMALL_FRAME_MAX + 1, &m), HN_E_TOO_LARGE);
     assert_int_equal(hn_msg_decode(head, HN_PROTO_FRAME_MAX + 1, &m), HN_E_TOO_LARGE);
 }

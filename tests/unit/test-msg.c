@@ -115,6 +115,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         strcpy(m->hello.version, "0.1.0");
         m->hello.cpus = 16;
         m->hello.capacity = UINT32_MAX;
+        strcpy(m->hello.run_id, "run-20231231-abc");
         break;
     case HN_MSG_WELCOME:
         m->welcome.worker_index = 3;
@@ -144,6 +145,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
         m->snapshot.seq = 17;
+        strcpy(m->snapshot.run_id, "run-20240101-xyz");
         m->snapshot.interval_start_ms = UINT64_C(1700000000000);
         m->snapshot.interval_end_ms = UINT64_C(1700000001000);
         m->snapshot.users = 50;
@@ -445,11 +447,13 @@ static void test_version_and_type(void **state)
     frame_of(HN_MSG_HELLO, &sbuf);
     uint8_t *b = (uint8_t *)sbuf.data; /* 0x93, type, version, body... */
     assert_int_equal(b[0], 0x93);
-    b[2] = 2;
+    b[2] = HN_PROTO_VERSION + 1;
     assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_VERSION);
     assert_int_equal(hn_msg_peek(b, sbuf.size, &type, &version), 0);
     assert_int_equal(type, HN_MSG_HELLO);
-    assert_int_equal(version, 2);
+    assert_int_equal(version, HN_PROTO_VERSION + 1);
+    b[2] = 1; /* version 1 (no run ids) is refused too */
+    assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_VERSION);
     b[1] = 99; /* version is checked first: a newer peer may have new types */
     assert_int_equal(hn_msg_decode(b, sbuf.size, &m), HN_E_VERSION);
     b[2] = HN_PROTO_VERSION;
@@ -518,6 +522,9 @@ static const struct edit {
     {HN_MSG_HELLO, {3, END}, LONG(HN_PROTO_VERSION_STR_MAX + 1), HN_E_TOO_LARGE},
     {HN_MSG_HELLO, {5, END}, {.type = MSGPACK_OBJECT_MAP}, HN_E_TYPE},
     {HN_MSG_HELLO, {SHRINK}, U(0), HN_E_INVALID},
+    {HN_MSG_HELLO, {6, END}, LONG(HN_PROTO_ID_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_HELLO, {6, END}, S(""), 0}, /* a worker in no run yet */
+    {HN_MSG_HELLO, {6, END}, U(1), HN_E_TYPE},
     {HN_MSG_WELCOME, {1, END}, U(5), HN_E_TYPE},
     {HN_MSG_REJECT, {0, END}, LONG(HN_PROTO_REASON_MAX + 1), HN_E_TOO_LARGE},
     {HN_MSG_SCENARIO, {1, END}, BIN(HN_PROTO_HASH_MAX + 1), HN_E_TOO_LARGE},
@@ -535,6 +542,9 @@ static const struct edit {
      {.type = MSGPACK_OBJECT_ARRAY, .via.array = {HN_PROTO_CLASSES_MAX + 1, many}},
      HN_E_TOO_LARGE},
     {HN_MSG_SNAPSHOT, {4, 0, 3, END}, U(121), HN_E_INVALID}, /* failures > requests */
+    {HN_MSG_SNAPSHOT, {6, END}, LONG(HN_PROTO_ID_MAX + 1), HN_E_TOO_LARGE}, /* run id */
+    {HN_MSG_SNAPSHOT, {6, END}, BIN(4), HN_E_TYPE},
+    {HN_MSG_FINAL, {6, END}, S("\xc3\x28"), HN_E_INVALID},
     {HN_MSG_SNAPSHOT, {4, 0, 2, END}, U(121), HN_E_INVALID}, /* != TOTAL count */
     {HN_MSG_SNAPSHOT, {4, 2, 2, END}, U(4), HN_E_INVALID},
     {HN_MSG_SNAPSHOT, {4, 1, 2, END}, U(1), HN_E_INVALID},       /* requests, no TOTAL */
