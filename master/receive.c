@@ -206,13 +206,15 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         hn_registry_set_route(w, route, len);
         w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
     }
+    /* At most one WELCOME a second per worker: a HELLO storm only says it
+     * is alive (a new connection was let through above). */
+    if (now - w->last_welcome < REWELCOME_MIN_S) {
+        heard_from(r, w);
+        return;
+    }
     /* A HELLO without our run id comes from a process that does not run our
      * scenario (it restarted, or it was in another run): it starts afresh. */
     bool fresh = strcmp(h->run_id, r->run_id) != 0;
-    if (!fresh && now - w->last_welcome < REWELCOME_MIN_S) {
-        heard_from(r, w); /* a HELLO storm: alive, nothing more */
-        return;
-    }
     w->hello = *h;
     if (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE) {
         heard_from(r, w); /* too late to join again; a worker of the run still gets STOP */

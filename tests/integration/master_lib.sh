@@ -56,6 +56,15 @@ wait_log() {
     done
 }
 
+# Wait up to $3 seconds for a line matching the regex $2 in file $1.
+wait_grep() {
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
+
 # Wait up to $1 seconds for the master to exit; sets master_rc (124 when it
 # is still running).
 wait_master() {
