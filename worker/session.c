@@ -45,11 +45,10 @@ enum session_state {
 static const char *const state_names[] = {"hello",   "ready",    "loaded",
                                           "running", "stopping", "stopped"};
 
-struct session {
+struct hn_session {
     const struct hn_session_config *cfg;
     struct ev_loop *loop;
-    void *zctx;
-    struct hn_chan chan;
+    struct hn_chan chan;  /* closed (zeroed) in a session fed by hn_session_deliver */
     ev_timer tick;        /* every second: HELLO or HEARTBEAT, silence check */
     ev_timer hello_retry; /* HELLO again soon when the first found no connection */
     ev_timer snap_tick;   /* every snapshot interval */
@@ -85,7 +84,7 @@ enum {
     WARN_NO_WELCOME = 16,
 };
 
-static void set_state(struct session *s, enum session_state next)
+static void set_state(struct hn_session *s, enum session_state next)
 {
     if (s->state != next)
         hn_log_debug("session: %s -> %s", state_names[s->state], state_names[next]);
@@ -94,7 +93,7 @@ static void set_state(struct session *s, enum session_state next)
 
 /* A send failed for want of a master (nothing is queued for a master we
  * cannot reach, ZMQ_IMMEDIATE): said once until the master answers. */
-static void master_unreachable(struct session *s, const char *what)
+static void master_unreachable(struct hn_session *s, const char *what)
 {
     if (!s->unreachable && s->state != SS_HELLO) /* saying HELLO: see the hint in on_tick */
         hn_log_warn("master %s unreachable: %s not sent (nothing is queued for it)", s->cfg->master,
@@ -105,14 +104,14 @@ static void master_unreachable(struct session *s, const char *what)
 /* Send @buf unless the master is unreachable now: a message queued for a
  * master that is gone would reach whoever listens there next (a restarted
  * master, another run). -EAGAIN then. */
-static int send_frame(struct session *s, const void *buf, size_t len)
+static int send_frame(struct hn_session *s, const void *buf, size_t len)
 {
     if (!hn_chan_peer_up(&s->chan))
         return -EAGAIN;
     return hn_chan_send(&s->chan, buf, len);
 }
 
-static int send_msg(struct session *s, const struct hn_msg *m)
+static int send_msg(struct hn_session *s, const struct hn_msg *m)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -127,7 +126,7 @@ static int send_msg(struct session *s, const struct hn_msg *m)
     return err;
 }
 
-static int send_hello(struct session *s)
+static int send_hello(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_HELLO};
     snprintf(m.hello.worker_id, sizeof(m.hello.worker_id), "%s", s->worker_id);
@@ -156,7 +155,7 @@ static uint64_t rss_bytes(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void update_cpu(struct session *s)
+static void update_cpu(struct hn_session *s)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -170,7 +169,7 @@ static void update_cpu(struct session *s)
     s->cpu_prev_mono_us = now_us;
 }
 
-static void send_heartbeat(struct session *s)
+static void send_heartbeat(struct hn_session *s)
 {
     static const enum hn_worker_state wire_state[] = {
         [SS_HELLO] = HN_WSTATE_IDLE,        [SS_READY] = HN_WSTATE_IDLE,
@@ -187,7 +186,7 @@ static void send_heartbeat(struct session *s)
 }
 
 /* Drop the current run's engines, plan and scenario (aborts transfers). */
-static void reset_run(struct session *s)
+static void reset_run(struct hn_session *s)
 {
     ev_timer_stop(s->loop, &s->snap_tick);
     hn_pool_free(s->pool);
@@ -201,7 +200,7 @@ static void reset_run(struct session *s)
     s->final_wanted = s->final_pending = false;
 }
 
-static void send_empty_final(struct session *s)
+static void send_empty_final(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_FINAL};
     m.snapshot.seq = ++s->snap_seq;
@@ -210,7 +209,7 @@ static void send_empty_final(struct session *s)
     send_msg(s, &m);
 }
 
-static void begin_stop(struct session *s, uint64_t timeout_ms)
+static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
 {
     if (s->state == SS_RUNNING) {
         set_state(s, SS_STOPPING);
@@ -229,7 +228,7 @@ static void begin_stop(struct session *s, uint64_t timeout_ms)
  * request left: one already under way may have been swapped on some thread
  * before that thread's last requests ended. While one is under way this
  * fails, and on_pool_snapshot asks again once it is sent. */
-static void request_final(struct session *s)
+static void request_final(struct hn_session *s)
 {
     if (!s->final_pending && hn_pool_snapshot(s->pool) == 0)
         s->final_pending = true;
@@ -237,7 +236,7 @@ static void request_final(struct session *s)
 
 static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 {
-    struct session *s = ctx;
+    struct hn_session *s = ctx;
     uint64_t now_ms = hn_clock_wall_ms();
     struct hn_snapshot_info info = {
         .type = s->final_pending ? HN_MSG_FINAL : HN_MSG_SNAPSHOT,
@@ -273,14 +272,14 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 
 static void on_pool_drained(void *ctx)
 {
-    struct session *s = ctx;
+    struct hn_session *s = ctx;
     s->final_wanted = true;
     request_final(s);
 }
 
 /* --- messages from the master ------------------------------------------- */
 
-static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
+static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
 {
     bool new_run = strcmp(w->run_id, s->run_id) != 0;
     if (new_run && s->exit_after_final) {
@@ -304,7 +303,7 @@ static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
     }
 }
 
-static void on_scenario(struct session *s, const struct hn_msg_scenario *m)
+static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
 {
     if (s->pool)
         reset_run(s);
@@ -362,7 +361,7 @@ static uint64_t fit_capacity(uint32_t *users, uint32_t n, uint32_t capacity)
     return asked;
 }
 
-static void on_target(struct session *s, const struct hn_msg_target *t)
+static void on_target(struct hn_session *s, const struct hn_msg_target *t)
 {
     if (t->seq <= s->target_seq)
         return; /* stale or repeated: targets are absolute, the newest wins */
@@ -402,7 +401,7 @@ static void on_target(struct session *s, const struct hn_msg_target *t)
 static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *user)
 {
     (void)c;
-    struct session *s = user;
+    struct hn_session *s = user;
     struct hn_msg m;
     int err = hn_msg_decode(buf, len, &m);
     if (err) {
@@ -456,7 +455,7 @@ static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     if (!s->pool || (s->state != SS_RUNNING && s->state != SS_STOPPING))
         return;
     /* Master unreachable: keep counting; the next snapshot sent holds every
@@ -472,7 +471,7 @@ static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     ev_tstamp silent = ev_now(loop) - s->last_heard;
     if (s->state == SS_RUNNING && silent * 1000.0 >= (double)s->cfg->silence_stop_ms) {
         hn_log_warn("no word from the master for %.0f s: stopping all load", silent);
@@ -507,7 +506,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_hello_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     if (s->state != SS_HELLO || send_hello(s) != -EAGAIN ||
         ev_timer_remaining(loop, &s->tick) < 0.2)
         ev_timer_stop(loop, w); /* else it repeats */
@@ -516,7 +515,7 @@ static void on_hello_retry(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     if (s->exit_after_final) {
         ev_break(loop, EVBREAK_ALL); /* second signal: leave now */
         return;
@@ -540,19 +539,73 @@ static void make_worker_id(char *out, size_t len)
     snprintf(out, len, "%s-%d-%08x", host, (int)getpid(), rnd);
 }
 
+/* Fields and watchers of a session on @loop, nothing started. */
+static void session_init(struct hn_session *s, const struct hn_session_config *cfg,
+                         struct ev_loop *loop)
+{
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    s->exit_code = HN_EXIT_OK;
+    s->loop = loop;
+    if (cfg->worker_id)
+        snprintf(s->worker_id, sizeof(s->worker_id), "%s", cfg->worker_id);
+    else
+        make_worker_id(s->worker_id, sizeof(s->worker_id));
+    s->last_heard = s->hello_since = ev_now(loop);
+    s->capacity_said_at = -1e9;
+    ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
+    ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
+    ev_init(&s->snap_tick, on_snap_tick);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    s->tick.data = s->hello_retry.data = s->snap_tick.data = s;
+    s->sigint.data = s->sigterm.data = s;
+}
+
+/* Stop the run and every watcher (the channel is closed by the caller). */
+static void session_deinit(struct hn_session *s)
+{
+    reset_run(s);
+    ev_timer_stop(s->loop, &s->tick);
+    ev_timer_stop(s->loop, &s->hello_retry);
+    ev_signal_stop(s->loop, &s->sigint);
+    ev_signal_stop(s->loop, &s->sigterm);
+}
+
+int hn_session_new(const struct hn_session_config *cfg, struct ev_loop *loop,
+                   struct hn_session **out)
+{
+    struct hn_session *s = malloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    session_init(s, cfg, loop);
+    *out = s;
+    return 0;
+}
+
+void hn_session_deliver(struct hn_session *s, const void *frame, size_t len)
+{
+    on_master_msg(&s->chan, frame, len, s);
+}
+
+void hn_session_free(struct hn_session *s)
+{
+    if (!s)
+        return;
+    session_deinit(s);
+    free(s);
+}
+
 int hn_session_run(const struct hn_session_config *cfg)
 {
-    struct session s = {.cfg = cfg, .exit_code = HN_EXIT_OK};
-    if (cfg->worker_id)
-        snprintf(s.worker_id, sizeof(s.worker_id), "%s", cfg->worker_id);
-    else
-        make_worker_id(s.worker_id, sizeof(s.worker_id));
-    s.loop = ev_default_loop(EVFLAG_AUTO);
-    s.zctx = zmq_ctx_new();
-    if (!s.loop || !s.zctx) {
+    struct hn_session s;
+    struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+    void *zctx = zmq_ctx_new();
+    if (!loop || !zctx) {
         hn_log_error("cannot create the event loop or the ZeroMQ context");
         return HN_EXIT_NO_RUN;
     }
+    session_init(&s, cfg, loop);
     /* No routing id of our own: the master tells workers apart by their
      * key (CurveZMQ) or the id in their HELLO, never by a routing id a peer
      * could claim. The connection is watched: nothing is sent (so nothing
@@ -562,11 +615,10 @@ int hn_session_run(const struct hn_session_config *cfg)
         opts.setup = hn_curve_setup_client;
         opts.setup_arg = (void *)cfg->curve;
     }
-    int err =
-        hn_chan_dealer_open(&s.chan, s.zctx, s.loop, cfg->master, NULL, &opts, on_master_msg, &s);
+    int err = hn_chan_dealer_open(&s.chan, zctx, loop, cfg->master, NULL, &opts, on_master_msg, &s);
     if (err) {
         hn_log_error("cannot connect to %s: %s", cfg->master, hn_strerror(err));
-        zmq_ctx_term(s.zctx);
+        zmq_ctx_term(zctx);
         return HN_EXIT_NO_RUN;
     }
     char fp[HN_CURVE_FINGERPRINT_LEN + 1] = "";
@@ -574,22 +626,11 @@ int hn_session_run(const struct hn_session_config *cfg)
         hn_curve_fingerprint(cfg->curve->own.public_z85, fp);
     hn_log_info("worker %s connecting to %s (capacity %u users%s%s)", s.worker_id, cfg->master,
                 cfg->capacity, cfg->curve ? ", CurveZMQ, key fingerprint " : ", no CurveZMQ", fp);
-    s.last_heard = s.hello_since = ev_now(s.loop);
-    s.capacity_said_at = -1e9;
-    ev_timer_init(&s.tick, on_tick, 0.0, 1.0);
-    s.tick.data = &s;
-    ev_timer_start(s.loop, &s.tick);
-    ev_timer_init(&s.hello_retry, on_hello_retry, 0.1, 0.1);
-    s.hello_retry.data = &s;
-    ev_init(&s.snap_tick, on_snap_tick);
-    s.snap_tick.data = &s;
-    ev_signal_init(&s.sigint, on_signal, SIGINT);
-    ev_signal_init(&s.sigterm, on_signal, SIGTERM);
-    s.sigint.data = s.sigterm.data = &s;
-    ev_signal_start(s.loop, &s.sigint);
-    ev_signal_start(s.loop, &s.sigterm);
+    ev_timer_start(loop, &s.tick);
+    ev_signal_start(loop, &s.sigint);
+    ev_signal_start(loop, &s.sigterm);
 
-    ev_run(s.loop, 0);
+    ev_run(loop, 0);
 
     reset_run(&s);
     /* Give a FINAL just queued a moment to leave before the socket closes. */
@@ -597,10 +638,7 @@ int hn_session_run(const struct hn_session_config *cfg)
     if (s.chan.sock)
         zmq_setsockopt(s.chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
     hn_chan_close(&s.chan);
-    zmq_ctx_term(s.zctx);
-    ev_timer_stop(s.loop, &s.tick);
-    ev_timer_stop(s.loop, &s.hello_retry);
-    ev_signal_stop(s.loop, &s.sigint);
-    ev_signal_stop(s.loop, &s.sigterm);
+    zmq_ctx_term(zctx);
+    session_deinit(&s);
     return s.exit_code;
 }
