@@ -240,7 +240,10 @@ void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
     (void)revents;
-    hn_run_finish(t->data, HN_EXIT_OK); /* workers without FINAL are reported there */
+    struct hn_run *r = t->data;
+    hn_log_info("stop deadline reached: %u workers did not send their final report",
+                hn_registry_alive(&r->reg));
+    hn_run_finish(r, HN_EXIT_OK); /* workers without FINAL are named there */
 }
 
 void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)

@@ -56,15 +56,6 @@ wait_log() {
     done
 }
 
-# Wait up to $3 seconds for a line matching the regex $2 in file $1.
-wait_grep() {
-    local deadline=$((SECONDS + $3))
-    until grep -q -- "$2" "$1" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.1
-    done
-}
-
 # Wait up to $1 seconds for the master to exit; sets master_rc (124 when it
 # is still running).
 wait_master() {
@@ -161,7 +152,7 @@ if stats is not None:
         else:
             report(0.9 * target["total"] <= n <= target["total"],
                    f"Aggregated Request Count {n} <= target's count {target['total']}, short by at most 10 %")
-        report(n > 1000, f"some load was generated ({n} requests)")
+        report(n > 0, f"some load was generated ({n} requests)")
         s = sum(int(r["Request Count"]) for r in entries)
         report(s == n, f"entries' Request Counts add up to the Aggregated one ({s} == {n})")
         f = int(a["Failure Count"])
