@@ -344,7 +344,7 @@ static uint64_t fit_capacity(uint32_t *users, uint32_t n, uint32_t capacity)
     uint64_t asked = 0, kept = 0;
     for (uint32_t c = 0; c < n; c++)
         asked += users[c];
-    if (asked <= capacity)
+    if (!capacity || asked <= capacity) /* 0: no limit */
         return asked;
     uint32_t cut[HN_PROTO_CLASSES_MAX];
     for (uint32_t c = 0; c < n; c++) {
@@ -383,7 +383,8 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
     uint32_t users[HN_PROTO_CLASSES_MAX];
     memcpy(users, t->users, t->n_classes * sizeof(*users));
     uint64_t asked = fit_capacity(users, t->n_classes, s->cfg->capacity);
-    if (asked > s->cfg->capacity && ev_now(s->loop) - s->capacity_said_at >= 10.0) {
+    if (s->cfg->capacity && asked > s->cfg->capacity &&
+        ev_now(s->loop) - s->capacity_said_at >= 10.0) {
         hn_log_warn("the master asks for %llu users, this worker's capacity is %u: running %u",
                     (unsigned long long)asked, s->cfg->capacity, s->cfg->capacity);
         s->capacity_said_at = ev_now(s->loop);

@@ -13,7 +13,7 @@ struct hn_session_config {
     const char *master;    /* "tcp://HOST:5557" */
     const char *worker_id; /* NULL: "host-pid-random" */
     uint32_t threads;      /* engine threads, ≥ 1 (0: none, for fuzzing) */
-    uint32_t capacity;     /* most users run at once, whatever the master asks; ≥ 1 */
+    uint32_t capacity;     /* most users run at once, whatever the master asks; 0: no limit */
     /* CurveZMQ: the worker's key pair and the master's public key, or NULL
      * for a plain connection. The worker is then known by its key. */
     const struct hn_curve_client *curve;

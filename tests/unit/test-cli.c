@@ -91,6 +91,41 @@ static void test_every_flag(void **state)
     assert_int_equal(cfg.log_level, HN_LOG_DEBUG);
 }
 
+static void test_security_flags(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master",
+                          "-H",
+                          "http://127.0.0.1:1",
+                          "--max-workers",
+                          "10",
+                          "--insecure",
+                          "--max-stats-memory",
+                          "64MiB",
+                          "--curve-secret",
+                          "/etc/hostname",
+                          "--allow-workers",
+                          "/etc/hostname",
+                          "/"};
+    assert_int_equal(parse(&cfg, 13, argv), -1);
+    assert_int_equal(cfg.max_workers, 10);
+    assert_true(cfg.insecure);
+    assert_int_equal(cfg.max_stats_memory, 64u << 20);
+    assert_string_equal(cfg.curve_secret, "/etc/hostname");
+    assert_string_equal(cfg.allow_workers, "/etc/hostname");
+    /* Defaults: 1024 workers, a bound on statistics memory. */
+    const char *plain[] = {"hornet-master", "-H", "http://127.0.0.1:1", "/"};
+    assert_int_equal(parse(&cfg, 4, plain), -1);
+    assert_int_equal(cfg.max_workers, 1024);
+    assert_true(cfg.max_stats_memory >= (256u << 20));
+    /* Local workers alone need no allow list. */
+    const char *local[] = {"hornet-master",   "-H", "http://127.0.0.1:1",
+                           "--local-workers", "2",  "--curve-secret",
+                           "/etc/hostname",   "/"};
+    assert_int_equal(parse(&cfg, 8, local), -1);
+}
+
 static void test_strict_values(void **state)
 {
     (void)state;
@@ -138,6 +173,13 @@ static void test_bad_input(void **state)
         {"/a\nb", NULL, NULL, NULL},
         {"http://[::1/x", NULL, NULL, NULL},
         {"gopher://x/", NULL, NULL, NULL},
+        {"--max-workers", "0", "/", NULL},
+        {"--max-workers", "5000", "/", NULL},
+        {"--max-stats-memory", "1KiB", "/", NULL},
+        {"--allow-workers", "/etc/hostname", "/", NULL},
+        {"--curve-secret", "/etc/hostname", "/", NULL},
+        {"--curve-secret", "/nonexistent", "/", NULL},
+        {"--expect-workers", "2000", "/", NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;
@@ -165,6 +207,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_quick_mode),
         cmocka_unit_test(test_every_flag),
+        cmocka_unit_test(test_security_flags),
         cmocka_unit_test(test_strict_values),
         cmocka_unit_test(test_bad_input),
     };
