@@ -78,20 +78,24 @@ for line in open(sys.argv[1]):
         if int(v) > 0:
             series.setdefault(k, []).append((t, int(v)))
 warmup = int(sys.argv[2])
-print(f"{'process':10} {'samples':>7} {'first KiB':>10} {'last KiB':>10} {'peak KiB':>10} {'slope KiB/min':>14}")
+def slope(pts):
+    n = len(pts)
+    if n < 2:
+        return float("nan")
+    mt = sum(t for t, _ in pts) / n
+    mv = sum(v for _, v in pts) / n
+    var = sum((t - mt) ** 2 for t, _ in pts)
+    return sum((t - mt) * (v - mv) for t, v in pts) / var * 60 if var else 0.0
+
+print(f"{'process':10} {'samples':>7} {'first KiB':>10} {'last KiB':>10} {'peak KiB':>10} "
+      f"{'slope KiB/min':>14} {'2nd half':>9}")
 for k, pts in series.items():
     name = "master" if k == "m" else "worker " + k[1:]
     use = [(t, v) for t, v in pts if t >= warmup] or pts
-    n = len(use)
-    if n >= 2:
-        mt = sum(t for t, _ in use) / n
-        mv = sum(v for _, v in use) / n
-        var = sum((t - mt) ** 2 for t, _ in use)
-        slope = sum((t - mt) * (v - mv) for t, v in use) / var * 60 if var else 0.0
-    else:
-        slope = float("nan")
-    print(f"{name:10} {n:7} {pts[0][1]:10} {pts[-1][1]:10} {max(v for _, v in pts):10} {slope:14.1f}")
-print(f"(slopes over the samples after the first {warmup} s)")
+    half = pts[len(pts) // 2:]
+    print(f"{name:10} {len(use):7} {pts[0][1]:10} {pts[-1][1]:10} {max(v for _, v in pts):10} "
+          f"{slope(use):14.1f} {slope(half):9.1f}")
+print(f"(slopes over the samples after the first {warmup} s, and over the second half)")
 PY
 total=$(curl -s --max-time 5 "$url/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' || echo "?")
 echo "soak: master exit code $rc; the target served $total requests"

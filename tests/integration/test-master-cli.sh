@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Careless use (issue 10, findings 12 and 13): bad values are refused at
 # once with the reason and exit code 2, before anything binds or waits;
-# local workers that cannot run end the wait at once; and a run in which
-# nothing could be sent does not pass: exit 3, with the reason.
+# a master without CurveZMQ on an address other hosts can reach warns
+# (unless --insecure); local workers that cannot run end the wait at once;
+# and a run in which nothing could be sent does not pass: exit 3, with the
+# reason.
 . "$(dirname "$0")/master_lib.sh"
 
 # $1 description, $2 regex the message must match, then the arguments.
@@ -32,6 +34,20 @@ rc=0
 timeout 10 "$HORNET_WORKER" --master tcp://127.0.0.1:99999 2>"$work/err" || rc=$?
 check "worker -m with port 99999: exit 2 (got $rc)" [ "$rc" = 2 ]
 check "the worker says why" grep -q "port is a number 1..65535" "$work/err"
+
+echo "== no CurveZMQ on an address other hosts can reach: a warning, unless --insecure"
+port=$(free_port)
+MASTER_BIND="tcp://0.0.0.0:$port" start_hmaster --expect-workers-max-wait 1s -H http://127.0.0.1:1 /
+wait_master 20
+check "a plain bind of 0.0.0.0 warns" grep -q "without CurveZMQ: anyone who can reach" \
+    "$work/master.err"
+MASTER_BIND="tcp://0.0.0.0:$port" start_hmaster --expect-workers-max-wait 1s --insecure \
+    -H http://127.0.0.1:1 /
+wait_master 20
+check "--insecure silences it" bash -c "! grep -q 'without CurveZMQ' '$work/master.err'"
+start_hmaster --expect-workers-max-wait 1s -H http://127.0.0.1:1 /
+wait_master 20
+check "a loopback bind does not warn" bash -c "! grep -q 'without CurveZMQ' '$work/master.err'"
 
 echo "== local workers that cannot run: exit 3 at once, not after the whole wait"
 start_hmaster --local-workers 1 --worker-bin /bin/false --expect-workers-max-wait 60s \
