@@ -2,6 +2,7 @@
  * The index scheme is HdrHistogram's with lowest value 1 and 3 significant
  * digits, fixed at compile time (see hist.h). */
 #include "hist.h"
+#include "sat.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -92,8 +93,8 @@ bool hn_hist_record(struct hn_hist *h, uint64_t value_us)
 
 void hn_hist_add_at_index(struct hn_hist *h, uint32_t index, uint64_t count)
 {
-    h->counts[index] += count;
-    h->total += count;
+    hn_sat_inc(&h->counts[index], count);
+    hn_sat_inc(&h->total, count);
 }
 
 void hn_hist_merge(struct hn_hist *dst, const struct hn_hist *src)
@@ -102,10 +103,10 @@ void hn_hist_merge(struct hn_hist *dst, const struct hn_hist *src)
         return;
     uint32_t lo = hn_hist_index_of(src->min), hi = hn_hist_index_of(src->max);
     for (uint32_t i = lo; i <= hi; i++)
-        dst->counts[i] += src->counts[i];
-    dst->total += src->total;
-    dst->overflow += src->overflow;
-    dst->sum += src->sum;
+        hn_sat_inc(&dst->counts[i], src->counts[i]);
+    hn_sat_inc(&dst->total, src->total);
+    hn_sat_inc(&dst->overflow, src->overflow);
+    hn_sat_inc(&dst->sum, src->sum);
     if (src->min < dst->min)
         dst->min = src->min;
     if (src->max > dst->max)
@@ -161,7 +162,7 @@ uint64_t hn_hist_percentile(const struct hn_hist *h, double p)
     uint64_t seen = 0;
     uint32_t lo = hn_hist_index_of(h->min), hi = hn_hist_index_of(h->max);
     for (uint32_t i = lo; i <= hi; i++) {
-        seen += h->counts[i];
+        hn_sat_inc(&seen, h->counts[i]);
         if (seen >= rank) {
             uint64_t v = hn_hist_highest_at_index(i);
             if (v > h->max)

@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -98,28 +99,22 @@ void hn_log_v(enum hn_log_level level, const char *fmt, va_list ap)
     int saved_errno = errno;
     char line[HN_LOG_LINE_MAX];
     size_t head = format_header(line, sizeof line, level);
-    /* The message may use everything but the header and the final '\n'. */
+    /* The message may use everything but the header and the final '\n'. It
+     * is formatted first, then copied escaped (sanitize.h): text from the
+     * network never reaches the terminal raw, and a line stays one line. */
     size_t room = sizeof line - head - 1;
-    int n = vsnprintf(line + head, room + 1, fmt, ap);
+    char raw[HN_LOG_LINE_MAX];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    if (n < 0)
+        n = snprintf(raw, sizeof raw, "(bad log format: %s)", fmt);
+    size_t raw_len = n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1;
     size_t msg_len;
-
-    if (n < 0) {
-        msg_len = (size_t)snprintf(line + head, room + 1, "(bad log format: %s)", fmt);
-        if (msg_len > room)
-            msg_len = room;
-    } else if ((size_t)n > room) {
-        /* Cut, backing off to a UTF-8 character boundary, and mark it. */
-        msg_len = room - 3;
-        while (msg_len > 0 && ((unsigned char)line[head + msg_len] & 0xC0) == 0x80)
-            msg_len--;
+    size_t used = hn_sanitize(line + head, room + 1, raw, raw_len, &msg_len);
+    if (used < raw_len || (size_t)n > raw_len) {
+        /* Cut at a character (or escape) boundary, and mark it. */
+        hn_sanitize(line + head, room - 2, raw, raw_len, &msg_len);
         memcpy(line + head + msg_len, "...", 3);
         msg_len += 3;
-    } else {
-        msg_len = (size_t)n;
-    }
-    for (char *p = line + head; p < line + head + msg_len; p++) {
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
     }
     line[head + msg_len] = '\n';
 

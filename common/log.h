@@ -48,7 +48,9 @@ void hn_log_set_prefix(const char *program);
  * Atomic, like the level. */
 void hn_log_set_fd(int fd);
 
-/* Log one event. Newlines (\n, \r) in the message become spaces. Thread-safe
+/* Log one event. Control characters (newlines included) and other text
+ * that could act on a terminal are written escaped (sanitize.h), so one
+ * event is one line whatever its arguments hold. Thread-safe
  * and lock-free; never allocates; preserves errno; write errors are ignored. */
 void hn_log(enum hn_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void hn_log_v(enum hn_log_level level, const char *fmt, va_list ap)

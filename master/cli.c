@@ -1,14 +1,20 @@
 /* hornet-master's command line (see cli.h). */
 #include "cli.h"
 #include "error.h"
+#include <errno.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
+#include "sanitize.h"
 #include "units.h"
+#include "url_check.h"
+#include "endpoint.h"
 
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void hn_cli_usage(FILE *out)
 {
@@ -49,6 +55,18 @@ void hn_cli_usage(FILE *out)
         "      --expect-workers-max-wait TIME\n"
         "                               give up (exit 3) if they have not joined by then\n"
         "                               (default 60s; 0 waits forever)\n"
+        "      --max-workers N          most workers in the run; more are refused (default\n"
+        "                               1024, at most 4096)\n"
+        "Security (CurveZMQ; see README):\n"
+        "      --curve-secret FILE      the master's secret key (from hornet-keygen): workers\n"
+        "                               must authenticate, the channel is encrypted\n"
+        "      --allow-workers FILE     public keys of the workers admitted, one per line\n"
+        "                               (# comments); with --curve-secret\n"
+        "      --insecure               no warning when binding a non-loopback address\n"
+        "                               without CurveZMQ (--local-workers alone always use\n"
+        "                               throwaway keys)\n"
+        "      --max-stats-memory SIZE  memory for statistics, e.g. 512MiB; a run that needs\n"
+        "                               more fails with exit 3 (default: a quarter of RAM)\n"
         "Reports:\n"
         "      --csv PREFIX             write PREFIX_stats.csv, PREFIX_stats_history.csv,\n"
         "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust "
@@ -65,12 +83,33 @@ void hn_cli_usage(FILE *out)
         "  1  some request failed (see --exit-code-on-error)\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
         "  3  the run could not complete: cannot bind, workers did not join in time,\n"
-        "     all workers lost\n");
+        "     all workers lost, nothing was sent, statistics out of memory\n");
 }
 
 static int bad(const char *what, const char *got)
 {
-    fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what, got);
+    char safe[HN_SANITIZE_SIZE(256)];
+    if (!got[0])
+        fprintf(stderr, "hornet-master: %s; see --help\n", what);
+    else
+        fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
+                hn_sanitize_str(safe, sizeof(safe), got));
+    return HN_EXIT_USAGE;
+}
+
+static int bad_url(const char *what, const char *why)
+{
+    fprintf(stderr, "hornet-master: %s gives an invalid URL: %s; see --help\n", what, why);
+    return HN_EXIT_USAGE;
+}
+
+static int bad_endpoint(const char *got, const char *why)
+{
+    char safe[HN_SANITIZE_SIZE(256)];
+    fprintf(stderr,
+            "hornet-master: --bind wants tcp://HOST:PORT or ipc://PATH: %s (got '%s'); "
+            "see --help\n",
+            why, hn_sanitize_str(safe, sizeof(safe), got));
     return HN_EXIT_USAGE;
 }
 
@@ -112,6 +151,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_ONLY_SUMMARY,
         O_EXIT_ON_ERROR,
         O_LOG_LEVEL,
+        O_CURVE_SECRET,
+        O_ALLOW,
+        O_INSECURE,
+        O_MAX_WORKERS,
+        O_MAX_STATS_MEM,
     };
     static const struct option options[] = {
         {"scenario", required_argument, NULL, 'f'},
@@ -135,6 +179,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"only-summary", no_argument, NULL, O_ONLY_SUMMARY},
         {"exit-code-on-error", required_argument, NULL, O_EXIT_ON_ERROR},
         {"log-level", required_argument, NULL, O_LOG_LEVEL},
+        {"curve-secret", required_argument, NULL, O_CURVE_SECRET},
+        {"allow-workers", required_argument, NULL, O_ALLOW},
+        {"insecure", no_argument, NULL, O_INSECURE},
+        {"max-workers", required_argument, NULL, O_MAX_WORKERS},
+        {"max-stats-memory", required_argument, NULL, O_MAX_STATS_MEM},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -147,13 +196,15 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .expect_wait_ms = 60000,
         .exit_code_on_error = 1,
         .log_level = HN_LOG_INFO,
+        .max_workers = 1024,
     };
     bool expect_given = false;
+    char why[256];
+    struct stat st;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":f:H:u:r:t:s:hV", options, NULL)) != -1) {
         uint32_t n;
-        char *end;
         switch (c) {
         case 'f':
             if (!optarg[0])
@@ -174,16 +225,21 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case 'H':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
                 return bad("--host wants an http:// or https:// URL", optarg);
+            if (hn_url_check(NULL, optarg, why, sizeof(why)))
+                return bad_url("--host", why);
             cfg->host = optarg;
             break;
         case 'u':
-            if (!parse_u32(optarg, 10000000, &cfg->users))
-                return bad("--users wants a number of users (0..10000000)", optarg);
+            if (!parse_u32(optarg, 10000000, &cfg->users) || !cfg->users)
+                return bad("--users wants a number of users (1..10000000)", optarg);
             break;
         case 'r':
-            cfg->spawn_rate = strtod(optarg, &end);
-            if (*end || !optarg[0] || !isfinite(cfg->spawn_rate) || cfg->spawn_rate <= 0)
-                return bad("--spawn-rate wants a positive number of users per second", optarg);
+            /* Strict decimal, as -u: no sign, exponent or hex ("0x10", "1e-300"). */
+            if (hn_units_parse_rate(optarg, &cfg->spawn_rate) || cfg->spawn_rate <= 0 ||
+                cfg->spawn_rate > 10000000)
+                return bad("--spawn-rate wants a decimal number of users per second, more than 0 "
+                           "and at most 10000000 (e.g. 10 or 0.5)",
+                           optarg);
             break;
         case 't':
             if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)
@@ -200,8 +256,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--request-timeout wants a duration such as 5s", optarg);
             break;
         case O_BIND:
-            if (strncmp(optarg, "tcp://", 6) && strncmp(optarg, "ipc://", 6))
-                return bad("--bind wants tcp://HOST:PORT", optarg);
+            if (hn_endpoint_check(optarg, HN_ENDPOINT_BIND, NULL, why, sizeof(why)))
+                return bad_endpoint(optarg, why);
             cfg->bind = optarg;
             break;
         case O_LOCAL:
@@ -213,6 +269,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--worker-threads wants 1..1024", optarg);
             break;
         case O_WBIN:
+            if (stat(optarg, &st) != 0 || !S_ISREG(st.st_mode) || access(optarg, X_OK) != 0)
+                return bad("--worker-bin wants an executable hornet-worker program", optarg);
             cfg->worker_bin = optarg;
             break;
         case O_EXPECT:
@@ -243,6 +301,29 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case O_LOG_LEVEL:
             if (hn_log_level_parse(optarg, &cfg->log_level))
                 return bad("--log-level wants error, warn, info or debug", optarg);
+            break;
+        case O_CURVE_SECRET:
+            if (access(optarg, R_OK) != 0)
+                return bad("--curve-secret wants a readable secret key file (hornet-keygen)",
+                           optarg);
+            cfg->curve_secret = optarg;
+            break;
+        case O_ALLOW:
+            if (access(optarg, R_OK) != 0)
+                return bad("--allow-workers wants a readable file of public keys", optarg);
+            cfg->allow_workers = optarg;
+            break;
+        case O_INSECURE:
+            cfg->insecure = true;
+            break;
+        case O_MAX_WORKERS:
+            if (!parse_u32(optarg, 4096, &cfg->max_workers) || !cfg->max_workers)
+                return bad("--max-workers wants 1..4096", optarg);
+            break;
+        case O_MAX_STATS_MEM:
+            if (hn_units_parse_bytes(optarg, &cfg->max_stats_memory) ||
+                cfg->max_stats_memory < (1u << 20))
+                return bad("--max-stats-memory wants a size of at least 1MiB, e.g. 512MiB", optarg);
             break;
         case 'h':
             hn_cli_usage(stdout);
@@ -284,8 +365,27 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             return bad("relative PATHs need --host", p);
         if (strlen(p) > 256)
             return bad("a PATH is at most 256 characters (it names the stats entry)", p);
+        int err = hn_url_check(absolute ? NULL : cfg->host, p, why, sizeof(why));
+        if (err == -ENOMEM) {
+            fprintf(stderr, "hornet-master: out of memory\n");
+            return HN_EXIT_NO_RUN;
+        }
+        if (err)
+            return bad_url("a PATH", why);
     }
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
+    if (cfg->expect_workers > cfg->max_workers)
+        return bad("--expect-workers is more than --max-workers", "");
+    if (!cfg->allow_workers != !cfg->curve_secret && !(cfg->curve_secret && cfg->local_workers))
+        return bad(cfg->curve_secret ? "--curve-secret needs --allow-workers (the workers' public "
+                                       "keys)"
+                                     : "--allow-workers needs --curve-secret (the master's key)",
+                   "");
+    if (!cfg->max_stats_memory) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+        cfg->max_stats_memory = ram / 4 > (256u << 20) ? ram / 4 : (256u << 20);
+    }
     return -1;
 }

@@ -29,6 +29,11 @@ struct hn_master_config {
     uint32_t worker_threads;     /* engine threads per local worker (0: auto) */
     const char *worker_bin;      /* hornet-worker to fork (NULL: search) */
     uint64_t request_timeout_ms; /* --request-timeout (0: the scenario's, or 10 s) */
+    const char *curve_secret;    /* --curve-secret: the master's secret key file */
+    const char *allow_workers;   /* --allow-workers: public keys admitted */
+    bool insecure;               /* --insecure: no warning for a plain non-loopback bind */
+    uint32_t max_workers;        /* --max-workers */
+    uint64_t max_stats_memory;   /* --max-stats-memory, bytes (0 before defaults) */
     const char *csv_prefix;      /* --csv */
     bool csv_full_history;
     bool only_summary;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "csv_report.h"
+#include "sanitize.h"
 
 #define TYPE_W 8
 #define NAME_W_DEFAULT 80 /* Locust's STATS_NAME_WIDTH when not on a terminal */
@@ -42,6 +43,13 @@ static const char *fmt_ms(char *buf, uint64_t us, int width)
     return buf;
 }
 
+/* Names and errors come from workers: shown escaped (sanitize.h), so that
+ * neither an escape sequence nor a CR/LF reaches the terminal or breaks a
+ * table row. */
+#define SAFE_NAME_SIZE HN_SANITIZE_SIZE(HN_PROTO_NAME_MAX)
+#define SAFE_METHOD_SIZE HN_SANITIZE_SIZE(HN_PROTO_METHOD_MAX)
+#define SAFE_ERROR_SIZE HN_SANITIZE_SIZE(HN_PROTO_ERROR_MAX)
+
 static void dashes(FILE *out, int n)
 {
     for (int i = 0; i < n; i++)
@@ -65,17 +73,19 @@ static void table_separator(FILE *out, int name_w)
 static void table_row(FILE *out, int name_w, const struct hn_stats_entry *e, double rps, double fps)
 {
     struct hn_stats_totals t;
-    char type[HN_PROTO_METHOD_MAX + 2], fails[48];
+    char type[SAFE_METHOD_SIZE + 1], fails[48], method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE];
     char avg[HN_CSV_NUM_MAX], min[HN_CSV_NUM_MAX], max[HN_CSV_NUM_MAX], med[HN_CSV_NUM_MAX];
     hn_stats_totals(e, &t);
-    snprintf(type, sizeof(type), "%s%s", t.method, t.method[0] ? " " : "");
+    snprintf(type, sizeof(type), "%s%s", hn_sanitize_str(method, sizeof(method), t.method),
+             t.method[0] ? " " : "");
     double ratio = t.requests ? (double)t.failures / (double)t.requests : 0.0;
     snprintf(fails, sizeof(fails), "%llu(%.2f%%)", (unsigned long long)t.failures, ratio * 100.0);
     const struct hn_hist *h = t.hist;
     uint64_t mean_us = h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0;
     fprintf(out, "%-*s %-*s %7llu %12s | %*s %*s %*s %*s | %7.2f %11.2f\n", TYPE_W, type, name_w,
-            t.name, (unsigned long long)t.requests, fails, TIME_W, fmt_ms(avg, mean_us, TIME_W),
-            TIME_W, fmt_ms(min, h ? hn_hist_min(h) : 0, TIME_W), TIME_W,
+            hn_sanitize_str(name, sizeof(name), t.name), (unsigned long long)t.requests, fails,
+            TIME_W, fmt_ms(avg, mean_us, TIME_W), TIME_W,
+            fmt_ms(min, h ? hn_hist_min(h) : 0, TIME_W), TIME_W,
             fmt_ms(max, h ? hn_hist_max(h) : 0, TIME_W), TIME_W,
             fmt_ms(med, h ? hn_hist_percentile(h, 50) : 0, TIME_W), rps, fps);
 }
@@ -140,11 +150,12 @@ static void percentile_separator(FILE *out, int name_w)
 static void percentile_row(FILE *out, int name_w, const struct hn_stats_entry *e)
 {
     struct hn_stats_totals t;
-    char buf[HN_CSV_NUM_MAX];
+    char buf[HN_CSV_NUM_MAX], method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE];
     hn_stats_totals(e, &t);
     if (!t.hist)
         return; /* Locust lists only entries with requests */
-    fprintf(out, "%-*s %-*s", TYPE_W, t.method, name_w, t.name);
+    fprintf(out, "%-*s %-*s", TYPE_W, hn_sanitize_str(method, sizeof(method), t.method), name_w,
+            hn_sanitize_str(name, sizeof(name), t.name));
     for (size_t i = 0; i < N_PCTS; i++) {
         int w = i ? PCT_W : 8;
         fprintf(out, " %*s", w, fmt_ms(buf, hn_hist_percentile(t.hist, pcts[i]), w));
@@ -207,7 +218,11 @@ static void print_errors(FILE *out, const struct hn_stats *st)
             e = rank[i].e;
         else
             hn_stats_error_at(st, i, &e); /* no memory to sort: store order */
-        fprintf(out, "%-18llu %s %s: %s\n", (unsigned long long)e.count, e.method, e.name, e.error);
+        char method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE], error[SAFE_ERROR_SIZE];
+        fprintf(out, "%-18llu %s %s: %s\n", (unsigned long long)e.count,
+                hn_sanitize_str(method, sizeof(method), e.method),
+                hn_sanitize_str(name, sizeof(name), e.name),
+                hn_sanitize_str(error, sizeof(error), e.error));
     }
     dashes(out, 18);
     fputc('|', out);

@@ -24,13 +24,15 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
     msgpack_sbuffer_destroy(&buf);
 }
 
-void hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m)
+int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
-    if (hn_msg_encode(m, &buf) == 0)
-        hn_chan_send_to(&r->chan, route, len, buf.data, buf.size);
+    int err = hn_msg_encode(m, &buf);
+    if (!err)
+        err = hn_chan_send_to(&r->chan, route, len, buf.data, buf.size);
     msgpack_sbuffer_destroy(&buf);
+    return err;
 }
 
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m)
@@ -60,6 +62,26 @@ static void send_grant(void *ctx, const struct hn_msg *m)
     hn_dispatch_to(g->r, g->w, m);
 }
 
+/* Users the workers cannot hold: said plainly when it starts, when it
+ * changes (at most every 10 s) and at the end (run.c). */
+static void say_shortfall(struct hn_run *r, uint32_t lost)
+{
+    double now = ev_now(r->loop);
+    if (lost > r->shortfall_max)
+        r->shortfall_max = lost;
+    if (lost == r->shortfall_said || (r->shortfall_said && lost && now - r->shortfall_at < 10.0))
+        return;
+    if (lost)
+        hn_log_warn("the workers cannot hold the requested load: %u of the %u users asked for "
+                    "now exceed their capacities and do not run (add workers or raise their "
+                    "--capacity)",
+                    lost, r->users_now);
+    else
+        hn_log_info("the workers hold the requested load again");
+    r->shortfall_said = lost;
+    r->shortfall_at = now;
+}
+
 void hn_dispatch_targets(struct hn_run *r)
 {
     uint32_t alive = hn_registry_alive(&r->reg);
@@ -84,6 +106,10 @@ void hn_dispatch_targets(struct hn_run *r)
         }
     }
     hn_distribute_workers(class_users, n_classes, hosts, alive, shares);
+    for (uint32_t i = 0; i < alive; i++)
+        hosts[i] = live[i]->hello.capacity; /* reused: the capacities */
+    uint32_t lost = hn_distribute_cap(shares, alive, hosts, n_classes);
+    say_shortfall(r, lost);
     for (uint32_t i = 0; i < alive; i++) {
         struct hn_msg m = {.type = HN_MSG_TARGET};
         m.target.seq = ++r->target_seq;

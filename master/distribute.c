@@ -1,6 +1,7 @@
 /* Largest-remainder splits of users (see distribute.h). */
 #include "distribute.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,4 +82,82 @@ void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, cons
         for (uint32_t c = 0; c < n_classes; c++)
             out[i].total += out[i].users[c];
     free(order);
+}
+
+/* Users worker @i can hold: its capacity, or @all without one. */
+static uint64_t cap_of(const uint32_t *capacity, uint32_t i, uint64_t all)
+{
+    return capacity[i] ? capacity[i] : all;
+}
+
+uint32_t hn_distribute_cap(struct hn_share *shares, uint32_t n_workers, const uint32_t *capacity,
+                           uint32_t n_classes)
+{
+    uint64_t total = 0, can = 0;
+    bool over = false;
+    for (uint32_t i = 0; i < n_workers; i++) {
+        total += shares[i].total;
+        over |= capacity[i] && shares[i].total > capacity[i];
+    }
+    if (!over)
+        return 0; /* the even split fits: keep it as it is */
+    for (uint32_t i = 0; i < n_workers; i++)
+        can += cap_of(capacity, i, total);
+    uint64_t target = total < can ? total : can;
+    /* Water-filling: the lowest level L with sum(min(cap_i, L)) >= target;
+     * every worker gets min(cap_i, L - 1), and those with room one more
+     * until the target is met. */
+    uint64_t lo = 0, hi = total;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, sum = 0;
+        for (uint32_t i = 0; i < n_workers; i++) {
+            uint64_t c = cap_of(capacity, i, total);
+            sum += c < mid ? c : mid;
+        }
+        if (sum >= target)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    uint64_t *want = calloc(n_workers, sizeof(*want));
+    uint32_t pool[HN_PROTO_CLASSES_MAX] = {0};
+    if (!want)
+        return 0;
+    uint64_t given = 0;
+    for (uint32_t i = 0; i < n_workers; i++) {
+        uint64_t c = cap_of(capacity, i, total), l = lo ? lo - 1 : 0;
+        want[i] = c < l ? c : l;
+        given += want[i];
+    }
+    for (uint32_t i = 0; i < n_workers && given < target; i++) {
+        if (cap_of(capacity, i, total) > want[i]) {
+            want[i]++;
+            given++;
+        }
+    }
+    /* Take the excess off, last classes first, into one pool per class. */
+    for (uint32_t i = 0; i < n_workers; i++) {
+        for (uint32_t c = n_classes; c-- > 0 && shares[i].total > want[i];) {
+            uint64_t excess = shares[i].total - want[i];
+            uint32_t take = shares[i].users[c] < excess ? shares[i].users[c] : (uint32_t)excess;
+            shares[i].users[c] -= take;
+            shares[i].total -= take;
+            pool[c] += take;
+        }
+    }
+    /* And give it to the workers with room, first classes first. */
+    for (uint32_t i = 0; i < n_workers; i++) {
+        for (uint32_t c = 0; c < n_classes && shares[i].total < want[i]; c++) {
+            uint64_t room = want[i] - shares[i].total;
+            uint32_t give = pool[c] < room ? pool[c] : (uint32_t)room;
+            shares[i].users[c] += give;
+            shares[i].total += give;
+            pool[c] -= give;
+        }
+    }
+    free(want);
+    uint32_t lost = 0;
+    for (uint32_t c = 0; c < n_classes; c++)
+        lost += pool[c];
+    return lost;
 }

@@ -23,3 +23,10 @@ void hn_distribute_classes(uint32_t total, const uint32_t *weights, uint32_t n_c
  * worker of the same host gets any. Every class's users sum exactly. */
 void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, const uint32_t *host,
                            uint32_t n_workers, struct hn_share *out);
+
+/* Make @shares (of @n_workers workers) fit their capacities (@capacity[i];
+ * 0 = no limit): users of a worker above its capacity move, class by class,
+ * to the workers with the most room left. Class totals are kept as far as
+ * the capacities allow. @return the users no worker could take. */
+uint32_t hn_distribute_cap(struct hn_share *shares, uint32_t n_workers, const uint32_t *capacity,
+                           uint32_t n_classes);

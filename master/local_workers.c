@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,11 +36,59 @@ static const char *find_worker(char *buf, size_t len)
     return NULL;
 }
 
+static bool executable(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int hn_local_workers_find(const char *bin, char *out, size_t len)
+{
+    if (bin) {
+        snprintf(out, len, "%s", bin);
+        return executable(bin) ? 0 : -ENOENT;
+    }
+    if (find_worker(out, len))
+        return 0;
+    const char *path = getenv("PATH");
+    while (path && *path) {
+        size_t n = strcspn(path, ":");
+        snprintf(out, len, "%.*s/hornet-worker", (int)n, path);
+        if (n && executable(out))
+            return 0;
+        path += n + (path[n] == ':');
+    }
+    return -ENOENT;
+}
+
+/* A pipe holding @secret and a line end, for the child to read as
+ * /dev/fd/N: the secret never shows in a command line or a file. Returns
+ * the read end, or -errno. */
+static int secret_pipe(const char *secret)
+{
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0)
+        return -errno;
+    char line[HN_CURVE_KEY_Z85_LEN + 2];
+    int n = snprintf(line, sizeof(line), "%s\n", secret);
+    /* Far below the pipe's buffer: never blocks. */
+    ssize_t w = write(fds[1], line, (size_t)n);
+    int err = w == n ? 0 : -EIO;
+    close(fds[1]);
+    if (err) {
+        close(fds[0]);
+        return err;
+    }
+    return fds[0];
+}
+
 int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *endpoint,
-                           uint32_t threads, const char *bin)
+                           uint32_t threads, const char *bin, const struct hn_local_curve *curve)
 {
     char found[PATH_MAX + 32];
-    const char *prog = bin ? bin : find_worker(found, sizeof(found));
+    if (hn_local_workers_find(bin, found, sizeof(found)))
+        return -ENOENT;
+    const char *prog = found;
     char threads_arg[16];
     snprintf(threads_arg, sizeof(threads_arg), "%u", threads);
     lw->n = 0;
@@ -46,34 +96,47 @@ int hn_local_workers_start(struct hn_local_workers *lw, uint32_t n, const char *
         return -ENOMEM;
     pid_t master = getpid();
     for (uint32_t i = 0; i < n; i++) {
+        int key_fd = curve ? secret_pipe(curve->workers[i].secret_z85) : -1;
+        if (curve && key_fd < 0)
+            return key_fd;
         pid_t pid = fork();
-        if (pid < 0)
-            return -errno;
+        if (pid < 0) {
+            int err = -errno;
+            if (key_fd >= 0)
+                close(key_fd);
+            return err;
+        }
         if (pid == 0) {
             setpgid(0, 0);
             prctl(PR_SET_PDEATHSIG, SIGTERM);
             if (getppid() != master) /* the master died before prctl */
                 _exit(1);
+            /* fd 3 holds the worker's secret key (dup2 clears close-on-exec). */
+            if (key_fd == 3)
+                fcntl(3, F_SETFD, 0);
+            else if (key_fd >= 0 && dup2(key_fd, 3) != 3)
+                _exit(127);
             const char *level = hn_log_enabled(HN_LOG_DEBUG) ? "debug" : "warn";
-            char *argv[] = {(char *)(prog ? prog : "hornet-worker"),
-                            "--master",
-                            (char *)endpoint,
-                            "--threads",
-                            threads_arg,
-                            "--log-level",
-                            (char *)level,
-                            NULL};
-            if (prog)
-                execv(prog, argv);
-            else
-                execvp("hornet-worker", argv);
+            char *argv[16] = {(char *)prog, "--master",    (char *)endpoint, "--threads",
+                              threads_arg,  "--log-level", (char *)level};
+            int argc = 7;
+            if (curve) {
+                argv[argc++] = "--curve-secret";
+                argv[argc++] = "/dev/fd/3";
+                argv[argc++] = "--master-key";
+                argv[argc++] = (char *)curve->master_public_z85;
+            }
+            argv[argc] = NULL;
+            execv(prog, argv);
             fprintf(stderr, "hornet-master: cannot run %s: %s\n", argv[0], strerror(errno));
             _exit(127);
         }
+        if (key_fd >= 0)
+            close(key_fd);
         lw->pids[lw->n++] = pid;
     }
-    hn_log_info("started %u local workers (%s, %u threads each)", n,
-                prog ? prog : "hornet-worker from $PATH", threads);
+    hn_log_info("started %u local workers (%s, %u threads each%s)", n, prog, threads,
+                curve ? ", CurveZMQ with throwaway keys" : "");
     return 0;
 }
 
@@ -91,6 +154,11 @@ static uint32_t reap_exited(struct hn_local_workers *lw)
             alive++;
     }
     return alive;
+}
+
+uint32_t hn_local_workers_running(struct hn_local_workers *lw)
+{
+    return lw->pids ? reap_exited(lw) : 0;
 }
 
 static void wait_for_exit(struct hn_local_workers *lw, uint64_t ms)

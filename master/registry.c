@@ -5,12 +5,14 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void hn_registry_init(struct hn_registry *r)
+void hn_registry_init(struct hn_registry *r, uint32_t max)
 {
     memset(r, 0, sizeof(*r));
+    r->max = max && max <= HN_REGISTRY_MAX ? max : HN_REGISTRY_MAX;
 }
 
 void hn_registry_deinit(struct hn_registry *r)
@@ -20,10 +22,18 @@ void hn_registry_deinit(struct hn_registry *r)
     memset(r, 0, sizeof(*r));
 }
 
-struct hn_worker *hn_registry_find(struct hn_registry *r, const void *route, size_t len)
+struct hn_worker *hn_registry_find_route(struct hn_registry *r, const void *route, size_t len)
 {
     for (uint32_t i = 0; i < r->n; i++)
         if (r->workers[i].route_len == len && memcmp(r->workers[i].route, route, len) == 0)
+            return &r->workers[i];
+    return NULL;
+}
+
+struct hn_worker *hn_registry_find_identity(struct hn_registry *r, const char *identity)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (strcmp(r->workers[i].identity, identity) == 0)
             return &r->workers[i];
     return NULL;
 }
@@ -45,32 +55,37 @@ static int host_number(struct hn_registry *r, const char *hostname, uint32_t *ou
     return 0;
 }
 
-int hn_registry_join(struct hn_registry *r, const void *route, size_t len,
-                     const struct hn_msg_hello *hello, double now, struct hn_worker **out,
-                     bool *rejoined)
+void hn_registry_set_route(struct hn_worker *w, const void *route, size_t len)
 {
-    struct hn_worker *w = hn_registry_find(r, route, len);
-    *rejoined = w != NULL;
-    if (!w) {
-        if (r->n == HN_REGISTRY_MAX || len > sizeof(w->route))
-            return HN_E_TOO_LARGE;
-        int err = hn_array_reserve(&r->workers, &r->cap, r->n + 1, sizeof(*r->workers), 16);
-        if (err)
-            return err;
-        uint32_t host;
-        err = host_number(r, hello->hostname, &host);
-        if (err)
-            return err;
-        w = &r->workers[r->n];
-        memset(w, 0, sizeof(*w));
-        memcpy(w->route, route, len);
-        w->route_len = len;
-        w->index = r->n++;
-        w->host = host;
-    }
+    if (len > sizeof(w->route))
+        len = sizeof(w->route);
+    memcpy(w->route, route, len);
+    w->route_len = len;
+}
+
+int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const char *identity,
+                    bool keyed, const struct hn_msg_hello *hello, double now,
+                    struct hn_worker **out)
+{
+    if (r->n >= r->max || len > HN_REGISTRY_ROUTE_MAX)
+        return HN_E_TOO_LARGE;
+    int err = hn_array_reserve(&r->workers, &r->cap, r->n + 1, sizeof(*r->workers), 16);
+    if (err)
+        return err;
+    uint32_t host;
+    if ((err = host_number(r, hello->hostname, &host)))
+        return err;
+    struct hn_worker *w = &r->workers[r->n];
+    memset(w, 0, sizeof(*w));
+    hn_registry_set_route(w, route, len);
+    snprintf(w->identity, sizeof(w->identity), "%s", identity);
+    w->keyed = keyed;
     w->hello = *hello;
-    w->missing = false;
+    w->index = r->n++;
+    w->host = host;
     w->last_seen = now;
+    w->last_welcome = w->last_back_log = -1e9;
+    w->stats_budget_at = -1; /* a full bucket at the first frame */
     *out = w;
     return 0;
 }

@@ -1,5 +1,7 @@
-/* The master's list of workers: who joined (HELLO), on which host, when it
- * was last heard from, what it was told to run. */
+/* The master's list of workers: who joined (HELLO), under which identity
+ * (the CurveZMQ public key, or without CURVE the id in its HELLO), on which
+ * connection (route) and host, when it was last heard from, what it was
+ * told to run, and whether it was thrown out for breaking a limit. */
 #pragma once
 
 #include <stdbool.h>
@@ -9,51 +11,73 @@
 #include "distribute.h"
 #include "msg.h"
 
-/* Bound on registered workers: a flood of HELLOs cannot grow memory. */
+/* Hard bound on registered workers (--max-workers is at most this): a flood
+ * of HELLOs cannot grow memory. */
 #define HN_REGISTRY_MAX 4096
 #define HN_REGISTRY_HOSTS_MAX 4096
+#define HN_REGISTRY_ROUTE_MAX 256
+#define HN_REGISTRY_REASON_MAX 160
 
 struct hn_worker {
-    uint8_t route[256]; /* ZeroMQ routing identity */
+    uint8_t route[HN_REGISTRY_ROUTE_MAX]; /* ZeroMQ routing id of its connection now */
     size_t route_len;
+    /* Who it is: its Z85 public key with CURVE, else the worker id of its
+     * HELLO. A HELLO with a known identity is that worker coming back. */
+    char identity[HN_PROTO_ID_MAX + 1];
+    bool keyed; /* identity is a CurveZMQ key */
     struct hn_msg_hello hello;
-    uint32_t index;        /* join order, sent in WELCOME */
-    uint32_t host;         /* host number (same hostname = same host) */
-    bool missing;          /* silent for too long; users moved away */
-    bool final_received;   /* its last report is in: it runs no more users */
+    uint32_t index;      /* join order, sent in WELCOME */
+    uint32_t host;       /* host number (same hostname = same host) */
+    bool missing;        /* silent for too long; users moved away */
+    bool final_received; /* its last report is in: it runs no more users */
+    bool banned;         /* broke a limit: ignored for the rest of the run */
+    char ban_reason[HN_REGISTRY_REASON_MAX];
     double last_seen;      /* loop time of its last valid message */
+    double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
+    double last_back_log;  /* loop time "is back" was last logged (rate limit) */
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
     uint32_t users;        /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;
+    /* Statistics bytes it may still send (token bucket, see limits_check.h). */
+    double stats_budget;
+    double stats_budget_at; /* loop time the budget was last refilled */
 };
 
 struct hn_registry {
     struct hn_worker *workers;
     uint32_t n, cap;
+    uint32_t max; /* --max-workers */
     char (*hosts)[HN_PROTO_HOSTNAME_MAX + 1];
     uint32_t n_hosts;
 };
 
-void hn_registry_init(struct hn_registry *r);
+/* @max: most workers registered at once (1..HN_REGISTRY_MAX). */
+void hn_registry_init(struct hn_registry *r, uint32_t max);
 void hn_registry_deinit(struct hn_registry *r);
 
-/* Worker with routing identity @route, or NULL. */
-struct hn_worker *hn_registry_find(struct hn_registry *r, const void *route, size_t len);
+/* Worker whose connection has routing id @route, or NULL. */
+struct hn_worker *hn_registry_find_route(struct hn_registry *r, const void *route, size_t len);
+/* Worker with identity @identity, or NULL. */
+struct hn_worker *hn_registry_find_identity(struct hn_registry *r, const char *identity);
 
-/* Register a HELLO: a new worker, or the same identity saying HELLO again
- * (it is alive again). *out is valid until the next join. 0, HN_E_TOO_LARGE
- * (registry full) or -ENOMEM. @rejoined tells which case it was. */
-int hn_registry_join(struct hn_registry *r, const void *route, size_t len,
-                     const struct hn_msg_hello *hello, double now, struct hn_worker **out,
-                     bool *rejoined);
+/* Register a new worker (its identity must not be registered yet). *out is
+ * valid until the next add. 0; HN_E_TOO_LARGE when @max workers are
+ * registered already (or @len is over HN_REGISTRY_ROUTE_MAX); -ENOMEM. */
+int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const char *identity,
+                    bool keyed, const struct hn_msg_hello *hello, double now,
+                    struct hn_worker **out);
 
-/* True if @w can run users: not missing, and no FINAL from it yet (after
- * its FINAL a worker stays stopped, whether the master asked or not). */
+/* @w now speaks over the connection @route (it reconnected). */
+void hn_registry_set_route(struct hn_worker *w, const void *route, size_t len);
+
+/* True if @w can run users: not missing, not banned, and no FINAL from it
+ * yet (after its FINAL a worker stays stopped, whether the master asked or
+ * not). */
 static inline bool hn_worker_active(const struct hn_worker *w)
 {
-    return !w->missing && !w->final_received;
+    return !w->missing && !w->final_received && !w->banned;
 }
 
 /* Workers that can run users (hn_worker_active). */

@@ -11,13 +11,16 @@
 
 #include "chan.h"
 #include "cli.h"
+#include "curve.h"
 #include "deal.h"
+#include "limits_check.h"
 #include "local_workers.h"
 #include "model.h"
 #include "msg.h"
 #include "registry.h"
 #include "report.h"
 #include "stats.h"
+#include "zap.h"
 
 #define HN_RUN_MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
@@ -33,6 +36,10 @@ struct hn_run {
     struct hn_chan chan;
     struct hn_registry reg;
     struct hn_local_workers local;
+    bool curve;                          /* CurveZMQ on: workers are known by their key */
+    struct hn_curve_keypair keys;        /* the master's */
+    struct hn_curve_keypair *local_keys; /* throwaway keys of local workers */
+    struct hn_zap zap;
     enum hn_run_state state;
     char run_id[40];
     struct hn_scenario *scenario;
@@ -48,8 +55,16 @@ struct hn_run {
     uint64_t target_seq;
     uint32_t users_now; /* users the master currently asks for */
     int exit_code;
+    bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */
+    struct hn_limits limits;
+    uint64_t foreign_stats;                 /* SNAPSHOT/FINAL of another run (logged once) */
+    uint64_t unknown_frames;                /* non-HELLO frames from unknown connections */
+    uint64_t refused_hellos;                /* HELLOs refused (full, duplicate identity) */
+    double reply_budget, reply_at;          /* replies to unregistered peers (token bucket) */
+    uint32_t shortfall_said, shortfall_max; /* users beyond the workers' capacities */
+    double shortfall_at;
 };
 
 /* run_setup.c: everything before the loop runs. Returns -1 to run the loop,
@@ -57,7 +72,15 @@ struct hn_run {
 int hn_run_setup(struct hn_run *r);
 void hn_run_teardown(struct hn_run *r);
 
-/* run.c: the loop's callbacks, installed by hn_run_setup. */
+/* run.c: phases, and the loop's callbacks installed by hn_run_setup. */
+void hn_run_start(struct hn_run *r);
+/* Write the reports, tell workers to quit, leave the loop (once). */
+void hn_run_finish(struct hn_run *r, int exit_code);
+bool hn_run_all_finals_in(const struct hn_run *r);
+/* STOP with what is left of the stop timeout. */
+void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
+
+/* receive.c: every message from a worker, and who may send one. */
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user);
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
@@ -69,7 +92,8 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents);
 /* dispatch.c: messages to workers. Send errors other than an unreachable
  * peer are logged; nothing is retried (the next second resends). */
 void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
-void hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
+/* 0, or the send error (-EHOSTUNREACH: no such connection any more). */
+int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
 /* Every worker not marked missing. */
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
 /* Split the users wanted now over the live workers and send each its

@@ -7,12 +7,15 @@
 #include "log.h"
 #include "run.h"
 #include "run_internal.h"
+#include "endpoint.h"
 #include "scenario.h"
 #include "scenario_codec.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -99,11 +102,79 @@ static int start_local_workers(struct hn_run *r)
     uint32_t threads = r->cfg->worker_threads;
     if (!threads)
         threads = cpus > (long)r->cfg->local_workers ? (uint32_t)(cpus / r->cfg->local_workers) : 1;
+    struct hn_local_curve curve = {r->keys.public_z85, r->local_keys};
     int err = hn_local_workers_start(&r->local, r->cfg->local_workers, local, threads,
-                                     r->cfg->worker_bin);
+                                     r->cfg->worker_bin, r->curve ? &curve : NULL);
     if (err)
         hn_log_error("cannot start local workers: %s", hn_strerror(err));
     return err;
+}
+
+/* CurveZMQ: the master's keys, the keys admitted (the allow list and local
+ * workers' throwaway keys) and the ZAP handler, before the socket binds.
+ * Without keys, a warning for an address other hosts can reach. Returns -1
+ * to go on, or an exit code. */
+static int setup_curve(struct hn_run *r)
+{
+    const struct hn_master_config *cfg = r->cfg;
+    char why[256];
+    struct hn_endpoint_info ep = {0};
+    hn_endpoint_check(cfg->bind, HN_ENDPOINT_BIND, &ep, why, sizeof(why));
+    if (!cfg->curve_secret && !cfg->local_workers) {
+        if (!ep.loopback && !cfg->insecure)
+            hn_log_warn("listening on %s without CurveZMQ: anyone who can reach this port can "
+                        "join the run, read the scenario and write into the results; use "
+                        "--curve-secret and --allow-workers (see README), or --insecure on a "
+                        "network you trust",
+                        cfg->bind);
+        return -1;
+    }
+    if (!hn_curve_available()) {
+        if (cfg->curve_secret) {
+            hn_log_error("this libzmq has no CurveZMQ support (built without libsodium)");
+            return HN_EXIT_NO_RUN;
+        }
+        hn_log_warn("this libzmq has no CurveZMQ support: local workers connect unauthenticated");
+        return -1;
+    }
+    r->curve = true;
+    struct hn_curve_allow allow = {0};
+    int err = cfg->curve_secret
+                  ? hn_curve_load_secret(cfg->curve_secret, &r->keys, why, sizeof(why))
+                  : hn_curve_keypair_new(&r->keys);
+    if (!err && cfg->allow_workers)
+        err = hn_curve_allow_read(&allow, cfg->allow_workers, why, sizeof(why));
+    if (err) {
+        hn_log_error("%s", err == -ENOTSUP ? "cannot make a CurveZMQ key pair" : why);
+        hn_curve_allow_free(&allow);
+        return HN_EXIT_USAGE;
+    }
+    if (cfg->local_workers) {
+        r->local_keys = calloc(cfg->local_workers, sizeof(*r->local_keys));
+        for (uint32_t i = 0; r->local_keys && !err && i < cfg->local_workers; i++) {
+            err = hn_curve_keypair_new(&r->local_keys[i]);
+            if (!err)
+                err = hn_curve_allow_add(&allow, r->local_keys[i].public_z85);
+        }
+        if (!r->local_keys || err) {
+            hn_log_error("cannot make keys for the local workers: %s",
+                         hn_strerror(r->local_keys ? err : -ENOMEM));
+            hn_curve_allow_free(&allow);
+            return HN_EXIT_NO_RUN;
+        }
+    }
+    err = hn_zap_start(&r->zap, r->zctx, &allow);
+    uint32_t n_keys = allow.n;
+    hn_curve_allow_free(&allow);
+    if (err) {
+        hn_log_error("cannot start the ZAP handler: %s", hn_strerror(err));
+        return HN_EXIT_NO_RUN;
+    }
+    char fp[HN_CURVE_FINGERPRINT_LEN + 1];
+    hn_curve_fingerprint(r->keys.public_z85, fp);
+    hn_log_info("CurveZMQ on: master key %s (fingerprint %s), %u worker keys admitted",
+                r->keys.public_z85, fp, n_keys);
+    return -1;
 }
 
 static void init_watchers(struct hn_run *r)
@@ -135,6 +206,12 @@ int hn_run_setup(struct hn_run *r)
     int code = build_scenario(r);
     if (code)
         return code;
+    char bin[PATH_MAX + 32];
+    if (r->cfg->local_workers && hn_local_workers_find(r->cfg->worker_bin, bin, sizeof(bin))) {
+        hn_log_error("cannot find hornet-worker for --local-workers next to hornet-master or in "
+                     "$PATH: give --worker-bin");
+        return HN_EXIT_USAGE;
+    }
     make_run_id(r->run_id, sizeof(r->run_id));
     if (add_reports(r))
         return HN_EXIT_USAGE;
@@ -142,8 +219,18 @@ int hn_run_setup(struct hn_run *r)
     r->zctx = zmq_ctx_new();
     if (!r->loop || !r->zctx)
         return HN_EXIT_NO_RUN;
-    int err = hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, NULL,
-                                  hn_run_on_message, r);
+    if (hn_limits_init(&r->limits, r->scenario))
+        return HN_EXIT_NO_RUN;
+    code = setup_curve(r);
+    if (code >= 0)
+        return code;
+    struct hn_chan_opts opts = {0};
+    if (r->curve) {
+        opts.setup = hn_curve_setup_server;
+        opts.setup_arg = &r->keys;
+    }
+    int err =
+        hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, &opts, hn_run_on_message, r);
     if (err) {
         hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
         return HN_EXIT_NO_RUN;
@@ -168,7 +255,14 @@ void hn_run_teardown(struct hn_run *r)
     hn_chan_close(&r->chan);
     hn_local_workers_reap(&r->local, 3000);
     if (r->zctx)
-        zmq_ctx_term(r->zctx);
+        zmq_ctx_term(r->zctx); /* ends the ZAP thread's wait */
+    hn_zap_stop(&r->zap);
+    hn_limits_deinit(&r->limits);
+    if (r->local_keys) {
+        sodium_memzero(r->local_keys, r->cfg->local_workers * sizeof(*r->local_keys));
+        free(r->local_keys);
+    }
+    sodium_memzero(&r->keys, sizeof(r->keys));
     hn_reports_close(&r->reports);
     hn_stats_free(r->stats);
     hn_scenario_free(r->scenario);
@@ -196,7 +290,7 @@ int hn_run(const struct hn_master_config *cfg)
     if (cfg->check)
         return check_only(cfg);
     struct hn_run r = {.cfg = cfg, .exit_code = HN_EXIT_OK};
-    hn_registry_init(&r.reg);
+    hn_registry_init(&r.reg, cfg->max_workers);
     int code = hn_run_setup(&r);
     if (code < 0) {
         ev_run(r.loop, 0);

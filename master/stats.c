@@ -3,6 +3,7 @@
  * rows; bounded in the number of distinct rows it keeps. */
 #include "stats.h"
 #include "hist_codec.h"
+#include "sat.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -75,7 +76,8 @@ struct hn_stats {
     uint32_t n_errors;
     bool errors_warned;
     struct table error_table;
-    struct pair *wire_pairs; /* decode buffer, HN_HIST_COUNTS_LEN pairs */
+    struct pair *wire_pairs;  /* decode buffer, HN_HIST_COUNTS_LEN pairs */
+    size_t mem_used, mem_max; /* bytes allocated for rows and slots, and the bound */
     struct {
         char message[HN_PROTO_ERROR_MAX + 1];
         uint64_t count;
@@ -84,6 +86,16 @@ struct hn_stats {
 };
 
 /* --- small helpers ------------------------------------------------------- */
+
+/* Account for @bytes more of row memory; false (nothing counted) past the
+ * bound, which then fails the merge as an allocation failure would. */
+static bool mem_take(struct hn_stats *st, size_t bytes)
+{
+    if (bytes > st->mem_max || st->mem_used > st->mem_max - bytes)
+        return false;
+    st->mem_used += bytes;
+    return true;
+}
 
 static void copy_str(char *dst, size_t cap, const char *src)
 {
@@ -152,7 +164,7 @@ static struct slot *open_slot(struct hn_stats_entry *e, uint64_t second)
 }
 
 /* Make room for merging @n more pairs. */
-static int slot_reserve(struct slot *s, uint32_t n)
+static int slot_reserve(struct hn_stats *st, struct slot *s, uint32_t n)
 {
     uint32_t need = s->n_pairs + n;
     if (need <= s->cap_pairs)
@@ -160,9 +172,14 @@ static int slot_reserve(struct slot *s, uint32_t n)
     uint32_t cap = s->cap_pairs ? s->cap_pairs : 64;
     while (cap < need)
         cap *= 2;
-    struct pair *p = realloc(s->pairs, (size_t)cap * sizeof(*p));
-    if (!p)
+    size_t more = (size_t)(cap - s->cap_pairs) * sizeof(struct pair);
+    if (!mem_take(st, more))
         return -ENOMEM;
+    struct pair *p = realloc(s->pairs, (size_t)cap * sizeof(*p));
+    if (!p) {
+        st->mem_used -= more;
+        return -ENOMEM;
+    }
     s->pairs = p;
     s->cap_pairs = cap;
     return 0;
@@ -183,7 +200,7 @@ static void slot_merge_pairs(struct slot *s, const struct pair *add, uint32_t n_
     uint32_t out = 0;
     for (uint32_t r = 0; r < s->n_pairs + n_add; r++) {
         if (out > 0 && v[out - 1].index == v[r].index)
-            v[out - 1].count += v[r].count;
+            hn_sat_inc(&v[out - 1].count, v[r].count);
         else
             v[out++] = v[r];
     }
@@ -196,17 +213,17 @@ static void row_add(struct hn_stats_entry *row, struct slot *s, const struct hn_
                     const struct pair *pairs, uint32_t n)
 {
     const struct hn_hist_wire *w = &me->wire[HN_TIMING_TOTAL];
-    row->requests += me->requests;
-    row->failures += me->failures;
-    row->bytes += me->bytes_received;
-    s->requests += me->requests;
-    s->failures += me->failures;
+    hn_sat_inc(&row->requests, me->requests);
+    hn_sat_inc(&row->failures, me->failures);
+    hn_sat_inc(&row->bytes, me->bytes_received);
+    hn_sat_inc(&s->requests, me->requests);
+    hn_sat_inc(&s->failures, me->failures);
     if (!w->present || w->total == 0)
         return;
     hn_hist_codec_merge(row->hist, w);
     slot_merge_pairs(s, pairs, n);
-    s->overflow += w->overflow;
-    s->sum += w->sum;
+    hn_sat_inc(&s->overflow, w->overflow);
+    hn_sat_inc(&s->sum, w->sum);
     if (w->min < s->min)
         s->min = w->min;
     if (w->max > s->max)
@@ -307,9 +324,13 @@ static struct hn_stats_entry *entry_get(struct hn_stats *st, const char *method,
         st->entries_warned = true;
         return entry_get(st, HN_STATS_OTHER_METHOD, HN_STATS_OTHER_NAME);
     }
-    struct hn_stats_entry *e = malloc(sizeof(*e));
-    if (!e)
+    if (!mem_take(st, sizeof(struct hn_stats_entry)))
         return NULL;
+    struct hn_stats_entry *e = malloc(sizeof(*e));
+    if (!e) {
+        st->mem_used -= sizeof(*e);
+        return NULL;
+    }
     entry_init(e, method, name);
     uint32_t lo = 0, hi = st->n_entries;
     while (lo < hi) {
@@ -342,9 +363,13 @@ static struct error_row *error_get(struct hn_stats *st, const struct error_key *
         struct error_key ok = {HN_STATS_OTHER_METHOD, HN_STATS_OTHER_NAME, HN_STATS_OTHER_ERROR};
         return error_get(st, &ok, now_ms);
     }
-    struct error_row *r = calloc(1, sizeof(*r));
-    if (!r)
+    if (!mem_take(st, sizeof(struct error_row)))
         return NULL;
+    struct error_row *r = calloc(1, sizeof(*r));
+    if (!r) {
+        st->mem_used -= sizeof(*r);
+        return NULL;
+    }
     copy_str(r->method, sizeof(r->method), k->method);
     copy_str(r->name, sizeof(r->name), k->name);
     copy_str(r->error, sizeof(r->error), k->error);
@@ -371,6 +396,7 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     if (!st)
         return -ENOMEM;
     st->start_ms = st->last_ms = start_ms;
+    st->mem_max = SIZE_MAX;
     entry_init(&st->total, "", HN_STATS_AGGREGATED_NAME);
     size_t n_rows = HN_STATS_ENTRIES_MAX + 1, n_errs = HN_STATS_ERRORS_MAX + 1;
     st->total.hist = hist_alloc();
@@ -424,13 +450,19 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
             return -ENOMEM;
         uint32_t n = 0;
         if (w->present && w->total > 0) {
-            if (!e->hist && !(e->hist = hist_alloc()))
-                return -ENOMEM;
+            if (!e->hist) {
+                if (!mem_take(st, sizeof(struct hn_hist)))
+                    return -ENOMEM;
+                if (!(e->hist = hist_alloc())) {
+                    st->mem_used -= sizeof(struct hn_hist);
+                    return -ENOMEM;
+                }
+            }
             n = wire_to_pairs(w, st->wire_pairs);
         }
         /* Reserve everything first, so a row is merged whole or not at all. */
         struct slot *se = open_slot(e, st->second), *sa = open_slot(&st->total, st->second);
-        if (slot_reserve(se, n) || slot_reserve(sa, n))
+        if (slot_reserve(st, se, n) || slot_reserve(st, sa, n))
             return -ENOMEM;
         row_add(e, se, me, st->wire_pairs, n);
         row_add(&st->total, sa, me, st->wire_pairs, n);
@@ -441,7 +473,7 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
         struct error_row *r = error_get(st, &k, now_ms);
         if (!r)
             return -ENOMEM;
-        r->count += me->count;
+        hn_sat_inc(&r->count, me->count);
         r->last_ms = now_ms;
     }
     for (uint32_t i = 0; i < snap->n_exceptions; i++) {
@@ -456,7 +488,7 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
                 copy_str(st->exceptions[st->n_exceptions++].message,
                          sizeof(st->exceptions[0].message), x->message);
         }
-        st->exceptions[k].count += x->count;
+        st->exceptions[k].count = hn_sat_add(st->exceptions[k].count, x->count);
     }
     return 0;
 }
@@ -476,7 +508,7 @@ uint64_t hn_stats_total_exceptions(const struct hn_stats *st)
 {
     uint64_t n = 0;
     for (uint32_t i = 0; i < st->n_exceptions; i++)
-        n += st->exceptions[i].count;
+        n = hn_sat_add(n, st->exceptions[i].count);
     return n;
 }
 
@@ -486,6 +518,16 @@ void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)
         st->last_ms = now_ms;
     st->users = users;
     st->second++;
+}
+
+void hn_stats_set_memory_max(struct hn_stats *st, size_t bytes)
+{
+    st->mem_max = bytes;
+}
+
+size_t hn_stats_memory(const struct hn_stats *st)
+{
+    return st->mem_used;
 }
 
 uint64_t hn_stats_total_requests(const struct hn_stats *st)
@@ -557,14 +599,14 @@ void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
         const struct slot *s = &e->slots[sec % SLOTS];
         if (s->second != sec)
             continue; /* nothing arrived for this row in that second */
-        out->requests += s->requests;
-        out->failures += s->failures;
+        hn_sat_inc(&out->requests, s->requests);
+        hn_sat_inc(&out->failures, s->failures);
         if (!scratch || s->n_pairs == 0)
             continue;
         for (uint32_t i = 0; i < s->n_pairs; i++)
             hn_hist_add_at_index(scratch, s->pairs[i].index, s->pairs[i].count);
-        scratch->overflow += s->overflow;
-        scratch->sum += s->sum;
+        hn_sat_inc(&scratch->overflow, s->overflow);
+        hn_sat_inc(&scratch->sum, s->sum);
         if (s->min < scratch->min)
             scratch->min = s->min;
         if (s->max > scratch->max)

@@ -74,9 +74,18 @@ void hn_stats_free(struct hn_stats *st);
  * exactly; the requests count in the master's currently open second, whatever
  * the worker's timestamps say. @now_ms: master wall clock at arrival, used as
  * the first/last seen time of error rows.
- * @return 0, or -ENOMEM (then the entries and errors before the one that
- *         failed are merged, the rest are not). */
+ * Counts add up saturating (a sum never wraps around).
+ * @return 0, or -ENOMEM when an allocation fails or the memory bound
+ *         (hn_stats_set_memory_max) would be passed (then the entries and
+ *         errors before the one that failed are merged, the rest are not). */
 int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms);
+
+/* Bound the memory of rows, histograms and per-second slots to @bytes
+ * (default: unbounded); past it hn_stats_add fails with -ENOMEM. The fixed
+ * tables hn_stats_new allocates (about 1 MiB) are not counted. */
+void hn_stats_set_memory_max(struct hn_stats *st, size_t bytes);
+/* Bytes counted against that bound so far. */
+size_t hn_stats_memory(const struct hn_stats *st);
 
 /* Close the open master second and open the next. The run calls it once per
  * second of master clock (and once more at the very end); the current rates

@@ -4,6 +4,8 @@
 #include "chan.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <zmq.h>
@@ -136,10 +138,13 @@ static int recv_one(struct hn_chan *c)
         c->stats.dropped_malformed++;
     } else {
         c->stats.received++;
-        if (c->is_router)
+        if (c->is_router) {
+            /* Set by the ZAP handler (CurveZMQ: the peer's public key). */
+            c->peer_user_id = zmq_msg_gets(&part[1], "User-Id");
             c->on_router_msg(c, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]),
                              zmq_msg_data(&part[1]), zmq_msg_size(&part[1]), c->user);
-        else
+            /* `c` may be freed by now: do not touch it. */
+        } else
             c->on_dealer_msg(c, zmq_msg_data(&part[0]), zmq_msg_size(&part[0]), c->user);
     }
     for (int i = 0; i < n && i < want; i++)
@@ -180,6 +185,69 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
         drain(c);
 }
 
+/* Connection events of a DEALER: a monitor publishes them on a PAIR over
+ * inproc; set up before connect, so none is missed. */
+static int open_monitor(struct hn_chan *c, void *zctx, void *sock)
+{
+    static atomic_uint seq; /* endpoints are never reused, even for the same `c` */
+    char ep[64];
+    snprintf(ep, sizeof(ep), "inproc://hn-chan-monitor-%u", atomic_fetch_add(&seq, 1));
+    const int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED |
+                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor(sock, ep, events) != 0)
+        return -errno;
+    void *pair = zmq_socket(zctx, ZMQ_PAIR);
+    int linger = 0;
+    if (!pair || zmq_setsockopt(pair, ZMQ_LINGER, &linger, sizeof(linger)) != 0 ||
+        zmq_connect(pair, ep) != 0) {
+        int err = -errno;
+        if (pair)
+            zmq_close(pair);
+        zmq_socket_monitor(sock, NULL, 0);
+        return err;
+    }
+    c->monitor = pair;
+    return 0;
+}
+
+static void close_monitor(struct hn_chan *c, void *sock)
+{
+    if (!c->monitor)
+        return;
+    zmq_socket_monitor(sock, NULL, 0);
+    zmq_close(c->monitor);
+    c->monitor = NULL;
+}
+
+bool hn_chan_peer_up(struct hn_chan *c)
+{
+    if (!c->sock || !c->monitor)
+        return false;
+    for (;;) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, c->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        /* Frame 1: event (u16) and value (u32); frame 2: the endpoint. */
+        if (zmq_msg_size(&part) >= 2 && zmq_msg_more(&part)) {
+            uint16_t event;
+            memcpy(&event, zmq_msg_data(&part), sizeof(event));
+            c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        }
+        while (zmq_msg_more(&part)) {
+            zmq_msg_close(&part);
+            zmq_msg_init(&part);
+            if (zmq_msg_recv(&part, c->monitor, ZMQ_DONTWAIT) < 0)
+                break;
+        }
+        zmq_msg_close(&part);
+    }
+    return c->peer_up;
+}
+
 /* Create, configure, bind or connect, then watch. */
 static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool is_router,
                      const char *endpoint, const char *identity, const struct hn_chan_opts *opts)
@@ -196,9 +264,11 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
         {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
     };
+    /* No ZMQ_ROUTER_HANDOVER: a peer claiming the routing id of a connected
+     * one must not take its route over (peers are told apart by their
+     * CurveZMQ key, or by the id in their HELLO, not by routing ids). */
     const struct int_opt router_opts[] = {
         {ZMQ_ROUTER_MANDATORY, 1}, /* unknown peer or full queue: an error, not a drop */
-        {ZMQ_ROUTER_HANDOVER, 1},  /* a reconnecting worker replaces its stale pipe */
     };
     const struct int_opt dealer_opts[] = {
         {ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS},
@@ -226,6 +296,8 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         goto fail_errno;
     if (identity && zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity)) < 0)
         goto fail_errno;
+    if (!is_router && opts && opts->watch_peer && (err = open_monitor(c, zctx, sock)))
+        goto fail;
     if (opts && opts->setup && (err = opts->setup(sock, opts->setup_arg)) != 0)
         goto fail;
     if ((is_router ? zmq_bind(sock, endpoint) : zmq_connect(sock, endpoint)) < 0)
@@ -250,6 +322,7 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
 fail_errno:
     err = -errno;
 fail:
+    close_monitor(c, sock);
     zmq_close(sock);
     return err;
 }
@@ -318,6 +391,11 @@ int hn_chan_send_to(struct hn_chan *c, const void *id, size_t id_len, const void
     return send_result(c, zmq_send(c->sock, buf, len, ZMQ_DONTWAIT));
 }
 
+const char *hn_chan_peer_user_id(const struct hn_chan *c)
+{
+    return c->peer_user_id;
+}
+
 int hn_chan_endpoint(const struct hn_chan *c, char *buf, size_t size)
 {
     if (!c->sock)
@@ -337,6 +415,7 @@ void hn_chan_close(struct hn_chan *c)
     ev_prepare_stop(c->loop, &c->prepare);
     ev_check_stop(c->loop, &c->check);
     ev_idle_stop(c->loop, &c->idle);
+    close_monitor(c, c->sock);
     zmq_close(c->sock);
     c->sock = NULL;
     if (c->closed_flag) {

@@ -33,6 +33,9 @@ typedef void (*hn_chan_dealer_cb)(struct hn_chan *c, const void *buf, size_t len
 /* Optional settings for the open functions; NULL means all defaults. */
 struct hn_chan_opts {
     int hwm; /* messages per peer and direction; 0: HN_CHAN_HWM_DEFAULT */
+    /* DEALER: watch the connection (a ZeroMQ socket monitor), so that
+     * hn_chan_peer_up() can tell whether the peer is reachable now. */
+    bool watch_peer;
     /* Called with the new zmq socket after Hornet's own options and before
      * bind/connect, to set more (e.g. CurveZMQ keys). May be NULL. Returns 0
      * or -errno; an error fails the open. */
@@ -66,6 +69,9 @@ struct hn_chan {
     hn_chan_router_cb on_router_msg;
     hn_chan_dealer_cb on_dealer_msg;
     void *user;
+    const char *peer_user_id; /* of the message being delivered, or NULL */
+    void *monitor;            /* PAIR receiving the DEALER's monitor events, or NULL */
+    bool peer_up;             /* handshake done and not disconnected since */
     struct hn_chan_stats stats;
 };
 
@@ -73,9 +79,10 @@ struct hn_chan {
  * Open a ROUTER bound to `bind_endpoint` (e.g. "tcp://0.0.0.0:5557", or
  * "tcp://127.0.0.1:*" for a free port, see hn_chan_endpoint) and watch it
  * in `loop`. Options: linger 0, ZMQ_MAXMSGSIZE = HN_PROTO_FRAME_MAX,
- * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), ZMQ_ROUTER_HANDOVER
- * (a worker reconnecting with the same identity replaces its stale
- * connection), TCP keepalive and ZMTP heartbeats.
+ * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), TCP keepalive and
+ * ZMTP heartbeats. Not ZMQ_ROUTER_HANDOVER: a second connection claiming a
+ * routing id in use is not attached, so no peer can take over another's
+ * route.
  * @param c     storage, overwritten (must not hold an open channel)
  * @param zctx  zmq context, shared by all channels of the process
  * @param opts  NULL for defaults
@@ -88,7 +95,8 @@ int hn_chan_router_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
 /**
  * Open a DEALER connected to `connect_endpoint` and watch it in `loop`. It
  * reconnects by itself (after 100 ms, backing off to 1 s) when the master
- * goes away; messages sent meanwhile are queued up to the HWM.
+ * goes away; messages sent meanwhile are queued up to the HWM (see
+ * hn_chan_peer_up to avoid that).
  * @param identity  routing id the ROUTER sees (1..255 bytes, not starting
  *                  with a zero byte), or NULL for one chosen by zmq
  * @return 0 or -errno; on error `c` is left closed.
@@ -119,6 +127,17 @@ int hn_chan_send_to(struct hn_chan *c, const void *id, size_t id_len, const void
  * @return 0 or -errno (-EINVAL if `size` is too small), HN_E_STATE if closed.
  */
 int hn_chan_endpoint(const struct hn_chan *c, char *buf, size_t size);
+
+/* DEALER opened with `watch_peer`: true if the connection to the peer is up
+ * now (its handshake, CurveZMQ included, succeeded and it has not dropped
+ * since). Reads the pending monitor events; never blocks. False for other
+ * channels. */
+bool hn_chan_peer_up(struct hn_chan *c);
+
+/* ROUTER, during a receive callback only: the "User-Id" the ZAP handler
+ * gave the sender's connection (with CurveZMQ, the peer's public key), or
+ * NULL without one. Valid until the callback returns. */
+const char *hn_chan_peer_user_id(const struct hn_chan *c);
 
 /* Stop the watchers and close the socket, dropping unsent messages (linger
  * 0). Safe on a closed or zeroed channel, and from inside the channel's own

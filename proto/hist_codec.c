@@ -1,6 +1,7 @@
 /* Histogram wire codec: sparse varint bucket stream, full validation of
  * hostile input, and an exact merge of a validated wire form. */
 #include "hist_codec.h"
+#include "sat.h"
 
 #include <errno.h>
 #include <string.h>
@@ -256,8 +257,8 @@ void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w)
     hn_hist_wire_iter_init(&it, w);
     while (hn_hist_wire_iter_next(&it, &index, &count))
         hn_hist_add_at_index(dst, index, count);
-    dst->overflow += w->overflow;
-    dst->sum += w->sum;
+    hn_sat_inc(&dst->overflow, w->overflow);
+    hn_sat_inc(&dst->sum, w->sum);
     if (w->min < dst->min)
         dst->min = w->min;
     if (w->max > dst->max)

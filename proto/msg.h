@@ -60,7 +60,8 @@ struct hn_msg_hello {
     uint32_t pid;
     char version[HN_PROTO_VERSION_STR_MAX + 1]; /* software version */
     uint32_t cpus;
-    uint32_t capacity; /* max VUs the worker offers, 0 = unlimited */
+    uint32_t capacity;                /* max VUs the worker offers, 0 = unlimited */
+    char run_id[HN_PROTO_ID_MAX + 1]; /* run the worker is in; "" = none (new process) */
 };
 
 struct hn_msg_welcome {
@@ -130,7 +131,8 @@ struct hn_msg_exception {
  * caller's arrays; the decoder allocates them (freed by hn_msg_deinit). */
 struct hn_msg_snapshot {
     uint64_t seq;
-    uint64_t interval_start_ms; /* worker wall clock */
+    char run_id[HN_PROTO_ID_MAX + 1]; /* run of WELCOME these figures belong to */
+    uint64_t interval_start_ms;       /* worker wall clock */
     uint64_t interval_end_ms;
     uint32_t users;     /* VUs running now */
     uint32_t n_entries; /* <= HN_PROTO_ENTRIES_MAX */

@@ -187,13 +187,14 @@ static int get_list(const msgpack_object *o, uint32_t limit, const msgpack_objec
 static int decode_hello(const msgpack_object *o, struct hn_msg_hello *h)
 {
     const msgpack_object *f;
-    HN_TRY(get_tuple(o, 6, &f));
+    HN_TRY(get_tuple(o, 7, &f));
     HN_TRY(GET_STR(&f[0], h->worker_id));
     HN_TRY(GET_STR(&f[1], h->hostname));
     HN_TRY(get_u32(&f[2], &h->pid));
     HN_TRY(GET_STR(&f[3], h->version));
     HN_TRY(get_u32(&f[4], &h->cpus));
-    return get_u32(&f[5], &h->capacity);
+    HN_TRY(get_u32(&f[5], &h->capacity));
+    return GET_STR(&f[6], h->run_id);
 }
 
 static int decode_welcome(const msgpack_object *o, struct hn_msg_welcome *w)
@@ -283,14 +284,15 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
 {
     const msgpack_object *f, *entries, *errors, *exceptions;
     uint32_t n_entries, n_errors, n_exceptions;
-    HN_TRY(get_tuple(o, 7, &f));
+    HN_TRY(get_tuple(o, 8, &f));
     HN_TRY(get_u64(&f[0], &s->seq));
     HN_TRY(get_u64(&f[1], &s->interval_start_ms));
     HN_TRY(get_u64(&f[2], &s->interval_end_ms));
     HN_TRY(get_u32(&f[3], &s->users));
     HN_TRY(get_list(&f[4], HN_PROTO_ENTRIES_MAX, &entries, &n_entries));
     HN_TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
-    HN_TRY(get_list(&f[6], HN_PROTO_EXCEPTIONS_MAX, &exceptions, &n_exceptions));
+    HN_TRY(GET_STR(&f[6], s->run_id));
+    HN_TRY(get_list(&f[7], HN_PROTO_EXCEPTIONS_MAX, &exceptions, &n_exceptions));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
         if (!s->entries)
@@ -462,9 +464,9 @@ static bool entry_equal(const struct hn_msg_entry *a, const struct hn_msg_entry 
 
 static bool snapshot_equal(const struct hn_msg_snapshot *a, const struct hn_msg_snapshot *b)
 {
-    if (a->seq != b->seq || a->interval_start_ms != b->interval_start_ms ||
-        a->interval_end_ms != b->interval_end_ms || a->users != b->users ||
-        a->n_entries != b->n_entries || a->n_errors != b->n_errors ||
+    if (a->seq != b->seq || strcmp(a->run_id, b->run_id) ||
+        a->interval_start_ms != b->interval_start_ms || a->interval_end_ms != b->interval_end_ms ||
+        a->users != b->users || a->n_entries != b->n_entries || a->n_errors != b->n_errors ||
         a->n_exceptions != b->n_exceptions)
         return false;
     for (uint32_t i = 0; i < a->n_exceptions; i++)
@@ -505,7 +507,7 @@ bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b)
         return !strcmp(a->hello.worker_id, b->hello.worker_id) &&
                !strcmp(a->hello.hostname, b->hello.hostname) && a->hello.pid == b->hello.pid &&
                !strcmp(a->hello.version, b->hello.version) && a->hello.cpus == b->hello.cpus &&
-               a->hello.capacity == b->hello.capacity;
+               a->hello.capacity == b->hello.capacity && !strcmp(a->hello.run_id, b->hello.run_id);
     case HN_MSG_WELCOME:
         return a->welcome.worker_index == b->welcome.worker_index &&
                !strcmp(a->welcome.run_id, b->welcome.run_id) &&

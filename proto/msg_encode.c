@@ -67,13 +67,14 @@ static int pack_rate(msgpack_packer *pk, double v)
 
 static int pack_hello(msgpack_packer *pk, const struct hn_msg_hello *h)
 {
-    PK(msgpack_pack_array(pk, 6));
+    PK(msgpack_pack_array(pk, 7));
     HN_TRY(PACK_STR(pk, h->worker_id, HN_PROTO_ID_MAX));
     HN_TRY(PACK_STR(pk, h->hostname, HN_PROTO_HOSTNAME_MAX));
     PK(msgpack_pack_uint32(pk, h->pid));
     HN_TRY(PACK_STR(pk, h->version, HN_PROTO_VERSION_STR_MAX));
     PK(msgpack_pack_uint32(pk, h->cpus));
     PK(msgpack_pack_uint32(pk, h->capacity));
+    HN_TRY(PACK_STR(pk, h->run_id, HN_PROTO_ID_MAX));
     return 0;
 }
 
@@ -164,7 +165,7 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
     if (s->n_entries > HN_PROTO_ENTRIES_MAX || s->n_errors > HN_PROTO_ERRORS_MAX ||
         s->n_exceptions > HN_PROTO_EXCEPTIONS_MAX)
         return HN_E_TOO_LARGE;
-    PK(msgpack_pack_array(pk, 7));
+    PK(msgpack_pack_array(pk, 8));
     PK(msgpack_pack_uint64(pk, s->seq));
     PK(msgpack_pack_uint64(pk, s->interval_start_ms));
     PK(msgpack_pack_uint64(pk, s->interval_end_ms));
@@ -175,6 +176,7 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
     PK(msgpack_pack_array(pk, s->n_errors));
     for (uint32_t i = 0; i < s->n_errors; i++)
         HN_TRY(pack_error(pk, &s->errors[i]));
+    HN_TRY(PACK_STR(pk, s->run_id, HN_PROTO_ID_MAX));
     PK(msgpack_pack_array(pk, s->n_exceptions));
     for (uint32_t i = 0; i < s->n_exceptions; i++) {
         if (s->exceptions[i].count == 0)

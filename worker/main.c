@@ -8,10 +8,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "capacity.h"
+#include "curve.h"
+#include "endpoint.h"
 #include "error.h"
 #include "exitcodes.h"
 #include "http.h"
 #include "log.h"
+#include "sanitize.h"
 #include "session.h"
 #include "units.h"
 
@@ -26,7 +30,12 @@ static void usage(FILE *out)
             "  -m, --master ENDPOINT     master's ZeroMQ endpoint (default tcp://127.0.0.1:5557)\n"
             "      --threads N           engine threads (default: one per CPU core)\n"
             "      --id ID               worker id (default: host-pid-random)\n"
-            "      --capacity N          most users this worker accepts (default 0: no limit)\n"
+            "      --capacity N          most users this worker runs, whatever the master asks\n"
+            "                            (default: from the open-file limit and free memory)\n"
+            "      --curve-secret FILE   this worker's secret key (hornet-keygen): authenticate\n"
+            "                            to the master and encrypt the channel\n"
+            "      --master-key KEY|FILE the master's public key (40 Z85 characters, or its .pub\n"
+            "                            file); a master with another key is refused\n"
             "      --silence-timeout D   stop all load when the master is silent this long\n"
             "                            (default 10s; durations like 500ms, 10s, 1m)\n"
             "      --seed N              random seed for task choice and waits (default: random)\n"
@@ -37,7 +46,8 @@ static void usage(FILE *out)
             "Exit codes:\n"
             "  0  the master said QUIT, or stopped by SIGINT/SIGTERM\n"
             "  2  bad command line\n"
-            "  3  rejected by the master (e.g. protocol version), or cannot connect\n");
+            "  3  rejected by the master (protocol version, worker id or key in use, a\n"
+            "     limit broken, full), or cannot connect\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -51,7 +61,16 @@ static int parse_u32(const char *s, uint32_t max, uint32_t *out)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_THREADS = 256, OPT_ID, OPT_CAPACITY, OPT_SILENCE, OPT_SEED, OPT_LOG_LEVEL };
+    enum {
+        OPT_THREADS = 256,
+        OPT_ID,
+        OPT_CAPACITY,
+        OPT_SILENCE,
+        OPT_SEED,
+        OPT_LOG_LEVEL,
+        OPT_CURVE_SECRET,
+        OPT_MASTER_KEY,
+    };
     static const struct option options[] = {
         {"master", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, OPT_THREADS},
@@ -60,6 +79,8 @@ int main(int argc, char **argv)
         {"silence-timeout", required_argument, NULL, OPT_SILENCE},
         {"seed", required_argument, NULL, OPT_SEED},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"curve-secret", required_argument, NULL, OPT_CURVE_SECRET},
+        {"master-key", required_argument, NULL, OPT_MASTER_KEY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -71,6 +92,9 @@ int main(int argc, char **argv)
         .silence_stop_ms = 10000,
     };
     hn_log_set_prefix("hornet-worker");
+    char why[256], reason[128];
+    const char *secret_path = NULL, *master_key = NULL;
+    static struct hn_curve_client curve;
     int c;
     while ((c = getopt_long(argc, argv, "m:hV", options, NULL)) != -1) {
         int err = 0;
@@ -79,6 +103,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 'm':
             cfg.master = optarg;
+            err = hn_endpoint_check(optarg, HN_ENDPOINT_CONNECT, NULL, reason, sizeof(reason));
+            snprintf(why, sizeof(why), "--master wants tcp://HOST:PORT or ipc://PATH: %s", reason);
+            what = why;
             break;
         case OPT_THREADS:
             err = parse_u32(optarg, 1024, &cfg.threads);
@@ -88,13 +115,22 @@ int main(int argc, char **argv)
             break;
         case OPT_ID:
             cfg.worker_id = optarg;
-            if (!optarg[0] || strlen(optarg) > 128)
+            /* It reaches the master's log and console: printable text only. */
+            if (!optarg[0] || strlen(optarg) > 128 || !hn_sanitize_is_clean(optarg, strlen(optarg)))
                 err = HN_E_INVALID;
-            what = "--id wants 1..128 characters";
+            what = "--id wants 1..128 bytes of printable UTF-8";
             break;
         case OPT_CAPACITY:
             err = parse_u32(optarg, UINT32_MAX, &cfg.capacity);
-            what = "--capacity wants a number of users";
+            if (!err && !cfg.capacity)
+                err = HN_E_RANGE;
+            what = "--capacity wants a number of users, at least 1";
+            break;
+        case OPT_CURVE_SECRET:
+            secret_path = optarg;
+            break;
+        case OPT_MASTER_KEY:
+            master_key = optarg;
             break;
         case OPT_SILENCE:
             err = hn_units_parse_duration_ms(optarg, &cfg.silence_stop_ms);
@@ -123,13 +159,34 @@ int main(int argc, char **argv)
             return HN_EXIT_USAGE;
         }
         if (err) {
-            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what, optarg);
+            char got[HN_SANITIZE_SIZE(64)];
+            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what,
+                    hn_sanitize_str(got, sizeof(got), optarg));
             return HN_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "hornet-worker: unexpected argument '%s' (see --help)\n", argv[optind]);
         return HN_EXIT_USAGE;
+    }
+    if (!secret_path != !master_key) {
+        fprintf(stderr, "hornet-worker: --curve-secret and --master-key go together (see "
+                        "--help)\n");
+        return HN_EXIT_USAGE;
+    }
+    if (secret_path) {
+        int err = hn_curve_load_secret(secret_path, &curve.own, why, sizeof(why));
+        if (!err)
+            err = hn_curve_load_public(master_key, curve.server_z85, why, sizeof(why));
+        if (err) {
+            fprintf(stderr, "hornet-worker: %s\n", why);
+            return HN_EXIT_USAGE;
+        }
+        if (!hn_curve_available()) {
+            fprintf(stderr, "hornet-worker: this libzmq has no CurveZMQ support\n");
+            return HN_EXIT_NO_RUN;
+        }
+        cfg.curve = &curve;
     }
 
     /* A peer closing a connection must be an error code, not a signal. */
@@ -140,6 +197,8 @@ int main(int argc, char **argv)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
+    if (!cfg.capacity)
+        cfg.capacity = hn_capacity_default();
     if (hn_http_global_init()) {
         hn_log_error("cannot initialise libcurl");
         return HN_EXIT_NO_RUN;

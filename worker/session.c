@@ -30,6 +30,8 @@
 /* On SIGINT/SIGTERM (e.g. docker stop), requests in flight get this long to
  * finish before they count as "aborted at stop"; a second signal forces. */
 #define SIGNAL_GRACE_MS 2000
+/* Saying HELLO this long without a WELCOME: a hint of what may be wrong. */
+#define NO_WELCOME_HINT_S 10.0
 
 enum session_state {
     SS_HELLO,    /* saying HELLO every second until WELCOME */
@@ -43,13 +45,13 @@ enum session_state {
 static const char *const state_names[] = {"hello",   "ready",    "loaded",
                                           "running", "stopping", "stopped"};
 
-struct session {
+struct hn_session {
     const struct hn_session_config *cfg;
     struct ev_loop *loop;
-    void *zctx;
-    struct hn_chan chan;
-    ev_timer tick;      /* every second: HELLO or HEARTBEAT, silence check */
-    ev_timer snap_tick; /* every snapshot interval */
+    struct hn_chan chan;  /* closed (zeroed) in a session fed by hn_session_deliver */
+    ev_timer tick;        /* every second: HELLO or HEARTBEAT, silence check */
+    ev_timer hello_retry; /* HELLO again soon when the first found no connection */
+    ev_timer snap_tick;   /* every snapshot interval */
     ev_signal sigint, sigterm;
     enum session_state state;
     char worker_id[HN_PROTO_ID_MAX + 1];
@@ -69,7 +71,10 @@ struct session {
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
     uint32_t cpu_permille;
-    unsigned warned; /* bit set of one-time warnings */
+    unsigned warned;            /* bit set of one-time warnings */
+    bool unreachable;           /* a send found no master; said once until it answers */
+    ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
+    ev_tstamp capacity_said_at; /* loop time a capped target was last logged */
 };
 
 enum {
@@ -78,28 +83,52 @@ enum {
     WARN_VERSION = 4,
     WARN_NO_SCENARIO = 8,
     WARN_BAD_GRANT = 16,
+    WARN_NO_WELCOME = 32,
 };
 
-static void set_state(struct session *s, enum session_state next)
+static void set_state(struct hn_session *s, enum session_state next)
 {
     if (s->state != next)
         hn_log_debug("session: %s -> %s", state_names[s->state], state_names[next]);
     s->state = next;
 }
 
-static void send_msg(struct session *s, const struct hn_msg *m)
+/* A send failed for want of a master (nothing is queued for a master we
+ * cannot reach, ZMQ_IMMEDIATE): said once until the master answers. */
+static void master_unreachable(struct hn_session *s, const char *what)
+{
+    if (!s->unreachable && s->state != SS_HELLO) /* saying HELLO: see the hint in on_tick */
+        hn_log_warn("master %s unreachable: %s not sent (nothing is queued for it)", s->cfg->master,
+                    what);
+    s->unreachable = true;
+}
+
+/* Send @buf unless the master is unreachable now: a message queued for a
+ * master that is gone would reach whoever listens there next (a restarted
+ * master, another run). -EAGAIN then. */
+static int send_frame(struct hn_session *s, const void *buf, size_t len)
+{
+    if (!hn_chan_peer_up(&s->chan))
+        return -EAGAIN;
+    return hn_chan_send(&s->chan, buf, len);
+}
+
+static int send_msg(struct hn_session *s, const struct hn_msg *m)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     int err = hn_msg_encode(m, &buf);
     if (!err)
-        err = hn_chan_send(&s->chan, buf.data, buf.size);
-    if (err)
+        err = send_frame(s, buf.data, buf.size);
+    if (err == -EAGAIN)
+        master_unreachable(s, hn_msg_type_name(m->type));
+    else if (err)
         hn_log_warn("cannot send %s: %s", hn_msg_type_name(m->type), hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
+    return err;
 }
 
-static void send_hello(struct session *s)
+static int send_hello(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_HELLO};
     snprintf(m.hello.worker_id, sizeof(m.hello.worker_id), "%s", s->worker_id);
@@ -110,7 +139,10 @@ static void send_hello(struct session *s)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     m.hello.cpus = cpus > 0 ? (uint32_t)cpus : 1;
     m.hello.capacity = s->cfg->capacity;
-    send_msg(s, &m);
+    /* Empty until a master welcomed us: a restarted worker gets the
+     * scenario again even if its id (or key) is known. */
+    snprintf(m.hello.run_id, sizeof(m.hello.run_id), "%s", s->run_id);
+    return send_msg(s, &m);
 }
 
 static uint64_t rss_bytes(void)
@@ -125,7 +157,7 @@ static uint64_t rss_bytes(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-static void update_cpu(struct session *s)
+static void update_cpu(struct hn_session *s)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -139,7 +171,7 @@ static void update_cpu(struct session *s)
     s->cpu_prev_mono_us = now_us;
 }
 
-static void send_heartbeat(struct session *s)
+static void send_heartbeat(struct hn_session *s)
 {
     static const enum hn_worker_state wire_state[] = {
         [SS_HELLO] = HN_WSTATE_IDLE,        [SS_READY] = HN_WSTATE_IDLE,
@@ -156,7 +188,7 @@ static void send_heartbeat(struct session *s)
 }
 
 /* Drop the current run's engines, plan and scenario (aborts transfers). */
-static void reset_run(struct session *s)
+static void reset_run(struct hn_session *s)
 {
     ev_timer_stop(s->loop, &s->snap_tick);
     hn_pool_free(s->pool);
@@ -172,15 +204,16 @@ static void reset_run(struct session *s)
     s->final_wanted = s->final_pending = false;
 }
 
-static void send_empty_final(struct session *s)
+static void send_empty_final(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_FINAL};
     m.snapshot.seq = ++s->snap_seq;
+    snprintf(m.snapshot.run_id, sizeof(m.snapshot.run_id), "%s", s->run_id);
     m.snapshot.interval_start_ms = m.snapshot.interval_end_ms = hn_clock_wall_ms();
     send_msg(s, &m);
 }
 
-static void begin_stop(struct session *s, uint64_t timeout_ms)
+static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
 {
     if (s->state == SS_RUNNING) {
         set_state(s, SS_STOPPING);
@@ -199,7 +232,7 @@ static void begin_stop(struct session *s, uint64_t timeout_ms)
  * request left: one already under way may have been swapped on some thread
  * before that thread's last requests ended. While one is under way this
  * fails, and on_pool_snapshot asks again once it is sent. */
-static void request_final(struct session *s)
+static void request_final(struct hn_session *s)
 {
     if (!s->final_pending && hn_pool_snapshot(s->pool) == 0)
         s->final_pending = true;
@@ -207,7 +240,7 @@ static void request_final(struct session *s)
 
 static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 {
-    struct session *s = ctx;
+    struct hn_session *s = ctx;
     uint64_t now_ms = hn_clock_wall_ms();
     struct hn_snapshot_info info = {
         .type = s->final_pending ? HN_MSG_FINAL : HN_MSG_SNAPSHOT,
@@ -215,14 +248,17 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
         .interval_start_ms = s->interval_start_ms,
         .interval_end_ms = now_ms,
         .users = hn_pool_users(s->pool),
+        .run_id = s->run_id,
     };
     s->interval_start_ms = now_ms;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
     if (!err)
-        err = hn_chan_send(&s->chan, buf.data, buf.size);
-    if (err)
+        err = send_frame(s, buf.data, buf.size);
+    if (err == -EAGAIN)
+        master_unreachable(s, info.type == HN_MSG_FINAL ? "the final snapshot" : "snapshots");
+    else if (err)
         hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)info.seq,
                      (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
@@ -240,14 +276,14 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 
 static void on_pool_drained(void *ctx)
 {
-    struct session *s = ctx;
+    struct hn_session *s = ctx;
     s->final_wanted = true;
     request_final(s);
 }
 
 /* --- messages from the master ------------------------------------------- */
 
-static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
+static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
 {
     bool new_run = strcmp(w->run_id, s->run_id) != 0;
     if (new_run && s->exit_after_final) {
@@ -271,7 +307,7 @@ static void on_welcome(struct session *s, const struct hn_msg_welcome *w)
     }
 }
 
-static void on_scenario(struct session *s, const struct hn_msg_scenario *m)
+static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
 {
     if (s->pool)
         reset_run(s);
@@ -307,7 +343,31 @@ static void on_scenario(struct session *s, const struct hn_msg_scenario *m)
     set_state(s, SS_LOADED);
 }
 
-static void on_target(struct session *s, const struct hn_msg_target *t)
+/* Scale @users (per class) down to at most @capacity in total, in
+ * proportion, the remainder to the first classes. Returns the total asked. */
+static uint64_t fit_capacity(uint32_t *users, uint32_t n, uint32_t capacity)
+{
+    uint64_t asked = 0, kept = 0;
+    for (uint32_t c = 0; c < n; c++)
+        asked += users[c];
+    if (!capacity || asked <= capacity) /* 0: no limit */
+        return asked;
+    uint32_t cut[HN_PROTO_CLASSES_MAX];
+    for (uint32_t c = 0; c < n; c++) {
+        cut[c] = (uint32_t)((uint64_t)users[c] * capacity / asked);
+        kept += cut[c];
+    }
+    for (uint32_t c = 0; c < n && kept < capacity; c++) {
+        if (cut[c] < users[c]) {
+            cut[c]++;
+            kept++;
+        }
+    }
+    memcpy(users, cut, n * sizeof(*users));
+    return asked;
+}
+
+static void on_target(struct hn_session *s, const struct hn_msg_target *t)
 {
     if (t->seq <= s->target_seq)
         return; /* stale or repeated: targets are absolute, the newest wins */
@@ -326,6 +386,15 @@ static void on_target(struct session *s, const struct hn_msg_target *t)
     }
     if (t->phase != HN_PHASE_RUN || (s->state != SS_LOADED && s->state != SS_RUNNING))
         return;
+    uint32_t users[HN_PROTO_CLASSES_MAX];
+    memcpy(users, t->users, t->n_classes * sizeof(*users));
+    uint64_t asked = fit_capacity(users, t->n_classes, s->cfg->capacity);
+    if (s->cfg->capacity && asked > s->cfg->capacity &&
+        ev_now(s->loop) - s->capacity_said_at >= 10.0) {
+        hn_log_warn("the master asks for %llu users, this worker's capacity is %u: running %u",
+                    (unsigned long long)asked, s->cfg->capacity, s->cfg->capacity);
+        s->capacity_said_at = ev_now(s->loop);
+    }
     if (s->state == SS_LOADED) {
         s->interval_start_ms = hn_clock_wall_ms();
         double iv = (double)s->snapshot_interval_ms / 1000.0;
@@ -333,10 +402,10 @@ static void on_target(struct session *s, const struct hn_msg_target *t)
         ev_timer_start(s->loop, &s->snap_tick);
         set_state(s, SS_RUNNING);
     }
-    hn_pool_set_target(s->pool, t->users, t->n_classes, t->spawn_rate_per_s);
+    hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
 }
 
-static void on_grant(struct session *s, const struct hn_msg_grant *g)
+static void on_grant(struct hn_session *s, const struct hn_msg_grant *g)
 {
     if (!s->grants) {
         if (!(s->warned & WARN_NO_SCENARIO))
@@ -356,7 +425,7 @@ static void on_grant(struct session *s, const struct hn_msg_grant *g)
 static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *user)
 {
     (void)c;
-    struct session *s = user;
+    struct hn_session *s = user;
     struct hn_msg m;
     int err = hn_msg_decode(buf, len, &m);
     if (err) {
@@ -374,6 +443,7 @@ static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *
         return;
     }
     s->last_heard = ev_now(s->loop);
+    s->unreachable = false;
     switch (m.type) {
     case HN_MSG_WELCOME:
         on_welcome(s, &m.welcome);
@@ -412,8 +482,12 @@ static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     if (!s->pool || (s->state != SS_RUNNING && s->state != SS_STOPPING))
+        return;
+    /* Master unreachable: keep counting; the next snapshot sent holds every
+     * request since the last one (nothing is queued meanwhile). */
+    if (!hn_chan_peer_up(&s->chan))
         return;
     if (s->final_wanted)
         request_final(s);
@@ -424,7 +498,7 @@ static void on_snap_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     ev_tstamp silent = ev_now(loop) - s->last_heard;
     if (s->state == SS_RUNNING && silent * 1000.0 >= (double)s->cfg->silence_stop_ms) {
         hn_log_warn("no word from the master for %.0f s: stopping all load", silent);
@@ -432,19 +506,43 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     }
     /* Saying HELLO again does not change the run's state: if the same
      * master answers, the run goes on; a new run id resets it. */
+    if (s->state == SS_HELLO && !(s->warned & WARN_NO_WELCOME) &&
+        ev_now(loop) - s->hello_since >= NO_WELCOME_HINT_S) {
+        char fp[HN_CURVE_FINGERPRINT_LEN + 1] = "";
+        if (s->cfg->curve)
+            hn_curve_fingerprint(s->cfg->curve->own.public_z85, fp);
+        hn_log_warn("no answer from the master at %s after %.0f s: is it running%s%s%s",
+                    s->cfg->master, ev_now(loop) - s->hello_since,
+                    s->cfg->curve ? ", is --master-key its public key, and does its "
+                                    "--allow-workers hold this worker's key (fingerprint "
+                                  : "",
+                    fp, s->cfg->curve ? ")?" : "?");
+        s->warned |= WARN_NO_WELCOME;
+    }
     if (s->state == SS_HELLO || silent >= REHELLO_AFTER_S) {
         if (s->state != SS_HELLO && silent < REHELLO_AFTER_S + 1.0)
             hn_log_warn("master silent for %.0f s: saying HELLO again", silent);
-        send_hello(s);
+        if (send_hello(s) == -EAGAIN && !ev_is_active(&s->hello_retry))
+            ev_timer_start(loop, &s->hello_retry); /* try again as soon as it connects */
     } else {
         send_heartbeat(s);
     }
 }
 
+/* HELLO again shortly after one found no connection yet, until the next tick. */
+static void on_hello_retry(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct hn_session *s = w->data;
+    if (s->state != SS_HELLO || send_hello(s) != -EAGAIN ||
+        ev_timer_remaining(loop, &s->tick) < 0.2)
+        ev_timer_stop(loop, w); /* else it repeats */
+}
+
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
-    struct session *s = w->data;
+    struct hn_session *s = w->data;
     if (s->exit_after_final) {
         ev_break(loop, EVBREAK_ALL); /* second signal: leave now */
         return;
@@ -468,40 +566,98 @@ static void make_worker_id(char *out, size_t len)
     snprintf(out, len, "%s-%d-%08x", host, (int)getpid(), rnd);
 }
 
+/* Fields and watchers of a session on @loop, nothing started. */
+static void session_init(struct hn_session *s, const struct hn_session_config *cfg,
+                         struct ev_loop *loop)
+{
+    memset(s, 0, sizeof(*s));
+    s->cfg = cfg;
+    s->exit_code = HN_EXIT_OK;
+    s->loop = loop;
+    if (cfg->worker_id)
+        snprintf(s->worker_id, sizeof(s->worker_id), "%s", cfg->worker_id);
+    else
+        make_worker_id(s->worker_id, sizeof(s->worker_id));
+    s->last_heard = s->hello_since = ev_now(loop);
+    s->capacity_said_at = -1e9;
+    ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
+    ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
+    ev_init(&s->snap_tick, on_snap_tick);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    s->tick.data = s->hello_retry.data = s->snap_tick.data = s;
+    s->sigint.data = s->sigterm.data = s;
+}
+
+/* Stop the run and every watcher (the channel is closed by the caller). */
+static void session_deinit(struct hn_session *s)
+{
+    reset_run(s);
+    ev_timer_stop(s->loop, &s->tick);
+    ev_timer_stop(s->loop, &s->hello_retry);
+    ev_signal_stop(s->loop, &s->sigint);
+    ev_signal_stop(s->loop, &s->sigterm);
+}
+
+int hn_session_new(const struct hn_session_config *cfg, struct ev_loop *loop,
+                   struct hn_session **out)
+{
+    struct hn_session *s = malloc(sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    session_init(s, cfg, loop);
+    *out = s;
+    return 0;
+}
+
+void hn_session_deliver(struct hn_session *s, const void *frame, size_t len)
+{
+    on_master_msg(&s->chan, frame, len, s);
+}
+
+void hn_session_free(struct hn_session *s)
+{
+    if (!s)
+        return;
+    session_deinit(s);
+    free(s);
+}
+
 int hn_session_run(const struct hn_session_config *cfg)
 {
-    struct session s = {.cfg = cfg, .exit_code = HN_EXIT_OK};
-    if (cfg->worker_id)
-        snprintf(s.worker_id, sizeof(s.worker_id), "%s", cfg->worker_id);
-    else
-        make_worker_id(s.worker_id, sizeof(s.worker_id));
-    s.loop = ev_default_loop(EVFLAG_AUTO);
-    s.zctx = zmq_ctx_new();
-    if (!s.loop || !s.zctx) {
+    struct hn_session s;
+    struct ev_loop *loop = ev_default_loop(EVFLAG_AUTO);
+    void *zctx = zmq_ctx_new();
+    if (!loop || !zctx) {
         hn_log_error("cannot create the event loop or the ZeroMQ context");
         return HN_EXIT_NO_RUN;
     }
-    int err = hn_chan_dealer_open(&s.chan, s.zctx, s.loop, cfg->master, s.worker_id, NULL,
-                                  on_master_msg, &s);
+    session_init(&s, cfg, loop);
+    /* No routing id of our own: the master tells workers apart by their
+     * key (CurveZMQ) or the id in their HELLO, never by a routing id a peer
+     * could claim. The connection is watched: nothing is sent (so nothing
+     * queued) while the master is unreachable. */
+    struct hn_chan_opts opts = {.watch_peer = true};
+    if (cfg->curve) {
+        opts.setup = hn_curve_setup_client;
+        opts.setup_arg = (void *)cfg->curve;
+    }
+    int err = hn_chan_dealer_open(&s.chan, zctx, loop, cfg->master, NULL, &opts, on_master_msg, &s);
     if (err) {
         hn_log_error("cannot connect to %s: %s", cfg->master, hn_strerror(err));
-        zmq_ctx_term(s.zctx);
+        zmq_ctx_term(zctx);
         return HN_EXIT_NO_RUN;
     }
-    hn_log_info("worker %s connecting to %s", s.worker_id, cfg->master);
-    s.last_heard = ev_now(s.loop);
-    ev_timer_init(&s.tick, on_tick, 0.0, 1.0);
-    s.tick.data = &s;
-    ev_timer_start(s.loop, &s.tick);
-    ev_init(&s.snap_tick, on_snap_tick);
-    s.snap_tick.data = &s;
-    ev_signal_init(&s.sigint, on_signal, SIGINT);
-    ev_signal_init(&s.sigterm, on_signal, SIGTERM);
-    s.sigint.data = s.sigterm.data = &s;
-    ev_signal_start(s.loop, &s.sigint);
-    ev_signal_start(s.loop, &s.sigterm);
+    char fp[HN_CURVE_FINGERPRINT_LEN + 1] = "";
+    if (cfg->curve)
+        hn_curve_fingerprint(cfg->curve->own.public_z85, fp);
+    hn_log_info("worker %s connecting to %s (capacity %u users%s%s)", s.worker_id, cfg->master,
+                cfg->capacity, cfg->curve ? ", CurveZMQ, key fingerprint " : ", no CurveZMQ", fp);
+    ev_timer_start(loop, &s.tick);
+    ev_signal_start(loop, &s.sigint);
+    ev_signal_start(loop, &s.sigterm);
 
-    ev_run(s.loop, 0);
+    ev_run(loop, 0);
 
     reset_run(&s);
     /* Give a FINAL just queued a moment to leave before the socket closes. */
@@ -509,9 +665,7 @@ int hn_session_run(const struct hn_session_config *cfg)
     if (s.chan.sock)
         zmq_setsockopt(s.chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
     hn_chan_close(&s.chan);
-    zmq_ctx_term(s.zctx);
-    ev_timer_stop(s.loop, &s.tick);
-    ev_signal_stop(s.loop, &s.sigint);
-    ev_signal_stop(s.loop, &s.sigterm);
+    zmq_ctx_term(zctx);
+    session_deinit(&s);
     return s.exit_code;
 }

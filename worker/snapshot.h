@@ -13,6 +13,7 @@ struct hn_snapshot_info {
     uint64_t seq;
     uint64_t interval_start_ms, interval_end_ms;
     uint32_t users;
+    const char *run_id; /* the run of the WELCOME these figures belong to */
 };
 
 /* Encode one frame for @r (entries named after @s->entries) into @out.

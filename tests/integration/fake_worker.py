@@ -11,12 +11,34 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
       random msgpack, truncated and mutated valid frames, unknown types,
       worker-bound types, SNAPSHOT/FINAL/HEARTBEAT from unregistered
       identities, multipart messages, foreign versions). Never a valid
-      HELLO. Prints a JSON summary; exit 1 if the master ever answered with
+      HELLO of this version. Prints a JSON summary; exit 1 if the master ever answered with
       anything but REJECT (i.e. accepted a fake as a worker).
   fake_worker.py tcp-garbage --master EP [--connections 24] [--seed S]
       Raw TCP to the master's port: random bytes, HTTP, broken ZMTP
       greetings, and ZMTP handshakes followed by an oversized frame or a
       garbage message. Prints a JSON summary; exit 0 once all are sent.
+  fake_worker.py peer --master EP --mode MODE [--seconds S] [--id ID]
+                      [--hostname H] [--routing-id R] [--curve-secret Z85
+                      --master-key Z85] [--offense KIND]
+      One DEALER speaking the protocol, with CurveZMQ if keys are given.
+      Prints a JSON summary of what it got (counts by type, REJECT reasons).
+      Modes:
+        idle     join and run nothing: empty SNAPSHOTs, FINAL on STOP, leave
+                 on QUIT (a worker through which nothing is sent)
+        storm    answer every message with another HELLO, in a tight loop,
+                 for S seconds
+        intrude  say HELLO and send SNAPSHOTs claiming 10^9 requests, again
+                 and again for S seconds, whatever comes back
+        impostor say HELLO with --id (and --routing-id), again and again for
+                 S seconds
+        offend   join, then break a limit (--offense): names (entries the
+                 scenario does not have), bytes (statistics far beyond the
+                 per-second budget), overflow (counts that would wrap when
+                 merged), escape (escape sequences in the error text of an
+                 entry of the scenario); then go on as idle
+  fake_worker.py flood --master EP [--hellos N]
+      N HELLOs of N identities as fast as possible (one DEALER each);
+      prints the replies by type and the REJECT reasons seen.
 """
 import argparse
 import json
@@ -37,8 +59,8 @@ def pack(obj):
     return msgpack.packb(obj, use_bin_type=True)
 
 
-def hello_body(i=0):
-    return [f"fake-{i}-{random.getrandbits(32):08x}", "fakehost", 4242, "0.1.0", 2, 0]
+def hello_body(i=0, run_id=""):
+    return [f"fake-{i}-{random.getrandbits(32):08x}", "fakehost", 4242, "0.1.0", 2, 0, run_id]
 
 
 def varint(n):
@@ -62,10 +84,10 @@ def histogram(value_us, count):
     return [count, 0, value_us, value_us, value_us * count, token]
 
 
-def snapshot_body(seq, requests=1000000):
+def snapshot_body(seq, requests=1000000, run_id="run-x"):
     now = int(time.time() * 1000)
-    entry = ["GET", "/fake", requests, 0, 123 * requests, [[0, histogram(500, requests)]]]
-    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], []]
+    entry = ["GET", "/fake", requests, 3, 123 * requests, [[0, histogram(500, requests)]]]
+    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], run_id, []]
 
 
 def valid_frames():
@@ -95,7 +117,7 @@ def could_register(frame):
     if not (isinstance(v, list) and len(v) == 3 and v[0] == HELLO and v[1] == PROTO):
         return False
     b = v[2]
-    if not (isinstance(b, list) and len(b) == 6) or len(frame) > 65536:
+    if not (isinstance(b, list) and len(b) == 7) or len(frame) > 65536:
         return False
 
     def text(x, limit):
@@ -105,7 +127,7 @@ def could_register(frame):
         return isinstance(x, int) and 0 <= x < (1 << 32)  # bool counts: unsure means True
 
     return (text(b[0], 128) and text(b[1], 255) and u32(b[2]) and text(b[3], 32)
-            and u32(b[4]) and u32(b[5]))
+            and u32(b[4]) and u32(b[5]) and text(b[6], 128))
 
 
 def random_value(rng, depth=0):
@@ -174,7 +196,7 @@ def bad_hello(rng):
     elif how == 6:
         b[3] = b"\xff\xfe"  # version as bin
     else:  # hostname holds an encoded surrogate: not well-formed UTF-8
-        return (b"\x93\x01\x01\x96" + pack(b[0]) + b"\xa3\xed\xa0\x80"
+        return (bytes([0x93, HELLO, PROTO, 0x97]) + pack(b[0]) + b"\xa3\xed\xa0\x80"
                 + b"".join(pack(x) for x in b[2:]))
     return pack([HELLO, PROTO, b])
 
@@ -221,8 +243,8 @@ def garbage_frame(rng, seq):
         pack([HELLO, PROTO, hello_body()]) + b"\x00",              # trailing byte
         b"\x93\x01\x01" + b"\x91" * 100 + b"\x00",                 # nested 100 deep
         pack([HELLO, PROTO, ["x" * 70000, "h", 1, "v", 1, 0]]),     # over the 64 KiB cap
-        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 1, 0, 0, [[0, [1, 0, 5, 5, 5, b"\x0a"]]]]], []]]),
-        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 5, 0, 0, [[0, histogram(500, 4)]]]], []]]),
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 1, 0, 0, [[0, [1, 0, 5, 5, 5, b"\x0a"]]]]], [], ""]]),
+        pack([SNAPSHOT, PROTO, [1, 0, 0, 1, [["GET", "/fake", 5, 0, 0, [[0, histogram(500, 4)]]]], [], ""]]),
         b"\x93\x01\x01\xdb\xff\xff\xff\xff",                        # str32 of 4 GiB, absent
         b"\x93\x01\x01\xde\x00\x01\x01\x01",                        # a map body
     ])]
@@ -379,6 +401,166 @@ def cmd_tcp_garbage(args):
     return 0
 
 
+def frame(t, body):
+    return pack([t, PROTO, body])
+
+
+def decode(f):
+    try:
+        v = msgpack.unpackb(f, raw=False)
+        return v[0], v[2]
+    except Exception:
+        return "undecodable", None
+
+
+def dealer(ctx, args, routing_id=None):
+    d = ctx.socket(zmq.DEALER)
+    d.setsockopt(zmq.LINGER, 0)
+    if routing_id:
+        d.setsockopt(zmq.ROUTING_ID, routing_id.encode())
+    if getattr(args, "curve_secret", None):
+        d.curve_secretkey = args.curve_secret.encode()
+        d.curve_publickey = zmq.curve_public(args.curve_secret.encode())
+        d.curve_serverkey = args.master_key.encode()
+    d.connect(args.master)
+    return d
+
+
+def scenario_names(blob):
+    """(method, name) of every step of a SCENARIO blob (PROTOCOL.md §8)."""
+    names = []
+    try:
+        b = msgpack.unpackb(blob, raw=True)
+        for cls in b[3]:
+            for task in cls[5]:
+                for step in task[2]:
+                    name = step[2] if step[2] is not None else step[1]
+                    names.append((step[0].decode(), name.decode()))
+    except Exception:
+        pass
+    return names or [("GET", "/")]
+
+
+def wide_histogram(buckets, start=100):
+    """A valid histogram of @buckets values 1 apart, one each (< 2048 µs)."""
+    tokens = varint((start << 1) | 1) + varint(1) * (buckets - 1)
+    lo, hi = start, start + buckets - 1
+    return [buckets, 0, lo, hi, sum(range(lo, hi + 1)), tokens]
+
+
+def offending(kind, run_id, names, seq):
+    """SNAPSHOT bodies that break a limit of kind @kind."""
+    now = int(time.time() * 1000)
+    method, name = names[0]
+    if kind == "names":
+        entries = [["GET", f"/not-in-scenario-{i}", 10, 0, 10, [[0, histogram(500, 10)]]]
+                   for i in range(200)]
+        return [[seq, now - 1000, now, 1, entries, [], run_id]]
+    if kind == "overflow":
+        big = 1 << 63
+        entry = [method, name, big, 0, 0, [[0, histogram(1, big)]]]
+        return [[seq + i, now - 1000, now, 1, [entry], [], run_id] for i in range(3)]
+    if kind == "escape":
+        entry = [method, name, 1, 1, 5, [[0, histogram(500, 1)]]]
+        err = [method, name, "HTTP 500 \x1b[2J\x1b]0;pwned\x07\r\nfake line", 1]
+        return [[seq, now - 1000, now, 1, [entry], [err], run_id]]
+    # bytes: valid statistics of another run (never merged), far beyond the
+    # budget of statistics bytes a worker may send per second
+    hist = wide_histogram(1500)
+    entries = [[method, name, 1500, 0, 0, [[0, hist]]] for _ in range(3000)]
+    body = [seq, now - 1000, now, 1, entries, [], "another-run"]
+    return [body] * 8
+
+
+def cmd_peer(args):
+    ctx = zmq.Context()
+    d = dealer(ctx, args, args.routing_id)
+    got, reasons = {}, []
+    run_id, names, seq = "", [("GET", "/")], 0
+    hello = [args.id or f"fake-{random.getrandbits(32):08x}", args.hostname, 4242, "0.1.0", 2,
+             100, ""]
+    d.send(frame(HELLO, hello), zmq.NOBLOCK)
+    end = time.monotonic() + args.seconds
+    offended = False
+    last_beat = 0.0
+    while time.monotonic() < end:
+        if args.mode in ("intrude", "impostor"):
+            try:  # never block: a master that does not let us in takes nothing
+                d.send(frame(HELLO, hello), zmq.NOBLOCK)
+                if args.mode == "intrude":
+                    seq += 1
+                    d.send(frame(SNAPSHOT, snapshot_body(seq, requests=10 ** 9, run_id=run_id)),
+                           zmq.NOBLOCK)
+            except zmq.Again:
+                pass
+            wait_ms = 50
+        else:
+            wait_ms = 100
+        if args.mode == "idle" or (args.mode == "offend" and offended):
+            if run_id and time.monotonic() - last_beat >= 1.0:
+                last_beat = time.monotonic()
+                seq += 1
+                now = int(time.time() * 1000)
+                d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0]))
+                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id]))
+        if not d.poll(wait_ms):
+            continue
+        while d.poll(0):
+            t, body = decode(d.recv())
+            got[str(t)] = got.get(str(t), 0) + 1
+            if t == WELCOME:
+                run_id = body[1]
+            elif t == SCENARIO:
+                names = scenario_names(body[0])
+            elif t == REJECT and len(reasons) < 10:
+                reasons.append(body[0])
+            elif t == STOP and run_id:
+                seq += 1
+                now = int(time.time() * 1000)
+                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id]))
+            elif t == QUIT:
+                end = 0
+            if args.mode == "storm":
+                d.send(frame(HELLO, hello))
+            if args.mode == "offend" and t == TARGET and not offended:
+                offended = True
+                for b in offending(args.offense, run_id, names, seq + 1):
+                    seq += 1
+                    try:
+                        d.send(frame(SNAPSHOT, b), zmq.NOBLOCK)
+                    except zmq.Again:
+                        pass
+    d.close()
+    ctx.term()
+    print(json.dumps({"got": got, "rejects": reasons, "run_id": run_id}))
+    return 0
+
+
+def cmd_flood(args):
+    ctx = zmq.Context()
+    socks, got, reasons = [], {}, set()
+    for i in range(args.hellos):
+        d = dealer(ctx, args)
+        d.send(frame(HELLO, hello_body(i)))
+        socks.append(d)
+    end = time.monotonic() + 3
+    poller = zmq.Poller()
+    for d in socks:
+        poller.register(d, zmq.POLLIN)
+    while time.monotonic() < end:
+        for d, _ in poller.poll(200):
+            while d.poll(0):
+                t, body = decode(d.recv())
+                got[str(t)] = got.get(str(t), 0) + 1
+                if t == REJECT:
+                    reasons.add(body[0])
+    for d in socks:
+        d.close()
+    ctx.term()
+    print(json.dumps({"got": got, "rejects": sorted(reasons)}))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -396,8 +578,23 @@ def main():
     t.add_argument("--master", required=True)
     t.add_argument("--connections", type=int, default=24)
     t.add_argument("--seed", type=int, default=1)
+    q = sub.add_parser("peer")
+    q.add_argument("--master", required=True)
+    q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend"],
+                   required=True)
+    q.add_argument("--seconds", type=float, default=10)
+    q.add_argument("--id")
+    q.add_argument("--hostname", default="fakehost")
+    q.add_argument("--routing-id")
+    q.add_argument("--curve-secret")
+    q.add_argument("--master-key")
+    q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape"])
+    f = sub.add_parser("flood")
+    f.add_argument("--master", required=True)
+    f.add_argument("--hellos", type=int, default=300)
     args = p.parse_args()
-    return {"reject": cmd_reject, "garbage": cmd_garbage, "tcp-garbage": cmd_tcp_garbage}[args.cmd](args)
+    return {"reject": cmd_reject, "garbage": cmd_garbage, "tcp-garbage": cmd_tcp_garbage,
+            "peer": cmd_peer, "flood": cmd_flood}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,30 @@ summary() {
     python3 -c "import json,sys; d=json.load(open('$work/master.json')); print(d$1)"
 }
 
+# Wait up to $3 seconds for a line matching the regex $2 in file $1.
+wait_grep() {
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
+
+# Wait up to $1 seconds for the target's counter to stop growing: the same
+# count over 2 s. Prints the count; fails if it keeps growing.
+wait_target_quiet() {
+    local deadline=$((SECONDS + $1)) a b
+    a=$(target_total)
+    while [ $SECONDS -lt $deadline ]; do
+        sleep 2
+        b=$(target_total)
+        if [ "$a" = "$b" ]; then echo "$b"; return 0; fi
+        a=$b
+    done
+    echo "$a"
+    return 1
+}
+
 finish() {
     if [ "$failures" -gt 0 ]; then
         echo "--- worker log"; tail -n 30 "$work/worker.err" 2>/dev/null || true

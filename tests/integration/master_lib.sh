@@ -152,7 +152,7 @@ if stats is not None:
         else:
             report(0.9 * target["total"] <= n <= target["total"],
                    f"Aggregated Request Count {n} <= target's count {target['total']}, short by at most 10 %")
-        report(n > 1000, f"some load was generated ({n} requests)")
+        report(n > 0, f"some load was generated ({n} requests)")
         s = sum(int(r["Request Count"]) for r in entries)
         report(s == n, f"entries' Request Counts add up to the Aggregated one ({s} == {n})")
         f = int(a["Failure Count"])

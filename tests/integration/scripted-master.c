@@ -7,11 +7,15 @@
  *                        [--run-id ID] --script S URL...
  * Script: comma-separated steps, run in order:
  *   users=N@R   absolute target of N users at R users/s (0: at once)
+ *   await=N     wait until the workers' latest snapshots report N users in
+ *               all (bounded by --deadline)
  *   sleep=S     wait S seconds (decimal)
  *   stop=MS     send STOP with that timeout and wait for every FINAL
  *   silence     stop sending anything (heartbeats included) until the end
  *   quit        send QUIT
- * Each URL is one equally weighted GET task. */
+ * Each URL is one equally weighted GET task. The --timeline file gets a line
+ * "MS USERS" per snapshot (ms since the start, users of every worker) and
+ * "# target MS USERS RATE" per users= step. */
 #include <ev.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -49,6 +53,7 @@ struct master {
     char *script, *step_next;
     ev_timer step_timer, heartbeat, deadline;
     bool waiting_finals;
+    long awaiting_users; /* await=N step under way: N, else -1 */
     uint64_t requests, failures, snapshots, start_ms;
     struct row entries[MAX_ROWS], errors[MAX_ROWS];
     int n_entries, n_errors;
@@ -94,8 +99,19 @@ static void on_step_timer(struct ev_loop *loop, ev_timer *t, int revents)
     run_next_step(t->data);
 }
 
+static uint32_t users_now(const struct master *m)
+{
+    uint32_t total = 0;
+    for (int k = 0; k < m->n_workers; k++)
+        total += m->users_by_worker[k];
+    return total;
+}
+
 static void send_target(struct master *m, uint32_t users, double rate)
 {
+    if (m->timeline)
+        fprintf(m->timeline, "# target %llu %u %g\n",
+                (unsigned long long)(hn_clock_wall_ms() - m->start_ms), users, rate);
     /* Split users over workers like the real master: largest remainder. */
     for (int w = 0; w < m->n_workers; w++) {
         uint32_t share = users / m->n_workers + ((uint32_t)w < users % m->n_workers);
@@ -137,6 +153,11 @@ static void run_next_step(struct master *m)
     unsigned long stop_ms;
     if (sscanf(step, "users=%u@%lf", &users, &rate) == 2) {
         send_target(m, users, rate);
+    } else if (sscanf(step, "await=%u", &users) == 1) {
+        if (users_now(m) != users) {
+            m->awaiting_users = users;
+            return; /* resumes when a snapshot reports them */
+        }
     } else if (sscanf(step, "sleep=%lf", &secs) == 1) {
         ev_timer_set(&m->step_timer, secs, 0);
         ev_timer_start(m->loop, &m->step_timer);
@@ -212,12 +233,12 @@ static void on_msg(struct hn_chan *c, const void *id, size_t id_len, const void 
             add_row(m->errors, &m->n_errors, key, s->errors[i].count);
         }
         m->users_by_worker[w] = s->users;
-        if (m->timeline) {
-            uint32_t total = 0;
-            for (int k = 0; k < m->n_workers; k++)
-                total += m->users_by_worker[k];
+        if (m->timeline)
             fprintf(m->timeline, "%llu %u\n",
-                    (unsigned long long)(hn_clock_wall_ms() - m->start_ms), total);
+                    (unsigned long long)(hn_clock_wall_ms() - m->start_ms), users_now(m));
+        if (m->awaiting_users >= 0 && users_now(m) == (uint32_t)m->awaiting_users) {
+            m->awaiting_users = -1;
+            ev_feed_event(m->loop, &m->step_timer, EV_TIMER);
         }
         if (msg.type == HN_MSG_FINAL && ++m->finals == m->n_workers && m->waiting_finals) {
             m->waiting_finals = false;
@@ -249,7 +270,8 @@ static void on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 int main(int argc, char **argv)
 {
     struct master m = {
-        .want_workers = 1, .snapshot_ms = 1000, .run_id = "test-run", .next_user_id = 1};
+        .want_workers = 1, .snapshot_ms = 1000, .run_id = "test-run", .next_user_id = 1,
+        .awaiting_users = -1};
     const char *bind = "tcp://127.0.0.1:*", *timeline = NULL;
     uint64_t timeout_ms = 10000;
     double deadline_s = 120;
@@ -340,6 +362,9 @@ int main(int argc, char **argv)
     printf("}}\n");
     if (m.timeline)
         fclose(m.timeline);
+    /* Let a QUIT just queued reach the workers before the socket closes. */
+    int linger_ms = 2000;
+    zmq_setsockopt(m.chan.sock, ZMQ_LINGER, &linger_ms, sizeof(linger_ms));
     hn_chan_close(&m.chan);
     zmq_ctx_term(zctx);
     hn_scenario_free(s);

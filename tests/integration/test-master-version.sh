@@ -37,8 +37,10 @@ echo "== a real worker runs the test; foreign HELLOs meanwhile"
 start_worker --threads 1
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
 check "the run started with the real worker alone" grep -q " 1 workers joined" "$work/master.err"
-reply=$(fake_worker reject --master "$master_ep" --version "$older" --body map) || fail "no REJECT: $reply"
+reply=$(fake_worker reject --master "$master_ep" --version "$older") || fail "no REJECT: $reply"
 check_reject "$reply" "$older"
+reply=$(fake_worker reject --master "$master_ep" --version $((proto + 1)) --body map) || fail "no REJECT: $reply"
+check_reject "$reply" $((proto + 1))
 reply=$(fake_worker reject --master "$master_ep" --version 4294967295 --body empty) || fail "no REJECT: $reply"
 check_reject "$reply" 4294967295
 wait_master 30

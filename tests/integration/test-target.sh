@@ -198,29 +198,33 @@ for bad in 10485761 -1 1e3 abc; do
     http 400 GET "/bytes/$bad"
 done
 
+# A delay is never shorter than asked (a loaded machine can only make it
+# longer, so no upper bound is checked).
 start=$(now_ms)
 http 200 GET '/delay?ms=300'
 elapsed=$(($(now_ms) - start))
-((elapsed >= 290 && elapsed < 3000)) || fail "GET /delay?ms=300 took ${elapsed} ms"
+((elapsed >= 290)) || fail "GET /delay?ms=300 took only ${elapsed} ms"
 json_ok 'd == {"delay_ms": 300}'
-start=$(now_ms)
 http 200 GET '/delay?ms=0'
-(($(now_ms) - start < 1000)) || fail "GET /delay?ms=0 was slow"
+json_ok 'd == {"delay_ms": 0}'
 for bad in 'ms=-1' 'ms=60001' 'ms=abc' 'ms=' 'x=1'; do
     http 400 GET "/delay?$bad"
 done
 http 400 GET /delay
-# Delays must not hold pool threads: 40 waits of 500 ms on 2 threads overlap.
-start=$(now_ms)
+# Delays must not hold pool threads: with 40 delays of 3 s pending on 2
+# threads, another request is still answered (held threads would make it
+# wait for the delays: 60 s).
 pids=()
 for i in $(seq 40); do
     count /delay
-    curl -s -o /dev/null --max-time 10 "$BASE/delay?ms=500&i=$i" &
+    curl -s -o /dev/null --max-time 60 "$BASE/delay?ms=3000&i=$i" &
     pids+=($!)
 done
+sleep 0.5
+count /health
+curl -s -o /dev/null --max-time 20 "$BASE/health" ||
+    fail "GET /health not answered while 40 delays were pending (pool threads blocked?)"
 wait "${pids[@]}" || true
-elapsed=$(($(now_ms) - start))
-((elapsed < 3000)) || fail "40 concurrent 500 ms delays took ${elapsed} ms (pool threads blocked?)"
 # A request whose client gives up is still counted (once).
 count /delay
 curl -s -o /dev/null --max-time 0.3 "$BASE/delay?ms=1500" && fail "client should have timed out"
@@ -381,18 +385,18 @@ json_ok 'd["total"] == sum(d["paths"].values())'
 
 # --- stop --------------------------------------------------------------------------
 
-# SIGTERM with a delayed request pending: exits 0, promptly.
-curl -s -o /dev/null --max-time 20 "$BASE/delay?ms=15000" &
+# SIGTERM with a delayed request pending: exits 0 without waiting for it.
+curl -s -o /dev/null --max-time 70 "$BASE/delay?ms=60000" &
 pending=$!
 sleep 0.3
 kill -TERM "$PID"
 start=$(now_ms)
-while kill -0 "$PID" 2>/dev/null && (($(now_ms) - start < 10000)); do
+while kill -0 "$PID" 2>/dev/null && (($(now_ms) - start < 30000)); do
     sleep 0.05
 done
 rc=0
 if kill -0 "$PID" 2>/dev/null; then
-    fail "hornet-target still running 10 s after SIGTERM"
+    fail "hornet-target still running 30 s after SIGTERM (waiting for a 60 s delay?)"
 else
     wait "$PID" || rc=$?
     [[ $rc == 0 ]] || fail "exit status $rc after SIGTERM, want 0; stderr: $(cat "$WORK/err")"

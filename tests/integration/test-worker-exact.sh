@@ -15,7 +15,7 @@ got=$(summary '["requests"]')
 want=$(target_total)
 echo "worker reported $got requests, target counted $want"
 check "requests reported == requests received by the target" [ "$got" = "$want" ]
-check "some load was generated" [ "$got" -gt 1000 ]
+check "some load was generated" [ "$got" -gt 0 ]
 check "no failures" [ "$(summary '["failures"]')" = 0 ]
 for path in / /json /delay; do
     n=$(curl -s "$target_url/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('$path', 0))")

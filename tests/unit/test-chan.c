@@ -24,6 +24,9 @@
 #include "proto_limits.h"
 
 #define ANY_PORT "tcp://127.0.0.1:*"
+/* Bound of every wait for a message: generous, so that a loaded machine
+ * only makes a test slower, never fails it. */
+#define WAIT_S 20.0
 #define ENDPOINT_MAX 64
 
 static void *zctx;
@@ -42,6 +45,13 @@ static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)w;
     (void)revents;
+}
+
+static void count_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    (*(int *)w->data)++;
 }
 
 /* Run `loop` until *flag >= want or `timeout_s` passed. Returns the final
@@ -400,7 +410,7 @@ static void test_malformed_dropped_router(void **state)
     assert_int_equal(zmq_send(f->raw, "c", 1, 0), 1);
     assert_int_equal(zmq_send(f->raw, "good", 4, 0), 4);
 
-    assert_int_equal(run_until(f->loop, &rs.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
     run_for(f->loop, 0.05);
     assert_int_equal(rs.calls, 1);
     assert_string_equal(rs.last, "good");
@@ -442,7 +452,7 @@ static void test_malformed_dropped_dealer(void **state)
     assert_int_equal(zmq_send(f->raw, "w1", 2, ZMQ_SNDMORE), 2);
     assert_int_equal(zmq_send(f->raw, "fine", 4, 0), 4);
 
-    assert_int_equal(run_until(f->loop, &ds.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &ds.calls, 1, WAIT_S), 1);
     run_for(f->loop, 0.05);
     assert_int_equal(ds.calls, 1);
     assert_string_equal(ds.last, "fine");
@@ -470,9 +480,9 @@ static void test_send_errors(void **state)
     assert_int_equal(hn_chan_send_to(&f->d, "w2", 2, "x", 1), HN_E_STATE);
     /* Once the dealer has spoken, its identity is reachable. */
     assert_int_equal(hn_chan_send(&f->d, "hi", 2), 0);
-    assert_int_equal(run_until(f->loop, &rs.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
     assert_int_equal(hn_chan_send_to(&f->r, "w2", 2, "yo", 2), 0);
-    assert_int_equal(run_until(f->loop, &ds.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &ds.calls, 1, WAIT_S), 1);
     assert_string_equal(ds.last, "yo");
 
     hn_chan_close(&f->d);
@@ -525,7 +535,7 @@ static void test_close_in_callback(void **state)
     rs.close_me = f->heap;
     rs.free_it = true;
     f->heap = NULL; /* the callback frees it */
-    assert_int_equal(run_until(f->loop, &rs.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
     run_for(f->loop, 0.1);
     assert_int_equal(rs.calls, 1);
 
@@ -535,13 +545,13 @@ static void test_close_in_callback(void **state)
     assert_int_equal(
         hn_chan_dealer_open(&f->d, zctx, f->loop, ep2, "w4", NULL, dealer_seen_cb, &ds), 0);
     assert_int_equal(hn_chan_send(&f->d, "hi", 2), 0);
-    assert_int_equal(run_until(f->loop, &rs2.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs2.calls, 1, WAIT_S), 1);
     ds.calls = 0;
     ds.close_me = &f->d;
     for (int i = 0; i < 3; i++)
         assert_int_equal(hn_chan_send_to(&f->r2, "w4", 2, "z", 1), 0);
     usleep(100 * 1000);
-    assert_int_equal(run_until(f->loop, &ds.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &ds.calls, 1, WAIT_S), 1);
     run_for(f->loop, 0.1);
     assert_int_equal(ds.calls, 1);
     assert_null(f->d.sock);
@@ -563,23 +573,25 @@ static void test_batch_bounded(void **state)
         hn_chan_dealer_open(&f->d, zctx, f->loop, endpoint, "w5", NULL, dealer_seen_cb, &ds), 0);
     for (int i = 0; i < FLOOD; i++)
         assert_int_equal(hn_chan_send(&f->d, "f", 1), 0);
-    usleep(300 * 1000); /* the io thread moves them all into the router's queue */
+    /* Give the io thread time to move them into the router's queue (best
+     * effort: nothing below depends on how many arrived). */
+    usleep(300 * 1000);
 
     ev_run(f->loop, EVRUN_NOWAIT);
-    assert_int_equal(rs.calls, HN_CHAN_BATCH);
+    assert_true(rs.calls > 0 && rs.calls <= HN_CHAN_BATCH);
     /* Blocking iterations now: only the channel's idle watcher keeps them
-     * from sleeping until the 0.5 s fallback timer. */
+     * from sleeping until the fallback timer, which must never fire. */
     ev_timer fallback;
-    ev_timer_init(&fallback, tick_cb, 0.5, 0.5);
+    int fallbacks = 0;
+    ev_timer_init(&fallback, count_cb, WAIT_S, WAIT_S);
+    fallback.data = &fallbacks;
     ev_timer_start(f->loop, &fallback);
-    double start = now_s();
-    for (int i = 0; i < 8 && rs.calls < FLOOD; i++)
+    for (int i = 0; i < 100 && rs.calls < FLOOD && !fallbacks; i++)
         ev_run(f->loop, EVRUN_ONCE);
-    double elapsed = now_s() - start;
     ev_timer_stop(f->loop, &fallback);
     assert_int_equal(rs.calls, FLOOD);
     assert_int_equal(f->r.stats.received, FLOOD);
-    assert_true(elapsed < 0.4);
+    assert_int_equal(fallbacks, 0);
 }
 
 /* ZMQ_FD's lost edge: a message waits and ZMQ_FD is readable, then a send on
@@ -595,7 +607,7 @@ static void test_send_consumes_wakeup(void **state)
     assert_int_equal(
         hn_chan_dealer_open(&f->d, zctx, f->loop, endpoint, "w7", NULL, dealer_seen_cb, &ds), 0);
     assert_int_equal(hn_chan_send(&f->d, "hello", 5), 0);
-    assert_int_equal(run_until(f->loop, &rs.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
     run_for(f->loop, 0.05); /* everything drained: the router waits on ZMQ_FD */
 
     for (int round = 0; round < 3; round++) {
@@ -604,8 +616,8 @@ static void test_send_consumes_wakeup(void **state)
         /* zmq_send processes commands when over ~1 ms passed since the last
          * call: the "pipe readable" command and the ZMQ_FD signal go here. */
         assert_int_equal(hn_chan_send_to(&f->r, "w7", 2, "y", 1), 0);
-        assert_int_equal(run_until(f->loop, &rs.calls, 2 + round, 2.0), 2 + round);
-        assert_int_equal(run_until(f->loop, &ds.calls, 1 + round, 2.0), 1 + round);
+        assert_int_equal(run_until(f->loop, &rs.calls, 2 + round, WAIT_S), 2 + round);
+        assert_int_equal(run_until(f->loop, &ds.calls, 1 + round, WAIT_S), 1 + round);
     }
 }
 
@@ -628,9 +640,9 @@ static void test_reconnect(void **state)
     assert_int_equal(
         hn_chan_dealer_open(&f->d, zctx, f->loop, endpoint, "w6", NULL, dealer_seen_cb, &ds), 0);
     assert_int_equal(hn_chan_send(&f->d, "first", 5), 0);
-    assert_int_equal(run_until(f->loop, &rs.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
     assert_int_equal(hn_chan_send_to(&f->r, "w6", 2, "ack1", 4), 0);
-    assert_int_equal(run_until(f->loop, &ds.calls, 1, 5.0), 1);
+    assert_int_equal(run_until(f->loop, &ds.calls, 1, WAIT_S), 1);
 
     hn_chan_close(&f->r);
     run_for(f->loop, 0.2); /* the dealer notices and starts reconnecting */
@@ -644,7 +656,7 @@ static void test_reconnect(void **state)
     ev_timer_init(&ping, ping_cb, 0., 0.05);
     ping.data = &f->d;
     ev_timer_start(f->loop, &ping);
-    int got = run_until(f->loop, &rs.calls, 1, 5.0);
+    int got = run_until(f->loop, &rs.calls, 1, WAIT_S);
     ev_timer_stop(f->loop, &ping);
     assert_true(got >= 1);
     printf("# reconnect: first message through %.0f ms after the re-bind\n",
@@ -653,7 +665,7 @@ static void test_reconnect(void **state)
     assert_int_equal(rs.last_id_len, 2);
     assert_memory_equal(rs.last_id, "w6", 2);
     assert_int_equal(hn_chan_send_to(&f->r, "w6", 2, "ack2", 4), 0);
-    assert_int_equal(run_until(f->loop, &ds.calls, 2, 5.0), 2);
+    assert_int_equal(run_until(f->loop, &ds.calls, 2, WAIT_S), 2);
     assert_string_equal(ds.last, "ack2");
 }
 

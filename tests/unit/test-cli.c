@@ -60,7 +60,7 @@ static void test_every_flag(void **state)
                           "--worker-threads",
                           "2",
                           "--worker-bin",
-                          "/bin/w",
+                          "/bin/sh",
                           "--expect-workers-max-wait",
                           "0",
                           "--csv",
@@ -82,13 +82,59 @@ static void test_every_flag(void **state)
     assert_int_equal(cfg.local_workers, 3);
     assert_int_equal(cfg.expect_workers, 3); /* follows --local-workers */
     assert_int_equal(cfg.worker_threads, 2);
-    assert_string_equal(cfg.worker_bin, "/bin/w");
+    assert_string_equal(cfg.worker_bin, "/bin/sh");
     assert_int_equal(cfg.expect_wait_ms, 0);
     assert_string_equal(cfg.csv_prefix, "out/r");
     assert_true(cfg.csv_full_history);
     assert_true(cfg.only_summary);
     assert_int_equal(cfg.exit_code_on_error, 7);
     assert_int_equal(cfg.log_level, HN_LOG_DEBUG);
+}
+
+static void test_security_flags(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master",
+                          "-H",
+                          "http://127.0.0.1:1",
+                          "--max-workers",
+                          "10",
+                          "--insecure",
+                          "--max-stats-memory",
+                          "64MiB",
+                          "--curve-secret",
+                          "/etc/hostname",
+                          "--allow-workers",
+                          "/etc/hostname",
+                          "/"};
+    assert_int_equal(parse(&cfg, 13, argv), -1);
+    assert_int_equal(cfg.max_workers, 10);
+    assert_true(cfg.insecure);
+    assert_int_equal(cfg.max_stats_memory, 64u << 20);
+    assert_string_equal(cfg.curve_secret, "/etc/hostname");
+    assert_string_equal(cfg.allow_workers, "/etc/hostname");
+    /* Defaults: 1024 workers, a bound on statistics memory. */
+    const char *plain[] = {"hornet-master", "-H", "http://127.0.0.1:1", "/"};
+    assert_int_equal(parse(&cfg, 4, plain), -1);
+    assert_int_equal(cfg.max_workers, 1024);
+    assert_true(cfg.max_stats_memory >= (256u << 20));
+    /* Local workers alone need no allow list. */
+    const char *local[] = {"hornet-master",   "-H", "http://127.0.0.1:1",
+                           "--local-workers", "2",  "--curve-secret",
+                           "/etc/hostname",   "/"};
+    assert_int_equal(parse(&cfg, 8, local), -1);
+}
+
+static void test_strict_values(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master", "-H",     "http://[::1]:8080", "-r",
+                          "0.5",           "--bind", "tcp://*:*",         "/a?b=1&c=%20"};
+    assert_int_equal(parse(&cfg, 8, argv), -1);
+    assert_true(cfg.spawn_rate == 0.5);
+    assert_string_equal(cfg.bind, "tcp://*:*");
 }
 
 static void test_bad_input(void **state)
@@ -109,6 +155,31 @@ static void test_bad_input(void **state)
         {"-H", "ftp://x", "/", NULL},
         {"-u", NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL},
+        /* issue 10, findings 12 and 13 */
+        {"-u", "0", "/", NULL},
+        {"-r", "0x10", "/", NULL},
+        {"-r", "1e-300", "/", NULL},
+        {"-r", "-1", "/", NULL},
+        {"-r", " 1", "/", NULL},
+        {"-r", "20000000", "/", NULL},
+        {"--bind", "tcp://127.0.0.1:99999", "/", NULL},
+        {"--bind", "tcp://127.0.0.1:0", "/", NULL},
+        {"--bind", "tcp://::1:5557", "/", NULL},
+        {"--worker-bin", "/nonexistent", "/", NULL},
+        {"--worker-bin", "/tmp", "/", NULL},
+        {"-H", "http://[::1", "/", NULL},
+        {"-H", "http://", "/", NULL},
+        {"/a b", NULL, NULL, NULL},
+        {"/a\nb", NULL, NULL, NULL},
+        {"http://[::1/x", NULL, NULL, NULL},
+        {"gopher://x/", NULL, NULL, NULL},
+        {"--max-workers", "0", "/", NULL},
+        {"--max-workers", "5000", "/", NULL},
+        {"--max-stats-memory", "1KiB", "/", NULL},
+        {"--allow-workers", "/etc/hostname", "/", NULL},
+        {"--curve-secret", "/etc/hostname", "/", NULL},
+        {"--curve-secret", "/nonexistent", "/", NULL},
+        {"--expect-workers", "2000", "/", NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;
@@ -136,6 +207,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_quick_mode),
         cmocka_unit_test(test_every_flag),
+        cmocka_unit_test(test_security_flags),
+        cmocka_unit_test(test_strict_values),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

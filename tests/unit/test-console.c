@@ -233,13 +233,41 @@ static void test_live(void **state)
     hn_stats_free(st);
 }
 
+/* Names and errors arrive from workers: escape sequences and CR/LF are
+ * shown escaped, never written raw, and every table row stays one line. */
+static void test_hostile_names(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    static const uint64_t v[] = {1000};
+    struct hn_msg_error err = {.count = 1};
+    strcpy(err.method, "GET");
+    strcpy(err.name, "/\x1b[2J");
+    strcpy(err.error, "HTTP 500\r\n\x1b]0;pwned\x07");
+    merge(st, T0 + 100, "GET", "/\x1b[2J", v, 1, 1, &err, 1);
+    merge(st, T0 + 100, "GET", "/a\r\nAggregated", v, 1, 0, NULL, 0);
+    hn_stats_tick(st, T0 + 1000, 1);
+    char *text = capture_summary(st);
+    assert_null(strchr(text, '\x1b'));
+    assert_null(strchr(text, '\r'));
+    assert_null(strchr(text, '\x07'));
+    assert_non_null(strstr(text, "/\\x1b[2J"));
+    assert_non_null(strstr(text, "/a\\x0d\\x0aAggregated"));
+    assert_non_null(strstr(text, "HTTP 500\\x0d\\x0a\\x1b]0;pwned\\x07"));
+    /* The fake "Aggregated" name did not start a line of its own. */
+    for (char *p = strstr(text, "\nAggregated"); p; p = strstr(p + 1, "\nAggregated"))
+        fail_msg("a name broke a table row: %.40s", p);
+    free(text);
+    hn_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_summary_table),
-        cmocka_unit_test(test_summary_percentiles),
-        cmocka_unit_test(test_summary_errors),
-        cmocka_unit_test(test_live),
+        cmocka_unit_test(test_summary_table),  cmocka_unit_test(test_summary_percentiles),
+        cmocka_unit_test(test_summary_errors), cmocka_unit_test(test_live),
+        cmocka_unit_test(test_hostile_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,37 @@ static void test_stats_rows(void **state)
     hn_stats_free(st);
 }
 
+/* Names and errors from workers keep their exact bytes in the CSV files
+ * (a report is data, not a terminal): CR/LF inside a field is quoted, an
+ * escape byte is written as is. */
+static void test_exact_bytes(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    static const uint64_t v[] = {1000};
+    struct hn_hist *h = hist_of(v, 1);
+    struct hn_msg_error err = {.count = 1};
+    strcpy(err.method, "GET");
+    strcpy(err.name, "/a\r\nb");
+    strcpy(err.error, "HTTP 500\x1b[31m");
+    merge(st, T0 + 100, "GET", "/a\r\nb", h, 1, 0, &err, 1);
+    merge(st, T0 + 100, "GET", "/\x1b]0;t\x07", h, 0, 0, NULL, 0);
+    struct hn_csv *c;
+    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_write_current(c, st, T0 + 1000), 0);
+    char *text = slurp("_stats.csv");
+    assert_non_null(strstr(text, "\r\nGET,/\x1b]0;t\x07,1,0,"));
+    assert_non_null(strstr(text, "\r\nGET,\"/a\r\nb\",1,1,"));
+    free(text);
+    text = slurp("_failures.csv");
+    assert_non_null(strstr(text, "\r\nGET,\"/a\r\nb\",HTTP 500\x1b[31m,1,"));
+    free(text);
+    hn_csv_close(c);
+    hn_hist_free(h);
+    hn_stats_free(st);
+}
+
 static void test_failures_and_exceptions(void **state)
 {
     (void)state;
@@ -464,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exact_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_and_exceptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_aggregated_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_full, setup, teardown),

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,12 +80,57 @@ static void test_hosts_first(void **state)
     assert_int_equal(s[0].users[0] + s[1].users[0] + s[2].users[0], 1);
 }
 
+/* Capacities (issue 10, finding 3): a worker never gets more users than it
+ * offers; its excess goes to the others, and what nobody can hold is said. */
+static void test_capacity(void **state)
+{
+    (void)state;
+    struct hn_share s[3];
+    uint32_t hosts[3] = {0, 1, 2};
+    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, s);
+    assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){5, 0, 0}, 1), 0);
+    assert_int_equal(s[0].total, 5);
+    assert_int_equal(s[0].users[0], 5);
+    assert_int_equal(s[1].total + s[2].total, 25);
+    assert_true(s[1].total >= 12 && s[2].total >= 12);
+
+    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, s);
+    assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){5, 5, 5}, 1), 15);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s[i].total, 5);
+
+    /* Two classes: class totals are kept when the room suffices. */
+    hn_distribute_workers((uint32_t[]){40, 20}, 2, hosts, 3, s);
+    assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){10, 100, 25}, 2), 0);
+    uint32_t c0 = 0, c1 = 0;
+    for (int i = 0; i < 3; i++) {
+        c0 += s[i].users[0], c1 += s[i].users[1];
+        assert_int_equal(s[i].total, s[i].users[0] + s[i].users[1]);
+    }
+    assert_int_equal(c0, 40);
+    assert_int_equal(c1, 20);
+    assert_true(s[0].total <= 10 && s[2].total <= 25);
+
+    /* Fits already: left exactly as split. */
+    hn_distribute_workers((uint32_t[]){7}, 1, hosts, 3, s);
+    struct hn_share before[3];
+    memcpy(before, s, sizeof(s));
+    assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){3, 3, 0}, 1), 0);
+    assert_memory_equal(before, s, sizeof(s));
+
+    /* A billion users over two workers of 1000: 2000 run. */
+    hn_distribute_workers((uint32_t[]){1000000000}, 1, hosts, 2, s);
+    assert_int_equal(hn_distribute_cap(s, 2, (uint32_t[]){1000, 1000}, 1), 1000000000 - 2000);
+    assert_int_equal(s[0].total + s[1].total, 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classes_by_weight),
         cmocka_unit_test(test_workers_sum_and_balance),
         cmocka_unit_test(test_hosts_first),
+        cmocka_unit_test(test_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,18 +198,34 @@ static void test_hostile_headers(void **state)
     (void)state;
     struct hn_msg m;
     static const struct bytes_case cases[] = {
-        {{0x93, 6, HN_PROTO_VERSION, 0xdd, 0xff, 0xff, 0xff, 0xff}, 8, HN_E_TOO_LARGE}, /* body 2^32-1 */
-        {{0x93, 6, HN_PROTO_VERSION, 0x96, 0, 0, 0, 0, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x90}, 14, HN_E_TOO_LARGE},
-        {{0x93, 6, HN_PROTO_VERSION, 0xdc, 0x10, 0x00}, 6, HN_E_TRUNCATED}, /* 4096 elements, 0 bytes */
-        {{0x93, 3, HN_PROTO_VERSION, 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff}, 9, HN_E_TOO_LARGE}, /* str32 */
-        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0xff, 0xff, 0xff, 0xff, 0xc4, 0}, 11, HN_E_TOO_LARGE},
-        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0x00, 0x10, 0x00, 0x00, 0xc4, 0}, 11, HN_E_TRUNCATED},
+        {{0x93, 6, HN_PROTO_VERSION, 0xdd, 0xff, 0xff, 0xff, 0xff},
+         8,
+         HN_E_TOO_LARGE}, /* body 2^32-1 */
+        {{0x93, 6, HN_PROTO_VERSION, 0x96, 0, 0, 0, 0, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x90},
+         14,
+         HN_E_TOO_LARGE},
+        {{0x93, 6, HN_PROTO_VERSION, 0xdc, 0x10, 0x00},
+         6,
+         HN_E_TRUNCATED}, /* 4096 elements, 0 bytes */
+        {{0x93, 3, HN_PROTO_VERSION, 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff},
+         9,
+         HN_E_TOO_LARGE}, /* str32 */
+        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0xff, 0xff, 0xff, 0xff, 0xc4, 0},
+         11,
+         HN_E_TOO_LARGE},
+        {{0x93, 4, HN_PROTO_VERSION, 0x92, 0xc6, 0x00, 0x10, 0x00, 0x00, 0xc4, 0},
+         11,
+         HN_E_TRUNCATED},
         {{0x93, 10, HN_PROTO_VERSION, 0x80}, 4, HN_E_TYPE},          /* map body */
         {{0x93, 10, HN_PROTO_VERSION, 0xd4, 1, 2}, 6, HN_E_TYPE},    /* fixext body */
         {{0x93, 10, HN_PROTO_VERSION, 0xc1}, 4, HN_E_INVALID},       /* reserved byte */
         {{0x93, 10, HN_PROTO_VERSION, 0x90, 0xc0}, 5, HN_E_INVALID}, /* trailing byte */
-        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 12, HN_E_TOO_LARGE},
-        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90}, 11, HN_E_INVALID}, /* depth 8 */
+        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90},
+         12,
+         HN_E_TOO_LARGE},
+        {{0x93, 10, HN_PROTO_VERSION, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x90},
+         11,
+         HN_E_INVALID}, /* depth 8 */
     };
     for (size_t i = 0; i < N(cases); i++) {
         int rc = decode_copy(cases[i].bytes, cases[i].len, &m);

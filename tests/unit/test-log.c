@@ -176,9 +176,13 @@ static void test_newlines(void **state)
 
     hn_log_info("a\nb\r\nc\n");
     drain(cap);
-    assert_string_equal(cap->buf + STAMP_LEN, " hornet-test info: a b  c \n");
+    assert_string_equal(cap->buf + STAMP_LEN, " hornet-test info: a\\x0ab\\x0d\\x0ac\\x0a\n");
     /* Exactly one line. */
     assert_ptr_equal(strchr(cap->buf, '\n'), cap->buf + cap->len - 1);
+    /* Escape sequences from the network never reach the terminal raw. */
+    hn_log_info("worker %s joined", "\x1b]0;pwned\x07\x1b[2J");
+    assert_string_equal(drain(cap) + STAMP_LEN,
+                        " hornet-test info: worker \\x1b]0;pwned\\x07\\x1b[2J joined\n");
 }
 
 static void test_errno_preserved(void **state)

@@ -120,6 +120,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         strcpy(m->hello.version, "0.1.0");
         m->hello.cpus = 16;
         m->hello.capacity = UINT32_MAX;
+        strcpy(m->hello.run_id, "run-20231231-abc");
         break;
     case HN_MSG_WELCOME:
         m->welcome.worker_index = 3;
@@ -149,6 +150,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
         m->snapshot.seq = 17;
+        strcpy(m->snapshot.run_id, "run-20240101-xyz");
         m->snapshot.interval_start_ms = UINT64_C(1700000000000);
         m->snapshot.interval_end_ms = UINT64_C(1700000001000);
         m->snapshot.users = 50;
@@ -597,6 +599,9 @@ static const struct edit {
     {HN_MSG_HELLO, {3, END}, LONG(HN_PROTO_VERSION_STR_MAX + 1), HN_E_TOO_LARGE},
     {HN_MSG_HELLO, {5, END}, {.type = MSGPACK_OBJECT_MAP}, HN_E_TYPE},
     {HN_MSG_HELLO, {SHRINK}, U(0), HN_E_INVALID},
+    {HN_MSG_HELLO, {6, END}, LONG(HN_PROTO_ID_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_HELLO, {6, END}, S(""), 0}, /* a worker in no run yet */
+    {HN_MSG_HELLO, {6, END}, U(1), HN_E_TYPE},
     {HN_MSG_WELCOME, {1, END}, U(5), HN_E_TYPE},
     {HN_MSG_REJECT, {0, END}, LONG(HN_PROTO_REASON_MAX + 1), HN_E_TOO_LARGE},
     {HN_MSG_SCENARIO, {1, END}, BIN(HN_PROTO_HASH_MAX + 1), HN_E_TOO_LARGE},
@@ -614,6 +619,9 @@ static const struct edit {
      {.type = MSGPACK_OBJECT_ARRAY, .via.array = {HN_PROTO_CLASSES_MAX + 1, many}},
      HN_E_TOO_LARGE},
     {HN_MSG_SNAPSHOT, {4, 0, 3, END}, U(121), HN_E_INVALID}, /* failures > requests */
+    {HN_MSG_SNAPSHOT, {6, END}, LONG(HN_PROTO_ID_MAX + 1), HN_E_TOO_LARGE}, /* run id */
+    {HN_MSG_SNAPSHOT, {6, END}, BIN(4), HN_E_TYPE},
+    {HN_MSG_FINAL, {6, END}, S("\xc3\x28"), HN_E_INVALID},
     {HN_MSG_SNAPSHOT, {4, 0, 2, END}, U(121), HN_E_INVALID}, /* != TOTAL count */
     {HN_MSG_SNAPSHOT, {4, 2, 2, END}, U(4), HN_E_INVALID},
     {HN_MSG_SNAPSHOT, {4, 1, 2, END}, U(1), HN_E_INVALID},       /* requests, no TOTAL */
@@ -631,17 +639,17 @@ static const struct edit {
     {HN_MSG_SNAPSHOT, {3, END}, F(1.0), HN_E_TYPE},
     {HN_MSG_FINAL, {5, 0, 3, END}, U(0), HN_E_RANGE}, /* error count 0 */
     {HN_MSG_FINAL, {5, 0, 2, END}, LONG(HN_PROTO_ERROR_MAX + 1), HN_E_TOO_LARGE},
-    {HN_MSG_FINAL, {SHRINK}, U(0), HN_E_INVALID},        /* a version-1 body: no exceptions */
-    {HN_MSG_SNAPSHOT, {6, 0, 1, END}, U(0), HN_E_RANGE}, /* exception count 0 */
-    {HN_MSG_SNAPSHOT, {6, 0, 1, END}, I(-1), HN_E_RANGE},
-    {HN_MSG_SNAPSHOT, {6, 0, 0, END}, LONG(HN_PROTO_ERROR_MAX + 1), HN_E_TOO_LARGE},
-    {HN_MSG_SNAPSHOT, {6, 0, 0, END}, LONG(HN_PROTO_ERROR_MAX), 0},
-    {HN_MSG_SNAPSHOT, {6, 0, 0, END}, S("a\0b"), HN_E_INVALID},
-    {HN_MSG_SNAPSHOT, {6, 0, 0, END}, BIN(3), HN_E_TYPE},
-    {HN_MSG_SNAPSHOT, {6, 0, SHRINK}, U(0), HN_E_INVALID},
-    {HN_MSG_SNAPSHOT, {6, 0, END}, U(1), HN_E_TYPE},
-    {HN_MSG_SNAPSHOT, {6, END}, MANY(0), 0},
-    {HN_MSG_FINAL, {6, END}, MANY(HN_PROTO_EXCEPTIONS_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_FINAL, {SHRINK}, U(0), HN_E_INVALID},        /* one field short: no exceptions */
+    {HN_MSG_SNAPSHOT, {7, 0, 1, END}, U(0), HN_E_RANGE}, /* exception count 0 */
+    {HN_MSG_SNAPSHOT, {7, 0, 1, END}, I(-1), HN_E_RANGE},
+    {HN_MSG_SNAPSHOT, {7, 0, 0, END}, LONG(HN_PROTO_ERROR_MAX + 1), HN_E_TOO_LARGE},
+    {HN_MSG_SNAPSHOT, {7, 0, 0, END}, LONG(HN_PROTO_ERROR_MAX), 0},
+    {HN_MSG_SNAPSHOT, {7, 0, 0, END}, S("a\0b"), HN_E_INVALID},
+    {HN_MSG_SNAPSHOT, {7, 0, 0, END}, BIN(3), HN_E_TYPE},
+    {HN_MSG_SNAPSHOT, {7, 0, SHRINK}, U(0), HN_E_INVALID},
+    {HN_MSG_SNAPSHOT, {7, 0, END}, U(1), HN_E_TYPE},
+    {HN_MSG_SNAPSHOT, {7, END}, MANY(0), 0},
+    {HN_MSG_FINAL, {7, END}, MANY(HN_PROTO_EXCEPTIONS_MAX + 1), HN_E_TOO_LARGE},
     {HN_MSG_GRANT, {0, END}, I(-1), HN_E_RANGE},
     {HN_MSG_GRANT, {0, END}, U(UINT64_MAX - 250), 0},    /* last id UINT64_MAX - 1 */
     {HN_MSG_GRANT, {0, END}, U(UINT64_MAX), HN_E_RANGE}, /* ids would wrap */

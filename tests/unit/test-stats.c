@@ -1,6 +1,7 @@
 /* Unit tests for the master statistics store (master/stats.c): exact merge of
  * real encoded/decoded snapshots from several workers, the Aggregated row,
  * error rows, the bounds on distinct rows and the per-second window. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -416,6 +417,76 @@ static void test_window_rates(void **state)
     hn_stats_free(st);
 }
 
+/* Encode, decode and add one entry; returns what hn_stats_add returned. */
+static int add_entry(struct hn_stats *st, const char *name, struct hn_hist *h, uint64_t failures)
+{
+    struct hn_msg_entry e = {.requests = h->total, .failures = failures};
+    strcpy(e.method, "GET");
+    strcpy(e.name, name);
+    e.hist[HN_TIMING_TOTAL] = h;
+    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
+    m.snapshot.n_entries = 1;
+    m.snapshot.entries = &e;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    assert_int_equal(hn_msg_encode(&m, &buf), 0);
+    struct hn_msg d;
+    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
+    int rc = hn_stats_add(st, &d.snapshot, T0);
+    hn_msg_deinit(&d);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+/* Counts that would overflow when merged stick at the maximum: never a
+ * Failure Count above the Request Count, never a wrapped Max (issue 10,
+ * finding 7). */
+static void test_saturating(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct hn_hist *h = hn_hist_new();
+    assert_true(hn_hist_record_n(h, 1, UINT64_C(1) << 63));
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(add_entry(st, "/big", h, UINT64_C(1) << 62), 0);
+    struct hn_stats_totals t;
+    hn_stats_totals(hn_stats_aggregated(st), &t);
+    assert_true(t.requests == UINT64_MAX);
+    assert_true(t.failures <= t.requests);
+    assert_non_null(t.hist);
+    assert_true(t.hist->total == UINT64_MAX);
+    assert_int_equal(hn_hist_max(t.hist), 1);
+    assert_int_equal(hn_hist_percentile(t.hist, 100), 1);
+    hn_stats_tick(st, T0 + 1000, 1);
+    struct hn_stats_recent r;
+    hn_stats_recent(st, hn_stats_aggregated(st), NULL, &r);
+    assert_true(r.requests == UINT64_MAX);
+    hn_hist_free(h);
+    hn_stats_free(st);
+}
+
+/* Past its memory bound the store refuses a merge as an allocation failure
+ * would (-ENOMEM, for the run to fail loudly), and stays consistent. */
+static void test_memory_bound(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    hn_stats_set_memory_max(st, 64 * 1024); /* less than one histogram */
+    struct hn_hist *h = hn_hist_new();
+    hn_hist_record(h, 1000);
+    assert_int_equal(add_entry(st, "/a", h, 0), -ENOMEM);
+    assert_int_equal(hn_stats_total_requests(st), 0);
+    assert_true(hn_stats_memory(st) <= 64 * 1024);
+    hn_stats_set_memory_max(st, 8u << 20);
+    assert_int_equal(add_entry(st, "/a", h, 0), 0);
+    assert_int_equal(hn_stats_total_requests(st), 1);
+    assert_true(hn_stats_memory(st) > sizeof(struct hn_hist));
+    hn_hist_free(h);
+    hn_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +496,8 @@ int main(void)
         cmocka_unit_test(test_entry_bound),
         cmocka_unit_test(test_error_bound),
         cmocka_unit_test(test_window_rates),
+        cmocka_unit_test(test_saturating),
+        cmocka_unit_test(test_memory_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+/* hornet-keygen: make a CurveZMQ key pair for a master or a worker:
+ * NAME.key (the secret key, mode 0600) and NAME.pub (the public key). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "curve.h"
+#include "exitcodes.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: hornet-keygen [--force] NAME\n"
+                 "Make a CurveZMQ key pair for hornet-master or hornet-worker:\n"
+                 "  NAME.key  the secret key, one line of 40 Z85 characters, mode 0600: give it\n"
+                 "            to the program it belongs to (--curve-secret NAME.key), nobody else\n"
+                 "  NAME.pub  the public key, one line: a worker's goes into the master's\n"
+                 "            --allow-workers file, the master's is every worker's --master-key\n"
+                 "Prints the public key's fingerprint, as the master logs it.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -f, --force    replace existing NAME.key and NAME.pub\n"
+                 "  -h, --help     show this help and exit\n"
+                 "  -V, --version  show the version and exit\n"
+                 "\n"
+                 "Exit codes:\n"
+                 "  0  both files written\n"
+                 "  2  bad command line, or a file exists (without --force)\n"
+                 "  3  cannot write a file, or no CurveZMQ support in libzmq\n");
+}
+
+/* Write @line and a line end to @path, created with @mode. */
+static int write_file(const char *path, const char *line, mode_t mode, bool force)
+{
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+    int fd = open(path, flags, mode);
+    if (fd < 0)
+        return -errno;
+    int err = 0;
+    if (fchmod(fd, mode) != 0) /* an existing file keeps its mode otherwise */
+        err = -errno;
+    size_t len = strlen(line);
+    errno = 0;
+    if (!err && (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1))
+        err = errno ? -errno : -EIO;
+    if (close(fd) != 0 && !err)
+        err = -errno;
+    return err;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"force", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {0, 0, 0, 0},
+    };
+    bool force = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "fhV", options, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            force = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return HN_EXIT_OK;
+        case 'V':
+            printf("hornet-keygen %s\n", HN_VERSION);
+            return HN_EXIT_OK;
+        default:
+            usage(stderr);
+            return HN_EXIT_USAGE;
+        }
+    }
+    if (optind != argc - 1 || !argv[optind][0]) {
+        fprintf(stderr, "hornet-keygen: give one NAME (see --help)\n");
+        return HN_EXIT_USAGE;
+    }
+    const char *name = argv[optind];
+    char key_path[4096], pub_path[4096];
+    if (snprintf(key_path, sizeof(key_path), "%s.key", name) >= (int)sizeof(key_path) ||
+        snprintf(pub_path, sizeof(pub_path), "%s.pub", name) >= (int)sizeof(pub_path)) {
+        fprintf(stderr, "hornet-keygen: NAME is too long\n");
+        return HN_EXIT_USAGE;
+    }
+    if (!force && (access(key_path, F_OK) == 0 || access(pub_path, F_OK) == 0)) {
+        fprintf(stderr, "hornet-keygen: %s or %s exists: not replaced (--force replaces)\n",
+                key_path, pub_path);
+        return HN_EXIT_USAGE;
+    }
+    struct hn_curve_keypair kp;
+    if (sodium_init() < 0 || hn_curve_keypair_new(&kp) != 0) {
+        fprintf(stderr, "hornet-keygen: this libzmq has no CurveZMQ support\n");
+        return HN_EXIT_NO_RUN;
+    }
+    int err = write_file(key_path, kp.secret_z85, 0600, force);
+    sodium_memzero(&kp.secret_z85, sizeof(kp.secret_z85));
+    if (err) {
+        fprintf(stderr, "hornet-keygen: cannot write %s: %s\n", key_path, strerror(-err));
+        return HN_EXIT_NO_RUN;
+    }
+    if ((err = write_file(pub_path, kp.public_z85, 0644, force))) {
+        fprintf(stderr, "hornet-keygen: cannot write %s: %s\n", pub_path, strerror(-err));
+        unlink(key_path);
+        return HN_EXIT_NO_RUN;
+    }
+    char fp[HN_CURVE_FINGERPRINT_LEN + 1];
+    hn_curve_fingerprint(kp.public_z85, fp);
+    printf("%s: secret key (keep it private)\n%s: public key %s, fingerprint %s\n", key_path,
+           pub_path, kp.public_z85, fp);
+    return HN_EXIT_OK;
+}

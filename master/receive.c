@@ -1,0 +1,381 @@
+/* Every message from a worker (see run_internal.h): who may speak, and on
+ * which connection (identity = CurveZMQ key, or the id of its HELLO); HELLO
+ * and the joins, returns and restarts it means; SNAPSHOT/FINAL checked
+ * against the limits and the run id before they are merged. A peer can make
+ * the master do little: replies to strangers and re-HELLOs are rate-limited,
+ * logs about one peer too. */
+#include "clock.h"
+#include "error.h"
+#include "exitcodes.h"
+#include "log.h"
+#include "run_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A registered worker gets at most one WELCOME per this many seconds; its
+ * further HELLOs only say it is alive. */
+#define REWELCOME_MIN_S 1.0
+/* "worker N is back" at most once per this many seconds per worker. */
+#define BACK_LOG_MIN_S 10.0
+/* Replies (REJECTs) to peers that are not workers of the run: a sustained
+ * rate and a burst, over all of them together. */
+#define STRANGER_REPLIES_PER_S 50.0
+#define STRANGER_REPLIES_BURST 200.0
+
+/* One more reply to a stranger allowed now? */
+static bool stranger_reply_ok(struct hn_run *r)
+{
+    double now = ev_now(r->loop);
+    if (r->reply_at <= 0) {
+        r->reply_budget = STRANGER_REPLIES_BURST;
+    } else {
+        r->reply_budget += (now - r->reply_at) * STRANGER_REPLIES_PER_S;
+        if (r->reply_budget > STRANGER_REPLIES_BURST)
+            r->reply_budget = STRANGER_REPLIES_BURST;
+    }
+    r->reply_at = now;
+    if (r->reply_budget < 1.0)
+        return false;
+    r->reply_budget -= 1.0;
+    return true;
+}
+
+static void reject(struct hn_run *r, const void *route, size_t len, const char *reason)
+{
+    if (!stranger_reply_ok(r))
+        return;
+    struct hn_msg m = {.type = HN_MSG_REJECT};
+    snprintf(m.reject.reason, sizeof(m.reject.reason), "%s", reason);
+    hn_dispatch_to_route(r, route, len, &m);
+}
+
+/* A HELLO from a worker of another protocol version: REJECT it with a reason
+ * naming both versions (encoded in our version; its header stays readable). */
+static void reject_version(struct hn_run *r, const void *route, size_t len, uint32_t version)
+{
+    char reason[HN_PROTO_REASON_MAX + 1];
+    snprintf(reason, sizeof(reason),
+             "protocol version mismatch: worker speaks %u, master speaks %u", version,
+             HN_PROTO_VERSION);
+    /* Any peer can send these: log the first, count the rest. */
+    if (r->rejected++ == 0)
+        hn_log_warn("rejected a worker: %s (further rejections are only counted)", reason);
+    reject(r, route, len, reason);
+}
+
+/* Throw @w out of the run: it broke a limit. Its figures so far stay (they
+ * passed every check); nothing it sends from now on is read, its users go
+ * to the others, and with CURVE its key is refused from now on. */
+static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
+{
+    if (w->banned)
+        return;
+    w->banned = true;
+    snprintf(w->ban_reason, sizeof(w->ban_reason), "%s", why);
+    hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
+                w->index, w->hello.worker_id, w->hello.hostname, why);
+    if (w->keyed)
+        hn_zap_refuse(&r->zap, w->identity);
+    struct hn_msg m = {.type = HN_MSG_REJECT};
+    snprintf(m.reject.reason, sizeof(m.reject.reason), "thrown out of the run: %s", why);
+    hn_dispatch_to(r, w, &m);
+    if (r->state == HN_RUN_RUNNING) {
+        if (hn_registry_alive(&r->reg) == 0) {
+            hn_log_error("no worker left in the run");
+            hn_run_finish(r, HN_EXIT_NO_RUN);
+        } else {
+            hn_dispatch_targets(r);
+        }
+    } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
+        hn_run_finish(r, HN_EXIT_OK);
+    }
+}
+
+/* Any valid message from worker @w: it is alive. A worker marked missing
+ * that speaks again is taken back: it gets a share while the run runs, and
+ * STOP while it stops (it never got the broadcast, and would go on loading
+ * the target until its own silence timeout). */
+static void heard_from(struct hn_run *r, struct hn_worker *w)
+{
+    w->last_seen = ev_now(r->loop);
+    if (!w->missing || w->final_received)
+        return;
+    if (r->state == HN_RUN_RUNNING) {
+        hn_log_info("worker %u is responding again", w->index);
+        w->missing = false;
+        hn_dispatch_targets(r);
+    } else if (r->state == HN_RUN_STOPPING) {
+        hn_log_info("worker %u is responding again: asking it to stop", w->index);
+        w->missing = false;
+        hn_run_send_stop(r, w);
+    }
+}
+
+static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
+{
+    struct hn_msg m = {.type = HN_MSG_WELCOME};
+    m.welcome.worker_index = w->index;
+    snprintf(m.welcome.run_id, sizeof(m.welcome.run_id), "%s", r->run_id);
+    m.welcome.snapshot_interval_ms = HN_RUN_SNAPSHOT_INTERVAL_MS;
+    hn_dispatch_to(r, w, &m);
+    w->last_welcome = ev_now(r->loop);
+    if (!scenario)
+        return;
+    struct hn_msg s = {.type = HN_MSG_SCENARIO};
+    s.scenario.blob = (const uint8_t *)r->scenario_blob.data;
+    s.scenario.blob_len = r->scenario_blob.size;
+    s.scenario.hash = r->scenario_hash;
+    s.scenario.hash_len = sizeof(r->scenario_hash);
+    hn_dispatch_to(r, w, &s);
+}
+
+/* Is the connection @w last spoke on still there? A HEARTBEAT to it says:
+ * with ZMQ_ROUTER_MANDATORY a send to a closed connection fails at once. */
+static bool route_alive(struct hn_run *r, const struct hn_worker *w)
+{
+    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
+    return hn_dispatch_to_route(r, w->route, w->route_len, &hb) != -EHOSTUNREACH;
+}
+
+static void new_worker(struct hn_run *r, const void *route, size_t len, const char *identity,
+                       const struct hn_msg_hello *h)
+{
+    if (r->state != HN_RUN_WAITING && r->state != HN_RUN_RUNNING)
+        return; /* too late to join this run */
+    struct hn_worker *w;
+    int err = hn_registry_add(&r->reg, route, len, identity, r->curve, h, ev_now(r->loop), &w);
+    if (err) {
+        char reason[HN_PROTO_REASON_MAX + 1];
+        if (err == HN_E_TOO_LARGE)
+            snprintf(reason, sizeof(reason), "the master takes at most %u workers (--max-workers)",
+                     r->reg.max);
+        else
+            snprintf(reason, sizeof(reason), "the master cannot take more workers: %s",
+                     hn_strerror(err));
+        if (r->refused_hellos++ == 0)
+            hn_log_warn("refused a worker (%s): %s (further refusals are only counted)",
+                        h->worker_id, reason);
+        reject(r, route, len, reason);
+        return;
+    }
+    char fp[HN_CURVE_FINGERPRINT_LEN + 1] = "";
+    if (r->curve)
+        hn_curve_fingerprint(identity, fp);
+    hn_log_info("worker %u joined: %s (%s, %u cpus, capacity %u, version %s%s%s)", w->index,
+                h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
+                r->curve ? ", key " : "", fp);
+    send_welcome(r, w, true);
+    if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
+        hn_run_start(r);
+    else if (r->state == HN_RUN_RUNNING)
+        hn_dispatch_targets(r); /* a newcomer gets its share at once */
+}
+
+static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
+                     const struct hn_msg_hello *h)
+{
+    struct hn_worker *w = hn_registry_find_identity(&r->reg, identity);
+    if (!w) {
+        new_worker(r, route, len, identity, h);
+        return;
+    }
+    if (w->banned)
+        return;
+    double now = ev_now(r->loop);
+    bool same_route = w->route_len == len && memcmp(w->route, route, len) == 0;
+    if (!same_route) {
+        /* The same identity on another connection: the worker reconnected
+         * or restarted, or a second process claims its id (or key). */
+        bool same_process = h->pid == w->hello.pid && !strcmp(h->hostname, w->hello.hostname);
+        if (!same_process && !w->missing && route_alive(r, w)) {
+            char reason[HN_PROTO_REASON_MAX + 1];
+            snprintf(reason, sizeof(reason),
+                     "%s %.80s is already used by a connected worker (pid %u): give each worker "
+                     "its own %s",
+                     w->keyed ? "this key of worker" : "worker id", h->worker_id, w->hello.pid,
+                     w->keyed ? "key" : "--id");
+            if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
+                hn_log_warn("refused a second worker as worker %u: %s", w->index, reason);
+                w->last_back_log = now;
+            }
+            reject(r, route, len, reason);
+            return;
+        }
+        hn_registry_set_route(w, route, len);
+        w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
+    }
+    /* At most one WELCOME a second per worker: a HELLO storm only says it
+     * is alive (a new connection was let through above). */
+    if (now - w->last_welcome < REWELCOME_MIN_S) {
+        heard_from(r, w);
+        return;
+    }
+    /* A HELLO without our run id comes from a process that does not run our
+     * scenario (it restarted, or it was in another run): it starts afresh. */
+    bool fresh = strcmp(h->run_id, r->run_id) != 0;
+    w->hello = *h;
+    if (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE) {
+        heard_from(r, w); /* too late to join again; a worker of the run still gets STOP */
+        return;
+    }
+    if (fresh || w->missing || !same_route) {
+        if (now - w->last_back_log >= BACK_LOG_MIN_S) {
+            hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
+                        fresh ? " (a new process: sending the scenario again)" : "");
+            w->last_back_log = now;
+        }
+    }
+    if (fresh) {
+        w->final_received = false;
+        w->users = 0;
+        w->share = (struct hn_share){0};
+    }
+    w->missing = false;
+    w->last_seen = now;
+    send_welcome(r, w, fresh);
+    if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
+        hn_run_start(r);
+    else if (r->state == HN_RUN_RUNNING)
+        hn_dispatch_targets(r);
+}
+
+/* A FINAL: the worker has stopped for good, after our STOP or on its own
+ * (a signal, or its master silent too long). Either way it runs no more
+ * users and owes no more reports. */
+static void on_final(struct hn_run *r, struct hn_worker *w)
+{
+    if (w->final_received || (r->state != HN_RUN_RUNNING && r->state != HN_RUN_STOPPING))
+        return;
+    w->final_received = true;
+    if (r->state == HN_RUN_STOPPING) {
+        if (hn_run_all_finals_in(r))
+            hn_run_finish(r, HN_EXIT_OK);
+        return;
+    }
+    hn_log_warn("worker %u (%s) stopped on its own: its %u users go to the other workers", w->index,
+                w->hello.worker_id, w->share.total);
+    w->share = (struct hn_share){0};
+    if (hn_registry_alive(&r->reg) == 0) {
+        hn_log_error("every worker has stopped");
+        hn_run_finish(r, HN_EXIT_NO_RUN);
+    } else {
+        hn_dispatch_targets(r);
+    }
+}
+
+static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m)
+{
+    const struct hn_msg_snapshot *s = &m->snapshot;
+    if (strcmp(s->run_id, r->run_id) != 0) {
+        /* Queued before this master started, or sent by a worker still in
+         * an old run: not ours to count. */
+        if (r->foreign_stats++ == 0)
+            hn_log_warn("ignored %s of run '%s' from worker %u: not this run (further ones are "
+                        "only counted)",
+                        hn_msg_type_name(m->type), s->run_id, w->index);
+        return;
+    }
+    char why[200];
+    if (hn_limits_check_snapshot(&r->limits, s, why, sizeof(why))) {
+        ban(r, w, why);
+        return;
+    }
+    w->users = s->users;
+    r->users_seen |= w->users > 0;
+    if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {
+        int err = hn_stats_add(r->stats, s, hn_clock_wall_ms());
+        if (err) {
+            /* Never silent: results missing a part must not pass. */
+            hn_log_error("the statistics store is out of memory (%s, %zu bytes used, "
+                         "--max-stats-memory): the results would be incomplete, the run fails",
+                         hn_strerror(err), hn_stats_memory(r->stats));
+            hn_run_finish(r, HN_EXIT_NO_RUN);
+            return;
+        }
+    }
+    if (m->type == HN_MSG_FINAL)
+        on_final(r, w);
+}
+
+/* The worker a message from @route comes from, or NULL. With CURVE the
+ * key the ZAP handler vouched for must be the worker's; a known key on a
+ * new connection is that worker reconnected, if its old connection is
+ * gone (else it is a second process with the same key, which must say
+ * HELLO and be refused). */
+static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len, const char *key)
+{
+    struct hn_worker *w = hn_registry_find_route(&r->reg, route, len);
+    if (w)
+        return !r->curve || (key && !strcmp(key, w->identity)) ? w : NULL;
+    if (!r->curve || !key || !(w = hn_registry_find_identity(&r->reg, key)))
+        return NULL;
+    if (w->banned || route_alive(r, w))
+        return NULL;
+    hn_registry_set_route(w, route, len);
+    return w;
+}
+
+void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
+                       size_t buf_len, void *user)
+{
+    struct hn_run *r = user;
+    const char *key = hn_chan_peer_user_id(c);
+    if (r->curve && (!key || strlen(key) != HN_CURVE_KEY_Z85_LEN)) {
+        r->bad_frames++; /* cannot happen: the ZAP handler names every peer */
+        return;
+    }
+    uint32_t type, version;
+    bool peeked = hn_msg_peek(buf, buf_len, &type, &version) == 0;
+    struct hn_worker *w = NULL;
+    if (!peeked || type != HN_MSG_HELLO || version != HN_PROTO_VERSION) {
+        /* Only workers of the run are heard: a stranger's frame is dropped
+         * before it costs a decode. */
+        w = sender(r, route, len, key);
+        if (w && w->banned)
+            return;
+        if (!w && !(peeked && type == HN_MSG_HELLO)) {
+            r->unknown_frames++;
+            return;
+        }
+        if (w &&
+            !hn_limits_charge(&w->stats_budget, &w->stats_budget_at, buf_len, ev_now(r->loop))) {
+            char why[96];
+            snprintf(why, sizeof(why), "sent more than %.0f MiB of statistics per second",
+                     HN_LIMIT_STATS_BYTES_PER_S / (1024.0 * 1024.0));
+            ban(r, w, why);
+            return;
+        }
+    }
+    struct hn_msg m;
+    int err = hn_msg_decode(buf, buf_len, &m);
+    if (err) {
+        if (err == HN_E_VERSION && peeked && type == HN_MSG_HELLO)
+            reject_version(r, route, len, version);
+        else if (r->bad_frames++ == 0)
+            hn_log_warn("dropped an undecodable frame: %s (further ones are only counted)",
+                        hn_strerror(err));
+        return;
+    }
+    if (m.type == HN_MSG_HELLO) {
+        on_hello(r, route, len, r->curve ? key : m.hello.worker_id, &m.hello);
+    } else if (w) {
+        heard_from(r, w);
+        switch (m.type) {
+        case HN_MSG_HEARTBEAT:
+            w->users = m.heartbeat.users;
+            w->cpu_permille = m.heartbeat.cpu_permille;
+            w->rss_bytes = m.heartbeat.rss_bytes;
+            r->users_seen |= w->users > 0;
+            break;
+        case HN_MSG_SNAPSHOT:
+        case HN_MSG_FINAL:
+            on_stats(r, w, &m);
+            break;
+        default:
+            break; /* master-bound only: anything else is ignored */
+        }
+    }
+    hn_msg_deinit(&m);
+}

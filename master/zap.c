@@ -1,0 +1,169 @@
+/* ZAP handler thread (see zap.h). A request is [version, request id,
+ * domain, address, identity, mechanism, credentials...]; the reply is
+ * [version, request id, status code, status text, user id, metadata]. */
+#include "zap.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "log.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_FRAMES_MAX 8
+
+struct frame {
+    char data[256];
+    size_t len; /* may exceed sizeof(data): then data holds the start */
+};
+
+/* Receive one multipart request into @f; returns the frame count, or -1
+ * (context terminated, or any other error: the thread ends). */
+static int recv_request(void *sock, struct frame *f)
+{
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n < ZAP_FRAMES_MAX) {
+            size_t len = zmq_msg_size(&m);
+            memcpy(f[n].data, zmq_msg_data(&m), len < sizeof(f[n].data) ? len : sizeof(f[n].data));
+            f[n].len = len;
+        }
+        n++;
+        more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+    }
+    return n;
+}
+
+static void send_reply(void *sock, const struct frame *request_id, const char *code,
+                       const char *text, const char *user)
+{
+    size_t id_len = request_id->len < sizeof(request_id->data) ? request_id->len : 0;
+    zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(sock, request_id->data, id_len, ZMQ_SNDMORE);
+    zmq_send(sock, code, strlen(code), ZMQ_SNDMORE);
+    zmq_send(sock, text, strlen(text), ZMQ_SNDMORE);
+    zmq_send(sock, user, strlen(user), ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, 0);
+}
+
+/* Decide on one CURVE client key; logs a refusal once per key. */
+static bool admit(struct hn_zap *z, const uint8_t key[32], const char *z85, const char *address)
+{
+    pthread_mutex_lock(&z->lock);
+    bool ok = hn_curve_allow_has(&z->allow, z85) && !hn_curve_allow_has(&z->banned, z85);
+    bool log_it = false;
+    if (ok) {
+        z->admitted++;
+    } else {
+        z->refused++;
+        if (!hn_curve_allow_has(&z->logged, z85) && z->logged.n < HN_ZAP_LOGGED_MAX)
+            log_it = hn_curve_allow_add(&z->logged, z85) == 0;
+    }
+    bool banned = !ok && hn_curve_allow_has(&z->banned, z85);
+    pthread_mutex_unlock(&z->lock);
+    if (log_it) {
+        char fp[HN_CURVE_FINGERPRINT_LEN + 1];
+        hn_curve_fingerprint_raw(key, fp);
+        hn_log_warn("refused a worker key %s (fingerprint %s) from %s: %s (logged once per key)",
+                    z85, fp, address, banned ? "thrown out of the run" : "not in --allow-workers");
+    }
+    return ok;
+}
+
+static void *zap_main(void *arg)
+{
+    struct hn_zap *z = arg;
+    struct frame f[ZAP_FRAMES_MAX];
+    for (;;) {
+        int n = recv_request(z->sock, f);
+        if (n < 0)
+            break;
+        if (n < 6) { /* not a ZAP request: answer so the REP socket goes on */
+            struct frame none = {.len = 0};
+            send_reply(z->sock, n > 1 ? &f[1] : &none, "500", "malformed request", "");
+            continue;
+        }
+        char address[64];
+        size_t alen = f[3].len < sizeof(address) - 1 ? f[3].len : sizeof(address) - 1;
+        memcpy(address, f[3].data, alen);
+        address[alen] = '\0';
+        bool curve = f[5].len == 5 && memcmp(f[5].data, "CURVE", 5) == 0;
+        char z85[HN_CURVE_KEY_Z85_LEN + 1] = "";
+        if (!curve || n < 7 || f[6].len != 32 || !zmq_z85_encode(z85, (uint8_t *)f[6].data, 32)) {
+            send_reply(z->sock, &f[1], "400", "CURVE required", "");
+            continue;
+        }
+        if (admit(z, (const uint8_t *)f[6].data, z85, address))
+            send_reply(z->sock, &f[1], "200", "OK", z85);
+        else
+            send_reply(z->sock, &f[1], "400", "key not allowed", "");
+    }
+    int linger = 0;
+    zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_close(z->sock);
+    return NULL;
+}
+
+int hn_zap_start(struct hn_zap *z, void *zctx, const struct hn_curve_allow *allow)
+{
+    memset(z, 0, sizeof(*z));
+    pthread_mutex_init(&z->lock, NULL);
+    int err = 0;
+    for (uint32_t i = 0; i < allow->n && !err; i++)
+        err = hn_curve_allow_add(&z->allow, allow->keys[i]);
+    if (err)
+        goto fail;
+    if (!(z->sock = zmq_socket(zctx, ZMQ_REP))) {
+        err = -errno;
+        goto fail;
+    }
+    if (zmq_bind(z->sock, ZAP_ENDPOINT) != 0) {
+        err = -errno;
+        zmq_close(z->sock);
+        goto fail;
+    }
+    if ((err = -pthread_create(&z->thread, NULL, zap_main, z))) {
+        zmq_close(z->sock);
+        goto fail;
+    }
+    z->running = true;
+    return 0;
+fail:
+    z->sock = NULL;
+    hn_curve_allow_free(&z->allow);
+    pthread_mutex_destroy(&z->lock);
+    return err < 0 ? err : -ENOMEM;
+}
+
+void hn_zap_refuse(struct hn_zap *z, const char *z85)
+{
+    if (!z->running)
+        return;
+    pthread_mutex_lock(&z->lock);
+    hn_curve_allow_add(&z->banned, z85);
+    pthread_mutex_unlock(&z->lock);
+}
+
+void hn_zap_stop(struct hn_zap *z)
+{
+    if (!z->running)
+        return;
+    pthread_join(z->thread, NULL);
+    z->running = false;
+    hn_log_debug("ZAP: %llu connections admitted, %llu refused", (unsigned long long)z->admitted,
+                 (unsigned long long)z->refused);
+    hn_curve_allow_free(&z->allow);
+    hn_curve_allow_free(&z->banned);
+    hn_curve_allow_free(&z->logged);
+    pthread_mutex_destroy(&z->lock);
+}

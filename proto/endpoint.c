@@ -1,0 +1,75 @@
+/* Endpoint syntax checks (see endpoint.h). */
+#include "endpoint.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+static int invalid(char *why, size_t len, const char *reason)
+{
+    snprintf(why, len, "%s", reason);
+    return HN_E_INVALID;
+}
+
+static bool is_loopback_host(const char *host, size_t n)
+{
+    static const char *const names[] = {"localhost", "[::1]", "::1", "lo"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && memcmp(host, names[i], n) == 0)
+            return true;
+    /* 127.0.0.0/8, written as a dotted quad */
+    unsigned a, b, c, d;
+    char tail;
+    char buf[64];
+    if (n >= sizeof(buf))
+        return false;
+    memcpy(buf, host, n);
+    buf[n] = '\0';
+    return sscanf(buf, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
+           c < 256 && d < 256;
+}
+
+int hn_endpoint_check(const char *ep, enum hn_endpoint_use use, struct hn_endpoint_info *out,
+                      char *why, size_t why_len)
+{
+    struct hn_endpoint_info info = {0};
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        if (!ep[6])
+            return invalid(why, why_len, "ipc:// needs a path");
+        info.loopback = true;
+    } else if (strncmp(ep, "tcp://", 6) == 0) {
+        const char *host = ep + 6, *colon = strrchr(host, ':');
+        if (!colon || colon == host)
+            return invalid(why, why_len, "a tcp endpoint is tcp://HOST:PORT");
+        size_t host_len = (size_t)(colon - host);
+        if (memchr(host, ';', host_len) || memchr(host, ' ', host_len))
+            return invalid(why, why_len, "a tcp endpoint is tcp://HOST:PORT");
+        if (host[0] == '[' && host[host_len - 1] != ']')
+            return invalid(why, why_len, "an IPv6 address is written in brackets: [::1]");
+        if (host[0] != '[' && memchr(host, ':', host_len))
+            return invalid(why, why_len, "an IPv6 address is written in brackets: [::1]");
+        if (use == HN_ENDPOINT_CONNECT && host_len == 1 && host[0] == '*')
+            return invalid(why, why_len, "'*' is for binding: connect to the master's address");
+        const char *port = colon + 1;
+        if (strcmp(port, "*") == 0) {
+            if (use != HN_ENDPOINT_BIND)
+                return invalid(why, why_len, "the port is a number 1..65535");
+        } else {
+            unsigned long v = 0;
+            size_t digits = strspn(port, "0123456789");
+            if (digits == 0 || digits > 5 || port[digits] != '\0')
+                return invalid(why, why_len, "the port is a number 1..65535");
+            for (size_t i = 0; i < digits; i++)
+                v = v * 10 + (unsigned long)(port[i] - '0');
+            if (v < 1 || v > 65535)
+                return invalid(why, why_len, "the port is a number 1..65535");
+        }
+        info.loopback = is_loopback_host(host, host_len);
+    } else {
+        return invalid(why, why_len, "the endpoint starts with tcp:// or ipc://");
+    }
+    if (out)
+        *out = info;
+    return 0;
+}

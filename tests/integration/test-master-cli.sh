@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Careless use (issue 10, findings 12 and 13): bad values are refused at
+# once with the reason and exit code 2, before anything binds or waits;
+# a master without CurveZMQ on an address other hosts can reach warns
+# (unless --insecure); local workers that cannot run end the wait at once;
+# and a run in which nothing could be sent does not pass: exit 3, with the
+# reason.
+. "$(dirname "$0")/master_lib.sh"
+
+# $1 description, $2 regex the message must match, then the arguments.
+refused() {
+    local what="$1" want="$2"; shift 2
+    local rc=0
+    timeout 10 "$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' "$@" >"$work/out" 2>"$work/err" || rc=$?
+    check "$what: exit 2 (got $rc), says '$want'" \
+        bash -c "[ $rc = 2 ] && grep -q -- \"\$1\" '$work/err'" _ "$want"
+}
+
+refused "-H 'http://[::1'" "Bad IPv6 address" -H 'http://[::1' /
+refused "-H http://" "No host part" -H http:// /
+refused "a space in a path" "no space or control character" -H http://127.0.0.1:1 '/a b'
+refused "a newline in a path" "no space or control character" -H http://127.0.0.1:1 $'/a\nb'
+refused "port 99999 in --bind" "port is a number 1..65535" --bind tcp://127.0.0.1:99999 \
+    -H http://127.0.0.1:1 /
+refused "--worker-bin /nonexistent" "--worker-bin wants an executable" --local-workers 1 \
+    --worker-bin /nonexistent -H http://127.0.0.1:1 /
+refused "-u 0" "--users wants" -u 0 -H http://127.0.0.1:1 /
+refused "-r 0x10" "--spawn-rate wants" -r 0x10 -H http://127.0.0.1:1 /
+refused "-r 1e-300" "--spawn-rate wants" -r 1e-300 -H http://127.0.0.1:1 /
+refused "--curve-secret without --allow-workers" "needs --allow-workers" \
+    --curve-secret /etc/hostname -H http://127.0.0.1:1 /
+
+rc=0
+timeout 10 "$HORNET_WORKER" --master tcp://127.0.0.1:99999 2>"$work/err" || rc=$?
+check "worker -m with port 99999: exit 2 (got $rc)" [ "$rc" = 2 ]
+check "the worker says why" grep -q "port is a number 1..65535" "$work/err"
+
+echo "== no CurveZMQ on an address other hosts can reach: a warning, unless --insecure"
+port=$(free_port)
+MASTER_BIND="tcp://0.0.0.0:$port" start_hmaster --expect-workers-max-wait 1s -H http://127.0.0.1:1 /
+wait_master 20
+check "a plain bind of 0.0.0.0 warns" grep -q "without CurveZMQ: anyone who can reach" \
+    "$work/master.err"
+MASTER_BIND="tcp://0.0.0.0:$port" start_hmaster --expect-workers-max-wait 1s --insecure \
+    -H http://127.0.0.1:1 /
+wait_master 20
+check "--insecure silences it" bash -c "! grep -q 'without CurveZMQ' '$work/master.err'"
+start_hmaster --expect-workers-max-wait 1s -H http://127.0.0.1:1 /
+wait_master 20
+check "a loopback bind does not warn" bash -c "! grep -q 'without CurveZMQ' '$work/master.err'"
+
+echo "== local workers that cannot run: exit 3 at once, not after the whole wait"
+start_hmaster --local-workers 1 --worker-bin /bin/false --expect-workers-max-wait 60s \
+    -H http://127.0.0.1:1 /
+wait_master 20
+check "exit 3 long before the 60 s wait (got $master_rc)" [ "$master_rc" = 3 ]
+check "the master says why" grep -q "every local worker exited" "$work/master.err"
+
+echo "== a worker through which nothing is sent: exit 3, with the reason"
+start_target
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 5 -r 5 -t 3s \
+    --only-summary /
+fake_worker peer --master "$master_ep" --mode idle --seconds 30 >"$work/idle.json" &
+idle=$!
+wait_master 40
+check "a run that sent nothing exits 3 (got $master_rc)" [ "$master_rc" = 3 ]
+check "the master says why" grep -q "nothing was sent: no request completed" "$work/master.err"
+wait_pid "$idle" 10
+finish

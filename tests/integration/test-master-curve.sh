@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# CurveZMQ (issue 10, findings 4, 5 and 8): with --curve-secret and
+# --allow-workers, only a worker holding an allowed key joins. Peers
+# without a key, with an unknown key, or flooding HELLOs get nothing back
+# (no WELCOME, no SCENARIO, not even a REJECT) and change no count: the CSV
+# equals the target's own count. Each unknown key is logged once, with its
+# fingerprint, however often it tries. A worker given the wrong master key
+# never joins and says what to check.
+. "$(dirname "$0")/master_lib.sh"
+: "${HORNET_KEYGEN:?HORNET_KEYGEN must point to hornet-keygen}"
+
+for k in master w1 w2 stranger; do
+    "$HORNET_KEYGEN" "$work/$k" >/dev/null || fail "hornet-keygen $k"
+done
+check "the secret key file is private (mode 600)" \
+    [ "$(stat -c %a "$work/w1.key")" = 600 ]
+check "hornet-keygen does not overwrite keys" bash -c "! '$HORNET_KEYGEN' '$work/w1' 2>/dev/null"
+{
+    echo "# workers allowed to join"
+    echo "$(cat "$work/w1.pub") worker one"
+    echo
+    echo "   $(cat "$work/w2.pub")"
+} >"$work/allowed"
+pub() { cat "$work/$1.pub"; }
+sec() { cat "$work/$1.key"; }
+
+start_target
+start_hmaster -H "$target_url" --curve-secret "$work/master.key" --allow-workers "$work/allowed" \
+    --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" -u 10 -r 10 -t 10s \
+    --only-summary / /json
+check "CurveZMQ is on" grep -q "CurveZMQ on: master key $(pub master | sed 's/[][\.*^$]/\\&/g')" \
+    "$work/master.err"
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --curve-secret "$work/w2.key" \
+    --master-key "$work/stranger.pub" 2>"$work/wrongkey.err" &
+wrongkey=$!
+pids+=("$wrongkey")
+start_worker --threads 1 --curve-secret "$work/w1.key" --master-key "$(pub master)"
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+
+fake_worker peer --master "$master_ep" --mode intrude --seconds 4 >"$work/plain.json" &
+plain=$!
+fake_worker peer --master "$master_ep" --mode intrude --seconds 4 --curve-secret "$(sec stranger)" \
+    --master-key "$(pub master)" >"$work/curve1.json" &
+curve1=$!
+fake_worker flood --master "$master_ep" --hellos 500 >"$work/flood.json" &
+flood=$!
+for p in $plain $curve1 $flood; do wait_pid "$p" 30; done
+fake_worker peer --master "$master_ep" --mode intrude --seconds 2 --curve-secret "$(sec stranger)" \
+    --master-key "$(pub master)" >"$work/curve2.json"
+for f in plain curve1 curve2 flood; do
+    check "a peer without an allowed key gets nothing ($f: $(cat "$work/$f.json"))" \
+        grep -q '"got": {}' "$work/$f.json"
+done
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "only the real worker joined" [ "$(grep -c "worker [0-9]* joined: " "$work/master.err")" = 1 ]
+fp=$(grep -o "refused a worker key $(pub stranger | sed 's/[][\.*^$]/\\&/g') (fingerprint [0-9a-f]*)" \
+    "$work/master.err" | head -1)
+check "the unknown key is logged with its fingerprint ($fp)" [ -n "$fp" ]
+check "... once, though it connected twice" \
+    [ "$(grep -c "refused a worker key $(pub stranger | sed 's/[][\.*^$]/\\&/g')" "$work/master.err")" = 1 ]
+target_stats >"$work/target.json"
+check_csv "$work/r" "$work/target.json"
+
+check "the worker given another master key never joined" \
+    bash -c "! grep -q 'joined master' '$work/wrongkey.err'"
+check "it says what to check" wait_grep "$work/wrongkey.err" "is --master-key its public key" 30
+finish

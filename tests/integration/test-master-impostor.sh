@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Who a worker is (issue 10, findings 5 and 11), without CurveZMQ: a peer
+# claiming a connected worker's id, in its HELLO and as its ZeroMQ routing
+# id, is refused and cannot take over that worker's route: the real
+# worker's statistics all arrive (the CSV equals the target's count). A
+# second worker started with an id in use is refused with the reason and
+# exits 3, instead of waiting forever; when the run needs both, the master
+# says why it does not start.
+. "$(dirname "$0")/master_lib.sh"
+
+start_target
+echo "== an impostor, and a second worker with the same --id"
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" \
+    -u 10 -r 10 -t 10s --only-summary / /json
+start_worker --threads 1 --id w1
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+fake_worker peer --master "$master_ep" --mode impostor --id w1 --routing-id w1 --seconds 4 \
+    >"$work/impostor.json"
+check "the impostor is refused: the id is in use ($(cat "$work/impostor.json"))" \
+    grep -q "worker id w1 is already used by a connected worker" "$work/impostor.json"
+check "the impostor got no WELCOME" bash -c "! grep -q '\"2\":' '$work/impostor.json'"
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id w1 2>"$work/second.err" &
+second=$!
+pids+=("$second")
+wait_pid "$second" 20
+check "a second worker with the id in use exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "it says why" grep -q "rejected by the master: worker id w1 is already used" "$work/second.err"
+wait_master 30
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "the real worker was never replaced" \
+    bash -c "! grep -qE 'is back|marked missing|worker 1 joined' '$work/master.err'"
+target_stats >"$work/target.json"
+check_csv "$work/r" "$work/target.json"
+
+echo "== two workers with the same --id when the run needs both"
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 6s -u 2 -r 2 -t 5s \
+    --only-summary /
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin1.err" &
+twin1=$!
+pids+=("$twin1")
+wait_log "worker 0 joined" 15 || fail "the first twin did not join"
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin2.err" &
+twin2=$!
+pids+=("$twin2")
+wait_master 30
+check "the run does not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+check "the master says why" grep -q "refused a second worker as worker 0: worker id twin" \
+    "$work/master.err"
+wait_pid "$twin2" 20
+check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
+finish

@@ -1,0 +1,177 @@
+/* Unit tests of master/limits_check: what a worker may send before it is
+ * merged, and the token bucket of statistics bytes. Snapshots go through
+ * the wire codec, as in a run. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "hist.h"
+#include "limits_check.h"
+#include "model.h"
+#include "msg.h"
+
+struct fixture {
+    struct hn_scenario *scn;
+    struct hn_limits lim;
+    struct hn_hist *h; /* 10 requests of 1 ms */
+};
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    const char *paths[] = {"/", "/json"};
+    char why[128];
+    f.scn = hn_scenario_quick("http://127.0.0.1:1", paths, 2);
+    if (!f.scn || hn_scenario_finalize(f.scn, why, sizeof(why)) || hn_limits_init(&f.lim, f.scn))
+        return -1;
+    f.h = hn_hist_new();
+    hn_hist_record_n(f.h, 1000, 10);
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    hn_limits_deinit(&f->lim);
+    hn_scenario_free(f->scn);
+    hn_hist_free(f->h);
+    return 0;
+}
+
+static struct hn_msg_entry entry(const char *name, const struct hn_hist *h, uint64_t failures)
+{
+    struct hn_msg_entry e = {.requests = h->total, .failures = failures};
+    strcpy(e.method, "GET");
+    strcpy(e.name, name);
+    e.hist[HN_TIMING_TOTAL] = h;
+    return e;
+}
+
+static struct hn_msg_error error_row(const char *name, uint64_t count)
+{
+    struct hn_msg_error r = {.count = count};
+    strcpy(r.method, "GET");
+    strcpy(r.name, name);
+    strcpy(r.error, "HTTP 500");
+    return r;
+}
+
+/* Encode, decode, check; returns the verdict and leaves the reason in @why. */
+static int verdict(struct fixture *f, struct hn_msg_entry *e, uint32_t n, struct hn_msg_error *r,
+                   uint32_t n_err, char *why, size_t len)
+{
+    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
+    m.snapshot.entries = e, m.snapshot.n_entries = n;
+    m.snapshot.errors = r, m.snapshot.n_errors = n_err;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    assert_int_equal(hn_msg_encode(&m, &buf), 0);
+    struct hn_msg d;
+    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
+    why[0] = '\0';
+    int rc = hn_limits_check_snapshot(&f->lim, &d.snapshot, why, len);
+    hn_msg_deinit(&d);
+    msgpack_sbuffer_destroy(&buf);
+    return rc;
+}
+
+static void test_honest(void **state)
+{
+    struct fixture *f = *state;
+    char why[200];
+    struct hn_msg_entry e[] = {entry("/", f->h, 2), entry("/json", f->h, 0)};
+    struct hn_msg_error r[] = {error_row("/", 1), error_row("/", 1)};
+    assert_int_equal(verdict(f, e, 2, r, 2, why, sizeof(why)), 0);
+    assert_int_equal(verdict(f, e, 0, NULL, 0, why, sizeof(why)), 0);
+}
+
+static void test_unknown_name(void **state)
+{
+    struct fixture *f = *state;
+    char why[200];
+    struct hn_msg_entry e[] = {entry("/", f->h, 0), entry("/admin", f->h, 0)};
+    assert_int_equal(verdict(f, e, 2, NULL, 0, why, sizeof(why)), HN_E_INVALID);
+    assert_string_equal(why, "GET /admin: not a request of the scenario");
+    strcpy(e[1].name, "/");
+    strcpy(e[1].method, "POST");
+    assert_int_equal(verdict(f, e, 2, NULL, 0, why, sizeof(why)), HN_E_INVALID);
+}
+
+static void test_counts(void **state)
+{
+    struct fixture *f = *state;
+    char why[200];
+    struct hn_hist *big = hn_hist_new();
+    hn_hist_record_n(big, 1, HN_LIMIT_COUNT_MAX + 1);
+    struct hn_msg_entry e[] = {entry("/", big, 0)};
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
+    assert_non_null(strstr(why, "in one interval"));
+    hn_hist_reset(big);
+    hn_hist_record_n(big, 1, HN_LIMIT_COUNT_MAX);
+    e[0] = entry("/", big, 0);
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), 0);
+    e[0].bytes_received = HN_LIMIT_BYTES_MAX + 1;
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
+    hn_hist_free(big);
+}
+
+static void test_error_rows(void **state)
+{
+    struct fixture *f = *state;
+    char why[200];
+    struct hn_msg_entry e[] = {entry("/", f->h, 2)};
+    struct hn_msg_error r[] = {error_row("/json", 1)};
+    assert_int_equal(verdict(f, e, 1, r, 1, why, sizeof(why)), HN_E_INVALID);
+    assert_string_equal(why, "GET /json: errors without requests");
+    struct hn_msg_error r2[] = {error_row("/", 2), error_row("/", 1)};
+    assert_int_equal(verdict(f, e, 1, r2, 2, why, sizeof(why)), HN_E_INVALID);
+    assert_string_equal(why, "GET /: more errors than failures");
+}
+
+static void test_buckets(void **state)
+{
+    struct fixture *f = *state;
+    char why[200];
+    struct hn_hist *wide = hn_hist_new();
+    for (uint32_t i = 0; i <= HN_LIMIT_BUCKETS_MAX; i++)
+        hn_hist_record(wide, hn_hist_lowest_at_index(i));
+    struct hn_msg_entry e[] = {entry("/", wide, 0)};
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
+    assert_non_null(strstr(why, "16385 histogram counters"));
+    hn_hist_reset(wide);
+    for (uint32_t i = 0; i < HN_LIMIT_BUCKETS_MAX; i++)
+        hn_hist_record(wide, hn_hist_lowest_at_index(i));
+    e[0] = entry("/", wide, 0);
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), 0);
+    hn_hist_free(wide);
+}
+
+static void test_bytes_budget(void **state)
+{
+    (void)state;
+    double budget = 0, at = -1;
+    /* A fresh bucket holds the burst; then it refills at the rate. */
+    assert_true(hn_limits_charge(&budget, &at, (size_t)HN_LIMIT_STATS_BURST_BYTES, 10.0));
+    assert_false(hn_limits_charge(&budget, &at, 1024, 10.0));
+    assert_true(hn_limits_charge(&budget, &at, (size_t)(HN_LIMIT_STATS_BYTES_PER_S / 2), 10.5));
+    assert_false(hn_limits_charge(&budget, &at, 1024 * 1024, 10.5));
+    /* Never more than the burst, however long the silence. */
+    assert_false(hn_limits_charge(&budget, &at, (size_t)HN_LIMIT_STATS_BURST_BYTES + 1, 1000.0));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_honest),  cmocka_unit_test(test_unknown_name),
+        cmocka_unit_test(test_counts),  cmocka_unit_test(test_error_rows),
+        cmocka_unit_test(test_buckets), cmocka_unit_test(test_bytes_budget),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
