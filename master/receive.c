@@ -123,6 +123,9 @@ static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
     w->last_welcome = ev_now(r->loop);
     if (!scenario)
         return;
+    /* A worker that gets the scenario starts afresh: it holds no user id
+     * or data row yet, so the next TARGET comes with a GRANT of them all. */
+    memset(w->granted, 0, sizeof(w->granted));
     struct hn_msg s = {.type = HN_MSG_SCENARIO};
     s.scenario.blob = (const uint8_t *)r->scenario_blob.data;
     s.scenario.blob_len = r->scenario_blob.size;

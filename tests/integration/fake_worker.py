@@ -431,10 +431,11 @@ def scenario_names(blob):
     names = []
     try:
         b = msgpack.unpackb(blob, raw=True)
-        for cls in b[3]:
+        for cls in b[6]:
             for task in cls[5]:
                 for step in task[2]:
-                    name = step[2] if step[2] is not None else step[1]
+                    # step[1] is the url's template: [source, segments]
+                    name = step[2] if step[2] is not None else step[1][0]
                     names.append((step[0].decode(), name.decode()))
     except Exception:
         pass
@@ -455,20 +456,20 @@ def offending(kind, run_id, names, seq):
     if kind == "names":
         entries = [["GET", f"/not-in-scenario-{i}", 10, 0, 10, [[0, histogram(500, 10)]]]
                    for i in range(200)]
-        return [[seq, now - 1000, now, 1, entries, [], run_id]]
+        return [[seq, now - 1000, now, 1, entries, [], run_id, []]]
     if kind == "overflow":
         big = 1 << 63
         entry = [method, name, big, 0, 0, [[0, histogram(1, big)]]]
-        return [[seq + i, now - 1000, now, 1, [entry], [], run_id] for i in range(3)]
+        return [[seq + i, now - 1000, now, 1, [entry], [], run_id, []] for i in range(3)]
     if kind == "escape":
         entry = [method, name, 1, 1, 5, [[0, histogram(500, 1)]]]
         err = [method, name, "HTTP 500 \x1b[2J\x1b]0;pwned\x07\r\nfake line", 1]
-        return [[seq, now - 1000, now, 1, [entry], [err], run_id]]
+        return [[seq, now - 1000, now, 1, [entry], [err], run_id, []]]
     # bytes: valid statistics of another run (never merged), far beyond the
     # budget of statistics bytes a worker may send per second
     hist = wide_histogram(1500)
     entries = [[method, name, 1500, 0, 0, [[0, hist]]] for _ in range(3000)]
-    body = [seq, now - 1000, now, 1, entries, [], "another-run"]
+    body = [seq, now - 1000, now, 1, entries, [], "another-run", []]
     return [body] * 8
 
 
@@ -502,7 +503,7 @@ def cmd_peer(args):
                 seq += 1
                 now = int(time.time() * 1000)
                 d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0]))
-                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id]))
+                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, []]))
         if not d.poll(wait_ms):
             continue
         while d.poll(0):
@@ -517,7 +518,7 @@ def cmd_peer(args):
             elif t == STOP and run_id:
                 seq += 1
                 now = int(time.time() * 1000)
-                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id]))
+                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, []]))
             elif t == QUIT:
                 end = 0
             if args.mode == "storm":

@@ -94,10 +94,12 @@ echo "== a worker marked missing comes back while the run stops"
 # worker-b is frozen (SIGSTOP) long enough to be marked missing, and thawed
 # once the master has broadcast STOP: the broadcast skipped it, so the master
 # must send it STOP when it hears it again and wait for its FINAL (worker-a's
-# 3 s requests keep the stop phase open meanwhile), else worker-b would load
+# 7 s requests, the second of each user started at about 7 s, keep the
+# stop phase open some 6 s more: worker-b says HELLO within its 1 s tick
+# and is heard well before), else worker-b would load
 # the target until its own silence timeout and its last counts would be lost.
-start_hmaster -H "$target_url" --expect-workers 2 -u 10 -r 100 -t 8s -s 5s --only-summary \
-    "/delay?ms=3000"
+start_hmaster -H "$target_url" --expect-workers 2 -u 10 -r 100 -t 8s -s 10s --only-summary \
+    "/delay?ms=7000"
 start_worker --threads 1 --id worker-a
 start_worker --threads 1 --id worker-b
 frozen=$worker_pid
