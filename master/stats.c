@@ -45,8 +45,11 @@ struct hn_stats_entry {
     char method[HN_PROTO_METHOD_MAX + 1];
     char name[HN_PROTO_NAME_MAX + 1];
     uint64_t requests, failures, bytes;
-    struct hn_hist *hist;     /* cumulative; allocated at the first request */
+    struct hn_hist *hist;     /* the latency shown (see hn_stats_set_latency),
+                                 cumulative; allocated at the first request */
     struct slot slots[SLOTS]; /* indexed by master second % SLOTS */
+    struct hn_hist *timing[HN_TIMING__COUNT]; /* every kind, cumulative; allocated
+                                                 when the kind first arrives */
 };
 
 struct error_row {
@@ -78,6 +81,9 @@ struct hn_stats {
     struct table error_table;
     struct pair *wire_pairs;  /* decode buffer, HN_HIST_COUNTS_LEN pairs */
     size_t mem_used, mem_max; /* bytes allocated for rows and slots, and the bound */
+    enum hn_stats_latency latency;
+    bool shown_intended; /* some shown times are latencies from the intended start */
+    uint64_t dropped;    /* open model: iterations dropped, over all workers */
     struct {
         char message[HN_PROTO_ERROR_MAX + 1];
         uint64_t count;
@@ -210,9 +216,11 @@ static void slot_merge_pairs(struct slot *s, const struct pair *add, uint32_t n_
 /* Add one entry's interval to a row: cumulative and open-second figures.
  * Room for @n pairs must have been reserved in @s. */
 static void row_add(struct hn_stats_entry *row, struct slot *s, const struct hn_msg_entry *me,
-                    const struct pair *pairs, uint32_t n)
+                    const struct hn_hist_wire *w, const struct pair *pairs, uint32_t n)
 {
-    const struct hn_hist_wire *w = &me->wire[HN_TIMING_TOTAL];
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        if (row->timing[k] && me->wire[k].present && me->wire[k].total)
+            hn_hist_codec_merge(row->timing[k], &me->wire[k]);
     hn_sat_inc(&row->requests, me->requests);
     hn_sat_inc(&row->failures, me->failures);
     hn_sat_inc(&row->bytes, me->bytes_received);
@@ -237,6 +245,8 @@ static void entry_free(struct hn_stats_entry *e)
     for (unsigned i = 0; i < SLOTS; i++)
         free(e->slots[i].pairs);
     hn_hist_free(e->hist);
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        hn_hist_free(e->timing[k]);
 }
 
 static void entry_init(struct hn_stats_entry *e, const char *method, const char *name)
@@ -438,15 +448,49 @@ void hn_stats_free(struct hn_stats *st)
     free(st);
 }
 
+/* The latency an entry's interval shows: from the intended start when every
+ * request of it has one (a scheduled iteration) and the mode allows, else
+ * the service time. */
+static const struct hn_hist_wire *shown(struct hn_stats *st, const struct hn_msg_entry *me)
+{
+    const struct hn_hist_wire *in = &me->wire[HN_TIMING_INTENDED];
+    if (st->latency != HN_STATS_LATENCY_SERVICE && in->present && in->total == me->requests &&
+        me->requests) {
+        st->shown_intended = true;
+        return in;
+    }
+    return &me->wire[HN_TIMING_TOTAL];
+}
+
+/* Room for every timing kind @me brings, in @e: allocated on first use. */
+static bool timings_alloc(struct hn_stats *st, struct hn_stats_entry *e,
+                          const struct hn_msg_entry *me)
+{
+    for (int k = 0; k < HN_TIMING__COUNT; k++) {
+        if (e->timing[k] || !me->wire[k].present || !me->wire[k].total)
+            continue;
+        if (!mem_take(st, sizeof(struct hn_hist)))
+            return false;
+        if (!(e->timing[k] = hist_alloc())) {
+            st->mem_used -= sizeof(struct hn_hist);
+            return false;
+        }
+    }
+    return true;
+}
+
 int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms)
 {
     if (now_ms > st->last_ms)
         st->last_ms = now_ms;
+    hn_sat_inc(&st->dropped, snap->dropped);
     for (uint32_t i = 0; i < snap->n_entries; i++) {
         const struct hn_msg_entry *me = &snap->entries[i];
-        const struct hn_hist_wire *w = &me->wire[HN_TIMING_TOTAL];
+        const struct hn_hist_wire *w = shown(st, me);
         struct hn_stats_entry *e = entry_get(st, me->method, me->name);
         if (!e)
+            return -ENOMEM;
+        if (!timings_alloc(st, e, me) || !timings_alloc(st, &st->total, me))
             return -ENOMEM;
         uint32_t n = 0;
         if (w->present && w->total > 0) {
@@ -464,8 +508,8 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
         struct slot *se = open_slot(e, st->second), *sa = open_slot(&st->total, st->second);
         if (slot_reserve(st, se, n) || slot_reserve(st, sa, n))
             return -ENOMEM;
-        row_add(e, se, me, st->wire_pairs, n);
-        row_add(&st->total, sa, me, st->wire_pairs, n);
+        row_add(e, se, me, w, st->wire_pairs, n);
+        row_add(&st->total, sa, me, w, st->wire_pairs, n);
     }
     for (uint32_t i = 0; i < snap->n_errors; i++) {
         const struct hn_msg_error *me = &snap->errors[i];
@@ -584,6 +628,23 @@ void hn_stats_totals(const struct hn_stats_entry *e, struct hn_stats_totals *out
     out->failures = e->failures;
     out->bytes_received = e->bytes;
     out->hist = e->requests && e->hist && e->hist->total ? e->hist : NULL;
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        out->timing[k] = e->timing[k] && e->timing[k]->total ? e->timing[k] : NULL;
+}
+
+void hn_stats_set_latency(struct hn_stats *st, enum hn_stats_latency mode)
+{
+    st->latency = mode;
+}
+
+bool hn_stats_shows_intended(const struct hn_stats *st)
+{
+    return st->shown_intended;
+}
+
+uint64_t hn_stats_total_dropped(const struct hn_stats *st)
+{
+    return st->dropped;
 }
 
 void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,

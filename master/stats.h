@@ -31,6 +31,15 @@
 struct hn_stats;
 struct hn_stats_entry; /* one (method, name) row, or the Aggregated row */
 
+/* Which latency the rows' histograms (hist, windows, CSV, console,
+ * thresholds) hold. */
+enum hn_stats_latency {
+    HN_STATS_LATENCY_AUTO,     /* from the intended start where every request of
+                                  an entry's interval has one, else service time */
+    HN_STATS_LATENCY_SERVICE,  /* service time always */
+    HN_STATS_LATENCY_INTENDED, /* as AUTO (service time where none was sent) */
+};
+
 /* Cumulative figures of one row since the run started. */
 struct hn_stats_totals {
     const char *method;         /* "GET", ...; "" for the Aggregated row */
@@ -38,7 +47,11 @@ struct hn_stats_totals {
     uint64_t requests;          /* completed requests, failures included */
     uint64_t failures;          /* of those, failed */
     uint64_t bytes_received;    /* response bytes */
-    const struct hn_hist *hist; /* response times in µs; NULL when requests == 0 */
+    const struct hn_hist *hist; /* response times in µs (the latency shown);
+                                   NULL when requests == 0 */
+    const struct hn_hist *timing[HN_TIMING__COUNT]; /* each kind as sent, in µs
+                                                       (TOTAL: service time); NULL:
+                                                       none arrived */
 };
 
 /* Figures of one row over the last <= HN_STATS_WINDOW_S closed master
@@ -91,6 +104,13 @@ size_t hn_stats_memory(const struct hn_stats *st);
  * second of master clock (and once more at the very end); the current rates
  * count each closed second as one second. @users: users running now. */
 void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users);
+
+/* Set before the first hn_stats_add (default AUTO). */
+void hn_stats_set_latency(struct hn_stats *st, enum hn_stats_latency mode);
+/* True if some shown times are latencies from the intended start. */
+bool hn_stats_shows_intended(const struct hn_stats *st);
+/* Open model: iterations dropped (waited longer than max_delay), all workers. */
+uint64_t hn_stats_total_dropped(const struct hn_stats *st);
 
 uint64_t hn_stats_total_requests(const struct hn_stats *st);
 uint64_t hn_stats_total_failures(const struct hn_stats *st);

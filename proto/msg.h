@@ -40,6 +40,9 @@ enum hn_timing {
     HN_TIMING_CONNECT,   /* TCP connect */
     HN_TIMING_TLS,       /* TLS handshake */
     HN_TIMING_TTFB,      /* time to first byte */
+    HN_TIMING_INTENDED,  /* latency from the intended start of the request's
+                            iteration (open model, pacing): the service time
+                            plus how late the iteration started */
     HN_TIMING__COUNT
 };
 
@@ -92,6 +95,7 @@ struct hn_msg_target {
     double arrival_rate_per_s;            /* open model; finite, >= 0 */
     uint32_t max_users;                   /* open model */
     uint64_t start_wall_ms;               /* wall clock, ms since the epoch */
+    uint32_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
 };
 
 /* Stats of one (method, name) over an interval. One struct serves both
@@ -138,6 +142,8 @@ struct hn_msg_snapshot {
     uint32_t n_entries; /* <= HN_PROTO_ENTRIES_MAX */
     uint32_t n_errors;  /* <= HN_PROTO_ERRORS_MAX */
     uint32_t n_exceptions; /* <= HN_PROTO_EXCEPTIONS_MAX */
+    uint64_t dropped;      /* open model: iterations dropped in the interval
+                              (they waited longer than max_delay) */
     struct hn_msg_entry *entries;
     struct hn_msg_error *errors;
     struct hn_msg_exception *exceptions;

@@ -210,7 +210,7 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
 {
     const msgpack_object *f, *users;
     uint32_t phase, model;
-    HN_TRY(get_tuple(o, 8, &f));
+    HN_TRY(get_tuple(o, 9, &f));
     HN_TRY(get_u64(&f[0], &t->seq));
     HN_TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
     HN_TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
@@ -222,7 +222,8 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
     HN_TRY(get_rate(&f[4], &t->spawn_rate_per_s));
     HN_TRY(get_rate(&f[5], &t->arrival_rate_per_s));
     HN_TRY(get_u32(&f[6], &t->max_users));
-    return get_u64(&f[7], &t->start_wall_ms);
+    HN_TRY(get_u64(&f[7], &t->start_wall_ms));
+    return get_u32(&f[8], &t->max_delay_ms);
 }
 
 /* timings: [[kind, hist], ...], kinds strictly increasing, none empty. */
@@ -284,7 +285,7 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
 {
     const msgpack_object *f, *entries, *errors, *exceptions;
     uint32_t n_entries, n_errors, n_exceptions;
-    HN_TRY(get_tuple(o, 8, &f));
+    HN_TRY(get_tuple(o, 9, &f));
     HN_TRY(get_u64(&f[0], &s->seq));
     HN_TRY(get_u64(&f[1], &s->interval_start_ms));
     HN_TRY(get_u64(&f[2], &s->interval_end_ms));
@@ -293,6 +294,7 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
     HN_TRY(get_list(&f[5], HN_PROTO_ERRORS_MAX, &errors, &n_errors));
     HN_TRY(GET_STR(&f[6], s->run_id));
     HN_TRY(get_list(&f[7], HN_PROTO_EXCEPTIONS_MAX, &exceptions, &n_exceptions));
+    HN_TRY(get_u64(&f[8], &s->dropped));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
         if (!s->entries)
@@ -467,7 +469,7 @@ static bool snapshot_equal(const struct hn_msg_snapshot *a, const struct hn_msg_
     if (a->seq != b->seq || strcmp(a->run_id, b->run_id) ||
         a->interval_start_ms != b->interval_start_ms || a->interval_end_ms != b->interval_end_ms ||
         a->users != b->users || a->n_entries != b->n_entries || a->n_errors != b->n_errors ||
-        a->n_exceptions != b->n_exceptions)
+        a->n_exceptions != b->n_exceptions || a->dropped != b->dropped)
         return false;
     for (uint32_t i = 0; i < a->n_exceptions; i++)
         if (strcmp(a->exceptions[i].message, b->exceptions[i].message) ||
@@ -490,7 +492,7 @@ static bool target_equal(const struct hn_msg_target *a, const struct hn_msg_targ
     if (a->seq != b->seq || a->phase != b->phase || a->model != b->model ||
         a->n_classes != b->n_classes || a->spawn_rate_per_s != b->spawn_rate_per_s ||
         a->arrival_rate_per_s != b->arrival_rate_per_s || a->max_users != b->max_users ||
-        a->start_wall_ms != b->start_wall_ms)
+        a->start_wall_ms != b->start_wall_ms || a->max_delay_ms != b->max_delay_ms)
         return false;
     for (uint32_t i = 0; i < a->n_classes && i < HN_PROTO_CLASSES_MAX; i++)
         if (a->users[i] != b->users[i])

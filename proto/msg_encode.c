@@ -93,7 +93,7 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
         return HN_E_RANGE;
     if (t->n_classes > HN_PROTO_CLASSES_MAX)
         return HN_E_TOO_LARGE;
-    PK(msgpack_pack_array(pk, 8));
+    PK(msgpack_pack_array(pk, 9));
     PK(msgpack_pack_uint64(pk, t->seq));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->phase));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->model));
@@ -104,6 +104,7 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
     HN_TRY(pack_rate(pk, t->arrival_rate_per_s));
     PK(msgpack_pack_uint32(pk, t->max_users));
     PK(msgpack_pack_uint64(pk, t->start_wall_ms));
+    PK(msgpack_pack_uint32(pk, t->max_delay_ms));
     return 0;
 }
 
@@ -165,7 +166,7 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
     if (s->n_entries > HN_PROTO_ENTRIES_MAX || s->n_errors > HN_PROTO_ERRORS_MAX ||
         s->n_exceptions > HN_PROTO_EXCEPTIONS_MAX)
         return HN_E_TOO_LARGE;
-    PK(msgpack_pack_array(pk, 8));
+    PK(msgpack_pack_array(pk, 9));
     PK(msgpack_pack_uint64(pk, s->seq));
     PK(msgpack_pack_uint64(pk, s->interval_start_ms));
     PK(msgpack_pack_uint64(pk, s->interval_end_ms));
@@ -185,6 +186,7 @@ static int pack_snapshot(msgpack_packer *pk, const struct hn_msg_snapshot *s)
         HN_TRY(PACK_STR(pk, s->exceptions[i].message, HN_PROTO_ERROR_MAX));
         PK(msgpack_pack_uint64(pk, s->exceptions[i].count));
     }
+    PK(msgpack_pack_uint64(pk, s->dropped));
     return 0;
 }
 

@@ -33,7 +33,8 @@
  * covers (frame_check.c asserts that at compile time). */
 #define HN_PROTO_ARRAY_MAX 4096 /* longest array anywhere: entries, errors */
 #define HN_PROTO_STR_MAX 256    /* longest string anywhere: name, reason */
-/* msgpack objects per frame. A full SNAPSHOT needs at most 4096 entries * 52
- * objects (5 timing histograms each) + 4096 error rows * 5 + a few, so about
- * 234 000; the budget caps what msgpack-c allocates (24 bytes per object). */
-#define HN_PROTO_OBJECTS_MAX (1u << 18)
+/* msgpack objects per frame. A full SNAPSHOT needs at most 4096 entries * 61
+ * objects (6 timing histograms each) + 4096 error rows * 5 + 64 exception
+ * rows * 3 + a few, so about 271 000; the budget caps what msgpack-c
+ * allocates (24 bytes per object: 12 MiB). */
+#define HN_PROTO_OBJECTS_MAX (1u << 19)

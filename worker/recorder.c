@@ -70,6 +70,7 @@ void hn_recorder_reset(struct hn_recorder *r)
         r->n_texts = 0;
     }
     r->n_exceptions = 0;
+    r->dropped = 0;
 }
 
 /* FNV-1a over the entry and the text. */
@@ -161,6 +162,7 @@ void hn_recorder_merge(struct hn_recorder *dst, const struct hn_recorder *src)
     }
     for (uint32_t i = 0; i < src->n_exceptions; i++)
         exception_add(dst, src->exceptions[i].message, src->exceptions[i].count);
+    dst->dropped += src->dropped;
 }
 
 void hn_recorder_add(struct hn_recorder *r, const struct hn_rec_sample *s)
@@ -178,6 +180,8 @@ void hn_recorder_add(struct hn_recorder *r, const struct hn_rec_sample *s)
     }
     hn_hist_record(&e->timing[HN_TIMING_TOTAL], s->total_us);
     hn_hist_record(&e->timing[HN_TIMING_TTFB], s->ttfb_us);
+    if (s->scheduled)
+        hn_hist_record(&e->timing[HN_TIMING_INTENDED], s->intended_us);
     if (s->new_connection) {
         hn_hist_record(&e->timing[HN_TIMING_DNS], s->dns_us);
         hn_hist_record(&e->timing[HN_TIMING_CONNECT], s->connect_us);

@@ -72,6 +72,7 @@ struct hn_recorder {
     uint32_t n_texts;
     struct hn_rec_exception exceptions[HN_REC_EXCEPTIONS_MAX];
     uint32_t n_exceptions;
+    uint64_t dropped; /* open model: iterations dropped (waited past max_delay) */
 };
 
 /* One finished request, all times in microseconds. */
@@ -82,7 +83,9 @@ struct hn_rec_sample {
                               (truncated to HN_PROTO_ERROR_MAX bytes) */
     size_t fail_text_len;
     bool new_connection; /* DNS/connect/TLS are recorded only then */
+    bool scheduled;      /* part of a scheduled iteration: intended_us applies */
     uint64_t total_us, dns_us, connect_us, tls_us, ttfb_us;
+    uint64_t intended_us; /* latency from the iteration's intended start */
     uint64_t bytes;
 };
 

@@ -28,6 +28,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     snap->interval_start_ms = info->interval_start_ms;
     snap->interval_end_ms = info->interval_end_ms;
     snap->users = info->users;
+    snap->dropped = r->dropped;
     snprintf(snap->run_id, sizeof(snap->run_id), "%s", info->run_id ? info->run_id : "");
     if (n_errors > HN_PROTO_ERRORS_MAX) {
         /* Failure totals per entry still travel; only the breakdown by

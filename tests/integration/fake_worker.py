@@ -87,7 +87,7 @@ def histogram(value_us, count):
 def snapshot_body(seq, requests=1000000, run_id="run-x"):
     now = int(time.time() * 1000)
     entry = ["GET", "/fake", requests, 3, 123 * requests, [[0, histogram(500, requests)]]]
-    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], run_id, []]
+    return [seq, now - 1000, now, 7, [entry], [["GET", "/fake", "HTTP 500", 3]], run_id, [], 0]
 
 
 def valid_frames():
@@ -96,7 +96,7 @@ def valid_frames():
         [WELCOME, PROTO, [0, "run-x", 1000]],
         [REJECT, PROTO, ["go away"]],
         [SCENARIO, PROTO, [b"\x93\x01\x02\x03", b"\x00" * 32]],
-        [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000)]],
+        [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000), 0]],
         [SNAPSHOT, PROTO, snapshot_body(1)],
         [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]],
         [STOP, PROTO, [0]],
@@ -456,20 +456,20 @@ def offending(kind, run_id, names, seq):
     if kind == "names":
         entries = [["GET", f"/not-in-scenario-{i}", 10, 0, 10, [[0, histogram(500, 10)]]]
                    for i in range(200)]
-        return [[seq, now - 1000, now, 1, entries, [], run_id, []]]
+        return [[seq, now - 1000, now, 1, entries, [], run_id, [], 0]]
     if kind == "overflow":
         big = 1 << 63
         entry = [method, name, big, 0, 0, [[0, histogram(1, big)]]]
-        return [[seq + i, now - 1000, now, 1, [entry], [], run_id, []] for i in range(3)]
+        return [[seq + i, now - 1000, now, 1, [entry], [], run_id, [], 0] for i in range(3)]
     if kind == "escape":
         entry = [method, name, 1, 1, 5, [[0, histogram(500, 1)]]]
         err = [method, name, "HTTP 500 \x1b[2J\x1b]0;pwned\x07\r\nfake line", 1]
-        return [[seq, now - 1000, now, 1, [entry], [err], run_id, []]]
+        return [[seq, now - 1000, now, 1, [entry], [err], run_id, [], 0]]
     # bytes: valid statistics of another run (never merged), far beyond the
     # budget of statistics bytes a worker may send per second
     hist = wide_histogram(1500)
     entries = [[method, name, 1500, 0, 0, [[0, hist]]] for _ in range(3000)]
-    body = [seq, now - 1000, now, 1, entries, [], "another-run", []]
+    body = [seq, now - 1000, now, 1, entries, [], "another-run", [], 0]
     return [body] * 8
 
 
@@ -503,7 +503,7 @@ def cmd_peer(args):
                 seq += 1
                 now = int(time.time() * 1000)
                 d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0]))
-                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, []]))
+                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
         if not d.poll(wait_ms):
             continue
         while d.poll(0):
@@ -518,7 +518,7 @@ def cmd_peer(args):
             elif t == STOP and run_id:
                 seq += 1
                 now = int(time.time() * 1000)
-                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, []]))
+                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, [], 0]))
             elif t == QUIT:
                 end = 0
             if args.mode == "storm":

@@ -146,6 +146,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->target.arrival_rate_per_s = 500.125;
         m->target.max_users = 2000;
         m->target.start_wall_ms = UINT64_C(1700000000123);
+        m->target.max_delay_ms = 2500;
         break;
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
@@ -160,6 +161,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->snapshot.errors = errors;
         m->snapshot.n_exceptions = N_EXCEPTIONS;
         m->snapshot.exceptions = exceptions;
+        m->snapshot.dropped = UINT64_C(1) << 33;
         break;
     case HN_MSG_HEARTBEAT:
         m->heartbeat.state = HN_WSTATE_STOPPING;
@@ -241,6 +243,7 @@ static void check_snapshot(const struct hn_msg_snapshot *want, const struct hn_m
         assert_string_equal(got->errors[i].error, want->errors[i].error);
         assert_int_equal(got->errors[i].count, want->errors[i].count);
     }
+    assert_int_equal(got->dropped, want->dropped);
     assert_int_equal(got->n_exceptions, want->n_exceptions);
     for (uint32_t i = 0; i < want->n_exceptions; i++) {
         assert_string_equal(got->exceptions[i].message, want->exceptions[i].message);
@@ -297,6 +300,7 @@ static void test_round_trip_all_types(void **state)
             assert_true(got.target.arrival_rate_per_s == want.target.arrival_rate_per_s);
             assert_int_equal(got.target.max_users, want.target.max_users);
             assert_int_equal(got.target.start_wall_ms, want.target.start_wall_ms);
+            assert_int_equal(got.target.max_delay_ms, want.target.max_delay_ms);
             break;
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:
