@@ -7,13 +7,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "registry.h"
 #include "stats.h"
+#include "thresholds.h"
 
-/* What a writer may want to know besides the statistics. */
+/* What a writer may want to know besides the statistics. Pointers are
+ * valid during the call only; any may be NULL (a unit test, or a run that
+ * has none). */
 struct hn_report_moment {
     uint64_t now_ms; /* master wall clock, ms since the epoch */
     uint32_t users;  /* users running now (0 at the end) */
     uint32_t workers;
+    const char *run_id;
+    uint64_t started_ms;  /* master wall clock when the load began (0: not yet) */
+    uint64_t run_time_ms; /* how long the run is planned to last (0: until stopped) */
+    /* Thresholds and what each saw the last time they were evaluated
+     * (every second, and at the end on the final statistics). */
+    const struct hn_threshold *thresholds;
+    const struct hn_threshold_result *threshold_results;
+    uint32_t n_thresholds;
+    const char *aborted; /* why the run ended before its time (a threshold
+                            with abort_on_fail), else NULL */
+    const struct hn_registry *workers_list; /* every worker that joined: health */
 };
 
 struct hn_report_writer {

@@ -22,6 +22,20 @@ static uint32_t users_reported(const struct hn_run *r)
     return users;
 }
 
+/* What the report writers are told besides the statistics. */
+static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, uint32_t users)
+{
+    return (struct hn_report_moment){
+        .now_ms = now_ms,
+        .users = users,
+        .workers = hn_registry_alive(&r->reg),
+        .run_id = r->run_id,
+        .started_ms = r->started_wall_ms,
+        .run_time_ms = r->cfg->run_time_ms,
+        .workers_list = &r->reg,
+    };
+}
+
 /* --- run phases ---------------------------------------------------------- */
 
 void hn_run_start(struct hn_run *r)
@@ -29,6 +43,7 @@ void hn_run_start(struct hn_run *r)
     ev_timer_stop(r->loop, &r->wait_deadline);
     r->state = HN_RUN_RUNNING;
     r->started_at = ev_now(r->loop);
+    r->started_wall_ms = hn_clock_wall_ms();
     hn_stats_free(r->stats);
     r->stats = NULL;
     if (hn_stats_new(hn_clock_wall_ms(), &r->stats)) {
@@ -127,7 +142,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     if (ran && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
         hn_stats_tick(r->stats, now_ms, 0);
-        struct hn_report_moment m = {now_ms, 0, hn_registry_alive(&r->reg)};
+        struct hn_report_moment m = moment(r, now_ms, 0);
         hn_reports_final(&r->reports, r->stats, &m);
         print_offenders(r);
         if (r->shortfall_max)
@@ -211,7 +226,7 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (r->stats && r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE) {
         uint64_t now_ms = hn_clock_wall_ms();
-        struct hn_report_moment m = {now_ms, users_reported(r), hn_registry_alive(&r->reg)};
+        struct hn_report_moment m = moment(r, now_ms, users_reported(r));
         hn_stats_tick(r->stats, now_ms, m.users);
         hn_reports_second(&r->reports, r->stats, &m);
     }

@@ -51,7 +51,8 @@ struct hn_run {
     struct hn_reports reports;
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_signal sigint, sigterm;
-    double started_at; /* loop time the ramp began */
+    double started_at;        /* loop time the ramp began */
+    uint64_t started_wall_ms; /* wall clock then */
     uint64_t target_seq;
     uint32_t users_now; /* users the master currently asks for */
     int exit_code;
