@@ -20,6 +20,9 @@ int hn_run_plan_parse_stages(const char *arg, struct hn_load_shape *out, char *w
                              size_t why_len)
 {
     memset(out, 0, sizeof(*out));
+    size_t n = strlen(arg);
+    if (n == 0 || arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,"))
+        return bad(why, why_len, "--stages: '%s' has an empty stage", arg);
     char *copy = strdup(arg), *save = NULL;
     if (!copy)
         return -ENOMEM;
