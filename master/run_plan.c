@@ -41,14 +41,14 @@ int hn_run_plan_parse_stages(const char *arg, struct hn_load_shape *out, char *w
         if (rate)
             *rate++ = '\0';
         struct hn_stage *s = &out->stages[out->n_stages++];
-        uint64_t n;
+        uint64_t count = 0;
         if (hn_units_parse_duration_ms(st, &s->duration_ms) || !s->duration_ms)
             rc = bad(why, why_len, "--stages: '%s' is not a duration such as 30s or 2m", st);
-        else if (hn_units_parse_count(users, 10000000, &n))
+        else if (hn_units_parse_count(users, 10000000, &count))
             rc = bad(why, why_len, "--stages: '%s' is not a number of users (0..10000000)", users);
         else if (rate && (hn_units_parse_rate(rate, &s->spawn_rate) || !(s->spawn_rate > 0)))
             rc = bad(why, why_len, "--stages: '%s' is not a spawn rate above 0 (users/s)", rate);
-        s->total = (uint32_t)n;
+        s->total = (uint32_t)count;
     }
     if (!rc && out->n_stages == 0)
         rc = bad(why, why_len, "--stages: no stage given%s", "");
