@@ -163,6 +163,14 @@ struct hn_stat_key {
 
 enum hn_http_version { HN_HTTP_1_1, HN_HTTP_2, HN_HTTP__COUNT };
 
+/* Which transport runs the steps (http.engine; see common/fastpath.h). */
+enum hn_http_engine {
+    HN_ENGINE_AUTO, /* the fast path for every eligible step, libcurl for the rest */
+    HN_ENGINE_CURL, /* a full libcurl transfer for every step */
+    HN_ENGINE_FAST, /* the fast path for every step; an ineligible one is an error */
+    HN_ENGINE__COUNT
+};
+
 struct hn_scenario {
     char *host;                /* "http://127.0.0.1:8080" */
     uint64_t timeout_ms;       /* default per-request timeout */
@@ -173,6 +181,7 @@ struct hn_scenario {
     uint32_t ca_len;        /* bytes of ca_pem */
     uint8_t http_version;   /* enum hn_http_version */
     bool cookies;           /* each user keeps a cookie jar (default on) */
+    uint8_t engine;         /* enum hn_http_engine (default auto) */
     uint64_t max_body;      /* bytes of a response kept for captures/checks */
     char **vars;            /* captured variable names; a slot is an index */
     uint32_t n_vars;
@@ -186,7 +195,8 @@ struct hn_scenario {
 };
 
 /* Allocate an empty scenario (host NULL, timeout 10 s, TLS verified,
- * HTTP/1.1, cookies on, max_body HN_MODEL_MAX_BODY_DEFAULT). NULL on OOM. */
+ * HTTP/1.1, cookies on, engine auto, max_body HN_MODEL_MAX_BODY_DEFAULT). NULL
+ * on OOM. */
 struct hn_scenario *hn_scenario_new(void);
 /* Free the scenario and everything it owns. NULL-safe. */
 void hn_scenario_free(struct hn_scenario *s);

@@ -3,6 +3,7 @@
 #include "scenario.h"
 #include "error.h"
 #include "exitcodes.h"
+#include "fastpath.h"
 #include "log.h"
 
 #include <errno.h>
@@ -104,7 +105,13 @@ static const char *wait_text(const struct hn_wait *w, char *buf, size_t len)
 
 static const char *const orders[] = {"sequential", "random", "unique"};
 
-static void print_step(FILE *out, const struct hn_step *st, const char *prefix)
+/* Steps on each transport, for the summary's engine line. */
+struct engine_count {
+    uint32_t fast, curl;
+};
+
+static void print_step(FILE *out, const struct hn_scenario *s, const struct hn_user_class *c,
+                       const struct hn_step *st, const char *prefix)
 {
     fprintf(out, "%s%s %s", prefix, st->method, st->name);
     if (st->body_kind != HN_BODY_NONE)
@@ -116,7 +123,27 @@ static void print_step(FILE *out, const struct hn_step *st, const char *prefix)
     if (st->n_statuses || st->has_body_contains || st->n_json_checks)
         fprintf(out, ", checks %u", (st->n_statuses ? 1u : 0u) + st->has_body_contains +
                                                         st->n_json_checks);
+    char buf[160];
+    const char *why = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
+    if (s->engine == HN_ENGINE_CURL)
+        fprintf(out, " [curl]");
+    else if (why)
+        fprintf(out, " [curl: %s]", why);
+    else
+        fprintf(out, " [fast]");
     fputc('\n', out);
+}
+
+static void count_steps(const struct hn_scenario *s, struct engine_count *n)
+{
+    for (uint32_t i = 0; i < s->n_classes; i++) {
+        const struct hn_user_class *c = &s->classes[i];
+        for (uint32_t k = 0; k < c->n_on_start; k++)
+            *(hn_fast_uses(s, c, &c->on_start[k]) ? &n->fast : &n->curl) += 1;
+        for (uint32_t t = 0; t < c->n_tasks; t++)
+            for (uint32_t k = 0; k < c->tasks[t].n_steps; k++)
+                *(hn_fast_uses(s, c, &c->tasks[t].steps[k]) ? &n->fast : &n->curl) += 1;
+    }
 }
 
 void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *s,
@@ -125,10 +152,14 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
     uint64_t wsum = hn_scenario_class_weight_sum(s);
     fprintf(out, "%s: valid\n", path);
     fprintf(out, "host: %s\n", s->host ? s->host : "(none: every URL is absolute)");
+    struct engine_count all = {0, 0};
+    count_steps(s, &all);
     fprintf(out, "requests: timeout %llu ms, HTTP/%s, TLS %s%s, cookies %s\n",
             (unsigned long long)s->timeout_ms, s->http_version == HN_HTTP_2 ? "2" : "1.1",
             s->tls_verify ? "verified" : "NOT verified",
             s->ca_pem ? " (own CA bundle)" : "", s->cookies ? "on" : "off");
+    fprintf(out, "engine %s: %u step%s on the fast path, %u on libcurl\n",
+            hn_fast_engine_name(s->engine), all.fast, all.fast == 1 ? "" : "s", all.curl);
     for (uint32_t f = 0; f < s->n_feeders; f++) {
         const struct hn_feeder *fd = &s->feeders[f];
         fprintf(out, "data %s: %s, %u rows, %s, columns:", fd->name,
@@ -149,14 +180,14 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
                 wsum ? 100.0 * c->weight / (double)wsum : 0, wait_text(&c->wait, wait, sizeof(wait)),
                 c->n_tasks, c->n_tasks == 1 ? "" : "s");
         for (uint32_t k = 0; k < c->n_on_start; k++)
-            print_step(out, &c->on_start[k], "    on_start: ");
+            print_step(out, s, c, &c->on_start[k], "    on_start: ");
         for (uint32_t t = 0; t < c->n_tasks && t < 12; t++) {
             const struct hn_task *task = &c->tasks[t];
             fprintf(out, "    task %u (weight %u, %.1f %%)%s", t + 1, task->weight,
                     tsum ? 100.0 * task->weight / (double)tsum : 0,
                     task->n_steps > 1 ? ": sequence\n" : ": ");
             for (uint32_t k = 0; k < task->n_steps && k < 8; k++)
-                print_step(out, &task->steps[k], task->n_steps > 1 ? "      " : "");
+                print_step(out, s, c, &task->steps[k], task->n_steps > 1 ? "      " : "");
             if (task->n_steps > 8)
                 fprintf(out, "      ... %u more steps\n", task->n_steps - 8);
         }

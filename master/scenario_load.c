@@ -3,6 +3,7 @@
  * scenario_step.c, bodies in scenario_body.c. */
 #include "data_csv.h"
 #include "error.h"
+#include "fastpath.h"
 #include "msg.h"
 #include "scenario_load_internal.h"
 #include "units.h"
@@ -128,7 +129,7 @@ static bool load_tls(struct hn_loader *L, yaml_node_t *n)
 
 static bool load_http(struct hn_loader *L, yaml_node_t *n)
 {
-    static const char *const keys[] = {"version", "cookies", "max_body", NULL};
+    static const char *const keys[] = {"version", "cookies", "max_body", "engine", NULL};
     struct hn_yaml *y = &L->y;
     if (!hn_yaml_is_map(n))
         return hn_yaml_fail(y, n, "http: expected a mapping, got %s", hn_yaml_kind(n));
@@ -156,6 +157,22 @@ static bool load_http(struct hn_loader *L, yaml_node_t *n)
             return hn_yaml_fail(y, v, "http max_body: between 1 byte and %u bytes",
                                 HN_MODEL_MAX_BODY_MAX);
         L->s->max_body = bytes;
+    }
+    if ((v = hn_yaml_get(y, n, "engine"))) {
+        const char *t = hn_yaml_is_scalar(v) ? (const char *)v->data.scalar.value : "";
+        uint8_t e = HN_ENGINE__COUNT;
+        for (uint8_t i = 0; i < HN_ENGINE__COUNT; i++)
+            if (!strcmp(t, hn_fast_engine_name(i)))
+                e = i;
+        if (e == HN_ENGINE__COUNT)
+            return hn_yaml_fail(y, v, "http engine: auto, curl or fast, got %s%s%s",
+                                hn_yaml_is_scalar(v) ? "'" : "",
+                                hn_yaml_is_scalar(v) ? t : hn_yaml_kind(v),
+                                hn_yaml_is_scalar(v) ? "'" : "");
+        L->s->engine = e;
+        const char *why = e == HN_ENGINE_FAST ? hn_fast_scenario_reason(L->s) : NULL;
+        if (why)
+            return hn_yaml_fail(y, v, "http engine fast: no step can use it: %s", why);
     }
     return !y->failed;
 }
@@ -442,6 +459,7 @@ static bool load_class(struct hn_loader *L, yaml_node_t *n, uint32_t index,
     if (!c->name)
         return hn_yaml_fail(y, n, "out of memory");
     L->class_name = c->name;
+    L->cls = c;
     L->n_captured = 0;
     yaml_node_t *on_start = hn_yaml_get(y, n, "on_start"), *tasks = hn_yaml_get(y, n, "tasks");
     /* Every variable the class captures, wherever: a template may use one
@@ -516,6 +534,7 @@ static bool load_default_headers(struct hn_loader *L, yaml_node_t *n,
                                  const struct class_vars *vars, uint32_t n_classes)
 {
     L->class_name = NULL;
+    L->cls = NULL;
     L->n_captured = 0;
     for (uint32_t c = 0; c < n_classes; c++)
         for (uint32_t i = 0; i < vars[c].n; i++) {
@@ -532,6 +551,14 @@ static bool load_default_headers(struct hn_loader *L, yaml_node_t *n,
     if (!hn_yaml_pairs(&L->y, n, &pairs, &np))
         return false;
     bool ok = true;
+    for (uint32_t h = 0; h < L->s->n_headers && ok && L->s->engine == HN_ENGINE_FAST; h++) {
+        const char *why = hn_fast_header_reason(L->s->headers[h].name);
+        if (why)
+            ok = hn_yaml_fail(&L->y, h < np ? pairs[h].key : n,
+                              "defaults header %s: not possible with http engine fast (it "
+                              "changes how the message is framed; use engine auto or curl)",
+                              why);
+    }
     for (uint32_t h = 0; h < L->s->n_headers && ok; h++) {
         const struct hn_template *t = &L->s->headers[h].value;
         for (uint32_t g = 0; g < t->n_segs && ok; g++) {

@@ -24,6 +24,7 @@ struct hn_loader {
      * steps capture, so a template naming another is refused with its
      * position. */
     const char *class_name;
+    const struct hn_user_class *cls; /* the class being read (its headers), or NULL */
     const char *captured[HN_MODEL_VARS_MAX];
     uint32_t n_captured;
     yaml_node_t *tpl_node; /* scalar whose template is being compiled */

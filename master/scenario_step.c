@@ -1,6 +1,7 @@
 /* Scenario steps (see scenario_load_internal.h): method and URL, headers,
  * templates with positions, captures and checks. */
 #include "error.h"
+#include "fastpath.h"
 #include "jsonpath.h"
 #include "msg.h"
 #include "regex.h"
@@ -541,5 +542,14 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
     if ((v = hn_yaml_get(y, n, "follow_redirects")) &&
         !hn_yaml_bool(y, v, &st->follow_redirects, "follow_redirects"))
         return false;
+    if (!y->failed && L->s->engine == HN_ENGINE_FAST) {
+        /* The defaults' headers are checked where they are read. */
+        char buf[160];
+        const char *host = L->opt->host ? L->opt->host : L->s->host;
+        const char *why = hn_fast_reason(L->s, L->cls, st, host, buf, sizeof(buf));
+        if (why)
+            return hn_yaml_fail(y, n, "%s %s: not possible with http engine fast: %s", upper,
+                                st->url.source, why);
+    }
     return !y->failed;
 }

@@ -215,12 +215,13 @@ int hn_scenario_encode(const struct hn_scenario *s, msgpack_sbuffer *out)
     pack_cstr(&pk, s->host);
     msgpack_pack_uint64(&pk, s->timeout_ms);
     pack_headers(&pk, s->headers, s->n_headers);
-    msgpack_pack_array(&pk, 5);
+    msgpack_pack_array(&pk, 6);
     pack_bool(&pk, s->tls_verify);
     pack_bin(&pk, s->ca_pem, s->ca_len);
     msgpack_pack_uint8(&pk, s->http_version);
     pack_bool(&pk, s->cookies);
     msgpack_pack_uint64(&pk, s->max_body);
+    msgpack_pack_uint8(&pk, s->engine);
     msgpack_pack_array(&pk, s->n_vars);
     for (uint32_t i = 0; i < s->n_vars; i++)
         pack_cstr(&pk, s->vars[i]);
@@ -736,18 +737,20 @@ static bool get_feeder(struct reader *r, const msgpack_object *o, struct hn_feed
 
 static bool get_options(struct reader *r, const msgpack_object *o, struct hn_scenario *s)
 {
-    uint64_t version = 0, max_body = 0;
-    if (!get_array(r, o, 5, 5, "options"))
+    uint64_t version = 0, max_body = 0, engine = 0;
+    if (!get_array(r, o, 6, 6, "options"))
         return false;
     const msgpack_object *f = o->via.array.ptr;
     if (!get_bool(r, &f[0], &s->tls_verify, "tls verify") ||
         !get_str(r, &f[1], HN_MODEL_CA_MAX, NO_NUL, true, &s->ca_pem, &s->ca_len, "CA bundle") ||
         !get_uint(r, &f[2], HN_HTTP__COUNT - 1, &version, "http version") ||
         !get_bool(r, &f[3], &s->cookies, "cookies") ||
-        !get_uint(r, &f[4], HN_MODEL_MAX_BODY_MAX, &max_body, "max_body"))
+        !get_uint(r, &f[4], HN_MODEL_MAX_BODY_MAX, &max_body, "max_body") ||
+        !get_uint(r, &f[5], HN_ENGINE__COUNT - 1, &engine, "http engine"))
         return false;
     s->http_version = (uint8_t)version;
     s->max_body = max_body;
+    s->engine = (uint8_t)engine;
     return true;
 }
 

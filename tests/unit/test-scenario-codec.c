@@ -165,7 +165,7 @@ static struct hn_user_class *add_class(struct hn_scenario *s, const char *name, 
 #define CA_PEM "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
 
 /* Everything the format carries: options (TLS off with a CA bundle,
- * HTTP/2, no cookies, max_body), default, class and step headers (fixed
+ * HTTP/2, no cookies, max_body, engine curl), default, class and step headers (fixed
  * and templates), variables, the three kinds of data feeders (the UNIQUE
  * one's rows stay on the master), four classes (one per wait kind),
  * on_start, single steps and a sequence, every kind of template segment
@@ -186,6 +186,7 @@ static struct hn_scenario *rich(void)
     s->http_version = HN_HTTP_2;
     s->cookies = false;
     s->max_body = 65536;
+    s->engine = HN_ENGINE_CURL;
     add_header(s, &s->headers, &s->n_headers, "Accept", "application/json");
     add_header(s, &s->headers, &s->n_headers, "X-Run", "");
     add_header(s, &s->headers, &s->n_headers, "X-User", "u{{user_id}}-{{uuid}}");
@@ -392,7 +393,7 @@ static bool scenario_eq(const struct hn_scenario *a, const struct hn_scenario *b
         a->tls_verify != b->tls_verify || a->ca_len != b->ca_len || !a->ca_pem != !b->ca_pem ||
         (a->ca_pem && memcmp(a->ca_pem, b->ca_pem, a->ca_len)) ||
         a->http_version != b->http_version || a->cookies != b->cookies ||
-        a->max_body != b->max_body || a->n_vars != b->n_vars || !feeders_eq(a, b) ||
+        a->max_body != b->max_body || a->engine != b->engine || a->n_vars != b->n_vars || !feeders_eq(a, b) ||
         a->n_classes != b->n_classes)
         return false;
     for (uint32_t i = 0; i < a->n_vars; i++)
@@ -436,6 +437,7 @@ static void test_round_trip(void **state)
     assert_int_equal(got->http_version, HN_HTTP_2);
     assert_false(got->cookies);
     assert_int_equal(got->max_body, 65536);
+    assert_int_equal(got->engine, HN_ENGINE_CURL);
     assert_int_equal(got->n_vars, 3);
     assert_string_equal(got->vars[0], "token");
     assert_string_equal(got->vars[1], "session");
@@ -552,6 +554,7 @@ static void test_round_trip(void **state)
     assert_true(got->tls_verify);
     assert_true(got->cookies);
     assert_int_equal(got->max_body, HN_MODEL_MAX_BODY_DEFAULT);
+    assert_int_equal(got->engine, HN_ENGINE_AUTO);
     assert_int_equal(got->n_feeders, 0);
     assert_int_equal(got->n_vars, 0);
     hn_scenario_free(got);
@@ -734,7 +737,8 @@ static void test_random_mutations(void **state)
 #define END (-1)
 #define SHRINK (-2)
 /* Paths from the blob: [host, timeout, headers, options, vars, feeders,
- * classes]; options: [tls_verify, ca, http_version, cookies, max_body]; a
+ * classes]; options: [tls_verify, ca, http_version, cookies, max_body,
+ * engine]; a
  * feeder: [name, order, columns, rows, cells]; a class: [name, weight,
  * wait, headers, on_start, tasks]; a task: [name, weight, steps]; a step:
  * [method, url, name, headers, body_kind, body, timeout, redirects,
@@ -776,7 +780,7 @@ static const struct edit {
     {{6, 0, SHRINK}, U(0), HN_E_INVALID, "class 1: user class has 5 items, not 6"},
     {{STEP(2, 1), SHRINK}, U(0), HN_E_INVALID, "class 1 task 3 step 2: step has 11 items, not 12"},
     {{CLASS0, 2, SHRINK}, U(0), HN_E_INVALID, "wait has 2 items, not 3"},
-    {{3, SHRINK}, U(0), HN_E_INVALID, "scenario: options has 4 items, not 5"},
+    {{3, SHRINK}, U(0), HN_E_INVALID, "scenario: options has 5 items, not 6"},
     {{5, 0, SHRINK}, U(0), HN_E_INVALID, "data feeder has 4 items, not 5"},
     {{STEP(0, 0), 8, 0, SHRINK}, U(0), HN_E_INVALID, "capture has 2 items, not 3"},
     {{STEP(2, 2), 11, 0, SHRINK}, U(0), HN_E_INVALID, "json check has 2 items, not 3"},
@@ -952,6 +956,9 @@ static const struct edit {
     {{3, 3, END}, NIL, HN_E_TYPE, "cookies is not a boolean"},
     {{3, 4, END}, U(HN_MODEL_MAX_BODY_MAX + 1), HN_E_RANGE, "max_body is not an integer in 0.."},
     {{3, 4, END}, U(HN_MODEL_MAX_BODY_MAX), 0, NULL},
+    {{3, 5, END}, U(HN_ENGINE__COUNT), HN_E_RANGE, "http engine is not an integer in 0..2"},
+    {{3, 5, END}, U(HN_ENGINE_FAST), 0, NULL},
+    {{3, 5, END}, NIL, HN_E_RANGE, "http engine is not an integer"},
     {{3, END}, U(0), HN_E_TYPE, "options is not an array"},
     /* feeders */
     {{5, 0, 0, END}, NIL, HN_E_TYPE, "feeder name is not a byte string"},
