@@ -5,6 +5,11 @@
  * (struct hn_http_conn), so its keep-alive connection and cookie jar stay
  * its own, as a browser session would.
  *
+ * Two transports behind it, chosen per step when the plan is built: a full
+ * libcurl transfer, or the fast path for eligible HTTP/1.1 steps
+ * (common/fastpath.h), where libcurl opens the connection and Hornet writes
+ * the request and parses the response. Results mean the same either way.
+ *
  * Three lifetimes, as in curl's evhiperfifo.c:
  *   struct hn_http_prep  one per scenario step, built once per run and
  *                        shared read-only by every engine thread;
@@ -40,6 +45,10 @@ struct hn_http_step_desc {
     size_t body_len;
     uint64_t timeout_ms; /* > 0 */
     bool follow_redirects;
+    bool fast;          /* run on the fast path (the step is eligible) */
+    const char *origin; /* fast: "scheme://authority" requests go to */
+    size_t origin_len;
+    bool keep_headers;  /* a capture reads a response header (hn_http_header) */
 };
 
 /* Prepare a step for every engine thread (URL parsed once, fixed header

@@ -1,7 +1,7 @@
 /* One user's connection slot (see http.h): its easy handle, reused for
  * every request so its connection stays warm in the multi's cache; setting
  * a request's options with as few setopt calls as possible; turning a
- * finished transfer into a result. */
+ * finished transfer into a result. Fast steps go to http_fast.c. */
 #include "array.h"
 #include "error.h"
 #include "http_classify.h"
@@ -13,15 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* CURLOPT_WRITEFUNCTION: count the body; keep it when a check or capture
- * will read it, up to the scenario's max_body. */
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
+void hn_http_keep_body(struct hn_http_conn *c, const char *data, size_t len)
 {
-    struct hn_http_conn *c = userp;
-    size_t len = size * n;
-    c->bytes += len;
     if (!c->keep_body || c->truncated)
-        return len;
+        return;
     size_t max = (size_t)c->h->s->max_body;
     size_t take = len;
     if (c->body_len + take > max) {
@@ -39,13 +34,23 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
         char *p = realloc(c->body, cap);
         if (!p) {
             c->truncated = true;
-            return len;
+            return;
         }
         c->body = p;
         c->body_cap = cap;
     }
     memcpy(c->body + c->body_len, data, take);
     c->body_len += take;
+}
+
+/* CURLOPT_WRITEFUNCTION: count the body; keep it when a check or capture
+ * will read it, up to the scenario's max_body. */
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct hn_http_conn *c = userp;
+    size_t len = size * n;
+    c->bytes += len;
+    hn_http_keep_body(c, data, len);
     return len;
 }
 
@@ -58,21 +63,21 @@ int hn_http_conn_new(struct hn_http *h, hn_http_done_fn done, void *user,
     c->h = h;
     c->done = done;
     c->user = user;
-    if (!(c->easy = curl_easy_init())) {
-        free(c);
-        return -ENOMEM;
-    }
+    c->fast.fd = CURL_SOCKET_BAD;
     int err = hn_http_multi_for_new_conn(h, &c->m);
     if (err) {
-        curl_easy_cleanup(c->easy);
         free(c);
         return err;
     }
+    *out = c;
+    return 0;
+}
+
+void hn_http_easy_defaults(struct hn_http_conn *c, CURL *e)
+{
+    struct hn_http *h = c->h;
     const struct hn_scenario *s = h->s;
-    CURL *e = c->easy;
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)c);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
     /* No signal handlers per transfer (SIGPIPE is ignored process-wide). */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -101,9 +106,20 @@ int hn_http_conn_new(struct hn_http *h, hn_http_done_fn done, void *user,
         if (h->ca_path[0])
             curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_path);
     }
-    if (s->cookies)
+}
+
+int hn_http_conn_easy(struct hn_http_conn *c)
+{
+    if (c->easy)
+        return 0;
+    if (!(c->easy = curl_easy_init()))
+        return -ENOMEM;
+    CURL *e = c->easy;
+    hn_http_easy_defaults(c, e);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    if (c->h->s->cookies)
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* this handle's own jar */
-    *out = c;
     return 0;
 }
 
@@ -111,9 +127,11 @@ void hn_http_conn_free(struct hn_http_conn *c)
 {
     if (!c)
         return;
-    if (c->in_flight)
+    hn_fast_free(c);
+    if (c->in_flight && c->easy)
         curl_multi_remove_handle(c->m->multi, c->easy);
-    curl_easy_cleanup(c->easy);
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
     free(c->nodes);
     free(c->body);
     free(c);
@@ -121,7 +139,8 @@ void hn_http_conn_free(struct hn_http_conn *c)
 
 void hn_http_conn_reset(struct hn_http_conn *c)
 {
-    if (c->h->s->cookies)
+    /* The fast path keeps no cookies (only scenarios without a jar use it). */
+    if (c->h->s->cookies && c->easy)
         curl_easy_setopt(c->easy, CURLOPT_COOKIELIST, "ALL");
 }
 
@@ -180,6 +199,10 @@ static void set_http_version(struct hn_http_conn *c, bool https)
 int hn_http_start(struct hn_http_conn *c, const struct hn_http_request *req)
 {
     const struct hn_http_prep *p = req->prep;
+    c->last_fast = p->fast;
+    if (p->fast)
+        return hn_fast_start(c, req);
+    HN_TRY(hn_http_conn_easy(c));
     CURL *e = c->easy;
     load_prep(c, p);
     bool https = p->https;
@@ -277,6 +300,10 @@ void hn_http_conn_finished(struct hn_http_conn *c, CURLcode result)
 
 void hn_http_abort(struct hn_http_conn *c)
 {
+    if (c->last_fast) {
+        hn_fast_abort(c);
+        return;
+    }
     if (!c->in_flight)
         return;
     struct hn_http_result r;
@@ -288,6 +315,8 @@ void hn_http_abort(struct hn_http_conn *c)
 
 const char *hn_http_header(struct hn_http_conn *c, const char *name, size_t *len)
 {
+    if (c->last_fast)
+        return hn_fast_header(c, name, len);
     struct curl_header *h = NULL;
     if (curl_easy_header(c->easy, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
         return NULL;

@@ -1,12 +1,16 @@
-/* Private structures of the libcurl transport (http.h), shared by
- * http_multi.c (multi-socket glue on libev, one struct hn_http per engine
- * thread), http_conn.c (one easy handle per user: requests and results) and
- * http_prep.c (steps prepared once per run). Nothing outside http_*.c
- * includes this file or curl.h. */
+/* Private structures of the transport (http.h), shared by http_multi.c
+ * (multi-socket glue on libev, one struct hn_http per engine thread),
+ * http_conn.c (one easy handle per user: requests and results),
+ * http_prep.c (steps prepared once per run) and the fast path: http_fast.c
+ * (connections libcurl opens, requests written and answers read by Hornet),
+ * http_fast_req.c (the request bytes) and http_fast_parse.c (responses,
+ * through http-parser). Nothing outside http_*.c includes this file,
+ * curl.h or http_parser.h. */
 #pragma once
 
 #include <curl/curl.h>
 #include <ev.h>
+#include <http_parser.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,10 +51,57 @@ struct hn_http {
     char ca_path[48]; /* "/proc/self/fd/N", or "" for the system bundle */
 };
 
+/* A growing byte buffer of a conn: it reaches its steady size after a few
+ * requests, then nothing allocates. */
+struct hn_bytes {
+    char *p;
+    size_t len, cap;
+};
+
+/* The fast path of one conn: a connection libcurl opened (CONNECT_ONLY),
+ * kept by leaving its easy handle in the multi (removing it closes the
+ * connection), on which Hornet writes requests and reads responses. */
+struct hn_fast {
+    CURL *easy;     /* CONNECT_ONLY handle, made at the first fast request */
+    bool added;     /* easy is in the multi: connecting, or connected */
+    bool connected; /* the connection is open (fd valid, watched by io) */
+    bool attached;  /* libcurl re-attached it (first curl_easy_send done) */
+    bool tls;
+    bool used;      /* a request ran on it already (a retry is allowed) */
+    const char *origin; /* "scheme://authority/" connected to (a prep's) */
+    curl_socket_t fd;
+    ev_io io;       /* EV_READ always while connected; EV_WRITE while sending */
+    bool want_write;
+    ev_timer timer; /* the request's deadline (checked lazily, see http_fast.c) */
+    ev_tstamp deadline;
+    bool starting;      /* inside hn_http_start: no callback now */
+    bool pending_fail;  /* a failure to report from the loop */
+    uint32_t pending_slot;
+    http_parser parser;
+    /* The request in flight. */
+    const struct hn_http_prep *prep;
+    const char *out; /* request bytes: the prep's, or req below */
+    size_t out_len, out_at;
+    struct hn_bytes req; /* rendered requests */
+    struct hn_bytes hdrs; /* the final response's headers, "name\0value\0"... */
+    bool keep_headers, in_value;
+    char *in; /* receive buffer */
+    size_t in_cap;
+    uint32_t retries;
+    bool head;        /* HEAD: the response has no body */
+    bool got_bytes;   /* any byte of the response */
+    bool got_line;    /* a whole line of it (libcurl retries only before) */
+    bool headers_done, message_done, interim, close_after;
+    long status;
+    bool new_connection;
+    uint64_t t_start_ns, t_pre_ns, t_first_ns;
+    uint64_t dns_us, connect_us, tls_us;
+};
+
 struct hn_http_conn {
     struct hn_http *h;
     struct hn_multi *m;
-    CURL *easy; /* owned, reused for every request */
+    CURL *easy; /* owned, reused for every libcurl request; made at the first */
     hn_http_done_fn done;
     void *user;
     bool in_flight;
@@ -67,6 +118,8 @@ struct hn_http_conn {
     char *body; /* kept body, up to the scenario's max_body */
     size_t body_len, body_cap;
     char errbuf[CURL_ERROR_SIZE];
+    bool last_fast; /* the last request ran on the fast path */
+    struct hn_fast fast;
 };
 
 enum hn_prep_method { HN_PREP_GET, HN_PREP_HEAD, HN_PREP_POST, HN_PREP_OTHER };
@@ -82,6 +135,19 @@ struct hn_http_prep {
     size_t body_len;
     long timeout_ms;
     bool follow_redirects;
+    /* The fast path (hn_http_step_desc.fast): */
+    bool fast;
+    bool keep_headers;   /* a capture reads a response header */
+    char *origin;        /* "scheme://authority/" to connect to */
+    bool origin_https;
+    size_t origin_len;   /* bytes of a rendered URL before its request target */
+    char *target;        /* the fixed URL's request target ("/path?query") */
+    char *host_line;     /* "Host: name[:port]\r\n" as libcurl writes it */
+    const char *const *lines; /* the fixed header lines (copies), or NULL */
+    char **line_copies;
+    uint32_t n_lines;
+    char *request;       /* the whole request when nothing is rendered */
+    size_t request_len;
 };
 
 /* http_multi.c */
@@ -91,3 +157,39 @@ int hn_http_multi_add(struct hn_http_conn *c);
 
 /* http_conn.c: a transfer finished (CURLMSG_DONE); calls the done callback. */
 void hn_http_conn_finished(struct hn_http_conn *c, CURLcode result);
+/* The conn's libcurl handle, made with the conn's options on first use. */
+int hn_http_conn_easy(struct hn_http_conn *c);
+/* Options every easy handle of @c gets (TLS, share, protocols, ...). */
+void hn_http_easy_defaults(struct hn_http_conn *c, CURL *e);
+/* Keep up to max_body bytes of a response body (keep_body). */
+void hn_http_keep_body(struct hn_http_conn *c, const char *data, size_t len);
+
+/* http_fast.c */
+int hn_fast_start(struct hn_http_conn *c, const struct hn_http_request *req);
+/* The CONNECT_ONLY transfer ended (CURLMSG_DONE). */
+void hn_fast_connected(struct hn_http_conn *c, CURLcode result);
+void hn_fast_abort(struct hn_http_conn *c);
+void hn_fast_free(struct hn_http_conn *c);
+const char *hn_fast_header(struct hn_http_conn *c, const char *name, size_t *len);
+
+/* http_fast_req.c */
+/* The request bytes libcurl 7.88 would write for @p with @target, the
+ * header @lines and the body (has_body), appended to @out. 0 or -ENOMEM. */
+int hn_fast_request(struct hn_bytes *out, const struct hn_http_prep *p, const char *target,
+                    size_t target_len, const char *const *lines, uint32_t n_lines,
+                    const char *body, size_t body_len);
+/* Prepare the fast path of @p from @d (origin, target, Host line, the whole
+ * request when nothing is rendered). 0, HN_E_INVALID (@why), -ENOMEM. */
+int hn_fast_prep(struct hn_http_prep *p, const struct hn_http_step_desc *d, char *why,
+                 size_t why_len);
+void hn_fast_prep_free(struct hn_http_prep *p);
+int hn_bytes_reserve(struct hn_bytes *b, size_t more);
+int hn_bytes_append(struct hn_bytes *b, const void *s, size_t n);
+
+/* http_fast_parse.c */
+/* Reset the parser for a new response. */
+void hn_fast_parse_begin(struct hn_http_conn *c);
+/* Feed @n bytes (@n == 0: the connection ended). Returns the bytes used;
+ * *err gets the parser's error (HPE_OK when none, HPE_PAUSED once the
+ * response is complete). */
+size_t hn_fast_parse(struct hn_http_conn *c, const char *data, size_t n, enum http_errno *err);

@@ -32,7 +32,10 @@ static void harvest(struct hn_multi *m)
         struct hn_http_conn *c = NULL;
         CURLcode result = msg->data.result; /* msg is invalid after remove */
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-        hn_http_conn_finished(c, result);
+        if (msg->easy_handle == c->fast.easy)
+            hn_fast_connected(c, result); /* a fast-path connection is open, or failed */
+        else
+            hn_http_conn_finished(c, result);
     }
 }
 
@@ -126,8 +129,10 @@ static int multi_init(struct hn_http *h, struct hn_multi *m)
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-    /* Keep one idle connection per user so keep-alive survives think time. */
-    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, (long)HN_HTTP_USERS_PER_MULTI);
+    /* Keep one idle connection per user so keep-alive survives think time;
+     * a user of both transports has two (fast-path connections count in
+     * the cache, though libcurl never closes them to make room). */
+    curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, 2L * HN_HTTP_USERS_PER_MULTI);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* Steps prepared once per run for libcurl (see http.h): the fixed URL
- * parsed into a CURLU, the fixed header list built, the body copied. Read
- * only afterwards, so every engine thread shares them. */
+ * parsed into a CURLU, the fixed header list built, the body copied; for
+ * the fast path also the request bytes (http_fast_req.c). Read only
+ * afterwards, so every engine thread shares them. */
 #include "error.h"
 #include "http_internal.h"
 
@@ -79,6 +80,8 @@ int hn_http_prep_new(const struct hn_scenario *s, const struct hn_http_step_desc
     }
     p->timeout_ms = d->timeout_ms > 0x7fffffff ? 0x7fffffff : (long)d->timeout_ms;
     p->follow_redirects = d->follow_redirects;
+    if (d->fast && (err = hn_fast_prep(p, d, why, why_len)))
+        goto fail;
     *out = p;
     return 0;
 fail:
@@ -95,5 +98,6 @@ void hn_http_prep_free(struct hn_http_prep *p)
         curl_url_cleanup(p->curlu);
     curl_slist_free_all(p->headers);
     free(p->body);
+    hn_fast_prep_free(p);
     free(p);
 }

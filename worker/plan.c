@@ -1,6 +1,7 @@
 /* Compiles the scenario model into what the engine runs (see plan.h). */
 #include "plan.h"
 #include "error.h"
+#include "fastpath.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -166,10 +167,46 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
     return 0;
 }
 
+/* The transport of @st: the fast path where it is eligible, unless the
+ * scenario says curl; engine fast with an ineligible step is refused (the
+ * master refuses it first, with the file's position). @origin: where fast
+ * requests go ("scheme://authority", not NUL-terminated). */
+static int choose_engine(const struct hn_scenario *s, const struct hn_user_class *c,
+                         const struct hn_step *st, bool *fast, const char **origin,
+                         size_t *origin_len, char *why, size_t len)
+{
+    char buf[160];
+    const char *reason = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
+    *fast = false;
+    if (s->engine == HN_ENGINE_FAST && reason)
+        return invalid(why, len, "%s %s: not possible with http engine fast: %s", st->method,
+                       st->url.source ? st->url.source : "", reason);
+    if (s->engine == HN_ENGINE_CURL || reason)
+        return 0;
+    /* Eligible: the URL starts with literal text, an absolute URL's
+     * authority included, or a path joined to the host. */
+    const struct hn_seg *first = &st->url.segs[0];
+    const char *u = first->text;
+    size_t ol = hn_fast_origin_len(u, first->len);
+    if (!ol) {
+        u = s->host;
+        ol = hn_fast_origin_len(u, strlen(u));
+    }
+    *fast = true;
+    *origin = u;
+    *origin_len = ol;
+    return 0;
+}
+
 static int build_step(const struct hn_plan *p, const struct hn_user_class *c,
                       const struct hn_step *st, struct hn_plan_step *ps, char *why, size_t len)
 {
     const struct hn_scenario *s = p->scenario;
+    bool fast;
+    const char *origin = NULL;
+    size_t origin_len = 0;
+    HN_TRY(choose_engine(s, c, st, &fast, &origin, &origin_len, why, len));
+    ps->fast = fast;
     ps->step = st;
     ps->render_url = !hn_template_is_literal(&st->url);
     ps->render_body = st->body_kind != HN_BODY_NONE && !hn_template_is_literal(&st->body);
@@ -207,7 +244,12 @@ static int build_step(const struct hn_plan *p, const struct hn_user_class *c,
         .body_len = ps->render_body ? 0 : hn_template_literal_len(&st->body),
         .timeout_ms = timeout ? timeout : 1,
         .follow_redirects = st->follow_redirects,
+        .fast = fast,
+        .origin = origin,
+        .origin_len = origin_len,
     };
+    for (uint32_t k = 0; k < st->n_captures; k++)
+        d.keep_headers |= st->captures[k].kind == HN_CAPTURE_HEADER;
     if (d.has_body && !ps->render_body && !d.body)
         d.body = "";
     int err = hn_http_prep_new(s, &d, &ps->prep, why, len);

@@ -32,6 +32,7 @@ struct hn_plan_step {
     struct hn_plan_header *headers; /* merged, in the order sent */
     uint32_t n_headers;
     bool keep_body;                   /* a capture or check reads the body */
+    bool fast;                        /* runs on the fast path (http.engine) */
     struct hn_jsonpath *capture_paths; /* per capture (JSON ones) */
     pcre2_code **capture_res;          /* per capture (regex ones) */
     struct hn_jsonpath *check_paths;   /* per json check */

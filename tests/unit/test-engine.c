@@ -3,7 +3,10 @@
  * server's own counts and its log of requests (URLs, headers and bodies as
  * rendered) are checked against the pool's snapshots (counts, failures by
  * kind and by text, exceptions). Tests assert behaviour, never timing:
- * every run is bounded by a generous deadline that fails the test. */
+ * every run is bounded by a generous deadline that fails the test.
+ * HN_TEST_ENGINE=fast runs every test on the fast path where a step is
+ * eligible (cookies off unless a test turns them on), =curl (the default)
+ * on full libcurl transfers: both must pass the same tests. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +27,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "fastpath.h"
 #include "grants.h"
 #include "http.h"
 #include "pool.h"
@@ -139,6 +143,13 @@ static bool stop_and_drain(struct run *r, uint64_t timeout_ms)
     return run_until(r, is_final, WAIT_S);
 }
 
+/* The transport under test (HN_TEST_ENGINE). */
+static bool fast_engine(void)
+{
+    const char *e = getenv("HN_TEST_ENGINE");
+    return e && strcmp(e, "fast") == 0;
+}
+
 static int setup(void **state)
 {
     struct run *r = calloc(1, sizeof(*r));
@@ -147,6 +158,8 @@ static int setup(void **state)
     r->srv = srv_start();
     r->loop = ev_loop_new(EVFLAG_AUTO);
     r->sc = hn_scenario_new();
+    r->sc->engine = fast_engine() ? HN_ENGINE_AUTO : HN_ENGINE_CURL;
+    r->sc->cookies = !fast_engine();
     char host[64];
     snprintf(host, sizeof(host), "http://127.0.0.1:%u", r->srv->port);
     r->sc->host = hn_model_strdup(host);
@@ -309,6 +322,17 @@ static void begin(struct run *r, uint32_t threads)
     if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
         hn_plan_build(r->sc, &r->plan, why, sizeof(why)))
         fail_msg("scenario: %s", why);
+    /* Each step runs where the rules say: on the fast path exactly when
+     * eligible, in the fast run. */
+    for (uint32_t i = 0; i < r->plan->n_classes; i++) {
+        const struct hn_plan_class *pc = &r->plan->classes[i];
+        for (uint32_t t = 0; t <= pc->n_tasks; t++) {
+            const struct hn_plan_task *task = t < pc->n_tasks ? &pc->tasks[t] : &pc->on_start;
+            for (uint32_t k = 0; k < task->n_steps; k++)
+                assert_int_equal(task->steps[k].fast,
+                                 fast_engine() && hn_fast_uses(r->sc, pc->cls, task->steps[k].step));
+        }
+    }
     assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
     assert_int_equal(hn_grants_new(r->sc, true, &r->grants), 0);
     struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
@@ -1192,6 +1216,7 @@ static void test_bodies_as_rendered(void **state)
 static void test_cookies_per_user(void **state)
 {
     struct run *r = *state;
+    r->sc->cookies = true; /* libcurl's jar: these steps stay on libcurl */
     struct hn_user_class *c = add_class(r, short_wait);
     /* Captured variables are the user's too: a new user has none. */
     add_header(r, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
@@ -1417,6 +1442,17 @@ static void test_grants_from_master(void **state)
     if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
         hn_plan_build(r->sc, &r->plan, why, sizeof(why)))
         fail_msg("scenario: %s", why);
+    /* Each step runs where the rules say: on the fast path exactly when
+     * eligible, in the fast run. */
+    for (uint32_t i = 0; i < r->plan->n_classes; i++) {
+        const struct hn_plan_class *pc = &r->plan->classes[i];
+        for (uint32_t t = 0; t <= pc->n_tasks; t++) {
+            const struct hn_plan_task *task = t < pc->n_tasks ? &pc->tasks[t] : &pc->on_start;
+            for (uint32_t k = 0; k < task->n_steps; k++)
+                assert_int_equal(task->steps[k].fast,
+                                 fast_engine() && hn_fast_uses(r->sc, pc->cls, task->steps[k].step));
+        }
+    }
     assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
     assert_int_equal(hn_grants_new(r->sc, false, &r->grants), 0);
     struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
