@@ -29,8 +29,10 @@
 #include <sys/socket.h>
 #include <time.h>
 
-/* libcurl's CONN_MAX_RETRIES: a request whose reused connections keep
- * dying is given up after this many new ones. */
+/* libcurl's CONN_MAX_RETRIES. Its count belongs to the easy handle, not
+ * the transfer: every sixth retry of a handle fails instead ("Connection
+ * died, tried 5 times before giving up"), and the count starts again. The
+ * fast path counts per conn the same way. */
 #define RETRIES_MAX 5
 
 static void on_io(struct ev_loop *loop, ev_io *w, int revents);
@@ -53,7 +55,7 @@ static void fast_close(struct hn_http_conn *c)
         curl_multi_remove_handle(c->m->multi, f->easy);
     f->added = f->connected = f->attached = f->used = f->want_write = false;
     f->fd = CURL_SOCKET_BAD;
-    f->origin = NULL;
+    f->origin.len = 0;
 }
 
 static void want_write(struct hn_http_conn *c, bool on)
@@ -114,6 +116,7 @@ static void reset_response(struct hn_http_conn *c)
     f->out_at = 0;
     f->got_bytes = f->got_line = false;
     f->headers_done = f->message_done = f->interim = f->close_after = false;
+    f->length_body = false;
     f->status = 0;
     f->t_pre_ns = f->t_first_ns = 0;
     c->bytes = 0;
@@ -155,28 +158,31 @@ static int connect_origin(struct hn_http_conn *c)
     curl_easy_setopt(f->easy, CURLOPT_URL, p->origin);
     curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, left_ms);
     c->errbuf[0] = '\0';
+    f->origin.len = 0;
+    HN_TRY(hn_bytes_append(&f->origin, p->origin, strlen(p->origin) + 1));
     CURLMcode rc = curl_multi_add_handle(c->m->multi, f->easy);
     if (rc != CURLM_OK)
         return rc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
     f->added = true;
-    f->origin = p->origin;
     f->tls = p->origin_https;
     return 0;
 }
 
 /* The connection died before a response line: as libcurl does, the request
  * goes again on a new connection, if it was reused. */
-static bool retry(struct hn_http_conn *c)
+static bool retry(struct hn_http_conn *c, long os_errno)
 {
     struct hn_fast *f = &c->fast;
     if (!f->used || f->got_line)
         return false;
     fast_close(c);
     if (f->retries++ >= RETRIES_MAX) {
-        finish(c, hn_classify_curl(CURLE_SEND_ERROR, 0), NULL);
+        f->retries = 0;
+        finish(c, hn_classify_curl(CURLE_SEND_ERROR, os_errno), NULL);
         return true;
     }
     reset_response(c);
+    f->retried = true;
     if (connect_origin(c))
         fail(c, CURLE_OUT_OF_MEMORY, 0);
     return true;
@@ -184,7 +190,7 @@ static bool retry(struct hn_http_conn *c)
 
 static void io_failed(struct hn_http_conn *c, CURLcode code, long os_errno)
 {
-    if (!retry(c))
+    if (!retry(c, os_errno))
         fail(c, code, os_errno);
 }
 
@@ -262,7 +268,9 @@ static bool feed(struct hn_http_conn *c, const char *data, size_t n)
     enum http_errno e;
     size_t used = hn_fast_parse(c, data, n, &e);
     if (f->message_done) {
-        if (used < n)
+        /* Bytes past the response in the same read: libcurl drops them, and
+         * closes the connection only after a Content-Length body. */
+        if (used < n && f->length_body)
             f->close_after = true;
         complete(c);
         return false;
@@ -278,10 +286,31 @@ static bool feed(struct hn_http_conn *c, const char *data, size_t n)
 static void eof(struct hn_http_conn *c)
 {
     struct hn_fast *f = &c->fast;
-    if (retry(c))
+    if (retry(c, 0))
         return;
     if (!f->got_bytes) {
         fail(c, CURLE_GOT_NOTHING, 0);
+        return;
+    }
+    if (!f->got_line) {
+        fail(c, CURLE_GOT_NOTHING, 0); /* not even a status line */
+        return;
+    }
+    if (!f->headers_done) {
+        /* libcurl takes the headers it has as the response: a transfer
+         * with no body, unless a length or chunks were announced. */
+        const http_parser *hp = &f->parser;
+        if ((hp->flags & F_CHUNKED) ||
+            ((hp->flags & F_CONTENTLENGTH) && hp->content_length > 0)) {
+            f->status = hp->status_code;
+            f->headers_done = true;
+            fail(c, CURLE_PARTIAL_FILE, 0);
+            return;
+        }
+        f->status = hp->status_code;
+        f->headers_done = true;
+        f->close_after = true;
+        complete(c);
         return;
     }
     enum http_errno e;
@@ -291,7 +320,7 @@ static void eof(struct hn_http_conn *c)
         complete(c);
         return;
     }
-    fail(c, f->headers_done ? CURLE_PARTIAL_FILE : CURLE_WEIRD_SERVER_REPLY, 0);
+    fail(c, CURLE_PARTIAL_FILE, 0);
 }
 
 static void read_response(struct hn_http_conn *c)
@@ -459,13 +488,13 @@ int hn_fast_start(struct hn_http_conn *c, const struct hn_http_request *req)
     f->prep = p;
     f->keep_headers = p->keep_headers;
     f->head = p->kind == HN_PREP_HEAD;
-    f->retries = 0;
+    f->retried = false;
     f->new_connection = false;
     f->dns_us = f->connect_us = f->tls_us = 0;
     c->keep_body = req->keep_body;
     reset_response(c);
     f->t_start_ns = now_ns();
-    if (f->connected && f->origin != p->origin && strcmp(f->origin, p->origin) != 0)
+    if (f->connected && strcmp(f->origin.p, p->origin) != 0)
         fast_close(c); /* another host: one connection per user */
     arm_timer(c, p->timeout_ms);
     c->in_flight = true;
@@ -553,4 +582,5 @@ void hn_fast_free(struct hn_http_conn *c)
     free(f->in);
     free(f->req.p);
     free(f->hdrs.p);
+    free(f->origin.p);
 }

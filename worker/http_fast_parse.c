@@ -54,13 +54,17 @@ static int on_headers_complete(http_parser *p)
     if (f->keep_headers && f->in_value && hn_bytes_append(&f->hdrs, "", 1))
         return -1;
     f->in_value = false;
+    /* 1: no body follows, whatever Content-Length says (as libcurl). */
     if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
         f->interim = true; /* 100 Continue, 103 Early Hints: the answer follows */
-        return 0;
+        return 1;
     }
     f->status = p->status_code;
     f->headers_done = true;
-    return f->head ? 1 : 0; /* 1: no body follows */
+    bool skip = f->head || p->status_code == 204 || p->status_code == 304;
+    f->length_body = !skip && !(p->flags & F_CHUNKED) && (p->flags & F_CONTENTLENGTH) &&
+                     p->content_length > 0;
+    return skip ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)

@@ -68,7 +68,7 @@ struct hn_fast {
     bool attached;  /* libcurl re-attached it (first curl_easy_send done) */
     bool tls;
     bool used;      /* a request ran on it already (a retry is allowed) */
-    const char *origin; /* "scheme://authority/" connected to (a prep's) */
+    struct hn_bytes origin; /* "scheme://authority/" connected to (NUL-ended) */
     curl_socket_t fd;
     ev_io io;       /* EV_READ always while connected; EV_WRITE while sending */
     bool want_write;
@@ -92,6 +92,8 @@ struct hn_fast {
     bool got_bytes;   /* any byte of the response */
     bool got_line;    /* a whole line of it (libcurl retries only before) */
     bool headers_done, message_done, interim, close_after;
+    bool length_body; /* the body's end is its Content-Length */
+    bool retried;     /* sent again on a new connection (see retry()) */
     long status;
     bool new_connection;
     uint64_t t_start_ns, t_pre_ns, t_first_ns;
