@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# Engine benchmark: Hornet's engine against wrk, in the same run, alternating,
-# on a local nginx. Prints requests/s and requests per client CPU-second for
-# each tool and the Hornet/wrk ratio as the median of the pairs; then one run
-# with 10,000 users reporting RSS and throughput. Ratios only: absolute
-# figures depend on the machine. See tests/bench/README.md.
+# Engine benchmark: Hornet's engine on both transports (full libcurl
+# transfers, and the fast path) against wrk, in the same run, alternating,
+# on a local nginx, at 50 and 1,000 connections. Prints requests/s and
+# requests per client CPU-second for each and the Hornet/wrk ratios as
+# medians (and spreads) of the rounds; then 10,000 users on each transport
+# reporting RSS and throughput. Ratios only: absolute figures depend on the
+# machine. See tests/bench/README.md.
 #
 # Usage: tests/bench/bench.sh [BUILD_DIR] (default: build-bench, configured
 #        with -Dbuildtype=release if missing)
-# Env:   PAIRS (default 3), SECONDS_PER_RUN (default 5), USERS (default 50),
-#        BIG_USERS (default 10000), PORT (default 18480)
+# Env:   PAIRS (default 3), SECONDS_PER_RUN (default 5), USERS (user counts,
+#        default "50 1000"), BIG_USERS (default 10000), PORT (default 18480)
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$top/build-bench}
 pairs=${PAIRS:-3}
 secs=${SECONDS_PER_RUN:-5}
-users=${USERS:-50}
+user_counts=${USERS:-50 1000}
+small_users=${user_counts%% *}
 big_users=${BIG_USERS:-10000}
 port=${PORT:-18480}
 
@@ -78,7 +81,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # One wrk run: prints "req_per_s req_per_cpu_s".
 run_wrk() {
-    local url=$1 out
+    local url=$1 users=$2 out
     out=$(/usr/bin/time -f "cpu %U %S" taskset -c 0 wrk -t1 -c"$users" -d"${secs}s" "$url" 2>&1)
     python3 - "$out" "$secs" <<'PY'
 import re, sys
@@ -90,10 +93,11 @@ print(f"{n / secs:.0f} {n / (u + s):.0f}")
 PY
 }
 
-# One Hornet engine run (1 thread, pinned to CPU 0).
+# One Hornet engine run (1 thread, pinned to CPU 0) on transport $3 (curl or
+# fast): prints "req_per_s req_per_cpu_s max_rss_kb failures".
 run_hornet() {
-    local url=$1 users=$2 out
-    out=$(taskset -c 0 "$engine_run" "$url" "$users" "$secs" 1)
+    local url=$1 users=$2 engine=$3 out
+    out=$(taskset -c 0 "$engine_run" --engine "$engine" "$url" "$users" "$secs" 1)
     python3 - "$out" <<'PY'
 import sys
 kv = dict(p.split("=") for p in sys.argv[1].split())
@@ -102,29 +106,44 @@ PY
 }
 
 median() { python3 -c 'import statistics,sys; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+spread() { python3 -c 'import sys; v=sorted(map(float, sys.argv[1:])); print(f"{v[0]:.3f}-{v[-1]:.3f}")' "$@"; }
+ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 
-echo "Hornet engine vs wrk on nginx (1 worker, CPU 1); clients on CPU 0; $users connections;"
-echo "$pairs alternating pairs of ${secs} s per endpoint. cpu = client user+sys seconds."
-printf '%-6s %-5s %12s %14s %12s %14s %8s %8s\n' path pair "wrk req/s" "wrk req/cpu-s" \
-    "hornet req/s" "hornet req/cpu" "rps x" "cpu x"
+echo "Hornet engine (curl and fast transports) vs wrk on nginx (1 worker, CPU 1); clients on"
+echo "CPU 0; $pairs alternating rounds of ${secs} s per endpoint and user count."
+echo "cpu = client user+sys seconds; x = Hornet/wrk."
+printf '%-6s %-6s %-5s %11s %11s %11s %11s %11s %11s %7s %7s %7s %7s\n' path users round \
+    "wrk req/s" "wrk r/cpu" "curl req/s" "curl r/cpu" "fast req/s" "fast r/cpu" \
+    "curl x" "fast x" "curl xc" "fast xc"
 for path in / /json; do
     url="http://127.0.0.1:$port$path"
-    rps_ratios=() cpu_ratios=()
-    for p in $(seq "$pairs"); do
-        read -r w_rps w_cpu < <(run_wrk "$url")
-        read -r h_rps h_cpu _ h_fail < <(run_hornet "$url" "$users")
-        [ "$h_fail" = 0 ] || echo "warning: hornet saw $h_fail failures"
-        r1=$(python3 -c "print(f'{$h_rps / $w_rps:.3f}')")
-        r2=$(python3 -c "print(f'{$h_cpu / $w_cpu:.3f}')")
-        rps_ratios+=("$r1") cpu_ratios+=("$r2")
-        printf '%-6s %-5s %12s %14s %12s %14s %8s %8s\n' "$path" "$p" "$w_rps" "$w_cpu" \
-            "$h_rps" "$h_cpu" "$r1" "$r2"
+    for users in $user_counts; do
+        c_rps=() c_cpu=() f_rps=() f_cpu=()
+        for p in $(seq "$pairs"); do
+            read -r w_rps w_cpu < <(run_wrk "$url" "$users")
+            read -r hc_rps hc_cpu _ hc_fail < <(run_hornet "$url" "$users" curl)
+            read -r hf_rps hf_cpu _ hf_fail < <(run_hornet "$url" "$users" fast)
+            [ "$hc_fail" = 0 ] || echo "warning: curl transport saw $hc_fail failures"
+            [ "$hf_fail" = 0 ] || echo "warning: fast transport saw $hf_fail failures"
+            c_rps+=("$(ratio "$hc_rps" "$w_rps")") c_cpu+=("$(ratio "$hc_cpu" "$w_cpu")")
+            f_rps+=("$(ratio "$hf_rps" "$w_rps")") f_cpu+=("$(ratio "$hf_cpu" "$w_cpu")")
+            printf '%-6s %-6s %-5s %11s %11s %11s %11s %11s %11s %7s %7s %7s %7s\n' "$path" \
+                "$users" "$p" "$w_rps" "$w_cpu" "$hc_rps" "$hc_cpu" "$hf_rps" "$hf_cpu" \
+                "${c_rps[-1]}" "${f_rps[-1]}" "${c_cpu[-1]}" "${f_cpu[-1]}"
+        done
+        echo "RESULT $path $users users: requests per client CPU-second vs wrk: curl median" \
+            "$(median "${c_cpu[@]}") ($(spread "${c_cpu[@]}")), fast median $(median "${f_cpu[@]}")" \
+            "($(spread "${f_cpu[@]}")); requests/s vs wrk: curl $(median "${c_rps[@]}")," \
+            "fast $(median "${f_rps[@]}")"
     done
-    echo "RESULT $path: hornet/wrk requests/s median $(median "${rps_ratios[@]}"), requests per client CPU-second median $(median "${cpu_ratios[@]}")"
 done
 
 echo
-echo "Many users: $big_users users, 1 engine thread, GET /, ${secs} s (vs $users users just before)"
-read -r small_rps _ _ _ < <(run_hornet "http://127.0.0.1:$port/" "$users")
-read -r big_rps _ big_rss big_fail < <(run_hornet "http://127.0.0.1:$port/" "$big_users")
-echo "RESULT $big_users users: $big_rps req/s (vs $small_rps with $users users: $(python3 -c "print(f'{$big_rps / $small_rps:.2f}')")x), peak RSS $((big_rss / 1024)) MB, failures $big_fail"
+echo "Many users: $big_users users, 1 engine thread, GET /, ${secs} s (vs $small_users users just before)"
+for engine in curl fast; do
+    read -r small_rps _ _ _ < <(run_hornet "http://127.0.0.1:$port/" "$small_users" "$engine")
+    read -r big_rps _ big_rss big_fail < <(run_hornet "http://127.0.0.1:$port/" "$big_users" "$engine")
+    echo "RESULT $big_users users, $engine: $big_rps req/s (vs $small_rps with $small_users users:" \
+        "$(python3 -c "print(f'{$big_rps / $small_rps:.2f}')")x), peak RSS $((big_rss / 1024)) MB," \
+        "failures $big_fail"
+done

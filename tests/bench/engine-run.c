@@ -2,8 +2,11 @@
  * one URL (quick mode) or a scenario file for a fixed time and prints what
  * it did as one line of key=value pairs (requests, failures, wall and CPU
  * seconds, peak RSS).
- * Usage: engine-run [--entries] [--scenario FILE] URL USERS SECONDS [THREADS]
- *   with --scenario, URL is the host the scenario's paths are joined to;
+ * Usage: engine-run [--entries] [--engine auto|curl|fast] [--scenario FILE] URL USERS
+ *                   SECONDS [THREADS]
+ *   --engine sets http.engine (quick mode with auto or fast has no cookie
+ *   jar, which the fast path needs); with --scenario, URL is the host the
+ *   scenario's paths are joined to;
  *   data rows are dealt locally (no master). --entries adds a line per
  *   stats entry: entry=NAME count= fails= p50_us= p99_us= max_us=. */
 #include <ev.h>
@@ -14,6 +17,7 @@
 #include <sys/resource.h>
 
 #include "clock.h"
+#include "fastpath.h"
 #include "http.h"
 #include "model.h"
 #include "plan.h"
@@ -74,13 +78,26 @@ int main(int argc, char **argv)
         argc--;
         argv++;
     }
+    int engine = -1;
+    if (argc > 2 && strcmp(argv[1], "--engine") == 0) {
+        for (int e = 0; e < HN_ENGINE__COUNT; e++)
+            if (strcmp(argv[2], hn_fast_engine_name((unsigned)e)) == 0)
+                engine = e;
+        if (engine < 0) {
+            fprintf(stderr, "engine-run: --engine auto, curl or fast\n");
+            return 2;
+        }
+        argc -= 2;
+        argv += 2;
+    }
     if (argc > 2 && strcmp(argv[1], "--scenario") == 0) {
         scenario_file = argv[2];
         argc -= 2;
         argv += 2;
     }
     if (argc < 4) {
-        fprintf(stderr, "usage: engine-run [--scenario FILE] URL USERS SECONDS [THREADS]\n");
+        fprintf(stderr, "usage: engine-run [--entries] [--engine auto|curl|fast] [--scenario FILE] "
+                        "URL USERS SECONDS [THREADS]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -107,7 +124,11 @@ int main(int argc, char **argv)
                hn_scenario_finalize(s, why, sizeof(why))) {
         fprintf(stderr, "engine-run: bad scenario: %s\n", why);
         return 2;
+    } else if (engine >= 0 && engine != HN_ENGINE_CURL) {
+        s->cookies = false;
     }
+    if (engine >= 0)
+        s->engine = (uint8_t)engine;
     struct hn_plan *plan;
     if (hn_plan_build(s, &plan, why, sizeof(why))) {
         fprintf(stderr, "engine-run: bad scenario: %s\n", why);

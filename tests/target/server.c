@@ -248,6 +248,64 @@ static enum MHD_Result get_bytes(struct hn_server *s, struct MHD_Connection *c, 
     return ret;
 }
 
+/* Body bytes of /chunked/N and /unsized/N, produced in blocks. */
+struct stream {
+    const char *bytes;
+    uint64_t size;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *st = cls;
+    if (pos >= st->size)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = st->size - pos < max ? (size_t)(st->size - pos) : max;
+    memcpy(buf, st->bytes + pos, n);
+    return (ssize_t)n;
+}
+
+/* GET /chunked/N and /unsized/N: /bytes/N without a Content-Length, in
+ * chunks of at most 1000 bytes, or (unsized) ended by closing the
+ * connection, as an HTTP/1.0 server would. */
+static enum MHD_Result send_stream(struct hn_server *s, struct MHD_Connection *c, const char *arg,
+                                   bool unsized)
+{
+    unsigned long n;
+    if (!parse_uint(arg, HN_PAGES_BYTES_MAX, &n))
+        return send_page(c, 400, s->pages.bad_request);
+    struct stream *st = malloc(sizeof(*st));
+    if (!st)
+        return send_page(c, 500, s->pages.internal);
+    st->bytes = s->pages.bytes;
+    st->size = n;
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 1000, stream_read, st, free);
+    if (r == NULL) {
+        free(st);
+        return send_page(c, 500, s->pages.internal);
+    }
+    if (unsized)
+        MHD_set_response_options(r, MHD_RF_HTTP_1_0_COMPATIBLE_STRICT, MHD_RO_END);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result get_chunked(struct hn_server *s, struct MHD_Connection *c, const char *arg,
+                                   void **req_cls)
+{
+    (void)req_cls;
+    return send_stream(s, c, arg, false);
+}
+
+static enum MHD_Result get_unsized(struct hn_server *s, struct MHD_Connection *c, const char *arg,
+                                   void **req_cls)
+{
+    (void)req_cls;
+    return send_stream(s, c, arg, true);
+}
+
 static enum MHD_Result get_products(struct hn_server *s, struct MHD_Connection *c, const char *arg,
                                     void **req_cls)
 {
@@ -341,6 +399,8 @@ static const struct route routes[] = {
     {"/delay", false, get_delay, NULL},
     {"/status/", true, get_status, NULL},
     {"/bytes/", true, get_bytes, NULL},
+    {"/chunked/", true, get_chunked, NULL},
+    {"/unsized/", true, get_unsized, NULL},
     {"/echo/", true, get_echo, NULL},
     {"/close", false, get_close, NULL},
     {"/api/auth/login", false, NULL, post_login},

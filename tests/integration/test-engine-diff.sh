@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The two transports side by side (http.engine: curl, then fast), with 2
+# local workers against hornet-target:
+#  1. a deterministic journey (every user runs on_start and one sequence,
+#     then waits an hour): login with a captured token, templated paths and
+#     headers, JSON bodies and checks, chunked and close-delimited bodies,
+#     Connection: close, HEAD, 204, error statuses, a failing check, a
+#     failing capture, a timeout, a refused connection. Both runs give the
+#     same per-entry counts, the same failures (kind and text, by count),
+#     and counts equal to the target's own;
+#  2. the shop example and a quick-mode-like file (no wait, GET / and
+#     /json) for a few seconds each: per entry, counts equal to the target's
+#     and no failure, on both transports.
+. "$(dirname "$0")/master_lib.sh"
+examples=$(cd "$here/../../deploy/examples" && pwd)
+
+start_target
+refused_port=$(free_port)
+
+# run NAME FILE ARGS...: a run with 2 local workers; sets master_rc and
+# writes the target's counters to $work/NAME.target.json.
+run() {
+    local name=$1 file=$2
+    shift 2
+    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+    start_hmaster -f "$file" -H "$target_url" --local-workers 2 --worker-threads 1 \
+        --csv "$work/$name" --only-summary "$@"
+    wait_master 60
+    target_stats >"$work/$name.target.json"
+}
+
+# The journey, with http.engine $1.
+journey() {
+    cat <<EOF
+http: {cookies: false, engine: $1}
+defaults:
+  headers: {Accept: application/json}
+  timeout: 5s
+data:
+  accounts: {csv: $examples/data/users.csv, order: unique}
+users:
+  - name: shopper
+    wait: {constant: 1h}
+    on_start:
+      - post: /api/auth/login
+        json: {email: "{{accounts.email}}", password: "{{accounts.password}}"}
+        capture: {token: {json: \$.access_token}}
+        check: {status: 200}
+      - {get: "/echo/{{accounts.email}}", name: "/echo/[account]"}
+      - get: /api/products?page=1&limit=20
+        name: /api/products?page=1
+        capture: {product_id: {json: "\$.data[0].id"}}
+    headers: {Authorization: "Bearer {{token}}"}
+    tasks:
+      - sequence:
+          - {get: "/api/products/{{product_id}}", name: "/api/products/[id]"}
+          - post: /api/cart/items
+            json: {product_id: "{{product_id}}", quantity: 1}
+            check: {status: 201, json: {"\$.quantity": 1}}
+          - {post: /api/orders, body: "", check: {status: 201}}
+          - {get: /chunked/5000, check: {body_contains: "xyz"}}
+          - {get: /unsized/3000, check: {body_contains: "0123"}}
+          - get: /close
+          - head: /json
+          - get: /status/204
+          - get: /status/404
+          - get: /status/500
+          - {get: /json, name: /json-check, check: {status: 201}}
+          - {get: /json, name: /json-capture, capture: {nothing: {json: \$.no.such.key}}}
+          - {get: "/delay?ms=3000", name: /delay, timeout: 300ms}
+          - {get: "http://127.0.0.1:$refused_port/", name: refused}
+          - {get: "/bytes/100", name: /bytes}
+EOF
+}
+
+users=12
+for engine in curl fast; do
+    echo "== the journey on engine $engine"
+    journey "$engine" >"$work/journey-$engine.yaml"
+    "$HORNET_MASTER" -f "$work/journey-$engine.yaml" -H "$target_url" --check >"$work/check-$engine.out"
+    if [ "$engine" = fast ]; then
+        check "--check: every step of the journey is on the fast path" \
+            grep -q "engine fast: 18 steps on the fast path, 0 on libcurl" "$work/check-$engine.out"
+    fi
+    run "journey-$engine" "$work/journey-$engine.yaml" -u "$users" -r "$users" -t 6s
+    check "the $engine journey exits 1: it has failures (got $master_rc)" [ "$master_rc" = 1 ]
+done
+
+"$PY" - "$work" "$users" <<'PY' || fail "the transports differ"
+import csv, json, re, sys
+work, users = sys.argv[1], int(sys.argv[2])
+bad = 0
+def report(ok, what):
+    global bad
+    print(("ok: " if ok else "FAIL: ") + what)
+    bad += not ok
+def stats(engine):
+    rows = {(r["Type"], r["Name"]): (int(r["Request Count"]), int(r["Failure Count"]))
+            for r in csv.DictReader(open(f"{work}/journey-{engine}_stats.csv", newline=""))}
+    fails = {(r["Method"], r["Name"], r["Error"]): int(r["Occurrences"])
+             for r in csv.DictReader(open(f"{work}/journey-{engine}_failures.csv", newline=""))}
+    target = json.load(open(f"{work}/journey-{engine}.target.json"))
+    return rows, fails, target
+c_rows, c_fails, c_target = stats("curl")
+f_rows, f_fails, f_target = stats("fast")
+report(c_rows == f_rows, "per-entry counts and failure counts are the same")
+for k in sorted(set(c_rows) | set(f_rows)):
+    if c_rows.get(k) != f_rows.get(k):
+        print(f"   {k}: curl {c_rows.get(k)} fast {f_rows.get(k)}")
+report(c_fails == f_fails, "failures (kind, text, count) are the same")
+for k in sorted(set(c_fails) | set(f_fails)):
+    if c_fails.get(k) != f_fails.get(k):
+        print(f"   {k}: curl {c_fails.get(k)} fast {f_fails.get(k)}")
+want = {"HTTP 404", "HTTP 500", "check status: got 200, want 201",
+        "capture nothing: not found", "timeout", "connection refused"}
+report({e for (_, _, e) in f_fails} == want, f"the expected failures: {sorted(e for (_, _, e) in f_fails)}")
+report(all(n == users for n in f_fails.values()), "each failure once per user")
+for name, (rows, target) in {"curl": (c_rows, c_target), "fast": (f_rows, f_target)}.items():
+    agg = rows[("", "Aggregated")][0]
+    refused = rows.get(("GET", "refused"), (0, 0))[0]
+    report(agg - refused == target["total"],
+           f"{name}: Aggregated {agg} minus {refused} refused == target's {target['total']}")
+    report(rows[("POST", "/api/orders")] == (users, 0), f"{name}: {users} orders placed")
+sys.exit(1 if bad else 0)
+PY
+
+# A short time-based run of FILE on both engines: no failures, every
+# request the target counted is in the report (all of them, per path when
+# $3 is "paths"), and both runs have the same entries.
+exact_both() {
+    local name=$1 file=$2 per_path=$3
+    shift 3
+    for engine in curl fast; do
+        sed "s/^http: .*/http: {cookies: false, engine: $engine}/" "$file" >"$work/$name-$engine.yaml"
+        run "$name-$engine" "$work/$name-$engine.yaml" "$@"
+        check "$name on engine $engine exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+        if [ "$per_path" = paths ]; then
+            check_csv "$work/$name-$engine" "$work/$name-$engine.target.json"
+        fi
+    done
+    "$PY" - "$work/$name" <<'PY' || fail "$name: the transports differ"
+import csv, json, sys
+prefix = sys.argv[1]
+bad = 0
+entries = {}
+for engine in ("curl", "fast"):
+    rows = {(r["Type"], r["Name"]): r for r in csv.DictReader(open(f"{prefix}-{engine}_stats.csv", newline=""))}
+    target = json.load(open(f"{prefix}-{engine}.target.json"))
+    agg = rows.pop(("", "Aggregated"))
+    n, f = int(agg["Request Count"]), int(agg["Failure Count"])
+    ok = n == target["total"] and f == 0 and n > 0
+    print(("ok: " if ok else "FAIL: ") + f"{engine}: {n} requests == target's {target['total']}, {f} failures")
+    bad += not ok
+    entries[engine] = sorted(k for k, r in rows.items() if int(r["Request Count"]) > 0)
+ok = entries["curl"] == entries["fast"]
+print(("ok: " if ok else "FAIL: ") + f"the same entries on both ({len(entries['fast'])})")
+sys.exit(1 if bad or not ok else 0)
+PY
+}
+
+echo "== the shop example"
+sed -e "s|csv: data/users.csv|csv: $examples/data/users.csv|" -e '1a http: {}' \
+    "$examples/shop.yaml" >"$work/shop.yaml"
+exact_both shop "$work/shop.yaml" total -u 20 -r 20 -t 4s
+
+echo "== quick mode (GET / and /json, no wait)"
+cat >"$work/quick.yaml" <<'EOF'
+http: {}
+users:
+  - name: quick
+    tasks: [{get: /}, {get: /json}]
+EOF
+exact_both quick "$work/quick.yaml" paths -u 10 -r 10 -t 3s
+finish
