@@ -30,7 +30,7 @@ packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libzmq3-dev libsodium-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libmicrohttpd-dev
     libjansson-dev libcmocka-dev curl openssl python3 procps
     python3-zmq python3-msgpack python3-jsonschema python3-yaml
-    libyaml-dev libyajl-dev libpcre2-dev libcsv-dev
+    libyaml-dev libyajl-dev libpcre2-dev libcsv-dev libhttp-parser-dev
     iproute2 iptables systemd git)
 # The docker suite (deploy/compose-test.sh, deploy/swarm-test.sh) installs
 # docker.io, docker-compose and debootstrap itself when they are missing.

@@ -35,6 +35,9 @@
  * fast path counts per conn the same way. */
 #define RETRIES_MAX 5
 
+/* The thread's receive buffer: TLS records are up to 16 KiB; a few fit. */
+#define FAST_IN_BYTES (64u << 10)
+
 static void on_io(struct ev_loop *loop, ev_io *w, int revents);
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents);
 
@@ -326,10 +329,12 @@ static void eof(struct hn_http_conn *c)
 static void read_response(struct hn_http_conn *c)
 {
     struct hn_fast *f = &c->fast;
+    char *in = c->h->fast_in;
+    size_t cap = c->h->fast_in_cap;
     for (;;) {
         size_t n = 0;
         if (f->tls) {
-            CURLcode rc = curl_easy_recv(f->easy, f->in, f->in_cap, &n);
+            CURLcode rc = curl_easy_recv(f->easy, in, cap, &n);
             if (rc == CURLE_AGAIN)
                 return;
             if (rc != CURLE_OK) {
@@ -339,7 +344,7 @@ static void read_response(struct hn_http_conn *c)
                 return;
             }
         } else {
-            ssize_t r = recv(f->fd, f->in, f->in_cap, 0);
+            ssize_t r = recv(f->fd, in, cap, 0);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -354,10 +359,10 @@ static void read_response(struct hn_http_conn *c)
             eof(c);
             return;
         }
-        if (!feed(c, f->in, n))
+        if (!feed(c, in, n))
             return;
         /* A plain socket read short of the buffer is drained. */
-        if (!f->tls && n < f->in_cap)
+        if (!f->tls && n < cap)
             return;
     }
 }
@@ -478,11 +483,10 @@ int hn_fast_start(struct hn_http_conn *c, const struct hn_http_request *req)
     struct hn_fast *f = &c->fast;
     const struct hn_http_prep *p = req->prep;
     HN_TRY(fast_easy(c));
-    if (!f->in) {
-        size_t cap = (size_t)c->h->buffer_size;
-        if (!(f->in = malloc(cap)))
+    if (!c->h->fast_in) {
+        if (!(c->h->fast_in = malloc(FAST_IN_BYTES)))
             return -ENOMEM;
-        f->in_cap = cap;
+        c->h->fast_in_cap = FAST_IN_BYTES;
     }
     HN_TRY(request_bytes(c, req));
     f->prep = p;
@@ -579,7 +583,6 @@ void hn_fast_free(struct hn_http_conn *c)
     ev_timer_stop(c->h->loop, &f->timer);
     curl_easy_cleanup(f->easy);
     f->easy = NULL;
-    free(f->in);
     free(f->req.p);
     free(f->hdrs.p);
     free(f->origin.p);

@@ -16,7 +16,7 @@ int hn_bytes_reserve(struct hn_bytes *b, size_t more)
 {
     if (b->len + more <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
+    size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + more)
         cap *= 2;
     char *p = realloc(b->p, cap);

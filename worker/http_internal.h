@@ -48,6 +48,11 @@ struct hn_http {
     struct hn_sock *free_socks;
     long buffer_size; /* CURLOPT_BUFFERSIZE for new conns */
     int ca_fd;        /* memfd holding the scenario's CA bundle, or -1 */
+    /* The fast path's receive buffer, one per thread: http-parser consumes
+     * every read before the next, and what a request keeps (body, headers)
+     * is copied out, so no conn needs one of its own. */
+    char *fast_in;
+    size_t fast_in_cap;
     char ca_path[48]; /* "/proc/self/fd/N", or "" for the system bundle */
 };
 
@@ -85,8 +90,6 @@ struct hn_fast {
     struct hn_bytes req; /* rendered requests */
     struct hn_bytes hdrs; /* the final response's headers, "name\0value\0"... */
     bool keep_headers, in_value;
-    char *in; /* receive buffer */
-    size_t in_cap;
     uint32_t retries;
     bool head;        /* HEAD: the response has no body */
     bool got_bytes;   /* any byte of the response */

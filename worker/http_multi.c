@@ -252,6 +252,7 @@ void hn_http_free(struct hn_http *h)
         curl_share_cleanup(h->share);
     if (h->ca_fd >= 0)
         close(h->ca_fd);
+    free(h->fast_in);
     free(h);
 }
 
