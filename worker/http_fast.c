@@ -244,6 +244,10 @@ static void send_request(struct hn_http_conn *c)
 static void complete(struct hn_http_conn *c)
 {
     struct hn_fast *f = &c->fast;
+    /* An answer before the whole request was written (a 413, say): the
+     * rest of the request must not be read as the next one. */
+    if (f->out_at < f->out_len)
+        f->close_after = true;
     if (f->close_after || !http_should_keep_alive(&f->parser))
         fast_close(c);
     else

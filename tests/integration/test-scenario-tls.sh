@@ -3,7 +3,7 @@
 # here. With the system's CA store every request fails with a TLS error
 # that says what failed; with tls.verify: false (a staging server) or with
 # tls.ca_file naming the CA (shipped to the workers, which hold no file) the
-# run is clean and exact.
+# run is clean and exact; also on the fast path (http.engine: fast).
 . "$(dirname "$0")/master_lib.sh"
 command -v openssl >/dev/null || { echo "needs openssl"; exit 1; }
 
@@ -61,6 +61,18 @@ echo "== tls.ca_file: the test CA, shipped to the workers"
 run_tls ca "tls: {ca_file: ca.pem}"
 check "the run passes (exit 0, got $master_rc)" [ "$master_rc" = 0 ]
 check_csv "$work/ca" "$work/ca.target.json"
+
+echo "== the fast path over TLS: libcurl connects and verifies, the worker talks"
+run_tls ca-fast "tls: {ca_file: ca.pem}
+http: {cookies: false, engine: fast}"
+check "the run passes (exit 0, got $master_rc)" [ "$master_rc" = 0 ]
+check_csv "$work/ca-fast" "$work/ca-fast.target.json"
+run_tls system-fast "http: {cookies: false, engine: fast}"
+check "the fast path against the system's CA store fails (exit 1, got $master_rc)" \
+    [ "$master_rc" = 1 ]
+check "its failures name the certificate problem" \
+    grep -q "TLS error: SSL certificate problem: unable to get local issuer certificate" \
+    "$work/system-fast_failures.csv"
 
 echo "== a CA that did not sign the server's certificate"
 cd "$work" && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Other CA" \
