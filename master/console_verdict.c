@@ -18,6 +18,13 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
     else if (agg.timing[HN_TIMING_INTENDED])
         fprintf(out, "Response times are service times (request sent to last byte); --latency "
                      "intended shows latencies from the intended start.\n");
+    const struct hn_hist *in = agg.timing[HN_TIMING_INTENDED], *sv = agg.timing[HN_TIMING_TOTAL];
+    if (in && sv)
+        fprintf(out, "Aggregated p50 / p99 / max: from the intended start %.3f / %.3f / %.3f ms; "
+                     "service time %.3f / %.3f / %.3f ms\n",
+                hn_hist_percentile(in, 50) / 1000.0, hn_hist_percentile(in, 99) / 1000.0,
+                hn_hist_max(in) / 1000.0, hn_hist_percentile(sv, 50) / 1000.0,
+                hn_hist_percentile(sv, 99) / 1000.0, hn_hist_max(sv) / 1000.0);
     uint64_t dropped = hn_stats_total_dropped(st);
     if (dropped)
         fprintf(out, "Dropped iterations: %llu (no user free within max_delay: the target rate "

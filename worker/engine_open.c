@@ -18,12 +18,19 @@
 
 /* Queue slots kept per class beyond what max_delay can hold at the rate. */
 #define QUEUE_SLACK 64
+/* Slots reserved ahead of need (8 MiB of a class's queue), and the most a
+ * queue ever holds (beyond, iterations are dropped at once): a rate and a
+ * max_delay from the network cannot make a worker reserve gigabytes. */
+#define QUEUE_RESERVE_MAX (1u << 20)
+#define QUEUE_MAX (1u << 23)
 
 static bool queue_push(struct hn_open_class *oc, double at)
 {
     if (oc->q_len == oc->q_cap) {
         /* Grown only when the rate or max_delay grew past what the target
          * reserved (hn_open_apply): not in the steady state. */
+        if (oc->q_cap >= QUEUE_MAX)
+            return false;
         uint32_t cap = oc->q_cap ? oc->q_cap * 2 : QUEUE_SLACK;
         double *q = malloc(cap * sizeof(*q));
         if (!q)
@@ -131,7 +138,7 @@ static void on_pace(struct ev_loop *loop, ev_io *w, int revents)
      * not lose them. */
     while (hn_pacer_take(&e->open.pacer, now, &at, &c)) {
         if (!queue_push(&e->open.cls[c], at))
-            e->active->dropped++; /* out of memory: counted, not lost */
+            e->active->dropped++; /* no room: counted, not lost */
     }
     for (uint32_t k = 0; k < e->plan->n_classes; k++)
         if (e->open.cls[k].q_len)
@@ -177,7 +184,7 @@ void hn_open_apply(struct hn_engine *e, const uint32_t *caps, double rate, uint6
         /* Room for every iteration max_delay can keep waiting, reserved
          * now so the hot path does not allocate. */
         double most = total ? rate * caps[c] / total * e->open.max_delay_s : 0;
-        uint32_t want = most < 1e7 ? (uint32_t)most + QUEUE_SLACK : 10000000;
+        uint32_t want = most < QUEUE_RESERVE_MAX ? (uint32_t)most + QUEUE_SLACK : QUEUE_RESERVE_MAX;
         if (want > oc->q_cap) {
             double *q = malloc(want * sizeof(*q));
             if (q) {
