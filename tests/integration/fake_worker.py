@@ -546,7 +546,13 @@ def cmd_flood(args):
     socks, got, reasons = [], {}, set()
     for i in range(args.hellos):
         d = dealer(ctx, args)
-        d.send(frame(HELLO, hello_body(i)))
+        # Never block: a DEALER whose connection failed its handshake (a
+        # CurveZMQ master and no key) may have no pipe to queue on for a
+        # moment; that HELLO is simply not sent, and gets nothing back.
+        try:
+            d.send(frame(HELLO, hello_body(i)), zmq.NOBLOCK)
+        except zmq.Again:
+            pass
         socks.append(d)
     end = time.monotonic() + 3
     poller = zmq.Poller()

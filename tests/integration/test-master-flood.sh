@@ -29,15 +29,29 @@ check_csv "$work/r" "$work/target.json"
 echo "== 300 identities say HELLO; at most --max-workers join"
 start_hmaster -H "$target_url" --expect-workers 5 --expect-workers-max-wait 20s --max-workers 30 \
     -u 10 -r 10 -t 4s --only-summary /
-fake_worker flood --master "$master_ep" --hellos 300 >"$work/flood.json"
+fake_worker flood --master "$master_ep" --hellos 300 >"$work/flood.json" &
+flood=$!
+pids+=("$flood")
+# A real worker comes once the master is full (it logs its first refusal)
+# and a second later has worked through the flood (it answers strangers 50
+# times a second after a burst of 200), but before the flood's workers,
+# which never speak, are declared missing (3 s of silence) and end the run:
+# a HELLO after the run is over gets no answer. Waiting for the flood to
+# end first made that a race a slow (sanitizer) build lost.
+for _ in $(seq 200); do
+    grep -q "refused a worker" "$work/master.err" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 1
+"$HORNET_WORKER" --master "$master_ep" --threads 1 2>"$work/late.err" &
+late=$!
+pids+=("$late")
+wait_pid "$flood" 30
 echo "flood: $(cat "$work/flood.json")"
 check "30 joined, the rest were told why" "$PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 ok = d["got"].get("2") == 30 and any("at most 30 workers" in r for r in d["rejects"])
 sys.exit(not ok)' "$work/flood.json"
-"$HORNET_WORKER" --master "$master_ep" --threads 1 2>"$work/late.err" &
-late=$!
-pids+=("$late")
 wait_pid "$late" 20
 check "a real worker coming later is answered: exit 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
 check "it says why" grep -q "rejected by the master: the master takes at most 30 workers" \
