@@ -261,8 +261,6 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         {ZMQ_TCP_KEEPALIVE_IDLE, KEEPALIVE_IDLE_S},
         {ZMQ_TCP_KEEPALIVE_INTVL, KEEPALIVE_INTVL_S},
         {ZMQ_TCP_KEEPALIVE_CNT, KEEPALIVE_CNT},
-        {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
-        {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
     };
     /* No ZMQ_ROUTER_HANDOVER: a peer claiming the routing id of a connected
      * one must not take its route over (peers are told apart by their
@@ -273,6 +271,8 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
     const struct int_opt dealer_opts[] = {
         {ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS},
         {ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS},
+        {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
+        {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
     };
     const int64_t max_size = HN_PROTO_FRAME_MAX;
     int fd = -1;

@@ -35,7 +35,7 @@ static size_t varint_size(uint64_t v)
 /* Read one minimal LEB128 varint from [*p, end). Rejects truncation, more
  * than 64 bits and non-minimal forms (a trailing 0x00 byte), so every value
  * has exactly one encoding. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+static int get_varint_long(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *s = *p;
     uint64_t v = 0;
@@ -117,7 +117,21 @@ int hn_hist_codec_pack(msgpack_packer *pk, const struct hn_hist *h)
 }
 
 /* One step of the bucket stream: next index and count after @prev. */
-static int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
+/* Most varints of a histogram are one byte (a gap below 64 with a count
+ * of 1, or a count below 128): that case inline, the rest out of line.
+ * A master decodes millions of them a second. */
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *s = *p;
+    if (s < end && s[0] < 0x80) {
+        *out = s[0];
+        *p = s + 1;
+        return 0;
+    }
+    return get_varint_long(p, end, out);
+}
+
+static inline int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
                        uint64_t *count)
 {
     uint64_t token, c = 1;
@@ -156,8 +170,10 @@ static bool sum_plausible(const struct hn_hist_wire *w)
     return w->sum >= lo && w->sum <= hi;
 }
 
-int hn_hist_codec_check(const struct hn_hist_wire *w)
+/* hn_hist_codec_check, which also counts the non-empty counters. */
+static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
 {
+    *n_buckets = 0;
     if (w->total == 0)
         return (w->overflow || w->min || w->max || w->sum || w->buckets_len) ? HN_E_INVALID : 0;
     if (w->min > w->max || w->overflow > w->total)
@@ -187,6 +203,7 @@ int hn_hist_codec_check(const struct hn_hist_wire *w)
         seen += count;
         last_count = count;
         prev = index;
+        ++*n_buckets; /* < HN_HIST_COUNTS_LEN: indices increase */
     }
     if (seen != w->total)
         return HN_E_INVALID;
@@ -195,6 +212,12 @@ int hn_hist_codec_check(const struct hn_hist_wire *w)
     if (w->overflow > last_count)
         return HN_E_INVALID; /* overflowed values sit in the top bucket */
     return 0;
+}
+
+int hn_hist_codec_check(const struct hn_hist_wire *w)
+{
+    uint32_t n;
+    return check(w, &n);
 }
 
 static int get_u64(const msgpack_object *o, uint64_t *out)
@@ -224,7 +247,7 @@ int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
     w.buckets_len = f[5].via.bin.size;
     if (w.buckets_len == 0)
         w.buckets = NULL;
-    rc = hn_hist_codec_check(&w);
+    rc = check(&w, &w.n_buckets);
     if (rc)
         return rc;
     *out = w;
@@ -245,6 +268,16 @@ bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint6
         return false;
     it->prev = *index;
     return true;
+}
+
+uint32_t hn_hist_wire_pairs(const struct hn_hist_wire *w, struct hn_hist_pair *out, uint32_t cap)
+{
+    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
+    int64_t prev = -1;
+    uint32_t n = 0;
+    while (n < cap && p < end && next_bucket(&p, end, prev, &out[n].index, &out[n].count) == 0)
+        prev = out[n++].index;
+    return n;
 }
 
 void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w)

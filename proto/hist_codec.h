@@ -24,7 +24,15 @@ struct hn_hist_wire {
     uint64_t sum;           /* exact sum of (clamped) values */
     const uint8_t *buckets; /* varint bucket stream, see PROTOCOL.md */
     size_t buckets_len;
-    bool present; /* set by the message decoder: this timing was sent */
+    uint32_t n_buckets; /* non-empty counters: set by hn_hist_codec_unpack (which
+                           walks them anyway); 0 in a wire assembled by hand */
+    bool present;       /* set by the message decoder: this timing was sent */
+};
+
+/* One non-empty counter of a wire histogram. */
+struct hn_hist_pair {
+    uint32_t index; /* < HN_HIST_COUNTS_LEN */
+    uint64_t count; /* >= 1 */
 };
 
 /* Append the wire form of @h (empty or not) to @pk. Scans only the span
@@ -66,6 +74,13 @@ struct hn_hist_wire_iter {
 };
 void hn_hist_wire_iter_init(struct hn_hist_wire_iter *it, const struct hn_hist_wire *w);
 bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint64_t *count);
+
+/* Every non-empty counter of a VALIDATED wire histogram, in increasing
+ * index order, into @out (room for @cap): the iterator's walk in one call,
+ * for a receiver that adds the same histogram to several places. Returns
+ * the number written (it stops at @cap; bounds are checked as the
+ * iterator does). */
+uint32_t hn_hist_wire_pairs(const struct hn_hist_wire *w, struct hn_hist_pair *out, uint32_t cap);
 
 /* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
  * @return bytes written (1..10). */
