@@ -71,8 +71,11 @@ struct hn_stats {
     bool errors_warned;
     struct table error_table;
     struct hn_hist_pair *pairs; /* decode buffer, HN_HIST_COUNTS_LEN pairs */
+    struct hn_stats_entry **open_rows; /* rows with counters in the open second */
+    uint32_t n_open_rows;
     struct hn_stats_mem mem;    /* bytes allocated for rows and slots, and the bound */
     uint64_t work;              /* see hn_stats_work */
+    bool oom; /* a slot could not be stored at a tick: the next merge fails */
     enum hn_stats_latency latency;
     bool shown_intended; /* some shown times are latencies from the intended start */
     uint64_t dropped;    /* open model: iterations dropped, over all workers */
@@ -330,7 +333,8 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     st->entry_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->error_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->pairs = malloc(HN_HIST_COUNTS_LEN * sizeof(*st->pairs));
-    if (!st->entries || !st->entries_sorted || !st->errors || !st->errors_sorted ||
+    st->open_rows = calloc(n_rows, sizeof(*st->open_rows));
+    if (!st->open_rows || !st->entries || !st->entries_sorted || !st->errors || !st->errors_sorted ||
         !st->entry_table.cell || !st->error_table.cell || !st->pairs)
         goto fail;
     *out = st;
@@ -358,6 +362,7 @@ void hn_stats_free(struct hn_stats *st)
     free(st->entry_table.cell);
     free(st->error_table.cell);
     free(st->pairs);
+    free(st->open_rows);
     free(st);
 }
 
@@ -379,11 +384,10 @@ static int shown_kind(struct hn_stats *st, const struct hn_msg_entry *me)
 /* Everything @row needs to take @me, allocated before anything merges, so
  * that a row is merged whole or not at all: a histogram per kind that
  * arrives, the shown latency's own histogram once it leaves timing[TOTAL]
- * (a copy of it: until now every shown time was a TOTAL one), and room in
- * the open second for @slot_pairs counters. */
+ * (a copy of it: until now every shown time was a TOTAL one), and what
+ * the per-second slots need (@window). */
 static int row_prepare(struct hn_stats *st, struct hn_stats_entry *row,
-                       const struct hn_msg_entry *me, int shown, struct hn_window_slot *slot,
-                       uint32_t slot_pairs)
+                       const struct hn_msg_entry *me, int shown, bool window)
 {
     for (int k = 0; k < HN_TIMING__COUNT; k++)
         if (!row->timing[k] && me->wire[k].present && me->wire[k].total &&
@@ -395,7 +399,7 @@ static int row_prepare(struct hn_stats *st, struct hn_stats_entry *row,
         if (row->timing[HN_TIMING_TOTAL])
             memcpy(row->shown, row->timing[HN_TIMING_TOTAL], sizeof(*row->shown));
     }
-    return slot ? hn_window_reserve(&row->win, slot, slot_pairs, &st->mem) : 0;
+    return window && shown >= 0 ? hn_window_prepare(&row->win, &st->mem) : 0;
 }
 
 /* Merge entry @me of a snapshot into its row @e and the Aggregated row:
@@ -406,11 +410,10 @@ static int entry_add(struct hn_stats *st, struct hn_stats_entry *e, const struct
     int shown = shown_kind(st, me);
     struct hn_window_slot *se = hn_window_open(&e->win, st->second);
     struct hn_window_slot *sa = hn_window_open(&all->win, st->second);
-    /* Bytes bound the counters (each takes one at least): room enough. */
-    size_t bound = shown >= 0 ? me->wire[shown].buckets_len : 0;
-    HN_TRY(row_prepare(st, e, me, shown, shown >= 0 ? se : NULL,
-                       bound < HN_HIST_COUNTS_LEN ? (uint32_t)bound : HN_HIST_COUNTS_LEN));
-    HN_TRY(row_prepare(st, all, me, shown, NULL, 0));
+    if (st->oom)
+        return -ENOMEM; /* a per-second slot could not be stored */
+    HN_TRY(row_prepare(st, e, me, shown, true));
+    HN_TRY(row_prepare(st, all, me, shown, false));
     hn_sat_inc(&e->requests, me->requests);
     hn_sat_inc(&e->failures, me->failures);
     hn_sat_inc(&e->bytes, me->bytes_received);
@@ -435,9 +438,10 @@ static int entry_add(struct hn_stats *st, struct hn_stats_entry *e, const struct
             hist_add(e->shown, w, st->pairs, n);
         if (all->shown)
             hist_add(all->shown, w, st->pairs, n);
-        hn_window_add(&e->win, se, w, st->pairs, n);
+        if (n && hn_window_touch(&e->win, se, w, st->pairs[0].index, st->pairs[n - 1].index))
+            st->open_rows[st->n_open_rows++] = e; /* once per second: closed at the tick */
         hn_window_add_summary(sa, w);
-        st->work += (uint64_t)n * (1 + (e->shown != NULL) + (all->shown != NULL));
+        st->work += (uint64_t)n * ((e->shown != NULL) + (all->shown != NULL));
     }
     return 0;
 }
@@ -509,6 +513,13 @@ void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)
     if (now_ms > st->last_ms)
         st->last_ms = now_ms;
     st->users = users;
+    for (uint32_t i = 0; i < st->n_open_rows; i++) {
+        struct hn_stats_entry *e = st->open_rows[i];
+        if (hn_window_close(&e->win, hn_window_open(&e->win, st->second), shown_hist(e),
+                            &st->mem))
+            st->oom = true;
+    }
+    st->n_open_rows = 0;
     st->second++;
 }
 

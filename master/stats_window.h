@@ -1,8 +1,8 @@
 /* Per-second slots of one statistics row (private to stats.c): what
  * arrived in each of the last closed master seconds and in the open one,
- * response times kept sparse. Adding a histogram to the open slot costs
- * O(its non-empty counters) whatever the slot holds already: each counter
- * is found through a direct index (a sparse set), never by search. */
+ * response times kept sparse. A merge costs the slot O(1) whatever it
+ * holds: the counters are taken from the row's cumulative histogram once,
+ * when the second ends. */
 #pragma once
 
 #include <stdbool.h>
@@ -41,13 +41,15 @@ struct hn_window_slot {
 
 struct hn_window {
     struct hn_window_slot slots[HN_WINDOW_SLOTS]; /* indexed by second % HN_WINDOW_SLOTS */
-    /* Counter index -> its position in the open slot's pairs, allocated
-     * with the first histogram. An entry counts only if the pair it points
-     * at holds that index: entries left from earlier seconds are ignored,
-     * so opening a new second clears nothing. */
-    uint16_t *where;
+    /* Nothing is counted twice: the row's cumulative histogram of the
+     * shown latency already holds every counter, so a merge only notes the
+     * range it touched. When the second ends, the cumulative counters of
+     * that range are compared with their values at the previous end (seen,
+     * dense, allocated with the first histogram; only the pages of counters
+     * in use become resident): the differences are the second's pairs. */
+    uint64_t *seen;
+    uint32_t open_lo, open_hi; /* touched in the open second; open_lo > open_hi: none */
 };
-_Static_assert(HN_HIST_COUNTS_LEN <= UINT16_MAX, "positions must fit where[]");
 
 /* Empty slots, nothing allocated yet. */
 void hn_window_init(struct hn_window *w);
@@ -60,15 +62,25 @@ struct hn_window_slot *hn_window_open(struct hn_window *w, uint64_t second);
 /* The slot holding the closed @second, or NULL if nothing arrived then. */
 const struct hn_window_slot *hn_window_at(const struct hn_window *w, uint64_t second);
 
-/* Room in the open slot @s for @n more distinct counters (and the index,
- * on first use), counted against @mem. 0 or -ENOMEM (nothing changed). */
-int hn_window_reserve(struct hn_window *w, struct hn_window_slot *s, uint32_t n,
-                      struct hn_stats_mem *mem);
+/* Allocate what the first histogram needs, counted against @mem. 0 or
+ * -ENOMEM. */
+int hn_window_prepare(struct hn_window *w, struct hn_stats_mem *mem);
 
-/* Add the counters @p[0..n) of wire histogram @h to the open slot @s (room
- * reserved), and its min, max, sum and overflow. Counts saturate. */
-void hn_window_add(struct hn_window *w, struct hn_window_slot *s, const struct hn_hist_wire *h,
-                   const struct hn_hist_pair *p, uint32_t n);
+/* Wire histogram @h, whose counters lie in [@lo, @hi], was added to the
+ * row's cumulative histogram of the shown latency during the open second
+ * @s: note the range, and add its min, max, sum and overflow to @s. O(1).
+ * Returns true if the open second had nothing yet: the caller must then
+ * have it closed (hn_window_close) when the second ends. */
+bool hn_window_touch(struct hn_window *w, struct hn_window_slot *s, const struct hn_hist_wire *h,
+                     uint32_t lo, uint32_t hi);
+
+/* End the open second of slot @s: its pairs are the counters of @cum (the
+ * row's cumulative histogram of the shown latency) that grew since the
+ * last close. Costs O(the touched range). 0, or -ENOMEM if the pairs could
+ * not be stored (the slot then misses them; the counters are still marked
+ * seen, so the next seconds stay right). */
+int hn_window_close(struct hn_window *w, struct hn_window_slot *s, const struct hn_hist *cum,
+                    struct hn_stats_mem *mem);
 
 /* Add the min, max, sum and overflow of @h to @s (a slot that keeps no
  * counters: the Aggregated row's). */
