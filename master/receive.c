@@ -206,7 +206,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             reject(r, route, len, reason);
             return;
         }
-        hn_registry_set_route(w, route, len);
+        hn_registry_set_route(&r->reg, w, route, len);
         w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
     }
     /* At most one WELCOME a second per worker: a HELLO storm only says it
@@ -316,7 +316,7 @@ static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len,
         return NULL;
     if (w->banned || route_alive(r, w))
         return NULL;
-    hn_registry_set_route(w, route, len);
+    hn_registry_set_route(&r->reg, w, route, len);
     return w;
 }
 
