@@ -125,7 +125,12 @@ static void print_table(FILE *out, const struct hn_stats *st, bool current)
 void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers)
 {
     print_table(out, st, true);
-    fprintf(out, "Users: %u, workers: %u\n\n", users, workers);
+    uint64_t dropped = hn_stats_total_dropped(st);
+    if (dropped)
+        fprintf(out, "Users: %u, workers: %u, dropped iterations: %llu\n\n", users, workers,
+                (unsigned long long)dropped);
+    else
+        fprintf(out, "Users: %u, workers: %u\n\n", users, workers);
     fflush(out);
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "stats.h"
+#include "thresholds.h"
 
 /* Live table: one row per entry (by name, then method) and the Aggregated
  * row, with cumulative counts and times and the current req/s and failures/s
@@ -19,3 +20,11 @@ void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint3
  * table (50 % ... 100 %, entries with requests only) and, if any error
  * happened, the error report (most frequent first). */
 void hn_console_summary(FILE *out, const struct hn_stats *st);
+
+/* The verdict after the summary: which latency the tables show (when it
+ * is the latency from the intended start), dropped iterations, each of the
+ * @n thresholds with ✓/✗ and what it observed (@res: the final
+ * evaluation), and @aborted (why a threshold stopped the run early, or
+ * NULL). */
+void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_threshold *t,
+                        const struct hn_threshold_result *res, uint32_t n, const char *aborted);

@@ -118,8 +118,9 @@ int hn_report_csv_add(struct hn_reports *rs, const char *prefix, bool full_histo
 
 static int console_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
 {
-    (void)m;
     hn_console_summary(ctx, st);
+    hn_console_verdict(ctx, st, m->thresholds, m->threshold_results, m->n_thresholds,
+                       m->aborted);
     return 0;
 }
 
