@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "deal.h"
+#include "lag.h"
 #include "limits_check.h"
 #include "local_workers.h"
 #include "model.h"
@@ -24,6 +25,14 @@
 #include "zap.h"
 
 #define HN_RUN_MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
+/* The master's lag (lag.h): said above HN_RUN_LAG_WARN_S (at most every
+ * HN_RUN_LAG_SAY_S); a receive backlog above HN_RUN_LAG_FAIL_S fails the
+ * run: per-second figures and liveness mean little that late, and final
+ * reports would miss the stop deadline. */
+#define HN_RUN_LAG_WARN_S 1.0
+#define HN_RUN_LAG_FAIL_S 10.0
+#define HN_RUN_LAG_SAY_S 10.0
+#define HN_RUN_TICK_S 1.0
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
@@ -73,6 +82,11 @@ struct hn_run {
     double reply_budget, reply_at;          /* replies to unregistered peers (token bucket) */
     uint32_t shortfall_said, shortfall_max; /* users beyond the workers' capacities */
     double shortfall_at;
+    struct hn_lag lag;     /* the master's own lag and stalls */
+    double lag_said_at;    /* mono time the lag was last said */
+    bool behind;           /* could not keep up: the run fails (exit 3) */
+    uint64_t stats_msgs;   /* SNAPSHOT and FINAL frames merged */
+    uint64_t stats_bytes;  /* their bytes */
 };
 
 /* run_setup.c: everything before the loop runs. Returns -1 to run the loop,

@@ -10,6 +10,7 @@
 
 #include <zmq.h>
 
+#include "clock.h"
 #include "error.h"
 #include "proto_limits.h"
 
@@ -99,10 +100,13 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
             c->readable = events & ZMQ_POLLIN;
         c->dirty = false;
     }
-    if (c->readable)
+    if (c->readable) {
         ev_idle_start(loop, &c->idle);
-    else
+    } else {
         ev_idle_stop(loop, &c->idle);
+        c->backlog_since = 0;
+        c->slept_empty = true; /* what wakes the loop now arrived as it wakes */
+    }
 }
 
 /* Receive one message: [identity,] payload. Returns 1 when a message was
@@ -152,27 +156,44 @@ static int recv_one(struct hn_chan *c)
     return 1;
 }
 
-/* Handle up to HN_CHAN_BATCH messages (rule 1 and 3 above). */
-static void drain(struct hn_chan *c)
+/* Handle up to @max messages (rule 1 and 3 above). Returns true if the
+ * queue was found empty; false if cut short or closed by the callback. */
+static bool drain(struct hn_chan *c, uint32_t max)
 {
     bool closed = false;
     int rc = 1;
 
+    if (c->backlog_since == 0) /* a backlog begins: since when at most */
+        c->backlog_since = c->slept_empty || c->empty_at == 0 ? hn_clock_mono_s() : c->empty_at;
+    c->slept_empty = false;
     c->closed_flag = &closed;
-    for (int n = 0; n < HN_CHAN_BATCH && rc == 1; n++) {
+    for (uint32_t n = 0; n < max && rc == 1; n++) {
         rc = recv_one(c);
         if (closed)
-            return; /* closed by the callback: `c` may be freed already */
+            return false; /* closed by the callback: `c` may be freed already */
     }
     c->closed_flag = NULL;
     if (rc == 1 || rc == -EINTR) {
         c->readable = true; /* cut short: more may wait, go on next iteration */
-    } else {
-        /* -EAGAIN: every command processed, ZMQ_FD re-armed. Otherwise a
-         * fatal error (context terminated): nothing more will come. */
-        c->readable = false;
-        c->dirty = false;
+        return false;
     }
+    /* -EAGAIN: every command processed, ZMQ_FD re-armed. Otherwise a fatal
+     * error (context terminated): nothing more will come. */
+    c->readable = false;
+    c->dirty = false;
+    c->backlog_since = 0;
+    c->empty_at = hn_clock_mono_s();
+    return true;
+}
+
+bool hn_chan_drain_now(struct hn_chan *c, uint32_t max)
+{
+    return c->sock ? drain(c, max) : false;
+}
+
+double hn_chan_backlog_age(const struct hn_chan *c, double now_s)
+{
+    return c->backlog_since > 0 && now_s > c->backlog_since ? now_s - c->backlog_since : 0.0;
 }
 
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
@@ -182,7 +203,7 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
     if (ev_clear_pending(loop, &c->io))
         c->readable = true;
     if (c->readable)
-        drain(c);
+        drain(c, HN_CHAN_BATCH);
 }
 
 /* Connection events of a DEALER: a monitor publishes them on a PAIR over
