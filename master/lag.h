@@ -8,12 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A tick later than this counts as a stall of the loop. */
+/* The watch timer's period, and how much later than that it must come to
+ * count as a stall of the loop. */
+#define HN_LAG_WATCH_S 0.1
 #define HN_LAG_STALL_S 0.25
 
 struct hn_lag {
     double stalled_s;    /* seconds of loop time lost to stalls so far */
-    double last_tick_s;  /* loop time of the previous tick; 0: none yet */
+    double last_watch_s; /* monotonic time of the previous watch; 0: none yet */
+    double second_stall_s; /* stalls since the previous tick */
     double second_max_s; /* the largest lag since the previous tick */
     double last_s;       /* the largest lag in the last closed second */
     double max_s;        /* the largest lag of the run */
@@ -31,16 +34,27 @@ static inline void hn_lag_message(struct hn_lag *l, double age_s)
         l->backlog_max_s = age_s;
 }
 
-/* The tick, every @interval_s of loop time @now_s, with the receive
- * backlog's age now. A tick more than HN_LAG_STALL_S late is a stall: its
- * lateness counts as lag and stops the liveness clock. Closes the second.
- * Returns the stall in seconds (0 if none). */
-double hn_lag_tick(struct hn_lag *l, double now_s, double interval_s, double backlog_s);
+/* The watch timer fired (every HN_LAG_WATCH_S) at monotonic @now_s. One
+ * more than HN_LAG_STALL_S late means the loop stalled (the process was
+ * stopped, swapped out, or blocked): messages that arrived meanwhile waited
+ * that long, and no worker could be heard, so the liveness clock skips it. */
+void hn_lag_watch(struct hn_lag *l, double now_s);
+
+/* Once a second, with the receive backlog's age now: closes the second.
+ * Returns the stalls of that second in seconds (0 if none). */
+double hn_lag_tick(struct hn_lag *l, double backlog_s);
 
 /* Loop time minus the stalls: what a worker's silence is measured on. */
 static inline double hn_lag_clock(const struct hn_lag *l, double now_s)
 {
     return now_s - l->stalled_s;
+}
+
+/* The largest lag so far, the open second and the backlog included. */
+static inline double hn_lag_max(const struct hn_lag *l)
+{
+    double m = l->max_s > l->second_max_s ? l->max_s : l->second_max_s;
+    return m > l->backlog_max_s ? m : l->backlog_max_s;
 }
 
 /* Whole milliseconds, for logs and reports. */

@@ -39,7 +39,7 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .aborted = r->aborted[0] ? r->aborted : NULL,
         .workers_list = &r->reg,
         .lag_ms = hn_lag_ms(r->lag.last_s),
-        .lag_max_ms = hn_lag_ms(r->lag.max_s),
+        .lag_max_ms = hn_lag_ms(hn_lag_max(&r->lag)),
     };
 }
 
@@ -214,7 +214,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
                     "max %u ms (receive backlog max %u ms)",
                     (unsigned long long)r->stats_msgs,
                     r->stats_msgs ? (double)r->stats_bytes / (double)r->stats_msgs : 0.0,
-                    hn_lag_ms(r->lag.max_s), hn_lag_ms(r->lag.backlog_max_s));
+                    hn_lag_ms(hn_lag_max(&r->lag)), hn_lag_ms(r->lag.backlog_max_s));
     if (r->behind && exit_code != HN_EXIT_USAGE) {
         hn_log_error("the master fell behind its workers: results may be incomplete, the run "
                      "fails");
@@ -313,10 +313,14 @@ static void check_liveness(struct hn_run *r, double backlog_s)
  * that cannot keep up must not report a run with data missing as passed. */
 static void check_lag(struct hn_run *r, double now_s, double stall_s, double backlog_s)
 {
-    if (stall_s > 0)
-        hn_log_warn("the master itself stalled for %.1f s (stopped, swapping, or its disk or CPU "
-                    "was slow): workers are not held responsible for that silence",
-                    stall_s);
+    r->stall_unsaid_s += stall_s;
+    if (r->stall_unsaid_s > 0 && now_s - r->stall_said_at >= HN_RUN_LAG_SAY_S) {
+        hn_log_warn("the master itself stalled for %.1f s%s (stopped, swapping, or its disk or "
+                    "CPU was slow): workers are not held responsible for that silence",
+                    r->stall_unsaid_s, r->stall_said_at > 0 ? " in the last seconds" : "");
+        r->stall_said_at = now_s;
+        r->stall_unsaid_s = 0;
+    }
     if (r->state != HN_RUN_RUNNING && r->state != HN_RUN_STOPPING)
         return;
     if (backlog_s >= HN_RUN_LAG_FAIL_S && !r->behind) {
@@ -344,7 +348,7 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     struct hn_run *r = t->data;
     double now_s = hn_clock_mono_s();
     double backlog_s = hn_chan_backlog_age(&r->chan, now_s);
-    double stall_s = hn_lag_tick(&r->lag, now_s, HN_RUN_TICK_S, backlog_s);
+    double stall_s = hn_lag_tick(&r->lag, backlog_s);
     check_liveness(r, backlog_s);
     check_lag(r, now_s, stall_s, backlog_s);
     if (r->state == HN_RUN_WAITING && r->cfg->local_workers &&
@@ -377,6 +381,13 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
+void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    hn_lag_watch(&((struct hn_run *)t->data)->lag, hn_clock_mono_s());
+}
+
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
@@ -384,7 +395,7 @@ void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
     struct hn_run *r = t->data;
     if (r->stats && (r->state == HN_RUN_RUNNING || r->state == HN_RUN_STOPPING)) {
         hn_console_live(stderr, r->stats, users_reported(r), hn_registry_alive(&r->reg),
-                        hn_lag_ms(r->lag.last_s), hn_lag_ms(r->lag.max_s));
+                        hn_lag_ms(r->lag.last_s), hn_lag_ms(hn_lag_max(&r->lag)));
     }
 }
 

@@ -32,7 +32,6 @@
 #define HN_RUN_LAG_WARN_S 1.0
 #define HN_RUN_LAG_FAIL_S 10.0
 #define HN_RUN_LAG_SAY_S 10.0
-#define HN_RUN_TICK_S 1.0
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
@@ -61,6 +60,7 @@ struct hn_run {
     struct hn_stats *stats;
     struct hn_reports reports;
     ev_timer tick, console, wait_deadline, stop_deadline;
+    ev_timer watch; /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */
     ev_timer run_end; /* the run time is up */
     ev_signal sigint, sigterm;
@@ -84,6 +84,7 @@ struct hn_run {
     double shortfall_at;
     struct hn_lag lag;     /* the master's own lag and stalls */
     double lag_said_at;    /* mono time the lag was last said */
+    double stall_said_at, stall_unsaid_s; /* stalls: when last said, and since */
     bool behind;           /* could not keep up: the run fails (exit 3) */
     uint64_t stats_msgs;   /* SNAPSHOT and FINAL frames merged */
     uint64_t stats_bytes;  /* their bytes */
@@ -108,6 +109,8 @@ void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user);
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
+/* Every HN_LAG_WATCH_S: notices the master's own stalls (lag.h). */
+void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_run_end(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents);

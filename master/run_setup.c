@@ -184,6 +184,9 @@ static int setup_curve(struct hn_run *r)
 static void init_watchers(struct hn_run *r)
 {
     ev_timer_init(&r->tick, hn_run_on_tick, 1.0, 1.0);
+    ev_timer_init(&r->watch, hn_run_on_watch, HN_LAG_WATCH_S, HN_LAG_WATCH_S);
+    r->watch.data = r;
+    ev_timer_start(r->loop, &r->watch);
     ev_timer_init(&r->console, hn_run_on_console, HN_RUN_CONSOLE_INTERVAL_S,
                   HN_RUN_CONSOLE_INTERVAL_S);
     ev_init(&r->wait_deadline, hn_run_on_wait_deadline);

@@ -10,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ struct args {
     struct scale_opts sim;
     uint32_t seconds, warmup_s;
     const char *master, *keep, *perf;
-    bool total_only;
+    double throttle; /* 0, or the share of each half second the master may run */
 };
 
 static void usage(FILE *out)
@@ -52,7 +54,10 @@ static void usage(FILE *out)
             "      --connect-rate N   new connections per second at the start (default 1000)\n"
             "      --master PATH      hornet-master to run (default: the one built with this)\n"
             "      --keep DIR         keep the master's log and CSV files in DIR\n"
-            "      --perf FILE        perf record -g the master over the steady state\n",
+            "      --perf FILE        perf record -g the master over the steady state\n"
+            "      --throttle F       once the run began, let the master run only this share\n"
+            "                         (0..1) of each half second (SIGSTOP/SIGCONT): a master\n"
+            "                         that cannot keep up, on purpose\n",
             SCALE_ENTRIES_MAX);
 }
 
@@ -66,6 +71,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"connect-rate", required_argument, NULL, 'C'},
         {"master", required_argument, NULL, 'M'},   {"keep", required_argument, NULL, 'K'},
         {"perf", required_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
+        {"throttle", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     *a = (struct args){
@@ -91,13 +97,15 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'M': a->master = optarg; break;
         case 'K': a->keep = optarg; break;
         case 'P': a->perf = optarg; break;
+        case 'R': a->throttle = strtod(optarg, NULL); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return 2;
         }
     }
     if (optind != argc || !a->sim.workers || !a->sim.entries ||
         a->sim.entries > SCALE_ENTRIES_MAX || !a->sim.threads || !a->sim.io_threads ||
-        !a->sim.variants || a->seconds < a->warmup_s + 5) {
+        !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 ||
+        a->throttle >= 1) {
         usage(stderr);
         return 2;
     }
@@ -279,6 +287,29 @@ static long log_lag_max(const char *dir)
     return lag;
 }
 
+/* --throttle: the master runs a share of each half second. */
+struct throttle {
+    pid_t pid;
+    double share;
+    atomic_bool stop;
+    pthread_t thread;
+};
+
+static void *throttle_main(void *arg)
+{
+    struct throttle *t = arg;
+    while (!atomic_load(&t->stop)) {
+        kill(t->pid, SIGCONT);
+        sleep_s(0.5 * t->share);
+        if (atomic_load(&t->stop))
+            break;
+        kill(t->pid, SIGSTOP);
+        sleep_s(0.5 * (1 - t->share));
+    }
+    kill(t->pid, SIGCONT);
+    return NULL;
+}
+
 static pid_t start_perf(const char *out, pid_t pid, double seconds)
 {
     char p[16], s[32];
@@ -349,6 +380,9 @@ int main(int argc, char **argv)
     double t_run = now_s();
     uint32_t running = scale_fleet_running(fleet);
 
+    struct throttle throttle = {.pid = master, .share = a.throttle};
+    bool throttled = a.throttle > 0 && pthread_create(&throttle.thread, NULL, throttle_main,
+                                                      &throttle) == 0;
     /* Steady state: from the warm-up to 2 s before the stop. */
     double win_start = t_run + a.warmup_s, win_end = t_run + a.seconds - 2.0;
     long long cpu0 = -1, cpu1 = -1, main0 = -1, main1 = -1;
@@ -378,6 +412,10 @@ int main(int argc, char **argv)
             exited = true;
         else
             sleep_s(0.2);
+    }
+    if (throttled) {
+        atomic_store(&throttle.stop, true);
+        pthread_join(throttle.thread, NULL);
     }
     if (!exited) {
         fprintf(stderr, "master-scale: the master did not exit in time: killed\n");
@@ -425,9 +463,10 @@ int main(int argc, char **argv)
            code, main_pct, win, (double)hwm_kib / 1024.0,
            (double)hwm_kib / a.sim.workers, (double)rss_max_kib / 1024.0);
     printf("  master log: %u marked missing, %u responding again, %u back, %u without final "
-           "report\n",
+           "report, %u cannot keep up%s\n",
            count_log(dir, "marked missing"), count_log(dir, "responding again"),
-           count_log(dir, " is back"), count_log(dir, "sent no final report"));
+           count_log(dir, " is back"), count_log(dir, "sent no final report"),
+           count_log(dir, "cannot keep up"), throttled ? " (throttled on purpose)" : "");
     printf("  requests: fleet sent %llu, master CSV %llu%s\n",
            (unsigned long long)res.requests_total, (unsigned long long)agg,
            csv ? "" : " (no CSV)");
