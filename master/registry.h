@@ -32,8 +32,10 @@ struct hn_worker {
     bool final_received; /* its last report is in: it runs no more users */
     bool banned;         /* broke a limit: ignored for the rest of the run */
     char ban_reason[HN_REGISTRY_REASON_MAX];
-    double last_seen;      /* loop time of its last valid message */
+    double last_seen;      /* when its last valid message was read, on the liveness clock
+                              (lag.h: monotonic seconds without the master's stalls) */
     double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
+    double last_sent;      /* loop time the master last queued a message for it */
     double last_back_log;  /* loop time "is back" was last logged (rate limit) */
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */

@@ -359,8 +359,6 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (r->state == HN_RUN_DONE)
         return;
-    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
-    hn_dispatch_broadcast(r, &hb);
     if (r->state == HN_RUN_STOPPING) {
         /* STOP again to every worker without a FINAL: one lost during a
          * reconnect would otherwise cost the whole stop deadline. Workers
@@ -371,6 +369,7 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (r->state == HN_RUN_RUNNING)
         hn_dispatch_targets(r);
+    hn_dispatch_heartbeats(r); /* after the TARGETs: to the workers they missed */
     if (r->stats && r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE) {
         uint64_t now_ms = hn_clock_wall_ms();
         struct hn_report_moment m = moment(r, now_ms, users_reported(r));

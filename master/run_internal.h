@@ -32,6 +32,7 @@
 #define HN_RUN_LAG_WARN_S 1.0
 #define HN_RUN_LAG_FAIL_S 10.0
 #define HN_RUN_LAG_SAY_S 10.0
+#define HN_RUN_HEARTBEAT_QUIET_S 0.5
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
@@ -125,6 +126,12 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
 /* Every worker not marked missing. */
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
+/* A HEARTBEAT to every worker not marked missing that was sent nothing
+ * for HN_RUN_HEARTBEAT_QUIET_S (any message says the master is alive):
+ * encoded once, and while the run runs the TARGETs of the tick make most
+ * of them unneeded (a master of thousands of workers saves as many sends a
+ * second). */
+void hn_dispatch_heartbeats(struct hn_run *r);
 /* Split the load the plan wants now over the live workers and send each
  * its absolute TARGET (idempotent: resending is harmless). */
 void hn_dispatch_targets(struct hn_run *r);

@@ -70,7 +70,6 @@ struct hn_stats {
     uint32_t n_errors;
     bool errors_warned;
     struct table error_table;
-    struct hn_hist_pair *pairs; /* decode buffer, HN_HIST_COUNTS_LEN pairs */
     struct hn_stats_entry **open_rows; /* rows with counters in the open second */
     uint32_t n_open_rows;
     struct hn_stats_mem mem;    /* bytes allocated for rows and slots, and the bound */
@@ -129,22 +128,6 @@ static struct hn_hist *hist_alloc(struct hn_stats *st)
     else
         st->mem.used -= sizeof(struct hn_hist);
     return h;
-}
-
-/* Add wire histogram @w, decoded into @p[0..n), to dense @h: what
- * hn_hist_codec_merge does, without decoding again. */
-static void hist_add(struct hn_hist *h, const struct hn_hist_wire *w, const struct hn_hist_pair *p,
-                     uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++)
-        hn_sat_inc(&h->counts[p[i].index], p[i].count);
-    hn_sat_inc(&h->total, w->total); /* the counts add up to it (validated) */
-    hn_sat_inc(&h->overflow, w->overflow);
-    hn_sat_inc(&h->sum, w->sum);
-    if (w->min < h->min)
-        h->min = w->min;
-    if (w->max > h->max)
-        h->max = w->max;
 }
 
 /* The latency @e shows, cumulative: its own histogram once it has one,
@@ -332,10 +315,9 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     st->errors_sorted = calloc(n_errs, sizeof(*st->errors_sorted));
     st->entry_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->error_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
-    st->pairs = malloc(HN_HIST_COUNTS_LEN * sizeof(*st->pairs));
     st->open_rows = calloc(n_rows, sizeof(*st->open_rows));
     if (!st->open_rows || !st->entries || !st->entries_sorted || !st->errors || !st->errors_sorted ||
-        !st->entry_table.cell || !st->error_table.cell || !st->pairs)
+        !st->entry_table.cell || !st->error_table.cell)
         goto fail;
     *out = st;
     return 0;
@@ -361,7 +343,6 @@ void hn_stats_free(struct hn_stats *st)
     free(st->errors_sorted);
     free(st->entry_table.cell);
     free(st->error_table.cell);
-    free(st->pairs);
     free(st->open_rows);
     free(st);
 }
@@ -428,20 +409,18 @@ static int entry_add(struct hn_stats *st, struct hn_stats_entry *e, const struct
         const struct hn_hist_wire *w = &me->wire[k];
         if (!w->present || !w->total)
             continue;
-        uint32_t n = hn_hist_wire_pairs(w, st->pairs, HN_HIST_COUNTS_LEN);
-        hist_add(e->timing[k], w, st->pairs, n);
-        hist_add(all->timing[k], w, st->pairs, n);
-        st->work += 3 * (uint64_t)n; /* decoded, added twice */
+        /* Decoded once, added where it belongs: the row, Aggregated, and
+         * for the latency shown their own histograms once they have one. */
+        struct hn_hist *dst[4] = {e->timing[k], all->timing[k], k == shown ? e->shown : NULL,
+                                  k == shown ? all->shown : NULL};
+        uint32_t first = 0, last = 0;
+        uint32_t n = hn_hist_codec_merge_many(w, dst, 4, &first, &last);
+        st->work += (uint64_t)n * (1 + 2 + (dst[2] != NULL) + (dst[3] != NULL));
         if (k != shown)
             continue;
-        if (e->shown)
-            hist_add(e->shown, w, st->pairs, n);
-        if (all->shown)
-            hist_add(all->shown, w, st->pairs, n);
-        if (n && hn_window_touch(&e->win, se, w, st->pairs[0].index, st->pairs[n - 1].index))
+        if (n && hn_window_touch(&e->win, se, w, first, last))
             st->open_rows[st->n_open_rows++] = e; /* once per second: closed at the tick */
         hn_window_add_summary(sa, w);
-        st->work += (uint64_t)n * ((e->shown != NULL) + (all->shown != NULL));
     }
     return 0;
 }

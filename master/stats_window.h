@@ -27,6 +27,12 @@ static inline bool hn_stats_mem_take(struct hn_stats_mem *m, size_t bytes)
     return true;
 }
 
+/* One non-empty counter of a sparse histogram. */
+struct hn_hist_pair {
+    uint32_t index; /* < HN_HIST_COUNTS_LEN */
+    uint64_t count; /* >= 1 */
+};
+
 /* What arrived for one row during one master second. */
 struct hn_window_slot {
     uint64_t second; /* master second this slot holds; UINT64_MAX = never used */

@@ -85,8 +85,9 @@ struct hn_chan {
  * Open a ROUTER bound to `bind_endpoint` (e.g. "tcp://0.0.0.0:5557", or
  * "tcp://127.0.0.1:*" for a free port, see hn_chan_endpoint) and watch it
  * in `loop`. Options: linger 0, ZMQ_MAXMSGSIZE = HN_PROTO_FRAME_MAX,
- * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), TCP keepalive and
- * ZMTP heartbeats. Not ZMQ_ROUTER_HANDOVER: a second connection claiming a
+ * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), TCP keepalive;
+ * it answers the DEALERs' ZMTP heartbeats but sends none (see chan.c). Not
+ * ZMQ_ROUTER_HANDOVER: a second connection claiming a
  * routing id in use is not attached, so no peer can take over another's
  * route.
  * @param c     storage, overwritten (must not hold an open channel)
@@ -101,8 +102,8 @@ int hn_chan_router_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
 /**
  * Open a DEALER connected to `connect_endpoint` and watch it in `loop`. It
  * reconnects by itself (after 100 ms, backing off to 1 s) when the master
- * goes away; messages sent meanwhile are queued up to the HWM (see
- * hn_chan_peer_up to avoid that).
+ * goes away, or stays silent to its ZMTP heartbeats for 5 s; messages sent
+ * meanwhile are queued up to the HWM (see hn_chan_peer_up to avoid that).
  * @param identity  routing id the ROUTER sees (1..255 bytes, not starting
  *                  with a zero byte), or NULL for one chosen by zmq
  * @return 0 or -errno; on error `c` is left closed.

@@ -270,13 +270,39 @@ bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint6
     return true;
 }
 
-uint32_t hn_hist_wire_pairs(const struct hn_hist_wire *w, struct hn_hist_pair *out, uint32_t cap)
+uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
+                                  unsigned n_dst, uint32_t *first, uint32_t *last)
 {
+    struct hn_hist *d[8];
+    unsigned m = 0;
+    for (unsigned j = 0; j < n_dst && m < 8; j++)
+        if (dst[j])
+            d[m++] = dst[j];
+    if (w->total == 0 || m == 0)
+        return 0;
     const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
     int64_t prev = -1;
-    uint32_t n = 0;
-    while (n < cap && p < end && next_bucket(&p, end, prev, &out[n].index, &out[n].count) == 0)
-        prev = out[n++].index;
+    uint32_t n = 0, index;
+    uint64_t count;
+    while (p < end && next_bucket(&p, end, prev, &index, &count) == 0) {
+        if (prev < 0)
+            *first = index;
+        for (unsigned j = 0; j < m; j++)
+            hn_sat_inc(&d[j]->counts[index], count);
+        prev = index;
+        n++;
+    }
+    if (prev >= 0)
+        *last = (uint32_t)prev;
+    for (unsigned j = 0; j < m; j++) {
+        hn_sat_inc(&d[j]->total, w->total); /* the counts add up to it (validated) */
+        hn_sat_inc(&d[j]->overflow, w->overflow);
+        hn_sat_inc(&d[j]->sum, w->sum);
+        if (w->min < d[j]->min)
+            d[j]->min = w->min;
+        if (w->max > d[j]->max)
+            d[j]->max = w->max;
+    }
     return n;
 }
 

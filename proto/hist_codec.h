@@ -29,11 +29,6 @@ struct hn_hist_wire {
     bool present;       /* set by the message decoder: this timing was sent */
 };
 
-/* One non-empty counter of a wire histogram. */
-struct hn_hist_pair {
-    uint32_t index; /* < HN_HIST_COUNTS_LEN */
-    uint64_t count; /* >= 1 */
-};
 
 /* Append the wire form of @h (empty or not) to @pk. Scans only the span
  * [index_of(min), index_of(max)] via the histogram iterator.
@@ -75,12 +70,15 @@ struct hn_hist_wire_iter {
 void hn_hist_wire_iter_init(struct hn_hist_wire_iter *it, const struct hn_hist_wire *w);
 bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint64_t *count);
 
-/* Every non-empty counter of a VALIDATED wire histogram, in increasing
- * index order, into @out (room for @cap): the iterator's walk in one call,
- * for a receiver that adds the same histogram to several places. Returns
- * the number written (it stops at @cap; bounds are checked as the
- * iterator does). */
-uint32_t hn_hist_wire_pairs(const struct hn_hist_wire *w, struct hn_hist_pair *out, uint32_t cap);
+/* Add VALIDATED wire histogram @w to each of @dst[0..n_dst) (NULL ones are
+ * skipped): what hn_hist_codec_merge does to each, in one walk of the
+ * counters, for a receiver that keeps the same figures in several places.
+ * Returns the number of counters; *first and *last get the lowest and the
+ * highest counter index (left as they were when @w is empty). */
+uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
+                                  unsigned n_dst, uint32_t *first, uint32_t *last);
+
+
 
 /* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
  * @return bytes written (1..10). */
