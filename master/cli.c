@@ -104,7 +104,8 @@ void hn_cli_usage(FILE *out)
         "  1  some request failed (see --exit-code-on-error), or a threshold failed\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
         "  3  the run could not complete: cannot bind, workers did not join in time,\n"
-        "     all workers lost, nothing was sent, statistics out of memory\n");
+        "     all workers lost, nothing was sent, statistics out of memory, the master\n"
+        "     could not keep up with its workers (its lag: see README)\n");
 }
 
 /* The texts below name the bound. */
