@@ -118,14 +118,21 @@ int hn_hist_codec_pack(msgpack_packer *pk, const struct hn_hist *h)
 
 /* One step of the bucket stream: next index and count after @prev. */
 /* Most varints of a histogram are one byte (a gap below 64 with a count
- * of 1, or a count below 128): that case inline, the rest out of line.
- * A master decodes millions of them a second. */
+ * of 1, or a count below 128) or two: those inline, the rest out of line,
+ * with the same checks. A master decodes millions of them a second. */
 static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *s = *p;
     if (s < end && s[0] < 0x80) {
         *out = s[0];
         *p = s + 1;
+        return 0;
+    }
+    if (s + 1 < end && s[1] < 0x80) {
+        if (s[1] == 0)
+            return HN_E_INVALID; /* overlong */
+        *out = (uint64_t)(s[0] & 0x7f) | (uint64_t)s[1] << 7;
+        *p = s + 2;
         return 0;
     }
     return get_varint_long(p, end, out);
@@ -190,6 +197,7 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
     const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
     int64_t prev = -1;
     uint64_t seen = 0, last_count = 0;
+    uint32_t n = 0; /* < HN_HIST_COUNTS_LEN: indices increase */
     while (p < end) {
         uint32_t index;
         uint64_t count;
@@ -203,7 +211,7 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
         seen += count;
         last_count = count;
         prev = index;
-        ++*n_buckets; /* < HN_HIST_COUNTS_LEN: indices increase */
+        n++;
     }
     if (seen != w->total)
         return HN_E_INVALID;
@@ -211,6 +219,7 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
         return HN_E_INVALID; /* last bucket must hold max */
     if (w->overflow > last_count)
         return HN_E_INVALID; /* overflowed values sit in the top bucket */
+    *n_buckets = n;
     return 0;
 }
 
