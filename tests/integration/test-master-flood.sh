@@ -2,7 +2,9 @@
 # Floods (issue 10, findings 8 and 9), without CurveZMQ. A registered peer
 # answering every message with another HELLO, in a tight loop, costs the
 # master little: at most one WELCOME a second, a few log lines, and the run
-# completes with exact counts. HELLOs from hundreds of identities register
+# completes with exact counts. Three of them at once do not make the master
+# send the other workers a TARGET each time they are welcomed again: a
+# bystander gets one a second. HELLOs from hundreds of identities register
 # at most --max-workers; the rest, and a real worker that comes later, are
 # answered with the reason; a run whose workers sent nothing exits 3.
 . "$(dirname "$0")/master_lib.sh"
@@ -13,8 +15,21 @@ start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s 
     -u 10 -r 10 -t 10s --only-summary / /json
 start_worker --threads 1
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
+for i in 2 3 4; do
+    fake_worker peer --master "$master_ep" --mode storm --id "stormy$i" --seconds 5 \
+        >"$work/storm$i.json" &
+    pids+=("$!")
+done
+fake_worker peer --master "$master_ep" --mode idle --id bystander --seconds 6 >"$work/calm.json" &
+calm=$!
+pids+=("$calm")
 fake_worker peer --master "$master_ep" --mode storm --id stormy --seconds 5 >"$work/storm.json"
+wait_pid "$calm" 20
 echo "storm: $(cat "$work/storm.json")"
+echo "bystander: $(cat "$work/calm.json")"
+check "a bystander gets a TARGET a second, not one more per storm's WELCOME" "$PY" -c 'import json, sys
+got = json.load(open(sys.argv[1]))["got"]
+sys.exit(not 3 <= got.get("5", 0) <= 9)' "$work/calm.json"
 check "the storm got at most one WELCOME a second" "$PY" -c 'import json, sys
 got = json.load(open(sys.argv[1]))["got"]
 sys.exit(not 1 <= got.get("2", 0) <= 8)' "$work/storm.json"
@@ -22,7 +37,7 @@ check "the master is still running" kill -0 "$hmaster_pid"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 n=$(grep -c "stormy\|is back" "$work/master.err" || true)
-check "a few log lines about the storm, not thousands ($n)" [ "$n" -le 5 ]
+check "a few log lines about the storms, not thousands ($n)" [ "$n" -le 20 ] # 4 for each
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
