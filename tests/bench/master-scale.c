@@ -56,8 +56,8 @@ static void usage(FILE *out)
             "      --keep DIR         keep the master's log and CSV files in DIR\n"
             "      --perf FILE        perf record -g the master over the steady state\n"
             "      --throttle F       once the run began, let the master run only this share\n"
-            "                         (0..1) of each half second (SIGSTOP/SIGCONT): a master\n"
-            "                         that cannot keep up, on purpose\n",
+            "                         (0..1) of each half second (SIGSTOP/SIGCONT), until it\n"
+            "                         stops the run: a master that cannot keep up, on purpose\n",
             SCALE_ENTRIES_MAX);
 }
 
@@ -287,18 +287,20 @@ static long log_lag_max(const char *dir)
     return lag;
 }
 
-/* --throttle: the master runs a share of each half second. */
+/* --throttle: the master runs a share of each half second, until it
+ * stops the run (then it may finish at full speed: its verdict is made). */
 struct throttle {
     pid_t pid;
     double share;
     atomic_bool stop;
     pthread_t thread;
+    const struct scale_fleet *fleet;
 };
 
 static void *throttle_main(void *arg)
 {
     struct throttle *t = arg;
-    while (!atomic_load(&t->stop)) {
+    while (!atomic_load(&t->stop) && scale_fleet_stopped(t->fleet) == 0) {
         kill(t->pid, SIGCONT);
         sleep_s(0.5 * t->share);
         if (atomic_load(&t->stop))
@@ -308,6 +310,23 @@ static void *throttle_main(void *arg)
     }
     kill(t->pid, SIGCONT);
     return NULL;
+}
+
+/* "statistics: N snapshots merged, B bytes each" from the master's log;
+ * false if absent (a master that does not say it). */
+static bool log_merged(const char *dir, unsigned long long *n, double *bytes)
+{
+    char path[512], line[4096];
+    snprintf(path, sizeof(path), "%s/master.log", dir);
+    FILE *f = fopen(path, "r");
+    bool got = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        const char *p = strstr(line, "statistics: ");
+        got |= p && sscanf(p, "statistics: %llu snapshots merged, %lf bytes", n, bytes) == 2;
+    }
+    if (f)
+        fclose(f);
+    return got;
 }
 
 static pid_t start_perf(const char *out, pid_t pid, double seconds)
@@ -380,7 +399,7 @@ int main(int argc, char **argv)
     double t_run = now_s();
     uint32_t running = scale_fleet_running(fleet);
 
-    struct throttle throttle = {.pid = master, .share = a.throttle};
+    struct throttle throttle = {.pid = master, .share = a.throttle, .fleet = fleet};
     bool throttled = a.throttle > 0 && pthread_create(&throttle.thread, NULL, throttle_main,
                                                       &throttle) == 0;
     /* Steady state: from the warm-up to 2 s before the stop. */
@@ -467,9 +486,15 @@ int main(int argc, char **argv)
            count_log(dir, "marked missing"), count_log(dir, "responding again"),
            count_log(dir, " is back"), count_log(dir, "sent no final report"),
            count_log(dir, "cannot keep up"), throttled ? " (throttled on purpose)" : "");
-    printf("  requests: fleet sent %llu, master CSV %llu%s\n",
+    unsigned long long merged = 0;
+    double merged_bytes = 0;
+    char merged_s[96] = "";
+    if (log_merged(dir, &merged, &merged_bytes))
+        snprintf(merged_s, sizeof(merged_s), "; the master says it merged %llu (%.0f bytes each)",
+                 merged, merged_bytes);
+    printf("  requests: fleet sent %llu, master CSV %llu%s%s\n",
            (unsigned long long)res.requests_total, (unsigned long long)agg,
-           csv ? "" : " (no CSV)");
+           csv ? "" : " (no CSV)", merged_s);
     printf("  snapshots: %u entries x TOTAL histograms of %u..%u buckets (median %u)%s, %llu "
            "requests each; %.0f bytes per snapshot on average (%u..%u), %.0f bytes per "
            "worker-second with the heartbeat\n",
