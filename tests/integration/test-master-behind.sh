@@ -2,8 +2,8 @@
 # A master that cannot keep up says so and fails the run (exit 3) instead of
 # exiting 0 with data missing. master-scale (tests/bench) connects 600
 # simulated workers and, once the run began, lets the master run only 2 %
-# of each half second (SIGSTOP/SIGCONT): far less than reading 600
-# snapshots and heartbeats a second takes, on any machine. The receive
+# of each half second (SIGSTOP/SIGCONT): a quarter of what reading 600
+# snapshots and heartbeats a second takes on a 2-core VM. The receive
 # backlog grows past 10 s; the master names it, stops the run and exits 3.
 # Its stalls are its own: no worker is marked missing for them.
 . "$(dirname "$0")/master_lib.sh"
