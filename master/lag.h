@@ -14,13 +14,13 @@
 #define HN_LAG_STALL_S 0.25
 
 struct hn_lag {
-    double stalled_s;    /* seconds of loop time lost to stalls so far */
-    double last_watch_s; /* monotonic time of the previous watch; 0: none yet */
+    double stalled_s;      /* seconds of loop time lost to stalls so far */
+    double last_watch_s;   /* monotonic time of the previous watch; 0: none yet */
     double second_stall_s; /* stalls since the previous tick */
-    double second_max_s; /* the largest lag since the previous tick */
-    double last_s;       /* the largest lag in the last closed second */
-    double max_s;        /* the largest lag of the run */
-    double backlog_max_s; /* the largest receive backlog alone (no stall) */
+    double second_max_s;   /* the largest lag since the previous tick */
+    double last_s;         /* the largest lag in the last closed second */
+    double max_s;          /* the largest lag of the run */
+    double backlog_max_s;  /* the largest receive backlog alone (no stall) */
 };
 
 void hn_lag_init(struct hn_lag *l);

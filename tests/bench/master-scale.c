@@ -64,18 +64,28 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct args *a)
 {
     static const struct option opts[] = {
-        {"workers", required_argument, NULL, 'n'},  {"entries", required_argument, NULL, 'e'},
-        {"seconds", required_argument, NULL, 't'},  {"warmup", required_argument, NULL, 'w'},
-        {"threads", required_argument, NULL, 'T'},  {"io-threads", required_argument, NULL, 'I'},
-        {"variants", required_argument, NULL, 'V'}, {"total-only", no_argument, NULL, 'O'},
+        {"workers", required_argument, NULL, 'n'},
+        {"entries", required_argument, NULL, 'e'},
+        {"seconds", required_argument, NULL, 't'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"threads", required_argument, NULL, 'T'},
+        {"io-threads", required_argument, NULL, 'I'},
+        {"variants", required_argument, NULL, 'V'},
+        {"total-only", no_argument, NULL, 'O'},
         {"connect-rate", required_argument, NULL, 'C'},
-        {"master", required_argument, NULL, 'M'},   {"keep", required_argument, NULL, 'K'},
-        {"perf", required_argument, NULL, 'P'},     {"help", no_argument, NULL, 'h'},
+        {"master", required_argument, NULL, 'M'},
+        {"keep", required_argument, NULL, 'K'},
+        {"perf", required_argument, NULL, 'P'},
+        {"help", no_argument, NULL, 'h'},
         {"throttle", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0},
     };
     *a = (struct args){
-        .sim = {.workers = 100, .entries = 20, .threads = 2, .io_threads = 1, .variants = 32,
+        .sim = {.workers = 100,
+                .entries = 20,
+                .threads = 2,
+                .io_threads = 1,
+                .variants = 32,
                 .connect_rate = 1000},
         .seconds = 30,
         .warmup_s = 5,
@@ -85,27 +95,56 @@ static int parse_args(int argc, char **argv, struct args *a)
     while ((c = getopt_long(argc, argv, "n:e:t:w:T:h", opts, NULL)) != -1) {
         unsigned long v = optarg ? strtoul(optarg, NULL, 10) : 0;
         switch (c) {
-        case 'n': a->sim.workers = (uint32_t)v; break;
-        case 'e': a->sim.entries = (uint32_t)v; break;
-        case 't': a->seconds = (uint32_t)v; break;
-        case 'w': a->warmup_s = (uint32_t)v; break;
-        case 'T': a->sim.threads = (uint32_t)v; break;
-        case 'I': a->sim.io_threads = (uint32_t)v; break;
-        case 'V': a->sim.variants = (uint32_t)v; break;
-        case 'O': a->sim.total_only = true; break;
-        case 'C': a->sim.connect_rate = (uint32_t)v; break;
-        case 'M': a->master = optarg; break;
-        case 'K': a->keep = optarg; break;
-        case 'P': a->perf = optarg; break;
-        case 'R': a->throttle = strtod(optarg, NULL); break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); return 2;
+        case 'n':
+            a->sim.workers = (uint32_t)v;
+            break;
+        case 'e':
+            a->sim.entries = (uint32_t)v;
+            break;
+        case 't':
+            a->seconds = (uint32_t)v;
+            break;
+        case 'w':
+            a->warmup_s = (uint32_t)v;
+            break;
+        case 'T':
+            a->sim.threads = (uint32_t)v;
+            break;
+        case 'I':
+            a->sim.io_threads = (uint32_t)v;
+            break;
+        case 'V':
+            a->sim.variants = (uint32_t)v;
+            break;
+        case 'O':
+            a->sim.total_only = true;
+            break;
+        case 'C':
+            a->sim.connect_rate = (uint32_t)v;
+            break;
+        case 'M':
+            a->master = optarg;
+            break;
+        case 'K':
+            a->keep = optarg;
+            break;
+        case 'P':
+            a->perf = optarg;
+            break;
+        case 'R':
+            a->throttle = strtod(optarg, NULL);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc || !a->sim.workers || !a->sim.entries ||
         a->sim.entries > SCALE_ENTRIES_MAX || !a->sim.threads || !a->sim.io_threads ||
-        !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 ||
-        a->throttle >= 1) {
+        !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 || a->throttle >= 1) {
         usage(stderr);
         return 2;
     }
@@ -122,10 +161,26 @@ static pid_t start_master(const struct args *a, const char *dir)
     snprintf(log_path, sizeof(log_path), "%s/master.log", dir);
     snprintf(csv, sizeof(csv), "%s/run", dir);
     const char *argv[32 + SCALE_ENTRIES_MAX] = {
-        a->master,          "--bind", "tcp://127.0.0.1:*", "-H",    "http://127.0.0.1:1",
-        "-u",               users,    "-r",                users,   "-t",
-        run_time,           "-s",     "2s",                "--expect-workers", users,
-        "--max-workers",    users,    "--expect-workers-max-wait", "300s", "--csv",
+        a->master,
+        "--bind",
+        "tcp://127.0.0.1:*",
+        "-H",
+        "http://127.0.0.1:1",
+        "-u",
+        users,
+        "-r",
+        users,
+        "-t",
+        run_time,
+        "-s",
+        "2s",
+        "--expect-workers",
+        users,
+        "--max-workers",
+        users,
+        "--expect-workers-max-wait",
+        "300s",
+        "--csv",
         csv,
     };
     size_t n = 21;
@@ -192,8 +247,8 @@ static long long cpu_ticks(pid_t pid, pid_t tid)
     long long utime, stime;
     /* after ')': state ppid pgrp session tty tpgid flags minflt cminflt
      * majflt cmajflt utime stime */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &utime,
-                     &stime) != 2)
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld", &utime, &stime) != 2)
         return -1;
     return utime + stime;
 }
@@ -377,8 +432,7 @@ int main(int argc, char **argv)
     pid_t master = start_master(&a, dir);
     char ep[256];
     if (master < 0 || master_endpoint(dir, master, ep, sizeof(ep))) {
-        fprintf(stderr, "master-scale: hornet-master did not start (log in %s/master.log)\n",
-                dir);
+        fprintf(stderr, "master-scale: hornet-master did not start (log in %s/master.log)\n", dir);
         return 1;
     }
     a.sim.endpoint = ep;
@@ -400,8 +454,8 @@ int main(int argc, char **argv)
     uint32_t running = scale_fleet_running(fleet);
 
     struct throttle throttle = {.pid = master, .share = a.throttle, .fleet = fleet};
-    bool throttled = a.throttle > 0 && pthread_create(&throttle.thread, NULL, throttle_main,
-                                                      &throttle) == 0;
+    bool throttled =
+        a.throttle > 0 && pthread_create(&throttle.thread, NULL, throttle_main, &throttle) == 0;
     /* Steady state: from the warm-up to 2 s before the stop. */
     double win_start = t_run + a.warmup_s, win_end = t_run + a.seconds - 2.0;
     long long cpu0 = -1, cpu1 = -1, main0 = -1, main1 = -1;
@@ -466,21 +520,19 @@ int main(int argc, char **argv)
     else
         snprintf(lag_s, sizeof(lag_s), "n/a");
     uint64_t counted = agg / shape.requests_per_snapshot;
-    bool void_fig = res.late_max_us > 500000 ||
-                    res.late_100ms * 100 > res.sends_on_schedule || running < a.sim.workers ||
-                    res.send_failures > 0;
+    bool void_fig = res.late_max_us > 500000 || res.late_100ms * 100 > res.sends_on_schedule ||
+                    running < a.sim.workers || res.send_failures > 0;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
     printf("master-scale: %u workers, master CPU %.1f %% of one core, RSS %.0f MB, snapshots "
            "sent %llu counted %llu%s, requests exact: %s, lag max %s%s\n",
-           a.sim.workers, cpu_pct, (double)hwm_kib / 1024.0,
-           (unsigned long long)res.snapshots_sent, (unsigned long long)counted,
-           agg % shape.requests_per_snapshot ? " (and a part)" : "", exact ? "yes" : "no", lag_s,
-           void_fig ? " [VOID: see below]" : "");
+           a.sim.workers, cpu_pct, (double)hwm_kib / 1024.0, (unsigned long long)res.snapshots_sent,
+           (unsigned long long)counted, agg % shape.requests_per_snapshot ? " (and a part)" : "",
+           exact ? "yes" : "no", lag_s, void_fig ? " [VOID: see below]" : "");
     printf("  master: exit %d, main thread %.1f %% over %.1f s of steady state, peak RSS %.1f "
            "MB (%.1f KiB per worker), RSS sampled max %.1f MB\n",
-           code, main_pct, win, (double)hwm_kib / 1024.0,
-           (double)hwm_kib / a.sim.workers, (double)rss_max_kib / 1024.0);
+           code, main_pct, win, (double)hwm_kib / 1024.0, (double)hwm_kib / a.sim.workers,
+           (double)rss_max_kib / 1024.0);
     printf("  master log: %u marked missing, %u responding again, %u back, %u without final "
            "report, %u cannot keep up%s\n",
            count_log(dir, "marked missing"), count_log(dir, "responding again"),
@@ -493,8 +545,8 @@ int main(int argc, char **argv)
         snprintf(merged_s, sizeof(merged_s), "; the master says it merged %llu (%.0f bytes each)",
                  merged, merged_bytes);
     printf("  requests: fleet sent %llu, master CSV %llu%s%s\n",
-           (unsigned long long)res.requests_total, (unsigned long long)agg,
-           csv ? "" : " (no CSV)", merged_s);
+           (unsigned long long)res.requests_total, (unsigned long long)agg, csv ? "" : " (no CSV)",
+           merged_s);
     printf("  snapshots: %u entries x TOTAL histograms of %u..%u buckets (median %u)%s, %llu "
            "requests each; %.0f bytes per snapshot on average (%u..%u), %.0f bytes per "
            "worker-second with the heartbeat\n",
@@ -521,7 +573,7 @@ int main(int argc, char **argv)
     scale_fleet_free(fleet);
     if (!a.keep) {
         char path[600];
-        const char *files[] = {"master.log",          "run_stats.csv",      "run_failures.csv",
+        const char *files[] = {"master.log", "run_stats.csv", "run_failures.csv",
                                "run_exceptions.csv", "run_stats_history.csv"};
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
             snprintf(path, sizeof(path), "%s/%s", dir, files[i]);

@@ -506,7 +506,7 @@ static void on_event(struct sim_thread *t, struct event ev, uint64_t now_ns)
         t->res.late_max_us = late / 1000;
     if (ev.kind == EV_HEARTBEAT) {
         struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
-        m.heartbeat.state = w->state == W_RUNNING ? HN_WSTATE_RUNNING
+        m.heartbeat.state = w->state == W_RUNNING   ? HN_WSTATE_RUNNING
                             : w->state == W_STOPPED ? HN_WSTATE_STOPPED
                                                     : HN_WSTATE_IDLE;
         m.heartbeat.users = w->state == W_RUNNING;

@@ -38,15 +38,15 @@ struct scale_result {
     uint32_t workers_final; /* workers that sent their FINAL */
     /* Cadence: how late each periodic send was against its schedule. */
     uint64_t sends_on_schedule;
-    uint64_t late_100ms;    /* sends more than 100 ms late */
-    uint64_t late_max_us;   /* the latest */
-    double cpu_s;           /* the simulator process's CPU over the run */
+    uint64_t late_100ms;  /* sends more than 100 ms late */
+    uint64_t late_max_us; /* the latest */
+    double cpu_s;         /* the simulator process's CPU over the run */
     char reject_reason[HN_SCALE_REASON_MAX];
 };
 
 /* Per-snapshot figures of the variants, for the report. */
 struct scale_shape {
-    uint64_t requests_per_snapshot; /* every variant has the same total */
+    uint64_t requests_per_snapshot;                    /* every variant has the same total */
     uint32_t buckets_min, buckets_max, buckets_median; /* TOTAL histograms */
     uint32_t frame_bytes_min, frame_bytes_max;         /* a whole SNAPSHOT frame */
 };

@@ -76,8 +76,7 @@ static void test_lookups(void **state)
     assert_null(hn_registry_find_identity(&r, "w-3000"));
     struct hn_msg_hello h = hello_of(N);
     struct hn_worker *w;
-    assert_int_equal(hn_registry_add(&r, route, 5, h.worker_id, false, &h, 0, &w),
-                     HN_E_TOO_LARGE);
+    assert_int_equal(hn_registry_add(&r, route, 5, h.worker_id, false, &h, 0, &w), HN_E_TOO_LARGE);
     assert_int_equal(hn_registry_alive(&r), N);
     hn_registry_deinit(&r);
 }
