@@ -61,7 +61,7 @@ struct hn_run {
     struct hn_stats *stats;
     struct hn_reports reports;
     ev_timer tick, console, wait_deadline, stop_deadline;
-    ev_timer watch; /* the master's own stalls (lag.h) */
+    ev_timer watch;   /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */
     ev_timer run_end; /* the run time is up */
     ev_signal sigint, sigterm;
@@ -83,12 +83,12 @@ struct hn_run {
     double reply_budget, reply_at;          /* replies to unregistered peers (token bucket) */
     uint32_t shortfall_said, shortfall_max; /* users beyond the workers' capacities */
     double shortfall_at;
-    struct hn_lag lag;     /* the master's own lag and stalls */
-    double lag_said_at;    /* mono time the lag was last said */
+    struct hn_lag lag;                    /* the master's own lag and stalls */
+    double lag_said_at;                   /* mono time the lag was last said */
     double stall_said_at, stall_unsaid_s; /* stalls: when last said, and since */
-    bool behind;           /* could not keep up: the run fails (exit 3) */
-    uint64_t stats_msgs;   /* SNAPSHOT and FINAL frames merged */
-    uint64_t stats_bytes;  /* their bytes */
+    bool behind;                          /* could not keep up: the run fails (exit 3) */
+    uint64_t stats_msgs;                  /* SNAPSHOT and FINAL frames merged */
+    uint64_t stats_bytes;                 /* their bytes */
 };
 
 /* run_setup.c: everything before the loop runs. Returns -1 to run the loop,

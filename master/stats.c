@@ -72,9 +72,9 @@ struct hn_stats {
     struct table error_table;
     struct hn_stats_entry **open_rows; /* rows with counters in the open second */
     uint32_t n_open_rows;
-    struct hn_stats_mem mem;    /* bytes allocated for rows and slots, and the bound */
-    uint64_t work;              /* see hn_stats_work */
-    bool oom; /* a slot could not be stored at a tick: the next merge fails */
+    struct hn_stats_mem mem; /* bytes allocated for rows and slots, and the bound */
+    uint64_t work;           /* see hn_stats_work */
+    bool oom;                /* a slot could not be stored at a tick: the next merge fails */
     enum hn_stats_latency latency;
     bool shown_intended; /* some shown times are latencies from the intended start */
     uint64_t dropped;    /* open model: iterations dropped, over all workers */
@@ -316,8 +316,8 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     st->entry_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->error_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->open_rows = calloc(n_rows, sizeof(*st->open_rows));
-    if (!st->open_rows || !st->entries || !st->entries_sorted || !st->errors || !st->errors_sorted ||
-        !st->entry_table.cell || !st->error_table.cell)
+    if (!st->open_rows || !st->entries || !st->entries_sorted || !st->errors ||
+        !st->errors_sorted || !st->entry_table.cell || !st->error_table.cell)
         goto fail;
     *out = st;
     return 0;
@@ -494,8 +494,7 @@ void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)
     st->users = users;
     for (uint32_t i = 0; i < st->n_open_rows; i++) {
         struct hn_stats_entry *e = st->open_rows[i];
-        if (hn_window_close(&e->win, hn_window_open(&e->win, st->second), shown_hist(e),
-                            &st->mem))
+        if (hn_window_close(&e->win, hn_window_open(&e->win, st->second), shown_hist(e), &st->mem))
             st->oom = true;
     }
     st->n_open_rows = 0;

@@ -139,7 +139,7 @@ static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *ou
 }
 
 static inline int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
-                       uint64_t *count)
+                              uint64_t *count)
 {
     uint64_t token, c = 1;
     int rc = get_varint(p, end, &token);

@@ -29,7 +29,6 @@ struct hn_hist_wire {
     bool present;       /* set by the message decoder: this timing was sent */
 };
 
-
 /* Append the wire form of @h (empty or not) to @pk. Scans only the span
  * [index_of(min), index_of(max)] via the histogram iterator.
  * @return 0, or -ENOMEM if the packer's buffer could not grow. */
@@ -77,8 +76,6 @@ bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint6
  * highest counter index (left as they were when @w is empty). */
 uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
                                   unsigned n_dst, uint32_t *first, uint32_t *last);
-
-
 
 /* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
  * @return bytes written (1..10). */

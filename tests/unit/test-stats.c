@@ -681,8 +681,8 @@ static void check_shown(enum hn_stats_latency mode)
     assert_true(any_intended == (mode != HN_STATS_LATENCY_SERVICE));
     struct hn_hist *scratch = hn_hist_new(), *want = hn_hist_new();
     for (int i = 0; i <= ENTRIES; i++) {
-        const struct hn_stats_entry *e = i < ENTRIES ? hn_stats_entry_at(st, (size_t)i)
-                                                     : hn_stats_aggregated(st);
+        const struct hn_stats_entry *e =
+            i < ENTRIES ? hn_stats_entry_at(st, (size_t)i) : hn_stats_aggregated(st);
         struct hn_stats_totals t;
         hn_stats_totals(e, &t);
         if (i < ENTRIES) {
