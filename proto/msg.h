@@ -95,7 +95,7 @@ struct hn_msg_target {
     double arrival_rate_per_s;            /* open model; finite, >= 0 */
     uint32_t max_users;                   /* open model */
     uint64_t start_wall_ms;               /* wall clock, ms since the epoch */
-    uint32_t max_delay_ms;                /* open model: an iteration waiting longer is dropped */
+    uint32_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
 };
 
 /* Stats of one (method, name) over an interval. One struct serves both

@@ -75,7 +75,7 @@ struct hn_open_class {
 struct hn_open {
     bool on;
     struct hn_pacer pacer;
-    int tfd; /* timerfd: the next iteration due, or a look at the queues */
+    int tfd;        /* timerfd: the next iteration due, or a look at the queues */
     ev_io timer;
     double max_delay_s;
     struct hn_open_class cls[HN_MODEL_CLASSES_MAX];
@@ -117,7 +117,7 @@ struct hn_engine {
     uint32_t in_flight; /* users in HN_VU_REQUEST */
     uint32_t retiring;  /* retiring users still in a request */
 
-    struct hn_open open;     /* the open model (engine_open.c) */
+    struct hn_open open; /* the open model (engine_open.c) */
     double spawn_rate_per_s; /* 0 = at once */
     double spawn_credit;
     ev_tstamp spawn_last;
