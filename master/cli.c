@@ -4,6 +4,7 @@
 #include <errno.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
+#include "registry.h"
 #include "run_plan.h"
 #include "sanitize.h"
 #include "thresholds.h"
@@ -70,7 +71,7 @@ void hn_cli_usage(FILE *out)
         "                               give up (exit 3) if they have not joined by then\n"
         "                               (default 60s; 0 waits forever)\n"
         "      --max-workers N          most workers in the run; more are refused (default\n"
-        "                               1024, at most 4096)\n"
+        "                               1024, at most 16384)\n"
         "Security (CurveZMQ; see README):\n"
         "      --curve-secret FILE      the master's secret key (from hornet-keygen): workers\n"
         "                               must authenticate, the channel is encrypted\n"
@@ -104,8 +105,12 @@ void hn_cli_usage(FILE *out)
         "  1  some request failed (see --exit-code-on-error), or a threshold failed\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
         "  3  the run could not complete: cannot bind, workers did not join in time,\n"
-        "     all workers lost, nothing was sent, statistics out of memory\n");
+        "     all workers lost, nothing was sent, statistics out of memory, the master\n"
+        "     could not keep up with its workers (its lag: see README)\n");
 }
+
+/* The texts below name the bound. */
+_Static_assert(HN_REGISTRY_MAX == 16384, "update the --max-workers and --expect-workers texts");
 
 static int bad(const char *what, const char *got)
 {
@@ -362,8 +367,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             cfg->worker_bin = optarg;
             break;
         case O_EXPECT:
-            if (!parse_u32(optarg, 4096, &cfg->expect_workers) || !cfg->expect_workers)
-                return bad("--expect-workers wants 1..4096", optarg);
+            if (!parse_u32(optarg, HN_REGISTRY_MAX, &cfg->expect_workers) || !cfg->expect_workers)
+                return bad("--expect-workers wants 1..16384", optarg);
             expect_given = true;
             break;
         case O_EXPECT_WAIT:
@@ -405,8 +410,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             cfg->insecure = true;
             break;
         case O_MAX_WORKERS:
-            if (!parse_u32(optarg, 4096, &cfg->max_workers) || !cfg->max_workers)
-                return bad("--max-workers wants 1..4096", optarg);
+            if (!parse_u32(optarg, HN_REGISTRY_MAX, &cfg->max_workers) || !cfg->max_workers)
+                return bad("--max-workers wants 1..16384", optarg);
             break;
         case O_MAX_STATS_MEM:
             if (hn_units_parse_bytes(optarg, &cfg->max_stats_memory) ||

@@ -122,15 +122,15 @@ static void print_table(FILE *out, const struct hn_stats *st, bool current)
     }
 }
 
-void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers)
+void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers,
+                     uint32_t lag_ms, uint32_t lag_max_ms)
 {
     print_table(out, st, true);
     uint64_t dropped = hn_stats_total_dropped(st);
+    fprintf(out, "Users: %u, workers: %u", users, workers);
     if (dropped)
-        fprintf(out, "Users: %u, workers: %u, dropped iterations: %llu\n\n", users, workers,
-                (unsigned long long)dropped);
-    else
-        fprintf(out, "Users: %u, workers: %u\n\n", users, workers);
+        fprintf(out, ", dropped iterations: %llu", (unsigned long long)dropped);
+    fprintf(out, ", master lag: %u ms (max %u ms)\n\n", lag_ms, lag_max_ms);
     fflush(out);
 }
 

@@ -11,9 +11,11 @@
 
 /* Live table: one row per entry (by name, then method) and the Aggregated
  * row, with cumulative counts and times and the current req/s and failures/s
- * (last <= 10 closed master seconds), then a line with @users and @workers.
+ * (last <= 10 closed master seconds), then a line with @users, @workers and
+ * the master's lag (lag.h): in the last second and the most so far.
  * The name column fits the terminal when @out is one (80 wide otherwise). */
-void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers);
+void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers,
+                     uint32_t lag_ms, uint32_t lag_max_ms);
 
 /* End-of-run summary: the table with whole-run req/s and failures/s (run
  * duration: start to the latest add or tick), the response time percentile

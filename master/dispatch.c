@@ -18,9 +18,29 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
     int err = hn_msg_encode(m, &buf);
     if (!err)
         err = hn_chan_send_to(&r->chan, w->route, w->route_len, buf.data, buf.size);
+    if (!err)
+        w->last_sent = ev_now(r->loop);
     if (err && err != -EHOSTUNREACH)
         hn_log_warn("cannot send %s to worker %u: %s", hn_msg_type_name(m->type), w->index,
                     hn_strerror(err));
+    msgpack_sbuffer_destroy(&buf);
+}
+
+void hn_dispatch_heartbeats(struct hn_run *r)
+{
+    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    if (hn_msg_encode(&hb, &buf) == 0) {
+        double now = ev_now(r->loop);
+        for (uint32_t i = 0; i < r->reg.n; i++) {
+            struct hn_worker *w = &r->reg.workers[i];
+            if (w->missing || now - w->last_sent < HN_RUN_HEARTBEAT_QUIET_S)
+                continue;
+            if (hn_chan_send_to(&r->chan, w->route, w->route_len, buf.data, buf.size) == 0)
+                w->last_sent = now;
+        }
+    }
     msgpack_sbuffer_destroy(&buf);
 }
 

@@ -86,7 +86,7 @@ static int check_entry(const struct hn_limits *l, const struct hn_msg_entry *e, 
             continue;
         if (w->min > w->max)
             return bad(why, len, HN_E_INVALID, e->method, e->name, "histogram min above max");
-        uint32_t n = buckets(w);
+        uint32_t n = w->n_buckets ? w->n_buckets : buckets(w); /* counted by the decoder */
         if (n > HN_LIMIT_BUCKETS_MAX) {
             snprintf(what, sizeof(what), "%u histogram counters in one interval", n);
             return bad(why, len, HN_E_TOO_LARGE, e->method, e->name, what);

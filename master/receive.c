@@ -93,19 +93,27 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     }
 }
 
+/* Now on the liveness clock (lag.h): monotonic, without the master's own
+ * stalls. */
+static double liveness_now(const struct hn_run *r)
+{
+    return hn_lag_clock(&r->lag, hn_clock_mono_s());
+}
+
 /* Any valid message from worker @w: it is alive. A worker marked missing
- * that speaks again is taken back: it gets a share while the run runs, and
- * STOP while it stops (it never got the broadcast, and would go on loading
- * the target until its own silence timeout). */
+ * that speaks again is taken back: it gets a share while the run runs (at
+ * the next tick, within a second: a worker coming and going must not make
+ * the master send every worker a TARGET each time), and STOP while it
+ * stops (it never got the broadcast, and would go on loading the target
+ * until its own silence timeout). */
 static void heard_from(struct hn_run *r, struct hn_worker *w)
 {
-    w->last_seen = ev_now(r->loop);
+    w->last_seen = liveness_now(r);
     if (!w->missing || w->final_received)
         return;
     if (r->state == HN_RUN_RUNNING) {
         hn_log_info("worker %u is responding again", w->index);
         w->missing = false;
-        hn_dispatch_targets(r);
     } else if (r->state == HN_RUN_STOPPING) {
         hn_log_info("worker %u is responding again: asking it to stop", w->index);
         w->missing = false;
@@ -148,7 +156,7 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     if (r->state != HN_RUN_WAITING && r->state != HN_RUN_RUNNING)
         return; /* too late to join this run */
     struct hn_worker *w;
-    int err = hn_registry_add(&r->reg, route, len, identity, r->curve, h, ev_now(r->loop), &w);
+    int err = hn_registry_add(&r->reg, route, len, identity, r->curve, h, liveness_now(r), &w);
     if (err) {
         char reason[HN_PROTO_REASON_MAX + 1];
         if (err == HN_E_TOO_LARGE)
@@ -170,10 +178,11 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
                 h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
                 r->curve ? ", key " : "", fp);
     send_welcome(r, w, true);
+    /* While the run runs, a newcomer gets its share at the next tick: a
+     * thousand workers joining must not each make the master send every
+     * worker a TARGET. */
     if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
         hn_run_start(r);
-    else if (r->state == HN_RUN_RUNNING)
-        hn_dispatch_targets(r); /* a newcomer gets its share at once */
 }
 
 static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
@@ -206,7 +215,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             reject(r, route, len, reason);
             return;
         }
-        hn_registry_set_route(w, route, len);
+        hn_registry_set_route(&r->reg, w, route, len);
         w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
     }
     /* At most one WELCOME a second per worker: a HELLO storm only says it
@@ -236,12 +245,11 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         w->share = (struct hn_share){0};
     }
     w->missing = false;
-    w->last_seen = now;
+    w->last_seen = liveness_now(r);
     send_welcome(r, w, fresh);
+    /* Running: its share comes with the next tick's TARGETs (heard_from). */
     if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
         hn_run_start(r);
-    else if (r->state == HN_RUN_RUNNING)
-        hn_dispatch_targets(r);
 }
 
 /* A FINAL: the worker has stopped for good, after our STOP or on its own
@@ -268,7 +276,7 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
 }
 
-static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m)
+static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
 {
     const struct hn_msg_snapshot *s = &m->snapshot;
     if (strcmp(s->run_id, r->run_id) != 0) {
@@ -297,6 +305,8 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
             hn_run_finish(r, HN_EXIT_NO_RUN);
             return;
         }
+        r->stats_msgs++;
+        r->stats_bytes += len;
     }
     if (m->type == HN_MSG_FINAL)
         on_final(r, w);
@@ -316,7 +326,7 @@ static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len,
         return NULL;
     if (w->banned || route_alive(r, w))
         return NULL;
-    hn_registry_set_route(w, route, len);
+    hn_registry_set_route(&r->reg, w, route, len);
     return w;
 }
 
@@ -324,6 +334,7 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
                        size_t buf_len, void *user)
 {
     struct hn_run *r = user;
+    hn_lag_message(&r->lag, hn_chan_backlog_age(c, hn_clock_mono_s()));
     const char *key = hn_chan_peer_user_id(c);
     if (r->curve && (!key || strlen(key) != HN_CURVE_KEY_Z85_LEN)) {
         r->bad_frames++; /* cannot happen: the ZAP handler names every peer */
@@ -374,7 +385,7 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
             break;
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:
-            on_stats(r, w, &m);
+            on_stats(r, w, &m, buf_len);
             break;
         default:
             break; /* master-bound only: anything else is ignored */

@@ -1,5 +1,6 @@
-/* Worker registry (see registry.h). Linear scans: a run has at most a few
- * thousand workers and each is looked up once per message. */
+/* Worker registry (see registry.h). Workers are looked up by routing id
+ * for every message and by identity for every HELLO: both through hash
+ * tables, sized once for --max-workers. */
 #include "registry.h"
 #include "array.h"
 #include "error.h"
@@ -19,23 +20,73 @@ void hn_registry_deinit(struct hn_registry *r)
 {
     free(r->workers);
     free(r->hosts);
+    free(r->by_route);
+    free(r->by_identity);
     memset(r, 0, sizeof(*r));
+}
+
+/* FNV-1a. */
+static uint32_t hash_bytes(const void *p, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
+    return h;
+}
+
+static uint32_t route_slot(const struct hn_registry *r, const struct hn_worker *w)
+{
+    return hash_bytes(w->route, w->route_len) & r->mask;
+}
+
+static uint32_t identity_slot(const struct hn_registry *r, const char *identity)
+{
+    return hash_bytes(identity, strlen(identity)) & r->mask;
 }
 
 struct hn_worker *hn_registry_find_route(struct hn_registry *r, const void *route, size_t len)
 {
-    for (uint32_t i = 0; i < r->n; i++)
-        if (r->workers[i].route_len == len && memcmp(r->workers[i].route, route, len) == 0)
-            return &r->workers[i];
+    if (!r->by_route)
+        return NULL;
+    for (uint32_t i = hash_bytes(route, len) & r->mask; r->by_route[i]; i = (i + 1) & r->mask) {
+        struct hn_worker *w = &r->workers[r->by_route[i] - 1];
+        if (w->route_len == len && memcmp(w->route, route, len) == 0)
+            return w;
+    }
     return NULL;
 }
 
 struct hn_worker *hn_registry_find_identity(struct hn_registry *r, const char *identity)
 {
-    for (uint32_t i = 0; i < r->n; i++)
-        if (strcmp(r->workers[i].identity, identity) == 0)
-            return &r->workers[i];
+    if (!r->by_identity)
+        return NULL;
+    for (uint32_t i = identity_slot(r, identity); r->by_identity[i]; i = (i + 1) & r->mask) {
+        struct hn_worker *w = &r->workers[r->by_identity[i] - 1];
+        if (strcmp(w->identity, identity) == 0)
+            return w;
+    }
     return NULL;
+}
+
+/* Take @w's cell out of the route table (it is under its current route),
+ * shifting back the cells probed past it so that no lookup stops early. */
+static void route_unindex(struct hn_registry *r, const struct hn_worker *w)
+{
+    uint32_t want = w->index + 1, i = route_slot(r, w);
+    while (r->by_route[i] && r->by_route[i] != want)
+        i = (i + 1) & r->mask;
+    if (!r->by_route[i])
+        return; /* not indexed: a new worker */
+    for (uint32_t j = (i + 1) & r->mask; r->by_route[j]; j = (j + 1) & r->mask) {
+        uint32_t home = route_slot(r, &r->workers[r->by_route[j] - 1]);
+        /* the cell at j may move to i unless its home lies in (i, j] */
+        bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            r->by_route[i] = r->by_route[j];
+            i = j;
+        }
+    }
+    r->by_route[i] = 0;
 }
 
 static int host_number(struct hn_registry *r, const char *hostname, uint32_t *out)
@@ -55,12 +106,38 @@ static int host_number(struct hn_registry *r, const char *hostname, uint32_t *ou
     return 0;
 }
 
-void hn_registry_set_route(struct hn_worker *w, const void *route, size_t len)
+void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
+                           size_t len)
 {
+    route_unindex(r, w);
     if (len > sizeof(w->route))
         len = sizeof(w->route);
     memcpy(w->route, route, len);
     w->route_len = len;
+    uint32_t i = route_slot(r, w);
+    while (r->by_route[i])
+        i = (i + 1) & r->mask;
+    r->by_route[i] = w->index + 1;
+}
+
+/* The tables, at the first worker: at most half full with r->max workers. */
+static int tables_alloc(struct hn_registry *r)
+{
+    if (r->by_route)
+        return 0;
+    uint32_t cells = 64;
+    while (cells < 2 * r->max)
+        cells *= 2;
+    r->by_route = calloc(cells, sizeof(*r->by_route));
+    r->by_identity = calloc(cells, sizeof(*r->by_identity));
+    if (!r->by_route || !r->by_identity) {
+        free(r->by_route);
+        free(r->by_identity);
+        r->by_route = r->by_identity = NULL;
+        return -ENOMEM;
+    }
+    r->mask = cells - 1;
+    return 0;
 }
 
 int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const char *identity,
@@ -69,7 +146,9 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
 {
     if (r->n >= r->max || len > HN_REGISTRY_ROUTE_MAX)
         return HN_E_TOO_LARGE;
-    int err = hn_array_reserve(&r->workers, &r->cap, r->n + 1, sizeof(*r->workers), 16);
+    int err = tables_alloc(r);
+    if (!err)
+        err = hn_array_reserve(&r->workers, &r->cap, r->n + 1, sizeof(*r->workers), 16);
     if (err)
         return err;
     uint32_t host;
@@ -77,11 +156,15 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
         return err;
     struct hn_worker *w = &r->workers[r->n];
     memset(w, 0, sizeof(*w));
-    hn_registry_set_route(w, route, len);
     snprintf(w->identity, sizeof(w->identity), "%s", identity);
     w->keyed = keyed;
     w->hello = *hello;
     w->index = r->n++;
+    hn_registry_set_route(r, w, route, len);
+    uint32_t i = identity_slot(r, w->identity);
+    while (r->by_identity[i])
+        i = (i + 1) & r->mask;
+    r->by_identity[i] = w->index + 1;
     w->host = host;
     w->last_seen = now;
     w->last_welcome = w->last_back_log = -1e9;

@@ -13,7 +13,7 @@
 
 /* Hard bound on registered workers (--max-workers is at most this): a flood
  * of HELLOs cannot grow memory. */
-#define HN_REGISTRY_MAX 4096
+#define HN_REGISTRY_MAX 16384
 #define HN_REGISTRY_HOSTS_MAX 4096
 #define HN_REGISTRY_ROUTE_MAX 256
 #define HN_REGISTRY_REASON_MAX 160
@@ -32,8 +32,10 @@ struct hn_worker {
     bool final_received; /* its last report is in: it runs no more users */
     bool banned;         /* broke a limit: ignored for the rest of the run */
     char ban_reason[HN_REGISTRY_REASON_MAX];
-    double last_seen;      /* loop time of its last valid message */
+    double last_seen;      /* when its last valid message was read, on the liveness clock
+                              (lag.h: monotonic seconds without the master's stalls) */
     double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
+    double last_sent;      /* loop time the master last queued a message for it */
     double last_back_log;  /* loop time "is back" was last logged (rate limit) */
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
@@ -49,6 +51,11 @@ struct hn_registry {
     struct hn_worker *workers;
     uint32_t n, cap;
     uint32_t max; /* --max-workers */
+    /* Hash tables (linear probing) from a connection's routing id and from
+     * an identity to the worker: index + 1, 0 = empty. Every message is
+     * looked up, so a run of thousands of workers must not scan them. */
+    uint32_t *by_route, *by_identity;
+    uint32_t mask; /* cells - 1 */
     char (*hosts)[HN_PROTO_HOSTNAME_MAX + 1];
     uint32_t n_hosts;
 };
@@ -69,8 +76,9 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
                     bool keyed, const struct hn_msg_hello *hello, double now,
                     struct hn_worker **out);
 
-/* @w now speaks over the connection @route (it reconnected). */
-void hn_registry_set_route(struct hn_worker *w, const void *route, size_t len);
+/* @w (of @r) now speaks over the connection @route (it reconnected). */
+void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
+                           size_t len);
 
 /* True if @w can run users: not missing, not banned, and no FINAL from it
  * yet (after its FINAL a worker stays stopped, whether the master asked or

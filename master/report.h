@@ -29,6 +29,10 @@ struct hn_report_moment {
     const char *aborted; /* why the run ended before its time (a threshold
                             with abort_on_fail), else NULL */
     const struct hn_registry *workers_list; /* every worker that joined: health */
+    /* The master's own lag (lag.h): how long workers' messages waited
+     * before it read them, stalls of its loop included; in the last second
+     * and the most since the run began. */
+    uint32_t lag_ms, lag_max_ms;
 };
 
 struct hn_report_writer {

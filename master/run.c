@@ -38,6 +38,8 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .n_thresholds = r->plan->n_thresholds,
         .aborted = r->aborted[0] ? r->aborted : NULL,
         .workers_list = &r->reg,
+        .lag_ms = hn_lag_ms(r->lag.last_s),
+        .lag_max_ms = hn_lag_ms(hn_lag_max(&r->lag)),
     };
 }
 
@@ -190,12 +192,26 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     ev_timer_stop(r->loop, &r->stop_deadline);
     ev_timer_stop(r->loop, &r->stage);
     ev_timer_stop(r->loop, &r->run_end);
+    uint32_t no_final = 0;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
-        if (ran && !w->final_received)
+        if (ran && !w->final_received && no_final++ < 20) /* a few, not thousands */
             hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
                         "yet are missing from the results",
                         w->index, w->hello.worker_id);
+    }
+    if (no_final > 20)
+        hn_log_warn("%u workers in all sent no final report", no_final);
+    if (ran)
+        hn_log_info("statistics: %llu snapshots merged, %.0f bytes each on average; master lag "
+                    "max %u ms (receive backlog max %u ms)",
+                    (unsigned long long)r->stats_msgs,
+                    r->stats_msgs ? (double)r->stats_bytes / (double)r->stats_msgs : 0.0,
+                    hn_lag_ms(hn_lag_max(&r->lag)), hn_lag_ms(r->lag.backlog_max_s));
+    if (r->behind && exit_code != HN_EXIT_USAGE) {
+        hn_log_error("the master fell behind its workers: results may be incomplete, the run "
+                     "fails");
+        exit_code = HN_EXIT_NO_RUN;
     }
     if (ran && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
@@ -259,9 +275,13 @@ static void check_abort(struct hn_run *r)
     }
 }
 
-static void check_liveness(struct hn_run *r)
+/* A worker is missing after HN_RUN_MISSING_AFTER_S of silence on the
+ * liveness clock, which stops while the master itself stalls, and not
+ * counting the receive backlog (@backlog_s): a message of it may be waiting
+ * there unread. So the master's own slowness never makes a worker missing. */
+static void check_liveness(struct hn_run *r, double backlog_s)
 {
-    double now = ev_now(r->loop);
+    double now = hn_lag_clock(&r->lag, hn_clock_mono_s()) - backlog_s;
     bool lost = false;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
@@ -285,12 +305,49 @@ static void check_liveness(struct hn_run *r)
     }
 }
 
+/* The master's lag, once a second: said when it is notable, and past
+ * HN_RUN_LAG_FAIL_S of receive backlog the run stops and fails: a master
+ * that cannot keep up must not report a run with data missing as passed. */
+static void check_lag(struct hn_run *r, double now_s, double stall_s, double backlog_s)
+{
+    r->stall_unsaid_s += stall_s;
+    if (r->stall_unsaid_s > 0 && now_s - r->stall_said_at >= HN_RUN_LAG_SAY_S) {
+        hn_log_warn("the master itself stalled for %.1f s%s (stopped, swapping, or its disk or "
+                    "CPU was slow): workers are not held responsible for that silence",
+                    r->stall_unsaid_s, r->stall_said_at > 0 ? " in the last seconds" : "");
+        r->stall_said_at = now_s;
+        r->stall_unsaid_s = 0;
+    }
+    if (r->state != HN_RUN_RUNNING && r->state != HN_RUN_STOPPING)
+        return;
+    if (backlog_s >= HN_RUN_LAG_FAIL_S && !r->behind) {
+        r->behind = true;
+        hn_log_error("the master cannot keep up with its %u workers: their messages wait %.1f s "
+                     "before it reads them; the run fails (exit 3): use fewer workers per "
+                     "master, or a host with a faster core",
+                     hn_registry_alive(&r->reg), backlog_s);
+        hn_run_begin_stop(r, "the master cannot keep up");
+        return;
+    }
+    if (r->lag.last_s >= HN_RUN_LAG_WARN_S && stall_s == 0 &&
+        now_s - r->lag_said_at >= HN_RUN_LAG_SAY_S) {
+        r->lag_said_at = now_s;
+        hn_log_warn("the master is behind: workers' messages waited up to %u ms before it read "
+                    "them (%u workers); past %.0f s the run fails",
+                    hn_lag_ms(r->lag.last_s), hn_registry_alive(&r->reg), HN_RUN_LAG_FAIL_S);
+    }
+}
+
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
-    check_liveness(r);
+    double now_s = hn_clock_mono_s();
+    double backlog_s = hn_chan_backlog_age(&r->chan, now_s);
+    double stall_s = hn_lag_tick(&r->lag, backlog_s);
+    check_liveness(r, backlog_s);
+    check_lag(r, now_s, stall_s, backlog_s);
     if (r->state == HN_RUN_WAITING && r->cfg->local_workers &&
         hn_local_workers_running(&r->local) == 0) {
         hn_log_error("every local worker exited before the run started (see their messages "
@@ -299,8 +356,6 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (r->state == HN_RUN_DONE)
         return;
-    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
-    hn_dispatch_broadcast(r, &hb);
     if (r->state == HN_RUN_STOPPING) {
         /* STOP again to every worker without a FINAL: one lost during a
          * reconnect would otherwise cost the whole stop deadline. Workers
@@ -311,6 +366,7 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
     if (r->state == HN_RUN_RUNNING)
         hn_dispatch_targets(r);
+    hn_dispatch_heartbeats(r); /* after the TARGETs: to the workers they missed */
     if (r->stats && r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE) {
         uint64_t now_ms = hn_clock_wall_ms();
         struct hn_report_moment m = moment(r, now_ms, users_reported(r));
@@ -321,13 +377,21 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
+void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    hn_lag_watch(&((struct hn_run *)t->data)->lag, hn_clock_mono_s());
+}
+
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
     if (r->stats && (r->state == HN_RUN_RUNNING || r->state == HN_RUN_STOPPING)) {
-        hn_console_live(stderr, r->stats, users_reported(r), hn_registry_alive(&r->reg));
+        hn_console_live(stderr, r->stats, users_reported(r), hn_registry_alive(&r->reg),
+                        hn_lag_ms(r->lag.last_s), hn_lag_ms(hn_lag_max(&r->lag)));
     }
 }
 
@@ -346,6 +410,20 @@ void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
+    /* Final reports may be waiting in the receive queue, behind a backlog:
+     * read what arrived before deciding they are missing (for a few
+     * seconds at most: workers go on sending meanwhile). */
+    double until = hn_clock_mono_s() + HN_RUN_FINAL_MARGIN_MS / 1000.0;
+    bool drained = false;
+    while (r->state != HN_RUN_DONE && !drained && hn_clock_mono_s() < until)
+        drained = hn_chan_drain_now(&r->chan, HN_CHAN_BATCH);
+    if (r->state == HN_RUN_DONE)
+        return; /* the last FINAL was in the queue */
+    if (!drained) {
+        r->behind = true;
+        hn_log_error("the master could not read every worker's final report before the stop "
+                     "deadline: it is behind");
+    }
     hn_log_info("stop deadline reached: %u workers did not send their final report",
                 hn_registry_alive(&r->reg));
     hn_run_finish(r, HN_EXIT_OK); /* workers without FINAL are named there */

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "deal.h"
+#include "lag.h"
 #include "limits_check.h"
 #include "local_workers.h"
 #include "model.h"
@@ -24,6 +25,14 @@
 #include "zap.h"
 
 #define HN_RUN_MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
+/* The master's lag (lag.h): said above HN_RUN_LAG_WARN_S (at most every
+ * HN_RUN_LAG_SAY_S); a receive backlog above HN_RUN_LAG_FAIL_S fails the
+ * run: per-second figures and liveness mean little that late, and final
+ * reports would miss the stop deadline. */
+#define HN_RUN_LAG_WARN_S 1.0
+#define HN_RUN_LAG_FAIL_S 10.0
+#define HN_RUN_LAG_SAY_S 10.0
+#define HN_RUN_HEARTBEAT_QUIET_S 0.5
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
@@ -52,6 +61,7 @@ struct hn_run {
     struct hn_stats *stats;
     struct hn_reports reports;
     ev_timer tick, console, wait_deadline, stop_deadline;
+    ev_timer watch;   /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */
     ev_timer run_end; /* the run time is up */
     ev_signal sigint, sigterm;
@@ -75,6 +85,12 @@ struct hn_run {
     double reply_budget, reply_at;          /* replies to unregistered peers (token bucket) */
     uint32_t shortfall_said, shortfall_max; /* users beyond the workers' capacities */
     double shortfall_at;
+    struct hn_lag lag;                    /* the master's own lag and stalls */
+    double lag_said_at;                   /* mono time the lag was last said */
+    double stall_said_at, stall_unsaid_s; /* stalls: when last said, and since */
+    bool behind;                          /* could not keep up: the run fails (exit 3) */
+    uint64_t stats_msgs;                  /* SNAPSHOT and FINAL frames merged */
+    uint64_t stats_bytes;                 /* their bytes */
 };
 
 /* run_setup.c: everything before the loop runs. Returns -1 to run the loop,
@@ -96,6 +112,8 @@ void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user);
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
+/* Every HN_LAG_WATCH_S: notices the master's own stalls (lag.h). */
+void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_run_end(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents);
@@ -110,6 +128,12 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
 /* Every worker not marked missing. */
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
+/* A HEARTBEAT to every worker not marked missing that was sent nothing
+ * for HN_RUN_HEARTBEAT_QUIET_S (any message says the master is alive):
+ * encoded once, and while the run runs the TARGETs of the tick make most
+ * of them unneeded (a master of thousands of workers saves as many sends a
+ * second). */
+void hn_dispatch_heartbeats(struct hn_run *r);
 /* Split the load the plan wants now over the live workers and send each
  * its absolute TARGET (idempotent: resending is harmless). */
 void hn_dispatch_targets(struct hn_run *r);

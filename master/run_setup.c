@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -181,9 +182,31 @@ static int setup_curve(struct hn_run *r)
     return -1;
 }
 
+/* One descriptor per worker connection, and some to spare: raise the soft
+ * open-file limit as far as --max-workers needs (the hard limit allows),
+ * or say what a full run will lack. */
+static void raise_nofile(uint32_t max_workers)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)max_workers + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+    struct rlimit up = {want, rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &up) != 0)
+        want = rl.rlim_cur;
+    if (want < need)
+        hn_log_warn("--max-workers %u needs %llu open files, the limit is %llu: fewer workers "
+                    "can connect (raise it: ulimit -n, or LimitNOFILE= in a systemd unit)",
+                    max_workers, (unsigned long long)need, (unsigned long long)want);
+}
+
 static void init_watchers(struct hn_run *r)
 {
     ev_timer_init(&r->tick, hn_run_on_tick, 1.0, 1.0);
+    ev_timer_init(&r->watch, hn_run_on_watch, HN_LAG_WATCH_S, HN_LAG_WATCH_S);
+    r->watch.data = r;
+    ev_timer_start(r->loop, &r->watch);
     ev_timer_init(&r->console, hn_run_on_console, HN_RUN_CONSOLE_INTERVAL_S,
                   HN_RUN_CONSOLE_INTERVAL_S);
     ev_init(&r->wait_deadline, hn_run_on_wait_deadline);
@@ -222,6 +245,7 @@ int hn_run_setup(struct hn_run *r)
     make_run_id(r->run_id, sizeof(r->run_id));
     if (add_reports(r))
         return HN_EXIT_USAGE;
+    raise_nofile(r->cfg->max_workers);
     r->loop = ev_default_loop(EVFLAG_AUTO);
     r->zctx = zmq_ctx_new();
     if (!r->loop || !r->zctx)

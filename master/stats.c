@@ -2,8 +2,10 @@
  * (method, name) and overall, cumulative and per master second, and error
  * rows; bounded in the number of distinct rows it keeps. */
 #include "stats.h"
+#include "error.h"
 #include "hist_codec.h"
 #include "sat.h"
+#include "stats_window.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,45 +13,34 @@
 
 #include "log.h"
 
-/* Ring of per-second slots: HN_STATS_WINDOW_S closed seconds + the open one. */
-#define SLOTS (HN_STATS_WINDOW_S + 1u)
 /* Open-addressing tables: a power of two, at most ~31 % full. */
 #define TABLE_SIZE (1u << 15)
 _Static_assert(TABLE_SIZE > 3u * (HN_STATS_ENTRIES_MAX + 1u), "entry table too small");
 _Static_assert(TABLE_SIZE > 3u * (HN_STATS_ERRORS_MAX + 1u), "error table too small");
 
-/* One non-empty histogram counter. */
-struct pair {
-    uint32_t index;
-    uint64_t count;
-};
-
-/* What arrived for one row during one master second.
+/* One row: a (method, name) entry, or the Aggregated row.
  *
- * Memory: the response times are kept sparse, as (index, count) pairs sorted
- * by index and coalesced as they arrive, so a slot holds at most one pair per
- * distinct counter (typically a few hundred, never more than
- * HN_HIST_COUNTS_LEN) instead of a 184 KiB struct hn_hist: 11 slots for each
- * of up to 10,000 entries stay small. The Aggregated row uses the same form, so
- * one code path serves both; window percentiles are built on demand into a
- * reused dense scratch histogram (hn_stats_recent). */
-struct slot {
-    uint64_t second; /* master second this slot holds; UINT64_MAX = never used */
-    uint64_t requests, failures;
-    uint64_t overflow, min, max, sum; /* as in struct hn_hist, for these values */
-    struct pair *pairs;
-    uint32_t n_pairs, cap_pairs;
-};
-
+ * Cost of a merge: every histogram of a snapshot entry is decoded once
+ * and its non-empty counters added to the entry's and the Aggregated
+ * row's cumulative histograms and to the entry's open second, each in
+ * O(1) per counter, so a merge costs O(non-empty counters in the
+ * snapshot) whatever the store holds already (hn_stats_work counts it).
+ *
+ * Memory: cumulative histograms are dense (struct hn_hist, 184 KiB, of
+ * which only the pages of counters in use become resident); the latency
+ * shown is timing[TOTAL] itself until some interval shows another
+ * (INTENDED), and only then gets a histogram of its own. The per-second
+ * slots are sparse (stats_window.h). The Aggregated row keeps no counters
+ * per second: its window is built from the entries' slots when read. */
 struct hn_stats_entry {
     char method[HN_PROTO_METHOD_MAX + 1];
     char name[HN_PROTO_NAME_MAX + 1];
     uint64_t requests, failures, bytes;
-    struct hn_hist *hist;     /* the latency shown (see hn_stats_set_latency),
-                                 cumulative; allocated at the first request */
-    struct slot slots[SLOTS]; /* indexed by master second % SLOTS */
+    struct hn_hist *shown; /* the latency shown (see hn_stats_set_latency), cumulative,
+                              once it differs from timing[TOTAL]; NULL until then */
     struct hn_hist *timing[HN_TIMING__COUNT]; /* every kind, cumulative; allocated
                                                  when the kind first arrives */
+    struct hn_window win;                     /* per master second */
 };
 
 struct error_row {
@@ -79,8 +70,11 @@ struct hn_stats {
     uint32_t n_errors;
     bool errors_warned;
     struct table error_table;
-    struct pair *wire_pairs;  /* decode buffer, HN_HIST_COUNTS_LEN pairs */
-    size_t mem_used, mem_max; /* bytes allocated for rows and slots, and the bound */
+    struct hn_stats_entry **open_rows; /* rows with counters in the open second */
+    uint32_t n_open_rows;
+    struct hn_stats_mem mem; /* bytes allocated for rows and slots, and the bound */
+    uint64_t work;           /* see hn_stats_work */
+    bool oom;                /* a slot could not be stored at a tick: the next merge fails */
     enum hn_stats_latency latency;
     bool shown_intended; /* some shown times are latencies from the intended start */
     uint64_t dropped;    /* open model: iterations dropped, over all workers */
@@ -97,10 +91,7 @@ struct hn_stats {
  * bound, which then fails the merge as an allocation failure would. */
 static bool mem_take(struct hn_stats *st, size_t bytes)
 {
-    if (bytes > st->mem_max || st->mem_used > st->mem_max - bytes)
-        return false;
-    st->mem_used += bytes;
-    return true;
+    return hn_stats_mem_take(&st->mem, bytes);
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -125,126 +116,33 @@ static uint64_t hash_strs(const char *a, const char *b, const char *c)
 
 /* Calloc'd histogram in the state hn_hist_init leaves: for a block this size
  * the allocator maps fresh zero pages, so only the pages of counters actually
- * used become resident (a 1-100 ms distribution touches ~40 KiB, not 184). */
-static struct hn_hist *hist_alloc(void)
+ * used become resident (a 1-100 ms distribution touches ~40 KiB, not 184).
+ * Counted against the bound. */
+static struct hn_hist *hist_alloc(struct hn_stats *st)
 {
+    if (!mem_take(st, sizeof(struct hn_hist)))
+        return NULL;
     struct hn_hist *h = calloc(1, sizeof(*h));
     if (h)
         h->min = UINT64_MAX;
+    else
+        st->mem.used -= sizeof(struct hn_hist);
     return h;
 }
 
-/* The buckets of a validated wire histogram as (index, count) pairs, in
- * increasing index order. Returns the number of pairs. */
-static uint32_t wire_to_pairs(const struct hn_hist_wire *w, struct pair *out)
+/* The latency @e shows, cumulative: its own histogram once it has one,
+ * else timing[TOTAL] (NULL if none). */
+static const struct hn_hist *shown_hist(const struct hn_stats_entry *e)
 {
-    struct hn_hist_wire_iter it;
-    uint32_t n = 0, index;
-    uint64_t count;
-    hn_hist_wire_iter_init(&it, w);
-    while (n < HN_HIST_COUNTS_LEN && hn_hist_wire_iter_next(&it, &index, &count)) {
-        out[n].index = index;
-        out[n].count = count;
-        n++;
-    }
-    return n;
-}
-
-/* --- per-second slots ---------------------------------------------------- */
-
-static void slot_clear(struct slot *s, uint64_t second)
-{
-    s->second = second;
-    s->requests = s->failures = s->overflow = s->max = s->sum = 0;
-    s->min = UINT64_MAX;
-    s->n_pairs = 0;
-}
-
-/* The slot of the open second, emptied first if it still holds an old one. */
-static struct slot *open_slot(struct hn_stats_entry *e, uint64_t second)
-{
-    struct slot *s = &e->slots[second % SLOTS];
-    if (s->second != second)
-        slot_clear(s, second);
-    return s;
-}
-
-/* Make room for merging @n more pairs. */
-static int slot_reserve(struct hn_stats *st, struct slot *s, uint32_t n)
-{
-    uint32_t need = s->n_pairs + n;
-    if (need <= s->cap_pairs)
-        return 0;
-    uint32_t cap = s->cap_pairs ? s->cap_pairs : 64;
-    while (cap < need)
-        cap *= 2;
-    size_t more = (size_t)(cap - s->cap_pairs) * sizeof(struct pair);
-    if (!mem_take(st, more))
-        return -ENOMEM;
-    struct pair *p = realloc(s->pairs, (size_t)cap * sizeof(*p));
-    if (!p) {
-        st->mem_used -= more;
-        return -ENOMEM;
-    }
-    s->pairs = p;
-    s->cap_pairs = cap;
-    return 0;
-}
-
-/* Merge sorted @add into the slot's sorted pairs (room reserved): merge from
- * the back in place, then coalesce equal indices. */
-static void slot_merge_pairs(struct slot *s, const struct pair *add, uint32_t n_add)
-{
-    uint32_t i = s->n_pairs, j = n_add, k = s->n_pairs + n_add;
-    struct pair *v = s->pairs;
-    while (j > 0) {
-        if (i > 0 && v[i - 1].index > add[j - 1].index)
-            v[--k] = v[--i];
-        else
-            v[--k] = add[--j];
-    }
-    uint32_t out = 0;
-    for (uint32_t r = 0; r < s->n_pairs + n_add; r++) {
-        if (out > 0 && v[out - 1].index == v[r].index)
-            hn_sat_inc(&v[out - 1].count, v[r].count);
-        else
-            v[out++] = v[r];
-    }
-    s->n_pairs = out;
-}
-
-/* Add one entry's interval to a row: cumulative and open-second figures.
- * Room for @n pairs must have been reserved in @s. */
-static void row_add(struct hn_stats_entry *row, struct slot *s, const struct hn_msg_entry *me,
-                    const struct hn_hist_wire *w, const struct pair *pairs, uint32_t n)
-{
-    for (int k = 0; k < HN_TIMING__COUNT; k++)
-        if (row->timing[k] && me->wire[k].present && me->wire[k].total)
-            hn_hist_codec_merge(row->timing[k], &me->wire[k]);
-    hn_sat_inc(&row->requests, me->requests);
-    hn_sat_inc(&row->failures, me->failures);
-    hn_sat_inc(&row->bytes, me->bytes_received);
-    hn_sat_inc(&s->requests, me->requests);
-    hn_sat_inc(&s->failures, me->failures);
-    if (!w->present || w->total == 0)
-        return;
-    hn_hist_codec_merge(row->hist, w);
-    slot_merge_pairs(s, pairs, n);
-    hn_sat_inc(&s->overflow, w->overflow);
-    hn_sat_inc(&s->sum, w->sum);
-    if (w->min < s->min)
-        s->min = w->min;
-    if (w->max > s->max)
-        s->max = w->max;
+    return e->shown ? e->shown : e->timing[HN_TIMING_TOTAL];
 }
 
 static void entry_free(struct hn_stats_entry *e)
 {
     if (!e)
         return;
-    for (unsigned i = 0; i < SLOTS; i++)
-        free(e->slots[i].pairs);
-    hn_hist_free(e->hist);
+    hn_window_deinit(&e->win);
+    hn_hist_free(e->shown);
     for (int k = 0; k < HN_TIMING__COUNT; k++)
         hn_hist_free(e->timing[k]);
 }
@@ -254,8 +152,7 @@ static void entry_init(struct hn_stats_entry *e, const char *method, const char 
     memset(e, 0, sizeof(*e));
     copy_str(e->method, sizeof(e->method), method);
     copy_str(e->name, sizeof(e->name), name);
-    for (unsigned i = 0; i < SLOTS; i++)
-        slot_clear(&e->slots[i], UINT64_MAX);
+    hn_window_init(&e->win);
 }
 
 /* --- lookup tables ------------------------------------------------------- */
@@ -264,11 +161,14 @@ static void entry_init(struct hn_stats_entry *e, const char *method, const char 
  * where it belongs. */
 static uint32_t *table_find(const struct table *t, uint64_t hash,
                             bool (*match)(const struct hn_stats *, uint32_t, const void *),
-                            const struct hn_stats *st, const void *key)
+                            struct hn_stats *st, const void *key)
 {
     uint32_t i = (uint32_t)hash & (TABLE_SIZE - 1);
-    while (t->cell[i] && !match(st, t->cell[i] - 1, key))
+    st->work++;
+    while (t->cell[i] && !match(st, t->cell[i] - 1, key)) {
         i = (i + 1) & (TABLE_SIZE - 1);
+        st->work++;
+    }
     return &t->cell[i];
 }
 
@@ -338,7 +238,7 @@ static struct hn_stats_entry *entry_get(struct hn_stats *st, const char *method,
         return NULL;
     struct hn_stats_entry *e = malloc(sizeof(*e));
     if (!e) {
-        st->mem_used -= sizeof(*e);
+        st->mem.used -= sizeof(*e);
         return NULL;
     }
     entry_init(e, method, name);
@@ -377,7 +277,7 @@ static struct error_row *error_get(struct hn_stats *st, const struct error_key *
         return NULL;
     struct error_row *r = calloc(1, sizeof(*r));
     if (!r) {
-        st->mem_used -= sizeof(*r);
+        st->mem.used -= sizeof(*r);
         return NULL;
     }
     copy_str(r->method, sizeof(r->method), k->method);
@@ -406,19 +306,18 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     if (!st)
         return -ENOMEM;
     st->start_ms = st->last_ms = start_ms;
-    st->mem_max = SIZE_MAX;
+    st->mem.max = SIZE_MAX;
     entry_init(&st->total, "", HN_STATS_AGGREGATED_NAME);
     size_t n_rows = HN_STATS_ENTRIES_MAX + 1, n_errs = HN_STATS_ERRORS_MAX + 1;
-    st->total.hist = hist_alloc();
     st->entries = calloc(n_rows, sizeof(*st->entries));
     st->entries_sorted = calloc(n_rows, sizeof(*st->entries_sorted));
     st->errors = calloc(n_errs, sizeof(*st->errors));
     st->errors_sorted = calloc(n_errs, sizeof(*st->errors_sorted));
     st->entry_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
     st->error_table.cell = calloc(TABLE_SIZE, sizeof(uint32_t));
-    st->wire_pairs = malloc(HN_HIST_COUNTS_LEN * sizeof(*st->wire_pairs));
-    if (!st->total.hist || !st->entries || !st->entries_sorted || !st->errors ||
-        !st->errors_sorted || !st->entry_table.cell || !st->error_table.cell || !st->wire_pairs)
+    st->open_rows = calloc(n_rows, sizeof(*st->open_rows));
+    if (!st->open_rows || !st->entries || !st->entries_sorted || !st->errors ||
+        !st->errors_sorted || !st->entry_table.cell || !st->error_table.cell)
         goto fail;
     *out = st;
     return 0;
@@ -444,39 +343,86 @@ void hn_stats_free(struct hn_stats *st)
     free(st->errors_sorted);
     free(st->entry_table.cell);
     free(st->error_table.cell);
-    free(st->wire_pairs);
+    free(st->open_rows);
     free(st);
 }
 
-/* The latency an entry's interval shows: from the intended start when every
- * request of it has one (a scheduled iteration) and the mode allows, else
- * the service time. */
-static const struct hn_hist_wire *shown(struct hn_stats *st, const struct hn_msg_entry *me)
+/* The timing kind an entry's interval shows: from the intended start when
+ * every request of it has one (a scheduled iteration) and the mode allows,
+ * else the service time; -1 when it has no histogram. */
+static int shown_kind(struct hn_stats *st, const struct hn_msg_entry *me)
 {
     const struct hn_hist_wire *in = &me->wire[HN_TIMING_INTENDED];
     if (st->latency != HN_STATS_LATENCY_SERVICE && in->present && in->total == me->requests &&
         me->requests) {
         st->shown_intended = true;
-        return in;
+        return HN_TIMING_INTENDED;
     }
-    return &me->wire[HN_TIMING_TOTAL];
+    const struct hn_hist_wire *w = &me->wire[HN_TIMING_TOTAL];
+    return w->present && w->total ? HN_TIMING_TOTAL : -1;
 }
 
-/* Room for every timing kind @me brings, in @e: allocated on first use. */
-static bool timings_alloc(struct hn_stats *st, struct hn_stats_entry *e,
-                          const struct hn_msg_entry *me)
+/* Everything @row needs to take @me, allocated before anything merges, so
+ * that a row is merged whole or not at all: a histogram per kind that
+ * arrives, the shown latency's own histogram once it leaves timing[TOTAL]
+ * (a copy of it: until now every shown time was a TOTAL one), and what
+ * the per-second slots need (@window). */
+static int row_prepare(struct hn_stats *st, struct hn_stats_entry *row,
+                       const struct hn_msg_entry *me, int shown, bool window)
 {
-    for (int k = 0; k < HN_TIMING__COUNT; k++) {
-        if (e->timing[k] || !me->wire[k].present || !me->wire[k].total)
-            continue;
-        if (!mem_take(st, sizeof(struct hn_hist)))
-            return false;
-        if (!(e->timing[k] = hist_alloc())) {
-            st->mem_used -= sizeof(struct hn_hist);
-            return false;
-        }
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        if (!row->timing[k] && me->wire[k].present && me->wire[k].total &&
+            !(row->timing[k] = hist_alloc(st)))
+            return -ENOMEM;
+    if (shown >= 0 && shown != HN_TIMING_TOTAL && !row->shown) {
+        if (!(row->shown = hist_alloc(st)))
+            return -ENOMEM;
+        if (row->timing[HN_TIMING_TOTAL])
+            memcpy(row->shown, row->timing[HN_TIMING_TOTAL], sizeof(*row->shown));
     }
-    return true;
+    return window && shown >= 0 ? hn_window_prepare(&row->win, &st->mem) : 0;
+}
+
+/* Merge entry @me of a snapshot into its row @e and the Aggregated row:
+ * counts, then each histogram decoded once and added where it belongs. */
+static int entry_add(struct hn_stats *st, struct hn_stats_entry *e, const struct hn_msg_entry *me)
+{
+    struct hn_stats_entry *all = &st->total;
+    int shown = shown_kind(st, me);
+    struct hn_window_slot *se = hn_window_open(&e->win, st->second);
+    struct hn_window_slot *sa = hn_window_open(&all->win, st->second);
+    if (st->oom)
+        return -ENOMEM; /* a per-second slot could not be stored */
+    HN_TRY(row_prepare(st, e, me, shown, true));
+    HN_TRY(row_prepare(st, all, me, shown, false));
+    hn_sat_inc(&e->requests, me->requests);
+    hn_sat_inc(&e->failures, me->failures);
+    hn_sat_inc(&e->bytes, me->bytes_received);
+    hn_sat_inc(&all->requests, me->requests);
+    hn_sat_inc(&all->failures, me->failures);
+    hn_sat_inc(&all->bytes, me->bytes_received);
+    hn_sat_inc(&se->requests, me->requests);
+    hn_sat_inc(&se->failures, me->failures);
+    hn_sat_inc(&sa->requests, me->requests);
+    hn_sat_inc(&sa->failures, me->failures);
+    for (int k = 0; k < HN_TIMING__COUNT; k++) {
+        const struct hn_hist_wire *w = &me->wire[k];
+        if (!w->present || !w->total)
+            continue;
+        /* Decoded once, added where it belongs: the row, Aggregated, and
+         * for the latency shown their own histograms once they have one. */
+        struct hn_hist *dst[4] = {e->timing[k], all->timing[k], k == shown ? e->shown : NULL,
+                                  k == shown ? all->shown : NULL};
+        uint32_t first = 0, last = 0;
+        uint32_t n = hn_hist_codec_merge_many(w, dst, 4, &first, &last);
+        st->work += (uint64_t)n * (1 + 2 + (dst[2] != NULL) + (dst[3] != NULL));
+        if (k != shown)
+            continue;
+        if (n && hn_window_touch(&e->win, se, w, first, last))
+            st->open_rows[st->n_open_rows++] = e; /* once per second: closed at the tick */
+        hn_window_add_summary(sa, w);
+    }
+    return 0;
 }
 
 int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms)
@@ -486,30 +432,10 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
     hn_sat_inc(&st->dropped, snap->dropped);
     for (uint32_t i = 0; i < snap->n_entries; i++) {
         const struct hn_msg_entry *me = &snap->entries[i];
-        const struct hn_hist_wire *w = shown(st, me);
         struct hn_stats_entry *e = entry_get(st, me->method, me->name);
         if (!e)
             return -ENOMEM;
-        if (!timings_alloc(st, e, me) || !timings_alloc(st, &st->total, me))
-            return -ENOMEM;
-        uint32_t n = 0;
-        if (w->present && w->total > 0) {
-            if (!e->hist) {
-                if (!mem_take(st, sizeof(struct hn_hist)))
-                    return -ENOMEM;
-                if (!(e->hist = hist_alloc())) {
-                    st->mem_used -= sizeof(struct hn_hist);
-                    return -ENOMEM;
-                }
-            }
-            n = wire_to_pairs(w, st->wire_pairs);
-        }
-        /* Reserve everything first, so a row is merged whole or not at all. */
-        struct slot *se = open_slot(e, st->second), *sa = open_slot(&st->total, st->second);
-        if (slot_reserve(st, se, n) || slot_reserve(st, sa, n))
-            return -ENOMEM;
-        row_add(e, se, me, w, st->wire_pairs, n);
-        row_add(&st->total, sa, me, w, st->wire_pairs, n);
+        HN_TRY(entry_add(st, e, me));
     }
     for (uint32_t i = 0; i < snap->n_errors; i++) {
         const struct hn_msg_error *me = &snap->errors[i];
@@ -537,6 +463,11 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
     return 0;
 }
 
+uint64_t hn_stats_work(const struct hn_stats *st)
+{
+    return st->work;
+}
+
 size_t hn_stats_exception_count(const struct hn_stats *st)
 {
     return st->n_exceptions;
@@ -561,17 +492,23 @@ void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)
     if (now_ms > st->last_ms)
         st->last_ms = now_ms;
     st->users = users;
+    for (uint32_t i = 0; i < st->n_open_rows; i++) {
+        struct hn_stats_entry *e = st->open_rows[i];
+        if (hn_window_close(&e->win, hn_window_open(&e->win, st->second), shown_hist(e), &st->mem))
+            st->oom = true;
+    }
+    st->n_open_rows = 0;
     st->second++;
 }
 
 void hn_stats_set_memory_max(struct hn_stats *st, size_t bytes)
 {
-    st->mem_max = bytes;
+    st->mem.max = bytes;
 }
 
 size_t hn_stats_memory(const struct hn_stats *st)
 {
-    return st->mem_used;
+    return st->mem.used;
 }
 
 uint64_t hn_stats_total_requests(const struct hn_stats *st)
@@ -627,7 +564,8 @@ void hn_stats_totals(const struct hn_stats_entry *e, struct hn_stats_totals *out
     out->requests = e->requests;
     out->failures = e->failures;
     out->bytes_received = e->bytes;
-    out->hist = e->requests && e->hist && e->hist->total ? e->hist : NULL;
+    const struct hn_hist *h = shown_hist(e);
+    out->hist = e->requests && h && h->total ? h : NULL;
     for (int k = 0; k < HN_TIMING__COUNT; k++)
         out->timing[k] = e->timing[k] && e->timing[k]->total ? e->timing[k] : NULL;
 }
@@ -647,6 +585,25 @@ uint64_t hn_stats_total_dropped(const struct hn_stats *st)
     return st->dropped;
 }
 
+/* Add the closed @sec of row @e to @scratch: the row's own counters, or
+ * for the Aggregated row every entry's. */
+static void recent_hist(const struct hn_stats *st, const struct hn_stats_entry *e, uint64_t sec,
+                        struct hn_hist *scratch)
+{
+    const struct hn_window_slot *s = hn_window_at(&e->win, sec);
+    if (!s || s->min == UINT64_MAX)
+        return; /* no response time arrived for this row in that second */
+    hn_window_slot_merge(s, scratch, e != &st->total);
+    if (e != &st->total)
+        return;
+    for (uint32_t i = 0; i < st->n_entries; i++) {
+        const struct hn_window_slot *es = hn_window_at(&st->entries[i]->win, sec);
+        if (es)
+            for (uint32_t k = 0; k < es->n_pairs; k++)
+                hn_hist_add_at_index(scratch, es->pairs[k].index, es->pairs[k].count);
+    }
+}
+
 void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
                      struct hn_hist *scratch, struct hn_stats_recent *out)
 {
@@ -657,21 +614,13 @@ void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
         hn_hist_reset(scratch);
     for (uint32_t k = 1; k <= seconds; k++) {
         uint64_t sec = st->second - k; /* closed seconds only */
-        const struct slot *s = &e->slots[sec % SLOTS];
-        if (s->second != sec)
+        const struct hn_window_slot *s = hn_window_at(&e->win, sec);
+        if (!s)
             continue; /* nothing arrived for this row in that second */
         hn_sat_inc(&out->requests, s->requests);
         hn_sat_inc(&out->failures, s->failures);
-        if (!scratch || s->n_pairs == 0)
-            continue;
-        for (uint32_t i = 0; i < s->n_pairs; i++)
-            hn_hist_add_at_index(scratch, s->pairs[i].index, s->pairs[i].count);
-        hn_sat_inc(&scratch->overflow, s->overflow);
-        hn_sat_inc(&scratch->sum, s->sum);
-        if (s->min < scratch->min)
-            scratch->min = s->min;
-        if (s->max > scratch->max)
-            scratch->max = s->max;
+        if (scratch)
+            recent_hist(st, e, sec, scratch);
     }
     if (seconds) {
         out->requests_per_s = (double)out->requests / seconds;

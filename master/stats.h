@@ -94,6 +94,13 @@ void hn_stats_free(struct hn_stats *st);
  *         errors before the one that failed are merged, the rest are not). */
 int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms);
 
+/* Elementary steps hn_stats_add has taken so far: histogram counters
+ * decoded, added to a cumulative histogram or to a per-second slot, and
+ * table cells probed. A merge costs O(the snapshot's non-empty counters and
+ * entries), whatever the store holds already; tests pin that by counting
+ * (never by timing). */
+uint64_t hn_stats_work(const struct hn_stats *st);
+
 /* Bound the memory of rows, histograms and per-second slots to @bytes
  * (default: unbounded); past it hn_stats_add fails with -ENOMEM. The fixed
  * tables hn_stats_new allocates (about 1 MiB) are not counted. */

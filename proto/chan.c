@@ -10,6 +10,7 @@
 
 #include <zmq.h>
 
+#include "clock.h"
 #include "error.h"
 #include "proto_limits.h"
 
@@ -21,9 +22,15 @@
 #define KEEPALIVE_IDLE_S 30
 #define KEEPALIVE_INTVL_S 10
 #define KEEPALIVE_CNT 3
-/* ZMTP heartbeats: a peer silent this long (host gone, network partition) is
- * disconnected, so a DEALER reconnects instead of waiting minutes for TCP to
- * give up, and a ROUTER stops queueing for a dead worker. */
+/* ZMTP heartbeats, sent by the DEALER only: a master silent this long (host
+ * gone, network partition) is disconnected, so the worker reconnects
+ * instead of waiting minutes for TCP to give up. The ROUTER answers them
+ * but sends none: libzmq (4.3) cancels a heartbeat timer by a linear search
+ * of all its timers, once per connection per interval, which costs
+ * O(connections^2) a second in its I/O thread (a tenth of a core at 1,000
+ * workers, most of one at 5,000). A dead worker's connection is dropped by
+ * TCP keepalive instead, and the master stops sending to a worker it hears
+ * nothing from (marked missing) within seconds anyway. */
 #define ZMTP_HEARTBEAT_IVL_MS 1000
 #define ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 
@@ -99,10 +106,13 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
             c->readable = events & ZMQ_POLLIN;
         c->dirty = false;
     }
-    if (c->readable)
+    if (c->readable) {
         ev_idle_start(loop, &c->idle);
-    else
+    } else {
         ev_idle_stop(loop, &c->idle);
+        c->backlog_since = 0;
+        c->slept_empty = true; /* what wakes the loop now arrived as it wakes */
+    }
 }
 
 /* Receive one message: [identity,] payload. Returns 1 when a message was
@@ -152,27 +162,44 @@ static int recv_one(struct hn_chan *c)
     return 1;
 }
 
-/* Handle up to HN_CHAN_BATCH messages (rule 1 and 3 above). */
-static void drain(struct hn_chan *c)
+/* Handle up to @max messages (rule 1 and 3 above). Returns true if the
+ * queue was found empty; false if cut short or closed by the callback. */
+static bool drain(struct hn_chan *c, uint32_t max)
 {
     bool closed = false;
     int rc = 1;
 
+    if (c->backlog_since == 0) /* a backlog begins: since when at most */
+        c->backlog_since = c->slept_empty || c->empty_at == 0 ? hn_clock_mono_s() : c->empty_at;
+    c->slept_empty = false;
     c->closed_flag = &closed;
-    for (int n = 0; n < HN_CHAN_BATCH && rc == 1; n++) {
+    for (uint32_t n = 0; n < max && rc == 1; n++) {
         rc = recv_one(c);
         if (closed)
-            return; /* closed by the callback: `c` may be freed already */
+            return false; /* closed by the callback: `c` may be freed already */
     }
     c->closed_flag = NULL;
     if (rc == 1 || rc == -EINTR) {
         c->readable = true; /* cut short: more may wait, go on next iteration */
-    } else {
-        /* -EAGAIN: every command processed, ZMQ_FD re-armed. Otherwise a
-         * fatal error (context terminated): nothing more will come. */
-        c->readable = false;
-        c->dirty = false;
+        return false;
     }
+    /* -EAGAIN: every command processed, ZMQ_FD re-armed. Otherwise a fatal
+     * error (context terminated): nothing more will come. */
+    c->readable = false;
+    c->dirty = false;
+    c->backlog_since = 0;
+    c->empty_at = hn_clock_mono_s();
+    return true;
+}
+
+bool hn_chan_drain_now(struct hn_chan *c, uint32_t max)
+{
+    return c->sock ? drain(c, max) : false;
+}
+
+double hn_chan_backlog_age(const struct hn_chan *c, double now_s)
+{
+    return c->backlog_since > 0 && now_s > c->backlog_since ? now_s - c->backlog_since : 0.0;
 }
 
 static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
@@ -182,7 +209,7 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
     if (ev_clear_pending(loop, &c->io))
         c->readable = true;
     if (c->readable)
-        drain(c);
+        drain(c, HN_CHAN_BATCH);
 }
 
 /* Connection events of a DEALER: a monitor publishes them on a PAIR over
@@ -261,8 +288,6 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         {ZMQ_TCP_KEEPALIVE_IDLE, KEEPALIVE_IDLE_S},
         {ZMQ_TCP_KEEPALIVE_INTVL, KEEPALIVE_INTVL_S},
         {ZMQ_TCP_KEEPALIVE_CNT, KEEPALIVE_CNT},
-        {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
-        {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
     };
     /* No ZMQ_ROUTER_HANDOVER: a peer claiming the routing id of a connected
      * one must not take its route over (peers are told apart by their
@@ -273,6 +298,8 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
     const struct int_opt dealer_opts[] = {
         {ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS},
         {ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS},
+        {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
+        {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
     };
     const int64_t max_size = HN_PROTO_FRAME_MAX;
     int fd = -1;

@@ -72,6 +72,12 @@ struct hn_chan {
     const char *peer_user_id; /* of the message being delivered, or NULL */
     void *monitor;            /* PAIR receiving the DEALER's monitor events, or NULL */
     bool peer_up;             /* handshake done and not disconnected since */
+    /* Backlog (hn_chan_backlog_age): monotonic seconds since when the
+     * oldest message not handed over yet may have been waiting (0: none),
+     * when the queue was last found empty, and whether the loop then went
+     * to sleep with it empty. */
+    double backlog_since, empty_at;
+    bool slept_empty;
     struct hn_chan_stats stats;
 };
 
@@ -79,8 +85,9 @@ struct hn_chan {
  * Open a ROUTER bound to `bind_endpoint` (e.g. "tcp://0.0.0.0:5557", or
  * "tcp://127.0.0.1:*" for a free port, see hn_chan_endpoint) and watch it
  * in `loop`. Options: linger 0, ZMQ_MAXMSGSIZE = HN_PROTO_FRAME_MAX,
- * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), TCP keepalive and
- * ZMTP heartbeats. Not ZMQ_ROUTER_HANDOVER: a second connection claiming a
+ * ZMQ_ROUTER_MANDATORY (sending to an unknown peer fails), TCP keepalive;
+ * it answers the DEALERs' ZMTP heartbeats but sends none (see chan.c). Not
+ * ZMQ_ROUTER_HANDOVER: a second connection claiming a
  * routing id in use is not attached, so no peer can take over another's
  * route.
  * @param c     storage, overwritten (must not hold an open channel)
@@ -95,8 +102,8 @@ int hn_chan_router_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
 /**
  * Open a DEALER connected to `connect_endpoint` and watch it in `loop`. It
  * reconnects by itself (after 100 ms, backing off to 1 s) when the master
- * goes away; messages sent meanwhile are queued up to the HWM (see
- * hn_chan_peer_up to avoid that).
+ * goes away, or stays silent to its ZMTP heartbeats for 5 s; messages sent
+ * meanwhile are queued up to the HWM (see hn_chan_peer_up to avoid that).
  * @param identity  routing id the ROUTER sees (1..255 bytes, not starting
  *                  with a zero byte), or NULL for one chosen by zmq
  * @return 0 or -errno; on error `c` is left closed.
@@ -133,6 +140,20 @@ int hn_chan_endpoint(const struct hn_chan *c, char *buf, size_t size);
  * since). Reads the pending monitor events; never blocks. False for other
  * channels. */
 bool hn_chan_peer_up(struct hn_chan *c);
+
+/* How long the oldest message not yet handed to the callback has been
+ * waiting, in seconds at monotonic time @now_s (hn_clock_mono_s), or 0 when
+ * none waits: the receiver's own lag. An upper bound: from the moment the
+ * queue was last found empty, or, when the loop slept with it empty, from
+ * the moment it woke (a message wakes it as it arrives). A process stopped
+ * while asleep is not seen here (its timers are late instead). */
+double hn_chan_backlog_age(const struct hn_chan *c, double now_s);
+
+/* Hand up to @max waiting messages to the callback now, outside the loop's
+ * rhythm (e.g. before a deadline decides). Returns true if the queue was
+ * then found empty. Same rules as a normal delivery: the callback may close
+ * the channel (false is returned then). */
+bool hn_chan_drain_now(struct hn_chan *c, uint32_t max);
 
 /* ROUTER, during a receive callback only: the "User-Id" the ZAP handler
  * gave the sender's connection (with CurveZMQ, the peer's public key), or

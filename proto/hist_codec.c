@@ -35,7 +35,7 @@ static size_t varint_size(uint64_t v)
 /* Read one minimal LEB128 varint from [*p, end). Rejects truncation, more
  * than 64 bits and non-minimal forms (a trailing 0x00 byte), so every value
  * has exactly one encoding. */
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+static int get_varint_long(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *s = *p;
     uint64_t v = 0;
@@ -117,8 +117,29 @@ int hn_hist_codec_pack(msgpack_packer *pk, const struct hn_hist *h)
 }
 
 /* One step of the bucket stream: next index and count after @prev. */
-static int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
-                       uint64_t *count)
+/* Most varints of a histogram are one byte (a gap below 64 with a count
+ * of 1, or a count below 128) or two: those inline, the rest out of line,
+ * with the same checks. A master decodes millions of them a second. */
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *s = *p;
+    if (s < end && s[0] < 0x80) {
+        *out = s[0];
+        *p = s + 1;
+        return 0;
+    }
+    if (s + 1 < end && s[1] < 0x80) {
+        if (s[1] == 0)
+            return HN_E_INVALID; /* overlong */
+        *out = (uint64_t)(s[0] & 0x7f) | (uint64_t)s[1] << 7;
+        *p = s + 2;
+        return 0;
+    }
+    return get_varint_long(p, end, out);
+}
+
+static inline int next_bucket(const uint8_t **p, const uint8_t *end, int64_t prev, uint32_t *index,
+                              uint64_t *count)
 {
     uint64_t token, c = 1;
     int rc = get_varint(p, end, &token);
@@ -156,8 +177,10 @@ static bool sum_plausible(const struct hn_hist_wire *w)
     return w->sum >= lo && w->sum <= hi;
 }
 
-int hn_hist_codec_check(const struct hn_hist_wire *w)
+/* hn_hist_codec_check, which also counts the non-empty counters. */
+static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
 {
+    *n_buckets = 0;
     if (w->total == 0)
         return (w->overflow || w->min || w->max || w->sum || w->buckets_len) ? HN_E_INVALID : 0;
     if (w->min > w->max || w->overflow > w->total)
@@ -174,6 +197,7 @@ int hn_hist_codec_check(const struct hn_hist_wire *w)
     const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
     int64_t prev = -1;
     uint64_t seen = 0, last_count = 0;
+    uint32_t n = 0; /* < HN_HIST_COUNTS_LEN: indices increase */
     while (p < end) {
         uint32_t index;
         uint64_t count;
@@ -187,6 +211,7 @@ int hn_hist_codec_check(const struct hn_hist_wire *w)
         seen += count;
         last_count = count;
         prev = index;
+        n++;
     }
     if (seen != w->total)
         return HN_E_INVALID;
@@ -194,7 +219,14 @@ int hn_hist_codec_check(const struct hn_hist_wire *w)
         return HN_E_INVALID; /* last bucket must hold max */
     if (w->overflow > last_count)
         return HN_E_INVALID; /* overflowed values sit in the top bucket */
+    *n_buckets = n;
     return 0;
+}
+
+int hn_hist_codec_check(const struct hn_hist_wire *w)
+{
+    uint32_t n;
+    return check(w, &n);
 }
 
 static int get_u64(const msgpack_object *o, uint64_t *out)
@@ -224,7 +256,7 @@ int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
     w.buckets_len = f[5].via.bin.size;
     if (w.buckets_len == 0)
         w.buckets = NULL;
-    rc = hn_hist_codec_check(&w);
+    rc = check(&w, &w.n_buckets);
     if (rc)
         return rc;
     *out = w;
@@ -245,6 +277,42 @@ bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint6
         return false;
     it->prev = *index;
     return true;
+}
+
+uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
+                                  unsigned n_dst, uint32_t *first, uint32_t *last)
+{
+    struct hn_hist *d[8];
+    unsigned m = 0;
+    for (unsigned j = 0; j < n_dst && m < 8; j++)
+        if (dst[j])
+            d[m++] = dst[j];
+    if (w->total == 0 || m == 0)
+        return 0;
+    const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
+    int64_t prev = -1;
+    uint32_t n = 0, index;
+    uint64_t count;
+    while (p < end && next_bucket(&p, end, prev, &index, &count) == 0) {
+        if (prev < 0)
+            *first = index;
+        for (unsigned j = 0; j < m; j++)
+            hn_sat_inc(&d[j]->counts[index], count);
+        prev = index;
+        n++;
+    }
+    if (prev >= 0)
+        *last = (uint32_t)prev;
+    for (unsigned j = 0; j < m; j++) {
+        hn_sat_inc(&d[j]->total, w->total); /* the counts add up to it (validated) */
+        hn_sat_inc(&d[j]->overflow, w->overflow);
+        hn_sat_inc(&d[j]->sum, w->sum);
+        if (w->min < d[j]->min)
+            d[j]->min = w->min;
+        if (w->max > d[j]->max)
+            d[j]->max = w->max;
+    }
+    return n;
 }
 
 void hn_hist_codec_merge(struct hn_hist *dst, const struct hn_hist_wire *w)

@@ -24,7 +24,9 @@ struct hn_hist_wire {
     uint64_t sum;           /* exact sum of (clamped) values */
     const uint8_t *buckets; /* varint bucket stream, see PROTOCOL.md */
     size_t buckets_len;
-    bool present; /* set by the message decoder: this timing was sent */
+    uint32_t n_buckets; /* non-empty counters: set by hn_hist_codec_unpack (which
+                           walks them anyway); 0 in a wire assembled by hand */
+    bool present;       /* set by the message decoder: this timing was sent */
 };
 
 /* Append the wire form of @h (empty or not) to @pk. Scans only the span
@@ -66,6 +68,14 @@ struct hn_hist_wire_iter {
 };
 void hn_hist_wire_iter_init(struct hn_hist_wire_iter *it, const struct hn_hist_wire *w);
 bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint64_t *count);
+
+/* Add VALIDATED wire histogram @w to each of @dst[0..n_dst) (NULL ones are
+ * skipped): what hn_hist_codec_merge does to each, in one walk of the
+ * counters, for a receiver that keeps the same figures in several places.
+ * Returns the number of counters; *first and *last get the lowest and the
+ * highest counter index (left as they were when @w is empty). */
+uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
+                                  unsigned n_dst, uint32_t *first, uint32_t *last);
 
 /* Append the LEB128 encoding of @v to @p (room for 10 bytes needed).
  * @return bytes written (1..10). */

@@ -174,7 +174,7 @@ static void test_bad_input(void **state)
         {"http://[::1/x", NULL, NULL, NULL},
         {"gopher://x/", NULL, NULL, NULL},
         {"--max-workers", "0", "/", NULL},
-        {"--max-workers", "5000", "/", NULL},
+        {"--max-workers", "20000", "/", NULL},
         {"--max-stats-memory", "1KiB", "/", NULL},
         {"--allow-workers", "/etc/hostname", "/", NULL},
         {"--curve-secret", "/etc/hostname", "/", NULL},

@@ -70,7 +70,7 @@ __attribute__((noinline)) static char *capture_live(const struct hn_stats *st)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
-    hn_console_live(f, st, 5, 2);
+    hn_console_live(f, st, 5, 2, 3, 250);
     fclose(f);
     return text;
 }
@@ -217,7 +217,7 @@ static void test_live(void **state)
     (void)state;
     struct hn_stats *st = sample();
     char *text = capture_live(st), tok[32][64];
-    assert_non_null(strstr(text, "Users: 5, workers: 2\n"));
+    assert_non_null(strstr(text, "Users: 5, workers: 2, master lag: 3 ms (max 250 ms)\n"));
     assert_null(strstr(text, "Response time percentiles"));
     /* 3 closed seconds: GET /b 3 requests -> 1/s, POST /b 1 -> 0.33/s */
     size_t n = find_line(text, "GET      /b ", 0, tok, 32);

@@ -1591,7 +1591,9 @@ static void test_open_model(void **state)
     uint64_t logins = srv_count(r->srv, "GET /login");
     assert_true(logins >= 1 && logins <= 6);
     const struct hn_rec_entry *a = rec(r, "GET", "/a"), *b = rec(r, "GET", "/b");
-    assert_int_equal(a->requests, b->requests); /* whole iterations */
+    /* Whole iterations, except that the stop retires a user whose /a is in
+     * flight without its /b (at most one per user). */
+    assert_true(b->requests <= a->requests && a->requests - b->requests <= 6);
     assert_true(a->requests >= 90);
     assert_int_equal(hn_hist_count(&a->timing[HN_TIMING_INTENDED]), a->requests);
     assert_int_equal(hn_hist_count(&b->timing[HN_TIMING_INTENDED]), b->requests);
@@ -1607,7 +1609,8 @@ static void test_open_model(void **state)
 
 static bool some_dropped(struct run *r)
 {
-    return r->sum.dropped >= 5;
+    /* and the server thread has seen the request the user is stuck in */
+    return r->sum.dropped >= 5 && srv_count(r->srv, "GET /hang") >= 1;
 }
 
 /* One user, stuck in a request that never ends: the next iterations wait

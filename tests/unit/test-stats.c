@@ -487,6 +487,261 @@ static void test_memory_bound(void **state)
     hn_stats_free(st);
 }
 
+/* ---- cost and the shown latency (stats.c's merge) ------------------------ */
+
+/* A histogram of @n distinct counters from counter @first on, one value
+ * each (values below 2048 µs have a counter each; above, every counter's
+ * lowest value). */
+static struct hn_hist *wide_hist(uint32_t first, uint32_t n)
+{
+    struct hn_hist *h = hn_hist_new();
+    assert_non_null(h);
+    for (uint32_t i = first; i < first + n; i++)
+        hn_hist_record(h, hn_hist_lowest_at_index(i));
+    return h;
+}
+
+/* One snapshot of entries GET /a, /b, /c, each with TOTAL and TTFB
+ * histograms of ~150 counters (log-uniform 1 ms .. 1 s). */
+static void small_snapshot(struct hn_msg_entry *e, struct hn_hist *h[3][2])
+{
+    static const char *const names[3] = {"/a", "/b", "/c"};
+    rng_state = 99;
+    for (int i = 0; i < 3; i++) {
+        memset(&e[i], 0, sizeof(e[i]));
+        strcpy(e[i].method, "GET");
+        strcpy(e[i].name, names[i]);
+        h[i][0] = hn_hist_new();
+        h[i][1] = hn_hist_new();
+        for (int k = 0; k < 400; k++) {
+            uint64_t v = 1000 + rng_next() % 1000000;
+            hn_hist_record(h[i][0], v);
+            hn_hist_record(h[i][1], v / 2);
+        }
+        e[i].requests = h[i][0]->total;
+        e[i].hist[HN_TIMING_TOTAL] = h[i][0];
+        e[i].hist[HN_TIMING_TTFB] = h[i][1];
+    }
+}
+
+static uint64_t work_of(struct hn_stats *st, struct hn_msg_entry *e, uint32_t n)
+{
+    uint64_t before = hn_stats_work(st);
+    feed_snapshot(st, T0 + 500, e, n, NULL, 0);
+    return hn_stats_work(st) - before;
+}
+
+/* Merging a snapshot costs the same, counted in steps (never timed), into
+ * a store that holds over 100,000 distinct counters in its open second,
+ * its window and its cumulative histograms as into one that holds none:
+ * O(the snapshot's counters), not O(what the store has seen). */
+static void test_merge_cost_flat(void **state)
+{
+    (void)state;
+    struct hn_msg_entry e[3];
+    struct hn_hist *h[3][2];
+    small_snapshot(e, h);
+    uint64_t counters = 0;
+    for (int i = 0; i < 3; i++) {
+        struct hn_hist_iter it;
+        struct hn_hist_bucket b;
+        for (int k = 0; k < 2; k++)
+            for (hn_hist_iter_init(&it, h[i][k]); hn_hist_iter_next(&it, &b);)
+                counters++;
+    }
+
+    /* Both stores know the three rows already (one request each). */
+    struct hn_stats *empty, *full;
+    assert_int_equal(hn_stats_new(T0, &empty), 0);
+    assert_int_equal(hn_stats_new(T0, &full), 0);
+    struct hn_hist *one = hn_hist_new();
+    hn_hist_record(one, 5);
+    struct hn_msg_entry tiny[3];
+    for (int i = 0; i < 3; i++) {
+        tiny[i] = e[i];
+        memset(tiny[i].hist, 0, sizeof(tiny[i].hist));
+        tiny[i].requests = 1;
+        tiny[i].hist[HN_TIMING_TOTAL] = one;
+    }
+    feed_snapshot(empty, T0, tiny, 3, NULL, 0);
+    feed_snapshot(full, T0, tiny, 3, NULL, 0);
+
+    /* The full one: 5 more rows and the same three, 20,000 distinct
+     * counters each, in 3 closed seconds and the open one. */
+    static const char *const big[] = {"/big0", "/big1", "/big2", "/big3", "/big4"};
+    struct hn_hist *wide = wide_hist(100, 20000);
+    struct hn_msg_entry w[8];
+    for (int i = 0; i < 8; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        strcpy(w[i].method, "GET");
+        strcpy(w[i].name, i < 5 ? big[i] : e[i - 5].name);
+        w[i].requests = wide->total;
+        w[i].hist[HN_TIMING_TOTAL] = wide;
+        w[i].hist[HN_TIMING_TTFB] = wide;
+    }
+    for (int s = 0; s < 4; s++) {
+        if (s) {
+            hn_stats_tick(full, T0 + 1000 * (uint64_t)s, 1);
+            hn_stats_tick(empty, T0 + 1000 * (uint64_t)s, 1);
+        }
+        feed_snapshot(full, T0 + 1000 * (uint64_t)s + 1, w, 8, NULL, 0);
+    }
+    assert_true(hn_stats_total_requests(full) >= 4u * 8u * 20000u);
+
+    uint64_t cost_empty = work_of(empty, e, 3), cost_full = work_of(full, e, 3);
+    print_message("merge: %llu steps into the empty store, %llu into the full one, %llu "
+                  "counters in the snapshot\n",
+                  (unsigned long long)cost_empty, (unsigned long long)cost_full,
+                  (unsigned long long)counters);
+    assert_true(cost_empty == cost_full);
+    /* each counter: decoded, added to its row and to Aggregated; plus a
+     * lookup per entry */
+    assert_true(cost_empty <= 3 * counters + 3 * 4);
+    assert_true(cost_empty >= counters);
+
+    hn_hist_free(wide);
+    hn_hist_free(one);
+    for (int i = 0; i < 3; i++) {
+        hn_hist_free(h[i][0]);
+        hn_hist_free(h[i][1]);
+    }
+    hn_stats_free(empty);
+    hn_stats_free(full);
+}
+
+/* The latency shown: from the intended start for intervals where every
+ * request has one (AUTO), else the service time; cumulative, per row and
+ * Aggregated, and in the window, exactly, also when a row switches within
+ * a second; SERVICE mode always shows the service time. */
+static void check_shown(enum hn_stats_latency mode)
+{
+    enum { ENTRIES = 2, SECONDS = 4, WORKERS = 3 };
+    static const char *const names[ENTRIES] = {"/p", "/q"};
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    hn_stats_set_latency(st, mode);
+    struct hn_hist *shown[ENTRIES], *total[ENTRIES], *intended[ENTRIES], *all = hn_hist_new();
+    struct hn_hist *win[SECONDS], *win_e[SECONDS][ENTRIES];
+    for (int i = 0; i < ENTRIES; i++) {
+        shown[i] = hn_hist_new();
+        total[i] = hn_hist_new();
+        intended[i] = hn_hist_new();
+    }
+    rng_state = 5;
+    bool any_intended = false;
+    for (int s = 0; s < SECONDS; s++) {
+        win[s] = hn_hist_new();
+        for (int i = 0; i < ENTRIES; i++)
+            win_e[s][i] = hn_hist_new();
+        for (int w = 0; w < WORKERS; w++) {
+            struct hn_msg_entry me[ENTRIES];
+            struct hn_hist *ht[ENTRIES], *hi[ENTRIES];
+            for (int i = 0; i < ENTRIES; i++) {
+                memset(&me[i], 0, sizeof(me[i]));
+                strcpy(me[i].method, "GET");
+                strcpy(me[i].name, names[i]);
+                ht[i] = hn_hist_new();
+                hi[i] = hn_hist_new();
+                /* /p: scheduled in odd seconds from worker 1 on (a switch
+                 * within a second); /q: only part of its requests are */
+                int n = 50 + (int)(rng_next() % 100);
+                bool all_sched = i == 0 && s % 2 == 1 && w >= 1;
+                for (int k = 0; k < n; k++) {
+                    uint64_t v = rng_latency() % 5000000;
+                    hn_hist_record(ht[i], v);
+                    if (all_sched || (i == 1 && k % 3 == 0))
+                        hn_hist_record(hi[i], v + 1000 + rng_next() % 100000);
+                }
+                me[i].requests = ht[i]->total;
+                me[i].hist[HN_TIMING_TOTAL] = ht[i];
+                me[i].hist[HN_TIMING_INTENDED] = hi[i]->total ? hi[i] : NULL;
+                bool show_i = mode != HN_STATS_LATENCY_SERVICE && all_sched;
+                any_intended |= show_i;
+                const struct hn_hist *sh = show_i ? hi[i] : ht[i];
+                hn_hist_merge(shown[i], sh);
+                hn_hist_merge(all, sh);
+                hn_hist_merge(win[s], sh);
+                hn_hist_merge(win_e[s][i], sh);
+                hn_hist_merge(total[i], ht[i]);
+                hn_hist_merge(intended[i], hi[i]);
+            }
+            feed_snapshot(st, T0 + 1000 * (uint64_t)s + 10 * (uint64_t)w, me, ENTRIES, NULL, 0);
+            for (int i = 0; i < ENTRIES; i++) {
+                hn_hist_free(ht[i]);
+                hn_hist_free(hi[i]);
+            }
+        }
+        /* cumulative figures are exact between ticks too */
+        struct hn_stats_totals t;
+        hn_stats_totals(hn_stats_entry_at(st, 0), &t);
+        assert_true(hn_hist_equal(t.hist, shown[0]));
+        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1), 1);
+    }
+    assert_true(hn_stats_shows_intended(st) == any_intended);
+    assert_true(any_intended == (mode != HN_STATS_LATENCY_SERVICE));
+    struct hn_hist *scratch = hn_hist_new(), *want = hn_hist_new();
+    for (int i = 0; i <= ENTRIES; i++) {
+        const struct hn_stats_entry *e =
+            i < ENTRIES ? hn_stats_entry_at(st, (size_t)i) : hn_stats_aggregated(st);
+        struct hn_stats_totals t;
+        hn_stats_totals(e, &t);
+        if (i < ENTRIES) {
+            assert_string_equal(t.name, names[i]);
+            assert_true(hn_hist_equal(t.hist, shown[i]));
+            assert_true(hn_hist_equal(t.timing[HN_TIMING_TOTAL], total[i]));
+            assert_true(hn_hist_equal(t.timing[HN_TIMING_INTENDED], intended[i]));
+        } else {
+            assert_true(hn_hist_equal(t.hist, all));
+        }
+        struct hn_stats_recent r;
+        hn_stats_recent(st, e, scratch, &r);
+        hn_hist_reset(want);
+        for (int s = 0; s < SECONDS; s++)
+            hn_hist_merge(want, i < ENTRIES ? win_e[s][i] : win[s]);
+        assert_true(hn_hist_equal(scratch, want));
+    }
+    hn_hist_free(scratch);
+    hn_hist_free(want);
+    for (int s = 0; s < SECONDS; s++) {
+        hn_hist_free(win[s]);
+        for (int i = 0; i < ENTRIES; i++)
+            hn_hist_free(win_e[s][i]);
+    }
+    for (int i = 0; i < ENTRIES; i++) {
+        hn_hist_free(shown[i]);
+        hn_hist_free(total[i]);
+        hn_hist_free(intended[i]);
+    }
+    hn_hist_free(all);
+    hn_stats_free(st);
+}
+
+static void test_shown_latency(void **state)
+{
+    (void)state;
+    check_shown(HN_STATS_LATENCY_AUTO);
+    check_shown(HN_STATS_LATENCY_SERVICE);
+}
+
+/* A second's counters that cannot be stored when the second ends (memory
+ * bound) fail the next merge: the run must not go on with a window short
+ * of them. */
+static void test_window_memory_bound(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct hn_hist *h = hn_hist_new();
+    hn_hist_record(h, 1000);
+    assert_int_equal(add_entry(st, "/a", h, 0), 0);
+    hn_stats_set_memory_max(st, hn_stats_memory(st)); /* not a byte more */
+    assert_int_equal(add_entry(st, "/a", h, 0), 0);   /* nothing new to allocate */
+    hn_stats_tick(st, T0 + 1000, 1);                  /* the slot's pairs do not fit */
+    assert_int_equal(add_entry(st, "/a", h, 0), -ENOMEM);
+    hn_hist_free(h);
+    hn_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +753,9 @@ int main(void)
         cmocka_unit_test(test_window_rates),
         cmocka_unit_test(test_saturating),
         cmocka_unit_test(test_memory_bound),
+        cmocka_unit_test(test_merge_cost_flat),
+        cmocka_unit_test(test_shown_latency),
+        cmocka_unit_test(test_window_memory_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

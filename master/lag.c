@@ -1,0 +1,39 @@
+/* The master's own lag (see lag.h). */
+#include "lag.h"
+
+#include <string.h>
+
+void hn_lag_init(struct hn_lag *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+void hn_lag_watch(struct hn_lag *l, double now_s)
+{
+    if (l->last_watch_s > 0) {
+        double late = now_s - l->last_watch_s - HN_LAG_WATCH_S;
+        if (late > HN_LAG_STALL_S) {
+            l->stalled_s += late;
+            l->second_stall_s += late;
+            /* what arrived as it began has waited that long */
+            if (late > l->second_max_s)
+                l->second_max_s = late;
+        }
+    }
+    l->last_watch_s = now_s;
+}
+
+double hn_lag_tick(struct hn_lag *l, double backlog_s)
+{
+    double lag = l->second_max_s, stall = l->second_stall_s;
+    if (backlog_s > lag)
+        lag = backlog_s;
+    if (backlog_s > l->backlog_max_s)
+        l->backlog_max_s = backlog_s;
+    l->last_s = lag;
+    if (lag > l->max_s)
+        l->max_s = lag;
+    l->second_max_s = 0;
+    l->second_stall_s = 0;
+    return stall;
+}
