@@ -74,6 +74,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
         return;
     w->banned = true;
     snprintf(w->ban_reason, sizeof(w->ban_reason), "%s", why);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BANNED, "%s", why);
     hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
                 w->index, w->hello.worker_id, w->hello.hostname, why);
     if (w->keyed)
@@ -104,10 +105,14 @@ static void heard_from(struct hn_run *r, struct hn_worker *w)
         return;
     if (r->state == HN_RUN_RUNNING) {
         hn_log_info("worker %u is responding again", w->index);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BACK,
+                         "responding again: it gets users again");
         w->missing = false;
         hn_dispatch_targets(r);
     } else if (r->state == HN_RUN_STOPPING) {
         hn_log_info("worker %u is responding again: asking it to stop", w->index);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BACK,
+                         "responding again during the stop: asked to stop");
         w->missing = false;
         hn_run_send_stop(r, w);
     }
@@ -169,6 +174,9 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     hn_log_info("worker %u joined: %s (%s, %u cpus, capacity %u, version %s%s%s)", w->index,
                 h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
                 r->curve ? ", key " : "", fp);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_JOINED,
+                     "%s on %s, pid %u, %u CPUs, capacity %u, version %s", h->worker_id,
+                     h->hostname, h->pid, h->cpus, h->capacity, h->version);
     send_welcome(r, w, true);
     if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
         hn_run_start(r);
@@ -224,6 +232,9 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         return;
     }
     if (fresh || w->missing || !same_route) {
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index,
+                         fresh ? HN_JEV_RESTARTED : HN_JEV_BACK, "%s%s", h->worker_id,
+                         fresh ? ": a new process, the scenario is sent again" : " reconnected");
         if (now - w->last_back_log >= BACK_LOG_MIN_S) {
             hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
                         fresh ? " (a new process: sending the scenario again)" : "");
@@ -259,6 +270,9 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
     hn_log_warn("worker %u (%s) stopped on its own: its %u users go to the other workers", w->index,
                 w->hello.worker_id, w->share.total);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_STOPPED,
+                     "stopped on its own (sent its final report); its %u users went to the others",
+                     w->share.total);
     w->share = (struct hn_share){0};
     if (hn_registry_alive(&r->reg) == 0) {
         hn_log_error("every worker has stopped");
@@ -370,6 +384,8 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
             w->users = m.heartbeat.users;
             w->cpu_permille = m.heartbeat.cpu_permille;
             w->rss_bytes = m.heartbeat.rss_bytes;
+            hn_journal_heartbeat(&r->journal, hn_clock_wall_ms(), w->index, w->hello.worker_id,
+                                 w->hello.cpus, &m.heartbeat);
             r->users_seen |= w->users > 0;
             break;
         case HN_MSG_SNAPSHOT:

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "curve.h"
 #include "deal.h"
+#include "journal.h"
 #include "limits_check.h"
 #include "local_workers.h"
 #include "model.h"
@@ -49,6 +50,7 @@ struct hn_run {
     struct hn_dealer dealer; /* user ids and data rows dealt so far */
     struct hn_stats *stats;
     struct hn_reports reports;
+    struct hn_journal journal; /* timeline, worker events, self-check: for reports */
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_signal sigint, sigterm;
     double started_at;        /* loop time the ramp began */

@@ -176,6 +176,9 @@ struct hn_msg_heartbeat {
     uint32_t cpu_permille; /* CPU use, 1000 = one core busy */
     uint64_t rss_bytes;
     uint32_t users;
+    uint32_t loop_lag_ms; /* longest an event loop of the worker ran late since
+                             its previous HEARTBEAT (a frozen process shows the
+                             freeze here) */
 };
 
 struct hn_msg_stop {

@@ -332,6 +332,7 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     e->spawn_timer.data = e;
     ev_init(&e->stop_timer, on_stop_timeout);
     e->stop_timer.data = e;
+    hn_loop_lag_start(&e->lag, e->loop);
 
     /* Signals belong to the main thread: block them all in the engine. */
     sigset_t all, old;
@@ -410,6 +411,11 @@ void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms)
 bool hn_engine_drained(struct hn_engine *e)
 {
     return atomic_load_explicit(&e->drained, memory_order_acquire);
+}
+
+uint32_t hn_engine_take_lag_ms(struct hn_engine *e)
+{
+    return hn_loop_lag_take(&e->lag);
 }
 
 uint32_t hn_engine_users(struct hn_engine *e)

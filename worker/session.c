@@ -7,6 +7,7 @@
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "loop_lag.h"
 #include "msg.h"
 #include "plan.h"
 #include "grants.h"
@@ -71,6 +72,7 @@ struct hn_session {
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
     uint32_t cpu_permille;
+    struct hn_loop_lag lag;     /* how late the main loop runs */
     unsigned warned;            /* bit set of one-time warnings */
     bool unreachable;           /* a send found no master; said once until it answers */
     ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
@@ -184,6 +186,9 @@ static void send_heartbeat(struct hn_session *s)
     m.heartbeat.cpu_permille = s->cpu_permille;
     m.heartbeat.rss_bytes = rss_bytes();
     m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
+    /* The worst of every loop: a frozen process shows the freeze in all. */
+    uint32_t lag = hn_loop_lag_take(&s->lag), engines = s->pool ? hn_pool_take_lag_ms(s->pool) : 0;
+    m.heartbeat.loop_lag_ms = lag > engines ? lag : engines;
     send_msg(s, &m);
 }
 
@@ -595,6 +600,7 @@ static void session_deinit(struct hn_session *s)
     reset_run(s);
     ev_timer_stop(s->loop, &s->tick);
     ev_timer_stop(s->loop, &s->hello_retry);
+    hn_loop_lag_stop(&s->lag, s->loop);
     ev_signal_stop(s->loop, &s->sigint);
     ev_signal_stop(s->loop, &s->sigterm);
 }
@@ -654,6 +660,7 @@ int hn_session_run(const struct hn_session_config *cfg)
     hn_log_info("worker %s connecting to %s (capacity %u users%s%s)", s.worker_id, cfg->master,
                 cfg->capacity, cfg->curve ? ", CurveZMQ, key fingerprint " : ", no CurveZMQ", fp);
     ev_timer_start(loop, &s.tick);
+    hn_loop_lag_start(&s.lag, loop);
     ev_signal_start(loop, &s.sigint);
     ev_signal_start(loop, &s.sigterm);
 
