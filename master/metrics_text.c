@@ -121,7 +121,7 @@ static void worker_labels(FILE *f, const struct hn_worker *w)
     label(f, w->hello.hostname);
 }
 
-static void workers(FILE *f, const struct hn_metrics_state *s)
+static void worker_metrics(FILE *f, const struct hn_metrics_state *s)
 {
     const struct hn_registry *reg = s->reg;
     if (!reg || !reg->n)
@@ -212,6 +212,14 @@ static void thresholds(FILE *f, const struct hn_metrics_state *s)
 int hn_metrics_render(FILE *f, const struct hn_metrics_state *s)
 {
     const struct hn_stats *st = s->st;
+    /* Users and workers as the registry has them now (the run's own sum:
+     * workers that run users for it). */
+    uint32_t users = 0, workers = 0;
+    for (uint32_t i = 0; s->reg && i < s->reg->n; i++) {
+        const struct hn_worker *w = &s->reg->workers[i];
+        users += w->missing || w->banned ? 0 : w->users;
+        workers += hn_worker_active(w);
+    }
     family(f, "hornet_info", "gauge", "The run this master drives (always 1).");
     fputs("hornet_info{run_id=", f);
     label(f, s->run_id ? s->run_id : "");
@@ -219,9 +227,9 @@ int hn_metrics_render(FILE *f, const struct hn_metrics_state *s)
     label(f, HN_VERSION);
     fputs("} 1\n", f);
     family(f, "hornet_users", "gauge", "Virtual users running now.");
-    fprintf(f, "hornet_users %u\n", s->users);
+    fprintf(f, "hornet_users %u\n", users);
     family(f, "hornet_workers", "gauge", "Workers running users now.");
-    fprintf(f, "hornet_workers %u\n", s->workers);
+    fprintf(f, "hornet_workers %u\n", workers);
     family(f, "hornet_requests_total", "counter", "Completed requests, failures included.");
     for_entries(f, st, "hornet_requests_total", put_requests);
     family(f, "hornet_request_failures_total", "counter", "Failed requests.");
@@ -236,7 +244,7 @@ int hn_metrics_render(FILE *f, const struct hn_metrics_state *s)
            "Open model: iterations dropped because no user was free in time.");
     fprintf(f, "hornet_dropped_iterations_total %llu\n",
             (unsigned long long)(st ? hn_stats_total_dropped(st) : 0));
-    workers(f, s);
+    worker_metrics(f, s);
     thresholds(f, s);
     return ferror(f) ? -EIO : 0;
 }

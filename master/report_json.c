@@ -308,11 +308,11 @@ static json_t *generator_warnings(const struct hn_report_moment *m, const struct
         for (size_t k = 0; k < 3; k++) {
             if (!(w->warnings & kinds[k].bit))
                 continue;
-            char msg[320];
+            char msg[HN_PROTO_ID_MAX + 200];
             snprintf(msg, sizeof(msg),
-                     "worker %u %s: latencies it measured then may include the load generator's "
-                     "own delay",
-                     i, kinds[k].text);
+                     "worker %u (%s) %s: latencies it measured then may include the load "
+                     "generator's own delay",
+                     i, id, kinds[k].text);
             json_t *o = json_object();
             json_object_set_new(o, "worker", json_integer(i));
             json_object_set_new(o, "id", json_string(id));

@@ -28,10 +28,10 @@ struct metrics {
     ev_async render;
     char *run_id;
     const struct hn_journal *journal;
-    /* Loop thread only: what the last second told. */
+    /* Loop thread only: the store (from the first second on), the run's
+     * workers, and the thresholds as the last second evaluated them. */
     const struct hn_stats *st;
     const struct hn_registry *reg;
-    uint32_t users, workers;
     struct hn_threshold thresholds[HN_THRESHOLDS_MAX];
     struct hn_threshold_result results[HN_THRESHOLDS_MAX];
     uint32_t n_thresholds;
@@ -55,8 +55,6 @@ static void on_render(struct ev_loop *loop, ev_async *w, int revents)
         .st = m->st,
         .reg = m->reg,
         .journal = m->journal,
-        .users = m->users,
-        .workers = m->workers,
         .thresholds = m->thresholds,
         .threshold_results = m->results,
         .n_thresholds = m->n_thresholds,
@@ -151,9 +149,6 @@ static int metrics_second(void *ctx, const struct hn_stats *st, const struct hn_
 {
     struct metrics *m = ctx;
     m->st = st;
-    m->reg = mo->workers_list;
-    m->users = mo->users;
-    m->workers = mo->workers;
     m->n_thresholds = mo->n_thresholds < HN_THRESHOLDS_MAX ? mo->n_thresholds : HN_THRESHOLDS_MAX;
     if (m->n_thresholds && mo->thresholds)
         memcpy(m->thresholds, mo->thresholds, m->n_thresholds * sizeof(*m->thresholds));
@@ -184,8 +179,8 @@ static void metrics_close(void *ctx)
 }
 
 int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const char *addr,
-                          const char *run_id, const struct hn_journal *journal, char *bound,
-                          size_t bound_len)
+                          const char *run_id, const struct hn_registry *reg,
+                          const struct hn_journal *journal, char *bound, size_t bound_len)
 {
     struct hn_metrics_addr a;
     char why[160];
@@ -198,6 +193,7 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
     pthread_cond_init(&m->rendered, NULL);
     m->loop = loop;
     m->journal = journal;
+    m->reg = reg;
     m->run_id = strdup(run_id ? run_id : "");
     ev_async_init(&m->render, on_render);
     m->render.data = m;

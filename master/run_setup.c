@@ -123,7 +123,7 @@ static int add_reports(struct hn_run *r)
                      hn_strerror(err));
     if (!err && cfg->metrics_bind) {
         char bound[96];
-        err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id,
+        err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id, &r->reg,
                                     &r->journal, bound, sizeof(bound));
         if (err)
             hn_log_error("cannot serve metrics on %s: %s", cfg->metrics_bind, hn_strerror(err));

@@ -108,7 +108,9 @@
       ser.push({label: s.label, stroke: s.color || palette[i], width: 1.5, scale: s.scale || "y",
                 spanGaps: false, points: {show: t.length < 60}, value: s.fmt ? function (u, v) { return v === null ? "–" : s.fmt(v); } : undefined});
     });
-    var axes = [{}, {label: yLabel, scale: "y", size: 60}];
+    /* Times in UTC, as every other report writes them. */
+    var axes = [{values: function (u, vals) { return vals.map(function (v) { return hms(v * 1000); }); },
+                 label: "UTC"}, {label: yLabel, scale: "y", size: 60}];
     var scales = {x: {time: true}, y: {auto: true, range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.1 : 1]; }}};
     (extraScales || []).forEach(function (x) {
       scales[x.scale] = {auto: true, range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.1 : 1]; }};
@@ -231,12 +233,16 @@
                 value: function (u, v) { return v === null ? "–" : v.toFixed(3) + " ms"; }});
     });
     var ticks = [0, 1, 2, 3, 4, 5, 6, 7];
+    /* Axis label of a number of nines: 0 → 0%, 1 → 90%, 2 → 99%, 3 → 99.9%. */
+    var nines = function (v) {
+      if (v >= xs[xs.length - 1] - 1e-9) return "max";
+      if (!Number.isInteger(v)) return "";
+      return v === 0 ? "0%" : v === 1 ? "90%" : "99" + (v > 2 ? "." + "9".repeat(v - 2) : "") + "%";
+    };
     chart(root, "Response time by percentile (ms, log scale)", "Read across: 99 % of requests took at most the value at 99 %.",
       {series: ser, legend: {live: true},
        scales: {x: {time: false, range: [0, xs[xs.length - 1]]}, y: {distr: 3, log: 10}},
-       axes: [{values: function (u, vals) { return vals.map(function (v) {
-                 if (v >= xs[xs.length - 1] - 1e-9) return "max";
-                 return Number.isInteger(v) ? (100 - 100 * Math.pow(10, -v)).toPrecision(Math.max(2, v + 1)) + "%" : ""; }); },
+       axes: [{values: function (u, vals) { return vals.map(nines); },
                splits: function () { return ticks.filter(function (t) { return t <= xs[xs.length - 1]; }).concat([xs[xs.length - 1]]); }},
               {label: "ms", size: 60}]}, data);
   } else {

