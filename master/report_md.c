@@ -23,12 +23,13 @@ struct md {
     struct hn_report_run run;
 };
 
-/* Text inside a table cell: Markdown's active characters escaped, the cell
+/* Text inside a table cell: the characters GitHub-flavoured Markdown acts
+ * on inside a line (emphasis, code, links, HTML, strike-through) escaped, the cell
  * separator too; control characters become '?'. */
 static void md(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (strchr("\\`*_{}[]<>()#+!|~", *p))
+        if (strchr("\\`*_[]<>|~", *p))
             fputc('\\', f);
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
     }
