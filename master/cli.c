@@ -96,8 +96,10 @@ void hn_cli_usage(FILE *out)
         "Exit codes:\n"
         "  0  the run completed and no request failed\n"
         "  1  some request failed (see --exit-code-on-error)\n"
-        "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
-        "  3  the run could not complete: cannot bind, workers did not join in time,\n"
+        "  2  bad command line or scenario (FILE:LINE:COL: message), a report file that\n"
+        "     cannot be created\n"
+        "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
+        "     did not join in time,\n"
         "     all workers lost, nothing was sent, statistics out of memory\n");
 }
 

@@ -85,7 +85,9 @@ static void make_run_id(char *out, size_t len)
 
 /* One writer per report asked for; a file that cannot be written stops the
  * run now, before any load is sent. The journal's sampler comes first: the
- * writers after it read the timeline. */
+ * writers after it read the timeline. Returns 0 or an exit code: a file
+ * that cannot be created is a bad command line, an address the metrics
+ * cannot bind is as --bind's. */
 static int add_reports(struct hn_run *r)
 {
     const struct hn_master_config *cfg = r->cfg;
@@ -125,14 +127,15 @@ static int add_reports(struct hn_run *r)
         char bound[96];
         err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id, &r->reg,
                                     &r->journal, bound, sizeof(bound));
-        if (err)
+        if (err) {
             hn_log_error("cannot serve metrics on %s: %s", cfg->metrics_bind, hn_strerror(err));
-        else
-            hn_log_info("Prometheus metrics on http://%s/metrics", bound);
+            return HN_EXIT_NO_RUN;
+        }
+        hn_log_info("Prometheus metrics on http://%s/metrics", bound);
     }
     if (!err)
         err = hn_report_console_add(&r->reports, stderr, &run);
-    return err;
+    return err ? HN_EXIT_USAGE : 0;
 }
 
 static int start_local_workers(struct hn_run *r)
@@ -257,8 +260,8 @@ int hn_run_setup(struct hn_run *r)
     r->loop = ev_default_loop(EVFLAG_AUTO);
     if (!r->loop || hn_journal_init(&r->journal))
         return HN_EXIT_NO_RUN;
-    if (add_reports(r))
-        return HN_EXIT_USAGE;
+    if ((code = add_reports(r)))
+        return code;
     r->zctx = zmq_ctx_new();
     if (!r->zctx)
         return HN_EXIT_NO_RUN;

@@ -16,6 +16,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,20 @@ static int send_msg(struct hn_session *s, const struct hn_msg *m)
     return err;
 }
 
+/* CPUs this worker can keep busy: its engine threads, at most the CPUs it
+ * may run on (taskset, cgroup cpusets; all online ones when the affinity
+ * cannot be read). The master's self-check measures CPU use against it, as
+ * Locust against its one core. */
+static uint32_t usable_cpus(const struct hn_session *s)
+{
+    cpu_set_t set;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t cpus = online > 0 ? (uint32_t)online : 1;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        cpus = (uint32_t)CPU_COUNT(&set);
+    return s->cfg->threads && s->cfg->threads < cpus ? s->cfg->threads : cpus;
+}
+
 static int send_hello(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_HELLO};
@@ -138,8 +153,7 @@ static int send_hello(struct hn_session *s)
         snprintf(m.hello.hostname, sizeof(m.hello.hostname), "unknown");
     m.hello.pid = (uint32_t)getpid();
     snprintf(m.hello.version, sizeof(m.hello.version), "%s", HN_VERSION);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    m.hello.cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    m.hello.cpus = usable_cpus(s);
     m.hello.capacity = s->cfg->capacity;
     /* Empty until a master welcomed us: a restarted worker gets the
      * scenario again even if its id (or key) is known. */

@@ -21,6 +21,10 @@ for p in python3 /usr/bin/python3; do
 done
 
 npm_tools || { fail "test tools from npm"; finish; }
+rc=0
+"$HORNET_MASTER" -H http://127.0.0.1:1 --json /proc/no-such-dir/r.json / >/dev/null 2>"$work/bad.err" || rc=$?
+check "a report file that cannot be created stops the master at once (exit $rc)" [ "$rc" = 2 ]
+check "with the reason" grep -q "cannot create the JSON report /proc/no-such-dir/r.json" "$work/bad.err"
 start_target
 r="$work/out/run" # a directory that does not exist yet: the writers make it
 start_hmaster -H "$target_url" -u 6 -r 6 -t 5s --local-workers 2 --worker-threads 1 \
