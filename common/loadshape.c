@@ -109,9 +109,9 @@ double hn_shape_spawn_rate(const struct hn_load_shape *sh, const uint32_t *weigh
 static double stage_rate(const struct hn_load_shape *sh, uint32_t i, double dt_ms)
 {
     const struct hn_arrival_stage *st = &sh->arrivals[i];
-    if (i == 0 || st->duration_ms == 0)
+    if ((i == 0 && !sh->has_start_rate) || st->duration_ms == 0)
         return st->rate_per_s;
-    double from = sh->arrivals[i - 1].rate_per_s;
+    double from = i ? sh->arrivals[i - 1].rate_per_s : sh->start_rate;
     return from + (st->rate_per_s - from) * dt_ms / (double)st->duration_ms;
 }
 

@@ -25,7 +25,7 @@ struct hn_stage {
 
 /* An open-model stage: for @duration_ms iterations start at a rate that
  * goes linearly from the previous stage's rate to @rate_per_s (the first
- * stage holds its own rate from the start). */
+ * stage from the shape's start_rate, or holds its own rate without one). */
 struct hn_arrival_stage {
     uint64_t duration_ms;
     double rate_per_s;
@@ -36,6 +36,8 @@ struct hn_load_shape {
     struct hn_stage stages[HN_SHAPE_STAGES_MAX];
     struct hn_arrival_stage arrivals[HN_SHAPE_STAGES_MAX];
     uint32_t n_stages;
+    bool has_start_rate;   /* open model: the first stage ramps from start_rate */
+    double start_rate;
     uint32_t max_users;    /* open model: most users at once, >= 1 */
     uint64_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
 };

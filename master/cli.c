@@ -4,7 +4,9 @@
 #include <errno.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
+#include "run_plan.h"
 #include "sanitize.h"
+#include "thresholds.h"
 #include "units.h"
 #include "url_check.h"
 #include "endpoint.h"
@@ -38,10 +40,21 @@ void hn_cli_usage(FILE *out)
         "      --exclude-tags TAG[,...] do not run tasks with any of these tags\n"
         "Load:\n"
         "  -H, --host URL               base URL for PATHs; replaces the scenario's host\n"
-        "  -u, --users N                peak number of concurrent users (default 1)\n"
+        "  -u, --users N                peak number of concurrent users (default 1); with -r,\n"
+        "                               replaces the scenario's load:\n"
         "  -r, --spawn-rate N           users started (or stopped) per second (default 1)\n"
-        "  -t, --run-time TIME          stop after this long: 90s, 5m, 1h20m (default: until\n"
-        "                               Ctrl-C)\n"
+        "      --stages LIST            closed-model stages DURATION:USERS[:SPAWN_RATE], comma\n"
+        "                               separated, e.g. 30s:10:5,1m:50:10,30s:0 (no spawn rate:\n"
+        "                               an even ramp over the stage); replaces load:\n"
+        "      --rate RATE              open model: start RATE iterations per second (500/s,\n"
+        "                               30000/m), whatever the server's response times; a\n"
+        "                               constant rate that replaces load: and arrival:\n"
+        "      --max-users N            open model: most users at once (default: the file's,\n"
+        "                               or 1000); an iteration with no free user waits\n"
+        "      --max-delay TIME         open model: an iteration that waited longer is dropped\n"
+        "                               and counted (default: the request timeout)\n"
+        "  -t, --run-time TIME          stop after this long: 90s, 5m, 1h20m (default: the\n"
+        "                               stages' total, else until Ctrl-C)\n"
         "  -s, --stop-timeout TIME      let requests in flight finish this long at the end;\n"
         "                               later ones are counted as 'aborted at stop' (default 10s)\n"
         "      --request-timeout TIME   per-request timeout (default: the scenario's, or 10s)\n"
@@ -89,13 +102,20 @@ void hn_cli_usage(FILE *out)
         "      --summary-md PATH        a short Markdown summary (CI job summary, PR comment)\n"
         "      --only-summary           no live table, only the final summary\n"
         "      --exit-code-on-error N   exit code when any request failed (default 1)\n"
+        "      --threshold EXPR         pass/fail gate, repeatable, added to the file's:\n"
+        "                               'p(95) < 500ms', 'error_rate < 1%%', 'rps > 100',\n"
+        "                               'dropped < 1', 'GET /api: avg < 200ms'; exit 1 if one\n"
+        "                               fails\n"
+        "      --latency KIND           the response times reported: auto (default: from the\n"
+        "                               intended start where the load is paced or open, else\n"
+        "                               the service time), service, or intended\n"
         "      --log-level LEVEL        error, warn, info or debug (default info)\n"
         "  -h, --help                   show this help and exit\n"
         "  -V, --version                show the version and exit\n"
         "\n"
         "Exit codes:\n"
         "  0  the run completed and no request failed\n"
-        "  1  some request failed (see --exit-code-on-error)\n"
+        "  1  some request failed (see --exit-code-on-error), or a threshold failed\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message), a report file that\n"
         "     cannot be created\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
@@ -190,6 +210,12 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_INSECURE,
         O_MAX_WORKERS,
         O_MAX_STATS_MEM,
+        O_STAGES,
+        O_RATE,
+        O_MAX_USERS,
+        O_MAX_DELAY,
+        O_THRESHOLD,
+        O_LATENCY,
     };
     static const struct option options[] = {
         {"scenario", required_argument, NULL, 'f'},
@@ -225,6 +251,12 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"insecure", no_argument, NULL, O_INSECURE},
         {"max-workers", required_argument, NULL, O_MAX_WORKERS},
         {"max-stats-memory", required_argument, NULL, O_MAX_STATS_MEM},
+        {"stages", required_argument, NULL, O_STAGES},
+        {"rate", required_argument, NULL, O_RATE},
+        {"max-users", required_argument, NULL, O_MAX_USERS},
+        {"max-delay", required_argument, NULL, O_MAX_DELAY},
+        {"threshold", required_argument, NULL, O_THRESHOLD},
+        {"latency", required_argument, NULL, O_LATENCY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -273,6 +305,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case 'u':
             if (!parse_u32(optarg, 10000000, &cfg->users) || !cfg->users)
                 return bad("--users wants a number of users (1..10000000)", optarg);
+            cfg->users_given = true;
             break;
         case 'r':
             /* Strict decimal, as -u: no sign, exponent or hex ("0x10", "1e-300"). */
@@ -281,6 +314,60 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--spawn-rate wants a decimal number of users per second, more than 0 "
                            "and at most 10000000 (e.g. 10 or 0.5)",
                            optarg);
+            cfg->spawn_rate_given = true;
+            break;
+        case O_STAGES: {
+            struct hn_load_shape *sh = malloc(sizeof(*sh));
+            if (!sh)
+                return bad("out of memory", "");
+            int rc = hn_run_plan_parse_stages(optarg, sh, why, sizeof(why));
+            free(sh);
+            if (rc)
+                return bad(why, "");
+            cfg->stages = optarg;
+            break;
+        }
+        case O_RATE:
+            if (hn_units_parse_rate(optarg, &cfg->rate) || !(cfg->rate > 0) ||
+                cfg->rate > 10000000)
+                return bad("--rate wants iterations per unit of time above 0, e.g. 500/s or "
+                           "30000/m (at most 10000000/s)",
+                           optarg);
+            cfg->rate_given = true;
+            break;
+        case O_MAX_USERS:
+            if (!parse_u32(optarg, 10000000, &cfg->max_users) || !cfg->max_users)
+                return bad("--max-users wants a number of users (1..10000000)", optarg);
+            break;
+        case O_MAX_DELAY:
+            if (hn_units_parse_duration_ms(optarg, &cfg->max_delay_ms) || !cfg->max_delay_ms ||
+                cfg->max_delay_ms > UINT32_MAX)
+                return bad("--max-delay wants a duration such as 1s or 500ms", optarg);
+            break;
+        case O_THRESHOLD: {
+            struct hn_threshold t;
+            size_t at;
+            if (cfg->n_thresholds == HN_CLI_THRESHOLDS_MAX)
+                return bad("--threshold: at most 64", "");
+            if (hn_threshold_parse(optarg, &t, why, sizeof(why), &at)) {
+                char safe[HN_SANITIZE_SIZE(256)];
+                fprintf(stderr, "hornet-master: --threshold '%s': %s (at character %zu); see "
+                                "--help\n",
+                        hn_sanitize_str(safe, sizeof(safe), optarg), why, at + 1);
+                return HN_EXIT_USAGE;
+            }
+            cfg->thresholds[cfg->n_thresholds++] = optarg;
+            break;
+        }
+        case O_LATENCY:
+            if (!strcmp(optarg, "auto"))
+                cfg->latency = HN_STATS_LATENCY_AUTO;
+            else if (!strcmp(optarg, "service"))
+                cfg->latency = HN_STATS_LATENCY_SERVICE;
+            else if (!strcmp(optarg, "intended"))
+                cfg->latency = HN_STATS_LATENCY_INTENDED;
+            else
+                return bad("--latency wants auto, service or intended", optarg);
             break;
         case 't':
             if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)
@@ -444,6 +531,14 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             return bad("--json, --html, --hdr-log, --junit and --summary-md want a file name", "");
     if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)
         return bad(cfg->csv_exact ? "--csv-exact needs --csv" : "--csv-full-history needs --csv",
+                   "");
+    if (cfg->stages && (cfg->users_given || cfg->spawn_rate_given || cfg->rate_given))
+        return bad("--stages replaces -u and -r, and is the closed model (not --rate): give one "
+                   "of them",
+                   "");
+    if (cfg->rate_given && (cfg->users_given || cfg->spawn_rate_given))
+        return bad("--rate is the open model: -u and -r do not apply (--max-users bounds the "
+                   "users)",
                    "");
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;

@@ -7,8 +7,10 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "stats.h"
 
 #define HN_CLI_TAGS_MAX 32
+#define HN_CLI_THRESHOLDS_MAX 64
 
 struct hn_master_config {
     const char *scenario_file;   /* -f: YAML scenario (NULL: quick mode) */
@@ -20,7 +22,16 @@ struct hn_master_config {
     const char *host;            /* -H: base URL of the system under test */
     uint32_t users;              /* -u: peak number of users */
     double spawn_rate;           /* -r: users started per second */
-    uint64_t run_time_ms;        /* -t: 0 = until interrupted */
+    bool users_given, spawn_rate_given; /* -u / -r: they replace the file's load: */
+    const char *stages;          /* --stages: closed-model stages, replace load: */
+    double rate;                 /* --rate: open model, iterations per second */
+    bool rate_given;
+    uint32_t max_users;          /* --max-users (0: the file's, or the default) */
+    uint64_t max_delay_ms;       /* --max-delay (0: the file's, or the request timeout) */
+    const char *thresholds[HN_CLI_THRESHOLDS_MAX]; /* --threshold, repeatable */
+    uint32_t n_thresholds;
+    enum hn_stats_latency latency; /* --latency */
+    uint64_t run_time_ms;        /* -t: 0 = until interrupted (or the stages' end) */
     uint64_t stop_timeout_ms;    /* -s: graceful stop allowance */
     const char *bind;            /* --bind: ROUTER endpoint */
     uint32_t expect_workers;     /* start when this many workers joined */

@@ -135,6 +135,9 @@ void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint3
     print_table(out, st, true);
     clock_text(done, sizeof(done), elapsed_ms);
     fprintf(out, "Users: %u, workers: %u", users, workers);
+    uint64_t dropped = hn_stats_total_dropped(st);
+    if (dropped)
+        fprintf(out, ", dropped iterations: %llu", (unsigned long long)dropped);
     if (run_time_ms) {
         clock_text(planned, sizeof(planned), run_time_ms);
         double pct = elapsed_ms >= run_time_ms ? 100.0 : 100.0 * elapsed_ms / run_time_ms;

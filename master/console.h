@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "stats.h"
+#include "thresholds.h"
 
 /* Live table: one row per entry (by name, then method) and the Aggregated
  * row, with cumulative counts and times and the current req/s and failures/s
@@ -28,3 +29,11 @@ struct hn_registry;
  * lost... with times) and the generator self-check warnings, if any; what
  * the totals exclude is said plainly. @reg may be NULL. */
 void hn_console_journal(FILE *out, const struct hn_journal *j, const struct hn_registry *reg);
+
+/* The verdict after the summary: which latency the tables show (when it
+ * is the latency from the intended start), dropped iterations, each of the
+ * @n thresholds with ✓/✗ and what it observed (@res: the final
+ * evaluation), and @aborted (why a threshold stopped the run early, or
+ * NULL). */
+void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_threshold *t,
+                        const struct hn_threshold_result *res, uint32_t n, const char *aborted);

@@ -42,13 +42,57 @@ void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m)
             hn_dispatch_to(r, &r->reg.workers[i], m);
 }
 
-/* Users wanted now: ramped at the spawn rate from the start, aiming one
- * second ahead so workers ramp smoothly within the coming second. */
-static uint32_t ramp_users(struct hn_run *r)
+/* Milliseconds since the load began. */
+static uint64_t elapsed_ms(const struct hn_run *r)
 {
-    double elapsed = ev_now(r->loop) - r->started_at;
-    double ramped = ceil(r->cfg->spawn_rate * (elapsed + 1.0));
-    return ramped >= r->cfg->users ? r->cfg->users : (uint32_t)ramped;
+    double e = (ev_now(r->loop) - r->started_at) * 1000.0;
+    return e > 0 ? (uint64_t)e : 0;
+}
+
+/* End of the stage running at @t_ms (UINT64_MAX for the last: it holds). */
+static uint64_t stage_end_ms(const struct hn_load_shape *sh, uint64_t t_ms)
+{
+    uint64_t end = 0;
+    for (uint32_t i = 0; i + 1 < sh->n_stages; i++) {
+        end += sh->open ? sh->arrivals[i].duration_ms : sh->stages[i].duration_ms;
+        if (t_ms < end)
+            return end;
+    }
+    return UINT64_MAX;
+}
+
+uint64_t hn_dispatch_next_stage_ms(const struct hn_run *r)
+{
+    uint64_t end = stage_end_ms(&r->plan->shape, elapsed_ms(r));
+    return end == UINT64_MAX ? 0 : end;
+}
+
+/* What the whole run asks for now: users per class (closed model: as the
+ * plan wants them one second ahead, never past the end of the stage, so
+ * workers ramp within the coming second and a step lands on time; open
+ * model: the most users per class), the spawn rate, and the open model's
+ * iterations per second over the coming second (the plan's exact integral
+ * over it, so ramps add up to the plan's count). */
+struct want {
+    uint32_t users[HN_PROTO_CLASSES_MAX];
+    double spawn_rate, rate;
+};
+
+static void wanted(struct hn_run *r, struct want *w)
+{
+    const struct hn_load_shape *sh = &r->plan->shape;
+    uint32_t n = r->scenario->n_classes;
+    uint64_t t = elapsed_ms(r);
+    if (sh->open) {
+        hn_distribute_classes(sh->max_users, r->class_weights, n, w->users);
+        w->rate = hn_shape_iterations(sh, t + 1000) - hn_shape_iterations(sh, t);
+        w->spawn_rate = 0; /* users start when an iteration needs one */
+        return;
+    }
+    uint64_t ahead = t + 1000, end = stage_end_ms(sh, t);
+    hn_run_plan_users(r->plan, r->scenario, ahead < end ? ahead : end, w->users);
+    w->spawn_rate = hn_shape_spawn_rate(sh, r->class_weights, n, t);
+    w->rate = 0;
 }
 
 struct grant_ctx {
@@ -87,10 +131,13 @@ void hn_dispatch_targets(struct hn_run *r)
     uint32_t alive = hn_registry_alive(&r->reg);
     if (alive == 0 || r->state != HN_RUN_RUNNING)
         return;
-    r->users_now = ramp_users(r);
     uint32_t n_classes = r->scenario->n_classes;
-    uint32_t class_users[HN_PROTO_CLASSES_MAX];
-    hn_distribute_classes(r->users_now, r->class_weights, n_classes, class_users);
+    struct want want;
+    wanted(r, &want);
+    r->users_now = 0;
+    for (uint32_t c = 0; c < n_classes; c++)
+        r->users_now += want.users[c];
+    r->users_max = r->users_now > r->users_max ? r->users_now : r->users_max;
     uint32_t *hosts = calloc(alive, sizeof(*hosts));
     struct hn_share *shares = calloc(alive, sizeof(*shares));
     struct hn_worker **live = calloc(alive, sizeof(*live));
@@ -105,19 +152,31 @@ void hn_dispatch_targets(struct hn_run *r)
             hosts[k++] = r->reg.workers[i].host;
         }
     }
-    hn_distribute_workers(class_users, n_classes, hosts, alive, shares);
+    hn_distribute_workers(want.users, n_classes, hosts, alive, shares);
     for (uint32_t i = 0; i < alive; i++)
         hosts[i] = live[i]->hello.capacity; /* reused: the capacities */
     uint32_t lost = hn_distribute_cap(shares, alive, hosts, n_classes);
     say_shortfall(r, lost);
+    /* The open model's rate goes with the users: a worker holding a third
+     * of the users starts a third of the iterations. */
+    uint64_t placed = 0;
+    for (uint32_t i = 0; i < alive; i++)
+        placed += shares[i].total;
+    bool open = r->plan->shape.open;
     for (uint32_t i = 0; i < alive; i++) {
         struct hn_msg m = {.type = HN_MSG_TARGET};
         m.target.seq = ++r->target_seq;
         m.target.phase = HN_PHASE_RUN;
-        m.target.model = HN_MODEL_CLOSED;
+        m.target.model = open ? HN_MODEL_OPEN : HN_MODEL_CLOSED;
         m.target.n_classes = n_classes;
         memcpy(m.target.users, shares[i].users, n_classes * sizeof(uint32_t));
-        m.target.spawn_rate_per_s = r->cfg->spawn_rate / alive;
+        m.target.spawn_rate_per_s = want.spawn_rate / alive;
+        if (open) {
+            m.target.arrival_rate_per_s =
+                placed ? want.rate * (double)shares[i].total / (double)placed : 0;
+            m.target.max_users = shares[i].total;
+            m.target.max_delay_ms = (uint32_t)r->plan->shape.max_delay_ms;
+        }
         m.target.start_wall_ms = hn_clock_wall_ms();
         live[i]->share = shares[i];
         /* Ids and rows first: the worker starts its new users with them. */

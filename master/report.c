@@ -104,6 +104,8 @@ static int console_final(void *ctx, const struct hn_stats *st, const struct hn_r
     hn_console_summary(c->out, st);
     if (c->run.journal)
         hn_console_journal(c->out, c->run.journal, m ? m->workers_list : NULL);
+    hn_console_verdict(c->out, st, m->thresholds, m->threshold_results, m->n_thresholds,
+                       m->aborted);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "run_internal.h"
 #include "sanitize.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,9 +32,58 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .workers = hn_registry_alive(&r->reg),
         .run_id = r->run_id,
         .started_ms = r->started_wall_ms,
-        .run_time_ms = r->cfg->run_time_ms,
+        .run_time_ms = r->plan->run_time_ms,
+        .thresholds = r->plan->thresholds,
+        .threshold_results = r->threshold_results,
+        .n_thresholds = r->plan->n_thresholds,
+        .aborted = r->aborted[0] ? r->aborted : NULL,
         .workers_list = &r->reg,
     };
+}
+
+/* Evaluate every threshold on the statistics merged so far. */
+static void eval_thresholds(struct hn_run *r, uint64_t now_ms)
+{
+    struct hn_threshold_inputs in = {r->stats, now_ms, hn_stats_total_dropped(r->stats)};
+    for (uint32_t i = 0; i < r->plan->n_thresholds; i++)
+        hn_threshold_eval(&r->plan->thresholds[i], &in, &r->threshold_results[i]);
+}
+
+/* Arm the timer for the next stage boundary of the load shape, so a step
+ * in the plan reaches the workers when it is due, not at the next tick. */
+static void arm_stage_timer(struct hn_run *r)
+{
+    uint64_t next = hn_dispatch_next_stage_ms(r);
+    if (!next)
+        return;
+    double at = r->started_at + (double)next / 1000.0 - ev_now(r->loop);
+    ev_timer_set(&r->stage, at > 0 ? at : 0, 0.0);
+    ev_timer_start(r->loop, &r->stage);
+}
+
+void hn_run_on_run_end(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    hn_run_begin_stop(t->data, "run time reached");
+}
+
+void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct hn_run *r = t->data;
+    if (r->state != HN_RUN_RUNNING)
+        return;
+    hn_dispatch_targets(r);
+    arm_stage_timer(r);
+    if (r->plan->run_time_ms) {
+        /* Its own timer: the run lasts its time to the millisecond, not
+         * to the next tick (an open model at 2,000/s would run up to 2,000
+         * iterations too many). */
+        ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
+        ev_timer_start(r->loop, &r->run_end);
+    }
 }
 
 /* --- run phases ---------------------------------------------------------- */
@@ -52,9 +102,20 @@ void hn_run_start(struct hn_run *r)
         return;
     }
     hn_stats_set_memory_max(r->stats, r->cfg->max_stats_memory);
-    hn_log_info("%u workers joined: ramping to %u users at %g/s%s", hn_registry_alive(&r->reg),
-                r->cfg->users, r->cfg->spawn_rate, r->cfg->run_time_ms ? "" : " (Ctrl-C stops)");
+    hn_stats_set_latency(r->stats, r->cfg->latency);
+    char brief[200];
+    hn_log_info("%u workers joined: %s%s", hn_registry_alive(&r->reg),
+                hn_run_plan_brief(r->plan, brief, sizeof(brief)),
+                r->plan->run_time_ms ? "" : " (Ctrl-C stops)");
     hn_dispatch_targets(r);
+    arm_stage_timer(r);
+    if (r->plan->run_time_ms) {
+        /* Its own timer: the run lasts its time to the millisecond, not
+         * to the next tick (an open model at 2,000/s would run up to 2,000
+         * iterations too many). */
+        ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
+        ev_timer_start(r->loop, &r->run_end);
+    }
 }
 
 bool hn_run_all_finals_in(const struct hn_run *r)
@@ -65,7 +126,7 @@ bool hn_run_all_finals_in(const struct hn_run *r)
     return true;
 }
 
-static void begin_stop(struct hn_run *r, const char *why)
+void hn_run_begin_stop(struct hn_run *r, const char *why)
 {
     if (r->state == HN_RUN_WAITING) {
         hn_run_finish(r, HN_EXIT_NO_RUN);
@@ -76,6 +137,8 @@ static void begin_stop(struct hn_run *r, const char *why)
     hn_log_info("%s: stopping (requests in flight get up to %llu ms)", why,
                 (unsigned long long)r->cfg->stop_timeout_ms);
     r->state = HN_RUN_STOPPING;
+    ev_timer_stop(r->loop, &r->stage);
+    ev_timer_stop(r->loop, &r->run_end);
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = (uint32_t)r->cfg->stop_timeout_ms;
     hn_dispatch_broadcast(r, &m);
@@ -132,6 +195,8 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         hn_log_info("ignored %llu statistics messages of other runs",
                     (unsigned long long)r->foreign_stats);
     ev_timer_stop(r->loop, &r->stop_deadline);
+    ev_timer_stop(r->loop, &r->stage);
+    ev_timer_stop(r->loop, &r->run_end);
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
         if (ran && !w->final_received)
@@ -145,13 +210,14 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     if (ran && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
         hn_stats_tick(r->stats, now_ms, 0);
+        eval_thresholds(r, now_ms);
         struct hn_report_moment m = moment(r, now_ms, 0);
         hn_reports_final(&r->reports, r->stats, &m);
         print_offenders(r);
         if (r->shortfall_max)
             hn_log_warn("the workers could not hold the requested load: up to %u of the %u users "
                         "asked for did not run (their capacities)",
-                        r->shortfall_max, r->cfg->users);
+                        r->shortfall_max, r->users_max);
         if (exit_code == HN_EXIT_OK && hn_stats_total_requests(r->stats) == 0) {
             /* A run that sent nothing tested nothing: it must not pass. */
             hn_log_error("nothing was sent: no request completed in this run%s",
@@ -160,6 +226,11 @@ void hn_run_finish(struct hn_run *r, int exit_code)
                                          "see their logs)");
             exit_code = HN_EXIT_NO_RUN;
         }
+        bool thresholds_failed = r->aborted[0] != '\0';
+        for (uint32_t i = 0; i < r->plan->n_thresholds; i++)
+            thresholds_failed |= !r->threshold_results[i].pass;
+        if (exit_code == HN_EXIT_OK && thresholds_failed)
+            exit_code = HN_EXIT_FAILED;
         if (exit_code == HN_EXIT_OK &&
             (hn_stats_total_failures(r->stats) > 0 || hn_stats_total_exceptions(r->stats) > 0))
             exit_code = r->cfg->exit_code_on_error;
@@ -171,6 +242,28 @@ void hn_run_finish(struct hn_run *r, int exit_code)
 }
 
 /* --- events -------------------------------------------------------------- */
+
+/* A failing threshold marked abort_on_fail stops the run once its delay
+ * has passed; one with no data yet (nothing measured) waits. The run then
+ * stops as at the end of its time: every request still counts. */
+static void check_abort(struct hn_run *r)
+{
+    if (r->state != HN_RUN_RUNNING)
+        return;
+    uint64_t ran_ms = (uint64_t)((ev_now(r->loop) - r->started_at) * 1000.0);
+    for (uint32_t i = 0; i < r->plan->n_thresholds; i++) {
+        const struct hn_threshold *t = &r->plan->thresholds[i];
+        const struct hn_threshold_result *res = &r->threshold_results[i];
+        if (!t->abort_on_fail || ran_ms < t->delay_ms || res->pass || isnan(res->observed))
+            continue;
+        char seen[48];
+        snprintf(r->aborted, sizeof(r->aborted), "threshold '%s' failed (observed %s)", t->expr,
+                 hn_threshold_format(t, res->observed, seen, sizeof(seen)));
+        hn_log_warn("%s, and it aborts the run", r->aborted);
+        hn_run_begin_stop(r, "aborted by a threshold");
+        return;
+    }
+}
 
 static void check_liveness(struct hn_run *r)
 {
@@ -203,6 +296,7 @@ static void check_liveness(struct hn_run *r)
 
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
+    (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
     check_liveness(r);
@@ -224,17 +318,15 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
             if (hn_worker_active(&r->reg.workers[i]))
                 hn_run_send_stop(r, &r->reg.workers[i]);
     }
-    if (r->state == HN_RUN_RUNNING) {
+    if (r->state == HN_RUN_RUNNING)
         hn_dispatch_targets(r);
-        if (r->cfg->run_time_ms &&
-            (ev_now(loop) - r->started_at) * 1000.0 >= (double)r->cfg->run_time_ms)
-            begin_stop(r, "run time reached");
-    }
     if (r->stats && r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE) {
         uint64_t now_ms = hn_clock_wall_ms();
         struct hn_report_moment m = moment(r, now_ms, users_reported(r));
         hn_stats_tick(r->stats, now_ms, m.users);
+        eval_thresholds(r, now_ms);
         hn_reports_second(&r->reports, r->stats, &m);
+        check_abort(r);
     }
 }
 
@@ -276,5 +368,5 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     if (r->state == HN_RUN_STOPPING)
         hn_run_finish(r, HN_EXIT_OK); /* second Ctrl-C: report what we have now */
     else
-        begin_stop(r, "interrupted");
+        hn_run_begin_stop(r, "interrupted");
 }

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "registry.h"
 #include "report.h"
+#include "run_plan.h"
 #include "stats.h"
 #include "zap.h"
 
@@ -44,6 +45,7 @@ struct hn_run {
     enum hn_run_state state;
     char run_id[40];
     struct hn_scenario *scenario;
+    struct hn_run_plan *plan; /* load shape, run time and thresholds */
     msgpack_sbuffer scenario_blob;
     uint8_t scenario_hash[32];
     uint32_t class_weights[HN_PROTO_CLASSES_MAX];
@@ -52,12 +54,17 @@ struct hn_run {
     struct hn_reports reports;
     struct hn_journal journal; /* timeline, worker events, self-check: for reports */
     ev_timer tick, console, wait_deadline, stop_deadline;
+    ev_timer stage;   /* the next stage boundary of the load shape */
+    ev_timer run_end; /* the run time is up */
     ev_signal sigint, sigterm;
     double started_at;        /* loop time the ramp began */
     uint64_t started_wall_ms; /* wall clock then */
     uint64_t target_seq;
     uint32_t users_now; /* users the master currently asks for */
+    uint32_t users_max; /* the most it asked for at once */
     int exit_code;
+    struct hn_threshold_result threshold_results[HN_THRESHOLDS_MAX];
+    char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why a threshold aborted the run, or "" */
     bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */
@@ -80,6 +87,8 @@ void hn_run_start(struct hn_run *r);
 /* Write the reports, tell workers to quit, leave the loop (once). */
 void hn_run_finish(struct hn_run *r, int exit_code);
 bool hn_run_all_finals_in(const struct hn_run *r);
+/* Stop the load: STOP to every worker, FINALs awaited (once). */
+void hn_run_begin_stop(struct hn_run *r, const char *why);
 /* STOP with what is left of the stop timeout. */
 void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
 
@@ -87,6 +96,8 @@ void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user);
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents);
+void hn_run_on_run_end(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents);
@@ -99,6 +110,8 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
 /* Every worker not marked missing. */
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
-/* Split the users wanted now over the live workers and send each its
- * absolute TARGET (idempotent: resending is harmless). */
+/* Split the load the plan wants now over the live workers and send each
+ * its absolute TARGET (idempotent: resending is harmless). */
 void hn_dispatch_targets(struct hn_run *r);
+/* Time of the next stage boundary, ms after the start; 0: none left. */
+uint64_t hn_dispatch_next_stage_ms(const struct hn_run *r);

@@ -25,7 +25,11 @@
 /* The scenario, and the blob every worker receives. 0 or an exit code. */
 static int build_scenario(struct hn_run *r)
 {
-    int code = hn_master_scenario(r->cfg, &r->scenario, NULL);
+    if (!(r->plan = calloc(1, sizeof(*r->plan)))) {
+        hn_log_error("out of memory");
+        return HN_EXIT_NO_RUN;
+    }
+    int code = hn_master_scenario(r->cfg, &r->scenario, NULL, r->plan);
     if (code)
         return code;
     char why[256] = "";
@@ -228,6 +232,9 @@ static void init_watchers(struct hn_run *r)
                   HN_RUN_CONSOLE_INTERVAL_S);
     ev_init(&r->wait_deadline, hn_run_on_wait_deadline);
     ev_init(&r->stop_deadline, hn_run_on_stop_deadline);
+    ev_init(&r->stage, hn_run_on_stage);
+    ev_init(&r->run_end, hn_run_on_run_end);
+    r->stage.data = r->run_end.data = r;
     ev_signal_init(&r->sigint, hn_run_on_signal, SIGINT);
     ev_signal_init(&r->sigterm, hn_run_on_signal, SIGTERM);
     r->tick.data = r->console.data = r->wait_deadline.data = r->stop_deadline.data = r;
@@ -313,6 +320,7 @@ void hn_run_teardown(struct hn_run *r)
     hn_journal_deinit(&r->journal);
     hn_stats_free(r->stats);
     hn_scenario_free(r->scenario);
+    free(r->plan);
     if (r->scenario_blob.data)
         msgpack_sbuffer_destroy(&r->scenario_blob);
     hn_registry_deinit(&r->reg);
@@ -323,13 +331,19 @@ static int check_only(const struct hn_master_config *cfg)
 {
     struct hn_scenario *s = NULL;
     struct hn_load_info info;
-    int code = hn_master_scenario(cfg, &s, &info);
-    if (code)
-        return code;
-    hn_scenario_summary(stdout, cfg->scenario_file, s, &info);
-    hn_load_info_free(&info);
-    hn_scenario_free(s);
-    return HN_EXIT_OK;
+    struct hn_run_plan *plan = calloc(1, sizeof(*plan));
+    if (!plan) {
+        hn_log_error("out of memory");
+        return HN_EXIT_NO_RUN;
+    }
+    int code = hn_master_scenario(cfg, &s, &info, plan);
+    if (!code) {
+        hn_scenario_summary(stdout, cfg->scenario_file, s, &info, plan);
+        hn_load_info_free(&info);
+        hn_scenario_free(s);
+    }
+    free(plan);
+    return code;
 }
 
 int hn_run(const struct hn_master_config *cfg)

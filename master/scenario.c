@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hn_master_scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
-                       struct hn_load_info *info)
+/* The scenario of @cfg into *out (and what the file said of the run's plan
+ * into info->plan). 0 or an exit code. */
+static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
+                    struct hn_load_info *info)
 {
     if (cfg->scenario_file) {
         struct hn_load_options opt = {
@@ -51,6 +53,35 @@ int hn_master_scenario(const struct hn_master_config *cfg, struct hn_scenario **
     return 0;
 }
 
+int hn_master_scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
+                       struct hn_load_info *info, struct hn_run_plan *plan)
+{
+    struct hn_load_info own = {0};
+    if (!info)
+        info = &own;
+    memset(info, 0, sizeof(*info));
+    int code = scenario(cfg, out, info);
+    if (code)
+        return code;
+    char why[300];
+    int rc = hn_run_plan_resolve(cfg, *out, info->plan, plan, why, sizeof(why));
+    hn_load_info_free(&own);
+    if (rc == -ENOMEM) {
+        hn_log_error("out of memory");
+        code = HN_EXIT_NO_RUN;
+    } else if (rc) {
+        fprintf(stderr, "hornet-master: %s; see --help\n", why);
+        code = HN_EXIT_USAGE;
+    }
+    if (code) {
+        if (info != &own)
+            hn_load_info_free(info);
+        hn_scenario_free(*out);
+        *out = NULL;
+    }
+    return code;
+}
+
 static const char *wait_text(const struct hn_wait *w, char *buf, size_t len)
 {
     switch (w->kind) {
@@ -89,7 +120,7 @@ static void print_step(FILE *out, const struct hn_step *st, const char *prefix)
 }
 
 void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *s,
-                         const struct hn_load_info *info)
+                         const struct hn_load_info *info, const struct hn_run_plan *plan)
 {
     uint64_t wsum = hn_scenario_class_weight_sum(s);
     fprintf(out, "%s: valid\n", path);
@@ -141,4 +172,6 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
         fprintf(out, "  %-7s %s\n", s->entries[e].method, s->entries[e].name);
     if (s->n_entries > 20)
         fprintf(out, "  ... %u more\n", s->n_entries - 20);
+    if (plan)
+        hn_run_plan_describe(out, plan, s, "");
 }

@@ -554,17 +554,6 @@ static bool load_default_headers(struct hn_loader *L, yaml_node_t *n,
     return ok;
 }
 
-static bool unsupported(struct hn_loader *L, yaml_node_t *root, const char *key)
-{
-    yaml_node_t *v = hn_yaml_get(&L->y, root, key);
-    if (!v)
-        return !L->y.failed;
-    return hn_yaml_fail(&L->y, v,
-                        "%s: load shapes, arrival rates and thresholds are not supported by "
-                        "this version yet (use -u, -r and -t)",
-                        key);
-}
-
 static bool load_root(struct hn_loader *L, char *err, size_t err_len)
 {
     struct hn_yaml *y = &L->y;
@@ -598,8 +587,7 @@ static bool load_root(struct hn_loader *L, char *err, size_t err_len)
     bool ok = load_users(L, users, &cc, vars) &&
               (!default_headers ||
                load_default_headers(L, default_headers, vars, L->s->n_classes)) &&
-              unsupported(L, root, "load") && unsupported(L, root, "arrival") &&
-              unsupported(L, root, "thresholds");
+              hn_load_plan(L, root, users);
     free(vars);
     return ok;
 }
@@ -616,7 +604,7 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     snprintf(dir, sizeof(dir), "%s", path);
     snprintf(L.dir, sizeof(L.dir), "%s", dirname(dir));
     int rc = text ? hn_yaml_load_text(&L.y, path, text, len) : hn_yaml_load(&L.y, path);
-    if (!rc && !(L.s = hn_scenario_new()))
+    if (!rc && (!(L.s = hn_scenario_new()) || !(L.plan = calloc(1, sizeof(*L.plan)))))
         rc = -ENOMEM;
     if (!rc && !load_root(&L, err, err_len))
         rc = HN_E_INVALID;
@@ -630,16 +618,23 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     char why[256] = "";
     if (!rc && (rc = hn_scenario_finalize(L.s, why, sizeof(why))))
         snprintf(err, err_len, "%s: %s", path, why[0] ? why : hn_strerror(rc));
+    if (!rc && !hn_load_plan_check_scopes(&L))
+        rc = HN_E_INVALID;
     if (rc && !err[0])
         snprintf(err, err_len, "%s", L.y.failed ? L.y.error : hn_strerror(rc));
     hn_yaml_free(&L.y);
     if (rc) {
         hn_scenario_free(L.s);
+        free(L.plan);
         if (info)
             hn_load_info_free(info);
         return rc;
     }
     *out = L.s;
+    if (info)
+        info->plan = L.plan;
+    else
+        free(L.plan);
     return 0;
 }
 
@@ -663,4 +658,6 @@ void hn_load_info_free(struct hn_load_info *info)
         free(info->data_paths[i]);
         info->data_paths[i] = NULL;
     }
+    free(info->plan);
+    info->plan = NULL;
 }

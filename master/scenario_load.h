@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "run_plan.h"
 
 #define HN_LOAD_TAGS_MAX 32
 
@@ -29,6 +30,8 @@ struct hn_load_info {
     char *data_paths[HN_MODEL_FEEDERS_MAX]; /* as resolved, owned */
     uint32_t tasks_dropped;                 /* by --tags / --exclude-tags */
     uint32_t classes_dropped;               /* left with no task */
+    struct hn_run_plan *plan; /* load:, arrival:, thresholds: as the file says
+                                 (owned; has_shape false without load:/arrival:) */
 };
 
 /* Load and finalize @path. 0 with *out set; HN_E_INVALID with

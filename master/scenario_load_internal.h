@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "run_plan.h"
 #include "scenario_load.h"
 #include "template.h"
 #include "yaml_doc.h"
@@ -27,6 +28,8 @@ struct hn_loader {
     uint32_t n_captured;
     yaml_node_t *tpl_node; /* scalar whose template is being compiled */
     uint32_t steps_total;  /* steps read so far, against HN_MODEL_STEPS_TOTAL_MAX */
+    struct hn_run_plan *plan; /* load:, arrival:, thresholds: */
+    yaml_node_t *threshold_nodes[HN_THRESHOLDS_MAX]; /* for errors found later */
 };
 
 /* scenario_step.c */
@@ -44,6 +47,12 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
 bool hn_load_collect_captures(struct hn_loader *L, yaml_node_t *n);
 /* Headers: a mapping of name to value into @h / @n. */
 bool hn_load_headers(struct hn_loader *L, yaml_node_t *n, struct hn_header **h, uint32_t *count);
+
+/* scenario_plan.c: load:, arrival: and thresholds: of @root into L->plan
+ * (@users: the users: node, for class names --tags dropped). */
+bool hn_load_plan(struct hn_loader *L, yaml_node_t *root, yaml_node_t *users);
+/* After hn_scenario_finalize: each scoped threshold names an entry. */
+bool hn_load_plan_check_scopes(struct hn_loader *L);
 
 /* scenario_body.c: the body of a step from its json, form or body key. */
 /* JSON's number grammar (RFC 8259 §6): plain YAML numbers written so are

@@ -221,6 +221,8 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
         HN_TRY(get_u32(&users[i], &t->users[i]));
     HN_TRY(get_rate(&f[4], &t->spawn_rate_per_s));
     HN_TRY(get_rate(&f[5], &t->arrival_rate_per_s));
+    if (t->arrival_rate_per_s > HN_PROTO_ARRIVAL_RATE_MAX)
+        return HN_E_RANGE;
     HN_TRY(get_u32(&f[6], &t->max_users));
     HN_TRY(get_u64(&f[7], &t->start_wall_ms));
     return get_u32(&f[8], &t->max_delay_ms);

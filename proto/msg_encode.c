@@ -101,6 +101,8 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
     for (uint32_t i = 0; i < t->n_classes; i++)
         PK(msgpack_pack_uint32(pk, t->users[i]));
     HN_TRY(pack_rate(pk, t->spawn_rate_per_s));
+    if (t->arrival_rate_per_s > HN_PROTO_ARRIVAL_RATE_MAX)
+        return HN_E_RANGE;
     HN_TRY(pack_rate(pk, t->arrival_rate_per_s));
     PK(msgpack_pack_uint32(pk, t->max_users));
     PK(msgpack_pack_uint64(pk, t->start_wall_ms));

@@ -26,6 +26,7 @@
 #define HN_PROTO_ERRORS_MAX 4096    /* error rows per SNAPSHOT */
 #define HN_PROTO_EXCEPTIONS_MAX 64  /* exception rows per SNAPSHOT */
 #define HN_PROTO_FEEDERS_MAX 32     /* feeders in a GRANT */
+#define HN_PROTO_ARRIVAL_RATE_MAX 1e7 /* open model: iterations/s in a TARGET */
 #define HN_PROTO_GRANT_CELLS_MAX (4u << 20) /* bytes of cells in one GRANT */
 
 /* Bounds used by the structural check (frame_check.h) before msgpack-c is

@@ -18,7 +18,7 @@ uint64_t hn_engine_random(struct hn_engine *e)
     return hn_rng_next(&e->rng);
 }
 
-static void publish_users(struct hn_engine *e)
+void hn_engine_publish_users(struct hn_engine *e)
 {
     uint32_t n = 0;
     for (uint32_t c = 0; c < e->plan->n_classes; c++)
@@ -84,7 +84,7 @@ static int user_data(struct hn_engine *e, uint32_t class_idx, struct hn_user_dat
     return 0;
 }
 
-static int spawn(struct hn_engine *e, uint32_t class_idx)
+int hn_engine_spawn(struct hn_engine *e, uint32_t class_idx, double intended_at)
 {
     struct hn_vu_class *vc = &e->classes[class_idx];
     int err = hn_array_reserve(&vc->stack, &vc->cap, vc->running + 1, sizeof(*vc->stack), 16);
@@ -92,10 +92,8 @@ static int spawn(struct hn_engine *e, uint32_t class_idx)
         return err;
     struct hn_user_data data;
     if ((err = user_data(e, class_idx, &data))) {
-        if (err == HN_E_RANGE) {
+        if (err == HN_E_RANGE)
             vc->starved++;
-            return 0;
-        }
         return err;
     }
     struct hn_vuser *vu = e->spare;
@@ -112,8 +110,19 @@ static int spawn(struct hn_engine *e, uint32_t class_idx)
     }
     vu->slot = vc->running;
     vc->stack[vc->running++] = vu;
-    hn_vuser_start(vu, &data);
+    hn_vuser_start(vu, &data, intended_at);
     return 0;
+}
+
+void hn_engine_retire_user(struct hn_engine *e, struct hn_vuser *vu)
+{
+    struct hn_vu_class *vc = &e->classes[vu->class_idx];
+    if (vu->slot < vc->running && vc->stack[vu->slot] == vu) {
+        struct hn_vuser *last = vc->stack[--vc->running];
+        vc->stack[vu->slot] = last;
+        last->slot = vu->slot;
+    }
+    hn_vuser_retire(vu);
 }
 
 /* Retire one user of the class: one that could not start first. */
@@ -163,10 +172,10 @@ static void converge(struct hn_engine *e)
             if (!unlimited && e->spawn_credit < 1.0)
                 break;
             if (counted(vc) < vc->target) {
-                int err = spawn(e, c);
+                int err = hn_engine_spawn(e, c, -1);
                 if (err == HN_E_STATE)
                     goto out; /* no user id yet: the spawn timer tries again */
-                if (err) {
+                if (err && err != HN_E_RANGE) {
                     hn_log_error("engine %u: cannot start a user: %s; target lowered to %u",
                                  e->index, hn_strerror(err), counted(vc));
                     vc->target = counted(vc);
@@ -183,7 +192,7 @@ static void converge(struct hn_engine *e)
         }
     }
 out:
-    publish_users(e);
+    hn_engine_publish_users(e);
     if (converged(e)) {
         ev_timer_stop(e->loop, &e->spawn_timer);
         e->spawn_credit = 0;
@@ -213,17 +222,24 @@ static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     check_drained(e);
 }
 
-static void apply_stop(struct hn_engine *e, uint64_t timeout_ms)
+/* Retire every user (the model changes, or the run stops). */
+static void retire_all(struct hn_engine *e)
 {
-    e->stopping = true;
-    ev_timer_stop(e->loop, &e->spawn_timer);
     for (uint32_t c = 0; c < e->plan->n_classes; c++) {
         e->classes[c].target = 0;
         e->classes[c].starved = 0;
         while (e->classes[c].running > 0)
             retire_newest(e, c);
     }
-    publish_users(e);
+}
+
+static void apply_stop(struct hn_engine *e, uint64_t timeout_ms)
+{
+    e->stopping = true;
+    ev_timer_stop(e->loop, &e->spawn_timer);
+    hn_open_leave(e);
+    retire_all(e);
+    hn_engine_publish_users(e);
     ev_timer_set(&e->stop_timer, (double)timeout_ms / 1000.0, 0.0);
     ev_timer_start(e->loop, &e->stop_timer);
     check_drained(e);
@@ -231,6 +247,18 @@ static void apply_stop(struct hn_engine *e, uint64_t timeout_ms)
 
 static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
 {
+    if (cmd->open) {
+        if (!e->open.on) {
+            ev_timer_stop(e->loop, &e->spawn_timer);
+            retire_all(e); /* closed-model users do not take iterations */
+        }
+        hn_open_apply(e, cmd->target, cmd->rate_per_s, cmd->max_delay_ms);
+        return;
+    }
+    if (e->open.on) {
+        hn_open_leave(e);
+        retire_all(e);
+    }
     uint32_t total = 0;
     for (uint32_t c = 0; c < e->plan->n_classes; c++) {
         e->classes[c].target = cmd->target[c];
@@ -290,6 +318,7 @@ static void engine_destroy(struct hn_engine *e)
     free(e->users);
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
         free(e->classes[c].stack);
+    hn_open_deinit(e);
     hn_http_free(e->http);
     if (e->md)
         pcre2_match_data_free(e->md);
@@ -307,8 +336,10 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     struct hn_engine *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
+    e->open.tfd = -1;
     pthread_mutex_init(&e->lock, NULL);
     e->index = cfg->index;
+    e->n_engines = cfg->n_engines;
     e->plan = cfg->plan;
     e->rng = hn_rng_seed(cfg->seed);
     e->grants = cfg->grants;
@@ -332,6 +363,8 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     e->spawn_timer.data = e;
     ev_init(&e->stop_timer, on_stop_timeout);
     e->stop_timer.data = e;
+    if ((err = hn_open_init(e)))
+        goto fail;
     hn_loop_lag_start(&e->lag, e->loop);
 
     /* Signals belong to the main thread: block them all in the engine. */
@@ -376,6 +409,21 @@ void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
         e->cmd.target[c] = c < n_classes ? users[c] : 0;
     e->cmd.spawn_rate_per_s = isfinite(spawn_rate_per_s) ? spawn_rate_per_s : 0;
+    e->cmd.open = false;
+    e->cmd.target_gen++;
+    pthread_mutex_unlock(&e->lock);
+    post(e);
+}
+
+void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
+                        double rate_per_s, uint64_t max_delay_ms)
+{
+    pthread_mutex_lock(&e->lock);
+    for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
+        e->cmd.target[c] = c < n_classes ? users[c] : 0;
+    e->cmd.open = true;
+    e->cmd.rate_per_s = isfinite(rate_per_s) && rate_per_s > 0 ? rate_per_s : 0;
+    e->cmd.max_delay_ms = max_delay_ms;
     e->cmd.target_gen++;
     pthread_mutex_unlock(&e->lock);
     post(e);

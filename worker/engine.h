@@ -1,5 +1,5 @@
 /* One engine thread: a libev loop and its transport (http.h) running
- * virtual users of the closed model. The pool (pool.h) owns one engine per thread
+ * virtual users of the closed model, or iterations of the open model. The pool (pool.h) owns one engine per thread
  * and is the only caller of these functions; every function here is called
  * from the pool's thread and talks to the engine thread through a mailbox. */
 #pragma once
@@ -19,6 +19,7 @@ typedef void (*hn_engine_notify_fn)(void *ctx);
 
 struct hn_engine_config {
     uint32_t index;             /* thread number, for logs and seeding */
+    uint32_t n_engines;         /* threads in the pool (open model: phases) */
     const struct hn_plan *plan; /* shared, must outlive the engine */
     uint64_t seed;              /* random seed (task choice, wait times) */
     struct hn_grants *grants;   /* shared, must outlive the engine */
@@ -35,6 +36,11 @@ void hn_engine_free(struct hn_engine *e);
  * second (0 or less: at once), starting and retiring users as needed. */
 void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
                           double spawn_rate_per_s);
+/* Open model: at most @users[i] users of class i, starting @rate_per_s
+ * iterations per second in all; an iteration that cannot start within
+ * @max_delay_ms is dropped and counted. */
+void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
+                        double rate_per_s, uint64_t max_delay_ms);
 /* Swap the recording buffer. When hn_engine_swapped_gen() reaches @gen the
  * previous buffer is hn_engine_retired(): the caller may read and must reset
  * it before requesting the next swap. */

@@ -14,6 +14,7 @@
 #include "grants.h"
 #include "http.h"
 #include "loop_lag.h"
+#include "pacer.h"
 #include "plan.h"
 #include "recorder.h"
 #include "render.h"
@@ -38,9 +39,15 @@ struct hn_vuser {
     uint32_t step;          /* index into task->steps */
     ev_tstamp issued_at;    /* loop time the request was started */
     ev_tstamp iteration_at; /* loop time the iteration started (pacing) */
+    bool scheduled;         /* the iteration had an intended start (open
+                               model, or pacing): intended_at */
+    bool done_pending;      /* open model: the wait timer reports the
+                               iteration done (its last step was not sent) */
+    ev_tstamp intended_at;  /* when the iteration should have started */
     ev_timer wait;          /* think time, or a deferred next step */
     uint32_t slot;          /* index in its class stack while running */
-    struct hn_vuser *next_free; /* in hn_engine.spare while idle */
+    struct hn_vuser *next_free; /* in hn_engine.spare while idle, or parked
+                                   in its open-model class */
     /* The user's session: */
     struct hn_user_data data; /* run-wide id and data rows */
     struct hn_var *vars;      /* captured variables, one per scenario slot */
@@ -58,10 +65,30 @@ struct hn_vu_class {
     uint32_t cap;
 };
 
+/* Open model: one class's users and the iterations waiting for one. */
+struct hn_open_class {
+    uint32_t cap;              /* most users of the class on this thread */
+    struct hn_vuser *parked;   /* users waiting for an iteration (next_free) */
+    double *queue;             /* intended starts of waiting iterations (ring) */
+    uint32_t q_cap, q_head, q_len;
+};
+
+struct hn_open {
+    bool on;
+    struct hn_pacer pacer;
+    int tfd;        /* timerfd: the next iteration due, or a look at the queues */
+    ev_io timer;
+    double max_delay_s;
+    struct hn_open_class cls[HN_MODEL_CLASSES_MAX];
+};
+
 /* Commands from the pool's thread; guarded by hn_engine.lock. */
 struct hn_engine_cmd {
-    uint32_t target[HN_MODEL_CLASSES_MAX];
+    uint32_t target[HN_MODEL_CLASSES_MAX]; /* closed: users; open: most users */
     double spawn_rate_per_s;
+    bool open;              /* the open model: */
+    double rate_per_s;      /* iterations per second on this thread */
+    uint64_t max_delay_ms;  /* a waiting iteration older than this is dropped */
     uint64_t target_gen;
     uint64_t swap_gen;
     bool stop;
@@ -70,7 +97,7 @@ struct hn_engine_cmd {
 };
 
 struct hn_engine {
-    uint32_t index;
+    uint32_t index, n_engines;
     const struct hn_plan *plan;
     struct ev_loop *loop;
     pthread_t thread;
@@ -92,6 +119,7 @@ struct hn_engine {
     uint32_t in_flight; /* users in HN_VU_REQUEST */
     uint32_t retiring;  /* retiring users still in a request */
 
+    struct hn_open open; /* the open model (engine_open.c) */
     double spawn_rate_per_s; /* 0 = at once */
     double spawn_credit;
     ev_tstamp spawn_last;
@@ -117,8 +145,12 @@ struct hn_engine {
 /* vuser.c */
 int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out);
 void hn_vuser_free(struct hn_vuser *vu);
-/* A user with its id and rows (@data) starts: on_start, then tasks. */
-void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data);
+/* A user with its id and rows (@data) starts: on_start, then tasks. In
+ * the open model @intended_at is when its first iteration was due (< 0:
+ * the closed model). */
+void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double intended_at);
+/* Open model: a parked user runs one iteration due at @intended_at. */
+void hn_vuser_iterate(struct hn_vuser *vu, double intended_at);
 /* Stop at once if waiting, else after the request in flight. */
 void hn_vuser_retire(struct hn_vuser *vu);
 /* Abort the request in flight (stop timeout): counted as "aborted at stop". */
@@ -128,3 +160,23 @@ void hn_vuser_abort(struct hn_vuser *vu);
  * retiring); updates counters and the drained state. */
 void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_retiring);
 uint64_t hn_engine_random(struct hn_engine *e);
+/* Start a user of class @class_idx (its first iteration due at
+ * @intended_at; < 0: closed model). 0; HN_E_STATE: no user id granted yet;
+ * HN_E_RANGE: no data row left (the class counts one starved user); -errno. */
+int hn_engine_spawn(struct hn_engine *e, uint32_t class_idx, double intended_at);
+/* Take @vu out of its class and retire it (now if idle, else after its
+ * request). */
+void hn_engine_retire_user(struct hn_engine *e, struct hn_vuser *vu);
+void hn_engine_publish_users(struct hn_engine *e);
+
+/* engine_open.c: the open model. */
+/* 0 or -errno (no timerfd). */
+int hn_open_init(struct hn_engine *e);
+void hn_open_deinit(struct hn_engine *e);
+/* Follow a target: at most @caps[c] users per class, @rate iterations/s. */
+void hn_open_apply(struct hn_engine *e, const uint32_t *caps, double rate, uint64_t max_delay_ms);
+/* Leave the open model (stop, or a closed target): no more iterations,
+ * waiting ones forgotten (not late: the run ended), parked users retired. */
+void hn_open_leave(struct hn_engine *e);
+/* @vu finished an iteration: the next waiting one, or park it. */
+void hn_open_user_done(struct hn_engine *e, struct hn_vuser *vu);

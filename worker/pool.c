@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct hn_pool {
     struct ev_loop *loop;
@@ -78,6 +79,7 @@ int hn_pool_new(struct ev_loop *loop, const struct hn_plan *plan, uint32_t threa
     for (uint32_t i = 0; i < threads; i++) {
         struct hn_engine_config cfg = {
             .index = i,
+            .n_engines = threads,
             .plan = plan,
             .seed = seed + UINT64_C(0x9E3779B97F4A7C15) * (i + 1),
             .grants = grants,
@@ -107,6 +109,21 @@ void hn_pool_free(struct hn_pool *p)
     free(p);
 }
 
+/* Thread @i's share of @users: an even split, the remainder to threads in
+ * turn, starting at a different thread for each class so no thread gets
+ * them all. Returns the thread's total. */
+static uint32_t thread_share(const struct hn_pool *p, uint32_t i, const uint32_t *users,
+                             uint32_t n_classes, uint32_t *share)
+{
+    uint32_t n = p->n_engines, total = 0;
+    memset(share, 0, HN_MODEL_CLASSES_MAX * sizeof(*share));
+    for (uint32_t c = 0; c < n_classes; c++) {
+        share[c] = users[c] / n + ((i + n - c % n) % n < users[c] % n ? 1 : 0);
+        total += share[c];
+    }
+    return total;
+}
+
 void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
                         double spawn_rate_per_s)
 {
@@ -114,13 +131,28 @@ void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_cla
     if (n_classes > p->plan->n_classes)
         n_classes = p->plan->n_classes;
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t share[HN_MODEL_CLASSES_MAX] = {0};
-        /* Even split; the remainder goes to threads in turn, starting at a
-         * different thread for each class so no thread gets them all. */
-        for (uint32_t c = 0; c < n_classes; c++)
-            share[c] = users[c] / n + ((i + n - c % n) % n < users[c] % n ? 1 : 0);
+        uint32_t share[HN_MODEL_CLASSES_MAX];
+        thread_share(p, i, users, n_classes, share);
         hn_engine_set_target(p->engines[i], share, n_classes,
                              spawn_rate_per_s > 0 ? spawn_rate_per_s / n : 0);
+    }
+}
+
+void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
+                      double rate_per_s, uint64_t max_delay_ms)
+{
+    if (n_classes > p->plan->n_classes)
+        n_classes = p->plan->n_classes;
+    uint64_t all = 0;
+    for (uint32_t c = 0; c < n_classes; c++)
+        all += users[c];
+    for (uint32_t i = 0; i < p->n_engines; i++) {
+        uint32_t share[HN_MODEL_CLASSES_MAX];
+        uint32_t mine = thread_share(p, i, users, n_classes, share);
+        /* Iterations go with the users: a thread with a third of them
+         * starts a third of the iterations. */
+        double rate = all ? rate_per_s * (double)mine / (double)all : 0;
+        hn_engine_set_open(p->engines[i], share, n_classes, rate, max_delay_ms);
     }
 }
 

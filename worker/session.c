@@ -81,7 +81,6 @@ struct hn_session {
 };
 
 enum {
-    WARN_OPEN_MODEL = 1,
     WARN_BAD_FRAME = 2,
     WARN_VERSION = 4,
     WARN_NO_SCENARIO = 8,
@@ -397,12 +396,6 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
         s->warned |= WARN_NO_SCENARIO;
         return;
     }
-    if (t->model != HN_MODEL_CLOSED) {
-        if (!(s->warned & WARN_OPEN_MODEL))
-            hn_log_warn("open-model targets are not supported by this worker yet: ignored");
-        s->warned |= WARN_OPEN_MODEL;
-        return;
-    }
     if (t->phase != HN_PHASE_RUN || (s->state != SS_LOADED && s->state != SS_RUNNING))
         return;
     uint32_t users[HN_PROTO_CLASSES_MAX];
@@ -421,7 +414,13 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
         ev_timer_start(s->loop, &s->snap_tick);
         set_state(s, SS_RUNNING);
     }
-    hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
+    if (t->model == HN_MODEL_OPEN) {
+        /* Fewer users than asked (the capacity) keep the whole rate: what
+         * they cannot start in time is dropped and counted, not hidden. */
+        hn_pool_set_open(s->pool, users, t->n_classes, t->arrival_rate_per_s, t->max_delay_ms);
+    } else {
+        hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
+    }
 }
 
 static void on_grant(struct hn_session *s, const struct hn_msg_grant *g)

@@ -24,10 +24,14 @@ static void on_wait_done(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     struct hn_vuser *vu = w->data;
-    if (vu->task_pending)
+    if (vu->done_pending) {
+        vu->done_pending = false;
+        hn_open_user_done(vu->eng, vu);
+    } else if (vu->task_pending) {
         issue(vu);
-    else
+    } else {
         begin_iteration(vu);
+    }
 }
 
 int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out)
@@ -105,6 +109,13 @@ static void record(struct hn_vuser *vu, const struct hn_http_result *r, uint32_t
         s.total_us = waited > 0 ? (uint64_t)(waited * 1e6) : 0;
         s.new_connection = false;
         s.ttfb_us = 0;
+    }
+    if (vu->scheduled && !vu->in_on_start) {
+        /* How late the iteration started counts in the latency of each of
+         * its requests: what a user arriving on schedule would have seen. */
+        double late = vu->iteration_at - vu->intended_at;
+        s.scheduled = true;
+        s.intended_us = s.total_us + (late > 0 ? (uint64_t)(late * 1e6) : 0);
     }
     hn_recorder_add(e->active, &s);
 }
@@ -230,12 +241,25 @@ static void begin_iteration(struct hn_vuser *vu)
     issue(vu);
 }
 
-void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data)
+void hn_vuser_iterate(struct hn_vuser *vu, double intended_at)
+{
+    vu->scheduled = true;
+    vu->intended_at = intended_at;
+    begin_iteration(vu);
+}
+
+void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double intended_at)
 {
     const struct hn_plan_class *pc = &vu->eng->plan->classes[vu->class_idx];
     const struct hn_scenario *s = vu->eng->plan->scenario;
     vu->retiring = false;
+    vu->done_pending = false;
     vu->data = *data;
+    /* Open model: the iteration this user was created for. Pacing: the
+     * first iteration is due now, each next one a period after the last
+     * began. */
+    vu->scheduled = intended_at >= 0 || pc->cls->wait.kind == HN_WAIT_PACING;
+    vu->intended_at = intended_at >= 0 ? intended_at : ev_now(vu->eng->loop);
     for (uint32_t i = 0; i < s->n_vars; i++)
         vu->vars[i].set = false;
     if (pc->on_start.n_steps > 0) {
@@ -266,10 +290,25 @@ static void next(struct hn_vuser *vu)
         }
         return;
     }
+    if (e->open.on && !vu->in_on_start) {
+        /* Open model: the pacer, not a wait, decides the next iteration. */
+        vu->state = HN_VU_IDLE;
+        if (sent) {
+            hn_open_user_done(e, vu);
+        } else {
+            vu->state = HN_VU_WAITING;
+            vu->done_pending = true; /* from the loop: no recursion */
+            ev_timer_set(&vu->wait, 0.0, 0.0);
+            ev_timer_start(e->loop, &vu->wait);
+        }
+        return;
+    }
     double wait_s = 0;
     if (!vu->in_on_start) {
         const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
         wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
+        if (w->kind == HN_WAIT_PACING)
+            vu->intended_at = vu->iteration_at + (double)w->min_ms / 1000.0;
     }
     if (wait_s <= 0 && sent) {
         begin_iteration(vu);

@@ -15,27 +15,9 @@ build=${1:-$top/build-bench}
 pairs=${PAIRS:-5}
 secs=${SECONDS_PER_RUN:-5}
 users=${USERS:-50}
-if [ ! -x "$build/tests/bench/engine-run" ] || [ ! -x "$build/tests/target/hornet-target" ]; then
-    [ -f "$build/build.ninja" ] || meson setup "$build" "$top" -Dbuildtype=release >/dev/null
-    ninja -C "$build" tests/bench/engine-run tests/target/hornet-target >/dev/null
-fi
-command -v taskset >/dev/null || { echo "needs taskset (util-linux)"; exit 2; }
-
-work=$(mktemp -d)
-target_pid=
-cleanup() {
-    [ -n "$target_pid" ] && kill "$target_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-taskset -c 1 "$build/tests/target/hornet-target" --listen 127.0.0.1:0 --threads 1 >"$work/t.out" &
-target_pid=$!
-for _ in $(seq 100); do
-    url=$(sed -n 's/^hornet-target listening on //p' "$work/t.out")
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "hornet-target did not start"; exit 1; }
+. "$top/tests/bench/lib.sh"
+bench_build tests/bench/engine-run tests/target/hornet-target
+bench_target
 
 # One run: prints "req_per_s req_per_cpu_s failures".
 run() {

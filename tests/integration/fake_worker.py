@@ -41,6 +41,7 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
       prints the replies by type and the REJECT reasons seen.
 """
 import argparse
+import faulthandler
 import json
 import random
 import socket
@@ -538,6 +539,9 @@ def cmd_peer(args):
 
 
 def cmd_flood(args):
+    # Bounded: if libzmq ever hangs here (it did once in CI-like load, not
+    # reproduced since), say where and exit rather than stall the test.
+    faulthandler.dump_traceback_later(20, exit=True)
     ctx = zmq.Context()
     socks, got, reasons = [], {}, set()
     for i in range(args.hellos):

@@ -34,6 +34,12 @@ mistakes = {
     "bad order": {"data": {"a": {"csv": "x.csv", "order": "shuffled"}}, "users": [{"tasks": [{"get": "/"}]}]},
     "capture with two kinds": {"users": [{"tasks": [{"get": "/", "capture": {"t": {"json": "$.a", "regex": "x"}}}]}]},
     "status out of range": {"users": [{"tasks": [{"get": "/", "check": {"status": 700}}]}]},
+    "load with stages and a shape": {"users": [{"tasks": [{"get": "/"}]}], "load": {"shape": "soak", "users": 5, "duration": "1m", "stages": []}},
+    "a stage without users": {"users": [{"tasks": [{"get": "/"}]}], "load": {"stages": [{"duration": "1m"}]}},
+    "an unknown shape": {"users": [{"tasks": [{"get": "/"}]}], "load": {"shape": "ramp", "users": 5}},
+    "arrival with stages and a rate": {"users": [{"tasks": [{"get": "/"}]}], "arrival": {"rate": 5, "stages": [{"duration": "1m", "rate": 5}]}},
+    "a rate in words": {"users": [{"tasks": [{"get": "/"}]}], "arrival": {"rate": "fast"}},
+    "a threshold object without expr": {"users": [{"tasks": [{"get": "/"}]}], "thresholds": [{"abort_on_fail": True}]},
 }
 for what, doc in mistakes.items():
     ok = not v.is_valid(doc)

@@ -30,7 +30,7 @@ struct hn_delay {
     struct timer *heap; /* heap[0] has the earliest deadline */
 };
 
-static uint64_t now_ns(void)
+uint64_t hn_delay_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -84,7 +84,7 @@ static void *timer_main(void *arg)
             pthread_cond_wait(&d->wake, &d->lock);
             continue;
         }
-        uint64_t now = now_ns();
+        uint64_t now = hn_delay_now_ns();
         if (d->heap[0].deadline_ns > now) {
             uint64_t at = d->heap[0].deadline_ns;
             struct timespec ts = {.tv_sec = (time_t)(at / 1000000000u),
@@ -169,7 +169,7 @@ void hn_delay_free(struct hn_delay *d)
 
 int hn_delay_suspend(struct hn_delay *d, struct MHD_Connection *c, uint32_t delay_ms)
 {
-    struct timer t = {.deadline_ns = now_ns() + (uint64_t)delay_ms * 1000000u, .conn = c};
+    struct timer t = {.deadline_ns = hn_delay_now_ns() + (uint64_t)delay_ms * 1000000u, .conn = c};
     int rc = 0;
     pthread_mutex_lock(&d->lock);
     if (d->stopping) {

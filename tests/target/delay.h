@@ -12,6 +12,8 @@ struct hn_delay;
  * (one per connection is enough: a connection waits for one request at a
  * time). Returns 0 and sets *out, or -ENOMEM / -errno. */
 int hn_delay_new(size_t capacity, struct hn_delay **out);
+/* CLOCK_MONOTONIC in nanoseconds: the clock of every deadline here. */
+uint64_t hn_delay_now_ns(void);
 
 /* Resume every waiting connection now and refuse new ones. Call before
  * MHD_stop_daemon, which must not find a suspended connection. */

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@
 
 struct hn_server {
     struct MHD_Daemon *mhd;
+    /* POST /__stall?ms=N: until this CLOCK_MONOTONIC time every response
+     * waits (the server "freezes", as in wrk2's coordinated omission demo). */
+    _Atomic uint64_t stall_until_ns;
     int listen_fd; /* owned by mhd once it runs */
     struct hn_stats *stats;
     struct hn_shop *shop;
@@ -49,17 +53,19 @@ struct request {
     char *body;
     size_t len, cap; /* bytes kept, bytes allocated (<= BODY_MAX) */
     size_t seen;     /* bytes received, kept or not */
+    bool stalled;    /* held by a stall already: answer when resumed */
 };
 
 /* Values of *req_cls for requests with no state of their own: headers
  * seen (counted, not yet answered), GET /delay suspended or resumed, and
  * GET /status/1xx after its interim response. A POST with a body has a
  * struct request instead. */
-static char headers_seen, delay_resumed, interim_sent;
+static char headers_seen, delay_resumed, interim_sent, stall_resumed;
 
 static bool is_marker(const void *req_cls)
 {
-    return req_cls == &headers_seen || req_cls == &delay_resumed || req_cls == &interim_sent;
+    return req_cls == &headers_seen || req_cls == &delay_resumed || req_cls == &interim_sent ||
+           req_cls == &stall_resumed;
 }
 
 struct route {
@@ -309,6 +315,23 @@ static int post_reset(struct hn_server *s, struct MHD_Connection *c, const char 
     return 0;
 }
 
+/* POST /__stall?ms=N: hold every response for the next N ms. */
+static int post_stall(struct hn_server *s, struct MHD_Connection *c, const char *body, size_t len,
+                      struct hn_reply *out)
+{
+    (void)body, (void)len;
+    unsigned long ms;
+    if (!parse_uint(query(c, "ms"), DELAY_MAX_MS, &ms)) {
+        static const char bad[] = "{\"error\":\"ms=N wanted, N <= 60000\"}";
+        *out = (struct hn_reply){.status = 400, .body = bad, .body_len = sizeof(bad) - 1};
+        return 0;
+    }
+    atomic_store(&s->stall_until_ns, hn_delay_now_ns() + (uint64_t)ms * 1000000u);
+    static const char ok[] = "{\"stalled\":true}";
+    *out = (struct hn_reply){.status = 200, .body = ok, .body_len = sizeof(ok) - 1};
+    return 0;
+}
+
 /* --- routing and request lifecycle -------------------------------------- */
 
 static const struct route routes[] = {
@@ -327,12 +350,24 @@ static const struct route routes[] = {
     {"/api/orders", false, NULL, post_order},
     {"/__stats", false, get_stats, NULL},
     {"/__reset", false, NULL, post_reset},
+    {"/__stall", false, NULL, post_stall},
 };
 
 /* Paths not counted in /__stats, so reading the counters does not change them. */
 static bool is_counted(const char *url)
 {
-    return strcmp(url, "/__stats") != 0 && strcmp(url, "/__reset") != 0;
+    return strncmp(url, "/__", 3) != 0;
+}
+
+/* During a stall, suspend a request whose answer is due until the stall
+ * ends. True if it was suspended (the answer comes when it resumes). */
+static bool hold_for_stall(struct hn_server *s, struct MHD_Connection *c, const char *url)
+{
+    uint64_t until = atomic_load(&s->stall_until_ns), now = hn_delay_now_ns();
+    if (now >= until || !is_counted(url))
+        return false;
+    uint32_t ms = (uint32_t)((until - now + 999999u) / 1000000u);
+    return hn_delay_suspend(s->delay, c, ms) == 0;
 }
 
 static const struct route *route_find(const char *url, const char **out_arg)
@@ -466,11 +501,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*req_cls == &delay_resumed)
         return finish_delay(s, c);
-    if (*req_cls == &headers_seen)
+    if (*req_cls == &headers_seen && hold_for_stall(s, c, url)) {
+        *req_cls = &stall_resumed;
+        return MHD_YES;
+    }
+    if (*req_cls == &headers_seen || *req_cls == &stall_resumed) {
+        *req_cls = &headers_seen;
         return on_complete(s, c, url, method, req_cls);
+    }
     if (*req_cls == &interim_sent)
         return send_page(c, 200, s->pages.status[200 - HN_PAGES_STATUS_MIN]);
-    return on_complete_post(s, c, *req_cls);
+    struct request *req = *req_cls;
+    if (!req->stalled && hold_for_stall(s, c, url)) {
+        req->stalled = true;
+        return MHD_YES;
+    }
+    return on_complete_post(s, c, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,

@@ -303,7 +303,7 @@ static struct hn_task *add_task(struct hn_user_class *c, uint32_t weight, const 
 }
 
 /* Build the plan, start @threads engines and ask for @users of class 0. */
-static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_rate)
+static void begin(struct run *r, uint32_t threads)
 {
     char why[256] = "";
     if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
@@ -315,7 +315,20 @@ static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_
     assert_int_equal(hn_pool_new(r->loop, r->plan, threads, 12345, r->grants, &cb, &r->pool), 0);
     assert_int_equal(hn_pool_threads(r->pool), threads);
     ev_timer_start(r->loop, &r->tick);
+}
+
+static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_rate)
+{
+    begin(r, threads);
     hn_pool_set_target(r->pool, &users, 1, spawn_rate);
+}
+
+/* The open model: at most @users users, @rate iterations per second. */
+static void start_open(struct run *r, uint32_t threads, uint32_t users, double rate,
+                       uint64_t max_delay_ms)
+{
+    begin(r, threads);
+    hn_pool_set_open(r->pool, &users, 1, rate, max_delay_ms);
 }
 
 /* Recorded figures of (method, name). */
@@ -1520,6 +1533,82 @@ static void test_long_rendered_url(void **state)
     assert_memory_equal(q.target, "/long/1/aaa", 11);
 }
 
+/* The open model: iterations go to users created as needed (each runs its
+ * on_start once, never more than max_users), every request of an
+ * iteration carries its latency from the intended start, on_start
+ * requests do not, and none is dropped when users keep up. */
+static void test_open_model(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, (struct hn_wait){.kind = HN_WAIT_CONSTANT,
+                                                            .min_ms = 10000});
+    struct hn_step *login = hn_class_add_on_start(c);
+    login->method = hn_model_strdup("GET");
+    assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
+    add_step(add_task(c, 1, "/a"), "GET", "/b");
+    start_open(r, 2, 6, 200.0, 5000);
+    target_count = 200; /* a second of iterations: a wait of 10 s would allow 12 */
+    assert_true(run_until(r, srv_reached, WAIT_S));
+    assert_true(hn_pool_users(r->pool) <= 6);
+    assert_true(stop_and_drain(r, 2000));
+    assert_counts_agree(r);
+    uint64_t logins = srv_count(r->srv, "GET /login");
+    assert_true(logins >= 1 && logins <= 6);
+    const struct hn_rec_entry *a = rec(r, "GET", "/a"), *b = rec(r, "GET", "/b");
+    assert_int_equal(a->requests, b->requests); /* whole iterations */
+    assert_true(a->requests >= 90);
+    assert_int_equal(hn_hist_count(&a->timing[HN_TIMING_INTENDED]), a->requests);
+    assert_int_equal(hn_hist_count(&b->timing[HN_TIMING_INTENDED]), b->requests);
+    assert_int_equal(hn_hist_count(&rec(r, "GET", "/login")->timing[HN_TIMING_INTENDED]), 0);
+    /* From the intended start is never shorter than the service time. */
+    assert_true(hn_hist_min(&a->timing[HN_TIMING_INTENDED]) >=
+                hn_hist_min(&a->timing[HN_TIMING_TOTAL]));
+    assert_int_equal(r->sum.dropped, 0);
+    assert_int_equal(hn_pool_users(r->pool), 0);
+}
+
+static bool some_dropped(struct run *r)
+{
+    return r->sum.dropped >= 5;
+}
+
+/* One user, stuck in a request that never ends: the next iterations wait
+ * for it, and after max_delay each is dropped and counted, not run late
+ * and not lost. */
+static void test_open_model_drops(void **state)
+{
+    struct run *r = *state;
+    add_task(add_class(r, no_wait), 1, "/hang");
+    r->sc->timeout_ms = 20000;
+    start_open(r, 1, 1, 50.0, 100);
+    assert_true(run_until(r, some_dropped, WAIT_S));
+    assert_int_equal(srv_count(r->srv, "GET /hang"), 1);
+    assert_int_equal(hn_pool_users(r->pool), 1);
+    assert_true(stop_and_drain(r, 100));
+    assert_int_equal(rec(r, "GET", "/hang")->requests, 1); /* aborted at stop */
+    assert_true(r->sum.dropped >= 5);
+}
+
+static bool paced_enough(struct run *r)
+{
+    return srv_total(r->srv) >= 6;
+}
+
+/* Pacing: every iteration has an intended start, so its requests carry the
+ * latency from it (the closed model without pacing has none: the other
+ * tests' recorders show no INTENDED time). */
+static void test_pacing_intended(void **state)
+{
+    struct run *r = *state;
+    add_task(add_class(r, (struct hn_wait){.kind = HN_WAIT_PACING, .min_ms = 50}), 1, "/a");
+    start(r, 1, 2, 0);
+    assert_true(run_until(r, paced_enough, WAIT_S));
+    assert_true(stop_and_drain(r, 2000));
+    assert_counts_agree(r);
+    const struct hn_rec_entry *a = rec(r, "GET", "/a");
+    assert_int_equal(hn_hist_count(&a->timing[HN_TIMING_INTENDED]), a->requests);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1528,6 +1617,7 @@ int main(void)
     if (getenv("HN_TEST_FILTER")) /* e.g. "test_capture_*" */
         cmocka_set_test_filter(getenv("HN_TEST_FILTER"));
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    /* clang-format off */
     const struct CMUnitTest tests[] = {
         T(test_on_start_once),
         T(test_sequence_order),
@@ -1559,7 +1649,11 @@ int main(void)
         T(test_post_without_body),
         T(test_regex_empty_match),
         T(test_long_rendered_url),
+        T(test_open_model),
+        T(test_open_model_drops),
+        T(test_pacing_intended),
     };
+    /* clang-format on */
 #undef T
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     hn_http_global_cleanup();

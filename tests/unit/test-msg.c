@@ -382,6 +382,9 @@ static void test_encode_appends_and_checks(void **state)
     m.target.spawn_rate_per_s = NAN;
     assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
     build(HN_MSG_TARGET, &m);
+    m.target.arrival_rate_per_s = 2e7;
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
+    build(HN_MSG_TARGET, &m);
     m.target.phase = HN_PHASE__COUNT;
     assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
     build(HN_MSG_TARGET, &m);
@@ -617,6 +620,9 @@ static const struct edit {
     {HN_MSG_TARGET, {4, END}, F(NAN), HN_E_RANGE},
     {HN_MSG_TARGET, {4, END}, F(-1.0), HN_E_RANGE},
     {HN_MSG_TARGET, {5, END}, F(INFINITY), HN_E_RANGE},
+    {HN_MSG_TARGET, {5, END}, F(1e7 + 1), HN_E_RANGE}, /* HN_PROTO_ARRIVAL_RATE_MAX */
+    {HN_MSG_TARGET, {5, END}, F(1e7), 0},
+    {HN_MSG_TARGET, {8, END}, U(UINT64_C(1) << 32), HN_E_RANGE},
     {HN_MSG_TARGET, {4, END}, U(1), HN_E_TYPE},
     {HN_MSG_TARGET, {4, END}, {.type = MSGPACK_OBJECT_FLOAT32, .via.f64 = 2.5}, 0},
     {HN_MSG_TARGET, {3, 0, END}, S("x"), HN_E_TYPE},

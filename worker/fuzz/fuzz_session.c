@@ -5,7 +5,8 @@
  * applied: the blob decoded, checked and planned, the target fitted to the
  * capacity and handed to the engines. The session has no engine thread and
  * no connection, so nothing is sent and no request is made.
- * Seeds: worker/fuzz/corpus-session; run: fuzz-session worker/fuzz/corpus-session */
+ * Seeds: worker/fuzz/corpus-session (written by make-session-seeds); run:
+ * fuzz-session worker/fuzz/corpus-session */
 #include <ev.h>
 #include <fcntl.h>
 #include <msgpack.h>

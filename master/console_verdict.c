@@ -1,0 +1,51 @@
+/* The end of the console summary (see console.h): which latency the tables
+ * show, dropped iterations, the thresholds with what each observed, and
+ * why the run was aborted if it was. */
+#include "console.h"
+#include "sanitize.h"
+
+#include <math.h>
+
+void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_threshold *t,
+                        const struct hn_threshold_result *res, uint32_t n, const char *aborted)
+{
+    struct hn_stats_totals agg;
+    hn_stats_totals(hn_stats_aggregated(st), &agg);
+    if (hn_stats_shows_intended(st))
+        fprintf(out, "Response times are latencies from the intended start (the schedule's "
+                     "delays count, as a user would feel them); --latency service shows service "
+                     "times.\n");
+    else if (agg.timing[HN_TIMING_INTENDED])
+        fprintf(out, "Response times are service times (request sent to last byte); --latency "
+                     "intended shows latencies from the intended start.\n");
+    const struct hn_hist *in = agg.timing[HN_TIMING_INTENDED], *sv = agg.timing[HN_TIMING_TOTAL];
+    if (in && sv)
+        fprintf(out, "Aggregated p50 / p99 / max: from the intended start %.3f / %.3f / %.3f ms; "
+                     "service time %.3f / %.3f / %.3f ms\n",
+                hn_hist_percentile(in, 50) / 1000.0, hn_hist_percentile(in, 99) / 1000.0,
+                hn_hist_max(in) / 1000.0, hn_hist_percentile(sv, 50) / 1000.0,
+                hn_hist_percentile(sv, 99) / 1000.0, hn_hist_max(sv) / 1000.0);
+    uint64_t dropped = hn_stats_total_dropped(st);
+    if (dropped)
+        fprintf(out, "Dropped iterations: %llu (no user free within max_delay: the target rate "
+                     "was not delivered)\n",
+                (unsigned long long)dropped);
+    if (n) {
+        fprintf(out, "\nThresholds\n");
+        uint32_t failed = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            char seen[48];
+            bool pass = res && res[i].pass;
+            failed += !pass;
+            fprintf(out, "  %s %-50s observed %s\n", pass ? "\u2713" : "\u2717", t[i].expr,
+                    hn_threshold_format(&t[i], res ? res[i].observed : NAN, seen, sizeof(seen)));
+        }
+        fprintf(out, "%u of %u thresholds passed%s\n", n - failed, n,
+                failed ? ": the run FAILS (exit 1)" : "");
+    }
+    if (aborted) {
+        char safe[HN_SANITIZE_SIZE(512)];
+        fprintf(out, "The run was ABORTED before its time: %s\n",
+                hn_sanitize_str(safe, sizeof(safe), aborted));
+    }
+}

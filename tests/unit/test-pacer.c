@@ -1,0 +1,158 @@
+/* Unit tests of worker/pacer: iterations due exactly at base + k / rate (no
+ * drift over a long run), a rate change that neither skips nor doubles an
+ * iteration, classes sharing iterations by weight (exact within one), the
+ * phase of a thread, rate 0. Time is passed in, never read. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pacer.h"
+
+/* Iterations due by @until, counting each class. */
+static uint64_t take_until(struct hn_pacer *p, double until, uint64_t *per_class, double *last)
+{
+    uint64_t n = 0;
+    double at;
+    uint32_t c;
+    while (hn_pacer_take(p, until, &at, &c)) {
+        if (last) {
+            assert_true(at >= *last); /* never out of order */
+            *last = at;
+        }
+        if (per_class)
+            per_class[c]++;
+        n++;
+    }
+    return n;
+}
+
+static void test_exact_count_no_drift(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[1] = {1};
+    double t0 = 1.7e9; /* ev_now()-like magnitudes: precision matters there */
+    hn_pacer_set(&p, t0, 2000.0, w, 1);
+    /* An hour at 2,000/s, taken in irregular bites as a loop would. */
+    double t = t0, last = 0;
+    uint64_t n = 0;
+    for (int i = 0; t < t0 + 3600; i++) {
+        t += 0.0007 + (i % 13) * 0.0011;
+        n += take_until(&p, t, NULL, &last);
+    }
+    /* Due at t0, t0 + 1/2000, ...: those <= t. */
+    uint64_t want = (uint64_t)floor((t - t0) * 2000.0 + 1e-6) + 1;
+    assert_true(n == want || n + 1 == want || n == want + 1);
+    /* The schedule itself: iteration k exactly at t0 + k / rate. */
+    assert_true(fabs(hn_pacer_next_at(&p) - (t0 + (double)n / 2000.0)) < 1e-6);
+}
+
+static void test_intended_starts(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[1] = {1};
+    hn_pacer_set(&p, 100.0, 10.0, w, 1);
+    double at;
+    uint32_t c;
+    /* A late look finds every iteration due, each with its own time. */
+    for (int k = 0; k < 5; k++) {
+        assert_true(hn_pacer_take(&p, 100.45, &at, &c));
+        assert_true(fabs(at - (100.0 + k * 0.1)) < 1e-9);
+        assert_int_equal(c, 0);
+    }
+    assert_false(hn_pacer_take(&p, 100.45, &at, &c));
+    assert_true(fabs(hn_pacer_next_at(&p) - 100.5) < 1e-9);
+}
+
+static void test_rate_change_keeps_progress(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[1] = {1};
+    hn_pacer_set(&p, 0.0, 10.0, w, 1);
+    assert_int_equal(take_until(&p, 0.0, NULL, NULL), 1); /* at 0 */
+    /* At 0.05 half the interval to the next (due 0.1) has passed; at twice
+     * the rate the remaining half interval is 0.025 s. */
+    hn_pacer_set(&p, 0.05, 20.0, w, 1);
+    assert_true(fabs(hn_pacer_next_at(&p) - 0.075) < 1e-9);
+    /* Setting the same rate again (a TARGET resent) changes nothing. */
+    hn_pacer_set(&p, 0.06, 20.0, w, 1);
+    assert_true(fabs(hn_pacer_next_at(&p) - 0.075) < 1e-9);
+    /* Over the next second at 20/s: 20 more. */
+    assert_int_equal(take_until(&p, 1.074, NULL, NULL), 20);
+    /* Rate 0: nothing due ever; back to a rate: the schedule resumes. */
+    hn_pacer_set(&p, 1.08, 0, w, 1);
+    assert_true(isinf(hn_pacer_next_at(&p)));
+    assert_int_equal(take_until(&p, 1000.0, NULL, NULL), 0);
+    hn_pacer_set(&p, 1000.0, 4.0, w, 1);
+    assert_true(hn_pacer_next_at(&p) >= 1000.0 && hn_pacer_next_at(&p) <= 1000.25);
+}
+
+static void test_weighted_classes(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[3] = {6, 3, 1};
+    hn_pacer_set(&p, 0.0, 1000.0, w, 3);
+    uint64_t per[3] = {0};
+    double at;
+    uint32_t c;
+    for (uint64_t n = 1; n <= 10007; n++) {
+        assert_true(hn_pacer_take(&p, 100.0, &at, &c));
+        per[c]++;
+        /* At every moment each class is within one of its exact share. */
+        for (uint32_t k = 0; k < 3; k++)
+            assert_true(fabs((double)per[k] - (double)n * w[k] / 10.0) <= 1.0);
+    }
+    /* A class of weight 0 gets nothing. */
+    uint32_t w2[2] = {0, 5};
+    hn_pacer_set(&p, 100.0, 1000.0, w2, 2);
+    uint64_t per2[2] = {0};
+    take_until(&p, 101.0, per2, NULL);
+    assert_int_equal(per2[0], 0);
+    assert_true(per2[1] >= 1000);
+    /* No weight at all: nothing is due. */
+    uint32_t w3[2] = {0, 0};
+    hn_pacer_set(&p, 101.0, 1000.0, w3, 2);
+    assert_true(isinf(hn_pacer_next_at(&p)));
+}
+
+static void test_phase(void **state)
+{
+    (void)state;
+    /* Two threads at 5/s each, phases 0 and 1/2: they interleave. */
+    struct hn_pacer a, b;
+    uint32_t w[1] = {1};
+    hn_pacer_init(&a, 0);
+    hn_pacer_init(&b, 0.5);
+    hn_pacer_set(&a, 10.0, 5.0, w, 1);
+    hn_pacer_set(&b, 10.0, 5.0, w, 1);
+    assert_true(fabs(hn_pacer_next_at(&a) - 10.0) < 1e-9);
+    assert_true(fabs(hn_pacer_next_at(&b) - 10.1) < 1e-9);
+    /* A phase out of range is 0. */
+    hn_pacer_init(&a, 7.0);
+    hn_pacer_set(&a, 0.0, 1.0, w, 1);
+    assert_true(fabs(hn_pacer_next_at(&a)) < 1e-9);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exact_count_no_drift),
+        cmocka_unit_test(test_intended_starts),
+        cmocka_unit_test(test_rate_change_keeps_progress),
+        cmocka_unit_test(test_weighted_classes),
+        cmocka_unit_test(test_phase),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

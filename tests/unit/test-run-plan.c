@@ -1,0 +1,223 @@
+/* Unit tests of master/run_plan: how the scenario file's load:, arrival:
+ * and thresholds: and the command line combine (which replaces which, the
+ * run time, defaults), --stages parsing, users per class over time, and
+ * the plan in words. The file's part comes from the real loader. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli.h"
+#include "error.h"
+#include "run_plan.h"
+#include "scenario_load.h"
+
+static const char file[] = "host: http://127.0.0.1:1\n"
+                           "defaults: {timeout: 4s}\n"
+                           "users:\n"
+                           "  - {name: a, weight: 3, tasks: [{get: /a}]}\n"
+                           "  - {name: b, tasks: [{get: /b}]}\n"
+                           "load:\n"
+                           "  stages:\n"
+                           "    - {duration: 10s, users: 8, spawn_rate: 4}\n"
+                           "    - {duration: 20s, users: {a: 1, b: 5}}\n"
+                           "thresholds: [\"p(95) < 1s\", {expr: \"GET /b: max < 2s\", "
+                           "abort_on_fail: true, delay: 5s}]\n";
+
+struct fixture {
+    struct hn_scenario *s;
+    struct hn_load_info info;
+    struct hn_master_config cfg;
+    struct hn_run_plan plan;
+    char why[300];
+};
+
+/* Load @text (NULL: none, quick mode's empty plan) and parse "-f x ARGS". */
+static void setup(struct fixture *f, const char *text, const char *args)
+{
+    memset(f, 0, sizeof(*f));
+    struct hn_load_options opt = {0};
+    char err[600];
+    int rc = hn_scenario_load_text("t.yaml", text, strlen(text), &opt, &f->s, &f->info, err,
+                                   sizeof(err));
+    if (rc)
+        fail_msg("load: %s", err);
+    static char buf[512];
+    snprintf(buf, sizeof(buf), "hornet-master -f x %s", args);
+    static char *argv[32];
+    int argc = 0;
+    for (char *tok = strtok(buf, " "); tok && argc < 31; tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    optind = 0;
+    assert_int_equal(hn_cli_parse(argc, argv, &f->cfg), -1);
+}
+
+static void teardown(struct fixture *f)
+{
+    hn_load_info_free(&f->info);
+    hn_scenario_free(f->s);
+}
+
+static int resolve(struct fixture *f)
+{
+    return hn_run_plan_resolve(&f->cfg, f->s, f->info.plan, &f->plan, f->why, sizeof(f->why));
+}
+
+static void test_file_plan(void **state)
+{
+    (void)state;
+    struct fixture *f = calloc(1, sizeof(*f));
+    setup(f, file, "");
+    assert_int_equal(resolve(f), 0);
+    assert_false(f->plan.shape.open);
+    assert_int_equal(f->plan.shape.n_stages, 2);
+    assert_int_equal(f->plan.run_time_ms, 30000); /* the stages */
+    assert_int_equal(f->plan.n_thresholds, 2);
+    assert_true(f->plan.thresholds[1].abort_on_fail);
+    assert_int_equal(f->plan.thresholds[1].delay_ms, 5000);
+    uint32_t users[2];
+    hn_run_plan_users(&f->plan, f->s, 2000, users); /* 8 at 4/s: 8 * 2/2 */
+    assert_int_equal(users[0] + users[1], 8);
+    assert_int_equal(users[0], 6); /* 3:1, the total split exactly */
+    hn_run_plan_users(&f->plan, f->s, 1000, users);
+    assert_int_equal(users[0] + users[1], 4);
+    hn_run_plan_users(&f->plan, f->s, 30000, users);
+    assert_int_equal(users[0], 1);
+    assert_int_equal(users[1], 5);
+    teardown(f);
+    free(f);
+}
+
+static void test_cli_overrides(void **state)
+{
+    (void)state;
+    struct fixture *f = calloc(1, sizeof(*f));
+    /* -t with the file's stages: the run time only. */
+    setup(f, file, "-t 1m");
+    assert_int_equal(resolve(f), 0);
+    assert_int_equal(f->plan.shape.n_stages, 2);
+    assert_int_equal(f->plan.run_time_ms, 60000);
+    teardown(f);
+    /* -u/-r replace load: with one stage; no -t: until stopped. */
+    setup(f, file, "-u 20 -r 5");
+    assert_int_equal(resolve(f), 0);
+    assert_int_equal(f->plan.shape.n_stages, 1);
+    assert_int_equal(f->plan.shape.stages[0].total, 20);
+    assert_true(f->plan.shape.stages[0].spawn_rate == 5);
+    assert_int_equal(f->plan.run_time_ms, 0);
+    teardown(f);
+    /* --stages replace load:, and time the run. */
+    setup(f, file, "--stages 5s:3,10s:9:3");
+    assert_int_equal(resolve(f), 0);
+    assert_int_equal(f->plan.shape.n_stages, 2);
+    assert_int_equal(f->plan.shape.stages[1].total, 9);
+    assert_int_equal(f->plan.run_time_ms, 15000);
+    teardown(f);
+    /* --rate: the open model; max users and max delay default. */
+    setup(f, file, "--rate 30000/m -t 20s --threshold dropped<1");
+    assert_int_equal(resolve(f), 0);
+    assert_true(f->plan.shape.open);
+    assert_true(f->plan.shape.arrivals[0].rate_per_s == 500);
+    assert_int_equal(f->plan.shape.max_users, HN_PLAN_MAX_USERS_DEFAULT);
+    assert_int_equal(f->plan.shape.max_delay_ms, 4000); /* the request timeout */
+    assert_int_equal(f->plan.run_time_ms, 20000);
+    assert_int_equal(f->plan.n_thresholds, 3); /* the file's, then --threshold */
+    assert_string_equal(f->plan.thresholds[2].expr, "dropped<1");
+    teardown(f);
+    setup(f, file, "--rate 10 --max-users 7 --max-delay 250ms");
+    assert_int_equal(resolve(f), 0);
+    assert_int_equal(f->plan.shape.max_users, 7);
+    assert_int_equal(f->plan.shape.max_delay_ms, 250);
+    teardown(f);
+    free(f);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    struct fixture *f = calloc(1, sizeof(*f));
+    /* Open-model bounds without the open model. */
+    setup(f, file, "--max-users 5");
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "open model"));
+    teardown(f);
+    /* Fewer users than classes. */
+    setup(f, file, "--rate 5 --max-users 1");
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "one user per class"));
+    teardown(f);
+    /* A stage plan with no user at all. */
+    setup(f, file, "--stages 10s:0");
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "nothing would run"));
+    teardown(f);
+    /* A --threshold scoped to an entry the scenario does not have. */
+    setup(f, file, "");
+    f->cfg.thresholds[0] = "GET /x: max < 1s";
+    f->cfg.n_thresholds = 1;
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "no request is named 'GET /x'"));
+    teardown(f);
+    free(f);
+}
+
+static void test_parse_stages(void **state)
+{
+    (void)state;
+    struct hn_load_shape *sh = malloc(sizeof(*sh));
+    char why[200];
+    assert_int_equal(hn_run_plan_parse_stages("30s:10:5,1m:50:10,30s:0", sh, why, sizeof(why)),
+                     0);
+    assert_int_equal(sh->n_stages, 3);
+    assert_int_equal(sh->stages[1].duration_ms, 60000);
+    assert_int_equal(sh->stages[1].total, 50);
+    assert_true(sh->stages[1].spawn_rate == 10);
+    assert_true(sh->stages[2].spawn_rate == 0); /* an even ramp */
+    const char *bad[] = {"", "30s", "30s:x", "0s:5", "30s:5:0", "30s:5:-1", "5:5,", "x:1"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        if (hn_run_plan_parse_stages(bad[i], sh, why, sizeof(why)) != HN_E_INVALID)
+            fail_msg("--stages '%s' accepted", bad[i]);
+    free(sh);
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    struct fixture *f = calloc(1, sizeof(*f));
+    setup(f, file, "");
+    assert_int_equal(resolve(f), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    hn_run_plan_describe(out, &f->plan, f->s, "");
+    fclose(out);
+    assert_non_null(strstr(text, "10s: 8 users at 4 users/s"));
+    assert_non_null(strstr(text, "20s: a 1, b 5, ramped evenly over the stage"));
+    assert_non_null(strstr(text, "run time: 30s (the stages)"));
+    assert_non_null(strstr(text, "GET /b: max < 2s (aborts the run when it fails, after 5s)"));
+    free(text);
+    char brief[200];
+    assert_string_equal(hn_run_plan_brief(&f->plan, brief, sizeof(brief)),
+                        "2 stages over 30s, at most 8 users");
+    teardown(f);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_file_plan),
+        cmocka_unit_test(test_cli_overrides),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_parse_stages),
+        cmocka_unit_test(test_describe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

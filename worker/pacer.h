@@ -1,0 +1,45 @@
+/* The open model's schedule on one engine thread: when each iteration is
+ * due and which user class runs it. Iterations are due at exact times
+ * base + (k + offset) / rate, counted from the last rate change, so a long
+ * run does not drift by accumulated rounding; classes take iterations in
+ * proportion to their weights by smooth weighted round robin (exact to
+ * within one iteration at any moment, no randomness). Pure: the caller
+ * passes the time; no loop, no allocation. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct hn_pacer {
+    double rate;   /* iterations per second; 0: none due */
+    double base;   /* time of the last rate change */
+    double offset; /* in intervals: the first iteration after base is due at
+                      base + offset / rate */
+    uint64_t k;    /* iterations handed out since base */
+    uint32_t n_classes;
+    uint32_t weights[HN_MODEL_CLASSES_MAX];
+    uint64_t weight_sum;
+    int64_t current[HN_MODEL_CLASSES_MAX]; /* smooth weighted round robin */
+};
+
+/* A pacer with no rate yet; the first iteration after the first rate is
+ * set comes @phase (0..1) of an interval later (threads of one worker take
+ * different phases, so their iterations interleave instead of bunching). */
+void hn_pacer_init(struct hn_pacer *p, double phase);
+
+/* Iterations per second from @now on, shared among classes by @weights
+ * (n_classes entries; a class of weight 0 gets none). The interval under
+ * way keeps the part of it already elapsed, so a change neither skips nor
+ * doubles an iteration. */
+void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *weights,
+                  uint32_t n_classes);
+
+/* Time the next iteration is due; INFINITY when the rate is 0 or no class
+ * has weight. */
+double hn_pacer_next_at(const struct hn_pacer *p);
+
+/* The next iteration if it is due at or before @now: its intended start in
+ * *@at and its class in *@class_idx; false when none is due yet. */
+bool hn_pacer_take(struct hn_pacer *p, double now, double *at, uint32_t *class_idx);
