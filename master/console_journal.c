@@ -55,16 +55,21 @@ static void print_warnings(FILE *out, const struct hn_journal *j, const struct h
         if (reg && i < reg->n)
             hn_sanitize_str(id, sizeof(id), reg->workers[i].hello.worker_id);
         fprintf(out, "  worker %u (%s):", i, id);
-        if (w->warnings & HN_JOURNAL_WARN_CPU)
-            fprintf(out, " CPU up to %.0f %% of its %u CPUs;",
+        const char *sep = " ";
+        if (w->warnings & HN_JOURNAL_WARN_CPU) {
+            fprintf(out, "%sCPU up to %.0f %% of its %u CPUs", sep,
                     w->cpu_permille_max / 10.0 / (w->cpus ? w->cpus : 1), w->cpus);
-        if (w->warnings & HN_JOURNAL_WARN_LAG)
-            fprintf(out, " event loops late by up to %u ms;", w->lag_ms_max);
+            sep = "; ";
+        }
+        if (w->warnings & HN_JOURNAL_WARN_LAG) {
+            fprintf(out, "%sevent loops late by up to %u ms", sep, w->lag_ms_max);
+            sep = "; ";
+        }
         if (w->warnings & HN_JOURNAL_WARN_STALL) {
             char d[32];
             hn_report_fmt_duration(d, sizeof(d), w->stalled_ms);
-            fprintf(out, " stalled %u time%s, %s in all;", w->stalls, w->stalls == 1 ? "" : "s",
-                    d);
+            fprintf(out, "%sstalled %u time%s, %s in all", sep, w->stalls,
+                    w->stalls == 1 ? "" : "s", d);
         }
         fputc('\n', out);
     }

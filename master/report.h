@@ -69,8 +69,8 @@ void hn_reports_close(struct hn_reports *rs);
 struct hn_report_run {
     const char *scenario_file; /* NULL: quick mode */
     const char *host;          /* -H, NULL: the scenario's */
-    uint32_t users;            /* -u */
-    double spawn_rate;         /* -r */
+    const char *load;          /* the load in a few words: "50 users at 10/s", "500/s
+                                  iterations, at most 1000 users"; NULL: unknown */
     uint64_t stop_timeout_ms;
     const struct hn_journal *journal; /* timeline, worker events, self-check; may be NULL */
 };

@@ -362,8 +362,7 @@ static json_t *config(const struct hn_report_run *run, const struct hn_report_mo
     json_t *o = json_object();
     json_object_set_new(o, "scenario", jstr(run ? run->scenario_file : NULL));
     json_object_set_new(o, "host", jstr(run ? run->host : NULL));
-    json_object_set_new(o, "users", json_integer(run ? run->users : 0));
-    json_object_set_new(o, "spawn_rate", jreal(run ? run->spawn_rate : 0.0, 6));
+    json_object_set_new(o, "load", jstr(run ? run->load : NULL));
     json_object_set_new(o, "run_time_s",
                         m && m->run_time_ms ? jreal(m->run_time_ms / 1000.0, 3) : json_null());
     json_object_set_new(o, "stop_timeout_s", jreal(run ? run->stop_timeout_ms / 1000.0 : 0.0, 3));

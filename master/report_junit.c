@@ -130,6 +130,8 @@ static int junit_body(FILE *f, void *ctx)
         property(f, "scenario", c->j->run.scenario_file);
     if (c->j->run.host)
         property(f, "host", c->j->run.host);
+    if (c->j->run.load)
+        property(f, "load", c->j->run.load);
     fputs("    </properties>\n", f);
 
     /* The run as a whole: fails as the exit code does. */

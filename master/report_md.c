@@ -173,21 +173,29 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
         fprintf(f, "- worker %u (", w->index);
         md(f, w->hello.worker_id);
         fputs("):", f);
-        if (lost)
-            fputs(" lost: no final report, what it had not reported yet is not in the totals;", f);
-        if (w->banned) {
-            fputs(" thrown out: ", f);
-            md(f, w->ban_reason);
-            fputc(';', f);
+        const char *sep = " ";
+        if (lost) {
+            fputs(" lost: no final report, what it had not reported yet is not in the totals", f);
+            sep = "; ";
         }
-        if (warn & HN_JOURNAL_WARN_CPU)
-            fprintf(f, " CPU above 90 %% of its %u CPUs;", w->hello.cpus);
-        if (warn & HN_JOURNAL_WARN_LAG)
-            fprintf(f, " event loops late by up to %u ms;", jw->lag_ms_max);
+        if (w->banned) {
+            fprintf(f, "%sthrown out: ", sep);
+            md(f, w->ban_reason);
+            sep = "; ";
+        }
+        if (warn & HN_JOURNAL_WARN_CPU) {
+            fprintf(f, "%sCPU above 90 %% of its %u CPUs", sep, w->hello.cpus);
+            sep = "; ";
+        }
+        if (warn & HN_JOURNAL_WARN_LAG) {
+            fprintf(f, "%sevent loops late by up to %u ms", sep, jw->lag_ms_max);
+            sep = "; ";
+        }
         if (warn & HN_JOURNAL_WARN_STALL)
-            fprintf(f, " stalled %u times (%.1f s in all);", jw->stalls, jw->stalled_ms / 1000.0);
+            fprintf(f, "%sstalled %u time%s (%.1f s in all)", sep, jw->stalls,
+                    jw->stalls == 1 ? "" : "s", jw->stalled_ms / 1000.0);
         if (warn)
-            fputs(" its latencies may include the load generator's own delay", f);
+            fputs(": its latencies may include the load generator's own delay", f);
         fputc('\n', f);
     }
     if (title)
@@ -219,8 +227,10 @@ static int md_body(FILE *f, void *ctx)
         fputs("\n\n", f);
     }
     fprintf(f, "Run `%s`, started %s, %s", m && m->run_id ? m->run_id : "", when, dur);
-    if (c->md->run.users)
-        fprintf(f, ", %u users", c->md->run.users);
+    if (c->md->run.load) {
+        fputs(", ", f);
+        md(f, c->md->run.load);
+    }
     if (c->md->run.scenario_file) {
         fputs(", scenario ", f);
         md(f, c->md->run.scenario_file);

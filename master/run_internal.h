@@ -53,6 +53,7 @@ struct hn_run {
     struct hn_stats *stats;
     struct hn_reports reports;
     struct hn_journal journal; /* timeline, worker events, self-check: for reports */
+    char load_brief[200];      /* the load in a few words, for reports */
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_timer stage;   /* the next stage boundary of the load shape */
     ev_timer run_end; /* the run time is up */

@@ -98,8 +98,7 @@ static int add_reports(struct hn_run *r)
     struct hn_report_run run = {
         .scenario_file = cfg->scenario_file,
         .host = cfg->host,
-        .users = cfg->users,
-        .spawn_rate = cfg->spawn_rate,
+        .load = hn_run_plan_brief(r->plan, r->load_brief, sizeof(r->load_brief)),
         .stop_timeout_ms = cfg->stop_timeout_ms,
         .journal = &r->journal,
     };

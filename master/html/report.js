@@ -137,7 +137,7 @@
   if (why.length) add(root, el("div", {class: "why"}, why.join("; ")));
   var cfg = R.config || {};
   var meta = [utc(R.started_ms), "duration " + dur(R.duration_s), "run " + R.id];
-  if (cfg.users) meta.push(cfg.users + " users at " + cfg.spawn_rate + "/s");
+  if (cfg.load) meta.push(cfg.load);
   meta.push(W.length + " worker" + (W.length === 1 ? "" : "s"));
   if (cfg.scenario) meta.push("scenario " + cfg.scenario);
   if (cfg.host) meta.push("host " + cfg.host);

@@ -1,8 +1,8 @@
 /* Unit tests for the run's journal (master/journal.c) and the interval
  * histograms it uses (master/interval.c): per-second samples from
  * cumulative statistics, worker events with their bound, and the generator
- * self-check rules (CPU above 90 % of a worker's CPUs, loop lag for 3
- * heartbeats in a row, a stall of 1 s or more). */
+ * self-check rules (CPU above 90 % of a worker's CPUs, a loop lag of 20 ms
+ * for 3 heartbeats in a row, a stall of 1 s or more). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,13 +124,13 @@ static void test_selfcheck(void **state)
     beat(&j, T0 + 2000, 0, 2, 1800, 0);
     assert_int_equal(hn_journal_worker(&j, 0)->warnings, HN_JOURNAL_WARN_CPU);
     assert_int_equal(hn_journal_worker(&j, 0)->first_warned_ms[0], T0 + 2000);
-    /* worker 2: lag of 100 ms twice, a good second, then three times */
-    uint32_t lags[] = {150, 120, 10, 100, 300, 200};
+    /* worker 2: lag of 20 ms twice, a good second, then three times */
+    uint32_t lags[] = {30, 25, 5, 20, 60, 40};
     for (int i = 0; i < 6; i++) {
         beat(&j, T0 + 1000 * (i + 1), 2, 4, 100, lags[i]);
         assert_int_equal(hn_journal_worker(&j, 2)->warnings, i < 5 ? 0 : HN_JOURNAL_WARN_LAG);
     }
-    assert_int_equal(hn_journal_worker(&j, 2)->lag_ms_max, 300);
+    assert_int_equal(hn_journal_worker(&j, 2)->lag_ms_max, 60);
     assert_null(hn_journal_worker(&j, 1)); /* no heartbeat from worker 1 */
     /* worker 3: a frozen process shows one long lag: a stall, and an event */
     beat(&j, T0 + 1000, 3, 1, 100, 999);

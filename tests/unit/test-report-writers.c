@@ -96,7 +96,7 @@ static struct run *make_run(void)
         .run_time_ms = 2000, .thresholds = r->th, .threshold_results = r->res, .n_thresholds = 2,
         .workers_list = &r->reg,
     };
-    r->info = (struct hn_report_run){.host = "http://127.0.0.1:1", .users = 5, .spawn_rate = 5,
+    r->info = (struct hn_report_run){.host = "http://127.0.0.1:1", .load = "5 users at 5/s",
                                      .stop_timeout_ms = 10000, .journal = &r->j};
     return r;
 }
@@ -211,7 +211,7 @@ static void test_markdown(void **state)
                     strstr(md, "| ✅ | error\\_rate \\< 10% |"));
     assert_non_null(strstr(md, "| GET | /a\\|b\"c\\\\d\\<e\\>& | 10 | 4 |"));
     assert_non_null(strstr(md, "- worker 1 (w-1): lost"));
-    assert_non_null(strstr(md, "- worker 0 (w-0): stalled 1 times"));
+    assert_non_null(strstr(md, "- worker 0 (w-0): stalled 1 time (2.5 s in all): its latencies"));
     free(md);
     free_run(r);
 }
