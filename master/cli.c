@@ -524,8 +524,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         if (err)
             return bad_url("a PATH", why);
     }
-    const char *const paths[] = {cfg->json_path, cfg->html_path, cfg->hdr_log_path,
-                                 cfg->junit_path, cfg->summary_md_path};
+    const char *const paths[] = {cfg->json_path, cfg->html_path, cfg->hdr_log_path, cfg->junit_path,
+                                 cfg->summary_md_path};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && !paths[i][0])
             return bad("--json, --html, --hdr-log, --junit and --summary-md want a file name", "");

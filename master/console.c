@@ -92,8 +92,8 @@ static void print_table(FILE *out, const struct hn_stats *st, bool current)
     if (name_w < 10)
         name_w = 10;
     double elapsed_s = hn_stats_elapsed_s(st, hn_stats_last_ms(st));
-    fprintf(out, "%-*s %-*s %7s %12s |%*s %*s %*s%*s | %7s %11s\n", TYPE_W, "Type", name_w,
-            "Name", "# reqs", "# fails", TIME_W, "Avg", TIME_W, "Min", TIME_W, "Max", TIME_W, "Med",
+    fprintf(out, "%-*s %-*s %7s %12s |%*s %*s %*s%*s | %7s %11s\n", TYPE_W, "Type", name_w, "Name",
+            "# reqs", "# fails", TIME_W, "Avg", TIME_W, "Min", TIME_W, "Max", TIME_W, "Med",
             "req/s", "failures/s");
     table_separator(out, name_w);
     size_t n = hn_stats_entry_count(st);
@@ -174,7 +174,8 @@ static void percentile_row(FILE *out, int name_w, const struct hn_stats_entry *e
     fprintf(out, "%-*s %-*s", TYPE_W, hn_sanitize_str(method, sizeof(method), t.method), name_w,
             hn_sanitize_str(name, sizeof(name), t.name));
     for (size_t i = 0; i < HN_REPORT_N_PCTS; i++)
-        fprintf(out, " %*s", i ? PCT_W : 8, fmt_ms(buf, hn_hist_percentile(t.hist, hn_report_pcts[i])));
+        fprintf(out, " %*s", i ? PCT_W : 8,
+                fmt_ms(buf, hn_hist_percentile(t.hist, hn_report_pcts[i])));
     fprintf(out, " %*llu\n", PCT_W, (unsigned long long)t.requests);
 }
 

@@ -194,8 +194,7 @@ static void write_header(FILE *f, enum csv_file which)
     fputs("\r\n", f);
 }
 
-static void stats_body(const struct hn_csv *c, FILE *f, const struct hn_stats *st,
-                       uint64_t now_ms)
+static void stats_body(const struct hn_csv *c, FILE *f, const struct hn_stats *st, uint64_t now_ms)
 {
     write_header(f, CSV_STATS);
     if (!st)
@@ -250,8 +249,7 @@ static void exceptions_body(const struct hn_csv *c, FILE *f, const struct hn_sta
     }
 }
 
-typedef void body_fn(const struct hn_csv *c, FILE *f, const struct hn_stats *st,
-                     uint64_t now_ms);
+typedef void body_fn(const struct hn_csv *c, FILE *f, const struct hn_stats *st, uint64_t now_ms);
 
 /* -errno of the last failed stdio call, or -EIO if errno says nothing. */
 static int io_error(void)

@@ -14,9 +14,9 @@
 #include <string.h>
 
 static const char *const event_names[HN_JEV__COUNT] = {
-    [HN_JEV_JOINED] = "joined",     [HN_JEV_MISSING] = "missing", [HN_JEV_BACK] = "back",
+    [HN_JEV_JOINED] = "joined",       [HN_JEV_MISSING] = "missing", [HN_JEV_BACK] = "back",
     [HN_JEV_RESTARTED] = "restarted", [HN_JEV_STOPPED] = "stopped", [HN_JEV_BANNED] = "banned",
-    [HN_JEV_LOST] = "lost",         [HN_JEV_STALL] = "stall",
+    [HN_JEV_LOST] = "lost",           [HN_JEV_STALL] = "stall",
 };
 
 const char *hn_journal_event_name(enum hn_journal_event_kind kind)
@@ -200,8 +200,8 @@ int hn_journal_sample(struct hn_journal *j, const struct hn_stats *st, uint64_t 
     }
     if (j->n_samples >= HN_JOURNAL_SAMPLES_MAX)
         return 0;
-    HN_TRY(hn_array_reserve(&j->samples, &j->cap_samples, j->n_samples + 1, sizeof(*j->samples),
-                            64));
+    HN_TRY(
+        hn_array_reserve(&j->samples, &j->cap_samples, j->n_samples + 1, sizeof(*j->samples), 64));
     j->samples[j->n_samples++] = s;
     return 0;
 }

@@ -53,7 +53,7 @@ const char *hn_journal_event_name(enum hn_journal_event_kind kind);
 #define HN_JOURNAL_DETAIL_MAX 200
 
 struct hn_journal_event {
-    uint64_t at_ms; /* master wall clock */
+    uint64_t at_ms;  /* master wall clock */
     uint32_t worker; /* worker index (join order) */
     enum hn_journal_event_kind kind;
     char detail[HN_JOURNAL_DETAIL_MAX]; /* plain text, already sanitised */
@@ -68,17 +68,17 @@ enum {
 
 /* Self-check figures of one worker over the run. */
 struct hn_journal_worker {
-    bool seen;               /* a heartbeat arrived */
-    uint32_t cpus;           /* as in its HELLO */
-    uint32_t cpu_permille;   /* last heartbeat */
+    bool seen;             /* a heartbeat arrived */
+    uint32_t cpus;         /* as in its HELLO */
+    uint32_t cpu_permille; /* last heartbeat */
     uint32_t cpu_permille_max;
     uint64_t rss_bytes_max;
-    uint32_t lag_ms;         /* last heartbeat */
+    uint32_t lag_ms; /* last heartbeat */
     uint32_t lag_ms_max;
-    uint32_t lag_streak;     /* heartbeats in a row with lag >= HN_JOURNAL_LAG_MS */
-    uint32_t stalls;         /* heartbeats with lag >= HN_JOURNAL_STALL_MS */
-    uint64_t stalled_ms;     /* their lags added up */
-    unsigned warnings;       /* HN_JOURNAL_WARN_* seen at least once */
+    uint32_t lag_streak;         /* heartbeats in a row with lag >= HN_JOURNAL_LAG_MS */
+    uint32_t stalls;             /* heartbeats with lag >= HN_JOURNAL_STALL_MS */
+    uint64_t stalled_ms;         /* their lags added up */
+    unsigned warnings;           /* HN_JOURNAL_WARN_* seen at least once */
     uint64_t first_warned_ms[3]; /* when each warning first came (0: never) */
     uint64_t last_warned_ms[3];  /* when each warning last held */
 };

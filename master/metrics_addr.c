@@ -32,7 +32,8 @@ int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why,
         snprintf(why, why_len, "the port is a number 0..65535");
         return HN_E_INVALID;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     if (!host_len)
         hints.ai_family = AF_INET; /* ":PORT": every IPv4 interface */

@@ -8,7 +8,7 @@
 /* 1 ms .. 60 s: the usual web latency range, and every value Locust users
  * gate on (500 ms, 1 s) falls on a bound. */
 const uint64_t hn_metrics_bucket_us[HN_METRICS_BUCKETS] = {
-    1000,   2500,    5000,    10000,   25000,    50000,    100000,  250000,
+    1000,   2500,    5000,    10000,   25000,    50000,    100000,   250000,
     500000, 1000000, 2500000, 5000000, 10000000, 30000000, 60000000,
 };
 

@@ -19,8 +19,8 @@ extern const uint64_t hn_metrics_bucket_us[HN_METRICS_BUCKETS];
 
 struct hn_metrics_state {
     const char *run_id;
-    const struct hn_stats *st;       /* NULL before the run starts */
-    const struct hn_registry *reg;   /* may be NULL: no users, no workers */
+    const struct hn_stats *st;        /* NULL before the run starts */
+    const struct hn_registry *reg;    /* may be NULL: no users, no workers */
     const struct hn_journal *journal; /* may be NULL */
     const struct hn_threshold *thresholds;
     const struct hn_threshold_result *threshold_results;

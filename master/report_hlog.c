@@ -30,10 +30,10 @@ struct hlog {
     FILE *f;
     char *run_id;
     bool header_done;
-    uint64_t base_ms;     /* BaseTime: the run's start */
-    uint64_t prev_ms;     /* end of the previous interval */
+    uint64_t base_ms; /* BaseTime: the run's start */
+    uint64_t prev_ms; /* end of the previous interval */
     struct hn_interval agg;
-    struct tracked *t;    /* sorted by entry address */
+    struct tracked *t; /* sorted by entry address */
     uint32_t n, cap;
     struct hn_hist *scratch;
 };
@@ -45,8 +45,9 @@ static void put_header(struct hlog *h, uint64_t base_ms)
     char date[64] = "";
     if (gmtime_r(&t, &tm))
         strftime(date, sizeof(date), "%a %b %d %H:%M:%S UTC %Y", &tm);
-    fprintf(h->f, "#[Logged with hornet-master %s, run %s: values in microseconds, "
-                  "Interval_Max in milliseconds, untagged = all requests, Tag=METHOD:name]\n",
+    fprintf(h->f,
+            "#[Logged with hornet-master %s, run %s: values in microseconds, "
+            "Interval_Max in milliseconds, untagged = all requests, Tag=METHOD:name]\n",
             HN_VERSION, h->run_id);
     fprintf(h->f, "#[Histogram log format version 1.3]\n");
     fprintf(h->f, "#[StartTime: %.3f (seconds since epoch), %s]\n", base_ms / 1000.0, date);

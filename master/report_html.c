@@ -27,7 +27,7 @@ static int dump_json(FILE *f, json_t *doc)
 {
     /* Inside <script>: "</" must not appear, so '/' is written "\/". */
     return json_dumpf(doc, f, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ESCAPE_SLASH) ? -EIO
-                                                                                         : 0;
+                                                                                          : 0;
 }
 
 static int html_body(FILE *f, void *ctx)

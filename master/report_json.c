@@ -154,8 +154,12 @@ static json_t *exceptions(const struct hn_stats *st)
 static const char *metric_name(const struct hn_threshold *t, char *buf, size_t len)
 {
     static const char *const names[] = {
-        [HN_TH_PERCENTILE] = "p", [HN_TH_AVG] = "avg",         [HN_TH_MED] = "med",
-        [HN_TH_MAX] = "max",      [HN_TH_ERROR_RATE] = "error_rate", [HN_TH_RPS] = "rps",
+        [HN_TH_PERCENTILE] = "p",
+        [HN_TH_AVG] = "avg",
+        [HN_TH_MED] = "med",
+        [HN_TH_MAX] = "max",
+        [HN_TH_ERROR_RATE] = "error_rate",
+        [HN_TH_RPS] = "rps",
         [HN_TH_DROPPED] = "dropped",
     };
     if (t->metric == HN_TH_PERCENTILE) {
@@ -183,12 +187,13 @@ static const char *metric_unit(const struct hn_threshold *t)
 
 static json_t *thresholds(const struct hn_report_moment *m)
 {
-    static const char *const ops[] = {[HN_TH_LT] = "<", [HN_TH_LE] = "<=", [HN_TH_GT] = ">",
-                                      [HN_TH_GE] = ">="};
+    static const char *const ops[] = {
+        [HN_TH_LT] = "<", [HN_TH_LE] = "<=", [HN_TH_GT] = ">", [HN_TH_GE] = ">="};
     json_t *a = json_array();
     for (uint32_t i = 0; m && i < m->n_thresholds; i++) {
         const struct hn_threshold *t = &m->thresholds[i];
-        const struct hn_threshold_result *res = m->threshold_results ? &m->threshold_results[i] : NULL;
+        const struct hn_threshold_result *res =
+            m->threshold_results ? &m->threshold_results[i] : NULL;
         double observed = res ? res->observed : NAN;
         char name[HN_REPORT_NUM_MAX + 8], text[48];
         json_t *o = json_object();
@@ -331,9 +336,9 @@ static json_t *generator_warnings(const struct hn_report_moment *m, const struct
 static json_t *timeline(const struct hn_journal *j)
 {
     json_t *o = json_object();
-    const char *const keys[] = {"time_ms", "users",  "workers", "requests",      "failures",
-                                "p50_us",  "p95_us", "p99_us",  "max_us",        "cpu_share_max",
-                                "loop_lag_ms_max"};
+    const char *const keys[] = {"time_ms",  "users",         "workers",        "requests",
+                                "failures", "p50_us",        "p95_us",         "p99_us",
+                                "max_us",   "cpu_share_max", "loop_lag_ms_max"};
     json_t *col[sizeof(keys) / sizeof(keys[0])];
     for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
         col[k] = json_array();
@@ -389,9 +394,9 @@ json_t *hn_report_json_build(const struct hn_stats *st, const struct hn_report_m
     json_object_set_new(r, "ended_ms", jint(now_ms));
     json_object_set_new(r, "duration_s", jreal(elapsed_s, 3));
     json_object_set_new(r, "aborted", jstr(m ? m->aborted : NULL));
-    json_object_set_new(r, "latency",
-                        json_string(hn_stats_shows_intended(st) ? "from_intended_start"
-                                                                : "service_time"));
+    json_object_set_new(
+        r, "latency",
+        json_string(hn_stats_shows_intended(st) ? "from_intended_start" : "service_time"));
     json_object_set_new(r, "config", config(run, m));
     json_object_set_new(root, "run", r);
     json_object_set_new(root, "totals", entry(hn_stats_aggregated(st), elapsed_s));

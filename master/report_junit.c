@@ -113,10 +113,12 @@ static int junit_body(FILE *f, void *ctx)
     gethostname(host, sizeof(host) - 1);
 
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    fprintf(f, "<testsuites name=\"hornet\" tests=\"%u\" failures=\"%u\" errors=\"0\" time=\"%s\">\n",
+    fprintf(f,
+            "<testsuites name=\"hornet\" tests=\"%u\" failures=\"%u\" errors=\"0\" time=\"%s\">\n",
             tests, failures, dur);
-    fprintf(f, "  <testsuite name=\"hornet load test\" tests=\"%u\" failures=\"%u\" errors=\"0\" "
-               "skipped=\"0\" time=\"%s\" timestamp=\"%s\" hostname=\"",
+    fprintf(f,
+            "  <testsuite name=\"hornet load test\" tests=\"%u\" failures=\"%u\" errors=\"0\" "
+            "skipped=\"0\" time=\"%s\" timestamp=\"%s\" hostname=\"",
             tests, failures, dur, when);
     xml(f, host);
     fputs("\">\n    <properties>\n", f);
@@ -145,7 +147,8 @@ static int junit_body(FILE *f, void *ctx)
 
     for (uint32_t i = 0; m && i < m->n_thresholds; i++) {
         const struct hn_threshold *t = &m->thresholds[i];
-        const struct hn_threshold_result *r = m->threshold_results ? &m->threshold_results[i] : NULL;
+        const struct hn_threshold_result *r =
+            m->threshold_results ? &m->threshold_results[i] : NULL;
         char observed[48], msg[400];
         hn_threshold_format(t, r ? r->observed : NAN, observed, sizeof(observed));
         fputs("    <testcase classname=\"hornet.thresholds\" name=\"", f);

@@ -53,9 +53,9 @@ static void totals_table(FILE *f, const struct hn_stats *st, double elapsed_s)
     fprintf(f, "| %llu | %llu (%.2f %%) | %.1f | %s | %s | %s | %s | %s |\n\n",
             (unsigned long long)t.requests, (unsigned long long)t.failures,
             t.requests ? 100.0 * t.failures / t.requests : 0.0, t.requests / elapsed_s,
-            ms(a, h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0), ms(b, h ? hn_hist_percentile(h, 50) : 0),
-            ms(c, h ? hn_hist_percentile(h, 95) : 0), ms(d, h ? hn_hist_percentile(h, 99) : 0),
-            ms(e, h ? hn_hist_max(h) : 0));
+            ms(a, h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0),
+            ms(b, h ? hn_hist_percentile(h, 50) : 0), ms(c, h ? hn_hist_percentile(h, 95) : 0),
+            ms(d, h ? hn_hist_percentile(h, 99) : 0), ms(e, h ? hn_hist_max(h) : 0));
 }
 
 static void thresholds_table(FILE *f, const struct hn_report_moment *m)
@@ -65,7 +65,8 @@ static void thresholds_table(FILE *f, const struct hn_report_moment *m)
     fputs("### Thresholds\n\n| | threshold | observed |\n|---|---|---:|\n", f);
     for (uint32_t i = 0; i < m->n_thresholds; i++) {
         const struct hn_threshold *t = &m->thresholds[i];
-        const struct hn_threshold_result *r = m->threshold_results ? &m->threshold_results[i] : NULL;
+        const struct hn_threshold_result *r =
+            m->threshold_results ? &m->threshold_results[i] : NULL;
         char obs[48];
         fprintf(f, "| %s | ", r && r->pass ? "✅" : "❌");
         md(f, t->expr);
@@ -95,14 +96,15 @@ static void entries_table(FILE *f, const struct hn_stats *st, double elapsed_s)
     /* The busiest entries first when there are more than fit. */
     if (n > MD_ENTRIES_MAX)
         qsort(rows, n, sizeof(*rows), by_requests_desc);
-    fputs("### Requests\n\n| Type | Name | # reqs | # fails | avg | p50 | p95 | p99 | max | req/s |\n"
-          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-          f);
+    fputs(
+        "### Requests\n\n| Type | Name | # reqs | # fails | avg | p50 | p95 | p99 | max | req/s |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        f);
     for (size_t i = 0; i < n && i < MD_ENTRIES_MAX; i++) {
         const struct hn_stats_totals *t = &rows[i];
         const struct hn_hist *h = t->hist;
-        char a[HN_REPORT_NUM_MAX], b[HN_REPORT_NUM_MAX], c[HN_REPORT_NUM_MAX],
-            d[HN_REPORT_NUM_MAX], e[HN_REPORT_NUM_MAX];
+        char a[HN_REPORT_NUM_MAX], b[HN_REPORT_NUM_MAX], c[HN_REPORT_NUM_MAX], d[HN_REPORT_NUM_MAX],
+            e[HN_REPORT_NUM_MAX];
         fputs("| ", f);
         md(f, t->method);
         fputs(" | ", f);

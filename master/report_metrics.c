@@ -116,9 +116,8 @@ static char *fresh_text(struct metrics *m, size_t *len)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **req_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
 {
     (void)version;
     (void)upload_data;
@@ -128,8 +127,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     static char not_found[] = "Not found: Hornet serves /metrics\n";
     static char bad_method[] = "Only GET and HEAD\n";
     if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method,
-                     strlen(bad_method), MHD_RESPMEM_PERSISTENT);
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", bad_method, strlen(bad_method),
+                     MHD_RESPMEM_PERSISTENT);
     if (strcmp(url, "/metrics"))
         return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
                      MHD_RESPMEM_PERSISTENT);

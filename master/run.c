@@ -275,8 +275,8 @@ static void check_liveness(struct hn_run *r)
             w->missing = true;
             lost = true;
             hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_MISSING,
-                             "silent for %.0f s; its %u users went to the others", now - w->last_seen,
-                             w->share.total);
+                             "silent for %.0f s; its %u users went to the others",
+                             now - w->last_seen, w->share.total);
             hn_log_warn("worker %u (%s) silent for %.0f s: marked missing, its %u users go to "
                         "the other workers",
                         w->index, w->hello.worker_id, now - w->last_seen, w->share.total);

@@ -15,9 +15,8 @@ static void on_probe(struct ev_loop *loop, ev_timer *w, int revents)
     l->due_ns = now + HN_LOOP_LAG_PERIOD_MS * UINT64_C(1000000);
     uint32_t lag = late_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)late_ms;
     uint32_t seen = atomic_load_explicit(&l->max_ms, memory_order_relaxed);
-    while (lag > seen && !atomic_compare_exchange_weak_explicit(&l->max_ms, &seen, lag,
-                                                                memory_order_relaxed,
-                                                                memory_order_relaxed))
+    while (lag > seen && !atomic_compare_exchange_weak_explicit(
+                             &l->max_ms, &seen, lag, memory_order_relaxed, memory_order_relaxed))
         ;
 }
 

@@ -14,8 +14,8 @@
 
 struct hn_loop_lag {
     ev_timer probe;
-    uint64_t due_ns;          /* monotonic time the probe should fire next */
-    _Atomic uint32_t max_ms;  /* largest lag since the last hn_loop_lag_take */
+    uint64_t due_ns;         /* monotonic time the probe should fire next */
+    _Atomic uint32_t max_ms; /* largest lag since the last hn_loop_lag_take */
 };
 
 /* Start probing @loop (call from the loop's thread, or before it runs). */

@@ -174,9 +174,9 @@ static void test_summary_percentiles(void **state)
     assert_non_null(strstr(text, "Response time percentiles (approximated)\n"));
     /* Locust's layout: 50 % 8 wide, the other percentiles and # reqs 6 wide */
     char want[512];
-    snprintf(want, sizeof(want),
-             "%-8s %-80s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s\n", "Type", "Name", "50%",
-             "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%");
+    snprintf(want, sizeof(want), "%-8s %-80s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s\n", "Type",
+             "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%",
+             "100%");
     want[strlen(want) - 1] = '\0'; /* "# reqs" follows */
     assert_non_null(strstr(text, want));
     snprintf(want, sizeof(want), "%-8s %-80s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6d\n",

@@ -107,8 +107,11 @@ static void test_samples(void **state)
 static void beat(struct hn_journal *j, uint64_t at, uint32_t worker, uint32_t cpus,
                  uint32_t cpu_permille, uint32_t lag_ms)
 {
-    struct hn_msg_heartbeat hb = {.state = HN_WSTATE_RUNNING, .cpu_permille = cpu_permille,
-                                  .rss_bytes = 1 << 20, .users = 10, .loop_lag_ms = lag_ms};
+    struct hn_msg_heartbeat hb = {.state = HN_WSTATE_RUNNING,
+                                  .cpu_permille = cpu_permille,
+                                  .rss_bytes = 1 << 20,
+                                  .users = 10,
+                                  .loop_lag_ms = lag_ms};
     hn_journal_heartbeat(j, at, worker, "w", cpus, &hb);
 }
 

@@ -92,12 +92,21 @@ static struct run *make_run(void)
     r->res[0] = (struct hn_threshold_result){40000, false};
     r->res[1] = (struct hn_threshold_result){0.04, true};
     r->m = (struct hn_report_moment){
-        .now_ms = T0 + 2000, .users = 0, .workers = 1, .run_id = "run-1", .started_ms = T0,
-        .run_time_ms = 2000, .thresholds = r->th, .threshold_results = r->res, .n_thresholds = 2,
+        .now_ms = T0 + 2000,
+        .users = 0,
+        .workers = 1,
+        .run_id = "run-1",
+        .started_ms = T0,
+        .run_time_ms = 2000,
+        .thresholds = r->th,
+        .threshold_results = r->res,
+        .n_thresholds = 2,
         .workers_list = &r->reg,
     };
-    r->info = (struct hn_report_run){.host = "http://127.0.0.1:1", .load = "5 users at 5/s",
-                                     .stop_timeout_ms = 10000, .journal = &r->j};
+    r->info = (struct hn_report_run){.host = "http://127.0.0.1:1",
+                                     .load = "5 users at 5/s",
+                                     .stop_timeout_ms = 10000,
+                                     .journal = &r->j};
     return r;
 }
 
@@ -132,7 +141,8 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(t0, "unit")), "us");
     assert_true(json_boolean_value(json_object_get(json_array_get(th, 1), "pass")));
     json_t *w = json_object_get(d, "workers");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "state")), "finished");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "state")),
+                        "finished");
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 1), "state")), "lost");
     json_t *warn = json_object_get(json_array_get(w, 0), "warnings");
     assert_string_equal(json_string_value(json_array_get(warn, 0)), "stall");
@@ -165,8 +175,8 @@ static char *slurp(const char *path)
 }
 
 /* Run one end-of-run writer into a temporary file and return the file. */
-static char *write_one(struct run *r, int (*add)(struct hn_reports *, const char *,
-                                                 const struct hn_report_run *))
+static char *write_one(struct run *r,
+                       int (*add)(struct hn_reports *, const char *, const struct hn_report_run *))
 {
     char dir[] = "/tmp/hn-test-writers-XXXXXX", path[64];
     assert_non_null(mkdtemp(dir));
@@ -190,7 +200,8 @@ static void test_junit(void **state)
     char *x = write_one(r, hn_report_junit_add);
     /* run + 2 thresholds + 1 entry with failures; 3 of them fail */
     assert_non_null(strstr(x, "<testsuite name=\"hornet load test\" tests=\"4\" failures=\"3\""));
-    assert_non_null(strstr(x, "<testcase classname=\"hornet.thresholds\" name=\"p(95) &lt; 30ms\""));
+    assert_non_null(
+        strstr(x, "<testcase classname=\"hornet.thresholds\" name=\"p(95) &lt; 30ms\""));
     assert_non_null(strstr(x, "<failure type=\"threshold\" message=\"observed 40.000 ms\"/>"));
     assert_non_null(strstr(x, "name=\"error_rate &lt; 10%\" time=\"0\">\n      <system-out>"));
     assert_non_null(strstr(x, "name=\"GET /a|b&quot;c\\d&lt;e&gt;&amp;\""));
@@ -220,9 +231,13 @@ static void test_metrics(void **state)
 {
     (void)state;
     struct run *r = make_run();
-    struct hn_metrics_state s = {.run_id = "run-1", .st = r->st, .reg = &r->reg,
-                                 .journal = &r->j, .thresholds = r->th,
-                                 .threshold_results = r->res, .n_thresholds = 2};
+    struct hn_metrics_state s = {.run_id = "run-1",
+                                 .st = r->st,
+                                 .reg = &r->reg,
+                                 .journal = &r->j,
+                                 .thresholds = r->th,
+                                 .threshold_results = r->res,
+                                 .n_thresholds = 2};
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -235,11 +250,13 @@ static void test_metrics(void **state)
     /* 2 ms requests: in the 2.5 ms bucket, not in the 1 ms one */
     assert_non_null(strstr(text, "{method=\"GET\",name=\"/ok\",le=\"0.001\"} 0\n"));
     assert_non_null(strstr(text, "{method=\"GET\",name=\"/ok\",le=\"0.0025\"} 90\n"));
-    assert_non_null(strstr(text, "hornet_request_duration_seconds_sum{method=\"GET\",name=\"/ok\"} 0.180000\n"));
+    assert_non_null(strstr(
+        text, "hornet_request_duration_seconds_sum{method=\"GET\",name=\"/ok\"} 0.180000\n"));
     assert_non_null(strstr(text, "hornet_dropped_iterations_total 7\n"));
     assert_non_null(strstr(text, "hornet_threshold_pass{expression=\"p(95) < 30ms\"} 0\n"));
     assert_non_null(strstr(text, "hornet_workers 1\n")); /* w-1 has no final but is active */
-    assert_non_null(strstr(text, "hornet_worker_generator_warning{worker=\"0\",id=\"w-0\",host=\"host\",kind=\"stall\"} 1\n"));
+    assert_non_null(strstr(text, "hornet_worker_generator_warning{worker=\"0\",id=\"w-0\",host="
+                                 "\"host\",kind=\"stall\"} 1\n"));
     assert_null(strstr(text, "Aggregated"));
     free(text);
     free_run(r);
