@@ -149,15 +149,24 @@ void hn_journal_heartbeat(struct hn_journal *j, uint64_t at_ms, uint32_t worker,
         w->cpu_permille_max = hb->cpu_permille;
     if (hb->rss_bytes > w->rss_bytes_max)
         w->rss_bytes_max = hb->rss_bytes;
-    w->lag_ms = hb->loop_lag_ms;
-    if (hb->loop_lag_ms > w->lag_ms_max)
-        w->lag_ms_max = hb->loop_lag_ms;
-    w->lag_streak = hb->loop_lag_ms >= HN_JOURNAL_LAG_MS ? w->lag_streak + 1 : 0;
+    uint32_t lag = hb->loop_lag_ms;
+    bool stall = lag >= HN_JOURNAL_STALL_MS;
+    /* The worker repeats a stall for a while (PROTOCOL.md): the same value
+     * again is the same stall, and says nothing of the loops now. The
+     * margin covers heartbeats delayed on the way. */
+    bool repeat = stall && lag == w->stall_last_ms &&
+                  at_ms <= w->stall_last_at + HN_PROTO_STALL_REPEAT_MS + 5000;
+    w->lag_ms = repeat ? 0 : lag;
+    if (lag > w->lag_ms_max)
+        w->lag_ms_max = lag;
+    w->lag_streak = lag >= HN_JOURNAL_LAG_MS && !stall ? w->lag_streak + 1 : 0;
     if ((uint64_t)hb->cpu_permille >= (uint64_t)HN_JOURNAL_CPU_PERMILLE_PER_CPU * w->cpus)
         raise_warning(j, w, worker, id, HN_JOURNAL_WARN_CPU, at_ms);
     if (w->lag_streak >= HN_JOURNAL_LAG_STREAK)
         raise_warning(j, w, worker, id, HN_JOURNAL_WARN_LAG, at_ms);
-    if (hb->loop_lag_ms >= HN_JOURNAL_STALL_MS) {
+    if (stall && !repeat) {
+        w->stall_last_ms = lag;
+        w->stall_last_at = at_ms;
         w->stalls++;
         w->stalled_ms += hb->loop_lag_ms;
         /* Each stall is an event: when, and how long. It ended about when

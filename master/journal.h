@@ -28,7 +28,7 @@
 #define HN_JOURNAL_CPU_PERMILLE_PER_CPU 900u
 #define HN_JOURNAL_LAG_MS 20u
 #define HN_JOURNAL_LAG_STREAK 3u
-#define HN_JOURNAL_STALL_MS 1000u
+#define HN_JOURNAL_STALL_MS HN_PROTO_STALL_MS
 
 /* Bounds: a run of 12 days keeps every second; a flapping worker cannot
  * grow the event list without end (later events are only counted). */
@@ -76,8 +76,10 @@ struct hn_journal_worker {
     uint32_t lag_ms; /* last heartbeat */
     uint32_t lag_ms_max;
     uint32_t lag_streak;         /* heartbeats in a row with lag >= HN_JOURNAL_LAG_MS */
-    uint32_t stalls;             /* heartbeats with lag >= HN_JOURNAL_STALL_MS */
+    uint32_t stalls;             /* lags >= HN_JOURNAL_STALL_MS, each counted once */
     uint64_t stalled_ms;         /* their lags added up */
+    uint32_t stall_last_ms;      /* the last stall's lag, which the worker repeats ... */
+    uint64_t stall_last_at;      /* ... for a while after this time */
     unsigned warnings;           /* HN_JOURNAL_WARN_* seen at least once */
     uint64_t first_warned_ms[3]; /* when each warning first came (0: never) */
     uint64_t last_warned_ms[3];  /* when each warning last held */

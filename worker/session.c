@@ -74,6 +74,8 @@ struct hn_session {
     uint64_t cpu_prev_us, cpu_prev_mono_us;
     uint32_t cpu_permille;
     struct hn_loop_lag lag;     /* how late the main loop runs */
+    uint32_t stall_ms;          /* the last stall, repeated in HEARTBEATs ... */
+    ev_tstamp stall_until;      /* ... until then (PROTOCOL.md, HEARTBEAT) */
     unsigned warned;            /* bit set of one-time warnings */
     bool unreachable;           /* a send found no master; said once until it answers */
     ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
@@ -199,9 +201,19 @@ static void send_heartbeat(struct hn_session *s)
     m.heartbeat.cpu_permille = s->cpu_permille;
     m.heartbeat.rss_bytes = rss_bytes();
     m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
-    /* The worst of every loop: a frozen process shows the freeze in all. */
+    /* The worst of every loop: a frozen process shows the freeze in all.
+     * A stall is repeated for a while: the HEARTBEAT right after a freeze
+     * often goes down with a connection the freeze broke. */
     uint32_t lag = hn_loop_lag_take(&s->lag), engines = s->pool ? hn_pool_take_lag_ms(s->pool) : 0;
-    m.heartbeat.loop_lag_ms = lag > engines ? lag : engines;
+    if (engines > lag)
+        lag = engines;
+    if (lag >= HN_PROTO_STALL_MS) {
+        s->stall_ms = lag;
+        s->stall_until = ev_now(s->loop) + HN_PROTO_STALL_REPEAT_MS / 1000.0;
+    } else if (s->stall_ms && ev_now(s->loop) < s->stall_until) {
+        lag = s->stall_ms;
+    }
+    m.heartbeat.loop_lag_ms = lag;
     send_msg(s, &m);
 }
 

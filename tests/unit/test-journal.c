@@ -147,6 +147,19 @@ static void test_selfcheck(void **state)
     assert_int_equal(j.events[0].kind, HN_JEV_STALL);
     assert_int_equal(j.events[0].worker, 3);
     assert_non_null(strstr(j.events[0].detail, "6.0 s"));
+    /* the worker repeats a stall for a while: the same stall, once; a
+     * repeated stall is no lag of the loops now */
+    for (int i = 1; i <= 4; i++)
+        beat(&j, T0 + 9000 + 1000 * i, 3, 1, 100, 6004);
+    assert_int_equal(w3->stalls, 1);
+    assert_int_equal(w3->lag_ms, 0);
+    assert_int_equal(w3->warnings, HN_JOURNAL_WARN_STALL);
+    assert_int_equal(j.n_events, 1);
+    /* a new stall is counted */
+    beat(&j, T0 + 15000, 3, 1, 100, 2500);
+    assert_int_equal(w3->stalls, 2);
+    assert_int_equal(w3->stalled_ms, 8504);
+    assert_int_equal(j.n_events, 2);
     assert_int_equal(hn_journal_warnings(&j),
                      HN_JOURNAL_WARN_CPU | HN_JOURNAL_WARN_LAG | HN_JOURNAL_WARN_STALL);
     hn_journal_deinit(&j);
