@@ -73,10 +73,16 @@ sys.exit(0 if ok else 1)
 PY
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${url%/metrics}/other" || true)
 check "other paths are 404 (got $code)" [ "$code" = 404 ]
-# The port is taken now: a second master cannot serve metrics there.
+# A port another process listens on: the master cannot serve metrics there.
+port=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+open(sys.argv[2], "w").close(); time.sleep(30)' "$port" "$work/holding" &
+pids+=($!)
+for _ in $(seq 50); do [ -f "$work/holding" ] && break; sleep 0.1; done
 rc=0
-port=${url##*:}; port=${port%%/*}
-"$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' -H http://127.0.0.1:1 --metrics-bind "127.0.0.1:$port" /     >/dev/null 2>"$work/busy.err" || rc=$?
+"$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' -H http://127.0.0.1:1 --metrics-bind "127.0.0.1:$port" / \
+    >/dev/null 2>"$work/busy.err" || rc=$?
 check "a metrics port in use: exit 3 (got $rc)" [ "$rc" = 3 ]
 check "with the reason" grep -q "cannot serve metrics on 127.0.0.1:$port" "$work/busy.err"
 wait_master 60
