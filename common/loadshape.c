@@ -74,8 +74,32 @@ void hn_shape_users(const struct hn_load_shape *sh, const uint32_t *weights, uin
     if (n_classes > HN_MODEL_CLASSES_MAX)
         n_classes = HN_MODEL_CLASSES_MAX;
     users_at(sh, weights, n_classes, t_ms, now);
-    for (uint32_t c = 0; c < n_classes; c++)
-        out[c] = (uint32_t)floor(now[c] + 0.5);
+    /* Round the total once, then give each class its whole part and the
+     * rest to the largest fractions (ties: the first class): the classes
+     * add up to the plan's total, each within one of its exact share. */
+    double sum = 0;
+    uint32_t given = 0;
+    for (uint32_t c = 0; c < n_classes; c++) {
+        sum += now[c];
+        out[c] = (uint32_t)floor(now[c]);
+        given += out[c];
+    }
+    uint32_t total = (uint32_t)floor(sum + 0.5);
+    while (given < total) {
+        uint32_t best = 0;
+        double best_frac = -1;
+        for (uint32_t c = 0; c < n_classes; c++) {
+            double frac = now[c] - floor(now[c]);
+            if (frac > best_frac && (double)out[c] < now[c]) {
+                best = c;
+                best_frac = frac;
+            }
+        }
+        if (best_frac < 0)
+            break;
+        out[best]++;
+        given++;
+    }
 }
 
 double hn_shape_spawn_rate(const struct hn_load_shape *sh, const uint32_t *weights,

@@ -47,7 +47,8 @@ uint64_t hn_shape_duration_ms(const struct hn_load_shape *sh);
 
 /* Closed model: users of each of @n_classes classes (weights @weights)
  * wanted at @t_ms after the start (after the last stage: its targets).
- * Fractions round to the nearest user. */
+ * The total rounds to the nearest user and is split by largest remainder,
+ * so the classes add up to it. */
 void hn_shape_users(const struct hn_load_shape *sh, const uint32_t *weights, uint32_t n_classes,
                     uint64_t t_ms, uint32_t *out);
 /* The spawn rate of the stage running at @t_ms (users/s; for a stage

@@ -78,13 +78,36 @@ struct want {
     double spawn_rate, rate;
 };
 
+/* Open model: the most users, per class. Every class gets one (the plan
+ * has at least as many as classes), the rest goes by weight. A default
+ * max_users is headroom, not a demand: it is held to what the workers can
+ * hold, so it never reads as a shortfall. */
+static void open_users(struct hn_run *r, uint32_t *out)
+{
+    const struct hn_load_shape *sh = &r->plan->shape;
+    uint32_t n = r->scenario->n_classes, most = sh->max_users;
+    if (r->plan->max_users_defaulted) {
+        uint64_t room = 0;
+        for (uint32_t i = 0; i < r->reg.n; i++) {
+            const struct hn_worker *w = &r->reg.workers[i];
+            if (hn_worker_active(w))
+                room += w->hello.capacity ? w->hello.capacity : UINT32_MAX;
+        }
+        if (room < most)
+            most = room > n ? (uint32_t)room : n;
+    }
+    hn_distribute_classes(most - n, r->class_weights, n, out);
+    for (uint32_t c = 0; c < n; c++)
+        out[c]++;
+}
+
 static void wanted(struct hn_run *r, struct want *w)
 {
     const struct hn_load_shape *sh = &r->plan->shape;
     uint32_t n = r->scenario->n_classes;
     uint64_t t = elapsed_ms(r);
     if (sh->open) {
-        hn_distribute_classes(sh->max_users, r->class_weights, n, w->users);
+        open_users(r, w->users);
         w->rate = hn_shape_iterations(sh, t + 1000) - hn_shape_iterations(sh, t);
         w->spawn_rate = 0; /* users start when an iteration needs one */
         return;
@@ -157,11 +180,15 @@ void hn_dispatch_targets(struct hn_run *r)
         hosts[i] = live[i]->hello.capacity; /* reused: the capacities */
     uint32_t lost = hn_distribute_cap(shares, alive, hosts, n_classes);
     say_shortfall(r, lost);
-    /* The open model's rate goes with the users: a worker holding a third
-     * of the users starts a third of the iterations. */
-    uint64_t placed = 0;
-    for (uint32_t i = 0; i < alive; i++)
-        placed += shares[i].total;
+    /* The open model's iterations go to classes by weight, and a class's
+     * iterations to workers with its users: a worker holding a third of a
+     * class's users starts a third of its iterations. */
+    uint64_t placed[HN_PROTO_CLASSES_MAX] = {0}, wsum = 0;
+    for (uint32_t c = 0; c < n_classes; c++) {
+        wsum += r->class_weights[c];
+        for (uint32_t i = 0; i < alive; i++)
+            placed[c] += shares[i].users[c];
+    }
     bool open = r->plan->shape.open;
     for (uint32_t i = 0; i < alive; i++) {
         struct hn_msg m = {.type = HN_MSG_TARGET};
@@ -172,8 +199,13 @@ void hn_dispatch_targets(struct hn_run *r)
         memcpy(m.target.users, shares[i].users, n_classes * sizeof(uint32_t));
         m.target.spawn_rate_per_s = want.spawn_rate / alive;
         if (open) {
-            m.target.arrival_rate_per_s =
-                placed ? want.rate * (double)shares[i].total / (double)placed : 0;
+            m.target.n_class_rates = n_classes;
+            for (uint32_t c = 0; c < n_classes; c++) {
+                double of_class = wsum ? want.rate * r->class_weights[c] / (double)wsum : 0;
+                m.target.class_rates[c] =
+                    placed[c] ? of_class * shares[i].users[c] / (double)placed[c] : 0;
+                m.target.arrival_rate_per_s += m.target.class_rates[c];
+            }
             m.target.max_users = shares[i].total;
             m.target.max_delay_ms = (uint32_t)r->plan->shape.max_delay_ms;
         }

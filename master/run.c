@@ -77,13 +77,6 @@ void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents)
         return;
     hn_dispatch_targets(r);
     arm_stage_timer(r);
-    if (r->plan->run_time_ms) {
-        /* Its own timer: the run lasts its time to the millisecond, not
-         * to the next tick (an open model at 2,000/s would run up to 2,000
-         * iterations too many). */
-        ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
-        ev_timer_start(r->loop, &r->run_end);
-    }
 }
 
 /* --- run phases ---------------------------------------------------------- */
@@ -211,6 +204,8 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         uint64_t now_ms = hn_clock_wall_ms();
         hn_stats_tick(r->stats, now_ms, 0);
         eval_thresholds(r, now_ms);
+        if (r->aborted[0]) /* the summary shows what stopped the run */
+            r->threshold_results[r->abort_index] = r->abort_result;
         struct hn_report_moment m = moment(r, now_ms, 0);
         hn_reports_final(&r->reports, r->stats, &m);
         print_offenders(r);
@@ -259,6 +254,8 @@ static void check_abort(struct hn_run *r)
         char seen[48];
         snprintf(r->aborted, sizeof(r->aborted), "threshold '%s' failed (observed %s)", t->expr,
                  hn_threshold_format(t, res->observed, seen, sizeof(seen)));
+        r->abort_index = i;
+        r->abort_result = *res;
         hn_log_warn("%s, and it aborts the run", r->aborted);
         hn_run_begin_stop(r, "aborted by a threshold");
         return;

@@ -1,7 +1,6 @@
 /* The run's plan: load shape and thresholds, file and command line merged
  * (see run_plan.h). */
 #include "run_plan.h"
-#include "distribute.h"
 #include "error.h"
 #include "units.h"
 
@@ -80,14 +79,24 @@ int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scen
         out->has_shape = out->timed_by_shape = true;
         out->shape_name[0] = '\0';
     } else if (cfg->rate_given) {
+        /* A constant rate: the file's arrival: keeps its bounds. */
+        uint32_t max_users = out->shape.open ? out->shape.max_users : 0;
+        uint64_t max_delay_ms = out->shape.open ? out->shape.max_delay_ms : 0;
         memset(&out->shape, 0, sizeof(out->shape));
         out->shape.open = true;
+        out->shape.max_users = max_users;
+        out->shape.max_delay_ms = max_delay_ms;
         out->shape.n_stages = 1;
         out->shape.arrivals[0].duration_ms = cfg->run_time_ms;
         out->shape.arrivals[0].rate_per_s = cfg->rate;
         out->has_shape = true;
         out->timed_by_shape = false;
         out->shape_name[0] = '\0';
+    } else if (cfg->spawn_rate_given && !cfg->users_given && out->has_shape) {
+        return bad(why, why_len,
+                   "-r alone would replace the scenario's load: with 1 user: give -u too (or "
+                   "--stages)%s",
+                   "");
     } else if (cfg->users_given || cfg->spawn_rate_given || !out->has_shape) {
         /* -u/-r (or nothing at all): ramp to the users and hold. */
         memset(&out->shape, 0, sizeof(out->shape));
@@ -102,6 +111,7 @@ int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scen
     if (out->shape.open) {
         if (cfg->max_users)
             out->shape.max_users = cfg->max_users;
+        out->max_users_defaulted = !out->shape.max_users;
         if (!out->shape.max_users)
             out->shape.max_users = HN_PLAN_MAX_USERS_DEFAULT;
         if (cfg->max_delay_ms)
@@ -301,17 +311,5 @@ void hn_run_plan_users(const struct hn_run_plan *p, const struct hn_scenario *s,
     uint32_t weights[HN_MODEL_CLASSES_MAX];
     for (uint32_t c = 0; c < s->n_classes; c++)
         weights[c] = s->classes[c].weight;
-    bool per_class = false;
-    for (uint32_t i = 0; i < p->shape.n_stages; i++)
-        per_class |= p->shape.stages[i].per_class;
-    if (per_class) {
-        hn_shape_users(&p->shape, weights, s->n_classes, t_ms, out);
-        return;
-    }
-    /* Totals only: round the total once and split it by largest remainder,
-     * so the users running are the plan's number exactly (rounding each
-     * class on its own could lose or add one per class). */
-    uint32_t one = 1, total;
-    hn_shape_users(&p->shape, &one, 1, t_ms, &total);
-    hn_distribute_classes(total, weights, s->n_classes, out);
+    hn_shape_users(&p->shape, weights, s->n_classes, t_ms, out);
 }

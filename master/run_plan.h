@@ -26,6 +26,9 @@ struct hn_run_plan {
     /* The shape was written as stages (file or --stages): the run lasts as
      * long as they do unless -t says otherwise. */
     bool timed_by_shape;
+    /* Open model: max_users was not given (the master holds it to what
+     * the workers can hold). */
+    bool max_users_defaulted;
     /* A named shape (shape: step, ...), for --check: "" otherwise. */
     char shape_name[16];
     struct hn_threshold thresholds[HN_THRESHOLDS_MAX];

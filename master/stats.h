@@ -37,7 +37,8 @@ enum hn_stats_latency {
     HN_STATS_LATENCY_AUTO,     /* from the intended start where every request of
                                   an entry's interval has one, else service time */
     HN_STATS_LATENCY_SERVICE,  /* service time always */
-    HN_STATS_LATENCY_INTENDED, /* as AUTO (service time where none was sent) */
+    HN_STATS_LATENCY_INTENDED, /* the same as AUTO: a request without an intended
+                                  start can only show its service time */
 };
 
 /* Cumulative figures of one row since the run started. */

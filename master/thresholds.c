@@ -188,7 +188,9 @@ void hn_threshold_eval(const struct hn_threshold *t, const struct hn_threshold_i
         v = tot.requests ? (double)tot.failures / (double)tot.requests : NAN;
         break;
     case HN_TH_RPS:
-        v = (double)tot.requests / hn_stats_elapsed_s(in->st, in->now_ms);
+        /* Nothing measured yet is no data, not 0/s: a gate on it must not
+         * abort a run in its first second. */
+        v = tot.requests ? (double)tot.requests / hn_stats_elapsed_s(in->st, in->now_ms) : NAN;
         break;
     case HN_TH_DROPPED:
         v = (double)in->dropped;

@@ -96,6 +96,10 @@ struct hn_msg_target {
     uint32_t max_users;                   /* open model */
     uint64_t start_wall_ms;               /* wall clock, ms since the epoch */
     uint32_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
+    /* Open model: this worker's iterations per second per class (n_classes
+     * of them, or none: then arrival_rate_per_s split by users). */
+    uint32_t n_class_rates;
+    double class_rates[HN_PROTO_CLASSES_MAX];
 };
 
 /* Stats of one (method, name) over an interval. One struct serves both

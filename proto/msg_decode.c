@@ -210,7 +210,7 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
 {
     const msgpack_object *f, *users;
     uint32_t phase, model;
-    HN_TRY(get_tuple(o, 9, &f));
+    HN_TRY(get_tuple(o, 10, &f));
     HN_TRY(get_u64(&f[0], &t->seq));
     HN_TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
     HN_TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
@@ -225,7 +225,17 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
         return HN_E_RANGE;
     HN_TRY(get_u32(&f[6], &t->max_users));
     HN_TRY(get_u64(&f[7], &t->start_wall_ms));
-    return get_u32(&f[8], &t->max_delay_ms);
+    HN_TRY(get_u32(&f[8], &t->max_delay_ms));
+    const msgpack_object *rates;
+    HN_TRY(get_list(&f[9], HN_PROTO_CLASSES_MAX, &rates, &t->n_class_rates));
+    if (t->n_class_rates && t->n_class_rates != t->n_classes)
+        return HN_E_INVALID;
+    for (uint32_t i = 0; i < t->n_class_rates; i++) {
+        HN_TRY(get_rate(&rates[i], &t->class_rates[i]));
+        if (t->class_rates[i] > HN_PROTO_ARRIVAL_RATE_MAX)
+            return HN_E_RANGE;
+    }
+    return 0;
 }
 
 /* timings: [[kind, hist], ...], kinds strictly increasing, none empty. */
@@ -495,8 +505,12 @@ static bool target_equal(const struct hn_msg_target *a, const struct hn_msg_targ
     if (a->seq != b->seq || a->phase != b->phase || a->model != b->model ||
         a->n_classes != b->n_classes || a->spawn_rate_per_s != b->spawn_rate_per_s ||
         a->arrival_rate_per_s != b->arrival_rate_per_s || a->max_users != b->max_users ||
-        a->start_wall_ms != b->start_wall_ms || a->max_delay_ms != b->max_delay_ms)
+        a->start_wall_ms != b->start_wall_ms || a->max_delay_ms != b->max_delay_ms ||
+        a->n_class_rates != b->n_class_rates)
         return false;
+    for (uint32_t i = 0; i < a->n_class_rates && i < HN_PROTO_CLASSES_MAX; i++)
+        if (a->class_rates[i] != b->class_rates[i])
+            return false;
     for (uint32_t i = 0; i < a->n_classes && i < HN_PROTO_CLASSES_MAX; i++)
         if (a->users[i] != b->users[i])
             return false;

@@ -93,7 +93,9 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
         return HN_E_RANGE;
     if (t->n_classes > HN_PROTO_CLASSES_MAX)
         return HN_E_TOO_LARGE;
-    PK(msgpack_pack_array(pk, 9));
+    if (t->n_class_rates && t->n_class_rates != t->n_classes)
+        return HN_E_INVALID;
+    PK(msgpack_pack_array(pk, 10));
     PK(msgpack_pack_uint64(pk, t->seq));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->phase));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->model));
@@ -107,6 +109,12 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
     PK(msgpack_pack_uint32(pk, t->max_users));
     PK(msgpack_pack_uint64(pk, t->start_wall_ms));
     PK(msgpack_pack_uint32(pk, t->max_delay_ms));
+    PK(msgpack_pack_array(pk, t->n_class_rates));
+    for (uint32_t i = 0; i < t->n_class_rates; i++) {
+        if (t->class_rates[i] > HN_PROTO_ARRIVAL_RATE_MAX)
+            return HN_E_RANGE;
+        HN_TRY(pack_rate(pk, t->class_rates[i]));
+    }
     return 0;
 }
 

@@ -10,8 +10,11 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 uint64_t hn_engine_random(struct hn_engine *e)
 {
@@ -49,6 +52,8 @@ void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_r
 static int track_user(struct hn_engine *e, struct hn_vuser *vu)
 {
     int err = hn_array_reserve(&e->users, &e->cap_users, e->n_users + 1, sizeof(*e->users), 64);
+    if (!err) /* a paced wait of every user never allocates */
+        err = hn_deadlines_reserve(&e->paced, e->n_users + 1);
     if (err)
         return err;
     e->users[e->n_users++] = vu;
@@ -204,6 +209,38 @@ out:
     }
 }
 
+void hn_engine_arm(struct hn_engine *e)
+{
+    double open = hn_open_next_at(e), paced = hn_deadlines_next_at(&e->paced);
+    double in = (open < paced ? open : paced) - ev_now(e->loop);
+    struct itimerspec its = {0};
+    if (isfinite(in)) {
+        if (in < 1e-6)
+            in = 1e-6; /* 0 would disarm it */
+        its.it_value.tv_sec = (time_t)in;
+        its.it_value.tv_nsec = (long)((in - (double)its.it_value.tv_sec) * 1e9);
+    }
+    timerfd_settime(e->tfd, 0, &its, NULL);
+}
+
+/* The timerfd: the open model's iterations and paced users that are due. */
+static void on_precise(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    struct hn_engine *e = w->data;
+    uint64_t expirations;
+    if (read(e->tfd, &expirations, sizeof(expirations)) < 0)
+        return;
+    ev_now_update(loop);
+    double now = ev_now(loop);
+    hn_open_tick(e, now);
+    struct hn_deadline *d;
+    while ((d = hn_deadlines_pop_due(&e->paced, now)))
+        hn_vuser_paced((struct hn_vuser *)((char *)d - offsetof(struct hn_vuser, pace)));
+    hn_engine_publish_users(e);
+    hn_engine_arm(e);
+}
+
 static void on_spawn_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -252,7 +289,7 @@ static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
             ev_timer_stop(e->loop, &e->spawn_timer);
             retire_all(e); /* closed-model users do not take iterations */
         }
-        hn_open_apply(e, cmd->target, cmd->rate_per_s, cmd->max_delay_ms);
+        hn_open_apply(e, cmd->target, cmd->class_rates, cmd->max_delay_ms);
         return;
     }
     if (e->open.on) {
@@ -319,6 +356,12 @@ static void engine_destroy(struct hn_engine *e)
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
         free(e->classes[c].stack);
     hn_open_deinit(e);
+    hn_deadlines_free(&e->paced);
+    if (e->tfd >= 0) {
+        if (e->loop)
+            ev_io_stop(e->loop, &e->precise);
+        close(e->tfd);
+    }
     hn_http_free(e->http);
     if (e->md)
         pcre2_match_data_free(e->md);
@@ -336,7 +379,8 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     struct hn_engine *e = calloc(1, sizeof(*e));
     if (!e)
         return -ENOMEM;
-    e->open.tfd = -1;
+    e->tfd = -1;
+    hn_deadlines_init(&e->paced);
     pthread_mutex_init(&e->lock, NULL);
     e->index = cfg->index;
     e->n_engines = cfg->n_engines;
@@ -363,8 +407,14 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     e->spawn_timer.data = e;
     ev_init(&e->stop_timer, on_stop_timeout);
     e->stop_timer.data = e;
-    if ((err = hn_open_init(e)))
+    hn_open_init(e);
+    if ((e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+        err = -errno;
         goto fail;
+    }
+    ev_io_init(&e->precise, on_precise, e->tfd, EV_READ);
+    e->precise.data = e;
+    ev_io_start(e->loop, &e->precise);
     hn_loop_lag_start(&e->lag, e->loop);
 
     /* Signals belong to the main thread: block them all in the engine. */
@@ -415,14 +465,16 @@ void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n
     post(e);
 }
 
-void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
-                        double rate_per_s, uint64_t max_delay_ms)
+void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, const double *class_rates,
+                        uint32_t n_classes, uint64_t max_delay_ms)
 {
     pthread_mutex_lock(&e->lock);
-    for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
+    for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++) {
         e->cmd.target[c] = c < n_classes ? users[c] : 0;
+        double r = c < n_classes ? class_rates[c] : 0;
+        e->cmd.class_rates[c] = isfinite(r) && r > 0 ? r : 0;
+    }
     e->cmd.open = true;
-    e->cmd.rate_per_s = isfinite(rate_per_s) && rate_per_s > 0 ? rate_per_s : 0;
     e->cmd.max_delay_ms = max_delay_ms;
     e->cmd.target_gen++;
     pthread_mutex_unlock(&e->lock);

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "grants.h"
+#include "deadlines.h"
 #include "http.h"
 #include "loop_lag.h"
 #include "pacer.h"
@@ -44,6 +45,7 @@ struct hn_vuser {
     bool done_pending;      /* open model: the wait timer reports the
                                iteration done (its last step was not sent) */
     ev_tstamp intended_at;  /* when the iteration should have started */
+    struct hn_deadline pace; /* pacing: waiting in hn_engine.paced */
     ev_timer wait;          /* think time, or a deferred next step */
     uint32_t slot;          /* index in its class stack while running */
     struct hn_vuser *next_free; /* in hn_engine.spare while idle, or parked
@@ -76,9 +78,8 @@ struct hn_open_class {
 struct hn_open {
     bool on;
     struct hn_pacer pacer;
-    int tfd;        /* timerfd: the next iteration due, or a look at the queues */
-    ev_io timer;
     double max_delay_s;
+    uint64_t q_slots; /* queue slots allocated over all classes (bounded) */
     struct hn_open_class cls[HN_MODEL_CLASSES_MAX];
 };
 
@@ -87,7 +88,7 @@ struct hn_engine_cmd {
     uint32_t target[HN_MODEL_CLASSES_MAX]; /* closed: users; open: most users */
     double spawn_rate_per_s;
     bool open;              /* the open model: */
-    double rate_per_s;      /* iterations per second on this thread */
+    double class_rates[HN_MODEL_CLASSES_MAX]; /* iterations/s per class, this thread */
     uint64_t max_delay_ms;  /* a waiting iteration older than this is dropped */
     uint64_t target_gen;
     uint64_t swap_gen;
@@ -120,6 +121,13 @@ struct hn_engine {
     uint32_t retiring;  /* retiring users still in a request */
 
     struct hn_open open; /* the open model (engine_open.c) */
+    /* One timerfd wakes the loop at exact times (libev's epoll waits round
+     * up to whole milliseconds, which would show in latencies from the
+     * intended start): the open model's next iteration and the paced users'
+     * next iterations. */
+    int tfd;
+    ev_io precise;
+    struct hn_deadlines paced;
     double spawn_rate_per_s; /* 0 = at once */
     double spawn_credit;
     ev_tstamp spawn_last;
@@ -151,6 +159,8 @@ void hn_vuser_free(struct hn_vuser *vu);
 void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double intended_at);
 /* Open model: a parked user runs one iteration due at @intended_at. */
 void hn_vuser_iterate(struct hn_vuser *vu, double intended_at);
+/* Pacing: the user's next iteration is due (its deadline came). */
+void hn_vuser_paced(struct hn_vuser *vu);
 /* Stop at once if waiting, else after the request in flight. */
 void hn_vuser_retire(struct hn_vuser *vu);
 /* Abort the request in flight (stop timeout): counted as "aborted at stop". */
@@ -168,13 +178,21 @@ int hn_engine_spawn(struct hn_engine *e, uint32_t class_idx, double intended_at)
  * request). */
 void hn_engine_retire_user(struct hn_engine *e, struct hn_vuser *vu);
 void hn_engine_publish_users(struct hn_engine *e);
+/* Set the timerfd to the earliest exact time the engine must wake. */
+void hn_engine_arm(struct hn_engine *e);
 
 /* engine_open.c: the open model. */
-/* 0 or -errno (no timerfd). */
-int hn_open_init(struct hn_engine *e);
+void hn_open_init(struct hn_engine *e);
 void hn_open_deinit(struct hn_engine *e);
-/* Follow a target: at most @caps[c] users per class, @rate iterations/s. */
-void hn_open_apply(struct hn_engine *e, const uint32_t *caps, double rate, uint64_t max_delay_ms);
+/* Hand out every iteration due by @now. */
+void hn_open_tick(struct hn_engine *e, double now);
+/* When the open model next needs the loop: its next iteration, or a look
+ * at waiting ones every 100 ms; INFINITY when off. */
+double hn_open_next_at(struct hn_engine *e);
+/* Follow a target: at most @caps[c] users and @class_rates[c] iterations
+ * per second of class c. */
+void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *class_rates,
+                   uint64_t max_delay_ms);
 /* Leave the open model (stop, or a closed target): no more iterations,
  * waiting ones forgotten (not late: the run ended), parked users retired. */
 void hn_open_leave(struct hn_engine *e);

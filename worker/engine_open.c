@@ -9,39 +9,45 @@
 #include "error.h"
 #include "log.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
-#include <unistd.h>
 
 /* Queue slots kept per class beyond what max_delay can hold at the rate. */
 #define QUEUE_SLACK 64
-/* Slots reserved ahead of need (8 MiB of a class's queue), and the most a
- * queue ever holds (beyond, iterations are dropped at once): a rate and a
- * max_delay from the network cannot make a worker reserve gigabytes. */
-#define QUEUE_RESERVE_MAX (1u << 20)
-#define QUEUE_MAX (1u << 23)
+/* Queue slots of all classes of a thread together (64 MiB): a rate and a
+ * max_delay from the network cannot make a worker take more; beyond it,
+ * iterations are dropped at once, and counted. */
+#define QUEUE_SLOTS_MAX (1u << 23)
 
-static bool queue_push(struct hn_open_class *oc, double at)
+/* Make room for @cap iterations in @oc's queue, within the thread's budget.
+ * False if the budget or memory says no. */
+static bool queue_reserve(struct hn_engine *e, struct hn_open_class *oc, uint32_t cap)
 {
-    if (oc->q_len == oc->q_cap) {
-        /* Grown only when the rate or max_delay grew past what the target
-         * reserved (hn_open_apply): not in the steady state. */
-        if (oc->q_cap >= QUEUE_MAX)
-            return false;
-        uint32_t cap = oc->q_cap ? oc->q_cap * 2 : QUEUE_SLACK;
-        double *q = malloc(cap * sizeof(*q));
-        if (!q)
-            return false;
-        for (uint32_t i = 0; i < oc->q_len; i++)
-            q[i] = oc->queue[(oc->q_head + i) % oc->q_cap];
-        free(oc->queue);
-        oc->queue = q;
-        oc->q_cap = cap;
-        oc->q_head = 0;
-    }
+    if (cap <= oc->q_cap)
+        return true;
+    if (e->open.q_slots - oc->q_cap + cap > QUEUE_SLOTS_MAX)
+        return false;
+    double *q = malloc(cap * sizeof(*q));
+    if (!q)
+        return false;
+    for (uint32_t i = 0; i < oc->q_len; i++)
+        q[i] = oc->queue[(oc->q_head + i) % oc->q_cap];
+    free(oc->queue);
+    e->open.q_slots += cap - oc->q_cap;
+    oc->queue = q;
+    oc->q_cap = cap;
+    oc->q_head = 0;
+    return true;
+}
+
+static bool queue_push(struct hn_engine *e, struct hn_open_class *oc, double at)
+{
+    /* Grown here only when the rate or max_delay grew past what the target
+     * reserved (hn_open_apply): not in the steady state. */
+    if (oc->q_len == oc->q_cap &&
+        !queue_reserve(e, oc, oc->q_cap ? oc->q_cap * 2 : QUEUE_SLACK))
+        return false;
     oc->queue[(oc->q_head + oc->q_len) % oc->q_cap] = at;
     oc->q_len++;
     return true;
@@ -98,104 +104,72 @@ static void serve(struct hn_engine *e, uint32_t c)
     }
 }
 
-static void arm(struct hn_engine *e)
+double hn_open_next_at(struct hn_engine *e)
 {
-    double next = hn_pacer_next_at(&e->open.pacer), now = ev_now(e->loop);
+    if (!e->open.on)
+        return INFINITY;
+    double next = hn_pacer_next_at(&e->open.pacer), look = ev_now(e->loop) + 0.1;
     /* Waiting iterations need a look every 100 ms even without arrivals:
      * they may have to be dropped, or a user id may have come. */
-    bool waiting = false;
-    for (uint32_t c = 0; c < e->plan->n_classes && !waiting; c++)
-        waiting = e->open.cls[c].q_len > 0;
-    double in = next - now;
-    if (waiting && !(in < 0.1))
-        in = 0.1;
-    /* A timerfd, not an ev_timer: libev's epoll wait rounds timeouts up to
-     * whole milliseconds, and that much lateness on every iteration would
-     * show in its latency from the intended start as if the server were
-     * slow. The timerfd wakes the loop within microseconds. */
-    struct itimerspec its = {0};
-    if (isfinite(in)) {
-        if (in < 1e-6)
-            in = 1e-6; /* 0 would disarm it */
-        its.it_value.tv_sec = (time_t)in;
-        its.it_value.tv_nsec = (long)((in - (double)its.it_value.tv_sec) * 1e9);
-    }
-    timerfd_settime(e->open.tfd, 0, &its, NULL);
+    for (uint32_t c = 0; c < e->plan->n_classes; c++)
+        if (e->open.cls[c].q_len)
+            return next < look ? next : look;
+    return next;
 }
 
-static void on_pace(struct ev_loop *loop, ev_io *w, int revents)
+void hn_open_tick(struct hn_engine *e, double now)
 {
-    (void)revents;
-    struct hn_engine *e = w->data;
-    uint64_t expirations;
-    if (read(e->open.tfd, &expirations, sizeof(expirations)) < 0 || !e->open.on)
+    if (!e->open.on)
         return;
-    ev_now_update(loop);
-    double now = ev_now(e->loop), at;
+    double at;
     uint32_t c;
     /* Everything due by now, each with its own intended start: a late
      * wake-up delays iterations (and says so in their latency), it does
      * not lose them. */
     while (hn_pacer_take(&e->open.pacer, now, &at, &c)) {
-        if (!queue_push(&e->open.cls[c], at))
+        if (!queue_push(e, &e->open.cls[c], at))
             e->active->dropped++; /* no room: counted, not lost */
     }
     for (uint32_t k = 0; k < e->plan->n_classes; k++)
         if (e->open.cls[k].q_len)
             serve(e, k);
-    hn_engine_publish_users(e);
-    arm(e);
 }
 
-int hn_open_init(struct hn_engine *e)
+void hn_open_init(struct hn_engine *e)
 {
     hn_pacer_init(&e->open.pacer, e->n_engines ? (double)e->index / e->n_engines : 0);
-    e->open.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (e->open.tfd < 0)
-        return -errno;
-    ev_io_init(&e->open.timer, on_pace, e->open.tfd, EV_READ);
-    e->open.timer.data = e;
-    ev_io_start(e->loop, &e->open.timer);
-    return 0;
 }
 
 void hn_open_deinit(struct hn_engine *e)
 {
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
         free(e->open.cls[c].queue);
-    if (e->open.tfd >= 0) {
-        if (e->loop)
-            ev_io_stop(e->loop, &e->open.timer);
-        close(e->open.tfd);
-    }
+    e->open.q_slots = 0;
 }
 
-void hn_open_apply(struct hn_engine *e, const uint32_t *caps, double rate, uint64_t max_delay_ms)
+void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *class_rates,
+                   uint64_t max_delay_ms)
 {
-    uint32_t n = e->plan->n_classes;
+    uint32_t n = e->plan->n_classes, total = 0;
+    double rate = 0;
     e->open.on = true;
     e->open.max_delay_s = (double)max_delay_ms / 1000.0;
-    uint32_t total = 0;
-    for (uint32_t c = 0; c < n; c++)
+    for (uint32_t c = 0; c < n; c++) {
         total += caps[c];
+        rate += class_rates[c];
+    }
+    /* The pacer shares iterations by integer weights: the class rates in
+     * millionths of the whole. */
+    uint32_t weights[HN_MODEL_CLASSES_MAX] = {0};
+    for (uint32_t c = 0; c < n && rate > 0; c++)
+        weights[c] = (uint32_t)llround(class_rates[c] / rate * 1e6);
     for (uint32_t c = 0; c < n; c++) {
         struct hn_open_class *oc = &e->open.cls[c];
         oc->cap = caps[c];
         /* Room for every iteration max_delay can keep waiting, reserved
-         * now so the hot path does not allocate. */
-        double most = total ? rate * caps[c] / total * e->open.max_delay_s : 0;
-        uint32_t want = most < QUEUE_RESERVE_MAX ? (uint32_t)most + QUEUE_SLACK : QUEUE_RESERVE_MAX;
-        if (want > oc->q_cap) {
-            double *q = malloc(want * sizeof(*q));
-            if (q) {
-                for (uint32_t i = 0; i < oc->q_len; i++)
-                    q[i] = oc->queue[(oc->q_head + i) % oc->q_cap];
-                free(oc->queue);
-                oc->queue = q;
-                oc->q_cap = want;
-                oc->q_head = 0;
-            }
-        }
+         * now so the hot path does not allocate (what the budget allows). */
+        double most = class_rates[c] * e->open.max_delay_s + QUEUE_SLACK;
+        queue_reserve(e, oc, most < QUEUE_SLOTS_MAX ? (uint32_t)most : QUEUE_SLOTS_MAX);
         /* Users over a lowered cap leave: parked ones now, busy ones when
          * their iteration ends (hn_open_user_done). */
         struct hn_vu_class *vc = &e->classes[c];
@@ -206,12 +180,12 @@ void hn_open_apply(struct hn_engine *e, const uint32_t *caps, double rate, uint6
             hn_engine_retire_user(e, vu);
         }
     }
-    hn_pacer_set(&e->open.pacer, ev_now(e->loop), rate, caps, n);
+    hn_pacer_set(&e->open.pacer, ev_now(e->loop), rate, weights, n);
     hn_http_set_users_hint(e->http, total);
     for (uint32_t c = 0; c < n; c++)
         serve(e, c);
     hn_engine_publish_users(e);
-    arm(e);
+    hn_engine_arm(e);
 }
 
 void hn_open_leave(struct hn_engine *e)
@@ -219,8 +193,7 @@ void hn_open_leave(struct hn_engine *e)
     if (!e->open.on)
         return;
     e->open.on = false;
-    struct itimerspec off = {0};
-    timerfd_settime(e->open.tfd, 0, &off, NULL);
+    hn_engine_arm(e);
     hn_pacer_set(&e->open.pacer, ev_now(e->loop), 0, e->open.pacer.weights,
                  e->open.pacer.n_classes);
     for (uint32_t c = 0; c < e->plan->n_classes; c++) {

@@ -23,13 +23,6 @@ void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *w
     if (n_classes > HN_MODEL_CLASSES_MAX)
         n_classes = HN_MODEL_CLASSES_MAX;
     double next = hn_pacer_next_at(p);
-    /* What is left of the interval under way, in intervals (the part of
-     * an interval already waited for counts toward the new one). */
-    double left = p->offset;
-    if (isfinite(next) && p->rate > 0) {
-        left = (next - now) * p->rate;
-        left = left < 0 ? 0 : left > 1 ? 1 : left;
-    }
     bool same = n_classes == p->n_classes &&
                 !memcmp(weights, p->weights, n_classes * sizeof(*weights));
     if (!same) {
@@ -41,12 +34,30 @@ void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *w
         }
         memset(p->current, 0, sizeof(p->current));
     }
-    if (rate == p->rate && isfinite(next))
-        return; /* the same schedule: resending a target changes nothing */
-    p->rate = rate > 0 && isfinite(rate) ? rate : 0;
-    p->base = now;
+    rate = rate > 0 && isfinite(rate) ? rate : 0;
+    /* The same schedule: a resent target, or a rate that differs in its
+     * last bits only (the master's per-second rate of a constant plan
+     * does) changes nothing. */
+    if (isfinite(next) && fabs(rate - p->rate) <= 1e-9 * p->rate)
+        return;
+    if (isfinite(next) && next <= now) {
+        /* Iterations are due already (the loop is late): they stay due,
+         * at their own times; the new rate applies after them. */
+        p->base = next;
+        p->offset = 0;
+    } else {
+        /* What is left of the interval under way, in intervals: the part
+         * already waited for counts toward the new one. */
+        double left = p->offset;
+        if (isfinite(next) && p->rate > 0) {
+            left = (next - now) * p->rate;
+            left = left < 0 ? 0 : left > 1 ? 1 : left;
+        }
+        p->base = now;
+        p->offset = left;
+    }
+    p->rate = rate;
     p->k = 0;
-    p->offset = left;
 }
 
 bool hn_pacer_take(struct hn_pacer *p, double now, double *at, uint32_t *class_idx)

@@ -138,21 +138,26 @@ void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_cla
     }
 }
 
-void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
-                      double rate_per_s, uint64_t max_delay_ms)
+void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *class_rates,
+                      uint32_t n_classes, uint64_t max_delay_ms)
 {
+    uint32_t n = p->n_engines;
     if (n_classes > p->plan->n_classes)
         n_classes = p->plan->n_classes;
-    uint64_t all = 0;
-    for (uint32_t c = 0; c < n_classes; c++)
-        all += users[c];
-    for (uint32_t i = 0; i < p->n_engines; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         uint32_t share[HN_MODEL_CLASSES_MAX];
-        uint32_t mine = thread_share(p, i, users, n_classes, share);
-        /* Iterations go with the users: a thread with a third of them
-         * starts a third of the iterations. */
-        double rate = all ? rate_per_s * (double)mine / (double)all : 0;
-        hn_engine_set_open(p->engines[i], share, n_classes, rate, max_delay_ms);
+        double rates[HN_MODEL_CLASSES_MAX] = {0};
+        thread_share(p, i, users, n_classes, share);
+        for (uint32_t c = 0; c < n_classes; c++) {
+            /* A class's iterations go with its users: a thread with a third
+             * of them starts a third. With no user at all they still run
+             * (and are dropped, counted) on one thread. */
+            if (users[c])
+                rates[c] = class_rates[c] * (double)share[c] / (double)users[c];
+            else
+                rates[c] = c % n == i ? class_rates[c] : 0;
+        }
+        hn_engine_set_open(p->engines[i], share, rates, n_classes, max_delay_ms);
     }
 }
 

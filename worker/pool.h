@@ -39,11 +39,11 @@ void hn_pool_free(struct hn_pool *p);
 void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
                         double spawn_rate_per_s);
 /* Open model: at most @users[c] users of class c over all threads, starting
- * @rate_per_s iterations per second in all (each thread in proportion to
- * its users); iterations that wait more than @max_delay_ms for a user are
- * dropped and counted. */
-void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, uint32_t n_classes,
-                      double rate_per_s, uint64_t max_delay_ms);
+ * @class_rates[c] iterations of class c per second (each thread in
+ * proportion to its users of the class); iterations that wait more than
+ * @max_delay_ms for a user are dropped and counted. */
+void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *class_rates,
+                      uint32_t n_classes, uint64_t max_delay_ms);
 /* Swap every thread's recorder; on_snapshot follows. HN_E_STATE if the
  * previous snapshot has not completed yet. */
 int hn_pool_snapshot(struct hn_pool *p);

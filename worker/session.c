@@ -429,7 +429,15 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
     if (t->model == HN_MODEL_OPEN) {
         /* Fewer users than asked (the capacity) keep the whole rate: what
          * they cannot start in time is dropped and counted, not hidden. */
-        hn_pool_set_open(s->pool, users, t->n_classes, t->arrival_rate_per_s, t->max_delay_ms);
+        double rates[HN_PROTO_CLASSES_MAX] = {0};
+        uint64_t all = 0;
+        for (uint32_t c = 0; c < t->n_classes; c++)
+            all += t->users[c];
+        for (uint32_t c = 0; c < t->n_classes; c++)
+            rates[c] = t->n_class_rates ? t->class_rates[c]
+                       : all ? t->arrival_rate_per_s * (double)t->users[c] / (double)all
+                             : 0;
+        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms);
     } else {
         hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
     }

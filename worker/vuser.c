@@ -51,6 +51,7 @@ int hn_vuser_new(struct hn_engine *e, uint32_t class_idx, struct hn_vuser **out)
         goto fail;
     ev_init(&vu->wait, on_wait_done);
     vu->wait.data = vu;
+    vu->pace.index = HN_DEADLINE_NONE;
     *out = vu;
     return 0;
 fail:
@@ -65,6 +66,7 @@ void hn_vuser_free(struct hn_vuser *vu)
     if (!vu)
         return;
     ev_timer_stop(vu->eng->loop, &vu->wait);
+    hn_deadlines_remove(&vu->eng->paced, &vu->pace);
     hn_http_conn_free(vu->conn);
     for (uint32_t i = 0; vu->vars && i < vu->eng->plan->scenario->n_vars; i++)
         free(vu->vars[i].val);
@@ -110,9 +112,11 @@ static void record(struct hn_vuser *vu, const struct hn_http_result *r, uint32_t
         s.new_connection = false;
         s.ttfb_us = 0;
     }
-    if (vu->scheduled && !vu->in_on_start) {
+    if (vu->scheduled) {
         /* How late the iteration started counts in the latency of each of
-         * its requests: what a user arriving on schedule would have seen. */
+         * its requests: what a user arriving on schedule would have seen.
+         * A user's on_start counts as part of its first iteration (which
+         * cannot start before it), so an entry never mixes both kinds. */
         double late = vu->iteration_at - vu->intended_at;
         s.scheduled = true;
         s.intended_us = s.total_us + (late > 0 ? (uint64_t)(late * 1e6) : 0);
@@ -241,6 +245,11 @@ static void begin_iteration(struct hn_vuser *vu)
     issue(vu);
 }
 
+void hn_vuser_paced(struct hn_vuser *vu)
+{
+    begin_iteration(vu);
+}
+
 void hn_vuser_iterate(struct hn_vuser *vu, double intended_at)
 {
     vu->scheduled = true;
@@ -260,6 +269,7 @@ void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double
      * began. */
     vu->scheduled = intended_at >= 0 || pc->cls->wait.kind == HN_WAIT_PACING;
     vu->intended_at = intended_at >= 0 ? intended_at : ev_now(vu->eng->loop);
+    vu->iteration_at = ev_now(vu->eng->loop);
     for (uint32_t i = 0; i < s->n_vars; i++)
         vu->vars[i].set = false;
     if (pc->on_start.n_steps > 0) {
@@ -307,8 +317,15 @@ static void next(struct hn_vuser *vu)
     if (!vu->in_on_start) {
         const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
         wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
-        if (w->kind == HN_WAIT_PACING)
+        if (w->kind == HN_WAIT_PACING) {
             vu->intended_at = vu->iteration_at + (double)w->min_ms / 1000.0;
+            /* On time to the microsecond (the engine's timerfd), not to
+             * libev's millisecond: the wait is part of the schedule. */
+            if (wait_s > 0 && !hn_deadlines_add(&e->paced, &vu->pace, vu->intended_at)) {
+                hn_engine_arm(e);
+                return;
+            }
+        }
     }
     if (wait_s <= 0 && sent) {
         begin_iteration(vu);
@@ -352,6 +369,7 @@ void hn_vuser_retire(struct hn_vuser *vu)
         return;
     }
     ev_timer_stop(e->loop, &vu->wait);
+    hn_deadlines_remove(&e->paced, &vu->pace);
     vu->state = HN_VU_IDLE;
     hn_engine_user_stopped(e, vu, false);
 }

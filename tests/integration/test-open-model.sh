@@ -36,9 +36,33 @@ for workers in 1 3; do
     n=$(agg "$work/r$workers" "Request Count")
     check "5,000 iterations within 3 % (got $n)" near "$n" 5000
     check "no iteration dropped" grep -q "✓ dropped < 1 .*observed 0" "$work/master.err"
+    check "the default max users is headroom, not a shortfall" \
+        bash -c "! grep -q 'cannot hold the requested load' '$work/master.err'"
     check "the summary says the latency is from the intended start" \
         grep -q "latencies from the intended start" "$work/master.err"
 done
+
+echo "== classes share iterations by weight, even with fewer users than weight"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+cat >"$work/classes.yaml" <<YAML
+host: $target_url
+users:
+  - {name: a, weight: 3, tasks: [{get: /}]}
+  - {name: b, weight: 1, tasks: [{get: /json}]}
+arrival: {rate: 200/s, max_users: 2}
+YAML
+start_hmaster -f "$work/classes.yaml" -t 4s --local-workers 2 --worker-threads 1 --csv "$work/c" \
+    --only-summary
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+target_stats >"$work/target_c.json"
+check_csv "$work/c" "$work/target_c.json"
+check "3:1 by weight with 2 users over 2 workers ($(cat "$work/target_c.json"))" python3 - "$work/target_c.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["paths"]
+a, b = p.get("/", 0), p.get("/json", 0)
+sys.exit(not (b > 0 and abs(a / (a + b) - 0.75) <= 0.02))
+PY
 
 echo "== a 1 s server freeze at 100 iterations/s with at most 2 users"
 for latency in auto service; do

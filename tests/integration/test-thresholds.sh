@@ -52,6 +52,7 @@ users:
       - get: /status/500
 thresholds:
   - "p(99) < 10s"
+  - {expr: "rps > 1", abort_on_fail: true}   # nothing measured in the first second is no data
   - {expr: "GET /status/500: error_rate < 1%", abort_on_fail: true, delay: 1s}
 YAML
 started=$SECONDS
@@ -64,6 +65,8 @@ check "the log says which threshold aborted the run" \
     grep -q "threshold 'GET /status/500: error_rate < 1%' failed (observed 100.000 %), and it aborts the run" \
     "$work/master.err"
 check "the summary says the run was aborted" grep -q "The run was ABORTED before its time" "$work/master.err"
+check "... and shows the threshold that did it failed" \
+    grep -q "^  ✗ GET /status/500: error_rate < 1% .*observed 100.000 %" "$work/master.err"
 check "reports count every request" counts_exact "$work/a"
 check "the failures report has the 500s" grep -q "HTTP 500" "$work/a_failures.csv"
 finish

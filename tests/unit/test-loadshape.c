@@ -100,6 +100,17 @@ static void test_per_class_and_weights(void **state)
     hn_shape_users(sh, w, 2, 15000, out);
     assert_int_equal(out[0], 2);
     assert_int_equal(out[1], 8);
+    /* A total among per-class stages is split so the classes add up to it:
+     * 5 over 1:1 is 3 + 2, 4 over three equal classes 2 + 1 + 1. */
+    stage(sh, 10000, 5, 1e9);
+    uint32_t even[3] = {1, 1, 1}, out3[3];
+    hn_shape_users(sh, even, 2, 25000, out);
+    assert_int_equal(out[0] + out[1], 5);
+    assert_int_equal(out[0], 3);
+    sh->stages[2].total = 4;
+    hn_shape_users(sh, even, 3, 25000, out3);
+    assert_int_equal(out3[0] + out3[1] + out3[2], 4);
+    assert_int_equal(out3[0], 2);
     free(sh);
 }
 

@@ -128,7 +128,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->welcome.snapshot_interval_ms = 1000;
         break;
     case HN_MSG_REJECT:
-        strcpy(m->reject.reason, "protocol version 2 != 1");
+        strcpy(m->reject.reason, "protocol version 3 != 1");
         break;
     case HN_MSG_SCENARIO:
         m->scenario.blob = blob;
@@ -147,6 +147,9 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->target.max_users = 2000;
         m->target.start_wall_ms = UINT64_C(1700000000123);
         m->target.max_delay_ms = 2500;
+        m->target.n_class_rates = 3;
+        m->target.class_rates[0] = 100.5, m->target.class_rates[1] = 0,
+        m->target.class_rates[2] = 400.0;
         break;
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
@@ -302,6 +305,9 @@ static void test_round_trip_all_types(void **state)
             assert_int_equal(got.target.max_users, want.target.max_users);
             assert_int_equal(got.target.start_wall_ms, want.target.start_wall_ms);
             assert_int_equal(got.target.max_delay_ms, want.target.max_delay_ms);
+            assert_int_equal(got.target.n_class_rates, 3);
+            for (int i = 0; i < 3; i++)
+                assert_true(got.target.class_rates[i] == want.target.class_rates[i]);
             break;
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:
@@ -381,6 +387,9 @@ static void test_encode_appends_and_checks(void **state)
     build(HN_MSG_TARGET, &m);
     m.target.spawn_rate_per_s = NAN;
     assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
+    build(HN_MSG_TARGET, &m);
+    m.target.n_class_rates = 2; /* not one per class */
+    assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_INVALID);
     build(HN_MSG_TARGET, &m);
     m.target.arrival_rate_per_s = 2e7;
     assert_int_equal(hn_msg_encode(&m, &sbuf), HN_E_RANGE);
@@ -623,6 +632,9 @@ static const struct edit {
     {HN_MSG_TARGET, {5, END}, F(1e7 + 1), HN_E_RANGE}, /* HN_PROTO_ARRIVAL_RATE_MAX */
     {HN_MSG_TARGET, {5, END}, F(1e7), 0},
     {HN_MSG_TARGET, {8, END}, U(UINT64_C(1) << 32), HN_E_RANGE},
+    {HN_MSG_TARGET, {9, 1, END}, F(-1.0), HN_E_RANGE},
+    {HN_MSG_TARGET, {9, 2, END}, F(2e7), HN_E_RANGE},
+    {HN_MSG_TARGET, {9, 0, END}, S("x"), HN_E_TYPE},
     {HN_MSG_TARGET, {4, END}, U(1), HN_E_TYPE},
     {HN_MSG_TARGET, {4, END}, {.type = MSGPACK_OBJECT_FLOAT32, .via.f64 = 2.5}, 0},
     {HN_MSG_TARGET, {3, 0, END}, S("x"), HN_E_TYPE},

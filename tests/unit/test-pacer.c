@@ -97,6 +97,29 @@ static void test_rate_change_keeps_progress(void **state)
     assert_true(hn_pacer_next_at(&p) >= 1000.0 && hn_pacer_next_at(&p) <= 1000.25);
 }
 
+/* A rate change while iterations are overdue (the loop fell behind) keeps
+ * them: none is lost, none is restamped later than it was due. And a rate
+ * that differs in its last bits (700/s summed over a second of a plan) is
+ * the same schedule. */
+static void test_rate_change_when_late(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[1] = {1};
+    double t0 = 1.7e9;
+    hn_pacer_set(&p, t0, 1000.0, w, 1);
+    assert_int_equal(take_until(&p, t0 + 0.5, NULL, NULL), 501);
+    /* 20 ms behind: 20 iterations are due when the new rate comes. */
+    double first_due = hn_pacer_next_at(&p);
+    hn_pacer_set(&p, t0 + 0.52, 1000.0000001, w, 1);
+    assert_true(hn_pacer_next_at(&p) == first_due);
+    hn_pacer_set(&p, t0 + 0.52, 1000.5, w, 1);
+    assert_true(hn_pacer_next_at(&p) == first_due); /* still due at its own time */
+    uint64_t n = 501 + take_until(&p, t0 + 2.0, NULL, NULL);
+    assert_true(n >= 2000 && n <= 2002);
+}
+
 static void test_weighted_classes(void **state)
 {
     (void)state;
@@ -151,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_exact_count_no_drift),
         cmocka_unit_test(test_intended_starts),
         cmocka_unit_test(test_rate_change_keeps_progress),
+        cmocka_unit_test(test_rate_change_when_late),
         cmocka_unit_test(test_weighted_classes),
         cmocka_unit_test(test_phase),
     };

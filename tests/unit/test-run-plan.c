@@ -30,6 +30,10 @@ static const char file[] = "host: http://127.0.0.1:1\n"
                            "thresholds: [\"p(95) < 1s\", {expr: \"GET /b: max < 2s\", "
                            "abort_on_fail: true, delay: 5s}]\n";
 
+static const char open_file[] = "host: http://127.0.0.1:1\n"
+                                "users: [{tasks: [{get: /a}]}]\n"
+                                "arrival: {rate: 100/s, max_users: 50, max_delay: 2s}\n";
+
 struct fixture {
     struct hn_scenario *s;
     struct hn_load_info info;
@@ -135,6 +139,21 @@ static void test_cli_overrides(void **state)
     assert_int_equal(resolve(f), 0);
     assert_int_equal(f->plan.shape.max_users, 7);
     assert_int_equal(f->plan.shape.max_delay_ms, 250);
+    assert_false(f->plan.max_users_defaulted);
+    teardown(f);
+    /* --rate over a file's arrival: keeps its bounds. */
+    setup(f, open_file, "--rate 200/s");
+    assert_int_equal(resolve(f), 0);
+    assert_true(f->plan.shape.arrivals[0].rate_per_s == 200);
+    assert_int_equal(f->plan.shape.max_users, 50);
+    assert_int_equal(f->plan.shape.max_delay_ms, 2000);
+    assert_false(f->plan.max_users_defaulted);
+    teardown(f);
+    /* -u over a file's arrival: the closed model. */
+    setup(f, open_file, "-u 3");
+    assert_int_equal(resolve(f), 0);
+    assert_false(f->plan.shape.open);
+    assert_int_equal(f->plan.shape.stages[0].total, 3);
     teardown(f);
     free(f);
 }
@@ -147,6 +166,11 @@ static void test_refused(void **state)
     setup(f, file, "--max-users 5");
     assert_int_equal(resolve(f), HN_E_INVALID);
     assert_non_null(strstr(f->why, "open model"));
+    teardown(f);
+    /* -r alone over a file's load: would mean 1 user. */
+    setup(f, file, "-r 5");
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "give -u too"));
     teardown(f);
     /* Fewer users than classes. */
     setup(f, file, "--rate 5 --max-users 1");
