@@ -16,7 +16,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+failed_checks=()
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); failed_checks+=("$*"); }
 pass() { echo "ok: $*"; }
 check() { # description, then a command that must succeed
     local what="$1"; shift
@@ -118,6 +119,9 @@ finish() {
     if [ "$failures" -gt 0 ]; then
         echo "--- worker log"; tail -n 30 "$work/worker.err" 2>/dev/null || true
         echo "--- master log"; tail -n 10 "$work/master.err" 2>/dev/null || true
+        # Last, so that a log cut to its tail still says what failed.
+        echo "--- $failures check(s) failed:"
+        printf 'FAIL: %s\n' "${failed_checks[@]}"
         exit 1
     fi
     exit 0
