@@ -9,7 +9,9 @@
 #   - the JUnit XML against the common JUnit XSD (Jenkins' junit-10.xsd);
 #   - the Markdown summary;
 #   - the HdrHistogram log decoded by hdr-histogram-js: the same counts and
-#     percentiles as the JSON report.
+#     percentiles as the JSON report;
+#   - the JSON report of an open-model run: both latency kinds, dropped
+#     iterations and thresholds.
 # Tools: python3-jsonschema, xmllint (libxml2-utils), node with packages
 # installed by the test (npm_tools.sh).
 . "$(dirname "$0")/master_lib.sh"
@@ -154,4 +156,40 @@ PY
 else
     fail "hdr-histogram-js cannot read the log: $(head -n 5 "$work/hlog.err")"
 fi
+echo "== the JSON report of an open-model run: both latency kinds, dropped iterations, thresholds"
+# One user for 100 iterations/s of a 50 ms request: most iterations wait
+# longer than --max-delay and are dropped, whatever the machine's speed.
+q="$work/open"
+start_hmaster -H "$target_url" --rate 100/s --max-users 1 --max-delay 100ms -t 3s \
+    --local-workers 1 --worker-threads 1 --threshold "dropped < 1" --threshold "max < 60s" \
+    --json "$q.json" --only-summary '/delay?ms=50'
+wait_master 40
+check "the run fails on the dropped threshold (exit $master_rc)" [ "$master_rc" = 1 ]
+"$JPY" - "$top/master/report.schema.json" "$q.json" <<'PY' || fail "open-model JSON report"
+import json, sys, jsonschema
+schema, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+checks = []
+def report(ok, what):
+    checks.append(ok)
+    print(("ok: " if ok else "FAIL: ") + what)
+errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+report(not errs, "valid against report.schema.json" + "".join(f"\n    {e.json_path}: {e.message[:150]}" for e in errs[:5]))
+t = doc["totals"]
+report(doc["run"]["latency"] == "from_intended_start", f"run.latency is {doc['run']['latency']}")
+lat = {k: v for k, v in t["latency_us"].items() if k != "spectrum"}
+report(lat == t["intended_latency_us"], "latency_us is the latency from the intended start")
+svc, itd = t["service_time_us"], t["intended_latency_us"]
+report(svc["count"] == itd["count"] == t["requests"] > 0,
+       f"both kinds count every request ({svc['count']}, {itd['count']}, {t['requests']})")
+report(all(itd["percentiles"][p] >= svc["percentiles"][p] for p in svc["percentiles"]),
+       "the latency from the intended start is never below the service time, percentile by percentile")
+d = doc["dropped_iterations"]
+report(d > 0, f"dropped iterations reported ({d})")
+th = {x["expression"]: x for x in doc["thresholds"]}
+report(sorted(th) == ["dropped < 1", "max < 60s"], f"both thresholds listed {sorted(th)}")
+dt = th.get("dropped < 1", {})
+report(dt.get("pass") is False and dt.get("observed") == d, f"dropped < 1 failed, observed {dt.get('observed')}")
+report(th.get("max < 60s", {}).get("pass") is True, "max < 60s passed")
+sys.exit(0 if all(checks) else 1)
+PY
 finish
