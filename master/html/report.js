@@ -108,8 +108,10 @@
       ser.push({label: s.label, stroke: s.color || palette[i], width: 1.5, scale: s.scale || "y",
                 spanGaps: false, points: {show: t.length < 60}, value: s.fmt ? function (u, v) { return v === null ? "–" : s.fmt(v); } : undefined});
     });
-    /* Times in UTC, as every other report writes them. */
+    /* Times in UTC, as every other report writes them; ticks on whole
+       seconds (labels are HH:MM:SS: a finer tick would repeat its label). */
     var axes = [{values: function (u, vals) { return vals.map(function (v) { return hms(v * 1000); }); },
+                 incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400],
                  label: "UTC"}, {label: yLabel, scale: "y", size: 60}];
     var scales = {x: {time: true}, y: {auto: true, range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.1 : 1]; }}};
     (extraScales || []).forEach(function (x) {

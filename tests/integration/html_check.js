@@ -38,7 +38,9 @@ const shot = process.argv[4];
     const text = (id) => { const e = document.getElementById(id); return e ? e.textContent : null; };
     return {declared: Number(document.body.dataset.charts), charts,
             verdict: text("verdict"), caveats: text("caveats"),
-            workers: text("workers"), events: text("events"), entries: text("entries")};
+            workers: text("workers"), events: text("events"), entries: text("entries"),
+            thresholds: text("thresholds"),
+            cards: (document.querySelector(".cards") || {}).textContent || null};
   });
   await page.screenshot({path: shot, fullPage: true});
   await browser.close();

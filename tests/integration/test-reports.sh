@@ -162,7 +162,7 @@ echo "== the JSON report of an open-model run: both latency kinds, dropped itera
 q="$work/open"
 start_hmaster -H "$target_url" --rate 100/s --max-users 1 --max-delay 100ms -t 3s \
     --local-workers 1 --worker-threads 1 --threshold "dropped < 1" --threshold "max < 60s" \
-    --json "$q.json" --only-summary '/delay?ms=50'
+    --json "$q.json" --html "$q.html" --only-summary '/delay?ms=50'
 wait_master 40
 check "the run fails on the dropped threshold (exit $master_rc)" [ "$master_rc" = 1 ]
 "$JPY" - "$top/master/report.schema.json" "$q.json" <<'PY' || fail "open-model JSON report"
@@ -192,4 +192,30 @@ report(dt.get("pass") is False and dt.get("observed") == d, f"dropped < 1 failed
 report(th.get("max < 60s", {}).get("pass") is True, "max < 60s passed")
 sys.exit(0 if all(checks) else 1)
 PY
+echo "== its HTML report in headless chromium: a failed verdict, thresholds, dropped iterations"
+artifacts=${HN_ARTIFACTS:-$work/artifacts}
+mkdir -p "$artifacts"
+if node "$here/html_check.js" "$npm_tools_dir/node_modules" "$q.html" "$artifacts/report-open-model.png" \
+    >"$work/html.json" 2>"$work/html.err"; then
+    cp "$q.html" "$artifacts/report-open-model.html"
+    python3 - "$work/html.json" <<'PY' || fail "HTML report in the browser"
+import json, sys
+h = json.load(open(sys.argv[1]))
+checks = []
+def report(ok, what):
+    checks.append(bool(ok))
+    print(("ok: " if ok else "FAIL: ") + what)
+report(not h["problems"], f"no console error, page error or network request: {h['problems'][:5]}")
+blank = [c["title"] for c in h["charts"] if not (c["drawn"] and c["canvas"] and c["inked"] > 1000)]
+report(h["declared"] == len(h["charts"]) >= 6 and not blank, f"{len(h['charts'])} charts drew; blank: {blank}")
+report(h["verdict"] == "failed", f"verdict {h['verdict']!r}")
+t = h["thresholds"] or ""
+report("✗ faildropped < 1" in t and "✓ passmax < 60s" in t, f"the thresholds table: {t[:200]!r}")
+report("dropped iterations" in (h["cards"] or ""), f"a dropped-iterations card: {(h['cards'] or '')[:200]!r}")
+sys.exit(0 if all(checks) else 1)
+PY
+    echo "screenshot: $artifacts/report-open-model.png"
+else
+    fail "the HTML report could not be checked: $(tail -n 5 "$work/html.err")"
+fi
 finish
