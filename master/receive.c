@@ -243,6 +243,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
     }
     if (fresh) {
         w->final_received = false;
+        w->snap_seq = 0; /* a new process numbers its reports from 1 */
         w->users = 0;
         w->share = (struct hn_share){0};
     }
@@ -282,6 +283,27 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
 }
 
+/* A worker numbers its reports 1, 2, 3 ... in a run and drops those it
+ * cannot send (the master unreachable: nothing is queued, PROTOCOL.md). A
+ * gap in the numbers is requests served but not in the totals: the reports
+ * say which worker, when, and how many reports (about a second each). */
+static void note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
+{
+    if (w->snap_seq && seq > w->snap_seq + 1) {
+        uint64_t gap = seq - w->snap_seq - 1;
+        w->reports_lost += gap;
+        hn_log_warn("worker %u: %llu of its reports never arrived (sent while the master was "
+                    "unreachable): their requests are not in the totals",
+                    w->index, (unsigned long long)gap);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_GAP,
+                         "%llu report%s never arrived (about %llu s of its requests): not in the "
+                         "totals",
+                         (unsigned long long)gap, gap == 1 ? "" : "s", (unsigned long long)gap);
+    }
+    if (seq > w->snap_seq)
+        w->snap_seq = seq;
+}
+
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m)
 {
     const struct hn_msg_snapshot *s = &m->snapshot;
@@ -299,6 +321,7 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         ban(r, w, why);
         return;
     }
+    note_seq(r, w, s->seq);
     w->users = s->users;
     r->users_seen |= w->users > 0;
     if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {

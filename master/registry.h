@@ -40,6 +40,11 @@ struct hn_worker {
     uint32_t users;        /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;
+    /* Highest SNAPSHOT/FINAL seq received from its process, and the reports
+     * whose seq never arrived (sent while the master was unreachable): their
+     * requests are not in the totals. */
+    uint64_t snap_seq;
+    uint64_t reports_lost;
     /* Statistics bytes it may still send (token bucket, see limits_check.h). */
     double stats_budget;
     double stats_budget_at; /* loop time the budget was last refilled */

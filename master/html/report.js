@@ -126,6 +126,7 @@
   var failedTh = D.thresholds.filter(function (t) { return !t.pass; });
   var lost = W.filter(function (w) { return w.state === "lost"; });
   var banned = W.filter(function (w) { return w.state === "banned"; });
+  var gapped = W.filter(function (w) { return w.reports_lost > 0; });
   var why = [];
   if (failedTh.length) why.push(failedTh.length + " of " + D.thresholds.length + " thresholds failed");
   if (R.aborted) why.push("aborted: " + R.aborted);
@@ -146,7 +147,7 @@
   add(root, el("p", {class: "meta"}, meta.join(" · ")));
 
   /* What a reader must know before trusting the numbers. */
-  if (D.generator_warnings.length || lost.length || banned.length) {
+  if (D.generator_warnings.length || lost.length || banned.length || gapped.length) {
     var wb = add(root, el("div", {class: "warnbox", id: "caveats"}));
     add(wb, el("h3", null, "Read these numbers with care"));
     var ul = add(wb, el("ul"));
@@ -155,6 +156,12 @@
       var when = ev.length ? " (missing since " + hms(ev[0].time_ms) + " UTC)" : "";
       add(ul, el("li", null, "Worker " + w.index + " (" + w.id + ") was lost" + when +
         ": what it had not reported yet is not in the totals."));
+    });
+    gapped.forEach(function (w) {
+      var ev = (D.events || []).filter(function (e) { return e.worker === w.index && e.kind === "gap"; });
+      var when = ev.length ? " (first noticed " + hms(ev[0].time_ms) + " UTC)" : "";
+      add(ul, el("li", null, "Worker " + w.index + " (" + w.id + "): " + w.reports_lost + " of its reports never arrived" + when +
+        ": about " + w.reports_lost + " s of its requests are not in the totals."));
     });
     banned.forEach(function (w) {
       add(ul, el("li", null, "Worker " + w.index + " (" + w.id + ") was thrown out: " + w.ban_reason + "."));

@@ -502,6 +502,8 @@ def cmd_peer(args):
             if run_id and time.monotonic() - last_beat >= 1.0:
                 last_beat = time.monotonic()
                 seq += 1
+                if seq == 3 and args.skip_seq:  # reports 3.. never sent (master unreachable)
+                    seq += args.skip_seq
                 now = int(time.time() * 1000)
                 d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
                 d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
@@ -594,6 +596,8 @@ def main():
     q.add_argument("--curve-secret")
     q.add_argument("--master-key")
     q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape"])
+    q.add_argument("--skip-seq", type=int, default=0,
+                   help="idle: leave out this many report numbers after the 2nd (lost reports)")
     f = sub.add_parser("flood")
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)
