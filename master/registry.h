@@ -32,12 +32,12 @@ struct hn_worker {
     bool final_received; /* its last report is in: it runs no more users */
     bool banned;         /* broke a limit: ignored for the rest of the run */
     char ban_reason[HN_REGISTRY_REASON_MAX];
-    double last_seen;      /* loop time of its last valid message */
-    double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
-    double last_back_log;  /* loop time "is back" was last logged (rate limit) */
-    struct hn_share share; /* users it was last told to run */
+    double last_seen;                       /* loop time of its last valid message */
+    double last_welcome;                    /* loop time of the last WELCOME sent (rate limit) */
+    double last_back_log;                   /* loop time "is back" was last logged (rate limit) */
+    struct hn_share share;                  /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
-    uint32_t users;        /* users it reported running */
+    uint32_t users;                         /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;
     /* Highest SNAPSHOT/FINAL seq received from its process, and the reports
