@@ -167,7 +167,7 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
         const struct hn_journal_worker *jw = j ? hn_journal_worker(j, w->index) : NULL;
         bool lost = !w->final_received && !w->banned;
         unsigned warn = jw ? jw->warnings : 0;
-        if (!lost && !w->banned && !warn)
+        if (!lost && !w->banned && !warn && !w->reports_lost)
             continue;
         if (!title)
             fputs("### Workers to know about\n\n", f);
@@ -178,6 +178,13 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
         const char *sep = " ";
         if (lost) {
             fputs(" lost: no final report, what it had not reported yet is not in the totals", f);
+            sep = "; ";
+        }
+        if (w->reports_lost) {
+            fprintf(f,
+                    "%s%llu of its reports never arrived: about %llu s of its requests are not in "
+                    "the totals",
+                    sep, (unsigned long long)w->reports_lost, (unsigned long long)w->reports_lost);
             sep = "; ";
         }
         if (w->banned) {

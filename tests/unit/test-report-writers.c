@@ -77,6 +77,7 @@ static struct run *make_run(void)
     hn_registry_init(&r->reg, 16);
     add_worker(&r->reg, "w-0", true);
     add_worker(&r->reg, "w-1", false);
+    r->reg.workers[0].reports_lost = 2; /* two of w-0's reports never arrived */
     assert_int_equal(hn_journal_init(&r->j), 0);
     r->j.quiet = true;
     hn_journal_event(&r->j, T0 + 100, 0, HN_JEV_JOINED, "w-0 on host");
@@ -144,6 +145,8 @@ static void test_json(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 0), "state")),
                         "finished");
     assert_string_equal(json_string_value(json_object_get(json_array_get(w, 1), "state")), "lost");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(w, 0), "reports_lost")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(w, 1), "reports_lost")), 0);
     json_t *warn = json_object_get(json_array_get(w, 0), "warnings");
     assert_string_equal(json_string_value(json_array_get(warn, 0)), "stall");
     json_t *gw = json_object_get(d, "generator_warnings");
@@ -222,7 +225,9 @@ static void test_markdown(void **state)
                     strstr(md, "| ✅ | error\\_rate \\< 10% |"));
     assert_non_null(strstr(md, "| GET | /a\\|b\"c\\\\d\\<e\\>& | 10 | 4 |"));
     assert_non_null(strstr(md, "- worker 1 (w-1): lost"));
-    assert_non_null(strstr(md, "- worker 0 (w-0): stalled 1 time (2.5 s in all): its latencies"));
+    assert_non_null(strstr(md, "- worker 0 (w-0): 2 of its reports never arrived: about 2 s of its "
+                               "requests are not in the totals; stalled 1 time (2.5 s in all): its "
+                               "latencies"));
     free(md);
     free_run(r);
 }
