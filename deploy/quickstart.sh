@@ -56,7 +56,7 @@ die() { echo "quickstart: $*" >&2; exit 1; }
 # What building and running needs, by Debian 12 name (as in tests/run.sh).
 packages=(meson ninja-build pkg-config gcc libzmq3-dev libsodium-dev libmsgpack-dev
     libcurl4-openssl-dev libev-dev libmicrohttpd-dev libjansson-dev libyaml-dev
-    libcmocka-dev libyajl-dev libpcre2-dev libcsv-dev libhttp-parser-dev)
+    libcmocka-dev libyajl-dev libpcre2-dev libcsv-dev libhttp-parser-dev zlib1g-dev)
 if [ "$install" = 1 ]; then
     missing=()
     for p in "${packages[@]}"; do

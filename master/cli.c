@@ -11,6 +11,7 @@
 #include "units.h"
 #include "url_check.h"
 #include "endpoint.h"
+#include "metrics_addr.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -86,7 +87,21 @@ void hn_cli_usage(FILE *out)
         "      --csv PREFIX             write PREFIX_stats.csv, PREFIX_stats_history.csv,\n"
         "                               PREFIX_failures.csv, PREFIX_exceptions.csv (Locust "
         "format)\n"
-        "      --csv-full-history       every entry in the history file, not only Aggregated\n"
+        "      --csv-full-history       every entry in the history file, not only Aggregated,\n"
+        "                               with the percentiles of the last 10 s (Locust's rule)\n"
+        "      --csv-exact              median and percentiles as exact decimals of ms instead\n"
+        "                               of Locust's whole ms\n"
+        "      --json PATH              the whole run as JSON (- for stdout; schema:\n"
+        "                               report.schema.json)\n"
+        "      --html PATH              one self-contained HTML page with charts\n"
+        "      --hdr-log PATH           HdrHistogram interval log (.hlog): every second, each\n"
+        "                               entry (tagged) and the total (untagged), in µs\n"
+        "      --metrics-bind ADDR      serve Prometheus metrics on http://ADDR/metrics while\n"
+        "                               the run lasts: HOST:PORT, [IPv6]:PORT or :PORT (all\n"
+        "                               interfaces)\n"
+        "      --junit PATH             JUnit XML: a test case per threshold and per entry\n"
+        "                               with failures\n"
+        "      --summary-md PATH        a short Markdown summary (CI job summary, PR comment)\n"
         "      --only-summary           no live table, only the final summary\n"
         "      --exit-code-on-error N   exit code when any request failed (default 1)\n"
         "      --threshold EXPR         pass/fail gate, repeatable, added to the file's:\n"
@@ -103,10 +118,12 @@ void hn_cli_usage(FILE *out)
         "Exit codes:\n"
         "  0  the run completed and no request failed\n"
         "  1  some request failed (see --exit-code-on-error), or a threshold failed\n"
-        "  2  bad command line or scenario (FILE:LINE:COL: message)\n"
-        "  3  the run could not complete: cannot bind, workers did not join in time,\n"
-        "     all workers lost, nothing was sent, statistics out of memory, the master\n"
-        "     could not keep up with its workers (its lag: see README)\n");
+        "  2  bad command line or scenario (FILE:LINE:COL: message), a report file that\n"
+        "     cannot be created\n"
+        "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
+        "     did not join in time, all workers lost, nothing was sent, statistics out\n"
+        "     of memory, the master could not keep up with its workers (its lag: see\n"
+        "     README)\n");
 }
 
 /* The texts below name the bound. */
@@ -134,6 +151,16 @@ static int bad_endpoint(const char *got, const char *why)
     char safe[HN_SANITIZE_SIZE(256)];
     fprintf(stderr,
             "hornet-master: --bind wants tcp://HOST:PORT or ipc://PATH: %s (got '%s'); "
+            "see --help\n",
+            why, hn_sanitize_str(safe, sizeof(safe), got));
+    return HN_EXIT_USAGE;
+}
+
+static int bad_metrics_addr(const char *got, const char *why)
+{
+    char safe[HN_SANITIZE_SIZE(256)];
+    fprintf(stderr,
+            "hornet-master: --metrics-bind wants HOST:PORT, [IPv6]:PORT or :PORT: %s (got '%s'); "
             "see --help\n",
             why, hn_sanitize_str(safe, sizeof(safe), got));
     return HN_EXIT_USAGE;
@@ -174,6 +201,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_REQ_TIMEOUT,
         O_CSV,
         O_FULL_HISTORY,
+        O_CSV_EXACT,
+        O_JSON,
+        O_HTML,
+        O_HDR_LOG,
+        O_METRICS_BIND,
+        O_JUNIT,
+        O_SUMMARY_MD,
         O_ONLY_SUMMARY,
         O_EXIT_ON_ERROR,
         O_LOG_LEVEL,
@@ -208,6 +242,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"expect-workers-max-wait", required_argument, NULL, O_EXPECT_WAIT},
         {"csv", required_argument, NULL, O_CSV},
         {"csv-full-history", no_argument, NULL, O_FULL_HISTORY},
+        {"csv-exact", no_argument, NULL, O_CSV_EXACT},
+        {"json", required_argument, NULL, O_JSON},
+        {"html", required_argument, NULL, O_HTML},
+        {"hdr-log", required_argument, NULL, O_HDR_LOG},
+        {"metrics-bind", required_argument, NULL, O_METRICS_BIND},
+        {"junit", required_argument, NULL, O_JUNIT},
+        {"summary-md", required_argument, NULL, O_SUMMARY_MD},
         {"only-summary", no_argument, NULL, O_ONLY_SUMMARY},
         {"exit-code-on-error", required_argument, NULL, O_EXIT_ON_ERROR},
         {"log-level", required_argument, NULL, O_LOG_LEVEL},
@@ -383,6 +424,29 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case O_FULL_HISTORY:
             cfg->csv_full_history = true;
             break;
+        case O_CSV_EXACT:
+            cfg->csv_exact = true;
+            break;
+        case O_JSON:
+            cfg->json_path = optarg;
+            break;
+        case O_HTML:
+            cfg->html_path = optarg;
+            break;
+        case O_HDR_LOG:
+            cfg->hdr_log_path = optarg;
+            break;
+        case O_JUNIT:
+            cfg->junit_path = optarg;
+            break;
+        case O_SUMMARY_MD:
+            cfg->summary_md_path = optarg;
+            break;
+        case O_METRICS_BIND:
+            if (hn_metrics_addr_parse(optarg, NULL, why, sizeof(why)))
+                return bad_metrics_addr(optarg, why);
+            cfg->metrics_bind = optarg;
+            break;
         case O_ONLY_SUMMARY:
             cfg->only_summary = true;
             break;
@@ -466,6 +530,14 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         if (err)
             return bad_url("a PATH", why);
     }
+    const char *const paths[] = {cfg->json_path, cfg->html_path, cfg->hdr_log_path, cfg->junit_path,
+                                 cfg->summary_md_path};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        if (paths[i] && !paths[i][0])
+            return bad("--json, --html, --hdr-log, --junit and --summary-md want a file name", "");
+    if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)
+        return bad(cfg->csv_exact ? "--csv-exact needs --csv" : "--csv-full-history needs --csv",
+                   "");
     if (cfg->stages && (cfg->users_given || cfg->spawn_rate_given || cfg->rate_given))
         return bad("--stages replaces -u and -r, and is the closed model (not --rate): give one "
                    "of them",

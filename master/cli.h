@@ -47,6 +47,13 @@ struct hn_master_config {
     uint64_t max_stats_memory;   /* --max-stats-memory, bytes (0 before defaults) */
     const char *csv_prefix;      /* --csv */
     bool csv_full_history;
+    bool csv_exact;              /* --csv-exact: exact decimals, not whole ms */
+    const char *json_path;       /* --json */
+    const char *html_path;       /* --html */
+    const char *hdr_log_path;    /* --hdr-log */
+    const char *metrics_bind;    /* --metrics-bind HOST:PORT */
+    const char *junit_path;      /* --junit */
+    const char *summary_md_path; /* --summary-md */
     bool only_summary;
     int exit_code_on_error; /* exit code when any request failed */
     enum hn_log_level log_level;

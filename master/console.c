@@ -1,6 +1,7 @@
 /* Console tables in Locust's layout (locust/stats.py get_stats_summary,
- * get_percentile_stats_summary, get_error_report_summary), with exact times
- * in milliseconds instead of Locust's rounded integers. */
+ * get_percentile_stats_summary, get_error_report_summary): the same format
+ * strings and column widths, times in ms with 3 significant digits (whole
+ * from 100 ms on) where Locust prints whole ms. */
 #include "console.h"
 
 #include <stdlib.h>
@@ -8,18 +9,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "csv_report.h"
+#include "report_fmt.h"
 #include "sanitize.h"
 
-#define TYPE_W 8
+#define TYPE_W 8          /* Locust's STATS_TYPE_WIDTH */
 #define NAME_W_DEFAULT 80 /* Locust's STATS_NAME_WIDTH when not on a terminal */
 #define TIME_W 7          /* Avg, Min, Max, Med columns */
-#define PCT_W 7           /* percentile columns but the first (8 wide) */
-
-static const double pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
-static const char *const pct_labels[] = {"50%", "66%", "75%",   "80%",    "90%", "95%",
-                                         "98%", "99%", "99.9%", "99.99%", "100%"};
-#define N_PCTS (sizeof(pcts) / sizeof(pcts[0]))
+#define PCT_W 6           /* percentile columns but the first (8 wide), and # reqs */
 
 /* Locust's STATS_NAME_WIDTH: terminal columns - 80, within [0, 80]; 80 when
  * @out is not a terminal. */
@@ -33,13 +29,11 @@ static int name_width(FILE *out)
     return w < 0 ? 0 : w > 80 ? 80 : w;
 }
 
-/* @us in ms, exact (up to 3 decimals) if that fits @width characters,
- * otherwise with fewer decimals. */
-static const char *fmt_ms(char *buf, uint64_t us, int width)
+/* @us in ms, at most 6 characters below 1,000,000 ms: Locust's 7-wide
+ * columns keep a blank between values, and the 6-wide ones fit. */
+static const char *fmt_ms(char *buf, uint64_t us)
 {
-    hn_csv_format_ms(buf, us);
-    for (int d = 2; (int)strlen(buf) > width && d >= 0; d--)
-        snprintf(buf, HN_CSV_NUM_MAX, "%.*f", d, (double)us / 1000.0);
+    hn_report_fmt_ms_short(buf, us);
     return buf;
 }
 
@@ -60,8 +54,8 @@ static void dashes(FILE *out, int n)
 
 static void table_separator(FILE *out, int name_w)
 {
-    /* a '|' stands where the rows have a blank or a '|' */
-    const int widths[] = {TYPE_W, name_w, 7, 13, TIME_W + 1, TIME_W, TIME_W, TIME_W + 1, 8, 11};
+    /* Locust's separator, byte for byte */
+    const int widths[] = {TYPE_W, name_w, 7, 13, TIME_W, TIME_W, TIME_W, TIME_W, 8, 11};
     for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
         if (i)
             fputc('|', out);
@@ -74,7 +68,8 @@ static void table_row(FILE *out, int name_w, const struct hn_stats_entry *e, dou
 {
     struct hn_stats_totals t;
     char type[SAFE_METHOD_SIZE + 1], fails[48], method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE];
-    char avg[HN_CSV_NUM_MAX], min[HN_CSV_NUM_MAX], max[HN_CSV_NUM_MAX], med[HN_CSV_NUM_MAX];
+    char avg[HN_REPORT_NUM_MAX], min[HN_REPORT_NUM_MAX], max[HN_REPORT_NUM_MAX],
+        med[HN_REPORT_NUM_MAX];
     hn_stats_totals(e, &t);
     snprintf(type, sizeof(type), "%s%s", hn_sanitize_str(method, sizeof(method), t.method),
              t.method[0] ? " " : "");
@@ -82,12 +77,12 @@ static void table_row(FILE *out, int name_w, const struct hn_stats_entry *e, dou
     snprintf(fails, sizeof(fails), "%llu(%.2f%%)", (unsigned long long)t.failures, ratio * 100.0);
     const struct hn_hist *h = t.hist;
     uint64_t mean_us = h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0;
-    fprintf(out, "%-*s %-*s %7llu %12s | %*s %*s %*s %*s | %7.2f %11.2f\n", TYPE_W, type, name_w,
+    /* Locust: "%-8s %-Ns %7d %12s |%7d %7d %7d%7d | %7.2f %11.2f" */
+    fprintf(out, "%-*s %-*s %7llu %12s |%*s %*s %*s%*s | %7.2f %11.2f\n", TYPE_W, type, name_w,
             hn_sanitize_str(name, sizeof(name), t.name), (unsigned long long)t.requests, fails,
-            TIME_W, fmt_ms(avg, mean_us, TIME_W), TIME_W,
-            fmt_ms(min, h ? hn_hist_min(h) : 0, TIME_W), TIME_W,
-            fmt_ms(max, h ? hn_hist_max(h) : 0, TIME_W), TIME_W,
-            fmt_ms(med, h ? hn_hist_percentile(h, 50) : 0, TIME_W), rps, fps);
+            TIME_W, fmt_ms(avg, mean_us), TIME_W, fmt_ms(min, h ? hn_hist_min(h) : 0), TIME_W,
+            fmt_ms(max, h ? hn_hist_max(h) : 0), TIME_W,
+            fmt_ms(med, h ? hn_hist_percentile(h, 50) : 0), rps, fps);
 }
 
 /* The request table; @current: window rates (live) or whole-run rates. */
@@ -97,8 +92,8 @@ static void print_table(FILE *out, const struct hn_stats *st, bool current)
     if (name_w < 10)
         name_w = 10;
     double elapsed_s = hn_stats_elapsed_s(st, hn_stats_last_ms(st));
-    fprintf(out, "%-*s %-*s %7s %12s | %*s %*s %*s %*s | %7s %11s\n", TYPE_W, "Type", name_w,
-            "Name", "# reqs", "# fails", TIME_W, "Avg", TIME_W, "Min", TIME_W, "Max", TIME_W, "Med",
+    fprintf(out, "%-*s %-*s %7s %12s |%*s %*s %*s%*s | %7s %11s\n", TYPE_W, "Type", name_w, "Name",
+            "# reqs", "# fails", TIME_W, "Avg", TIME_W, "Min", TIME_W, "Max", TIME_W, "Med",
             "req/s", "failures/s");
     table_separator(out, name_w);
     size_t n = hn_stats_entry_count(st);
@@ -122,15 +117,36 @@ static void print_table(FILE *out, const struct hn_stats *st, bool current)
     }
 }
 
-void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers,
-                     uint32_t lag_ms, uint32_t lag_max_ms)
+/* "1:05" or "1:02:05". */
+static void clock_text(char *buf, size_t len, uint64_t ms)
 {
+    uint64_t s = ms / 1000;
+    if (s >= 3600)
+        snprintf(buf, len, "%llu:%02u:%02u", (unsigned long long)(s / 3600),
+                 (unsigned)(s % 3600 / 60), (unsigned)(s % 60));
+    else
+        snprintf(buf, len, "%u:%02u", (unsigned)(s / 60), (unsigned)(s % 60));
+}
+
+void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint32_t workers,
+                     uint32_t lag_ms, uint32_t lag_max_ms, uint64_t elapsed_ms,
+                     uint64_t run_time_ms)
+{
+    char done[32], planned[32];
     print_table(out, st, true);
+    clock_text(done, sizeof(done), elapsed_ms);
     uint64_t dropped = hn_stats_total_dropped(st);
     fprintf(out, "Users: %u, workers: %u", users, workers);
     if (dropped)
         fprintf(out, ", dropped iterations: %llu", (unsigned long long)dropped);
-    fprintf(out, ", master lag: %u ms (max %u ms)\n\n", lag_ms, lag_max_ms);
+    fprintf(out, ", master lag: %u ms (max %u ms)", lag_ms, lag_max_ms);
+    if (run_time_ms) {
+        clock_text(planned, sizeof(planned), run_time_ms);
+        double pct = elapsed_ms >= run_time_ms ? 100.0 : 100.0 * elapsed_ms / run_time_ms;
+        fprintf(out, ", run time %s of %s (%.0f %%)\n\n", done, planned, pct);
+    } else {
+        fprintf(out, ", run time %s (until stopped)\n\n", done);
+    }
     fflush(out);
 }
 
@@ -143,39 +159,36 @@ static void percentile_separator(FILE *out, int name_w)
     dashes(out, name_w);
     fputc('|', out);
     dashes(out, 8);
-    for (size_t i = 1; i < N_PCTS; i++) {
+    for (size_t i = 1; i <= HN_REPORT_N_PCTS; i++) { /* 10 percentiles, then # reqs */
         fputc('|', out);
         dashes(out, PCT_W);
     }
-    fputc('|', out);
-    dashes(out, 8);
     fputc('\n', out);
 }
 
 static void percentile_row(FILE *out, int name_w, const struct hn_stats_entry *e)
 {
     struct hn_stats_totals t;
-    char buf[HN_CSV_NUM_MAX], method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE];
+    char buf[HN_REPORT_NUM_MAX], method[SAFE_METHOD_SIZE], name[SAFE_NAME_SIZE];
     hn_stats_totals(e, &t);
     if (!t.hist)
         return; /* Locust lists only entries with requests */
     fprintf(out, "%-*s %-*s", TYPE_W, hn_sanitize_str(method, sizeof(method), t.method), name_w,
             hn_sanitize_str(name, sizeof(name), t.name));
-    for (size_t i = 0; i < N_PCTS; i++) {
-        int w = i ? PCT_W : 8;
-        fprintf(out, " %*s", w, fmt_ms(buf, hn_hist_percentile(t.hist, pcts[i]), w));
-    }
-    fprintf(out, " %8llu\n", (unsigned long long)t.requests);
+    for (size_t i = 0; i < HN_REPORT_N_PCTS; i++)
+        fprintf(out, " %*s", i ? PCT_W : 8,
+                fmt_ms(buf, hn_hist_percentile(t.hist, hn_report_pcts[i])));
+    fprintf(out, " %*llu\n", PCT_W, (unsigned long long)t.requests);
 }
 
 static void print_percentiles(FILE *out, const struct hn_stats *st)
 {
     int name_w = name_width(out);
-    fprintf(out, "Response time percentiles (ms)\n");
+    fprintf(out, "Response time percentiles (approximated)\n");
     fprintf(out, "%-*s %-*s", TYPE_W, "Type", name_w, "Name");
-    for (size_t i = 0; i < N_PCTS; i++)
-        fprintf(out, " %*s", i ? PCT_W : 8, pct_labels[i]);
-    fprintf(out, " %8s\n", "# reqs");
+    for (size_t i = 0; i < HN_REPORT_N_PCTS; i++)
+        fprintf(out, " %*s", i ? PCT_W : 8, hn_report_pct_labels[i]);
+    fprintf(out, " %*s\n", PCT_W, "# reqs");
     percentile_separator(out, name_w);
     for (size_t i = 0; i < hn_stats_entry_count(st); i++)
         percentile_row(out, name_w, hn_stats_entry_at(st, i));

@@ -1,10 +1,13 @@
 /* Locust-compatible CSV reports: header rows, row conventions (CRLF, minimal
- * quoting, Aggregated row with an empty Type, N/A percentiles) and atomic
- * rewrites of the current-state files. */
+ * quoting, Aggregated row with an empty Type, whole-ms percentiles, N/A
+ * percentiles), strictly increasing history timestamps and atomic rewrites
+ * of the current-state files. */
 #include "csv_report.h"
+#include "report_fmt.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,50 +36,15 @@ static const char *const header[CSV__COUNT] = {
     [CSV_EXCEPTIONS] = "Count,Message,Traceback,Nodes",
 };
 
-/* Locust's PERCENTILES_TO_REPORT, in percent. */
-static const double pcts[] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
-#define N_PCTS (sizeof(pcts) / sizeof(pcts[0]))
-
 struct hn_csv {
-    bool full_history;
+    struct hn_csv_options opts;
     FILE *history;           /* open for appending rows */
+    uint64_t history_s;      /* Timestamp of the last group written (0: none) */
+    off_t history_group_at;  /* where that group starts in the file */
     char *path[CSV__COUNT];  /* PREFIX + suffix */
     char *tmp;               /* room for any path + ".tmp" */
     struct hn_hist *scratch; /* window histogram of the history rows */
 };
-
-/* --- number formatting --------------------------------------------------- */
-
-void hn_csv_format_ms(char *buf, uint64_t us)
-{
-    int n = snprintf(buf, HN_CSV_NUM_MAX, "%llu.%03u", (unsigned long long)(us / 1000),
-                     (unsigned)(us % 1000));
-    while (n > 0 && buf[n - 1] == '0')
-        buf[--n] = '\0';
-    if (n > 0 && buf[n - 1] == '.')
-        buf[--n] = '\0';
-}
-
-void hn_csv_format_decimal(char *buf, double v, int decimals)
-{
-    int n = snprintf(buf, HN_CSV_NUM_MAX, "%.*f", decimals, v);
-    if (n <= 0 || n >= HN_CSV_NUM_MAX || !strchr(buf, '.'))
-        return;
-    while (buf[n - 1] == '0')
-        buf[--n] = '\0';
-    if (buf[n - 1] == '.')
-        buf[--n] = '\0';
-    if (strcmp(buf, "-0") == 0)
-        strcpy(buf, "0");
-}
-
-void hn_csv_format_utc(char *buf, size_t len, uint64_t ms)
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, len, "?");
-}
 
 /* --- rows ---------------------------------------------------------------- */
 
@@ -108,22 +76,35 @@ static void put(struct row *r, const char *s)
 
 static void put_u64(struct row *r, uint64_t v)
 {
-    char buf[HN_CSV_NUM_MAX];
+    char buf[HN_REPORT_NUM_MAX];
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
     put(r, buf);
 }
 
+/* Min, max: exact ms, as Locust writes floats there. */
 static void put_ms(struct row *r, uint64_t us)
 {
-    char buf[HN_CSV_NUM_MAX];
-    hn_csv_format_ms(buf, us);
+    char buf[HN_REPORT_NUM_MAX];
+    hn_report_fmt_ms(buf, us);
+    put(r, buf);
+}
+
+/* Median and percentiles: whole ms as Locust's int(...), or exact with
+ * --csv-exact. */
+static void put_pct_ms(struct row *r, bool exact, uint64_t us)
+{
+    char buf[HN_REPORT_NUM_MAX];
+    if (exact)
+        hn_report_fmt_ms(buf, us);
+    else
+        hn_report_fmt_ms_int(buf, us);
     put(r, buf);
 }
 
 static void put_decimal(struct row *r, double v, int decimals)
 {
-    char buf[HN_CSV_NUM_MAX];
-    hn_csv_format_decimal(buf, v, decimals);
+    char buf[HN_REPORT_NUM_MAX];
+    hn_report_fmt_decimal(buf, v, decimals);
     put(r, buf);
 }
 
@@ -133,23 +114,25 @@ static void end_row(struct row *r)
     r->started = false;
 }
 
-/* The 11 percentile columns of @h, or N/A when it holds no request. */
-static void put_percentiles(struct row *r, const struct hn_hist *h)
+/* The 11 percentile columns of @h: N/A while the entry has had no request
+ * at all (@requests, cumulative), 0 for an empty @h (a window without
+ * requests), as Locust writes them. */
+static void put_percentiles(struct row *r, bool exact, uint64_t requests, const struct hn_hist *h)
 {
-    for (size_t i = 0; i < N_PCTS; i++) {
-        if (h && h->total)
-            put_ms(r, hn_hist_percentile(h, pcts[i]));
-        else
+    for (size_t i = 0; i < HN_REPORT_N_PCTS; i++) {
+        if (!requests)
             put(r, "N/A");
+        else
+            put_pct_ms(r, exact, h && h->total ? hn_hist_percentile(h, hn_report_pcts[i]) : 0);
     }
 }
 
 /* Median, average, min, max (ms) and average content size (bytes) of a
  * row's totals: all 0 for a row without requests, as Locust writes. */
-static void put_time_summary(struct row *r, const struct hn_stats_totals *t)
+static void put_time_summary(struct row *r, bool exact, const struct hn_stats_totals *t)
 {
     const struct hn_hist *h = t->hist;
-    put_ms(r, h ? hn_hist_percentile(h, 50) : 0);
+    put_pct_ms(r, exact, h ? hn_hist_percentile(h, 50) : 0);
     put_decimal(r, h ? hn_hist_mean(h) / 1000.0 : 0.0, 3);
     put_ms(r, h ? hn_hist_min(h) : 0);
     put_ms(r, h ? hn_hist_max(h) : 0);
@@ -160,7 +143,7 @@ static void put_content_size(struct row *r, const struct hn_stats_totals *t)
     put_decimal(r, t->requests ? (double)t->bytes_received / (double)t->requests : 0.0, 3);
 }
 
-static void stats_row(FILE *f, const struct hn_stats_entry *e, double elapsed_s)
+static void stats_row(FILE *f, bool exact, const struct hn_stats_entry *e, double elapsed_s)
 {
     struct hn_stats_totals t;
     struct row r = {f, false};
@@ -169,32 +152,36 @@ static void stats_row(FILE *f, const struct hn_stats_entry *e, double elapsed_s)
     put(&r, t.name);
     put_u64(&r, t.requests);
     put_u64(&r, t.failures);
-    put_time_summary(&r, &t);
+    put_time_summary(&r, exact, &t);
     put_content_size(&r, &t);
     put_decimal(&r, (double)t.requests / elapsed_s, 6);
     put_decimal(&r, (double)t.failures / elapsed_s, 6);
-    put_percentiles(&r, t.hist);
+    put_percentiles(&r, exact, t.requests, t.hist);
     end_row(&r);
 }
 
+/* Locust's history row: current rates; percentiles of the window with full
+ * history, else cumulative ones (locust/stats.py _stats_history_data_rows:
+ * use_current=full_history); then the cumulative totals. */
 static void history_row(struct hn_csv *c, const struct hn_stats *st, const struct hn_stats_entry *e,
-                        uint64_t now_ms, uint32_t users)
+                        uint64_t timestamp_s, uint32_t users)
 {
     struct hn_stats_totals t;
     struct hn_stats_recent recent;
     struct row r = {c->history, false};
+    bool exact = c->opts.exact;
     hn_stats_totals(e, &t);
-    hn_stats_recent(st, e, c->scratch, &recent);
-    put_u64(&r, now_ms / 1000);
+    hn_stats_recent(st, e, c->opts.full_history ? c->scratch : NULL, &recent);
+    put_u64(&r, timestamp_s);
     put_u64(&r, users);
     put(&r, t.method);
     put(&r, t.name);
     put_decimal(&r, recent.requests_per_s, 6);
     put_decimal(&r, recent.failures_per_s, 6);
-    put_percentiles(&r, c->scratch);
+    put_percentiles(&r, exact, t.requests, c->opts.full_history ? c->scratch : t.hist);
     put_u64(&r, t.requests);
     put_u64(&r, t.failures);
-    put_time_summary(&r, &t);
+    put_time_summary(&r, exact, &t);
     put_content_size(&r, &t);
     end_row(&r);
 }
@@ -207,19 +194,21 @@ static void write_header(FILE *f, enum csv_file which)
     fputs("\r\n", f);
 }
 
-static void stats_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
+static void stats_body(const struct hn_csv *c, FILE *f, const struct hn_stats *st, uint64_t now_ms)
 {
     write_header(f, CSV_STATS);
     if (!st)
         return;
     double elapsed_s = hn_stats_elapsed_s(st, now_ms);
     for (size_t i = 0; i < hn_stats_entry_count(st); i++)
-        stats_row(f, hn_stats_entry_at(st, i), elapsed_s);
-    stats_row(f, hn_stats_aggregated(st), elapsed_s);
+        stats_row(f, c->opts.exact, hn_stats_entry_at(st, i), elapsed_s);
+    stats_row(f, c->opts.exact, hn_stats_aggregated(st), elapsed_s);
 }
 
-static void failures_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
+static void failures_body(const struct hn_csv *c, FILE *f, const struct hn_stats *st,
+                          uint64_t now_ms)
 {
+    (void)c;
     (void)now_ms;
     write_header(f, CSV_FAILURES);
     for (size_t i = 0; st && i < hn_stats_error_count(st); i++) {
@@ -227,8 +216,8 @@ static void failures_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
         char first[32], last[32];
         struct row r = {f, false};
         hn_stats_error_at(st, i, &e);
-        hn_csv_format_utc(first, sizeof(first), e.first_seen_ms);
-        hn_csv_format_utc(last, sizeof(last), e.last_seen_ms);
+        hn_report_fmt_utc(first, sizeof(first), e.first_seen_ms);
+        hn_report_fmt_utc(last, sizeof(last), e.last_seen_ms);
         put(&r, e.method);
         put(&r, e.name);
         put(&r, e.error);
@@ -242,8 +231,10 @@ static void failures_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
 /* Locust lists Python exceptions raised in user code here; Hornet lists
  * what went wrong outside any request (e.g. a user that could not start
  * because its data ran out). No traceback; Nodes stays empty. */
-static void exceptions_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
+static void exceptions_body(const struct hn_csv *c, FILE *f, const struct hn_stats *st,
+                            uint64_t now_ms)
 {
+    (void)c;
     (void)now_ms;
     write_header(f, CSV_EXCEPTIONS);
     for (size_t i = 0; st && i < hn_stats_exception_count(st); i++) {
@@ -258,7 +249,7 @@ static void exceptions_body(FILE *f, const struct hn_stats *st, uint64_t now_ms)
     }
 }
 
-typedef void body_fn(FILE *f, const struct hn_stats *st, uint64_t now_ms);
+typedef void body_fn(const struct hn_csv *c, FILE *f, const struct hn_stats *st, uint64_t now_ms);
 
 /* -errno of the last failed stdio call, or -EIO if errno says nothing. */
 static int io_error(void)
@@ -275,7 +266,7 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
     FILE *f = fopen(c->tmp, "we"); /* "e": O_CLOEXEC, kept from local workers */
     if (!f)
         return io_error();
-    body(f, st, now_ms);
+    body(c, f, st, now_ms);
     int err = 0;
     if (fflush(f) != 0 || ferror(f))
         err = io_error();
@@ -290,13 +281,13 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
 
 /* --- public API ---------------------------------------------------------- */
 
-int hn_csv_open(const char *prefix, bool full_history, struct hn_csv **out)
+int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn_csv **out)
 {
     struct hn_csv *c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;
     int err = -ENOMEM;
-    c->full_history = full_history;
+    c->opts = *opts;
     size_t len = strlen(prefix);
     for (int i = 0; i < CSV__COUNT; i++) {
         c->path[i] = malloc(len + strlen(suffix[i]) + 1);
@@ -331,16 +322,41 @@ fail:
     return err;
 }
 
+/* Start the group of second @*ts: strictly after the previous group, or in
+ * its place when it falls in the same second (or the clock stepped back):
+ * a script computing a rate as Δcount/Δtime never divides by zero, and a
+ * table keyed by time loses no row. */
+static int begin_group(struct hn_csv *c, uint64_t *ts)
+{
+    if (c->history_s && *ts <= c->history_s) {
+        *ts = c->history_s;
+        if (fflush(c->history) != 0 || ftruncate(fileno(c->history), c->history_group_at) != 0 ||
+            fseeko(c->history, c->history_group_at, SEEK_SET) != 0)
+            return io_error();
+        return 0;
+    }
+    off_t at = ftello(c->history);
+    if (at < 0)
+        return io_error();
+    c->history_group_at = at;
+    c->history_s = *ts;
+    return 0;
+}
+
 int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t now_ms,
                           uint32_t users)
 {
     errno = 0;
-    if (c->full_history)
+    uint64_t ts = now_ms / 1000;
+    int err = begin_group(c, &ts);
+    if (err)
+        return err;
+    if (c->opts.full_history)
         for (size_t i = 0; i < hn_stats_entry_count(st); i++)
-            history_row(c, st, hn_stats_entry_at(st, i), now_ms, users);
-    history_row(c, st, hn_stats_aggregated(st), now_ms, users);
+            history_row(c, st, hn_stats_entry_at(st, i), ts, users);
+    history_row(c, st, hn_stats_aggregated(st), ts, users);
     if (fflush(c->history) != 0 || ferror(c->history)) {
-        int err = io_error();
+        err = io_error();
         clearerr(c->history);
         return err;
     }

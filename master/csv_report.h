@@ -11,17 +11,28 @@
 
 struct hn_csv;
 
+struct hn_csv_options {
+    /* History rows for every entry, not only the Aggregated row, with the
+     * percentiles of the current window (--csv-full-history); without it,
+     * history percentiles are cumulative, as Locust writes them. */
+    bool full_history;
+    /* Median and percentile columns as exact decimals of ms (--csv-exact)
+     * instead of Locust's whole milliseconds. */
+    bool exact;
+};
+
 /* Create (or truncate) the four files and write their header rows; the
- * history file stays open for appending. @full_history: history rows for
- * every entry, not only the Aggregated row (--csv-full-history).
+ * history file stays open for appending.
  * @return 0 and *out set; -errno if a file cannot be created or written,
  *         -ENOMEM. Nothing is left open on error. */
-int hn_csv_open(const char *prefix, bool full_history, struct hn_csv **out);
+int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn_csv **out);
 
 /* Append this second's rows to PREFIX_stats_history.csv and flush: every
  * entry (with full history) then the Aggregated row. Call once per
  * hn_stats_tick, after it. @now_ms: master wall clock (Timestamp column,
- * Unix seconds); @users: users running now.
+ * Unix seconds); @users: users running now. Timestamps increase strictly:
+ * a group falling in the same second as the previous one (the last group,
+ * written at the end) replaces it.
  * @return 0 or -errno (e.g. -ENOSPC; -EIO when the cause is unknown). */
 int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t now_ms,
                           uint32_t users);
@@ -35,17 +46,3 @@ int hn_csv_write_current(struct hn_csv *c, const struct hn_stats *st, uint64_t n
 
 /* Close the history file and free @c. NULL is a no-op. */
 void hn_csv_close(struct hn_csv *c);
-
-/* Room for any number these formatters write, NUL included. */
-#define HN_CSV_NUM_MAX 32
-
-/* Milliseconds from microseconds, exact: "12.345" for 12345 µs, "12" for
- * 12000 µs, "0.5" for 500 µs (trailing zeros trimmed). @buf: HN_CSV_NUM_MAX. */
-void hn_csv_format_ms(char *buf, uint64_t us);
-
-/* @v with at most @decimals decimals, rounded, trailing zeros trimmed
- * ("2.5", "3", "0"). @buf: HN_CSV_NUM_MAX. */
-void hn_csv_format_decimal(char *buf, double v, int decimals);
-
-/* UTC time "YYYY-MM-DDTHH:MM:SSZ" of @ms since the epoch. @buf: >= 21 bytes. */
-void hn_csv_format_utc(char *buf, size_t len, uint64_t ms);

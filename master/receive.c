@@ -74,6 +74,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
         return;
     w->banned = true;
     snprintf(w->ban_reason, sizeof(w->ban_reason), "%s", why);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BANNED, "%s", why);
     hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
                 w->index, w->hello.worker_id, w->hello.hostname, why);
     if (w->keyed)
@@ -113,9 +114,13 @@ static void heard_from(struct hn_run *r, struct hn_worker *w)
         return;
     if (r->state == HN_RUN_RUNNING) {
         hn_log_info("worker %u is responding again", w->index);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BACK,
+                         "responding again: it gets users again");
         w->missing = false;
     } else if (r->state == HN_RUN_STOPPING) {
         hn_log_info("worker %u is responding again: asking it to stop", w->index);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BACK,
+                         "responding again during the stop: asked to stop");
         w->missing = false;
         hn_run_send_stop(r, w);
     }
@@ -177,6 +182,9 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     hn_log_info("worker %u joined: %s (%s, %u cpus, capacity %u, version %s%s%s)", w->index,
                 h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
                 r->curve ? ", key " : "", fp);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_JOINED,
+                     "%s on %s, pid %u, %u CPUs, capacity %u, version %s", h->worker_id,
+                     h->hostname, h->pid, h->cpus, h->capacity, h->version);
     send_welcome(r, w, true);
     /* While the run runs, a newcomer gets its share at the next tick: a
      * thousand workers joining must not each make the master send every
@@ -233,6 +241,9 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         return;
     }
     if (fresh || w->missing || !same_route) {
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index,
+                         fresh ? HN_JEV_RESTARTED : HN_JEV_BACK, "%s%s", h->worker_id,
+                         fresh ? ": a new process, the scenario is sent again" : " reconnected");
         if (now - w->last_back_log >= BACK_LOG_MIN_S) {
             hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
                         fresh ? " (a new process: sending the scenario again)" : "");
@@ -241,6 +252,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
     }
     if (fresh) {
         w->final_received = false;
+        w->snap_seq = 0; /* a new process numbers its reports from 1 */
         w->users = 0;
         w->share = (struct hn_share){0};
     }
@@ -267,6 +279,9 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
     hn_log_warn("worker %u (%s) stopped on its own: its %u users go to the other workers", w->index,
                 w->hello.worker_id, w->share.total);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_STOPPED,
+                     "stopped on its own (sent its final report); its %u users went to the others",
+                     w->share.total);
     w->share = (struct hn_share){0};
     if (hn_registry_alive(&r->reg) == 0) {
         hn_log_error("every worker has stopped");
@@ -274,6 +289,27 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     } else {
         hn_dispatch_targets(r);
     }
+}
+
+/* A worker numbers its reports 1, 2, 3 ... in a run and drops those it
+ * cannot send (the master unreachable: nothing is queued, PROTOCOL.md). A
+ * gap in the numbers is requests served but not in the totals: the reports
+ * say which worker, when, and how many reports (about a second each). */
+static void note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
+{
+    if (w->snap_seq && seq > w->snap_seq + 1) {
+        uint64_t gap = seq - w->snap_seq - 1;
+        w->reports_lost += gap;
+        hn_log_warn("worker %u: %llu of its reports never arrived (sent while the master was "
+                    "unreachable): their requests are not in the totals",
+                    w->index, (unsigned long long)gap);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_GAP,
+                         "%llu report%s never arrived (about %llu s of its requests): not in the "
+                         "totals",
+                         (unsigned long long)gap, gap == 1 ? "" : "s", (unsigned long long)gap);
+    }
+    if (seq > w->snap_seq)
+        w->snap_seq = seq;
 }
 
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
@@ -293,6 +329,7 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         ban(r, w, why);
         return;
     }
+    note_seq(r, w, s->seq);
     w->users = s->users;
     r->users_seen |= w->users > 0;
     if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {
@@ -381,6 +418,8 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
             w->users = m.heartbeat.users;
             w->cpu_permille = m.heartbeat.cpu_permille;
             w->rss_bytes = m.heartbeat.rss_bytes;
+            hn_journal_heartbeat(&r->journal, hn_clock_wall_ms(), w->index, w->hello.worker_id,
+                                 w->hello.cpus, &m.heartbeat);
             r->users_seen |= w->users > 0;
             break;
         case HN_MSG_SNAPSHOT:

@@ -39,9 +39,14 @@ struct hn_worker {
     double last_back_log;  /* loop time "is back" was last logged (rate limit) */
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
-    uint32_t users;        /* users it reported running */
+    uint32_t users;                         /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;
+    /* Highest SNAPSHOT/FINAL seq received from its process, and the reports
+     * whose seq never arrived (sent while the master was unreachable): their
+     * requests are not in the totals. */
+    uint64_t snap_seq;
+    uint64_t reports_lost;
     /* Statistics bytes it may still send (token bucket, see limits_check.h). */
     double stats_budget;
     double stats_budget_at; /* loop time the budget was last refilled */

@@ -1,15 +1,15 @@
-/* The list of report writers (see report.h) and the two writers that wrap
- * the CSV files and the console summary. */
+/* The list of report writers (see report.h) and the writers that wrap the
+ * CSV files, the console summary and the journal's timeline. */
 #include "report.h"
 #include "console.h"
 #include "csv_report.h"
 #include "error.h"
 #include "log.h"
+#include "report_file.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int hn_reports_add(struct hn_reports *rs, const struct hn_report_writer *w)
 {
@@ -77,34 +77,11 @@ static void csv_close(void *ctx)
     hn_csv_close(ctx);
 }
 
-/* mkdir -p of the directory part of a prefix ("out/run" → "out/"). */
-static int make_parent_dirs(const char *prefix)
-{
-    char path[4096];
-    if (snprintf(path, sizeof(path), "%s", prefix) >= (int)sizeof(path))
-        return -ENAMETOOLONG;
-    char *slash = strrchr(path, '/');
-    if (!slash || slash == path)
-        return 0;
-    *slash = '\0';
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(path, 0777) && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
-int hn_report_csv_add(struct hn_reports *rs, const char *prefix, bool full_history)
+int hn_report_csv_add(struct hn_reports *rs, const char *prefix, const struct hn_csv_options *opts)
 {
     struct hn_csv *csv = NULL;
-    HN_TRY(make_parent_dirs(prefix));
-    HN_TRY(hn_csv_open(prefix, full_history, &csv));
+    HN_TRY(hn_report_make_parent_dirs(prefix));
+    HN_TRY(hn_csv_open(prefix, opts, &csv));
     /* The history gets one last row at the end, then the files are
      * rewritten: the same work as a second. */
     struct hn_report_writer w = {"CSV", csv, csv_second, csv_second, csv_close};
@@ -116,16 +93,52 @@ int hn_report_csv_add(struct hn_reports *rs, const char *prefix, bool full_histo
 
 /* --- console summary ----------------------------------------------------- */
 
+struct console_writer {
+    FILE *out;
+    struct hn_report_run run;
+};
+
 static int console_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
 {
-    hn_console_summary(ctx, st);
-    hn_console_verdict(ctx, st, m->thresholds, m->threshold_results, m->n_thresholds,
+    struct console_writer *c = ctx;
+    hn_console_summary(c->out, st);
+    if (c->run.journal)
+        hn_console_journal(c->out, c->run.journal, m ? m->workers_list : NULL);
+    hn_console_verdict(c->out, st, m->thresholds, m->threshold_results, m->n_thresholds,
                        m->aborted);
     return 0;
 }
 
-int hn_report_console_add(struct hn_reports *rs, FILE *out)
+static void console_close(void *ctx)
 {
-    struct hn_report_writer w = {"console", out, NULL, console_final, NULL};
+    free(ctx);
+}
+
+int hn_report_console_add(struct hn_reports *rs, FILE *out, const struct hn_report_run *run)
+{
+    struct console_writer *c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->out = out;
+    if (run)
+        c->run = *run;
+    struct hn_report_writer w = {"console", c, NULL, console_final, console_close};
+    int err = hn_reports_add(rs, &w);
+    if (err)
+        free(c);
+    return err;
+}
+
+/* --- journal timeline ---------------------------------------------------- */
+
+static int journal_second(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+{
+    return hn_journal_sample(ctx, st, m->now_ms, m->users, m->workers);
+}
+
+int hn_report_journal_add(struct hn_reports *rs, struct hn_journal *j)
+{
+    /* The end is one more sample: the requests of the last FINALs. */
+    struct hn_report_writer w = {"journal", j, journal_second, journal_second, NULL};
     return hn_reports_add(rs, &w);
 }

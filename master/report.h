@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "journal.h"
 #include "registry.h"
 #include "stats.h"
 #include "thresholds.h"
@@ -49,7 +50,7 @@ struct hn_report_writer {
     void (*close)(void *ctx);
 };
 
-#define HN_REPORTS_MAX 8
+#define HN_REPORTS_MAX 16
 
 struct hn_reports {
     struct hn_report_writer w[HN_REPORTS_MAX];
@@ -66,8 +67,39 @@ int hn_reports_final(struct hn_reports *rs, const struct hn_stats *st,
                      const struct hn_report_moment *m);
 void hn_reports_close(struct hn_reports *rs);
 
+/* What the run was asked to do and what it kept, for the reports that
+ * describe the whole run. Strings and the journal must outlive the writers
+ * (they point into argv and struct hn_run). */
+struct hn_report_run {
+    const char *scenario_file; /* NULL: quick mode */
+    const char *host;          /* -H, NULL: the scenario's */
+    const char *load;          /* the load in a few words: "50 users at 10/s", "500/s
+                                  iterations, at most 1000 users"; NULL: unknown */
+    uint64_t stop_timeout_ms;
+    const struct hn_journal *journal; /* timeline, worker events, self-check; may be NULL */
+};
+
 /* The writers this master has. Each returns 0 and appends itself, or -errno
- * with nothing appended. */
-int hn_report_csv_add(struct hn_reports *rs, const char *prefix, bool full_history);
-/* End-of-run console summary on @out. */
-int hn_report_console_add(struct hn_reports *rs, FILE *out);
+ * with nothing appended (a file that cannot be written is found now, before
+ * any load is sent). */
+struct hn_csv_options;
+int hn_report_csv_add(struct hn_reports *rs, const char *prefix, const struct hn_csv_options *opts);
+/* End-of-run console summary on @out: tables, worker events and generator
+ * warnings (@run->journal). */
+int hn_report_console_add(struct hn_reports *rs, FILE *out, const struct hn_report_run *run);
+/* Samples the journal's timeline every second: add it before the writers
+ * that read the timeline. */
+int hn_report_journal_add(struct hn_reports *rs, struct hn_journal *j);
+/* --json PATH ("-": stdout): everything of the run in one document
+ * (master/report.schema.json), written at the end. */
+int hn_report_json_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run);
+/* --html PATH: one self-contained page with charts, written at the end. */
+int hn_report_html_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run);
+/* --junit PATH: JUnit XML, one test case per threshold and per entry with
+ * failures, written at the end. */
+int hn_report_junit_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run);
+/* --summary-md PATH: a short Markdown summary, written at the end. */
+int hn_report_summary_md_add(struct hn_reports *rs, const char *path,
+                             const struct hn_report_run *run);
+/* --hdr-log PATH: HdrHistogram interval log, one line per second per entry. */
+int hn_report_hdr_log_add(struct hn_reports *rs, const char *path, const char *run_id);

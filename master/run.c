@@ -199,6 +199,9 @@ void hn_run_finish(struct hn_run *r, int exit_code)
             hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
                         "yet are missing from the results",
                         w->index, w->hello.worker_id);
+        if (ran && !w->final_received && !w->banned)
+            hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_LOST,
+                             "no final report: what it had not reported yet is not in the results");
     }
     if (no_final > 20)
         hn_log_warn("%u workers in all sent no final report", no_final);
@@ -288,6 +291,9 @@ static void check_liveness(struct hn_run *r, double backlog_s)
         if (hn_worker_active(w) && now - w->last_seen >= HN_RUN_MISSING_AFTER_S) {
             w->missing = true;
             lost = true;
+            hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_MISSING,
+                             "silent for %.0f s; its %u users went to the others",
+                             now - w->last_seen, w->share.total);
             hn_log_warn("worker %u (%s) silent for %.0f s: marked missing, its %u users go to "
                         "the other workers",
                         w->index, w->hello.worker_id, now - w->last_seen, w->share.total);
@@ -386,12 +392,12 @@ void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents)
 
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
     if (r->stats && (r->state == HN_RUN_RUNNING || r->state == HN_RUN_STOPPING)) {
         hn_console_live(stderr, r->stats, users_reported(r), hn_registry_alive(&r->reg),
-                        hn_lag_ms(r->lag.last_s), hn_lag_ms(hn_lag_max(&r->lag)));
+                        hn_lag_ms(r->lag.last_s), hn_lag_ms(hn_lag_max(&r->lag)),
+                        (uint64_t)((ev_now(loop) - r->started_at) * 1000.0), r->cfg->run_time_ms);
     }
 }
 

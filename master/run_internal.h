@@ -14,6 +14,7 @@
 #include "curve.h"
 #include "deal.h"
 #include "lag.h"
+#include "journal.h"
 #include "limits_check.h"
 #include "local_workers.h"
 #include "model.h"
@@ -60,6 +61,8 @@ struct hn_run {
     struct hn_dealer dealer; /* user ids and data rows dealt so far */
     struct hn_stats *stats;
     struct hn_reports reports;
+    struct hn_journal journal; /* timeline, worker events, self-check: for reports */
+    char load_brief[200];      /* the load in a few words, for reports */
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_timer watch;   /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */

@@ -10,6 +10,8 @@
 #include "endpoint.h"
 #include "scenario.h"
 #include "scenario_codec.h"
+#include "csv_report.h"
+#include "report_metrics.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -86,17 +88,58 @@ static void make_run_id(char *out, size_t len)
     snprintf(out, len, "%llu-%s", (unsigned long long)(hn_clock_wall_ms() / 1000), hex);
 }
 
+/* One writer per report asked for; a file that cannot be written stops the
+ * run now, before any load is sent. The journal's sampler comes first: the
+ * writers after it read the timeline. Returns 0 or an exit code: a file
+ * that cannot be created is a bad command line, an address the metrics
+ * cannot bind is as --bind's. */
 static int add_reports(struct hn_run *r)
 {
-    if (r->cfg->csv_prefix) {
-        int err = hn_report_csv_add(&r->reports, r->cfg->csv_prefix, r->cfg->csv_full_history);
-        if (err) {
-            hn_log_error("cannot create the CSV files %s_*.csv: %s", r->cfg->csv_prefix,
+    const struct hn_master_config *cfg = r->cfg;
+    struct hn_report_run run = {
+        .scenario_file = cfg->scenario_file,
+        .host = cfg->host,
+        .load = hn_run_plan_brief(r->plan, r->load_brief, sizeof(r->load_brief)),
+        .stop_timeout_ms = cfg->stop_timeout_ms,
+        .journal = &r->journal,
+    };
+    int err = hn_report_journal_add(&r->reports, &r->journal);
+    if (!err && cfg->csv_prefix) {
+        struct hn_csv_options opts = {cfg->csv_full_history, cfg->csv_exact};
+        if ((err = hn_report_csv_add(&r->reports, cfg->csv_prefix, &opts)))
+            hn_log_error("cannot create the CSV files %s_*.csv: %s", cfg->csv_prefix,
                          hn_strerror(err));
-            return err;
-        }
     }
-    return hn_report_console_add(&r->reports, stderr);
+    const struct {
+        const char *path, *what;
+        int (*add)(struct hn_reports *, const char *, const struct hn_report_run *);
+    } files[] = {
+        {cfg->json_path, "JSON report", hn_report_json_add},
+        {cfg->html_path, "HTML report", hn_report_html_add},
+        {cfg->junit_path, "JUnit report", hn_report_junit_add},
+        {cfg->summary_md_path, "Markdown summary", hn_report_summary_md_add},
+    };
+    for (size_t i = 0; !err && i < sizeof(files) / sizeof(files[0]); i++)
+        if (files[i].path && (err = files[i].add(&r->reports, files[i].path, &run)))
+            hn_log_error("cannot create the %s %s: %s", files[i].what, files[i].path,
+                         hn_strerror(err));
+    if (!err && cfg->hdr_log_path &&
+        (err = hn_report_hdr_log_add(&r->reports, cfg->hdr_log_path, r->run_id)))
+        hn_log_error("cannot create the HdrHistogram log %s: %s", cfg->hdr_log_path,
+                     hn_strerror(err));
+    if (!err && cfg->metrics_bind) {
+        char bound[96];
+        err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id, &r->reg,
+                                    &r->journal, bound, sizeof(bound));
+        if (err) {
+            hn_log_error("cannot serve metrics on %s: %s", cfg->metrics_bind, hn_strerror(err));
+            return HN_EXIT_NO_RUN;
+        }
+        hn_log_info("Prometheus metrics on http://%s/metrics", bound);
+    }
+    if (!err)
+        err = hn_report_console_add(&r->reports, stderr, &run);
+    return err ? HN_EXIT_USAGE : 0;
 }
 
 static int start_local_workers(struct hn_run *r)
@@ -243,12 +286,14 @@ int hn_run_setup(struct hn_run *r)
         return HN_EXIT_USAGE;
     }
     make_run_id(r->run_id, sizeof(r->run_id));
-    if (add_reports(r))
-        return HN_EXIT_USAGE;
     raise_nofile(r->cfg->max_workers);
     r->loop = ev_default_loop(EVFLAG_AUTO);
+    if (!r->loop || hn_journal_init(&r->journal))
+        return HN_EXIT_NO_RUN;
+    if ((code = add_reports(r)))
+        return code;
     r->zctx = zmq_ctx_new();
-    if (!r->loop || !r->zctx)
+    if (!r->zctx)
         return HN_EXIT_NO_RUN;
     if (hn_limits_init(&r->limits, r->scenario))
         return HN_EXIT_NO_RUN;
@@ -295,6 +340,7 @@ void hn_run_teardown(struct hn_run *r)
     }
     sodium_memzero(&r->keys, sizeof(r->keys));
     hn_reports_close(&r->reports);
+    hn_journal_deinit(&r->journal);
     hn_stats_free(r->stats);
     hn_scenario_free(r->scenario);
     free(r->plan);

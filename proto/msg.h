@@ -175,11 +175,22 @@ struct hn_msg_grant {
     struct hn_msg_grant_feeder feeders[HN_PROTO_FEEDERS_MAX];
 };
 
+/* HEARTBEAT loop_lag_ms: a lag of HN_PROTO_STALL_MS or more is a stall. A
+ * worker repeats a stall's lag in its HEARTBEATs for HN_PROTO_STALL_REPEAT_MS
+ * (unless a new stall replaces it): a frozen worker often finds its
+ * connection broken, and the HEARTBEAT that would have told the master may
+ * be lost with it. The master counts a repeated value once. */
+#define HN_PROTO_STALL_MS 1000u
+#define HN_PROTO_STALL_REPEAT_MS 10000u
+
 struct hn_msg_heartbeat {
     enum hn_worker_state state;
     uint32_t cpu_permille; /* CPU use, 1000 = one core busy */
     uint64_t rss_bytes;
     uint32_t users;
+    uint32_t loop_lag_ms; /* longest an event loop of the worker ran late since
+                             its previous HEARTBEAT (a frozen process shows the
+                             freeze here); a stall is repeated, see above */
 };
 
 struct hn_msg_stop {

@@ -383,12 +383,13 @@ static int decode_body(const msgpack_object *o, struct hn_msg *m)
     case HN_MSG_FINAL:
         return decode_snapshot(o, &m->snapshot);
     case HN_MSG_HEARTBEAT:
-        HN_TRY(get_tuple(o, 4, &f));
+        HN_TRY(get_tuple(o, 5, &f));
         HN_TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
         m->heartbeat.state = (enum hn_worker_state)state;
         HN_TRY(get_u32(&f[1], &m->heartbeat.cpu_permille));
         HN_TRY(get_u64(&f[2], &m->heartbeat.rss_bytes));
-        return get_u32(&f[3], &m->heartbeat.users);
+        HN_TRY(get_u32(&f[3], &m->heartbeat.users));
+        return get_u32(&f[4], &m->heartbeat.loop_lag_ms);
     case HN_MSG_STOP:
         HN_TRY(get_tuple(o, 1, &f));
         return get_u32(&f[0], &m->stop.timeout_ms);
@@ -546,7 +547,8 @@ bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b)
         return a->heartbeat.state == b->heartbeat.state &&
                a->heartbeat.cpu_permille == b->heartbeat.cpu_permille &&
                a->heartbeat.rss_bytes == b->heartbeat.rss_bytes &&
-               a->heartbeat.users == b->heartbeat.users;
+               a->heartbeat.users == b->heartbeat.users &&
+               a->heartbeat.loop_lag_ms == b->heartbeat.loop_lag_ms;
     case HN_MSG_STOP:
         return a->stop.timeout_ms == b->stop.timeout_ms;
     case HN_MSG_QUIT:

@@ -30,8 +30,12 @@ packages=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libzmq3-dev libsodium-dev libmsgpack-dev libcurl4-openssl-dev libev-dev libmicrohttpd-dev
     libjansson-dev libcmocka-dev curl openssl python3 procps
     python3-zmq python3-msgpack python3-jsonschema python3-yaml
-    libyaml-dev libyajl-dev libpcre2-dev libcsv-dev libhttp-parser-dev
-    iproute2 iptables systemd git)
+    libyaml-dev libyajl-dev libpcre2-dev libcsv-dev libhttp-parser-dev zlib1g-dev
+    iproute2 iptables systemd git
+    nodejs chromium prometheus libxml2-utils)
+# The report tests also install npm packages themselves (tests/integration/
+# npm_tools.sh): they need the npm command, which Debian ships apart from
+# nodejs and other Node.js builds ship inside it.
 # The docker suite (deploy/compose-test.sh, deploy/swarm-test.sh) installs
 # docker.io, docker-compose and debootstrap itself when they are missing.
 
@@ -40,6 +44,7 @@ if [ "$install" = 1 ]; then
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
+    command -v npm >/dev/null || missing+=(npm)
     if [ ${#missing[@]} -gt 0 ]; then
         sudo=""
         [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -415,6 +415,7 @@ int hn_engine_start(const struct hn_engine_config *cfg, struct hn_engine **out)
     ev_io_init(&e->precise, on_precise, e->tfd, EV_READ);
     e->precise.data = e;
     ev_io_start(e->loop, &e->precise);
+    hn_loop_lag_start(&e->lag, e->loop);
 
     /* Signals belong to the main thread: block them all in the engine. */
     sigset_t all, old;
@@ -510,6 +511,11 @@ void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms)
 bool hn_engine_drained(struct hn_engine *e)
 {
     return atomic_load_explicit(&e->drained, memory_order_acquire);
+}
+
+uint32_t hn_engine_take_lag_ms(struct hn_engine *e)
+{
+    return hn_loop_lag_take(&e->lag);
 }
 
 uint32_t hn_engine_users(struct hn_engine *e)

@@ -52,5 +52,8 @@ struct hn_recorder *hn_engine_retired(struct hn_engine *e);
  * true when no request is left. */
 void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms);
 bool hn_engine_drained(struct hn_engine *e);
+/* How late the thread's loop ran at worst (ms) since the previous call
+ * (loop_lag.h). */
+uint32_t hn_engine_take_lag_ms(struct hn_engine *e);
 /* Users running now (retiring ones excluded). */
 uint32_t hn_engine_users(struct hn_engine *e);

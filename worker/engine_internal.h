@@ -14,6 +14,7 @@
 #include "grants.h"
 #include "deadlines.h"
 #include "http.h"
+#include "loop_lag.h"
 #include "pacer.h"
 #include "plan.h"
 #include "recorder.h"
@@ -105,6 +106,7 @@ struct hn_engine {
     ev_async wake;        /* the pool posted a command */
     ev_timer spawn_timer; /* converges users toward the target */
     ev_timer stop_timer;  /* aborts transfers at the stop timeout */
+    struct hn_loop_lag lag; /* how late this thread's loop runs */
 
     struct hn_http *http;      /* this thread's transport */
     struct hn_grants *grants;  /* user ids and rows dealt by the master */

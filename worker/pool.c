@@ -179,6 +179,17 @@ void hn_pool_stop(struct hn_pool *p, uint64_t timeout_ms)
         hn_engine_stop(p->engines[i], timeout_ms);
 }
 
+uint32_t hn_pool_take_lag_ms(struct hn_pool *p)
+{
+    uint32_t worst = 0;
+    for (uint32_t i = 0; i < p->n_engines; i++) {
+        uint32_t lag = hn_engine_take_lag_ms(p->engines[i]);
+        if (lag > worst)
+            worst = lag;
+    }
+    return worst;
+}
+
 uint32_t hn_pool_users(struct hn_pool *p)
 {
     uint32_t n = 0;

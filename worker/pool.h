@@ -49,6 +49,9 @@ void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *cl
 int hn_pool_snapshot(struct hn_pool *p);
 /* Graceful stop (see hn_engine_stop); on_drained follows. */
 void hn_pool_stop(struct hn_pool *p, uint64_t timeout_ms);
+/* How late the engine threads' loops ran at worst (ms) since the previous
+ * call. */
+uint32_t hn_pool_take_lag_ms(struct hn_pool *p);
 /* Users running now over all threads. */
 uint32_t hn_pool_users(struct hn_pool *p);
 uint32_t hn_pool_threads(const struct hn_pool *p);

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "loop_lag.h"
 #include "msg.h"
 #include "plan.h"
 #include "grants.h"
@@ -15,6 +16,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +73,9 @@ struct hn_session {
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
     uint32_t cpu_permille;
+    struct hn_loop_lag lag;     /* how late the main loop runs */
+    uint32_t stall_ms;          /* the last stall, repeated in HEARTBEATs ... */
+    ev_tstamp stall_until;      /* ... until then (PROTOCOL.md, HEARTBEAT) */
     unsigned warned;            /* bit set of one-time warnings */
     bool unreachable;           /* a send found no master; said once until it answers */
     ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
@@ -127,6 +132,20 @@ static int send_msg(struct hn_session *s, const struct hn_msg *m)
     return err;
 }
 
+/* CPUs this worker can keep busy: its engine threads, at most the CPUs it
+ * may run on (taskset, cgroup cpusets; all online ones when the affinity
+ * cannot be read). The master's self-check measures CPU use against it, as
+ * Locust against its one core. */
+static uint32_t usable_cpus(const struct hn_session *s)
+{
+    cpu_set_t set;
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    uint32_t cpus = online > 0 ? (uint32_t)online : 1;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        cpus = (uint32_t)CPU_COUNT(&set);
+    return s->cfg->threads && s->cfg->threads < cpus ? s->cfg->threads : cpus;
+}
+
 static int send_hello(struct hn_session *s)
 {
     struct hn_msg m = {.type = HN_MSG_HELLO};
@@ -135,8 +154,7 @@ static int send_hello(struct hn_session *s)
         snprintf(m.hello.hostname, sizeof(m.hello.hostname), "unknown");
     m.hello.pid = (uint32_t)getpid();
     snprintf(m.hello.version, sizeof(m.hello.version), "%s", HN_VERSION);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    m.hello.cpus = cpus > 0 ? (uint32_t)cpus : 1;
+    m.hello.cpus = usable_cpus(s);
     m.hello.capacity = s->cfg->capacity;
     /* Empty until a master welcomed us: a restarted worker gets the
      * scenario again even if its id (or key) is known. */
@@ -183,6 +201,19 @@ static void send_heartbeat(struct hn_session *s)
     m.heartbeat.cpu_permille = s->cpu_permille;
     m.heartbeat.rss_bytes = rss_bytes();
     m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
+    /* The worst of every loop: a frozen process shows the freeze in all.
+     * A stall is repeated for a while: the HEARTBEAT right after a freeze
+     * often goes down with a connection the freeze broke. */
+    uint32_t lag = hn_loop_lag_take(&s->lag), engines = s->pool ? hn_pool_take_lag_ms(s->pool) : 0;
+    if (engines > lag)
+        lag = engines;
+    if (lag >= HN_PROTO_STALL_MS) {
+        s->stall_ms = lag;
+        s->stall_until = ev_now(s->loop) + HN_PROTO_STALL_REPEAT_MS / 1000.0;
+    } else if (s->stall_ms && ev_now(s->loop) < s->stall_until) {
+        lag = s->stall_ms;
+    }
+    m.heartbeat.loop_lag_ms = lag;
     send_msg(s, &m);
 }
 
@@ -602,6 +633,7 @@ static void session_deinit(struct hn_session *s)
     reset_run(s);
     ev_timer_stop(s->loop, &s->tick);
     ev_timer_stop(s->loop, &s->hello_retry);
+    hn_loop_lag_stop(&s->lag, s->loop);
     ev_signal_stop(s->loop, &s->sigint);
     ev_signal_stop(s->loop, &s->sigterm);
 }
@@ -661,6 +693,7 @@ int hn_session_run(const struct hn_session_config *cfg)
     hn_log_info("worker %s connecting to %s (capacity %u users%s%s)", s.worker_id, cfg->master,
                 cfg->capacity, cfg->curve ? ", CurveZMQ, key fingerprint " : ", no CurveZMQ", fp);
     ev_timer_start(loop, &s.tick);
+    hn_loop_lag_start(&s.lag, loop);
     ev_signal_start(loop, &s.sigint);
     ev_signal_start(loop, &s.sigterm);
 

@@ -99,7 +99,7 @@ def valid_frames():
         [SCENARIO, PROTO, [b"\x93\x01\x02\x03", b"\x00" * 32]],
         [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000), 0, []]],
         [SNAPSHOT, PROTO, snapshot_body(1)],
-        [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]],
+        [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0]],
         [STOP, PROTO, [0]],
         [FINAL, PROTO, snapshot_body(2)],
         [QUIT, PROTO, []],
@@ -226,7 +226,7 @@ def garbage_frame(rng, seq):
     if cat == "unregistered-stats":
         return cat, [pack(rng.choice([[SNAPSHOT, PROTO, snapshot_body(seq)],
                                       [FINAL, PROTO, snapshot_body(seq)],
-                                      [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5]]]))]
+                                      [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0]]]))]
     if cat == "foreign-version":
         v = rng.choice([0, 1, 3, 99, (1 << 32) - 1])
         return cat, [pack([rng.choice([HELLO, SNAPSHOT, 42]), v, hello_body()])]
@@ -502,8 +502,10 @@ def cmd_peer(args):
             if run_id and time.monotonic() - last_beat >= 1.0:
                 last_beat = time.monotonic()
                 seq += 1
+                if seq == 3 and args.skip_seq:  # reports 3.. never sent (master unreachable)
+                    seq += args.skip_seq
                 now = int(time.time() * 1000)
-                d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0]))
+                d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
                 d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
         if not d.poll(wait_ms):
             continue
@@ -600,6 +602,8 @@ def main():
     q.add_argument("--curve-secret")
     q.add_argument("--master-key")
     q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape"])
+    q.add_argument("--skip-seq", type=int, default=0,
+                   help="idle: leave out this many report numbers after the 2nd (lost reports)")
     f = sub.add_parser("flood")
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)

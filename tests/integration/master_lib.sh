@@ -202,6 +202,10 @@ for kind in ("failures", "exceptions"):
 PY
 )
     echo "$out"
-    failures=$((failures + $(grep -c '^FAIL' <<<"$out" || true)))
+    local line
+    while IFS= read -r line; do
+        failures=$((failures + 1))
+        failed_checks+=("${line#FAIL: }")
+    done < <(grep '^FAIL' <<<"$out" || true)
     grep -q '^ok' <<<"$out" || fail "CSV checker did not run"
 }

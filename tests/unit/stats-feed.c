@@ -9,7 +9,15 @@
 void feed_snapshot(struct hn_stats *st, uint64_t now_ms, struct hn_msg_entry *entries,
                    uint32_t n_entries, const struct hn_msg_error *errors, uint32_t n_errors)
 {
+    feed_snapshot_dropped(st, now_ms, entries, n_entries, errors, n_errors, 0);
+}
+
+void feed_snapshot_dropped(struct hn_stats *st, uint64_t now_ms, struct hn_msg_entry *entries,
+                           uint32_t n_entries, const struct hn_msg_error *errors,
+                           uint32_t n_errors, uint64_t dropped)
+{
     struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
+    m.snapshot.dropped = dropped;
     m.snapshot.seq = 1;
     m.snapshot.interval_start_ms = 42; /* worker clock: must not matter */
     m.snapshot.interval_end_ms = 43;

@@ -12,3 +12,7 @@
  * at master time @now_ms. Fails the test if any step fails. */
 void feed_snapshot(struct hn_stats *st, uint64_t now_ms, struct hn_msg_entry *entries,
                    uint32_t n_entries, const struct hn_msg_error *errors, uint32_t n_errors);
+/* The same with @dropped iterations (open model) in the snapshot. */
+void feed_snapshot_dropped(struct hn_stats *st, uint64_t now_ms, struct hn_msg_entry *entries,
+                           uint32_t n_entries, const struct hn_msg_error *errors,
+                           uint32_t n_errors, uint64_t dropped);

@@ -137,6 +137,27 @@ static void test_strict_values(void **state)
     assert_string_equal(cfg.bind, "tcp://*:*");
 }
 
+static void test_report_flags(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *argv[] = {"hornet-master", "-H", "http://127.0.0.1:1", "--csv", "r", "--csv-exact",
+                          "--json", "-", "--html", "r.html", "--hdr-log", "r.hlog",
+                          "--metrics-bind", ":0", "--junit", "r.xml", "--summary-md", "r.md", "/"};
+    assert_int_equal(parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv), -1);
+    assert_true(cfg.csv_exact);
+    assert_false(cfg.csv_full_history);
+    assert_string_equal(cfg.json_path, "-");
+    assert_string_equal(cfg.html_path, "r.html");
+    assert_string_equal(cfg.hdr_log_path, "r.hlog");
+    assert_string_equal(cfg.metrics_bind, ":0");
+    assert_string_equal(cfg.junit_path, "r.xml");
+    assert_string_equal(cfg.summary_md_path, "r.md");
+    const char *v6[] = {"hornet-master", "-H", "http://127.0.0.1:1", "--metrics-bind",
+                        "[::1]:9646", "/"};
+    assert_int_equal(parse(&cfg, 6, v6), -1);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -180,6 +201,14 @@ static void test_bad_input(void **state)
         {"--curve-secret", "/etc/hostname", "/", NULL},
         {"--curve-secret", "/nonexistent", "/", NULL},
         {"--expect-workers", "2000", "/", NULL},
+        /* reports */
+        {"--csv-exact", "/", NULL, NULL},
+        {"--csv-full-history", "/", NULL, NULL},
+        {"--json", "", "/", NULL},
+        {"--metrics-bind", "127.0.0.1", "/", NULL},
+        {"--metrics-bind", "127.0.0.1:99999", "/", NULL},
+        {"--metrics-bind", "127.0.0.1:x", "/", NULL},
+        {"--metrics-bind", "no-such-host.invalid:9000", "/", NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;
@@ -209,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_every_flag),
         cmocka_unit_test(test_security_flags),
         cmocka_unit_test(test_strict_values),
+        cmocka_unit_test(test_report_flags),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,7 +70,7 @@ __attribute__((noinline)) static char *capture_live(const struct hn_stats *st)
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     assert_non_null(f);
-    hn_console_live(f, st, 5, 2, 3, 250);
+    hn_console_live(f, st, 5, 2, 3, 250, 3000, 30000);
     fclose(f);
     return text;
 }
@@ -133,7 +133,7 @@ static void test_summary_table(void **state)
                                       "0",      "0",  "0", "|",        "0.00", "0.00"};
     assert_tokens(tok, n, del, 12);
     n = find_line(text, "GET      /b ", 0, tok, 32);
-    static const char *const get[] = {"GET", "/b", "3",   "1(33.33%)", "|",    "1.333",
+    static const char *const get[] = {"GET", "/b", "3",   "1(33.33%)", "|",    "1.33",
                                       "0.5", "2",  "1.5", "|",         "0.75", "0.25"};
     assert_tokens(tok, n, get, 12);
     n = find_line(text, "POST     /b ", 0, tok, 32);
@@ -153,6 +153,15 @@ static void test_summary_table(void **state)
     size_t header_len = strcspn(strstr(text, "Type "), "\n");
     size_t sep_len = strcspn(strstr(text, "--------|"), "\n");
     assert_int_equal(header_len, sep_len);
+    /* Locust's format strings, byte for byte (name column 80 - 8 + 4 wide
+     * when not on a terminal) */
+    char want[512];
+    snprintf(want, sizeof(want), "%-8s %-76s %7s %12s |%7s %7s %7s%7s | %7s %11s\n", "Type", "Name",
+             "# reqs", "# fails", "Avg", "Min", "Max", "Med", "req/s", "failures/s");
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "%-8s %-76s %7d %12s |%7s %7s %7s%7s | %7.2f %11.2f\n", "GET ",
+             "/b", 3, "1(33.33%)", "1.33", "0.5", "2", "1.5", 0.75, 0.25);
+    assert_non_null(strstr(text, want));
     free(text);
     hn_stats_free(st);
 }
@@ -162,7 +171,17 @@ static void test_summary_percentiles(void **state)
     (void)state;
     struct hn_stats *st = sample();
     char *text = capture_summary(st), tok[32][64];
-    assert_non_null(strstr(text, "Response time percentiles (ms)\n"));
+    assert_non_null(strstr(text, "Response time percentiles (approximated)\n"));
+    /* Locust's layout: 50 % 8 wide, the other percentiles and # reqs 6 wide */
+    char want[512];
+    snprintf(want, sizeof(want), "%-8s %-80s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s\n", "Type",
+             "Name", "50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%",
+             "100%");
+    want[strlen(want) - 1] = '\0'; /* "# reqs" follows */
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "%-8s %-80s %8s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6s %6d\n",
+             "GET", "/b", "1.5", "1.5", "2", "2", "2", "2", "2", "2", "2", "2", "2", 3);
+    assert_non_null(strstr(text, want));
     /* the percentile header is the second "Type " line */
     size_t n = find_line(text, "Type ", 1, tok, 32);
     static const char *const head[] = {"Type",  "Name",   "50%",  "66%", "75%",
@@ -217,7 +236,7 @@ static void test_live(void **state)
     (void)state;
     struct hn_stats *st = sample();
     char *text = capture_live(st), tok[32][64];
-    assert_non_null(strstr(text, "Users: 5, workers: 2, master lag: 3 ms (max 250 ms)\n"));
+    assert_non_null(strstr(text, "Users: 5, workers: 2, master lag: 3 ms (max 250 ms), run time 0:03 of 0:30 (10 %)\n"));
     assert_null(strstr(text, "Response time percentiles"));
     /* 3 closed seconds: GET /b 3 requests -> 1/s, POST /b 1 -> 0.33/s */
     size_t n = find_line(text, "GET      /b ", 0, tok, 32);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "csv_report.h"
+#include "report_fmt.h"
 #include "hist.h"
 #include "msg.h"
 #include "stats-feed.h"
@@ -37,6 +38,10 @@ static const char FAILURES_HEADER[] = "Method,Name,Error,Occurrences,First Seen,
 static const char EXCEPTIONS_HEADER[] = "Count,Message,Traceback,Nodes";
 
 static char dir[64], prefix[128];
+
+/* Locust's defaults; full history; exact decimals. */
+static const struct hn_csv_options PLAIN = {false, false}, FULL = {true, false},
+                                   EXACT = {false, true};
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -186,7 +191,7 @@ static void test_headers(void **state)
 {
     (void)state;
     struct hn_csv *c;
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, &PLAIN, &c), 0);
     char *s = slurp("_stats.csv"), *h = slurp("_stats_history.csv");
     char *f = slurp("_failures.csv"), *e = slurp("_exceptions.csv");
     char want[1024];
@@ -206,16 +211,18 @@ static void test_open_fails_cleanly(void **state)
 {
     (void)state;
     struct hn_csv *c = (struct hn_csv *)0x1;
-    assert_int_equal(hn_csv_open("/nonexistent-dir-hn/run", false, &c), -ENOENT);
+    assert_int_equal(hn_csv_open("/nonexistent-dir-hn/run", &PLAIN, &c), -ENOENT);
     assert_ptr_equal(c, (struct hn_csv *)0x1);
 }
 
-static void test_stats_rows(void **state)
+/* Locust's integer median and percentiles (what int(row["95%"]) reads),
+ * exact decimals with --csv-exact; min, max and average are decimals in
+ * both, as Locust writes floats there. */
+static void check_stats_rows(bool exact)
 {
-    (void)state;
     struct hn_stats *st = sample_stats();
     struct hn_csv *c;
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, exact ? &EXACT : &PLAIN, &c), 0);
     assert_int_equal(hn_csv_write_current(c, st, T0 + 4000), 0);
     char *text = slurp("_stats.csv"), *lines[16], *f[32];
     size_t n = split_lines(text, lines, 16);
@@ -227,11 +234,17 @@ static void test_stats_rows(void **state)
     assert_non_null(strstr(lines[2], "GET,\"/a,\"\"x\"\"\",2,0,"));
     assert_int_equal(split_fields(lines[2], f, 32), 22);
     assert_string_equal(f[1], "/a,\"x\"");
-    /* exact times in ms; 3 requests over 4 s */
-    assert_string_equal(lines[3], "GET,/b,3,1,1.5,1.333,0.5,2,1000,0.75,0.25,1.5,1.5,2,2,2,2,2,2,"
-                                  "2,2,2");
-    assert_string_equal(lines[4], "POST,/b,1,0,0.8,0.8,0.8,0.8,100,0.25,0,0.8,0.8,0.8,0.8,0.8,0.8,"
-                                  "0.8,0.8,0.8,0.8,0.8");
+    /* 3 requests over 4 s; 1.5 ms rounds to 2, 0.8 ms to 1 */
+    if (exact) {
+        assert_string_equal(lines[3], "GET,/b,3,1,1.5,1.333,0.5,2,1000,0.75,0.25,1.5,1.5,2,2,2,2,"
+                                      "2,2,2,2,2");
+        assert_string_equal(lines[4], "POST,/b,1,0,0.8,0.8,0.8,0.8,100,0.25,0,0.8,0.8,0.8,0.8,0.8,"
+                                      "0.8,0.8,0.8,0.8,0.8,0.8");
+    } else {
+        assert_string_equal(lines[3], "GET,/b,3,1,2,1.333,0.5,2,1000,0.75,0.25,2,2,2,2,2,2,2,2,2,"
+                                      "2,2");
+        assert_string_equal(lines[4], "POST,/b,1,0,1,0.8,0.8,0.8,100,0.25,0,1,1,1,1,1,1,1,1,1,1,1");
+    }
     /* Aggregated last, with an empty Type */
     assert_int_equal(split_fields(lines[5], f, 32), 22);
     assert_string_equal(f[0], "");
@@ -243,11 +256,27 @@ static void test_stats_rows(void **state)
     assert_string_equal(f[7], "2");
     assert_string_equal(f[8], "516.833"); /* 3101 bytes / 6 */
     assert_string_equal(f[9], "1.5");
-    assert_string_equal(lines[5], ",Aggregated,6,1,1,1.133,0.5,2,516.833,1.5,0.25,1,1,1.5,1.5,2,2,"
-                                  "2,2,2,2,2");
+    if (exact)
+        assert_string_equal(lines[5], ",Aggregated,6,1,1,1.133,0.5,2,516.833,1.5,0.25,1,1,1.5,1.5,"
+                                      "2,2,2,2,2,2,2");
+    else
+        assert_string_equal(lines[5], ",Aggregated,6,1,1,1.133,0.5,2,516.833,1.5,0.25,1,1,2,2,2,2,"
+                                      "2,2,2,2,2");
     free(text);
     hn_csv_close(c);
     hn_stats_free(st);
+}
+
+static void test_stats_rows(void **state)
+{
+    (void)state;
+    check_stats_rows(false);
+}
+
+static void test_stats_rows_exact(void **state)
+{
+    (void)state;
+    check_stats_rows(true);
 }
 
 /* Names and errors from workers keep their exact bytes in the CSV files
@@ -267,7 +296,7 @@ static void test_exact_bytes(void **state)
     merge(st, T0 + 100, "GET", "/a\r\nb", h, 1, 0, &err, 1);
     merge(st, T0 + 100, "GET", "/\x1b]0;t\x07", h, 0, 0, NULL, 0);
     struct hn_csv *c;
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, &PLAIN, &c), 0);
     assert_int_equal(hn_csv_write_current(c, st, T0 + 1000), 0);
     char *text = slurp("_stats.csv");
     assert_non_null(strstr(text, "\r\nGET,/\x1b]0;t\x07,1,0,"));
@@ -286,7 +315,7 @@ static void test_failures_and_exceptions(void **state)
     (void)state;
     struct hn_stats *st = sample_stats();
     struct hn_csv *c;
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, &PLAIN, &c), 0);
     assert_int_equal(hn_csv_write_current(c, st, T0 + 4000), 0);
     char *text = slurp("_failures.csv"), *lines[8];
     size_t n = split_lines(text, lines, 8);
@@ -305,14 +334,15 @@ static void test_failures_and_exceptions(void **state)
     hn_stats_free(st);
 }
 
-/* One history row per tick: only Aggregated by default, every entry then
- * Aggregated with full history; window vs cumulative columns. */
+/* One history row per tick: only Aggregated by default, with cumulative
+ * percentiles; every entry then Aggregated with full history, with the
+ * window's percentiles (Locust's use_current=full_history). */
 static void check_history(bool full)
 {
     struct hn_stats *st;
     struct hn_csv *c;
     assert_int_equal(hn_stats_new(T0, &st), 0);
-    assert_int_equal(hn_csv_open(prefix, full, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, full ? &FULL : &PLAIN, &c), 0);
     static const uint64_t slow[] = {3000000}, fast[] = {1000, 1000, 1000, 1000};
     struct hn_hist *hs = hist_of(slow, 1), *hf = hist_of(fast, 4);
     /* tick 1: one slow request; ticks 2..12: 4 fast requests on "/f" */
@@ -345,18 +375,27 @@ static void check_history(bool full)
             assert_string_equal(f[3], pos ? "/s" : "/f"); /* by name */
         }
     }
-    /* First tick, Aggregated: window = the slow request. */
+    /* First tick, Aggregated: window = everything = the slow request. */
     split_fields(lines[per_tick], f, 32);
     assert_string_equal(f[4], "1");     /* req/s */
     assert_string_equal(f[5], "1");     /* failures/s */
-    assert_string_equal(f[16], "3000"); /* window 100 % */
+    assert_string_equal(f[16], "3000"); /* 100 % */
     assert_string_equal(f[17], "1");    /* total requests */
-    /* Last tick, Aggregated: the slow second left the 10 s window. */
+    if (full) {
+        /* "/f" has had no request at all yet: N/A */
+        split_fields(lines[1], f, 32);
+        assert_string_equal(f[3], "/f");
+        for (int k = 6; k <= 16; k++)
+            assert_string_equal(f[k], "N/A");
+        assert_string_equal(f[17], "0");
+    }
+    /* Last tick, Aggregated: the slow second left the 10 s window, not the
+     * cumulative figures (44 fast, 1 slow: 98 % and up are the slow one). */
     split_fields(lines[n - 1], f, 32);
     assert_string_equal(f[4], "4");
     assert_string_equal(f[5], "0");
     for (int k = 6; k <= 16; k++)
-        assert_string_equal(f[k], "1"); /* every window percentile: 1 ms */
+        assert_string_equal(f[k], full || k < 12 ? "1" : "3000");
     assert_string_equal(f[17], "45");
     assert_string_equal(f[18], "1");
     assert_string_equal(f[19], "1");      /* total median */
@@ -365,12 +404,13 @@ static void check_history(bool full)
     assert_string_equal(f[22], "3000");   /* total max */
     assert_string_equal(f[23], "10");     /* 450 bytes / 45 */
     if (full) {
-        /* "/s" has no request in the window: N/A, but cumulative totals */
+        /* "/s" has no request in the window: 0 (it had one before), and
+         * cumulative totals */
         split_fields(lines[n - 2], f, 32);
         assert_string_equal(f[3], "/s");
         assert_string_equal(f[4], "0");
         for (int k = 6; k <= 16; k++)
-            assert_string_equal(f[k], "N/A");
+            assert_string_equal(f[k], "0");
         assert_string_equal(f[17], "1");
         assert_string_equal(f[19], "3000");
     }
@@ -393,6 +433,46 @@ static void test_history_full(void **state)
     check_history(true);
 }
 
+/* Timestamps increase strictly: a group in the same second as the previous
+ * one (the end of the run comes less than a second after the last tick)
+ * replaces it, and Δcount/Δtime never divides by zero. */
+static void test_history_timestamps_increase(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    struct hn_csv *c;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    assert_int_equal(hn_csv_open(prefix, &FULL, &c), 0);
+    static const uint64_t v[] = {1000};
+    struct hn_hist *h = hist_of(v, 1);
+    uint64_t at[] = {1000, 2000, 2600, 2990, 3000, 2500 /* clock stepped back */, 4100};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        merge(st, T0 + at[i], "GET", "/x", h, 0, 0, NULL, 0);
+        hn_stats_tick(st, T0 + at[i], 1);
+        assert_int_equal(hn_csv_append_history(c, st, T0 + at[i], 1), 0);
+    }
+    char *text = slurp("_stats_history.csv"), *lines[32], *f[32];
+    size_t n = split_lines(text, lines, 32);
+    /* seconds 1, 2, 3, 4: two rows each (/x, Aggregated) */
+    assert_int_equal(n, 1 + 4 * 2);
+    uint64_t prev = 0;
+    for (size_t i = 2; i < n; i += 2) {
+        assert_int_equal(split_fields(lines[i], f, 32), 24);
+        uint64_t ts = strtoull(f[0], NULL, 10);
+        assert_true(ts > prev);
+        prev = ts;
+    }
+    /* the group of second 2 is the latest one written in it: 4 requests */
+    split_fields(lines[4], f, 32);
+    assert_string_equal(f[17], "4");
+    split_fields(lines[6], f, 32); /* second 3 ends with the stepped-back write: 6 */
+    assert_string_equal(f[17], "6");
+    free(text);
+    hn_hist_free(h);
+    hn_csv_close(c);
+    hn_stats_free(st);
+}
+
 /* With many random values, percentiles never decrease and stay within
  * [min, max]. */
 static void test_percentiles_monotonic(void **state)
@@ -408,7 +488,7 @@ static void test_percentiles_monotonic(void **state)
         hn_hist_record(h, 1 + (x >> 33) % 5000000);
     }
     merge(st, T0 + 1, "GET", "/r", h, 0, 0, NULL, 0);
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, &EXACT, &c), 0);
     assert_int_equal(hn_csv_write_current(c, st, T0 + 1000), 0);
     char *text = slurp("_stats.csv"), *lines[8], *f[32];
     assert_int_equal(split_lines(text, lines, 8), 3);
@@ -437,7 +517,7 @@ static void test_atomic_rewrite(void **state)
     (void)state;
     struct hn_stats *st = sample_stats();
     struct hn_csv *c;
-    assert_int_equal(hn_csv_open(prefix, false, &c), 0);
+    assert_int_equal(hn_csv_open(prefix, &PLAIN, &c), 0);
     char path[256], tmp[300];
     snprintf(path, sizeof(path), "%s_stats.csv", prefix);
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -464,29 +544,49 @@ static void test_atomic_rewrite(void **state)
 static void test_formatters(void **state)
 {
     (void)state;
-    char b[HN_CSV_NUM_MAX];
-    hn_csv_format_ms(b, 12345);
+    char b[HN_REPORT_NUM_MAX];
+    hn_report_fmt_ms(b, 12345);
     assert_string_equal(b, "12.345");
-    hn_csv_format_ms(b, 12000);
+    hn_report_fmt_ms(b, 12000);
     assert_string_equal(b, "12");
-    hn_csv_format_ms(b, 12300);
+    hn_report_fmt_ms(b, 12300);
     assert_string_equal(b, "12.3");
-    hn_csv_format_ms(b, 7);
+    hn_report_fmt_ms(b, 7);
     assert_string_equal(b, "0.007");
-    hn_csv_format_ms(b, 0);
+    hn_report_fmt_ms(b, 0);
     assert_string_equal(b, "0");
-    hn_csv_format_ms(b, UINT64_MAX);
+    hn_report_fmt_ms(b, UINT64_MAX);
     assert_string_equal(b, "18446744073709551.615");
-    hn_csv_format_decimal(b, 2.5, 6);
-    assert_string_equal(b, "2.5");
-    hn_csv_format_decimal(b, 1.0 / 3.0, 3);
-    assert_string_equal(b, "0.333");
-    hn_csv_format_decimal(b, 100, 3);
-    assert_string_equal(b, "100");
-    hn_csv_format_decimal(b, 0.0001, 3);
+    hn_report_fmt_ms_int(b, 12499);
+    assert_string_equal(b, "12");
+    hn_report_fmt_ms_int(b, 12500);
+    assert_string_equal(b, "13");
+    hn_report_fmt_ms_int(b, 499);
     assert_string_equal(b, "0");
-    hn_csv_format_utc(b, sizeof(b), T0 + 999);
+    hn_report_fmt_ms_short(b, 312);
+    assert_string_equal(b, "0.312");
+    hn_report_fmt_ms_short(b, 4500);
+    assert_string_equal(b, "4.5");
+    hn_report_fmt_ms_short(b, 43114);
+    assert_string_equal(b, "43.1");
+    hn_report_fmt_ms_short(b, 99999);
+    assert_string_equal(b, "100");
+    hn_report_fmt_ms_short(b, 363295);
+    assert_string_equal(b, "363");
+    hn_report_fmt_ms_short(b, 999999499);
+    assert_string_equal(b, "999999");
+    hn_report_fmt_decimal(b, 2.5, 6);
+    assert_string_equal(b, "2.5");
+    hn_report_fmt_decimal(b, 1.0 / 3.0, 3);
+    assert_string_equal(b, "0.333");
+    hn_report_fmt_decimal(b, 100, 3);
+    assert_string_equal(b, "100");
+    hn_report_fmt_decimal(b, 0.0001, 3);
+    assert_string_equal(b, "0");
+    hn_report_fmt_utc(b, sizeof(b), T0 + 999);
     assert_string_equal(b, "2023-11-14T22:13:20Z");
+    hn_report_fmt_utc_ms(b, sizeof(b), T0 + 7);
+    assert_string_equal(b, "2023-11-14T22:13:20.007Z");
 }
 
 int main(void)
@@ -495,10 +595,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_fails_cleanly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats_rows_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_and_exceptions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_aggregated_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_timestamps_increase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_percentiles_monotonic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_rewrite, setup, teardown),
         cmocka_unit_test(test_formatters),

@@ -1,0 +1,52 @@
+/* The address of --metrics-bind (see metrics_addr.h). */
+#include "metrics_addr.h"
+#include "error.h"
+#include "units.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+
+int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why, size_t why_len)
+{
+    char host[256];
+    const char *colon = strrchr(s, ':');
+    if (!colon) {
+        snprintf(why, why_len, "no port");
+        return HN_E_INVALID;
+    }
+    size_t host_len = (size_t)(colon - s);
+    const char *h = s;
+    if (host_len >= 2 && s[0] == '[' && s[host_len - 1] == ']') {
+        h = s + 1;
+        host_len -= 2;
+    }
+    if (host_len >= sizeof(host)) {
+        snprintf(why, why_len, "host name too long");
+        return HN_E_INVALID;
+    }
+    memcpy(host, h, host_len);
+    host[host_len] = '\0';
+    uint64_t port;
+    if (hn_units_parse_count(colon + 1, 65535, &port)) {
+        snprintf(why, why_len, "the port is a number 0..65535");
+        return HN_E_INVALID;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    if (!host_len)
+        hints.ai_family = AF_INET; /* ":PORT": every IPv4 interface */
+    struct addrinfo *res = NULL;
+    int rc = getaddrinfo(host_len ? host : NULL, colon + 1, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(why, why_len, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        return HN_E_INVALID;
+    }
+    if (out) {
+        memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
+        out->len = res->ai_addrlen;
+    }
+    freeaddrinfo(res);
+    return 0;
+}

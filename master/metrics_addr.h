@@ -1,0 +1,17 @@
+/* The address of --metrics-bind: "HOST:PORT", "[IPv6]:PORT" or ":PORT"
+ * (every IPv4 interface). HOST may be a name (its first address is used);
+ * PORT 0 takes any free port. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+struct hn_metrics_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+};
+
+/* Parse and resolve @s into @out (NULL: only check). 0, or HN_E_INVALID
+ * with a reason in @why. */
+int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why, size_t why_len);

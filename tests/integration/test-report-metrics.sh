@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# --metrics-bind: Prometheus metrics scraped during a real run (2 local
+# workers), checked with promtool (Debian's prometheus package): the
+# exposition is valid, the counters and histograms agree with each other,
+# users and workers are there, and the server answers only /metrics. A bad
+# address is refused before the run (exit 2).
+. "$(dirname "$0")/master_lib.sh"
+
+command -v promtool >/dev/null || { fail "promtool is missing (Debian package prometheus)"; finish; }
+rc=0
+"$HORNET_MASTER" -H http://127.0.0.1:1 --metrics-bind 127.0.0.1:99999 / >/dev/null 2>"$work/bad.err" || rc=$?
+check "a bad --metrics-bind is refused with exit 2 (got $rc)" [ "$rc" = 2 ]
+check "with the reason" grep -q "metrics-bind wants HOST:PORT" "$work/bad.err"
+
+start_target
+start_hmaster -H "$target_url" -u 4 -r 4 -t 8s --local-workers 2 --worker-threads 1 \
+    --metrics-bind 127.0.0.1:0 --only-summary / '/delay?ms=5'
+wait_log "Prometheus metrics on http://" 10 || fail "no metrics address in the log"
+url=$(sed -n 's/.*Prometheus metrics on \(http:[^ ]*\).*/\1/p' "$work/master.err" | head -n 1)
+echo "scraping $url"
+# Scrape until requests are counted (bounded), as Prometheus would.
+deadline=$((SECONDS + 30)) got=0
+while [ $SECONDS -lt $deadline ]; do
+    if curl -sf --max-time 5 -D "$work/headers" "$url" >"$work/metrics.txt" &&
+        grep -Eq '^hornet_requests_total\{method="GET",name="/"\} [1-9]' "$work/metrics.txt" &&
+        grep -q '^hornet_workers 2$' "$work/metrics.txt" &&
+        grep -Eq '^hornet_users [1-9]' "$work/metrics.txt"; then
+        got=1; break
+    fi
+    sleep 0.5
+done
+check "a scrape during the run counts requests" [ "$got" = 1 ]
+check "content type of the text format" grep -qi '^content-type: text/plain; version=0.0.4' "$work/headers"
+if promtool check metrics <"$work/metrics.txt" >"$work/promtool.out" 2>&1; then
+    pass "promtool check metrics: valid"
+else
+    fail "promtool check metrics: $(head -n 10 "$work/promtool.out")"
+fi
+python3 - "$work/metrics.txt" <<'PY' || fail "the metrics disagree with each other"
+import re, sys
+samples = {}
+for line in open(sys.argv[1]):
+    if line.startswith("#") or not line.strip():
+        continue
+    name_labels, value = line.rsplit(" ", 1)
+    samples[name_labels] = float(value)
+ok = True
+def report(cond, what):
+    global ok
+    print(("ok: " if cond else "FAIL: ") + what)
+    ok &= bool(cond)
+users = samples.get("hornet_users", 0)
+report(users > 0, f"hornet_users {users}")
+for name in ("/", "/delay?ms=5"):
+    lab = f'method="GET",name="{name}"'
+    total = samples.get(f"hornet_requests_total{{{lab}}}")
+    count = samples.get(f"hornet_request_duration_seconds_count{{{lab}}}")
+    buckets = sorted((float(m.group(1)) if m.group(1) != "+Inf" else float("inf"), v)
+                     for k, v in samples.items()
+                     for m in [re.match(r'hornet_request_duration_seconds_bucket\{' + re.escape(lab) + r',le="([^"]+)"\}$', k)] if m)
+    report(total is not None and total == count and buckets and buckets[-1][1] == count,
+           f"{name}: requests_total {total} == histogram count {count} == +Inf bucket")
+    counts = [v for _, v in buckets]
+    report(counts == sorted(counts), f"{name}: buckets cumulative")
+    if name == "/delay?ms=5":
+        le5 = dict(buckets).get(0.005, 0)
+        report(le5 < count, f"{name}: fewer requests within 5 ms ({le5}) than in all ({count})")
+w = [k for k in samples if k.startswith("hornet_worker_up{")]
+report(len(w) == 2 and all(samples[k] == 1 for k in w), f"two workers up: {w}")
+report(any(k.startswith("hornet_worker_cpu_ratio{") for k in samples), "worker CPU exposed")
+report("hornet_dropped_iterations_total" in samples, "dropped iterations exposed")
+sys.exit(0 if ok else 1)
+PY
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${url%/metrics}/other" || true)
+check "other paths are 404 (got $code)" [ "$code" = 404 ]
+# A port another process listens on: the master cannot serve metrics there.
+port=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
+open(sys.argv[2], "w").close(); time.sleep(30)' "$port" "$work/holding" &
+pids+=($!)
+for _ in $(seq 50); do [ -f "$work/holding" ] && break; sleep 0.1; done
+rc=0
+"$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' -H http://127.0.0.1:1 --metrics-bind "127.0.0.1:$port" / \
+    >/dev/null 2>"$work/busy.err" || rc=$?
+check "a metrics port in use: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "with the reason" grep -q "cannot serve metrics on 127.0.0.1:$port" "$work/busy.err"
+wait_master 60
+check "the run ends normally (exit $master_rc)" [ "$master_rc" = 0 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+check "the metrics server is gone with the master (got $code)" [ "$code" = 000 ]
+finish
