@@ -34,6 +34,7 @@ struct hn_report_moment {
      * before it read them, stalls of its loop included; in the last second
      * and the most since the run began. */
     uint32_t lag_ms, lag_max_ms;
+    bool behind; /* it could not keep up: the run fails (exit 3) */
 };
 
 struct hn_report_writer {

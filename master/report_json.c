@@ -411,6 +411,7 @@ json_t *hn_report_json_build(const struct hn_stats *st, const struct hn_report_m
     json_t *lag = json_object();
     json_object_set_new(lag, "last_ms", json_integer(m ? m->lag_ms : 0));
     json_object_set_new(lag, "max_ms", json_integer(m ? m->lag_max_ms : 0));
+    json_object_set_new(lag, "fell_behind", json_boolean(m && m->behind));
     json_object_set_new(root, "master_lag", lag);
     json_object_set_new(root, "workers", workers(m, j, true));
     json_object_set_new(root, "events", events(j));

@@ -40,6 +40,7 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .workers_list = &r->reg,
         .lag_ms = hn_lag_ms(r->lag.last_s),
         .lag_max_ms = hn_lag_ms(hn_lag_max(&r->lag)),
+        .behind = r->behind,
     };
 }
 
@@ -397,7 +398,7 @@ void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
     if (r->stats && (r->state == HN_RUN_RUNNING || r->state == HN_RUN_STOPPING)) {
         hn_console_live(stderr, r->stats, users_reported(r), hn_registry_alive(&r->reg),
                         hn_lag_ms(r->lag.last_s), hn_lag_ms(hn_lag_max(&r->lag)),
-                        (uint64_t)((ev_now(loop) - r->started_at) * 1000.0), r->cfg->run_time_ms);
+                        (uint64_t)((ev_now(loop) - r->started_at) * 1000.0), r->plan->run_time_ms);
     }
 }
 

@@ -130,6 +130,7 @@
   var why = [];
   if (failedTh.length) why.push(failedTh.length + " of " + D.thresholds.length + " thresholds failed");
   if (R.aborted) why.push("aborted: " + R.aborted);
+  if (D.master_lag && D.master_lag.fell_behind) why.push("the master fell behind its workers: results may be incomplete");
   if (!T.requests) why.push("no request completed");
   if (T.failures) why.push(num(T.failures) + " of " + num(T.requests) + " requests failed");
   var exc = D.exceptions.reduce(function (a, x) { return a + x.count; }, 0);

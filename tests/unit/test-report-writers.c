@@ -214,6 +214,25 @@ static void test_junit(void **state)
     free_run(r);
 }
 
+/* A master that fell behind fails the run (exit 3): the reports say so too. */
+static void test_behind(void **state)
+{
+    (void)state;
+    struct run *r = make_run();
+    r->m.behind = true;
+    r->m.lag_max_ms = 12000;
+    char *x = write_one(r, hn_report_junit_add);
+    assert_non_null(strstr(x, "1 of 2 thresholds failed; the master fell behind its workers: "
+                              "results may be incomplete; 4 of 100 requests failed"));
+    free(x);
+    json_t *d = hn_report_json_build(r->st, &r->m, &r->info);
+    json_t *lag = json_object_get(d, "master_lag");
+    assert_true(json_boolean_value(json_object_get(lag, "fell_behind")));
+    assert_int_equal(json_integer_value(json_object_get(lag, "max_ms")), 12000);
+    json_decref(d);
+    free_run(r);
+}
+
 static void test_markdown(void **state)
 {
     (void)state;
@@ -272,6 +291,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_junit),
+        cmocka_unit_test(test_behind),
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_metrics),
     };
