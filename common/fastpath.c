@@ -20,7 +20,7 @@ const char *hn_fast_scenario_reason(const struct hn_scenario *s)
     /* The fast path keeps no cookie jar: with one, a Set-Cookie in a response
      * would change what later requests send. */
     if (s->cookies)
-        return "cookies are on (http.cookies: false allows the fast path)";
+        return "cookies are on (http.cookies: false or --no-cookies allows the fast path)";
     return NULL;
 }
 

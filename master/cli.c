@@ -11,6 +11,7 @@
 #include "units.h"
 #include "url_check.h"
 #include "endpoint.h"
+#include "fastpath.h"
 #include "metrics_addr.h"
 
 #include <getopt.h>
@@ -60,6 +61,11 @@ void hn_cli_usage(FILE *out)
         "  -s, --stop-timeout TIME      let requests in flight finish this long at the end;\n"
         "                               later ones are counted as 'aborted at stop' (default 10s)\n"
         "      --request-timeout TIME   per-request timeout (default: the scenario's, or 10s)\n"
+        "      --no-cookies             no cookie jar per user (replaces http.cookies); lets\n"
+        "                               quick mode's GETs take the fast path\n"
+        "      --engine auto|curl|fast  the HTTP transport (replaces http.engine): auto uses\n"
+        "                               the fast path for the steps that allow it, fast\n"
+        "                               refuses a step that does not (exit 2)\n"
         "Workers:\n"
         "      --bind ENDPOINT          where workers connect (default tcp://*:5557)\n"
         "      --local-workers N        start N hornet-worker processes on this host\n"
@@ -222,6 +228,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_MAX_DELAY,
         O_THRESHOLD,
         O_LATENCY,
+        O_NO_COOKIES,
+        O_ENGINE,
     };
     static const struct option options[] = {
         {"scenario", required_argument, NULL, 'f'},
@@ -263,6 +271,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"max-delay", required_argument, NULL, O_MAX_DELAY},
         {"threshold", required_argument, NULL, O_THRESHOLD},
         {"latency", required_argument, NULL, O_LATENCY},
+        {"no-cookies", no_argument, NULL, O_NO_COOKIES},
+        {"engine", required_argument, NULL, O_ENGINE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
@@ -374,6 +384,18 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 cfg->latency = HN_STATS_LATENCY_INTENDED;
             else
                 return bad("--latency wants auto, service or intended", optarg);
+            break;
+        case O_NO_COOKIES:
+            cfg->no_cookies = true;
+            break;
+        case O_ENGINE:
+            cfg->engine = HN_ENGINE__COUNT;
+            for (uint8_t e = 0; e < HN_ENGINE__COUNT; e++)
+                if (!strcmp(optarg, hn_fast_engine_name(e)))
+                    cfg->engine = e;
+            if (cfg->engine == HN_ENGINE__COUNT)
+                return bad("--engine wants auto, curl or fast", optarg);
+            cfg->engine_given = true;
             break;
         case 't':
             if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)

@@ -40,6 +40,9 @@ struct hn_master_config {
     uint32_t worker_threads;     /* engine threads per local worker (0: auto) */
     const char *worker_bin;      /* hornet-worker to fork (NULL: search) */
     uint64_t request_timeout_ms; /* --request-timeout (0: the scenario's, or 10 s) */
+    bool no_cookies;             /* --no-cookies: replaces http.cookies */
+    uint8_t engine;              /* --engine (enum hn_engine), with engine_given */
+    bool engine_given;
     const char *curve_secret;    /* --curve-secret: the master's secret key file */
     const char *allow_workers;   /* --allow-workers: public keys admitted */
     bool insecure;               /* --insecure: no warning for a plain non-loopback bind */

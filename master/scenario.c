@@ -10,6 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Quick mode with --engine fast: every GET must be able to take it (a
+ * file's steps are checked by the loader, with their positions). */
+static int quick_engine_check(const struct hn_scenario *s)
+{
+    if (s->engine != HN_ENGINE_FAST)
+        return 0;
+    for (uint32_t i = 0; i < s->n_classes; i++) {
+        const struct hn_user_class *c = &s->classes[i];
+        for (uint32_t t = 0; t < c->n_tasks; t++)
+            for (uint32_t k = 0; k < c->tasks[t].n_steps; k++) {
+                const struct hn_step *st = &c->tasks[t].steps[k];
+                char buf[160];
+                const char *why = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
+                if (why) {
+                    fprintf(stderr, "hornet-master: --engine fast: %s %s cannot use it: %s\n",
+                            st->method, st->url.source, why);
+                    return -1;
+                }
+            }
+    }
+    return 0;
+}
+
 /* The scenario of @cfg into *out (and what the file said of the run's plan
  * into info->plan). 0 or an exit code. */
 static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out,
@@ -21,6 +44,9 @@ static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out
             .n_tags = cfg->n_tags,
             .n_exclude_tags = cfg->n_exclude_tags,
             .request_timeout_ms = cfg->request_timeout_ms,
+            .no_cookies = cfg->no_cookies,
+            .engine = cfg->engine,
+            .engine_given = cfg->engine_given,
         };
         memcpy(opt.tags, cfg->tags, cfg->n_tags * sizeof(*cfg->tags));
         memcpy(opt.exclude_tags, cfg->exclude_tags, cfg->n_exclude_tags * sizeof(*cfg->tags));
@@ -45,6 +71,14 @@ static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out
     }
     if (cfg->request_timeout_ms)
         s->timeout_ms = cfg->request_timeout_ms;
+    if (cfg->no_cookies)
+        s->cookies = false;
+    if (cfg->engine_given)
+        s->engine = cfg->engine;
+    if (quick_engine_check(s)) {
+        hn_scenario_free(s);
+        return HN_EXIT_USAGE;
+    }
     if (hn_scenario_finalize(s, why, sizeof(why))) {
         hn_log_error("invalid scenario: %s", why);
         hn_scenario_free(s);

@@ -170,11 +170,26 @@ static bool load_http(struct hn_loader *L, yaml_node_t *n)
                                 hn_yaml_is_scalar(v) ? t : hn_yaml_kind(v),
                                 hn_yaml_is_scalar(v) ? "'" : "");
         L->s->engine = e;
-        const char *why = e == HN_ENGINE_FAST ? hn_fast_scenario_reason(L->s) : NULL;
-        if (why)
-            return hn_yaml_fail(y, v, "http engine fast: no step can use it: %s", why);
+        L->engine_node = v;
     }
     return !y->failed;
+}
+
+/* --no-cookies and --engine replace the file's http: before any step is
+ * read (a step's engine errors depend on them). */
+static bool http_overrides(struct hn_loader *L, yaml_node_t *root)
+{
+    if (L->opt->no_cookies)
+        L->s->cookies = false;
+    if (L->opt->engine_given)
+        L->s->engine = L->opt->engine;
+    const char *why =
+        L->s->engine == HN_ENGINE_FAST ? hn_fast_scenario_reason(L->s) : NULL;
+    if (!why)
+        return true;
+    if (L->opt->engine_given)
+        return hn_yaml_fail(&L->y, root, "--engine fast: no step can use it: %s", why);
+    return hn_yaml_fail(&L->y, L->engine_node, "http engine fast: no step can use it: %s", why);
 }
 
 /* --- data ---------------------------------------------------------------- */
@@ -602,6 +617,8 @@ static bool load_root(struct hn_loader *L, char *err, size_t err_len)
     if ((v = hn_yaml_get(y, root, "tls")) && !load_tls(L, v))
         return false;
     if ((v = hn_yaml_get(y, root, "http")) && !load_http(L, v))
+        return false;
+    if (!http_overrides(L, root))
         return false;
     if ((v = hn_yaml_get(y, root, "data")) && !load_data(L, v, err, err_len))
         return false;

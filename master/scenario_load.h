@@ -19,6 +19,9 @@ struct hn_load_options {
     const char *exclude_tags[HN_LOAD_TAGS_MAX]; /* --exclude-tags */
     uint32_t n_exclude_tags;
     uint64_t request_timeout_ms; /* --request-timeout (0: the file's, or 10 s) */
+    bool no_cookies;             /* --no-cookies: replaces http.cookies */
+    uint8_t engine;              /* --engine (enum hn_engine) when engine_given */
+    bool engine_given;
     bool no_files; /* refuse data and CA files (the fuzzer reads no file) */
     /* getenv for {{env NAME}} (tests); NULL: getenv(3) */
     const char *(*getenv)(void *ctx, const char *name);

@@ -28,6 +28,7 @@ struct hn_loader {
     const char *captured[HN_MODEL_VARS_MAX];
     uint32_t n_captured;
     yaml_node_t *tpl_node; /* scalar whose template is being compiled */
+    yaml_node_t *engine_node; /* http.engine, for its errors (NULL: not in the file) */
     uint32_t steps_total;  /* steps read so far, against HN_MODEL_STEPS_TOTAL_MAX */
     struct hn_run_plan *plan; /* load:, arrival:, thresholds: */
     yaml_node_t *threshold_nodes[HN_THRESHOLDS_MAX]; /* for errors found later */

@@ -269,6 +269,7 @@ static int build_task(struct hn_plan *p, const struct hn_user_class *c, const st
         HN_TRY(build_step(p, c, &steps[i], &out->steps[i], why, len));
         if (out->steps[i].n_headers > p->max_headers)
             p->max_headers = out->steps[i].n_headers;
+        p->n_fast_steps += out->steps[i].fast;
     }
     p->n_steps += n;
     return 0;

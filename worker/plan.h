@@ -56,6 +56,7 @@ struct hn_plan {
     struct hn_plan_class *classes;
     uint32_t n_classes;
     uint32_t n_steps;     /* total steps, for sizing */
+    uint32_t n_fast_steps; /* of which on the fast path */
     uint32_t max_headers; /* most merged headers of any step */
 };
 

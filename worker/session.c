@@ -368,8 +368,10 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
         set_state(s, SS_READY);
         return;
     }
-    hn_log_info("scenario loaded: %u user classes, %u stats entries, %u engine threads",
-                scn->n_classes, scn->n_entries, s->cfg->threads);
+    hn_log_info("scenario loaded: %u user classes, %u stats entries, %u engine threads, "
+                "%u of %u steps on the fast path",
+                scn->n_classes, scn->n_entries, s->cfg->threads, s->plan->n_fast_steps,
+                s->plan->n_steps);
     set_state(s, SS_LOADED);
 }
 

@@ -171,4 +171,54 @@ users:
     tasks: [{get: /}, {get: /json}]
 EOF
 exact_both quick "$work/quick.yaml" paths -u 10 -r 10 -t 3s
+
+# Quick mode on the command line: cookies are on by default, so its GETs
+# take libcurl; --no-cookies lets them take the fast path (the worker says
+# how many of its steps do: the master's debug level reaches local
+# workers); --engine fast without it is refused before any worker starts.
+echo "== quick mode with --no-cookies, and --engine"
+for mode in default no-cookies; do
+    flags=()
+    want="0 of 2 steps on the fast path"
+    if [ "$mode" = no-cookies ]; then flags=(--no-cookies); want="2 of 2 steps on the fast path"; fi
+    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+    start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 10 -r 10 -t 2s \
+        --csv "$work/cli-$mode" --only-summary --log-level debug "${flags[@]}" / /json
+    wait_master 60
+    target_stats >"$work/cli-$mode.target.json"
+    check "quick mode ($mode) exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+    check "quick mode ($mode): the worker says '$want'" grep -q "$want" "$work/master.err"
+    check_csv "$work/cli-$mode" "$work/cli-$mode.target.json"
+done
+rc=0
+"$HORNET_MASTER" -H "$target_url" --engine fast / /json >"$work/refused.out" 2>&1 || rc=$?
+check "--engine fast with cookies on exits 2 (got $rc)" [ "$rc" = 2 ]
+check "--engine fast with cookies on says why" \
+    grep -q "engine fast: GET / cannot use it: cookies are on" "$work/refused.out"
+rc=0
+"$HORNET_MASTER" -f "$work/quick.yaml" -H "$target_url" --engine fast --no-cookies --check \
+    >"$work/check-cli.out" 2>&1 || rc=$?
+check "a file's steps take --engine fast --no-cookies (--check exits 0, got $rc)" [ "$rc" = 0 ]
+check "--engine fast replaces the file's http.engine" \
+    grep -q "engine fast: 2 steps on the fast path, 0 on libcurl" "$work/check-cli.out"
+sed 's/^http: .*/http: {engine: fast}/' "$work/quick.yaml" >"$work/quick-cookies.yaml"
+rc=0
+"$HORNET_MASTER" -f "$work/quick-cookies.yaml" -H "$target_url" --no-cookies --check \
+    >"$work/check-nc.out" 2>&1 || rc=$?
+check "--no-cookies makes a file's engine fast possible (--check exits 0, got $rc)" [ "$rc" = 0 ]
+rc=0
+"$HORNET_MASTER" -f "$work/quick-cookies.yaml" -H "$target_url" --check \
+    >"$work/check-c.out" 2>&1 || rc=$?
+check "without it, engine fast with cookies on is refused (exit 2, got $rc)" [ "$rc" = 2 ]
+rc=0
+"$HORNET_MASTER" -f "$work/quick.yaml" -H "$target_url" --engine fast --check \
+    >"$work/check-cf.out" 2>&1 || rc=$?
+check "--engine fast on a file with cookies on is refused (exit 2, got $rc)" [ "$rc" = 2 ]
+check "... at the file's start, naming the flag" \
+    grep -q "quick.yaml:1:1: --engine fast: no step can use it: cookies are on" "$work/check-cf.out"
+rc=0
+"$HORNET_MASTER" -f "$work/quick.yaml" -H "$target_url" --engine curl --no-cookies --check \
+    >"$work/check-curl.out" 2>&1 || rc=$?
+check "--engine curl puts every step on libcurl" \
+    grep -q "engine curl: 0 steps on the fast path, 2 on libcurl" "$work/check-curl.out"
 finish

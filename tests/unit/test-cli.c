@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "exitcodes.h"
+#include "model.h"
 
 static int parse(struct hn_master_config *cfg, int argc, const char **argv)
 {
@@ -34,6 +35,8 @@ static void test_defaults_and_quick_mode(void **state)
     assert_int_equal(cfg.exit_code_on_error, 1);
     assert_int_equal(cfg.n_paths, 2);
     assert_string_equal(cfg.paths[1], "/json");
+    assert_false(cfg.no_cookies);
+    assert_false(cfg.engine_given);
 }
 
 static void test_every_flag(void **state)
@@ -71,6 +74,9 @@ static void test_every_flag(void **state)
                           "7",
                           "--log-level",
                           "debug",
+                          "--no-cookies",
+                          "--engine",
+                          "curl",
                           "http://other.test/a"};
     int argc = (int)(sizeof(argv) / sizeof(argv[0]));
     assert_int_equal(parse(&cfg, argc, argv), -1);
@@ -89,6 +95,9 @@ static void test_every_flag(void **state)
     assert_true(cfg.only_summary);
     assert_int_equal(cfg.exit_code_on_error, 7);
     assert_int_equal(cfg.log_level, HN_LOG_DEBUG);
+    assert_true(cfg.no_cookies);
+    assert_true(cfg.engine_given);
+    assert_int_equal(cfg.engine, HN_ENGINE_CURL);
 }
 
 static void test_security_flags(void **state)
@@ -209,6 +218,9 @@ static void test_bad_input(void **state)
         {"--metrics-bind", "127.0.0.1:99999", "/", NULL},
         {"--metrics-bind", "127.0.0.1:x", "/", NULL},
         {"--metrics-bind", "no-such-host.invalid:9000", "/", NULL},
+        {"--engine", "quick", "/", NULL},
+        {"--engine", "", "/", NULL},
+        {"--engine", NULL, NULL, NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;
