@@ -220,6 +220,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     if (ran && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
         hn_stats_tick(r->stats, now_ms, 0);
+        hn_stats_settle(r->stats);
         eval_thresholds(r, now_ms);
         if (r->aborted[0]) /* the summary shows what stopped the run */
             r->threshold_results[r->abort_index] = r->abort_result;

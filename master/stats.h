@@ -94,6 +94,13 @@ void hn_stats_free(struct hn_stats *st);
  *         errors before the one that failed are merged, the rest are not). */
 int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64_t now_ms);
 
+/* Aggregated's phase histograms (DNS, connect, TLS, time to first byte:
+ * timing[] of hn_stats_aggregated) are not merged snapshot by snapshot;
+ * this sums them from the rows, exactly. Call it before reading them (the
+ * final reports); Aggregated's latency and service time are always
+ * current. Costs O(rows x counters in use). */
+void hn_stats_settle(struct hn_stats *st);
+
 /* Elementary steps hn_stats_add has taken so far: histogram counters
  * decoded, added to a cumulative histogram or to a per-second slot, and
  * table cells probed. A merge costs O(the snapshot's non-empty counters and

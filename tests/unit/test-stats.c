@@ -594,8 +594,8 @@ static void test_merge_cost_flat(void **state)
                   (unsigned long long)cost_empty, (unsigned long long)cost_full,
                   (unsigned long long)counters);
     assert_true(cost_empty == cost_full);
-    /* each counter: decoded, added to its row and to Aggregated; plus a
-     * lookup per entry */
+    /* each counter: decoded, added to its row and (TOTAL) to Aggregated;
+     * plus a lookup per entry */
     assert_true(cost_empty <= 3 * counters + 3 * 4);
     assert_true(cost_empty >= counters);
 
@@ -607,6 +607,48 @@ static void test_merge_cost_flat(void **state)
     }
     hn_stats_free(empty);
     hn_stats_free(full);
+}
+
+/* Aggregated's phases come from its rows when settled: after three
+ * snapshots of /a, /b, /c (TOTAL and TTFB), hn_stats_settle makes
+ * Aggregated's TTFB exactly the merge of the rows' (and again after more
+ * arrive: settling twice counts nothing twice); its TOTAL is current
+ * without settling. */
+static void test_settle_phases(void **state)
+{
+    (void)state;
+    struct hn_msg_entry e[3];
+    struct hn_hist *h[3][2];
+    small_snapshot(e, h);
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct hn_hist *want_total = hn_hist_new(), *want_ttfb = hn_hist_new();
+    for (int round = 0; round < 2; round++) {
+        for (int s = 0; s < 3; s++) {
+            feed_snapshot(st, T0 + 1000 * (uint64_t)(3 * round + s) + 1, e, 3, NULL, 0);
+            for (int i = 0; i < 3; i++) {
+                hn_hist_merge(want_total, h[i][0]);
+                hn_hist_merge(want_ttfb, h[i][1]);
+            }
+        }
+        struct hn_stats_totals t;
+        hn_stats_totals(hn_stats_aggregated(st), &t);
+        assert_non_null(t.timing[HN_TIMING_TOTAL]);
+        assert_true(hn_hist_equal(t.timing[HN_TIMING_TOTAL], want_total));
+        hn_stats_settle(st);
+        hn_stats_settle(st);
+        hn_stats_totals(hn_stats_aggregated(st), &t);
+        assert_non_null(t.timing[HN_TIMING_TTFB]);
+        assert_true(hn_hist_equal(t.timing[HN_TIMING_TTFB], want_ttfb));
+        assert_null(t.timing[HN_TIMING_DNS]);
+    }
+    hn_hist_free(want_total);
+    hn_hist_free(want_ttfb);
+    for (int i = 0; i < 3; i++) {
+        hn_hist_free(h[i][0]);
+        hn_hist_free(h[i][1]);
+    }
+    hn_stats_free(st);
 }
 
 /* The latency shown: from the intended start for intervals where every
@@ -754,6 +796,7 @@ int main(void)
         cmocka_unit_test(test_saturating),
         cmocka_unit_test(test_memory_bound),
         cmocka_unit_test(test_merge_cost_flat),
+        cmocka_unit_test(test_settle_phases),
         cmocka_unit_test(test_shown_latency),
         cmocka_unit_test(test_window_memory_bound),
     };
