@@ -102,6 +102,9 @@ static const char *url_reason(const struct hn_template *url, const char *host)
     size_t olen = hn_fast_origin_len(first->text, first->len);
     if (olen) {
         /* Absolute: the authority must end inside the literal text. */
+        if ((olen < first->len && first->text[olen] == '?') ||
+            (olen == first->len && url->n_segs == 1))
+            return "its URL has no path (write http://host/...)";
         if (olen == first->len || first->text[olen] != '/')
             return "its URL's host is not fixed before the first template";
         return origin_reason(first->text, olen);

@@ -570,9 +570,9 @@ static bool load_default_headers(struct hn_loader *L, yaml_node_t *n,
         const char *why = hn_fast_header_reason(L->s->headers[h].name);
         if (why)
             ok = hn_yaml_fail(&L->y, h < np ? pairs[h].key : n,
-                              "defaults header %s: not possible with http engine fast (it "
-                              "changes how the message is framed; use engine auto or curl)",
-                              why);
+                              "defaults header %s: not possible with %s (it changes how the "
+                              "message is framed; use engine auto or curl)",
+                              why, L->opt->engine_given ? "--engine fast" : "http engine fast");
     }
     for (uint32_t h = 0; h < L->s->n_headers && ok; h++) {
         const struct hn_template *t = &L->s->headers[h].value;

@@ -548,8 +548,9 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
         const char *host = L->opt->host ? L->opt->host : L->s->host;
         const char *why = hn_fast_reason(L->s, L->cls, st, host, buf, sizeof(buf));
         if (why)
-            return hn_yaml_fail(y, n, "%s %s: not possible with http engine fast: %s", upper,
-                                st->url.source, why);
+            return hn_yaml_fail(y, n, "%s %s: not possible with %s: %s", upper, st->url.source,
+                                L->opt->engine_given ? "--engine fast" : "http engine fast",
+                                why);
     }
     return !y->failed;
 }

@@ -21,8 +21,10 @@ _Static_assert(TABLE_SIZE > 3u * (HN_STATS_ERRORS_MAX + 1u), "error table too sm
 /* One row: a (method, name) entry, or the Aggregated row.
  *
  * Cost of a merge: every histogram of a snapshot entry is decoded once
- * and its non-empty counters added to the entry's and the Aggregated
- * row's cumulative histograms and to the entry's open second, each in
+ * and its non-empty counters added to the entry's cumulative histograms,
+ * to the Aggregated row's (but not its phases: DNS, connect, TLS, TTFB,
+ * summed from the rows by hn_stats_settle) and to the entry's open
+ * second, each in
  * O(1) per counter, so a merge costs O(non-empty counters in the
  * snapshot) whatever the store holds already (hn_stats_work counts it).
  *

@@ -52,7 +52,9 @@ struct hn_stats_totals {
                                    NULL when requests == 0 */
     const struct hn_hist *timing[HN_TIMING__COUNT]; /* each kind as sent, in µs
                                                        (TOTAL: service time); NULL:
-                                                       none arrived */
+                                                       none arrived (Aggregated's
+                                                       phases: none until
+                                                       hn_stats_settle) */
 };
 
 /* Figures of one row over the last <= HN_STATS_WINDOW_S closed master
@@ -98,7 +100,8 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
  * timing[] of hn_stats_aggregated) are not merged snapshot by snapshot;
  * this sums them from the rows, exactly. Call it before reading them (the
  * final reports); Aggregated's latency and service time are always
- * current. Costs O(rows x counters in use). */
+ * current. Costs O(rows x the counter range between each row's min and
+ * max): at the end of a run, not every second. */
 void hn_stats_settle(struct hn_stats *st);
 
 /* Elementary steps hn_stats_add has taken so far: histogram counters
@@ -145,7 +148,8 @@ size_t hn_stats_entry_count(const struct hn_stats *st);
 /* Entry @i (< hn_stats_entry_count) in report order: by name, then by method
  * (byte order, which for UTF-8 is code point order, as Python sorts). */
 const struct hn_stats_entry *hn_stats_entry_at(const struct hn_stats *st, size_t i);
-/* The Aggregated row: the exact merge of every entry. */
+/* The Aggregated row: the exact merge of every entry (its phase histograms
+ * once hn_stats_settle has run). */
 const struct hn_stats_entry *hn_stats_aggregated(const struct hn_stats *st);
 
 /* Cumulative figures of @e. Pointers stay valid until the next hn_stats_add

@@ -217,6 +217,20 @@ check "--engine fast on a file with cookies on is refused (exit 2, got $rc)" [ "
 check "... at the file's start, naming the flag" \
     grep -q "quick.yaml:1:1: --engine fast: no step can use it: cookies are on" "$work/check-cf.out"
 rc=0
+"$HORNET_MASTER" -H "$target_url" --engine fast --no-cookies "$target_url" >"$work/nopath.out" 2>&1 ||
+    rc=$?
+check "--engine fast on a URL without a path exits 2 (got $rc)" [ "$rc" = 2 ]
+check "... and says so" grep -q "cannot use it: its URL has no path" "$work/nopath.out"
+printf 'users:\n  - name: r\n    tasks:\n      - {get: /old, follow_redirects: true}\n' \
+    >"$work/redirect.yaml"
+rc=0
+"$HORNET_MASTER" -f "$work/redirect.yaml" -H "$target_url" --engine fast --no-cookies --check \
+    >"$work/check-redirect.out" 2>&1 || rc=$?
+check "--engine fast on a file's redirect step exits 2 (got $rc)" [ "$rc" = 2 ]
+check "... at the step, naming the flag" \
+    grep -q "redirect.yaml:4:9: GET /old: not possible with --engine fast: it follows redirects" \
+    "$work/check-redirect.out"
+rc=0
 "$HORNET_MASTER" -f "$work/quick.yaml" -H "$target_url" --engine curl --no-cookies --check \
     >"$work/check-curl.out" 2>&1 || rc=$?
 check "--engine curl puts every step on libcurl" \
