@@ -294,10 +294,13 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
 /* A worker numbers its reports 1, 2, 3 ... in a run and drops those it
  * cannot send (the master unreachable: nothing is queued, PROTOCOL.md). A
  * gap in the numbers is requests served but not in the totals: the reports
- * say which worker, when, and how many reports (about a second each). */
+ * say which worker, when, and how many reports (about a second each). The
+ * first report to arrive counts too: snap_seq is 0 for a worker (or a new
+ * process of it) that has sent nothing yet, so a first report numbered 3
+ * means reports 1 and 2 were lost. */
 static void note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
 {
-    if (w->snap_seq && seq > w->snap_seq + 1) {
+    if (seq > w->snap_seq + 1) {
         uint64_t gap = seq - w->snap_seq - 1;
         w->reports_lost += gap;
         hn_log_warn("worker %u: %llu of its reports never arrived (sent while the master was "

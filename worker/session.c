@@ -323,8 +323,12 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
         ev_break(s->loop, EVBREAK_ALL);
         return;
     }
-    if (new_run && s->pool) {
-        hn_log_warn("master started run %s: dropping run %s", w->run_id, s->run_id);
+    if (new_run) {
+        if (s->pool)
+            hn_log_warn("master started run %s: dropping run %s", w->run_id, s->run_id);
+        /* Also without a pool (its scenario was unusable, or it sent an
+         * empty FINAL): the new master numbers TARGETs from 1 and expects
+         * reports from 1 (a first report numbered 2 would read as one lost). */
         reset_run(s);
     }
     if (new_run || s->state == SS_HELLO) {

@@ -479,6 +479,9 @@ def cmd_peer(args):
     d = dealer(ctx, args, args.routing_id)
     got, reasons = {}, []
     run_id, names, seq = "", [("GET", "/")], 0
+    if args.mode == "idle":
+        seq = args.first_seq - 1
+    reports = 0
     hello = [args.id or f"fake-{random.getrandbits(32):08x}", args.hostname, 4242, "0.1.0", 2,
              100, ""]
     d.send(frame(HELLO, hello), zmq.NOBLOCK)
@@ -502,7 +505,8 @@ def cmd_peer(args):
             if run_id and time.monotonic() - last_beat >= 1.0:
                 last_beat = time.monotonic()
                 seq += 1
-                if seq == 3 and args.skip_seq:  # reports 3.. never sent (master unreachable)
+                reports += 1
+                if reports == 3 and args.skip_seq:  # reports never sent (master unreachable)
                     seq += args.skip_seq
                 now = int(time.time() * 1000)
                 d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
@@ -604,6 +608,8 @@ def main():
     q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape"])
     q.add_argument("--skip-seq", type=int, default=0,
                    help="idle: leave out this many report numbers after the 2nd (lost reports)")
+    q.add_argument("--first-seq", type=int, default=1,
+                   help="idle: number of the first report sent (the ones before were lost)")
     f = sub.add_parser("flood")
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)

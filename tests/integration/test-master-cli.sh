@@ -60,17 +60,21 @@ echo "== a worker through which nothing is sent: exit 3, with the reason"
 start_target
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 5 -r 5 -t 4s \
     --only-summary --json "$work/idle-run.json" /
-# Its reports skip two numbers: two reports that never arrived.
-fake_worker peer --master "$master_ep" --mode idle --skip-seq 2 --seconds 30 >"$work/idle.json" &
+# Its reports skip two numbers, and the first one sent is number 4: five
+# reports that never arrived (the first three before any arrived).
+fake_worker peer --master "$master_ep" --mode idle --first-seq 4 --skip-seq 2 --seconds 30 \
+    >"$work/idle.json" &
 idle=$!
 wait_master 40
 check "a run that sent nothing exits 3 (got $master_rc)" [ "$master_rc" = 3 ]
 check "the master says why" grep -q "nothing was sent: no request completed" "$work/master.err"
 check "a gap in a worker's report numbers is logged" grep -q "worker 0: 2 of its reports never arrived" "$work/master.err"
+check "reports lost before the first that arrived are logged" \
+    grep -q "worker 0: 3 of its reports never arrived" "$work/master.err"
 check "and is in the JSON report (reports_lost, a gap event)" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 ev = [e["kind"] for e in d["events"]]
-sys.exit(not (d["workers"][0]["reports_lost"] == 2 and "gap" in ev))' "$work/idle-run.json"
+sys.exit(not (d["workers"][0]["reports_lost"] == 5 and "gap" in ev))' "$work/idle-run.json"
 wait_pid "$idle" 10
 finish
