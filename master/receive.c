@@ -297,12 +297,19 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
  * say which worker, when, and how many reports (about a second each). The
  * first report to arrive counts too: snap_seq is 0 for a worker (or a new
  * process of it) that has sent nothing yet, so a first report numbered 3
- * means reports 1 and 2 were lost. */
-static void note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
+ * means reports 1 and 2 were lost. A worker starts numbering with the
+ * run and sends one report per interval: a number beyond that (with a
+ * minute of slack) is a lie, and the worker is thrown out (false). */
+static bool note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
 {
-    if (seq > w->snap_seq + 1) {
+    double since = r->started_at > 0 ? ev_now(r->loop) - r->started_at : 0.0;
+    if ((double)seq > since * 1000.0 / HN_RUN_SNAPSHOT_INTERVAL_MS + 60.0) {
+        ban(r, w, "its report numbers run ahead of the run's length");
+        return false;
+    }
+    if (seq > w->snap_seq && seq - w->snap_seq > 1) {
         uint64_t gap = seq - w->snap_seq - 1;
-        w->reports_lost += gap;
+        w->reports_lost += gap; /* bounded by the check above */
         hn_log_warn("worker %u: %llu of its reports never arrived (sent while the master was "
                     "unreachable): their requests are not in the totals",
                     w->index, (unsigned long long)gap);
@@ -313,6 +320,7 @@ static void note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
     }
     if (seq > w->snap_seq)
         w->snap_seq = seq;
+    return true;
 }
 
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
@@ -332,7 +340,8 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         ban(r, w, why);
         return;
     }
-    note_seq(r, w, s->seq);
+    if (!note_seq(r, w, s->seq))
+        return;
     w->users = s->users;
     r->users_seen |= w->users > 0;
     if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {

@@ -407,13 +407,15 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
 {
     if (t->seq <= s->target_seq)
         return; /* stale or repeated: targets are absolute, the newest wins */
-    s->target_seq = t->seq;
     if (!s->pool) {
+        /* Its number is not kept: it must not make the run's next TARGETs
+         * look stale (targets are absolute, ignoring one loses nothing). */
         if (!(s->warned & WARN_NO_SCENARIO))
             hn_log_warn("TARGET before a usable scenario: ignored");
         s->warned |= WARN_NO_SCENARIO;
         return;
     }
+    s->target_seq = t->seq;
     if (t->phase != HN_PHASE_RUN || (s->state != SS_LOADED && s->state != SS_RUNNING))
         return;
     uint32_t users[HN_PROTO_CLASSES_MAX];

@@ -22,8 +22,13 @@ for kind in names overflow bytes; do
         >"$work/$kind.json" &
     fakes+=($!)
 done
+# Report numbers no run of this length reaches (2^40: a wrapped sum of
+# lost reports before).
+fake_worker peer --master "$master_ep" --mode idle --first-seq 1099511627776 --seconds 6 \
+    >"$work/seq.json" &
+fakes+=($!)
 for p in "${fakes[@]}"; do wait_pid "$p" 30; done
-for kind in names overflow bytes; do
+for kind in names overflow bytes seq; do
     check "the '$kind' offender is thrown out ($(cat "$work/$kind.json"))" \
         grep -q "thrown out of the run" "$work/$kind.json"
 done
@@ -31,12 +36,15 @@ check "the master is still running" kill -0 "$hmaster_pid"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "each offender is named in the log" \
-    [ "$(grep -c "broke a limit and is ignored for the rest of the run" "$work/master.err")" = 3 ]
+    [ "$(grep -c "broke a limit and is ignored for the rest of the run" "$work/master.err")" = 4 ]
 check "names of no request of the scenario" grep -q "not a request of the scenario" "$work/master.err"
 check "counts beyond the limit" grep -q "requests, .* bytes in one interval" "$work/master.err"
 check "statistics bytes beyond the budget" grep -q "MiB of statistics per second" "$work/master.err"
+check "report numbers beyond the run's length" \
+    grep -q "its report numbers run ahead of the run's length" "$work/master.err"
+check "... and no lost reports counted for them" bash -c "! grep -q 'reports never arrived' '$work/master.err'"
 check "the offenders are listed after the summary" \
-    [ "$(sed -n '/^Workers ignored for breaking a limit/,/^$/p' "$work/master.err" | grep -c "^  worker")" = 3 ]
+    [ "$(sed -n '/^Workers ignored for breaking a limit/,/^$/p' "$work/master.err" | grep -c "^  worker")" = 4 ]
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
