@@ -10,27 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Quick mode with --engine fast: every GET must be able to take it (a
- * file's steps are checked by the loader, with their positions). */
-static int quick_engine_check(const struct hn_scenario *s)
+typedef bool (*step_fn)(void *ctx, const struct hn_scenario *s, const struct hn_user_class *c,
+                        const struct hn_step *st);
+
+/* Call @fn for every step (on_start and tasks) until it returns false. */
+static void visit_steps(const struct hn_scenario *s, step_fn fn, void *ctx)
 {
-    if (s->engine != HN_ENGINE_FAST)
-        return 0;
     for (uint32_t i = 0; i < s->n_classes; i++) {
         const struct hn_user_class *c = &s->classes[i];
+        for (uint32_t k = 0; k < c->n_on_start; k++)
+            if (!fn(ctx, s, c, &c->on_start[k]))
+                return;
         for (uint32_t t = 0; t < c->n_tasks; t++)
-            for (uint32_t k = 0; k < c->tasks[t].n_steps; k++) {
-                const struct hn_step *st = &c->tasks[t].steps[k];
-                char buf[160];
-                const char *why = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
-                if (why) {
-                    fprintf(stderr, "hornet-master: --engine fast: %s %s cannot use it: %s\n",
-                            st->method, st->url.source, why);
-                    return -1;
-                }
-            }
+            for (uint32_t k = 0; k < c->tasks[t].n_steps; k++)
+                if (!fn(ctx, s, c, &c->tasks[t].steps[k]))
+                    return;
     }
-    return 0;
+}
+
+/* Quick mode with --engine fast: every GET must be able to take it (a
+ * file's steps are checked by the loader, with their positions). */
+static bool fast_possible(void *failed, const struct hn_scenario *s, const struct hn_user_class *c,
+                          const struct hn_step *st)
+{
+    char buf[160];
+    const char *why = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
+    if (why)
+        fprintf(stderr, "hornet-master: --engine fast: %s %s cannot use it: %s\n", st->method,
+                st->url.source, why);
+    *(bool *)failed = why != NULL;
+    return !why;
 }
 
 /* The scenario of @cfg into *out (and what the file said of the run's plan
@@ -75,7 +84,10 @@ static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out
         s->cookies = false;
     if (cfg->engine_given)
         s->engine = cfg->engine;
-    if (quick_engine_check(s)) {
+    bool refused = false;
+    if (s->engine == HN_ENGINE_FAST)
+        visit_steps(s, fast_possible, &refused);
+    if (refused) {
         hn_scenario_free(s);
         return HN_EXIT_USAGE;
     }
@@ -168,16 +180,12 @@ static void print_step(FILE *out, const struct hn_scenario *s, const struct hn_u
     fputc('\n', out);
 }
 
-static void count_steps(const struct hn_scenario *s, struct engine_count *n)
+static bool count_step(void *n, const struct hn_scenario *s, const struct hn_user_class *c,
+                       const struct hn_step *st)
 {
-    for (uint32_t i = 0; i < s->n_classes; i++) {
-        const struct hn_user_class *c = &s->classes[i];
-        for (uint32_t k = 0; k < c->n_on_start; k++)
-            *(hn_fast_uses(s, c, &c->on_start[k]) ? &n->fast : &n->curl) += 1;
-        for (uint32_t t = 0; t < c->n_tasks; t++)
-            for (uint32_t k = 0; k < c->tasks[t].n_steps; k++)
-                *(hn_fast_uses(s, c, &c->tasks[t].steps[k]) ? &n->fast : &n->curl) += 1;
-    }
+    struct engine_count *count = n;
+    *(hn_fast_uses(s, c, st) ? &count->fast : &count->curl) += 1;
+    return true;
 }
 
 void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *s,
@@ -187,7 +195,7 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
     fprintf(out, "%s: valid\n", path);
     fprintf(out, "host: %s\n", s->host ? s->host : "(none: every URL is absolute)");
     struct engine_count all = {0, 0};
-    count_steps(s, &all);
+    visit_steps(s, count_step, &all);
     fprintf(out, "requests: timeout %llu ms, HTTP/%s, TLS %s%s, cookies %s\n",
             (unsigned long long)s->timeout_ms, s->http_version == HN_HTTP_2 ? "2" : "1.1",
             s->tls_verify ? "verified" : "NOT verified",

@@ -524,6 +524,14 @@ static void small_snapshot(struct hn_msg_entry *e, struct hn_hist *h[3][2])
     }
 }
 
+static void small_snapshot_free(struct hn_hist *h[3][2])
+{
+    for (int i = 0; i < 3; i++) {
+        hn_hist_free(h[i][0]);
+        hn_hist_free(h[i][1]);
+    }
+}
+
 static uint64_t work_of(struct hn_stats *st, struct hn_msg_entry *e, uint32_t n)
 {
     uint64_t before = hn_stats_work(st);
@@ -602,10 +610,7 @@ static void test_merge_cost_flat(void **state)
 
     hn_hist_free(wide);
     hn_hist_free(one);
-    for (int i = 0; i < 3; i++) {
-        hn_hist_free(h[i][0]);
-        hn_hist_free(h[i][1]);
-    }
+    small_snapshot_free(h);
     hn_stats_free(empty);
     hn_stats_free(full);
 }
@@ -645,10 +650,7 @@ static void test_settle_phases(void **state)
     }
     hn_hist_free(want_total);
     hn_hist_free(want_ttfb);
-    for (int i = 0; i < 3; i++) {
-        hn_hist_free(h[i][0]);
-        hn_hist_free(h[i][1]);
-    }
+    small_snapshot_free(h);
     hn_stats_free(st);
 }
 
