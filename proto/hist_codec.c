@@ -177,8 +177,10 @@ static bool sum_plausible(const struct hn_hist_wire *w)
     return w->sum >= lo && w->sum <= hi;
 }
 
-/* hn_hist_codec_check, which also counts the non-empty counters. */
-static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
+/* hn_hist_codec_check, which also counts the non-empty counters and, when
+ * @index and @count are not NULL (room for buckets_len), stores them. */
+static int check(const struct hn_hist_wire *w, uint32_t *n_buckets, uint16_t *index_out,
+                 uint64_t *count_out)
 {
     *n_buckets = 0;
     if (w->total == 0)
@@ -211,6 +213,10 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
         seen += count;
         last_count = count;
         prev = index;
+        if (index_out) {
+            index_out[n] = (uint16_t)index;
+            count_out[n] = count;
+        }
         n++;
     }
     if (seen != w->total)
@@ -226,7 +232,7 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets)
 int hn_hist_codec_check(const struct hn_hist_wire *w)
 {
     uint32_t n;
-    return check(w, &n);
+    return check(w, &n, NULL, NULL);
 }
 
 static int get_u64(const msgpack_object *o, uint64_t *out)
@@ -238,6 +244,12 @@ static int get_u64(const msgpack_object *o, uint64_t *out)
 }
 
 int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
+{
+    return hn_hist_codec_unpack_into(o, NULL, out);
+}
+
+int hn_hist_codec_unpack_into(const msgpack_object *o, struct hn_hist_pairs *pairs,
+                              struct hn_hist_wire *out)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY)
         return HN_E_TYPE;
@@ -256,9 +268,18 @@ int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out)
     w.buckets_len = f[5].via.bin.size;
     if (w.buckets_len == 0)
         w.buckets = NULL;
-    rc = check(&w, &w.n_buckets);
+    /* Each counter takes at least one byte of the stream. */
+    bool room = pairs && pairs->cap - pairs->used >= w.buckets_len;
+    uint16_t *index = room ? pairs->index + pairs->used : NULL;
+    uint64_t *count = room ? pairs->count + pairs->used : NULL;
+    rc = check(&w, &w.n_buckets, index, count);
     if (rc)
         return rc;
+    if (room && w.n_buckets) {
+        w.index = index;
+        w.count = count;
+        pairs->used += w.n_buckets;
+    }
     *out = w;
     return 0;
 }
@@ -279,6 +300,20 @@ bool hn_hist_wire_iter_next(struct hn_hist_wire_iter *it, uint32_t *index, uint6
     return true;
 }
 
+/* The figures besides the counters: total, overflow, sum, min, max. */
+static void add_summary(const struct hn_hist_wire *w, struct hn_hist *const *d, unsigned m)
+{
+    for (unsigned j = 0; j < m; j++) {
+        hn_sat_inc(&d[j]->total, w->total); /* the counts add up to it (validated) */
+        hn_sat_inc(&d[j]->overflow, w->overflow);
+        hn_sat_inc(&d[j]->sum, w->sum);
+        if (w->min < d[j]->min)
+            d[j]->min = w->min;
+        if (w->max > d[j]->max)
+            d[j]->max = w->max;
+    }
+}
+
 uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *const *dst,
                                   unsigned n_dst, uint32_t *first, uint32_t *last)
 {
@@ -289,6 +324,19 @@ uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *
             d[m++] = dst[j];
     if (w->total == 0 || m == 0)
         return 0;
+    if (w->index && w->n_buckets) {
+        /* Decoded already: a loop of independent additions. */
+        uint32_t n = w->n_buckets;
+        *first = w->index[0];
+        *last = w->index[n - 1];
+        for (unsigned j = 0; j < m; j++) {
+            uint64_t *counts = d[j]->counts;
+            for (uint32_t i = 0; i < n; i++)
+                hn_sat_inc(&counts[w->index[i]], w->count[i]);
+        }
+        add_summary(w, d, m);
+        return n;
+    }
     const uint8_t *p = w->buckets, *end = w->buckets + w->buckets_len;
     int64_t prev = -1;
     uint32_t n = 0, index;
@@ -303,15 +351,7 @@ uint32_t hn_hist_codec_merge_many(const struct hn_hist_wire *w, struct hn_hist *
     }
     if (prev >= 0)
         *last = (uint32_t)prev;
-    for (unsigned j = 0; j < m; j++) {
-        hn_sat_inc(&d[j]->total, w->total); /* the counts add up to it (validated) */
-        hn_sat_inc(&d[j]->overflow, w->overflow);
-        hn_sat_inc(&d[j]->sum, w->sum);
-        if (w->min < d[j]->min)
-            d[j]->min = w->min;
-        if (w->max > d[j]->max)
-            d[j]->max = w->max;
-    }
+    add_summary(w, d, m);
     return n;
 }
 

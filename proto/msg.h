@@ -151,6 +151,8 @@ struct hn_msg_snapshot {
     struct hn_msg_entry *entries;
     struct hn_msg_error *errors;
     struct hn_msg_exception *exceptions;
+    void *counters; /* decoder only: the entries' decoded histogram counters
+                       (struct hn_hist_pairs storage, hist_codec.h) */
 };
 
 /* Rows of one data feeder granted to a worker. */

@@ -239,7 +239,8 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
 }
 
 /* timings: [[kind, hist], ...], kinds strictly increasing, none empty. */
-static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
+static int decode_timings(const msgpack_object *o, struct hn_hist_pairs *pairs,
+                          struct hn_msg_entry *e)
 {
     const msgpack_object *items;
     uint32_t n;
@@ -253,7 +254,7 @@ static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
         if ((int64_t)kind <= prev)
             return HN_E_INVALID; /* repeated or out of order */
         prev = kind;
-        HN_TRY(hn_hist_codec_unpack(&pair[1], &e->wire[kind]));
+        HN_TRY(hn_hist_codec_unpack_into(&pair[1], pairs, &e->wire[kind]));
         if (e->wire[kind].total == 0)
             return HN_E_INVALID; /* empty histograms are not sent */
         e->wire[kind].present = true;
@@ -261,7 +262,8 @@ static int decode_timings(const msgpack_object *o, struct hn_msg_entry *e)
     return 0;
 }
 
-static int decode_entry(const msgpack_object *o, struct hn_msg_entry *e)
+static int decode_entry(const msgpack_object *o, struct hn_hist_pairs *pairs,
+                        struct hn_msg_entry *e)
 {
     const msgpack_object *f;
     HN_TRY(get_tuple(o, 6, &f));
@@ -270,7 +272,7 @@ static int decode_entry(const msgpack_object *o, struct hn_msg_entry *e)
     HN_TRY(get_u64(&f[2], &e->requests));
     HN_TRY(get_u64(&f[3], &e->failures));
     HN_TRY(get_u64(&f[4], &e->bytes_received));
-    HN_TRY(decode_timings(&f[5], e));
+    HN_TRY(decode_timings(&f[5], pairs, e));
     if (e->failures > e->requests)
         return HN_E_INVALID;
     for (int k = 0; k < HN_TIMING__COUNT; k++) {
@@ -292,8 +294,9 @@ static int decode_error(const msgpack_object *o, struct hn_msg_error *r)
     return r->count ? 0 : HN_E_RANGE;
 }
 
-/* Fills @s; on error the caller frees whatever was allocated. */
-static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
+/* Fills @s from a frame of @frame_len bytes; on error the caller frees
+ * whatever was allocated. */
+static int decode_snapshot(const msgpack_object *o, size_t frame_len, struct hn_msg_snapshot *s)
 {
     const msgpack_object *f, *entries, *errors, *exceptions;
     uint32_t n_entries, n_errors, n_exceptions;
@@ -309,11 +312,17 @@ static int decode_snapshot(const msgpack_object *o, struct hn_msg_snapshot *s)
     HN_TRY(get_u64(&f[8], &s->dropped));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
-        if (!s->entries)
+        /* Room for every counter the frame can hold (one byte each at
+         * least), decoded once here for the merge (hist_codec.h). */
+        s->counters = malloc(frame_len * (sizeof(uint64_t) + sizeof(uint16_t)));
+        if (!s->entries || !s->counters)
             return -ENOMEM;
+        struct hn_hist_pairs pairs = {.count = s->counters,
+                                      .index = (uint16_t *)((uint64_t *)s->counters + frame_len),
+                                      .cap = frame_len};
         s->n_entries = n_entries;
         for (uint32_t i = 0; i < n_entries; i++)
-            HN_TRY(decode_entry(&entries[i], &s->entries[i]));
+            HN_TRY(decode_entry(&entries[i], &pairs, &s->entries[i]));
     }
     if (n_errors) {
         s->errors = calloc(n_errors, sizeof(*s->errors));
@@ -361,7 +370,7 @@ static int decode_grant(const msgpack_object *o, struct hn_msg_grant *g)
     return g->n_ids && g->first_user_id + (g->n_ids - 1) < g->first_user_id ? HN_E_RANGE : 0;
 }
 
-static int decode_body(const msgpack_object *o, struct hn_msg *m)
+static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_msg *m)
 {
     const msgpack_object *f;
     uint32_t state;
@@ -381,7 +390,7 @@ static int decode_body(const msgpack_object *o, struct hn_msg *m)
         return decode_target(o, &m->target);
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
-        return decode_snapshot(o, &m->snapshot);
+        return decode_snapshot(o, frame_len, &m->snapshot);
     case HN_MSG_HEARTBEAT:
         HN_TRY(get_tuple(o, 5, &f));
         HN_TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
@@ -429,7 +438,7 @@ int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out)
         struct hn_msg m;
         memset(&m, 0, sizeof(m));
         m.type = (enum hn_msg_type)type;
-        rc = decode_body(&up.data.via.array.ptr[2], &m);
+        rc = decode_body(&up.data.via.array.ptr[2], len, &m);
         if (rc)
             hn_msg_deinit(&m);
         else
@@ -446,6 +455,8 @@ void hn_msg_deinit(struct hn_msg *m)
     free(m->snapshot.entries);
     free(m->snapshot.errors);
     free(m->snapshot.exceptions);
+    free(m->snapshot.counters);
+    m->snapshot.counters = NULL;
     m->snapshot.entries = NULL;
     m->snapshot.errors = NULL;
     m->snapshot.exceptions = NULL;

@@ -274,6 +274,16 @@ int scale_fleet_new(const struct scale_opts *o, struct scale_fleet **out)
     return 0;
 }
 
+int scale_fleet_frame(const struct scale_fleet *f, uint32_t worker, uint64_t seq,
+                      const char *run_id, msgpack_sbuffer *sb)
+{
+    struct sim_worker w = {.index = worker, .seq = seq, .interval_start_ms = 1000 * seq};
+    snprintf(w.run_id, sizeof(w.run_id), "%s", run_id);
+    /* the variant send_stats picks for that worker and report */
+    const struct variant *v = &f->variants[(worker + seq - 1) % f->o.variants];
+    return pack_stats(sb, HN_MSG_SNAPSHOT, &w, 1000 * seq + 1000, v);
+}
+
 void scale_fleet_shape(const struct scale_fleet *f, struct scale_shape *out)
 {
     memset(out, 0, sizeof(*out));

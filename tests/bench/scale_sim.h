@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <msgpack.h>
+
 #define SCALE_ENTRIES_MAX 64
 #define HN_SCALE_REASON_MAX 260
 
@@ -68,3 +70,9 @@ uint32_t scale_fleet_quit(const struct scale_fleet *f);
 /* Ask the threads to end, wait for them, sum what they did. */
 void scale_fleet_join(struct scale_fleet *f, struct scale_result *out);
 void scale_fleet_free(struct scale_fleet *f);
+
+/* The SNAPSHOT simulated worker @worker sends as its report @seq of run
+ * @run_id, into @sb (emptied first): for benchmarks of the master's merge
+ * without sockets (merge-cost.c). 0 or -ENOMEM. */
+int scale_fleet_frame(const struct scale_fleet *f, uint32_t worker, uint64_t seq,
+                      const char *run_id, msgpack_sbuffer *sb);

@@ -209,6 +209,106 @@ static void test_merge_many(void **state)
     hn_hist_free(got);
 }
 
+/* The counters unpack_into decodes are the stream's, and merging them
+ * (hn_hist_codec_merge_many) gives what merging the stream gives, which is
+ * hn_hist_merge of the originals; without room, nothing is decoded; an
+ * invalid stream takes no room. */
+static void test_merge_many_decoded(void **state)
+{
+    (void)state;
+    enum { CAP = 1 << 16 };
+    struct hn_hist_pairs pairs = {.index = calloc(CAP, sizeof(uint16_t)),
+                                  .count = calloc(CAP, sizeof(uint64_t)),
+                                  .cap = CAP};
+    struct hn_hist *src = hn_hist_new(), *want = hn_hist_new(), *a[2] = {hn_hist_new(), hn_hist_new()},
+                   *b[2] = {hn_hist_new(), hn_hist_new()};
+    assert_non_null(pairs.index);
+    assert_non_null(pairs.count);
+    rng_state = 11;
+    for (int round = 0; round < 20; round++) {
+        hn_hist_reset(src);
+        fill_random(src, 1 + (unsigned)(rng_next() % 5000));
+        hn_hist_merge(want, src);
+        hn_hist_merge(want, src); /* a[0] and b[0] take it twice below */
+        struct packed p;
+        struct hn_hist_wire plain, dec;
+        assert_int_equal(pack_and_unpack(&p, src, &plain), 0);
+        assert_null(plain.index);
+        size_t used = pairs.used;
+        assert_int_equal(hn_hist_codec_unpack_into(&p.up.data, &pairs, &dec), 0);
+        assert_non_null(dec.index);
+        assert_int_equal(pairs.used, used + dec.n_buckets);
+        struct hn_hist_wire_iter it;
+        uint32_t index, i = 0;
+        uint64_t count;
+        hn_hist_wire_iter_init(&it, &plain);
+        while (hn_hist_wire_iter_next(&it, &index, &count)) {
+            assert_true(i < dec.n_buckets);
+            assert_int_equal(dec.index[i], index);
+            assert_int_equal(dec.count[i], count);
+            i++;
+        }
+        assert_int_equal(i, dec.n_buckets);
+        uint32_t f1 = 0, l1 = 0, f2 = 0, l2 = 0;
+        struct hn_hist *da[3] = {a[0], NULL, a[1]}, *db[2] = {b[0], b[1]};
+        assert_int_equal(hn_hist_codec_merge_many(&plain, da, 3, &f1, &l1), i);
+        assert_int_equal(hn_hist_codec_merge_many(&dec, db, 2, &f2, &l2), i);
+        assert_int_equal(f1, f2);
+        assert_int_equal(l1, l2);
+        assert_int_equal(f1, hn_hist_index_of(src->min));
+        hn_hist_codec_merge(a[0], &dec); /* the single merge takes the stream */
+        hn_hist_codec_merge(b[0], &plain);
+        packed_free(&p);
+    }
+    assert_true(hn_hist_equal(a[0], want));
+    assert_true(hn_hist_equal(b[0], want));
+    assert_true(hn_hist_equal(a[1], b[1]));
+
+    /* No room for every counter the stream may hold: none decoded. */
+    struct packed p;
+    struct hn_hist_wire w;
+    assert_int_equal(pack_and_unpack(&p, src, &w), 0);
+    struct hn_hist_pairs small = pairs;
+    small.cap = small.used + w.buckets_len - 1;
+    assert_int_equal(hn_hist_codec_unpack_into(&p.up.data, &small, &w), 0);
+    assert_null(w.index);
+    assert_int_equal(small.used, pairs.used);
+    packed_free(&p);
+
+    /* An invalid stream (its second count is the long form of 1) takes no
+     * room and leaves nothing decoded behind. */
+    static const uint8_t bad[] = {0x01, 0x00, 0x81, 0x00};
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 6);
+    msgpack_pack_uint64(&pk, 2);
+    msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_uint64(&pk, 1);
+    msgpack_pack_uint64(&pk, 1);
+    msgpack_pack_bin(&pk, sizeof(bad));
+    msgpack_pack_bin_body(&pk, bad, sizeof(bad));
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(msgpack_unpack_next(&up, sbuf.data, sbuf.size, NULL), MSGPACK_UNPACK_SUCCESS);
+    size_t used = pairs.used;
+    assert_int_not_equal(hn_hist_codec_unpack_into(&up.data, &pairs, &w), 0);
+    assert_int_equal(pairs.used, used);
+    msgpack_unpacked_destroy(&up);
+    msgpack_sbuffer_destroy(&sbuf);
+
+    free(pairs.index);
+    free(pairs.count);
+    hn_hist_free(src);
+    hn_hist_free(want);
+    for (int k = 0; k < 2; k++) {
+        hn_hist_free(a[k]);
+        hn_hist_free(b[k]);
+    }
+}
+
 /* Decode a hand-made wire histogram given as msgpack fields. */
 static int unpack_raw(uint64_t total, uint64_t overflow, uint64_t min, uint64_t max, uint64_t sum,
                       const uint8_t *bytes, size_t len)
@@ -420,7 +520,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_random),    cmocka_unit_test(test_wire_iterator),
         cmocka_unit_test(test_round_trip_edges),     cmocka_unit_test(test_merge_many),
         cmocka_unit_test(test_reject_bad_encodings), cmocka_unit_test(test_reject_bad_shape),
-        cmocka_unit_test(test_snapshot_size),
+        cmocka_unit_test(test_snapshot_size),        cmocka_unit_test(test_merge_many_decoded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
