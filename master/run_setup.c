@@ -300,7 +300,10 @@ int hn_run_setup(struct hn_run *r)
     code = setup_curve(r);
     if (code >= 0)
         return code;
-    struct hn_chan_opts opts = {0};
+    /* Workers' messages are handled in batches, 10 ms apart at most: a
+     * thousand workers then cost a hundred wake-ups a second, not two
+     * thousand, and nothing the master does needs them sooner. */
+    struct hn_chan_opts opts = {.gather_s = 0.010};
     if (r->curve) {
         opts.setup = hn_curve_setup_server;
         opts.setup_arg = &r->keys;

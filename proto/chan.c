@@ -92,11 +92,22 @@ static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
     (void)revents;
 }
 
+/* hn_chan_opts.gather_s is over: watch ZMQ_FD again and drain what came
+ * meanwhile (the next check does). */
+static void gather_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct hn_chan *c = w->data;
+    (void)revents;
+    ev_io_start(loop, &c->io);
+    c->readable = true;
+}
+
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     struct hn_chan *c = w->data;
     (void)revents;
-    if (c->dirty && !c->readable) {
+    /* While gathering, the timer drains anyway: no need to ask. */
+    if (c->dirty && !c->readable && !ev_is_active(&c->gather)) {
         int events = 0;
         size_t len = sizeof events;
         /* Processes pending commands: if nothing is readable now, the next
@@ -189,6 +200,11 @@ static bool drain(struct hn_chan *c, uint32_t max)
     c->dirty = false;
     c->backlog_since = 0;
     c->empty_at = hn_clock_mono_s();
+    if (c->gather_s > 0 && !ev_is_active(&c->gather)) {
+        ev_io_stop(c->loop, &c->io);
+        ev_timer_set(&c->gather, c->gather_s, 0.0);
+        ev_timer_start(c->loop, &c->gather);
+    }
     return true;
 }
 
@@ -340,7 +356,9 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
     ev_prepare_init(&c->prepare, prepare_cb);
     ev_check_init(&c->check, check_cb);
     ev_idle_init(&c->idle, idle_cb);
-    c->io.data = c->prepare.data = c->check.data = c->idle.data = c;
+    ev_timer_init(&c->gather, gather_cb, 0.0, 0.0);
+    c->gather_s = opts ? opts->gather_s : 0.0;
+    c->io.data = c->prepare.data = c->check.data = c->idle.data = c->gather.data = c;
     ev_io_start(loop, &c->io);
     ev_prepare_start(loop, &c->prepare);
     ev_check_start(loop, &c->check);
@@ -442,6 +460,7 @@ void hn_chan_close(struct hn_chan *c)
     ev_prepare_stop(c->loop, &c->prepare);
     ev_check_stop(c->loop, &c->check);
     ev_idle_stop(c->loop, &c->idle);
+    ev_timer_stop(c->loop, &c->gather);
     close_monitor(c, c->sock);
     zmq_close(c->sock);
     c->sock = NULL;

@@ -41,6 +41,14 @@ struct hn_chan_opts {
      * or -errno; an error fails the open. */
     int (*setup)(void *zsock, void *arg);
     void *setup_arg;
+    /* Once a drain has emptied the queue, wait this many seconds before
+     * the next one (0: at once). A receiver with many peers that each send
+     * a little then wakes up and drains a few times per interval instead
+     * of once per message: at 1,000 workers a master woke ~2,000 times a
+     * second, each wake-up costing a context switch on both its threads.
+     * Messages wait at most that long more; the backlog (hn_chan_backlog_age)
+     * does not count the wait. */
+    double gather_s;
 };
 
 /* Counters, only ever touched by the loop's thread. */
@@ -62,6 +70,8 @@ struct hn_chan {
     ev_prepare prepare; /* before blocking: is a message waiting unseen? */
     ev_check check;     /* after polling: drain a batch */
     ev_idle idle;       /* active while work remains: keeps the loop from blocking */
+    ev_timer gather;    /* hn_chan_opts.gather_s: ZMQ_FD unwatched until it fires */
+    double gather_s;
     bool readable;      /* a message may be waiting: drain in the next check */
     bool dirty;         /* zmq may have consumed the ZMQ_FD edge: ask ZMQ_EVENTS */
     bool *closed_flag;  /* set by close while a drain is running */

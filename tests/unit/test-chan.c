@@ -330,16 +330,20 @@ static void *peer_thread(void *arg)
     return NULL;
 }
 
+/* The router's hn_chan_opts.gather_s in the stress test. */
+static double stress_gather_s;
+
 static void test_stress_many_dealers(void **state)
 {
     static struct peer router, dealers[N_DEALERS];
     char endpoint[ENDPOINT_MAX];
+    struct hn_chan_opts opts = {.gather_s = stress_gather_s};
     (void)state;
 
     atomic_store(&done_count, 0);
     atomic_store(&abort_all, false);
     peer_init(&router, -1);
-    assert_int_equal(hn_chan_router_open(&router.chan, zctx, router.loop, ANY_PORT, NULL,
+    assert_int_equal(hn_chan_router_open(&router.chan, zctx, router.loop, ANY_PORT, &opts,
                                          stress_router_cb, &router),
                      0);
     assert_int_equal(hn_chan_endpoint(&router.chan, endpoint, sizeof endpoint), 0);
@@ -390,6 +394,15 @@ static void test_stress_many_dealers(void **state)
     }
     assert_int_equal(atomic_load(&done_count), DONE_WANTED);
     ev_loop_destroy(router.loop);
+}
+
+/* The same with a router that gathers messages between drains (what the
+ * master does): nothing lost, nothing stuck. */
+static void test_stress_many_dealers_gathering(void **state)
+{
+    stress_gather_s = 0.002;
+    test_stress_many_dealers(state);
+    stress_gather_s = 0;
 }
 
 /* ---- Single-thread behaviour tests: router and dealer share one loop. */
@@ -621,6 +634,35 @@ static void test_send_consumes_wakeup(void **state)
     }
 }
 
+/* hn_chan_opts.gather_s: once a drain emptied the queue, what arrives
+ * waits for the gathering time to end, then comes, and so on. */
+static void test_gather(void **state)
+{
+    struct fixture *f = *state;
+    struct seen rs = {0}, ds = {0};
+    char endpoint[ENDPOINT_MAX];
+    struct hn_chan_opts opts = {.gather_s = 1.5};
+
+    assert_int_equal(hn_chan_router_open(&f->r, zctx, f->loop, ANY_PORT, &opts, router_seen_cb, &rs),
+                     0);
+    assert_int_equal(hn_chan_endpoint(&f->r, endpoint, ENDPOINT_MAX), 0);
+    assert_int_equal(
+        hn_chan_dealer_open(&f->d, zctx, f->loop, endpoint, "w8", NULL, dealer_seen_cb, &ds), 0);
+    assert_int_equal(hn_chan_send(&f->d, "a", 1), 0);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(hn_chan_send(&f->d, "b", 1), 0);
+        /* The router gathers for 1.5 s from its last drain: "b" waits (the
+         * order of the loop's timers decides, not the machine's speed). */
+        run_for(f->loop, 0.2);
+        assert_int_equal(rs.calls, 1 + round);
+        assert_int_equal(run_until(f->loop, &rs.calls, 2 + round, WAIT_S), 2 + round);
+        /* Replies are not held back. */
+        assert_int_equal(hn_chan_send_to(&f->r, "w8", 2, "r", 1), 0);
+        assert_int_equal(run_until(f->loop, &ds.calls, 1 + round, WAIT_S), 1 + round);
+    }
+}
+
 static void ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -695,7 +737,9 @@ int main(void)
         FIXTURE_TEST(test_batch_bounded),
         FIXTURE_TEST(test_send_consumes_wakeup),
         FIXTURE_TEST(test_reconnect),
+        FIXTURE_TEST(test_gather),
         cmocka_unit_test(test_stress_many_dealers),
+        cmocka_unit_test(test_stress_many_dealers_gathering),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
