@@ -43,12 +43,11 @@ static void usage(FILE *f)
                "  -s, --seconds N     seconds of snapshots per round (default 10)\n"
                "  -r, --rounds N      rounds; the median is printed (default 5)\n"
                "  -e, --entries N     stats entries per snapshot, 1..64 (default 20)\n"
-               "      --total-only    only the TOTAL histogram in each entry\n"
-               "  -b, --batch N       snapshots decoded before they are merged (default 1)\n");
+               "      --total-only    only the TOTAL histogram in each entry\n");
 }
 
 struct opts {
-    uint32_t workers, seconds, rounds, entries, batch;
+    uint32_t workers, seconds, rounds, entries;
     bool total_only;
 };
 
@@ -59,12 +58,11 @@ static int parse(int argc, char **argv, struct opts *o)
                                           {"rounds", required_argument, NULL, 'r'},
                                           {"entries", required_argument, NULL, 'e'},
                                           {"total-only", no_argument, NULL, 'T'},
-                                          {"batch", required_argument, NULL, 'b'},
                                           {"help", no_argument, NULL, 'h'},
                                           {0}};
-    *o = (struct opts){.workers = 1000, .seconds = 10, .rounds = 5, .entries = 20, .batch = 1};
+    *o = (struct opts){.workers = 1000, .seconds = 10, .rounds = 5, .entries = 20};
     int c;
-    while ((c = getopt_long(argc, argv, "n:s:r:e:b:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "n:s:r:e:h", longs, NULL)) != -1) {
         char *end;
         unsigned long v = 0;
         if (optarg) {
@@ -81,7 +79,6 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'r': o->rounds = (uint32_t)v; break;
         case 'e': o->entries = (uint32_t)v; break;
         case 'T': o->total_only = true; break;
-        case 'b': o->batch = (uint32_t)v; break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return 2;
         }
@@ -123,42 +120,28 @@ static double round_once(const struct opts *o, struct scale_fleet *f, msgpack_sb
         return -1;
     double cpu = 0;
     int err = 0;
-    struct hn_msg *msgs = calloc(o->batch, sizeof(*msgs));
-    const struct hn_msg_snapshot **snaps = calloc(o->batch, sizeof(*snaps));
-    uint64_t *now = calloc(o->batch, sizeof(*now));
-    if (!msgs || !snaps || !now)
-        err = -ENOMEM;
     for (uint32_t sec = 1; sec <= o->seconds && !err; sec++) {
         /* Frames of this second, built outside the measured part. */
         for (uint32_t w = 0; w < o->workers && !err; w++)
             err = scale_fleet_frame(f, w, sec, RUN_ID, &frames[w]);
         double t0 = thread_cpu_s();
-        for (uint32_t w = 0; w < o->workers && !err; w += o->batch) {
-            uint32_t n = o->workers - w < o->batch ? o->workers - w : o->batch, k = 0;
-            for (; k < n && !err; k++) {
-                char why[200];
-                if ((err = hn_msg_decode(frames[w + k].data, frames[w + k].size, &msgs[k])))
-                    break;
-                snaps[k] = &msgs[k].snapshot;
-                now[k] = 1000 * sec + 500;
-                if (hn_limits_check_snapshot(limits, &msgs[k].snapshot, why, sizeof(why))) {
-                    fprintf(stderr, "merge-cost: limits: %s\n", why);
-                    err = HN_E_INVALID;
-                    hn_msg_deinit(&msgs[k]);
-                }
+        for (uint32_t w = 0; w < o->workers && !err; w++) {
+            struct hn_msg m;
+            char why[200];
+            if ((err = hn_msg_decode(frames[w].data, frames[w].size, &m)))
+                break;
+            if (hn_limits_check_snapshot(limits, &m.snapshot, why, sizeof(why))) {
+                fprintf(stderr, "merge-cost: limits: %s\n", why);
+                err = HN_E_INVALID;
+            } else {
+                err = hn_stats_add(st, &m.snapshot, 1000 * sec + 500);
             }
-            for (uint32_t i = 0; i < n && !err; i++)
-                err = hn_stats_add(st, snaps[i], now[i]);
-            for (uint32_t i = 0; i < k; i++)
-                hn_msg_deinit(&msgs[i]);
+            hn_msg_deinit(&m);
         }
         hn_stats_tick(st, 1000 * sec + 1000, o->workers);
         cpu += thread_cpu_s() - t0;
     }
     *requests = hn_stats_total_requests(st);
-    free(msgs);
-    free(snaps);
-    free(now);
     hn_stats_free(st);
     if (err) {
         fprintf(stderr, "merge-cost: %s\n", hn_strerror(err));
@@ -207,9 +190,9 @@ int main(int argc, char **argv)
     }
     qsort(cpu, o.rounds, sizeof(*cpu), cmp_double);
     double med = cpu[o.rounds / 2];
-    printf("merge-cost: %u workers x %u s, %u entries%s, batches of %u: %.1f us per snapshot (median of %u "
+    printf("merge-cost: %u workers x %u s, %u entries%s: %.1f us per snapshot (median of %u "
            "rounds, %.1f..%.1f), %.1f %% of a core at one snapshot per worker-second\n",
-           o.workers, o.seconds, o.entries, o.total_only ? " (TOTAL only)" : "", o.batch,
+           o.workers, o.seconds, o.entries, o.total_only ? " (TOTAL only)" : "",
            med / (double)snapshots * 1e6, o.rounds, cpu[0] / (double)snapshots * 1e6,
            cpu[o.rounds - 1] / (double)snapshots * 1e6, med / o.seconds * 100.0);
     for (uint32_t w = 0; w < o.workers; w++)
