@@ -412,7 +412,8 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
         }
     }
     struct hn_msg m;
-    int err = hn_msg_decode(buf, buf_len, &m);
+    r->counters.used = 0; /* the previous message is merged and gone */
+    int err = hn_msg_decode_into(buf, buf_len, &r->counters, &m);
     if (err) {
         if (err == HN_E_VERSION && peeked && type == HN_MSG_HELLO)
             reject_version(r, route, len, version);

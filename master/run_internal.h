@@ -60,6 +60,8 @@ struct hn_run {
     uint32_t class_weights[HN_PROTO_CLASSES_MAX];
     struct hn_dealer dealer; /* user ids and data rows dealt so far */
     struct hn_stats *stats;
+    struct hn_hist_pairs counters; /* where a snapshot's counters are decoded
+                                      (hn_msg_decode_into), reused */
     struct hn_reports reports;
     struct hn_journal journal; /* timeline, worker events, self-check: for reports */
     char load_brief[200];      /* the load in a few words, for reports */

@@ -64,10 +64,16 @@ static int set_int_opts(void *sock, const struct int_opt *opts, size_t n)
  *  2. When something else touched the socket since (a send, from anywhere),
  *     ask ZMQ_EVENTS before the loop blocks: ev_prepare (`dirty`).
  *  3. While messages may be waiting (`readable`: ZMQ_FD fired, ZMQ_EVENTS
- *     said POLLIN, or a batch of HN_CHAN_BATCH was cut short), keep the loop
- *     from blocking with an ev_idle, and drain from ev_check. The check runs
- *     once per iteration whatever else is pending, whereas an idle callback
- *     would be starved for as long as curl sockets keep the loop busy.
+ *     said POLLIN, a batch of HN_CHAN_BATCH was cut short, or a gathering
+ *     period ended), keep the loop from blocking with an ev_idle, and drain
+ *     from ev_check. The check runs once per iteration whatever else is
+ *     pending, whereas an idle callback would be starved for as long as
+ *     curl sockets keep the loop busy.
+ *  4. Gathering (hn_chan_opts.gather_s): ZMQ_FD is not watched until the
+ *     `gather` timer ends (it then sets `readable`), and prepare does not
+ *     ask ZMQ_EVENTS meanwhile: the drain at the end covers rule 2. libev
+ *     takes an unwatched fd out of epoll at its first signal, so a period
+ *     costs at most two wake-ups.
  *
  * This is the prepare/check/idle pattern libev's manual gives for embedding
  * foreign event sources. ZMQ_EVENTS costs a syscall, so prepare asks only
@@ -179,6 +185,7 @@ static bool drain(struct hn_chan *c, uint32_t max)
 {
     bool closed = false;
     int rc = 1;
+    uint32_t got = 0;
 
     if (c->backlog_since == 0) /* a backlog begins: since when at most */
         c->backlog_since = c->slept_empty || c->empty_at == 0 ? hn_clock_mono_s() : c->empty_at;
@@ -188,6 +195,7 @@ static bool drain(struct hn_chan *c, uint32_t max)
         rc = recv_one(c);
         if (closed)
             return false; /* closed by the callback: `c` may be freed already */
+        got += rc == 1;
     }
     c->closed_flag = NULL;
     if (rc == 1 || rc == -EINTR) {
@@ -200,7 +208,9 @@ static bool drain(struct hn_chan *c, uint32_t max)
     c->dirty = false;
     c->backlog_since = 0;
     c->empty_at = hn_clock_mono_s();
-    if (c->gather_s > 0 && !ev_is_active(&c->gather)) {
+    /* Gather the next ones, unless this drain found none: a quiet channel
+     * then waits on ZMQ_FD again, and its first message comes at once. */
+    if (c->gather_s > 0 && got && !ev_is_active(&c->gather)) {
         ev_io_stop(c->loop, &c->io);
         ev_timer_set(&c->gather, c->gather_s, 0.0);
         ev_timer_start(c->loop, &c->gather);

@@ -41,13 +41,14 @@ struct hn_chan_opts {
      * or -errno; an error fails the open. */
     int (*setup)(void *zsock, void *arg);
     void *setup_arg;
-    /* Once a drain has emptied the queue, wait this many seconds before
-     * the next one (0: at once). A receiver with many peers that each send
-     * a little then wakes up and drains a few times per interval instead
-     * of once per message: at 1,000 workers a master woke ~2,000 times a
-     * second, each wake-up costing a context switch on both its threads.
-     * Messages wait at most that long more; the backlog (hn_chan_backlog_age)
-     * does not count the wait. */
+    /* Once a drain that handed over messages has emptied the queue, wait
+     * this many seconds (from the loop's time, ev_now) before the next one
+     * (0: at once). A receiver with many peers that each send a little
+     * then wakes up a few times per period instead of once per message:
+     * at 1,000 workers a master woke ~2,000 times a second, each wake-up a
+     * context switch on both its threads. Messages wait at most that much
+     * longer; the backlog (hn_chan_backlog_age) does not count the wait.
+     * A drain that finds nothing ends it: a quiet channel waits on ZMQ_FD. */
     double gather_s;
 };
 

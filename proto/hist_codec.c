@@ -178,7 +178,8 @@ static bool sum_plausible(const struct hn_hist_wire *w)
 }
 
 /* hn_hist_codec_check, which also counts the non-empty counters and, when
- * @index and @count are not NULL (room for buckets_len), stores them. */
+ * @index_out and @count_out are not NULL (room for buckets_len), stores
+ * them. */
 static int check(const struct hn_hist_wire *w, uint32_t *n_buckets, uint16_t *index_out,
                  uint64_t *count_out)
 {

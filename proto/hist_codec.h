@@ -66,7 +66,9 @@ int hn_hist_codec_unpack(const msgpack_object *o, struct hn_hist_wire *out);
 
 /* hn_hist_codec_unpack that also stores the decoded counters in @pairs
  * (when it has room for buckets_len more; NULL: none) and points
- * out->index and out->count at them. Same checks and return codes. */
+ * out->index and out->count at them. Same checks and return codes; on
+ * error *out and pairs->used are as they were (the room past used may
+ * have been written). */
 int hn_hist_codec_unpack_into(const msgpack_object *o, struct hn_hist_pairs *pairs,
                               struct hn_hist_wire *out);
 

@@ -151,9 +151,16 @@ struct hn_msg_snapshot {
     struct hn_msg_entry *entries;
     struct hn_msg_error *errors;
     struct hn_msg_exception *exceptions;
-    void *counters; /* decoder only: the entries' decoded histogram counters
-                       (struct hn_hist_pairs storage, hist_codec.h) */
+    /* Decoder only: room for the entries' decoded histogram counters
+     * (hist_codec.h) when the caller gave none (hn_msg_decode_into). */
+    struct hn_hist_pairs own_counters;
 };
+
+/* Decoded histogram counters one snapshot keeps at most (10 bytes each):
+ * an honest snapshot of 20 names has some 8,000; a frame stuffed with
+ * more costs the decoder no more memory than this (the rest of its
+ * histograms are merged from their bucket streams). */
+#define HN_MSG_COUNTERS_MAX (1u << 18)
 
 /* Rows of one data feeder granted to a worker. */
 struct hn_msg_grant_feeder {
@@ -244,9 +251,21 @@ int hn_msg_peek(const void *buf, size_t len, uint32_t *type, uint32_t *version);
  * (hn_frame_check) and then every field's type, range and limit.
  * The decoded message may point into @buf (SCENARIO blob and hash, snapshot
  * histogram buckets): it is valid only while @buf lives and is unchanged.
+ * A snapshot's histogram counters are also decoded, for the merge
+ * (hn_msg_decode_into).
  * @return 0: *out filled, call hn_msg_deinit(out) when done; a positive
  *         hn_error or -ENOMEM: nothing to free, *out untouched. */
 int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out);
+
+/* hn_msg_decode, with the decoded histogram counters of a SNAPSHOT or
+ * FINAL stored in @room (a stream of L bytes holds at most L counters;
+ * those that do not fit are not decoded, and their histograms are merged
+ * from the stream), so that a receiver decoding one snapshot after another
+ * allocates that memory once. @room must outlive the message; on error
+ * room->used is as it was (the space past it may have been written).
+ * NULL: like hn_msg_decode, room of the message's own, up to
+ * HN_MSG_COUNTERS_MAX counters. */
+int hn_msg_decode_into(const void *buf, size_t len, struct hn_hist_pairs *room, struct hn_msg *out);
 
 /* True if @s[0..len) is valid UTF-8 without NUL bytes: the rule for every
  * string on the wire. */
@@ -256,6 +275,6 @@ bool hn_msg_str_valid(const char *s, size_t len);
  * for snapshots every wire histogram field and bucket byte). */
 bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b);
 
-/* Free what hn_msg_decode allocated (snapshot entries and errors). Only for
- * decoded messages; safe to call twice. */
+/* Free what hn_msg_decode allocated (snapshot entries, errors, exceptions,
+ * decoded counters). Only for decoded messages; safe to call twice. */
 void hn_msg_deinit(struct hn_msg *m);

@@ -294,9 +294,11 @@ static int decode_error(const msgpack_object *o, struct hn_msg_error *r)
     return r->count ? 0 : HN_E_RANGE;
 }
 
-/* Fills @s from a frame of @frame_len bytes; on error the caller frees
+/* Fills @s from a frame of @frame_len bytes, its histograms' counters
+ * decoded into @room (NULL: room of its own); on error the caller frees
  * whatever was allocated. */
-static int decode_snapshot(const msgpack_object *o, size_t frame_len, struct hn_msg_snapshot *s)
+static int decode_snapshot(const msgpack_object *o, size_t frame_len, struct hn_hist_pairs *room,
+                           struct hn_msg_snapshot *s)
 {
     const msgpack_object *f, *entries, *errors, *exceptions;
     uint32_t n_entries, n_errors, n_exceptions;
@@ -312,17 +314,22 @@ static int decode_snapshot(const msgpack_object *o, size_t frame_len, struct hn_
     HN_TRY(get_u64(&f[8], &s->dropped));
     if (n_entries) {
         s->entries = calloc(n_entries, sizeof(*s->entries));
-        /* Room for every counter the frame can hold (one byte each at
-         * least), decoded once here for the merge (hist_codec.h). */
-        s->counters = malloc(frame_len * (sizeof(uint64_t) + sizeof(uint16_t)));
-        if (!s->entries || !s->counters)
+        if (!s->entries)
             return -ENOMEM;
-        struct hn_hist_pairs pairs = {.count = s->counters,
-                                      .index = (uint16_t *)((uint64_t *)s->counters + frame_len),
-                                      .cap = frame_len};
+        if (!room) {
+            /* As many counters as the frame can hold (a byte each at
+             * least), up to the bound. */
+            size_t cap = frame_len < HN_MSG_COUNTERS_MAX ? frame_len : HN_MSG_COUNTERS_MAX;
+            s->own_counters.index = malloc(cap * sizeof(*s->own_counters.index));
+            s->own_counters.count = malloc(cap * sizeof(*s->own_counters.count));
+            if (!s->own_counters.index || !s->own_counters.count)
+                return -ENOMEM;
+            s->own_counters.cap = cap;
+            room = &s->own_counters;
+        }
         s->n_entries = n_entries;
         for (uint32_t i = 0; i < n_entries; i++)
-            HN_TRY(decode_entry(&entries[i], &pairs, &s->entries[i]));
+            HN_TRY(decode_entry(&entries[i], room, &s->entries[i]));
     }
     if (n_errors) {
         s->errors = calloc(n_errors, sizeof(*s->errors));
@@ -370,7 +377,8 @@ static int decode_grant(const msgpack_object *o, struct hn_msg_grant *g)
     return g->n_ids && g->first_user_id + (g->n_ids - 1) < g->first_user_id ? HN_E_RANGE : 0;
 }
 
-static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_msg *m)
+static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_hist_pairs *room,
+                       struct hn_msg *m)
 {
     const msgpack_object *f;
     uint32_t state;
@@ -390,7 +398,7 @@ static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_msg 
         return decode_target(o, &m->target);
     case HN_MSG_SNAPSHOT:
     case HN_MSG_FINAL:
-        return decode_snapshot(o, frame_len, &m->snapshot);
+        return decode_snapshot(o, frame_len, room, &m->snapshot);
     case HN_MSG_HEARTBEAT:
         HN_TRY(get_tuple(o, 5, &f));
         HN_TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
@@ -411,6 +419,11 @@ static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_msg 
 }
 
 int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out)
+{
+    return hn_msg_decode_into(buf, len, NULL, out);
+}
+
+int hn_msg_decode_into(const void *buf, size_t len, struct hn_hist_pairs *room, struct hn_msg *out)
 {
     uint32_t type, version;
     if (len > HN_PROTO_FRAME_MAX)
@@ -438,11 +451,15 @@ int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out)
         struct hn_msg m;
         memset(&m, 0, sizeof(m));
         m.type = (enum hn_msg_type)type;
-        rc = decode_body(&up.data.via.array.ptr[2], len, &m);
-        if (rc)
+        size_t used = room ? room->used : 0;
+        rc = decode_body(&up.data.via.array.ptr[2], len, room, &m);
+        if (rc) {
             hn_msg_deinit(&m);
-        else
+            if (room)
+                room->used = used;
+        } else {
             *out = m;
+        }
     }
     msgpack_unpacked_destroy(&up);
     return rc;
@@ -455,8 +472,9 @@ void hn_msg_deinit(struct hn_msg *m)
     free(m->snapshot.entries);
     free(m->snapshot.errors);
     free(m->snapshot.exceptions);
-    free(m->snapshot.counters);
-    m->snapshot.counters = NULL;
+    free(m->snapshot.own_counters.index);
+    free(m->snapshot.own_counters.count);
+    m->snapshot.own_counters = (struct hn_hist_pairs){0};
     m->snapshot.entries = NULL;
     m->snapshot.errors = NULL;
     m->snapshot.exceptions = NULL;

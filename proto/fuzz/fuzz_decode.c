@@ -17,7 +17,7 @@
  * snapshots with more timing histograms skip the whole-message check). */
 enum { POOL = 64 };
 static struct hn_hist *pool[POOL];
-static struct hn_hist *scratch;
+static struct hn_hist *scratch, *scratch_decoded, *scratch_stream;
 
 static struct hn_hist *hist_at(int i)
 {
@@ -37,6 +37,22 @@ static void check_wire(const struct hn_hist_wire *w)
     hn_hist_codec_merge(scratch, w);
     if (hn_hist_count(scratch) != w->total || hn_hist_min(scratch) != w->min ||
         hn_hist_max(scratch) != w->max)
+        abort();
+    /* The counters the decoder kept merge as the bucket stream does. */
+    if ((!scratch_decoded && !(scratch_decoded = hn_hist_new())) ||
+        (!scratch_stream && !(scratch_stream = hn_hist_new())))
+        abort();
+    hn_hist_reset(scratch_decoded);
+    hn_hist_reset(scratch_stream);
+    struct hn_hist_wire stream = *w;
+    stream.index = NULL;
+    stream.count = NULL;
+    uint32_t f1 = 0, l1 = 0, f2 = 0, l2 = 0;
+    struct hn_hist *d1[1] = {scratch_decoded}, *d2[1] = {scratch_stream};
+    if (hn_hist_codec_merge_many(w, d1, 1, &f1, &l1) !=
+            hn_hist_codec_merge_many(&stream, d2, 1, &f2, &l2) ||
+        f1 != f2 || l1 != l2 || !hn_hist_equal(scratch_decoded, scratch_stream) ||
+        !hn_hist_equal(scratch_decoded, scratch))
         abort();
     uint64_t p50 = hn_hist_percentile(scratch, 50.0);
     if (p50 < w->min || p50 > w->max || !(hn_hist_stddev(scratch) >= 0.0))
