@@ -113,7 +113,8 @@ static int make_limits(uint32_t entries, struct hn_limits *l)
 /* One round: seconds x workers snapshots into a fresh store. Returns the
  * main-thread CPU seconds, or a negative value on error. */
 static double round_once(const struct opts *o, struct scale_fleet *f, msgpack_sbuffer *frames,
-                         const struct hn_limits *limits, uint64_t *requests)
+                         const struct hn_limits *limits, struct hn_hist_pairs *counters,
+                         uint64_t *requests)
 {
     struct hn_stats *st;
     if (hn_stats_new(1000, &st))
@@ -128,7 +129,8 @@ static double round_once(const struct opts *o, struct scale_fleet *f, msgpack_sb
         for (uint32_t w = 0; w < o->workers && !err; w++) {
             struct hn_msg m;
             char why[200];
-            if ((err = hn_msg_decode(frames[w].data, frames[w].size, &m)))
+            counters->used = 0; /* as the master does: one room, reused */
+            if ((err = hn_msg_decode_into(frames[w].data, frames[w].size, counters, &m)))
                 break;
             if (hn_limits_check_snapshot(limits, &m.snapshot, why, sizeof(why))) {
                 fprintf(stderr, "merge-cost: limits: %s\n", why);
@@ -177,8 +179,13 @@ int main(int argc, char **argv)
     for (uint32_t w = 0; w < o.workers; w++)
         msgpack_sbuffer_init(&frames[w]);
     uint64_t snapshots = (uint64_t)o.workers * o.seconds, requests = 0;
+    struct hn_hist_pairs counters = {.index = calloc(HN_MSG_COUNTERS_MAX, sizeof(uint16_t)),
+                                     .count = calloc(HN_MSG_COUNTERS_MAX, sizeof(uint64_t)),
+                                     .cap = HN_MSG_COUNTERS_MAX};
+    if (!counters.index || !counters.count)
+        return 1;
     for (uint32_t i = 0; i < o.rounds; i++) {
-        cpu[i] = round_once(&o, f, frames, &limits, &requests);
+        cpu[i] = round_once(&o, f, frames, &limits, &counters, &requests);
         if (cpu[i] < 0)
             return 1;
         if (requests != snapshots * shape.requests_per_snapshot) {
@@ -199,6 +206,8 @@ int main(int argc, char **argv)
         msgpack_sbuffer_destroy(&frames[w]);
     free(frames);
     free(cpu);
+    free(counters.index);
+    free(counters.count);
     hn_limits_deinit(&limits);
     scale_fleet_free(f);
     return 0;
