@@ -41,12 +41,29 @@ void hn_limits_deinit(struct hn_limits *l)
     memset(l, 0, sizeof(*l));
 }
 
+struct name_key {
+    const char *method, *name;
+};
+
+/* strcmp of "METHOD NAME" against the entry @elem of l->names, without
+ * writing the key out: this runs for every entry of every snapshot. */
+static int by_key(const void *k, const void *elem)
+{
+    const struct name_key *key = k;
+    const unsigned char *m = (const unsigned char *)key->method;
+    const unsigned char *s = *(const unsigned char *const *)elem;
+    for (; *m; m++, s++)
+        if (*m != *s)
+            return *m - *s;
+    if (*s != ' ')
+        return ' ' - *s;
+    return strcmp(key->name, (const char *)s + 1);
+}
+
 static bool known(const struct hn_limits *l, const char *method, const char *name)
 {
-    char key[HN_PROTO_METHOD_MAX + HN_PROTO_NAME_MAX + 2];
-    snprintf(key, sizeof(key), "%s %s", method, name);
-    const char *k = key;
-    return bsearch(&k, l->names, l->n_names, sizeof(*l->names), by_name) != NULL;
+    struct name_key key = {method, name};
+    return bsearch(&key, l->names, l->n_names, sizeof(*l->names), by_key) != NULL;
 }
 
 static int bad(char *why, size_t len, int err, const char *method, const char *name,

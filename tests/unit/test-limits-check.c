@@ -104,6 +104,57 @@ static void test_unknown_name(void **state)
     assert_int_equal(verdict(f, e, 2, NULL, 0, why, sizeof(why)), HN_E_INVALID);
 }
 
+/* Names are matched whole, method and name apart: neither a name that
+ * holds a space, nor a method that is a prefix of another, nor a name
+ * that is a prefix of another lets a stranger's entry through. */
+static void test_name_lookup(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/a", "/a b", "/b"};
+    char why[200];
+    struct hn_scenario *s = hn_scenario_quick("http://127.0.0.1:1", paths, 3);
+    assert_non_null(s);
+    free(s->classes[0].tasks[2].steps[0].method);
+    s->classes[0].tasks[2].steps[0].method = strdup("POST");
+    struct hn_limits l;
+    assert_int_equal(hn_scenario_finalize(s, why, sizeof(why)), 0);
+    assert_int_equal(hn_limits_init(&l, s), 0);
+    static const struct {
+        const char *method, *name;
+        bool known;
+    } cases[] = {
+        {"GET", "/a", true},   {"GET", "/a b", true}, {"POST", "/b", true},
+        {"GET", "/b", false},  {"POST", "/a", false}, {"GE", "T /a", false},
+        {"GET", "/a ", false}, {"GET", "/", false},   {"GETX", "/a", false},
+        {"G", "/a", false},    {"GET", "", false},    {"POSTX", "/b", false},
+    };
+    struct hn_hist *h = hn_hist_new();
+    hn_hist_record(h, 1000);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct hn_msg_entry e = {.requests = 1};
+        strcpy(e.method, cases[i].method);
+        strcpy(e.name, cases[i].name);
+        e.hist[HN_TIMING_TOTAL] = h;
+        struct hn_msg_snapshot snap = {.n_entries = 1, .entries = &e};
+        /* the check reads the decoded wire form: make it */
+        msgpack_sbuffer buf;
+        msgpack_sbuffer_init(&buf);
+        struct hn_msg m = {.type = HN_MSG_SNAPSHOT, .snapshot = snap}, d;
+        assert_int_equal(hn_msg_encode(&m, &buf), 0);
+        assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
+        int rc = hn_limits_check_snapshot(&l, &d.snapshot, why, sizeof(why));
+        if (cases[i].known)
+            assert_int_equal(rc, 0);
+        else
+            assert_int_equal(rc, HN_E_INVALID);
+        hn_msg_deinit(&d);
+        msgpack_sbuffer_destroy(&buf);
+    }
+    hn_hist_free(h);
+    hn_limits_deinit(&l);
+    hn_scenario_free(s);
+}
+
 static void test_counts(void **state)
 {
     struct fixture *f = *state;
@@ -172,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_honest),  cmocka_unit_test(test_unknown_name),
         cmocka_unit_test(test_counts),  cmocka_unit_test(test_error_rows),
         cmocka_unit_test(test_buckets), cmocka_unit_test(test_bytes_budget),
+        cmocka_unit_test(test_name_lookup),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
