@@ -295,10 +295,9 @@ int hn_run_setup(struct hn_run *r)
     r->zctx = zmq_ctx_new();
     if (!r->zctx)
         return HN_EXIT_NO_RUN;
-    r->counters.index = malloc(HN_MSG_COUNTERS_MAX * sizeof(*r->counters.index));
-    r->counters.count = malloc(HN_MSG_COUNTERS_MAX * sizeof(*r->counters.count));
-    r->counters.cap = HN_MSG_COUNTERS_MAX;
-    if (hn_limits_init(&r->limits, r->scenario) || !r->counters.index || !r->counters.count)
+    if (hn_limits_init(&r->limits, r->scenario))
+        return HN_EXIT_NO_RUN;
+    if (hn_hist_pairs_init(&r->counters, HN_MSG_COUNTERS_MAX))
         return HN_EXIT_NO_RUN;
     code = setup_curve(r);
     if (code >= 0)
@@ -348,8 +347,7 @@ void hn_run_teardown(struct hn_run *r)
     hn_reports_close(&r->reports);
     hn_journal_deinit(&r->journal);
     hn_stats_free(r->stats);
-    free(r->counters.index);
-    free(r->counters.count);
+    hn_hist_pairs_deinit(&r->counters);
     hn_scenario_free(r->scenario);
     free(r->plan);
     if (r->scenario_blob.data)

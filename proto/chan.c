@@ -69,7 +69,8 @@ static int set_int_opts(void *sock, const struct int_opt *opts, size_t n)
  *     from ev_check. The check runs once per iteration whatever else is
  *     pending, whereas an idle callback would be starved for as long as
  *     curl sockets keep the loop busy.
- *  4. Gathering (hn_chan_opts.gather_s): ZMQ_FD is not watched until the
+ *  4. Gathering (hn_chan_opts.gather_s): a period starts when a drain
+ *     empties a queue that held messages. ZMQ_FD is not watched until the
  *     `gather` timer ends (it then sets `readable`), and prepare does not
  *     ask ZMQ_EVENTS meanwhile: the drain at the end covers rule 2. libev
  *     takes an unwatched fd out of epoll at its first signal, so a period
@@ -185,7 +186,6 @@ static bool drain(struct hn_chan *c, uint32_t max)
 {
     bool closed = false;
     int rc = 1;
-    uint32_t got = 0;
 
     if (c->backlog_since == 0) /* a backlog begins: since when at most */
         c->backlog_since = c->slept_empty || c->empty_at == 0 ? hn_clock_mono_s() : c->empty_at;
@@ -195,7 +195,7 @@ static bool drain(struct hn_chan *c, uint32_t max)
         rc = recv_one(c);
         if (closed)
             return false; /* closed by the callback: `c` may be freed already */
-        got += rc == 1;
+        c->delivered |= rc == 1;
     }
     c->closed_flag = NULL;
     if (rc == 1 || rc == -EINTR) {
@@ -208,9 +208,12 @@ static bool drain(struct hn_chan *c, uint32_t max)
     c->dirty = false;
     c->backlog_since = 0;
     c->empty_at = hn_clock_mono_s();
-    /* Gather the next ones, unless this drain found none: a quiet channel
-     * then waits on ZMQ_FD again, and its first message comes at once. */
-    if (c->gather_s > 0 && got && !ev_is_active(&c->gather)) {
+    /* Gather the next ones, unless the drains since the queue was last
+     * empty found none: a quiet channel then waits on ZMQ_FD again, and
+     * its first message comes at once. */
+    bool gather = c->delivered;
+    c->delivered = false;
+    if (c->gather_s > 0 && gather && !ev_is_active(&c->gather)) {
         ev_io_stop(c->loop, &c->io);
         ev_timer_set(&c->gather, c->gather_s, 0.0);
         ev_timer_start(c->loop, &c->gather);

@@ -48,7 +48,8 @@ struct hn_chan_opts {
      * at 1,000 workers a master woke ~2,000 times a second, each wake-up a
      * context switch on both its threads. Messages wait at most that much
      * longer; the backlog (hn_chan_backlog_age) does not count the wait.
-     * A drain that finds nothing ends it: a quiet channel waits on ZMQ_FD. */
+     * When the drain at the end of a period finds nothing, no new period
+     * starts: a quiet channel waits on ZMQ_FD. */
     double gather_s;
 };
 
@@ -73,6 +74,7 @@ struct hn_chan {
     ev_idle idle;       /* active while work remains: keeps the loop from blocking */
     ev_timer gather;    /* hn_chan_opts.gather_s: ZMQ_FD unwatched until it fires */
     double gather_s;
+    bool delivered; /* messages handed over since the queue was last empty */
     bool readable;      /* a message may be waiting: drain in the next check */
     bool dirty;         /* zmq may have consumed the ZMQ_FD edge: ask ZMQ_EVENTS */
     bool *closed_flag;  /* set by close while a drain is running */

@@ -4,6 +4,7 @@
 #include "sat.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
@@ -228,6 +229,25 @@ static int check(const struct hn_hist_wire *w, uint32_t *n_buckets, uint16_t *in
         return HN_E_INVALID; /* overflowed values sit in the top bucket */
     *n_buckets = n;
     return 0;
+}
+
+int hn_hist_pairs_init(struct hn_hist_pairs *p, size_t cap)
+{
+    *p = (struct hn_hist_pairs){.index = malloc(cap * sizeof(*p->index)),
+                                .count = malloc(cap * sizeof(*p->count)),
+                                .cap = cap};
+    if (!p->index || !p->count) {
+        hn_hist_pairs_deinit(p);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void hn_hist_pairs_deinit(struct hn_hist_pairs *p)
+{
+    free(p->index);
+    free(p->count);
+    *p = (struct hn_hist_pairs){0};
 }
 
 int hn_hist_codec_check(const struct hn_hist_wire *w)

@@ -46,6 +46,12 @@ struct hn_hist_pairs {
 };
 _Static_assert(HN_HIST_COUNTS_LEN <= 65536, "a counter index must fit a uint16_t");
 
+/* Allocate room for @cap counters (used = 0). 0 or -ENOMEM (then @p is
+ * empty and hn_hist_pairs_deinit is still safe). */
+int hn_hist_pairs_init(struct hn_hist_pairs *p, size_t cap);
+/* Free the room; safe on an empty or already freed one. */
+void hn_hist_pairs_deinit(struct hn_hist_pairs *p);
+
 /* Append the wire form of @h (empty or not) to @pk. Scans only the span
  * [index_of(min), index_of(max)] via the histogram iterator.
  * @return 0, or -ENOMEM if the packer's buffer could not grow. */

@@ -261,7 +261,8 @@ int hn_msg_decode(const void *buf, size_t len, struct hn_msg *out);
  * FINAL stored in @room (a stream of L bytes holds at most L counters;
  * those that do not fit are not decoded, and their histograms are merged
  * from the stream), so that a receiver decoding one snapshot after another
- * allocates that memory once. @room must outlive the message; on error
+ * allocates that memory once. @room must outlive the message, and not be
+ * reset or reused for another until hn_msg_deinit of this one; on error
  * room->used is as it was (the space past it may have been written).
  * NULL: like hn_msg_decode, room of the message's own, up to
  * HN_MSG_COUNTERS_MAX counters. */

@@ -320,11 +320,7 @@ static int decode_snapshot(const msgpack_object *o, size_t frame_len, struct hn_
             /* As many counters as the frame can hold (a byte each at
              * least), up to the bound. */
             size_t cap = frame_len < HN_MSG_COUNTERS_MAX ? frame_len : HN_MSG_COUNTERS_MAX;
-            s->own_counters.index = malloc(cap * sizeof(*s->own_counters.index));
-            s->own_counters.count = malloc(cap * sizeof(*s->own_counters.count));
-            if (!s->own_counters.index || !s->own_counters.count)
-                return -ENOMEM;
-            s->own_counters.cap = cap;
+            HN_TRY(hn_hist_pairs_init(&s->own_counters, cap));
             room = &s->own_counters;
         }
         s->n_entries = n_entries;
@@ -472,9 +468,7 @@ void hn_msg_deinit(struct hn_msg *m)
     free(m->snapshot.entries);
     free(m->snapshot.errors);
     free(m->snapshot.exceptions);
-    free(m->snapshot.own_counters.index);
-    free(m->snapshot.own_counters.count);
-    m->snapshot.own_counters = (struct hn_hist_pairs){0};
+    hn_hist_pairs_deinit(&m->snapshot.own_counters);
     m->snapshot.entries = NULL;
     m->snapshot.errors = NULL;
     m->snapshot.exceptions = NULL;

@@ -179,10 +179,8 @@ int main(int argc, char **argv)
     for (uint32_t w = 0; w < o.workers; w++)
         msgpack_sbuffer_init(&frames[w]);
     uint64_t snapshots = (uint64_t)o.workers * o.seconds, requests = 0;
-    struct hn_hist_pairs counters = {.index = calloc(HN_MSG_COUNTERS_MAX, sizeof(uint16_t)),
-                                     .count = calloc(HN_MSG_COUNTERS_MAX, sizeof(uint64_t)),
-                                     .cap = HN_MSG_COUNTERS_MAX};
-    if (!counters.index || !counters.count)
+    struct hn_hist_pairs counters;
+    if (hn_hist_pairs_init(&counters, HN_MSG_COUNTERS_MAX))
         return 1;
     for (uint32_t i = 0; i < o.rounds; i++) {
         cpu[i] = round_once(&o, f, frames, &limits, &counters, &requests);
@@ -206,8 +204,7 @@ int main(int argc, char **argv)
         msgpack_sbuffer_destroy(&frames[w]);
     free(frames);
     free(cpu);
-    free(counters.index);
-    free(counters.count);
+    hn_hist_pairs_deinit(&counters);
     hn_limits_deinit(&limits);
     scale_fleet_free(f);
     return 0;

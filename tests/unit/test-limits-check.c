@@ -127,6 +127,7 @@ static void test_name_lookup(void **state)
         {"GET", "/b", false},  {"POST", "/a", false}, {"GE", "T /a", false},
         {"GET", "/a ", false}, {"GET", "/", false},   {"GETX", "/a", false},
         {"G", "/a", false},    {"GET", "", false},    {"POSTX", "/b", false},
+        {"GET /a", "b", false}, {"", "GET /a", false},
     };
     struct hn_hist *h = hn_hist_new();
     hn_hist_record(h, 1000);
