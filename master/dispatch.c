@@ -169,6 +169,17 @@ static void say_shortfall(struct hn_run *r, uint32_t lost)
     r->shortfall_at = now;
 }
 
+/* What is left of the run's time, for an open-model TARGET: the worker
+ * schedules no iteration past it, whenever our STOP reaches it. 0: the
+ * run has no set time; at least 1 once it is over (the STOP is on its way). */
+static uint64_t ends_in_ms(const struct hn_run *r)
+{
+    if (!r->plan->run_time_ms)
+        return 0;
+    double left_ms = (r->started_at - ev_time()) * 1000.0 + (double)r->plan->run_time_ms;
+    return left_ms >= 1.0 ? (uint64_t)left_ms : 1;
+}
+
 void hn_dispatch_targets(struct hn_run *r)
 {
     uint32_t alive = hn_registry_alive(&r->reg);
@@ -228,6 +239,7 @@ void hn_dispatch_targets(struct hn_run *r)
             }
             m.target.max_users = shares[i].total;
             m.target.max_delay_ms = (uint32_t)r->plan->shape.max_delay_ms;
+            m.target.ends_in_ms = ends_in_ms(r);
         }
         m.target.start_wall_ms = hn_clock_wall_ms();
         live[i]->share = shares[i];

@@ -96,6 +96,11 @@ struct hn_msg_target {
     uint32_t max_users;                   /* open model */
     uint64_t start_wall_ms;               /* wall clock, ms since the epoch */
     uint32_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
+    /* Open model: the run ends this many ms after this TARGET was sent (0:
+     * no end set); the worker schedules no iteration due later than that
+     * after it got it (the earliest of the run's TARGETs), whenever the
+     * STOP comes. */
+    uint64_t ends_in_ms;
     /* Open model: this worker's iterations per second per class (n_classes
      * of them, or none: then arrival_rate_per_s split by users). */
     uint32_t n_class_rates;

@@ -210,7 +210,7 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
 {
     const msgpack_object *f, *users;
     uint32_t phase, model;
-    HN_TRY(get_tuple(o, 10, &f));
+    HN_TRY(get_tuple(o, 11, &f));
     HN_TRY(get_u64(&f[0], &t->seq));
     HN_TRY(get_enum(&f[1], HN_PHASE__COUNT, &phase));
     HN_TRY(get_enum(&f[2], HN_MODEL__COUNT, &model));
@@ -235,7 +235,7 @@ static int decode_target(const msgpack_object *o, struct hn_msg_target *t)
         if (t->class_rates[i] > HN_PROTO_ARRIVAL_RATE_MAX)
             return HN_E_RANGE;
     }
-    return 0;
+    return get_u64(&f[10], &t->ends_in_ms);
 }
 
 /* timings: [[kind, hist], ...], kinds strictly increasing, none empty. */
@@ -529,6 +529,7 @@ static bool target_equal(const struct hn_msg_target *a, const struct hn_msg_targ
         a->n_classes != b->n_classes || a->spawn_rate_per_s != b->spawn_rate_per_s ||
         a->arrival_rate_per_s != b->arrival_rate_per_s || a->max_users != b->max_users ||
         a->start_wall_ms != b->start_wall_ms || a->max_delay_ms != b->max_delay_ms ||
+        a->ends_in_ms != b->ends_in_ms ||
         a->n_class_rates != b->n_class_rates)
         return false;
     for (uint32_t i = 0; i < a->n_class_rates && i < HN_PROTO_CLASSES_MAX; i++)

@@ -95,7 +95,7 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
         return HN_E_TOO_LARGE;
     if (t->n_class_rates && t->n_class_rates != t->n_classes)
         return HN_E_INVALID;
-    PK(msgpack_pack_array(pk, 10));
+    PK(msgpack_pack_array(pk, 11));
     PK(msgpack_pack_uint64(pk, t->seq));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->phase));
     PK(msgpack_pack_uint32(pk, (uint32_t)t->model));
@@ -115,6 +115,7 @@ static int pack_target(msgpack_packer *pk, const struct hn_msg_target *t)
             return HN_E_RANGE;
         HN_TRY(pack_rate(pk, t->class_rates[i]));
     }
+    PK(msgpack_pack_uint64(pk, t->ends_in_ms));
     return 0;
 }
 

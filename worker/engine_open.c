@@ -148,7 +148,7 @@ void hn_open_deinit(struct hn_engine *e)
 }
 
 void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *class_rates,
-                   uint64_t max_delay_ms)
+                   uint64_t max_delay_ms, double end_at)
 {
     uint32_t n = e->plan->n_classes, total = 0;
     double rate = 0;
@@ -181,6 +181,7 @@ void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *clas
         }
     }
     hn_pacer_set(&e->open.pacer, ev_now(e->loop), rate, weights, n);
+    hn_pacer_set_end(&e->open.pacer, end_at);
     hn_http_set_users_hint(e->http, total);
     for (uint32_t c = 0; c < n; c++)
         serve(e, c);

@@ -8,13 +8,26 @@ void hn_pacer_init(struct hn_pacer *p, double phase)
 {
     memset(p, 0, sizeof(*p));
     p->offset = phase >= 0 && phase < 1 ? phase : 0;
+    p->end = INFINITY;
 }
 
-double hn_pacer_next_at(const struct hn_pacer *p)
+void hn_pacer_set_end(struct hn_pacer *p, double end)
+{
+    p->end = isnan(end) ? INFINITY : end;
+}
+
+/* When the next iteration falls due on the schedule, end or no end. */
+static double due_at(const struct hn_pacer *p)
 {
     if (!(p->rate > 0) || p->weight_sum == 0)
         return INFINITY;
     return p->base + ((double)p->k + p->offset) / p->rate;
+}
+
+double hn_pacer_next_at(const struct hn_pacer *p)
+{
+    double next = due_at(p);
+    return next <= p->end ? next : INFINITY;
 }
 
 void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *weights,
@@ -22,7 +35,7 @@ void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *w
 {
     if (n_classes > HN_MODEL_CLASSES_MAX)
         n_classes = HN_MODEL_CLASSES_MAX;
-    double next = hn_pacer_next_at(p);
+    double next = due_at(p); /* the schedule goes on across a change */
     bool same = n_classes == p->n_classes &&
                 !memcmp(weights, p->weights, n_classes * sizeof(*weights));
     if (!same) {

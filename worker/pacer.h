@@ -18,6 +18,7 @@ struct hn_pacer {
     double offset; /* in intervals: the first iteration after base is due at
                       base + offset / rate */
     uint64_t k;    /* iterations handed out since base */
+    double end;    /* no iteration is due after it (the run's end); INFINITY: none */
     uint32_t n_classes;
     uint32_t weights[HN_MODEL_CLASSES_MAX];
     uint64_t weight_sum;
@@ -36,8 +37,13 @@ void hn_pacer_init(struct hn_pacer *p, double phase);
 void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *weights,
                   uint32_t n_classes);
 
-/* Time the next iteration is due; INFINITY when the rate is 0 or no class
- * has weight. */
+/* No iteration is due after @end (the run's end, as the master announced
+ * it: a STOP that comes late must not make the schedule longer than the
+ * run); INFINITY: no end. Keeps the schedule otherwise. */
+void hn_pacer_set_end(struct hn_pacer *p, double end);
+
+/* Time the next iteration is due; INFINITY when the rate is 0, no class
+ * has weight, or it would be due after the end. */
 double hn_pacer_next_at(const struct hn_pacer *p);
 
 /* The next iteration if it is due at or before @now: its intended start in

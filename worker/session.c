@@ -16,6 +16,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <ev.h>
 #include <stdio.h>
@@ -65,6 +66,11 @@ struct hn_session {
     struct hn_grants *grants;
     struct hn_pool *pool;
     uint64_t target_seq;
+    /* Open model: the run's end (ev_time()), the earliest any TARGET of the
+     * run announced; INFINITY: none. Never moved later: iterations held
+     * back by it must not all start when a TARGET sent after the end
+     * (while the STOP is on its way) says "1 ms left". */
+    double run_end_at;
     uint64_t snap_seq;
     uint64_t interval_start_ms;
     bool final_wanted;     /* drained: a FINAL must follow */
@@ -230,6 +236,7 @@ static void reset_run(struct hn_session *s)
     s->plan = NULL;
     s->scenario = NULL;
     s->target_seq = 0;
+    s->run_end_at = INFINITY;
     s->snap_seq = 0;
     s->final_wanted = s->final_pending = false;
 }
@@ -445,7 +452,13 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
             rates[c] = t->n_class_rates ? t->class_rates[c]
                        : all ? t->arrival_rate_per_s * (double)t->users[c] / (double)all
                              : 0;
-        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms);
+        /* The run's end as the master announced it, on this host's clock
+         * from now: a STOP that comes late (a stalled master or network)
+         * must not lengthen the schedule. */
+        double end_at = t->ends_in_ms ? ev_time() + (double)t->ends_in_ms / 1000.0 : INFINITY;
+        if (end_at < s->run_end_at)
+            s->run_end_at = end_at;
+        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms, s->run_end_at);
     } else {
         hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
     }
@@ -620,6 +633,7 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
     s->cfg = cfg;
     s->exit_code = HN_EXIT_OK;
     s->loop = loop;
+    s->run_end_at = INFINITY;
     if (cfg->worker_id)
         snprintf(s->worker_id, sizeof(s->worker_id), "%s", cfg->worker_id);
     else

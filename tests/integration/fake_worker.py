@@ -52,7 +52,7 @@ import time
 import msgpack
 import zmq
 
-PROTO = 3
+PROTO = 4
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT = range(1, 12)
 
 
@@ -97,7 +97,7 @@ def valid_frames():
         [WELCOME, PROTO, [0, "run-x", 1000]],
         [REJECT, PROTO, ["go away"]],
         [SCENARIO, PROTO, [b"\x93\x01\x02\x03", b"\x00" * 32]],
-        [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000), 0, []]],
+        [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000), 0, [], 0]],
         [SNAPSHOT, PROTO, snapshot_body(1)],
         [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0]],
         [STOP, PROTO, [0]],

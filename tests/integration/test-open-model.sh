@@ -47,6 +47,25 @@ for workers in 1 3; do
         grep -q "latencies from the intended start" "$work/master.err"
 done
 
+# A STOP that comes late must not lengthen the schedule: the TARGET tells
+# the worker when the run ends (ends_in_ms). The master is frozen over the
+# end of a 3 s run, so its STOP comes ~2 s late; without that, the worker
+# went on to ~1,000 iterations.
+echo "== the master freezes over the run's end: no more iterations than its time holds"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+start_hmaster -H "$target_url" --rate 200/s -t 3s --local-workers 1 --worker-threads 1 \
+    --csv "$work/frozen" --only-summary /
+wait_log "workers joined: open model" 30 || fail "the run did not start"
+sleep 2
+kill -STOP "$hmaster_pid"
+sleep 3
+kill -CONT "$hmaster_pid"
+wait_master 60
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+n=$(agg "$work/frozen" "Request Count")
+check "600 iterations though the STOP came late: at most 5 % more, at least 80 % (got $n)" \
+    near "$n" 600
+
 echo "== classes share iterations by weight, even with fewer users than weight"
 curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
 cat >"$work/classes.yaml" <<YAML

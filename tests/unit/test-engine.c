@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -352,7 +353,7 @@ static void start_open(struct run *r, uint32_t threads, uint32_t users, double r
                        uint64_t max_delay_ms)
 {
     begin(r, threads);
-    hn_pool_set_open(r->pool, &users, &rate, 1, max_delay_ms);
+    hn_pool_set_open(r->pool, &users, &rate, 1, max_delay_ms, INFINITY);
 }
 
 /* Recorded figures of (method, name). */

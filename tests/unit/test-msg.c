@@ -147,6 +147,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->target.max_users = 2000;
         m->target.start_wall_ms = UINT64_C(1700000000123);
         m->target.max_delay_ms = 2500;
+        m->target.ends_in_ms = 1234567;
         m->target.n_class_rates = 3;
         m->target.class_rates[0] = 100.5, m->target.class_rates[1] = 0,
         m->target.class_rates[2] = 400.0;
@@ -305,6 +306,7 @@ static void test_round_trip_all_types(void **state)
             assert_int_equal(got.target.max_users, want.target.max_users);
             assert_int_equal(got.target.start_wall_ms, want.target.start_wall_ms);
             assert_int_equal(got.target.max_delay_ms, want.target.max_delay_ms);
+            assert_int_equal(got.target.ends_in_ms, want.target.ends_in_ms);
             assert_int_equal(got.target.n_class_rates, 3);
             for (int i = 0; i < 3; i++)
                 assert_true(got.target.class_rates[i] == want.target.class_rates[i]);

@@ -150,6 +150,29 @@ static void test_weighted_classes(void **state)
     assert_true(isinf(hn_pacer_next_at(&p)));
 }
 
+/* The run's end: nothing due after it is handed out, however late the
+ * caller asks (a STOP that comes late); iterations due before it still
+ * are; a rate change keeps the end; INFINITY lifts it. */
+static void test_end(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0);
+    uint32_t w[1] = {1};
+    double t0 = 1.7e9;
+    hn_pacer_set(&p, t0, 100, w, 1);
+    hn_pacer_set_end(&p, t0 + 3.0);
+    double last = 0;
+    assert_int_equal(take_until(&p, t0 + 1.0, NULL, &last), 101); /* t0, t0 + 0.01 .. t0 + 1 */
+    assert_int_equal(take_until(&p, t0 + 10.0, NULL, &last), 200); /* asked 7 s late */
+    assert_true(last <= t0 + 3.0);
+    assert_true(isinf(hn_pacer_next_at(&p)));
+    hn_pacer_set(&p, t0 + 10.0, 50, w, 1); /* a new rate: the end holds */
+    assert_int_equal(take_until(&p, t0 + 20.0, NULL, NULL), 0);
+    hn_pacer_set_end(&p, INFINITY);
+    assert_true(take_until(&p, t0 + 20.0, NULL, NULL) > 0);
+}
+
 static void test_phase(void **state)
 {
     (void)state;
@@ -175,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_intended_starts),
         cmocka_unit_test(test_rate_change_keeps_progress),
         cmocka_unit_test(test_rate_change_when_late),
+        cmocka_unit_test(test_end),
         cmocka_unit_test(test_weighted_classes),
         cmocka_unit_test(test_phase),
     };
