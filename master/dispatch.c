@@ -170,13 +170,15 @@ static void say_shortfall(struct hn_run *r, uint32_t lost)
 }
 
 /* What is left of the run's time, for an open-model TARGET: the worker
- * schedules no iteration past it, whenever our STOP reaches it. 0: the
- * run has no set time; at least 1 once it is over (the STOP is on its way). */
-static uint64_t ends_in_ms(const struct hn_run *r)
+ * schedules no iteration past it, whenever our STOP reaches it. Read off
+ * the run_end timer (the monotonic clock: a wall clock that jumps must not
+ * shorten the run). 0: the run has no set time; at least 1 once it is over
+ * (the STOP is on its way). */
+static uint64_t ends_in_ms(struct hn_run *r)
 {
-    if (!r->plan->run_time_ms)
+    if (!r->plan->run_time_ms || !ev_is_active(&r->run_end))
         return 0;
-    double left_ms = (r->started_at - ev_time()) * 1000.0 + (double)r->plan->run_time_ms;
+    double left_ms = ev_timer_remaining(r->loop, &r->run_end) * 1000.0;
     return left_ms >= 1.0 ? (uint64_t)left_ms : 1;
 }
 

@@ -103,15 +103,16 @@ void hn_run_start(struct hn_run *r)
     hn_log_info("%u workers joined: %s%s", hn_registry_alive(&r->reg),
                 hn_run_plan_brief(r->plan, brief, sizeof(brief)),
                 r->plan->run_time_ms ? "" : " (Ctrl-C stops)");
-    hn_dispatch_targets(r);
-    arm_stage_timer(r);
     if (r->plan->run_time_ms) {
         /* Its own timer: the run lasts its time to the millisecond, not
          * to the next tick (an open model at 2,000/s would run up to 2,000
-         * iterations too many). */
+         * iterations too many). Armed before the first TARGETs, which
+         * say how much of it is left. */
         ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
         ev_timer_start(r->loop, &r->run_end);
     }
+    hn_dispatch_targets(r);
+    arm_stage_timer(r);
 }
 
 bool hn_run_all_finals_in(const struct hn_run *r)

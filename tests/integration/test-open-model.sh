@@ -48,20 +48,22 @@ for workers in 1 3; do
 done
 
 # A STOP that comes late must not lengthen the schedule: the TARGET tells
-# the worker when the run ends (ends_in_ms). The master is frozen over the
-# end of a 3 s run, so its STOP comes ~2 s late; without that, the worker
-# went on to ~1,000 iterations.
+# the worker when the run ends (ends_in_ms). The master is frozen from ~1 s
+# into a 3 s run until 4 s, so its STOP comes ~1 s late; without that, the
+# worker went on to ~800-1,000 iterations.
 echo "== the master freezes over the run's end: no more iterations than its time holds"
 curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
 start_hmaster -H "$target_url" --rate 200/s -t 3s --local-workers 1 --worker-threads 1 \
     --csv "$work/frozen" --only-summary /
 wait_log "workers joined: open model" 30 || fail "the run did not start"
-sleep 2
+sleep 1
 kill -STOP "$hmaster_pid"
 sleep 3
 kill -CONT "$hmaster_pid"
 wait_master 60
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "the freeze came before the run's end (the master says it stalled)" \
+    grep -q "the master itself stalled" "$work/master.err"
 n=$(agg "$work/frozen" "Request Count")
 check "600 iterations though the STOP came late: at most 5 % more, at least 80 % (got $n)" \
     near "$n" 600

@@ -638,6 +638,9 @@ static const struct edit {
     {HN_MSG_TARGET, {9, 2, END}, F(2e7), HN_E_RANGE},
     {HN_MSG_TARGET, {9, 0, END}, S("x"), HN_E_TYPE},
     {HN_MSG_TARGET, {4, END}, U(1), HN_E_TYPE},
+    {HN_MSG_TARGET, {10, END}, F(1.0), HN_E_TYPE},
+    {HN_MSG_TARGET, {10, END}, I(-1), HN_E_RANGE},
+    {HN_MSG_TARGET, {SHRINK}, U(0), HN_E_INVALID}, /* ten fields: protocol 3's */
     {HN_MSG_TARGET, {4, END}, {.type = MSGPACK_OBJECT_FLOAT32, .via.f64 = 2.5}, 0},
     {HN_MSG_TARGET, {3, 0, END}, S("x"), HN_E_TYPE},
     {HN_MSG_TARGET,

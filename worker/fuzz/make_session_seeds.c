@@ -66,6 +66,7 @@ static void open_target(uint64_t seq, uint32_t users, double rate)
     m.target.arrival_rate_per_s = rate;
     m.target.max_users = users;
     m.target.max_delay_ms = 100;
+    m.target.ends_in_ms = 2000;
     put(&m);
 }
 
