@@ -1,6 +1,8 @@
 /* Text for Hornet's error codes (see error.h). */
 #include "error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const error_text[HN_E__COUNT] = {
@@ -22,4 +24,14 @@ const char *hn_strerror(int err)
     if (err < HN_E__COUNT && error_text[err])
         return error_text[err];
     return "unknown error";
+}
+
+int hn_invalid(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (why && len)
+        vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return HN_E_INVALID;
 }

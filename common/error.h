@@ -3,6 +3,8 @@
  * (passed up unchanged), a positive value is one of enum hn_error below. */
 #pragma once
 
+#include <stddef.h>
+
 enum hn_error {
     HN_OK = 0,
     HN_E_INVALID = 1,  /* malformed input (bad syntax, bad structure) */
@@ -27,3 +29,8 @@ enum hn_error {
 /* Human-readable text for a Hornet error code (positive) or -errno
  * (negative). Never returns NULL; the string is static. */
 const char *hn_strerror(int err);
+
+/* Write a printf-style reason into @why (room for @len bytes; nothing if
+ * @why is NULL or @len 0) and return HN_E_INVALID: how loaders and checks
+ * that explain themselves fail. */
+int hn_invalid(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -4,7 +4,6 @@
 #include "error.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,16 +224,6 @@ void hn_scenario_free(struct hn_scenario *s)
     free(s);
 }
 
-static int invalid(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && len)
-        vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    return HN_E_INVALID;
-}
-
 /* Entry index of (method, name), adding it when new. Linear search: done
  * once per step at load time, and scenarios have few distinct entries. */
 static int entry_index(struct hn_scenario *s, const char *method, const char *name, uint32_t *out)
@@ -262,21 +251,20 @@ static int check_template(const struct hn_scenario *s, struct hn_user_class *c,
 {
     for (uint32_t i = 0; i < t->n_segs; i++) {
         const struct hn_seg *g = &t->segs[i];
-        if (g->kind >= HN_SEG__COUNT ||
-            (g->kind != HN_SEG_LITERAL && g->escape >= HN_ESC__COUNT))
-            return invalid(why, len, "%s: bad template segment", where);
+        if (g->kind >= HN_SEG__COUNT || (g->kind != HN_SEG_LITERAL && g->escape >= HN_ESC__COUNT))
+            return hn_invalid(why, len, "%s: bad template segment", where);
         if (g->kind == HN_SEG_VAR && g->a >= s->n_vars)
-            return invalid(why, len, "%s: template names variable %u of %u", where, g->a,
-                           s->n_vars);
+            return hn_invalid(why, len, "%s: template names variable %u of %u", where, g->a,
+                              s->n_vars);
         if (g->kind == HN_SEG_DATA) {
             if (g->a >= s->n_feeders || g->b >= s->feeders[g->a].n_columns)
-                return invalid(why, len, "%s: template names a data column that does not exist",
-                               where);
+                return hn_invalid(why, len, "%s: template names a data column that does not exist",
+                                  where);
             if (c)
                 c->feeders_used |= 1u << g->a;
         }
         if (g->kind == HN_SEG_RANDOM && g->lo > g->hi)
-            return invalid(why, len, "%s: random bounds out of order", where);
+            return hn_invalid(why, len, "%s: random bounds out of order", where);
     }
     return 0;
 }
@@ -287,7 +275,7 @@ static int check_headers(const struct hn_scenario *s, struct hn_user_class *c,
 {
     for (uint32_t i = 0; i < n; i++) {
         if (!h[i].name || !h[i].name[0])
-            return invalid(why, len, "%s: header without a name", where);
+            return hn_invalid(why, len, "%s: header without a name", where);
         HN_TRY(check_template(s, c, &h[i].value, where, why, len));
     }
     return 0;
@@ -301,11 +289,11 @@ static int finalize_steps(struct hn_scenario *s, struct hn_user_class *c, struct
         char at[160];
         snprintf(at, sizeof(at), "%s step %u", where, i + 1);
         if (!st->method || !st->method[0])
-            return invalid(why, len, "%s: no method", at);
+            return hn_invalid(why, len, "%s: no method", at);
         if (st->url.n_segs == 0 || !st->url.source || !st->url.source[0])
-            return invalid(why, len, "%s: no url", at);
+            return hn_invalid(why, len, "%s: no url", at);
         if (st->body_kind >= HN_BODY__COUNT)
-            return invalid(why, len, "%s: bad body kind", at);
+            return hn_invalid(why, len, "%s: bad body kind", at);
         HN_TRY(check_template(s, c, &st->url, at, why, len));
         HN_TRY(check_template(s, c, &st->body, at, why, len));
         HN_TRY(check_template(s, c, &st->body_contains, at, why, len));
@@ -313,19 +301,19 @@ static int finalize_steps(struct hn_scenario *s, struct hn_user_class *c, struct
         for (uint32_t k = 0; k < st->n_captures; k++)
             if (st->captures[k].var >= s->n_vars || st->captures[k].kind >= HN_CAPTURE__COUNT ||
                 !st->captures[k].expr)
-                return invalid(why, len, "%s: bad capture %u", at, k + 1);
+                return hn_invalid(why, len, "%s: bad capture %u", at, k + 1);
         for (uint32_t k = 0; k < st->n_statuses; k++)
             if (st->statuses[k] < 100 || st->statuses[k] > 599)
-                return invalid(why, len, "%s: status %u is not 100..599", at, st->statuses[k]);
+                return hn_invalid(why, len, "%s: status %u is not 100..599", at, st->statuses[k]);
         for (uint32_t k = 0; k < st->n_json_checks; k++)
             if (!st->json_checks[k].path || !st->json_checks[k].want ||
                 st->json_checks[k].want_type >= HN_JSON__COUNT)
-                return invalid(why, len, "%s: bad json check %u", at, k + 1);
+                return hn_invalid(why, len, "%s: bad json check %u", at, k + 1);
         if (!st->name && !(st->name = strdup(st->url.source)))
             return -ENOMEM;
         if (entry_index(s, st->method, st->name, &st->entry))
-            return invalid(why, len, "more than %u distinct (method, name) entries",
-                           HN_MODEL_ENTRIES_MAX);
+            return hn_invalid(why, len, "more than %u distinct (method, name) entries",
+                              HN_MODEL_ENTRIES_MAX);
     }
     return 0;
 }
@@ -336,9 +324,9 @@ static int check_feeders(const struct hn_scenario *s, char *why, size_t len)
         const struct hn_feeder *fd = &s->feeders[f];
         if (!fd->name || fd->order >= HN_ORDER__COUNT || fd->n_columns == 0 ||
             fd->n_columns > HN_MODEL_COLUMNS_MAX || fd->n_rows > HN_MODEL_ROWS_MAX)
-            return invalid(why, len, "data feeder %u is malformed", f + 1);
+            return hn_invalid(why, len, "data feeder %u is malformed", f + 1);
         if (fd->rows_shipped != (fd->cells != NULL))
-            return invalid(why, len, "data feeder %s: rows missing", fd->name);
+            return hn_invalid(why, len, "data feeder %s: rows missing", fd->name);
     }
     return 0;
 }
@@ -346,7 +334,7 @@ static int check_feeders(const struct hn_scenario *s, char *why, size_t len)
 int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
 {
     if (s->n_classes == 0)
-        return invalid(why, why_len, "scenario has no user class");
+        return hn_invalid(why, why_len, "scenario has no user class");
     uint64_t steps = 0;
     for (uint32_t i = 0; i < s->n_classes; i++) {
         steps += s->classes[i].n_on_start;
@@ -354,10 +342,10 @@ int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
             steps += s->classes[i].tasks[t].n_steps;
     }
     if (steps > HN_MODEL_STEPS_TOTAL_MAX)
-        return invalid(why, why_len, "%llu steps in all (at most %u)", (unsigned long long)steps,
-                       HN_MODEL_STEPS_TOTAL_MAX);
+        return hn_invalid(why, why_len, "%llu steps in all (at most %u)", (unsigned long long)steps,
+                          HN_MODEL_STEPS_TOTAL_MAX);
     if (s->http_version >= HN_HTTP__COUNT)
-        return invalid(why, why_len, "bad HTTP version");
+        return hn_invalid(why, why_len, "bad HTTP version");
     HN_TRY(check_feeders(s, why, why_len));
     HN_TRY(check_headers(s, NULL, s->headers, s->n_headers, "defaults", why, why_len));
     free(s->entries);
@@ -369,13 +357,13 @@ int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
         char where[96];
         c->feeders_used = 0;
         if (c->weight == 0 || c->weight > HN_MODEL_WEIGHT_MAX)
-            return invalid(why, why_len, "class %s: weight must be 1..%u", cname,
-                           HN_MODEL_WEIGHT_MAX);
+            return hn_invalid(why, why_len, "class %s: weight must be 1..%u", cname,
+                              HN_MODEL_WEIGHT_MAX);
         if (c->n_tasks == 0)
-            return invalid(why, why_len, "class %s has no task", cname);
+            return hn_invalid(why, why_len, "class %s has no task", cname);
         if (c->wait.kind >= HN_WAIT__COUNT ||
             (c->wait.kind == HN_WAIT_BETWEEN && c->wait.min_ms > c->wait.max_ms))
-            return invalid(why, why_len, "class %s: bad wait time", cname);
+            return hn_invalid(why, why_len, "class %s: bad wait time", cname);
         /* Defaults apply to every class: the feeders they read are this
          * class's too. */
         HN_TRY(check_headers(s, c, s->headers, s->n_headers, "defaults", why, why_len));
@@ -387,10 +375,10 @@ int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
             struct hn_task *task = &c->tasks[t];
             snprintf(where, sizeof(where), "class %s task %u", cname, t + 1);
             if (task->weight == 0 || task->weight > HN_MODEL_WEIGHT_MAX)
-                return invalid(why, why_len, "%s: weight must be 1..%u", where,
-                               HN_MODEL_WEIGHT_MAX);
+                return hn_invalid(why, why_len, "%s: weight must be 1..%u", where,
+                                  HN_MODEL_WEIGHT_MAX);
             if (task->n_steps == 0)
-                return invalid(why, why_len, "%s has no step", where);
+                return hn_invalid(why, why_len, "%s has no step", where);
             HN_TRY(finalize_steps(s, c, task->steps, task->n_steps, where, why, why_len));
         }
     }

@@ -1,40 +1,9 @@
 /* Escaping of untrusted text for terminals and logs (see sanitize.h). */
 #include "sanitize.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <string.h>
-
-/* Length of the well-formed UTF-8 sequence at @s (at most @len bytes) and its
- * code point, or 0 if the bytes there are not one. */
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0)
-        n = 2, v = c & 0x1f, min = 0x80;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, v = c & 0x0f, min = 0x800;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, v = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (len < n)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[k] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
 
 /* Code points shown as \uXXXX: they control the terminal or reorder text. */
 static bool escaped_cp(uint32_t cp)
@@ -53,7 +22,7 @@ size_t hn_sanitize(char *dst, size_t cap, const char *src, size_t len, size_t *o
         const char *from = esc;
         size_t in, out;
         uint32_t cp = 0;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = hn_utf8_decode((const char *)s + i, len - i, &cp);
         if (n == 0 || (n == 1 && (cp < 0x20 || cp == 0x7f))) {
             esc[0] = '\\', esc[1] = 'x', esc[2] = hex[s[i] >> 4], esc[3] = hex[s[i] & 15];
             in = 1, out = 4;
@@ -90,7 +59,7 @@ bool hn_sanitize_is_clean(const char *src, size_t len)
     const unsigned char *s = (const unsigned char *)src;
     for (size_t i = 0; i < len;) {
         uint32_t cp = 0;
-        size_t n = utf8_decode(s + i, len - i, &cp);
+        size_t n = hn_utf8_decode((const char *)s + i, len - i, &cp);
         if (n == 0 || cp < 0x20 || cp == 0x7f || escaped_cp(cp))
             return false;
         i += n;

@@ -6,21 +6,9 @@
 #include "http_internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-static int invalid(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (why && len)
-        vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    return HN_E_INVALID;
-}
 
 /* Parse @url into @u; http and https only. */
 static int parse_url(CURLU *u, const char *url, bool *https)
@@ -57,8 +45,8 @@ int hn_http_prep_new(const struct hn_scenario *s, const struct hn_http_step_desc
         if (!(p->curlu = curl_url()))
             goto fail;
         if (parse_url(p->curlu, d->url, &p->https)) {
-            err = invalid(why, why_len, "%s %s: not an http:// or https:// URL", d->method,
-                          d->url);
+            err = hn_invalid(why, why_len, "%s %s: not an http:// or https:// URL", d->method,
+                             d->url);
             goto fail;
         }
     }

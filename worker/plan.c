@@ -4,7 +4,6 @@
 #include "fastpath.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +11,6 @@
 
 /* Headers Hornet adds unless the scenario sets them. */
 #define USER_AGENT "hornet/" HN_VERSION
-
-static int invalid(char *why, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why, len, fmt, ap);
-    va_end(ap);
-    return HN_E_INVALID;
-}
 
 static bool is_absolute(const char *url, size_t len)
 {
@@ -138,14 +128,14 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
             int err = hn_jsonpath_compile(&ps->capture_paths[k], c->expr, strlen(c->expr), msg,
                                           sizeof(msg), &off);
             if (err)
-                return err == HN_E_INVALID ? invalid(why, len, "capture %s: %s", c->expr, msg)
+                return err == HN_E_INVALID ? hn_invalid(why, len, "capture %s: %s", c->expr, msg)
                                            : err;
             ps->keep_body = true;
         } else if (c->kind == HN_CAPTURE_REGEX) {
             if (!(ps->capture_res[k] = hn_regex_compile(c->expr, msg, sizeof(msg), &off)))
-                return invalid(why, len, "capture regex %s: %s", c->expr, msg);
+                return hn_invalid(why, len, "capture regex %s: %s", c->expr, msg);
             if (hn_regex_groups(ps->capture_res[k]) > 1)
-                return invalid(why, len, "capture regex %s: more than one group", c->expr);
+                return hn_invalid(why, len, "capture regex %s: more than one group", c->expr);
             ps->keep_body = true;
         }
     }
@@ -156,10 +146,10 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
         char msg[200];
         size_t off;
         const char *path = st->json_checks[k].path;
-        int err = hn_jsonpath_compile(&ps->check_paths[k], path, strlen(path), msg, sizeof(msg),
-                                      &off);
+        int err =
+            hn_jsonpath_compile(&ps->check_paths[k], path, strlen(path), msg, sizeof(msg), &off);
         if (err)
-            return err == HN_E_INVALID ? invalid(why, len, "check json %s: %s", path, msg) : err;
+            return err == HN_E_INVALID ? hn_invalid(why, len, "check json %s: %s", path, msg) : err;
         ps->keep_body = true;
     }
     if (st->has_body_contains)
@@ -179,8 +169,8 @@ static int choose_engine(const struct hn_scenario *s, const struct hn_user_class
     const char *reason = hn_fast_reason(s, c, st, s->host, buf, sizeof(buf));
     *fast = false;
     if (s->engine == HN_ENGINE_FAST && reason)
-        return invalid(why, len, "%s %s: not possible with http engine fast: %s", st->method,
-                       st->url.source ? st->url.source : "", reason);
+        return hn_invalid(why, len, "%s %s: not possible with http engine fast: %s", st->method,
+                          st->url.source ? st->url.source : "", reason);
     if (s->engine == HN_ENGINE_CURL || reason)
         return 0;
     /* Eligible: the URL starts with literal text, an absolute URL's
@@ -220,10 +210,10 @@ static int build_step(const struct hn_plan *p, const struct hn_user_class *c,
         bool slash;
         hn_plan_url_base(s, u ? u : "", ul, &base, &bl, &slash);
         if (!is_absolute(u ? u : "", ul) && bl == 0)
-            return invalid(why, len, "%s %s: relative url and no host", st->method,
-                           st->url.source);
-        if (asprintf(&ps->url, "%.*s%s%.*s", (int)bl, base, slash ? "/" : "", (int)ul,
-                     u ? u : "") < 0)
+            return hn_invalid(why, len, "%s %s: relative url and no host", st->method,
+                              st->url.source);
+        if (asprintf(&ps->url, "%.*s%s%.*s", (int)bl, base, slash ? "/" : "", (int)ul, u ? u : "") <
+            0)
             return -ENOMEM;
     }
     const char **lines = NULL;
