@@ -169,12 +169,9 @@ static bool form_pair(struct hn_loader *L, struct hn_yaml_pair *p, yaml_node_t *
 static bool form_body(struct hn_loader *L, yaml_node_t *n, struct hn_template *t)
 {
     struct hn_yaml *y = &L->y;
-    if (!hn_yaml_is_map(n))
-        return hn_yaml_fail(y, n, "form: expected a mapping of field: value, got %s",
-                            hn_yaml_kind(n));
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_pairs(y, n, &pairs, &np))
+    if (!hn_yaml_map_pairs(y, n, "form", "field: value", &pairs, &np))
         return false;
     bool ok = true, first = true;
     for (size_t i = 0; i < np && ok; i++) {

@@ -258,12 +258,9 @@ static bool load_feeder(struct hn_loader *L, struct hn_yaml_pair *p, char *err, 
 
 static bool load_data(struct hn_loader *L, yaml_node_t *n, char *err, size_t err_len)
 {
-    if (!hn_yaml_is_map(n))
-        return hn_yaml_fail(&L->y, n, "data: expected a mapping of name: {csv: FILE}, got %s",
-                            hn_yaml_kind(n));
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_pairs(&L->y, n, &pairs, &np))
+    if (!hn_yaml_map_pairs(&L->y, n, "data", "name: {csv: FILE}", &pairs, &np))
         return false;
     bool ok = true;
     for (size_t i = 0; i < np && ok; i++)

@@ -155,12 +155,9 @@ static bool is_token(const char *s, size_t n)
 bool hn_load_headers(struct hn_loader *L, yaml_node_t *n, struct hn_header **h, uint32_t *count)
 {
     struct hn_yaml *y = &L->y;
-    if (!hn_yaml_is_map(n))
-        return hn_yaml_fail(y, n, "headers: expected a mapping of name: value, got %s",
-                            hn_yaml_kind(n));
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_pairs(y, n, &pairs, &np))
+    if (!hn_yaml_map_pairs(y, n, "headers", "name: value", &pairs, &np))
         return false;
     bool ok = true;
     for (size_t i = 0; i < np && ok; i++) {
@@ -225,13 +222,9 @@ static bool collect_step(struct hn_loader *L, yaml_node_t *step)
     yaml_node_t *cap = hn_yaml_get(&L->y, step, "capture");
     if (!cap)
         return !L->y.failed;
-    if (!hn_yaml_is_map(cap))
-        return hn_yaml_fail(&L->y, cap, "capture: expected a mapping of name: {json|header|regex: "
-                                         "...}, got %s",
-                            hn_yaml_kind(cap));
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_pairs(&L->y, cap, &pairs, &np))
+    if (!hn_yaml_map_pairs(&L->y, cap, "capture", "name: {json|header|regex: ...}", &pairs, &np))
         return false;
     bool ok = true;
     for (size_t i = 0; i < np && ok; i++)
@@ -347,12 +340,9 @@ static bool status_value(struct hn_loader *L, yaml_node_t *n, struct hn_step *st
 static bool json_checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
 {
     struct hn_yaml *y = &L->y;
-    if (!hn_yaml_is_map(n))
-        return hn_yaml_fail(y, n, "check json: expected a mapping of PATH: value, got %s",
-                            hn_yaml_kind(n));
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_pairs(y, n, &pairs, &np))
+    if (!hn_yaml_map_pairs(y, n, "check json", "PATH: value", &pairs, &np))
         return false;
     bool ok = true;
     for (size_t i = 0; i < np && ok; i++) {

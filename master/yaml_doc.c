@@ -354,6 +354,15 @@ bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out,
     return true;
 }
 
+bool hn_yaml_map_pairs(struct hn_yaml *y, yaml_node_t *n, const char *what, const char *shape,
+                       struct hn_yaml_pair **out, size_t *n_out)
+{
+    if (!hn_yaml_is_map(n))
+        return hn_yaml_fail(y, n, "%s: expected a mapping of %s, got %s", what, shape,
+                            hn_yaml_kind(n));
+    return hn_yaml_pairs(y, n, out, n_out);
+}
+
 /* Levenshtein distance, capped: enough for "did you mean". */
 static size_t distance(const char *a, size_t la, const char *b, size_t lb)
 {

@@ -77,6 +77,10 @@ const char *hn_yaml_kind(const yaml_node_t *n);
  * into a new array *out of *n_out pairs (free it). Keys must be strings
  * and appear once. False (error recorded) otherwise. */
 bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out, size_t *n_out);
+/* The same for a node that must be a mapping: otherwise fails with
+ * "@what: expected a mapping of @shape, got <kind>" at @n. */
+bool hn_yaml_map_pairs(struct hn_yaml *y, yaml_node_t *n, const char *what, const char *shape,
+                       struct hn_yaml_pair **out, size_t *n_out);
 /* Item @i of sequence @n (counts toward the visit limit). */
 yaml_node_t *hn_yaml_item(struct hn_yaml *y, yaml_node_t *n, size_t i);
 size_t hn_yaml_items(const yaml_node_t *n);
