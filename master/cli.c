@@ -13,6 +13,7 @@
 #include "endpoint.h"
 #include "fastpath.h"
 #include "metrics_addr.h"
+#include "model.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -31,7 +32,7 @@ void hn_cli_usage(FILE *out)
         "the scenario and the load shape, merges their statistics exactly and writes\n"
         "Locust-compatible reports. A scenario file describes user classes, tasks,\n"
         "templates, data files, captures and checks (see SCENARIOS.md). Quick mode:\n"
-        "each PATH (or absolute URL) is one equally weighted GET task, e.g.\n"
+        "each PATH (or absolute URL, at most 1024) is one equally weighted GET task, e.g.\n"
         "  hornet-master -H http://127.0.0.1:8080 -u 50 -r 10 -t 30s --local-workers 2 / /json\n"
         "\n"
         "Scenario:\n"
@@ -533,6 +534,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     if (!cfg->scenario_file && cfg->n_paths == 0) {
         fprintf(stderr, "hornet-master: no scenario: give a scenario file (-f FILE) or one or "
                         "more URL paths to GET, e.g. '/ /json' (see --help)\n");
+        return HN_EXIT_USAGE;
+    }
+    if (cfg->n_paths > HN_MODEL_TASKS_MAX) {
+        fprintf(stderr,
+                "hornet-master: %u PATHs: at most %d (each is a task of the one user class; "
+                "a scenario file can spread more over several classes)\n",
+                cfg->n_paths, HN_MODEL_TASKS_MAX);
         return HN_EXIT_USAGE;
     }
     for (uint32_t i = 0; i < cfg->n_paths; i++) {

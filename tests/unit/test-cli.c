@@ -146,6 +146,24 @@ static void test_strict_values(void **state)
     assert_string_equal(cfg.bind, "tcp://*:*");
 }
 
+/* Quick mode makes each PATH a task of one class: past the model's limit
+ * a usage error says so (it was "out of memory", exit 3). */
+static void test_too_many_paths(void **state)
+{
+    (void)state;
+    enum { N = HN_MODEL_TASKS_MAX + 1 };
+    static const char *argv[N + 3];
+    argv[0] = "hornet-master";
+    argv[1] = "-H";
+    argv[2] = "http://127.0.0.1:1";
+    for (int i = 0; i < N; i++)
+        argv[3 + i] = "/p";
+    struct hn_master_config cfg;
+    assert_int_equal(parse(&cfg, N + 3, argv), HN_EXIT_USAGE);
+    assert_int_equal(parse(&cfg, N + 2, argv), -1);
+    assert_int_equal(cfg.n_paths, HN_MODEL_TASKS_MAX);
+}
+
 static void test_report_flags(void **state)
 {
     (void)state;
@@ -250,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_every_flag),
         cmocka_unit_test(test_security_flags),
         cmocka_unit_test(test_strict_values),
+        cmocka_unit_test(test_too_many_paths),
         cmocka_unit_test(test_report_flags),
         cmocka_unit_test(test_bad_input),
     };
