@@ -35,6 +35,8 @@ struct hn_report_moment {
      * and the most since the run began. */
     uint32_t lag_ms, lag_max_ms;
     bool behind; /* it could not keep up: the run fails (exit 3) */
+    bool errors_pass; /* --exit-code-on-error 0: failed requests and exceptions
+                         do not fail the run */
 };
 
 struct hn_report_writer {

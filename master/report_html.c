@@ -23,11 +23,29 @@ struct body_ctx {
     json_t *doc;
 };
 
+/* The document inside <script type="application/json">: the HTML parser
+ * reads a script's text for "</script" and, after "<!--", for "<script"
+ * too (a name "/a <!--" and another "/b <script>" blanked the page), so
+ * no '<' may appear: outside strings JSON has none, and in a string
+ * "\u003c" is the same character. '>' and '&' go the same way, so the
+ * text means the same in any context an HTML tool might put it. */
 static int dump_json(FILE *f, json_t *doc)
 {
-    /* Inside <script>: "</" must not appear, so '/' is written "\/". */
-    return json_dumpf(doc, f, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_ESCAPE_SLASH) ? -EIO
-                                                                                          : 0;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    if (!text)
+        return -ENOMEM;
+    for (const char *p = text; *p; p++) {
+        if (*p == '<')
+            fputs("\\u003c", f);
+        else if (*p == '>')
+            fputs("\\u003e", f);
+        else if (*p == '&')
+            fputs("\\u0026", f);
+        else
+            fputc(*p, f);
+    }
+    free(text);
+    return ferror(f) ? -EIO : 0;
 }
 
 static int html_body(FILE *f, void *ctx)

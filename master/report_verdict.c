@@ -35,12 +35,13 @@ void hn_report_verdict(const struct hn_stats *st, const struct hn_report_moment 
     uint64_t requests = hn_stats_total_requests(st), failures = hn_stats_total_failures(st);
     if (!requests)
         add(out, "no request completed");
-    if (failures) {
+    bool errors_fail = !(m && m->errors_pass);
+    if (failures && errors_fail) {
         snprintf(buf, sizeof(buf), "%llu of %llu requests failed", (unsigned long long)failures,
                  (unsigned long long)requests);
         add(out, buf);
     }
-    if (hn_stats_total_exceptions(st)) {
+    if (hn_stats_total_exceptions(st) && errors_fail) {
         snprintf(buf, sizeof(buf), "%llu exceptions outside requests",
                  (unsigned long long)hn_stats_total_exceptions(st));
         add(out, buf);

@@ -1,6 +1,7 @@
 /* The run's verdict for the CI reports (JUnit, Markdown): passed, or failed
  * and why, by the rules of the exit code: a failed threshold, a failed
- * request or exception, no request at all, or an early end. */
+ * request or exception (unless --exit-code-on-error 0), no request at all,
+ * or an early end. */
 #pragma once
 
 #include <stdbool.h>

@@ -41,6 +41,7 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .lag_ms = hn_lag_ms(r->lag.last_s),
         .lag_max_ms = hn_lag_ms(hn_lag_max(&r->lag)),
         .behind = r->behind,
+        .errors_pass = r->cfg->exit_code_on_error == 0,
     };
 }
 
@@ -223,8 +224,12 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         hn_stats_tick(r->stats, now_ms, 0);
         hn_stats_settle(r->stats);
         eval_thresholds(r, now_ms);
-        if (r->aborted[0]) /* the summary shows what stopped the run */
-            r->threshold_results[r->abort_index] = r->abort_result;
+        /* Every threshold shows its value over the whole run, as the
+         * totals beside it do; the one that stopped the run failed, even
+         * if the rest of the run brought it back (the abort message keeps
+         * what it saw then). */
+        if (r->aborted[0])
+            r->threshold_results[r->abort_index].pass = false;
         struct hn_report_moment m = moment(r, now_ms, 0);
         hn_reports_final(&r->reports, r->stats, &m);
         print_offenders(r);
@@ -274,7 +279,6 @@ static void check_abort(struct hn_run *r)
         snprintf(r->aborted, sizeof(r->aborted), "threshold '%s' failed (observed %s)", t->expr,
                  hn_threshold_format(t, res->observed, seen, sizeof(seen)));
         r->abort_index = i;
-        r->abort_result = *res;
         hn_log_warn("%s, and it aborts the run", r->aborted);
         hn_run_begin_stop(r, "aborted by a threshold");
         return;

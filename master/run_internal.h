@@ -78,8 +78,7 @@ struct hn_run {
     int exit_code;
     struct hn_threshold_result threshold_results[HN_THRESHOLDS_MAX];
     char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why a threshold aborted the run, or "" */
-    uint32_t abort_index;                      /* ... which one, and what it saw */
-    struct hn_threshold_result abort_result;
+    uint32_t abort_index;                      /* ... which one */
     bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */

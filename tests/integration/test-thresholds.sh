@@ -53,20 +53,32 @@ users:
 thresholds:
   - "p(99) < 10s"
   - {expr: "rps > 1", abort_on_fail: true}   # nothing measured in the first second is no data
-  - {expr: "GET /status/500: error_rate < 1%", abort_on_fail: true, delay: 1s}
+  - "GET /status/500: error_rate < 1%"
+  - {expr: "error_rate < 10%", abort_on_fail: true, delay: 1s}   # about half fail
 YAML
 started=$SECONDS
 start_hmaster -f "$work/abort.yaml" -u 4 -r 4 -t 60s --local-workers 2 --worker-threads 1 \
-    --exit-code-on-error 0 --csv "$work/a" --only-summary
+    --exit-code-on-error 0 --csv "$work/a" --json "$work/a.json" --only-summary
 wait_master 50
 check "master exits 1 (got $master_rc): the threshold, not the request failures" [ "$master_rc" = 1 ]
 check "it stopped long before its 60 s ($((SECONDS - started)) s)" [ "$master_rc" != 124 ]
 check "the log says which threshold aborted the run" \
-    grep -q "threshold 'GET /status/500: error_rate < 1%' failed (observed 100.000 %), and it aborts the run" \
+    grep -Eq "threshold 'error_rate < 10%' failed \(observed [0-9.]+ %\), and it aborts the run" \
     "$work/master.err"
 check "the summary says the run was aborted" grep -q "The run was ABORTED before its time" "$work/master.err"
 check "... and shows the threshold that did it failed" \
     grep -q "^  ✗ GET /status/500: error_rate < 1% .*observed 100.000 %" "$work/master.err"
 check "reports count every request" counts_exact "$work/a"
+# The aborting threshold shows its value over the whole run (the totals'),
+# not the one it had when it fired a few seconds earlier, and stays failed.
+check "the JSON report shows the aborting threshold failed, with the run's error rate" \
+    python3 - "$work/a.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+th = {t["expression"]: t for t in doc["thresholds"]}["error_rate < 10%"]
+ratio = doc["totals"]["failure_ratio"]
+print(f"observed {th['observed']}, pass {th['pass']}, totals.failure_ratio {ratio}")
+sys.exit(not (th["pass"] is False and th["observed"] == ratio and 0 < ratio < 1))
+PY
 check "the failures report has the 500s" grep -q "HTTP 500" "$work/a_failures.csv"
 finish

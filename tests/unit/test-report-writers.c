@@ -170,11 +170,16 @@ static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size >= 0);
+    rewind(f);
+    char *buf = malloc((size_t)size + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
     fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
+    buf[size] = '\0';
+    return buf;
 }
 
 /* Run one end-of-run writer into a temporary file and return the file. */
@@ -211,6 +216,55 @@ static void test_junit(void **state)
     assert_non_null(strstr(x, "message=\"4 of 10 requests failed (40.00 %)\">HTTP 503: 4&#10;"));
     assert_non_null(strstr(x, "message=\"1 of 2 thresholds failed; 4 of 100 requests failed\""));
     free(x);
+    free_run(r);
+}
+
+/* The HTML page carries the JSON document in a <script> element: no '<'
+ * may appear in it (after "<!--", even "<script" changes how the browser
+ * reads the rest), yet it must parse back to the same names. */
+static void test_html_data(void **state)
+{
+    (void)state;
+    struct run *r = make_run();
+    char *page = write_one(r, hn_report_html_add);
+    const char *open = "<script type=\"application/json\" id=\"hornet-data\">";
+    char *data = strstr(page, open);
+    assert_non_null(data);
+    data += strlen(open);
+    char *end = strstr(data, "</script>");
+    assert_non_null(end);
+    *end = '\0';
+    assert_null(strpbrk(data, "<>&"));
+    assert_non_null(strstr(data, "\\u003ce\\u003e\\u0026"));
+    json_error_t err;
+    json_t *d = json_loads(data, 0, &err);
+    assert_non_null(d);
+    json_t *e = json_array_get(json_object_get(d, "entries"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "name")), ODD_NAME);
+    json_decref(d);
+    free(page);
+    free_run(r);
+}
+
+/* --exit-code-on-error 0: failed requests do not fail the run, so the CI
+ * reports do not fail it either; a failed threshold still does. */
+static void test_errors_pass(void **state)
+{
+    (void)state;
+    struct run *r = make_run();
+    r->m.errors_pass = true;
+    char *x = write_one(r, hn_report_junit_add);
+    assert_non_null(strstr(x, "message=\"1 of 2 thresholds failed\""));
+    assert_null(strstr(x, "of 100 requests failed\""));
+    free(x);
+    r->res[0].pass = true;
+    x = write_one(r, hn_report_junit_add);
+    assert_non_null(strstr(x, "<testcase classname=\"hornet.run\""));
+    assert_null(strstr(x, "<failure type=\"run\""));
+    free(x);
+    char *md = write_one(r, hn_report_summary_md_add);
+    assert_null(strstr(md, "❌ failed"));
+    free(md);
     free_run(r);
 }
 
@@ -292,6 +346,8 @@ int main(void)
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_junit),
         cmocka_unit_test(test_behind),
+        cmocka_unit_test(test_errors_pass),
+        cmocka_unit_test(test_html_data),
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_metrics),
     };
