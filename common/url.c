@@ -2,7 +2,13 @@
 #include "url.h"
 
 #include <curl/curl.h>
+#include <string.h>
 #include <strings.h>
+
+bool hn_url_is_base(const char *url)
+{
+    return !strpbrk(url, "?#");
+}
 
 bool hn_url_ok(const char *url)
 {

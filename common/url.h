@@ -7,3 +7,8 @@
 /* True if @url is an absolute http:// or https:// URL libcurl can parse.
  * Workers speak no other scheme (also after redirects). */
 bool hn_url_ok(const char *url);
+
+/* True if @url (hn_url_ok) can be a base that paths are appended to: no
+ * query (?...) and no fragment (#...), which the appended path would land
+ * after ("http://h/?q=1" + "/x" requests "/?q=1/x"). */
+bool hn_url_is_base(const char *url);

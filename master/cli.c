@@ -9,6 +9,7 @@
 #include "sanitize.h"
 #include "thresholds.h"
 #include "units.h"
+#include "url.h"
 #include "url_check.h"
 #include "endpoint.h"
 #include "fastpath.h"
@@ -317,6 +318,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--host wants an http:// or https:// URL", optarg);
             if (hn_url_check(NULL, optarg, why, sizeof(why)))
                 return bad_url("--host", why);
+            if (!hn_url_is_base(optarg))
+                return bad("--host is the base PATHs are appended to: no query or fragment (? "
+                           "or #)",
+                           optarg);
             cfg->host = optarg;
             break;
         case 'u':

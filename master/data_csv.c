@@ -169,8 +169,13 @@ int hn_data_csv_load(const char *path, struct hn_feeder *f, uint64_t *bytes_left
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
+    uint64_t read_bytes = 0;
     while (!r.rc && (n = getline(&line, &cap, in)) > 0) {
         r.line++;
+        if ((read_bytes += (uint64_t)n) > HN_DATA_CSV_FILE_MAX) {
+            fail(&r, r.line, "the file is larger than %u MiB", HN_DATA_CSV_FILE_MAX >> 20);
+            break;
+        }
         const char *text = line;
         if (r.line == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
             text += 3; /* a UTF-8 byte order mark, as spreadsheets write */

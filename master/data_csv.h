@@ -8,6 +8,10 @@
 
 #include "model.h"
 
+/* Most bytes a data file may take on disk (its cells: HN_MODEL_DATA_BYTES_MAX
+ * for all files together); the reader stops past it too. */
+#define HN_DATA_CSV_FILE_MAX (64u << 20)
+
 /* Read @path into @f's columns, cells and row count, within the model's
  * limits (rows, columns, cell size) and @bytes_left bytes of cells, which
  * it lowers. Cells must be UTF-8 without NUL; every row has as many fields

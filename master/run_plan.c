@@ -56,9 +56,11 @@ int hn_run_plan_parse_stages(const char *arg, struct hn_load_shape *out, char *w
 }
 
 /* The highest rate of an arrival shape. */
+/* The highest rate the shape reaches: a first stage ramping from start_rate
+ * down to 0 still starts iterations. */
 static double peak_rate(const struct hn_load_shape *sh)
 {
-    double peak = 0;
+    double peak = sh->has_start_rate ? sh->start_rate : 0;
     for (uint32_t i = 0; i < sh->n_stages; i++)
         if (sh->arrivals[i].rate_per_s > peak)
             peak = sh->arrivals[i].rate_per_s;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* "x-..." keys are the user's own: a place to define YAML anchors. */
 static const char *const top_keys[] = {"host", "defaults", "tls",    "http",       "data",
@@ -57,6 +58,11 @@ static bool load_host(struct hn_loader *L, yaml_node_t *n)
         return false;
     if (!hn_url_ok(host))
         return hn_yaml_fail(&L->y, n, "host: '%s' is not an http:// or https:// URL", host);
+    if (!hn_url_is_base(host))
+        return hn_yaml_fail(&L->y, n,
+                            "host: '%s' has a query or fragment (? or #): step paths are "
+                            "appended to it, so put those in the steps",
+                            host);
     if (!(L->s->host = strndup(host, len)))
         return hn_yaml_fail(&L->y, n, "out of memory");
     return true;
@@ -240,6 +246,17 @@ static bool load_feeder(struct hn_loader *L, struct hn_yaml_pair *p, char *err, 
         return hn_yaml_fail(y, csv, "%s: files cannot be read here", what);
     char path[PATH_MAX * 2];
     resolve_path(L, rel, path, sizeof(path));
+    /* A file, and one of a bounded size: the reader holds a line at a
+     * time, and /dev/zero or a huge file without a line break would hold
+     * all memory before any limit on fields could say no. */
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return hn_yaml_fail(y, csv, "%s: cannot read %s: %s", what, path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return hn_yaml_fail(y, csv, "%s: %s is not a regular file", what, path);
+    if ((uint64_t)sb.st_size > HN_DATA_CSV_FILE_MAX)
+        return hn_yaml_fail(y, csv, "%s: %s is %llu bytes (a data file is at most %u MiB)", what,
+                            path, (unsigned long long)sb.st_size, HN_DATA_CSV_FILE_MAX >> 20);
     FILE *probe = fopen(path, "rb");
     if (!probe)
         return hn_yaml_fail(y, csv, "%s: cannot read %s: %s", what, path, strerror(errno));

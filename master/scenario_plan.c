@@ -275,6 +275,12 @@ static bool load_arrival(struct hn_loader *L, yaml_node_t *n, struct hn_run_plan
             (duration && !hn_yaml_duration_ms(y, duration, &sh->arrivals[0].duration_ms,
                                               "duration")))
             return false;
+        /* 0 would read as "no duration": a run meant to be short would
+         * run until stopped. */
+        if (duration && !sh->arrivals[0].duration_ms)
+            return hn_yaml_fail(y, duration,
+                                "duration: more than 0, e.g. 30s (leave it out to run until "
+                                "stopped or for -t)");
         plan->timed_by_shape = sh->arrivals[0].duration_ms > 0;
     } else {
         return y->failed || hn_yaml_fail(y, n, "arrival: stages: or rate: is missing");
@@ -298,7 +304,8 @@ static bool load_arrival(struct hn_loader *L, yaml_node_t *n, struct hn_run_plan
         if (!sh->max_delay_ms || sh->max_delay_ms > UINT32_MAX)
             return hn_yaml_fail(y, v, "max_delay: more than 0, e.g. 1s");
     }
-    double peak = 0;
+    /* start_rate counts: a ramp from it down to 0 still starts iterations. */
+    double peak = sh->has_start_rate ? sh->start_rate : 0;
     for (uint32_t i = 0; i < sh->n_stages; i++)
         peak = sh->arrivals[i].rate_per_s > peak ? sh->arrivals[i].rate_per_s : peak;
     if (!(peak > 0))

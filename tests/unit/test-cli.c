@@ -164,6 +164,20 @@ static void test_too_many_paths(void **state)
     assert_int_equal(cfg.n_paths, HN_MODEL_TASKS_MAX);
 }
 
+/* --host is a base that PATHs are appended to: a query or a fragment in it
+ * would end up before the path ("/?q=1/x"). */
+static void test_host_is_base(void **state)
+{
+    (void)state;
+    struct hn_master_config cfg;
+    const char *q[] = {"hornet-master", "-H", "http://127.0.0.1:1/?q=1", "/x"};
+    assert_int_equal(parse(&cfg, 4, q), HN_EXIT_USAGE);
+    const char *f[] = {"hornet-master", "-H", "http://127.0.0.1:1#top", "/x"};
+    assert_int_equal(parse(&cfg, 4, f), HN_EXIT_USAGE);
+    const char *ok[] = {"hornet-master", "-H", "http://127.0.0.1:1/base", "/x"};
+    assert_int_equal(parse(&cfg, 4, ok), -1);
+}
+
 static void test_report_flags(void **state)
 {
     (void)state;
@@ -269,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_security_flags),
         cmocka_unit_test(test_strict_values),
         cmocka_unit_test(test_too_many_paths),
+        cmocka_unit_test(test_host_is_base),
         cmocka_unit_test(test_report_flags),
         cmocka_unit_test(test_bad_input),
     };

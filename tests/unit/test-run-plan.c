@@ -192,6 +192,25 @@ static void test_refused(void **state)
     free(f);
 }
 
+/* A first stage ramping from start_rate down to 0 starts iterations: it is
+ * a plan, not "nothing would run" (it was refused, in the loader and in
+ * the plan, both looking only at the stages' rates). */
+static void test_ramp_down_to_zero(void **state)
+{
+    (void)state;
+    static const char text[] = "host: http://127.0.0.1:1\n"
+                               "users: [{tasks: [{get: /a}]}]\n"
+                               "arrival: {start_rate: 200/s, stages: [{duration: 4s, rate: 0}]}\n";
+    struct fixture *f = calloc(1, sizeof(*f));
+    setup(f, text, "");
+    assert_int_equal(resolve(f), 0);
+    assert_true(f->plan.shape.open);
+    assert_true(f->plan.shape.has_start_rate);
+    assert_int_equal(f->plan.run_time_ms, 4000);
+    teardown(f);
+    free(f);
+}
+
 static void test_parse_stages(void **state)
 {
     (void)state;
@@ -239,6 +258,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_plan),
         cmocka_unit_test(test_cli_overrides),
+        cmocka_unit_test(test_ramp_down_to_zero),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_parse_stages),
         cmocka_unit_test(test_describe),
