@@ -88,6 +88,21 @@ bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, con
     return false;
 }
 
+/* Where @p's error is: libyaml gives a reader error (bytes that are not
+ * UTF-8, control characters) as a byte offset only, with no mark. */
+static void problem_position(const struct hn_yaml *y, const yaml_parser_t *p, unsigned *line,
+                             unsigned *col)
+{
+    if (p->error != YAML_READER_ERROR) {
+        *line = (unsigned)p->problem_mark.line + 1;
+        *col = (unsigned)p->problem_mark.column + 1;
+        return;
+    }
+    *line = *col = 1;
+    size_t off = p->problem_offset < y->len ? p->problem_offset : y->len;
+    advance(y->text, y->text + off, line, col);
+}
+
 /* Depth and size limits over the event stream; one document only. */
 static int prescan(struct hn_yaml *y)
 {
@@ -101,8 +116,9 @@ static int prescan(struct hn_yaml *y)
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
-            fail_line(y, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
-                      "%s%s%s", p.problem ? p.problem : "YAML syntax error",
+            unsigned line, col;
+            problem_position(y, &p, &line, &col);
+            fail_line(y, line, col, "%s%s%s", p.problem ? p.problem : "YAML syntax error",
                       p.context ? " " : "", p.context ? p.context : "");
             rc = HN_E_INVALID;
             break;
@@ -159,8 +175,9 @@ int hn_yaml_load_text(struct hn_yaml *y, const char *path, const char *text, siz
     int rc = 0;
     if (!yaml_parser_load(&p, &y->doc)) {
         rc = p.error == YAML_MEMORY_ERROR ? -ENOMEM : HN_E_INVALID;
-        fail_line(y, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1, "%s",
-                  p.problem ? p.problem : "YAML error");
+        unsigned line, col;
+        problem_position(y, &p, &line, &col);
+        fail_line(y, line, col, "%s", p.problem ? p.problem : "YAML error");
     } else {
         y->loaded = true;
     }
