@@ -136,6 +136,10 @@ say "running: ${cmd[*]}"
 # Ctrl-C reaches the master too: it stops the workers and writes its report
 # (a second Ctrl-C makes it report at once); this script waits for it.
 trap ':' INT
+# Reports older than this run (a previous one's) are not this run's: a
+# master that refused to start must not seem to have written them.
+started="$run_dir/started"
+: >"$started"
 code=0
 "${cmd[@]}" || code=$?
 trap 'exit 130' INT
@@ -143,7 +147,8 @@ trap 'exit 130' INT
 echo
 for kind in stats stats_history failures exceptions; do
     f="$top/${report}_$kind.csv"
-    [ -f "$f" ] && say "report: $f"
+    [ "$f" -nt "$started" ] && say "report: $f"
 done
-say "hornet-master exited with $code (0: passed; 1: some requests failed; 3: could not run)"
+say "hornet-master exited with $code (0: passed; 1: some requests failed; 2: bad settings;" \
+    "3: could not run)"
 exit "$code"

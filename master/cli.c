@@ -184,14 +184,23 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
 }
 
 /* "a,b,c" into @out (pointers into @arg, which is cut at the commas). */
+/* Split @arg in place at its commas; on failure @arg is left as it was,
+ * for the error message to quote whole. */
 static int split_tags(char *arg, const char **out, uint32_t *n)
 {
+    size_t len = strlen(arg);
     for (char *tok = strtok(arg, ","); tok; tok = strtok(NULL, ",")) {
         if (*n == HN_CLI_TAGS_MAX || !tok[0])
-            return -1;
+            goto fail;
         out[(*n)++] = tok;
     }
-    return *n ? 0 : -1;
+    if (*n)
+        return 0;
+fail:
+    for (size_t i = 0; i < len; i++)
+        if (!arg[i])
+            arg[i] = ',';
+    return -1;
 }
 
 int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)

@@ -63,7 +63,7 @@ int main(int argc, char **argv)
     };
     bool force = false;
     int c;
-    while ((c = getopt_long(argc, argv, "fhV", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":fhV", options, NULL)) != -1) {
         switch (c) {
         case 'f':
             force = true;
@@ -75,7 +75,7 @@ int main(int argc, char **argv)
             printf("hornet-keygen %s\n", HN_VERSION);
             return HN_EXIT_OK;
         default:
-            usage(stderr);
+            fprintf(stderr, "hornet-keygen: unknown option '%s'; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
         }
     }

@@ -16,6 +16,10 @@ int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why,
         return HN_E_INVALID;
     }
     size_t host_len = (size_t)(colon - s);
+    if (s[0] == '[' && (host_len < 2 || s[host_len - 1] != ']')) {
+        snprintf(why, why_len, "an IPv6 address is written [ADDR]:PORT");
+        return HN_E_INVALID;
+    }
     const char *h = s;
     if (host_len >= 2 && s[0] == '[' && s[host_len - 1] == ']') {
         h = s + 1;

@@ -197,7 +197,11 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
     ev_async_init(&m->render, on_render);
     m->render.data = m;
     ev_async_start(loop, &m->render);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* No MHD_USE_ERROR_LOG: a port in use is said by our caller, in one line
+     * (libmicrohttpd's own said "Failed to bind to port 0", the port of
+     * its unused argument), and a scraper's broken connection is not worth
+     * a line on the console. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
     if (a.sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;

@@ -299,9 +299,9 @@ static void check_liveness(struct hn_run *r, double backlog_s)
             w->missing = true;
             lost = true;
             hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_MISSING,
-                             "silent for %.0f s; its %u users went to the others",
+                             "silent for %.1f s; its %u users went to the others",
                              now - w->last_seen, w->share.total);
-            hn_log_warn("worker %u (%s) silent for %.0f s: marked missing, its %u users go to "
+            hn_log_warn("worker %u (%s) silent for %.1f s: marked missing, its %u users go to "
                         "the other workers",
                         w->index, w->hello.worker_id, now - w->last_seen, w->share.total);
         }

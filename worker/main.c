@@ -37,7 +37,7 @@ static void usage(FILE *out)
             "      --master-key KEY|FILE the master's public key (40 Z85 characters, or its .pub\n"
             "                            file); a master with another key is refused\n"
             "      --silence-timeout D   stop all load when the master is silent this long\n"
-            "                            (default 10s; durations like 500ms, 10s, 1m)\n"
+            "                            (default 10s, at least 1s; durations like 5s, 1m)\n"
             "      --seed N              random seed for task choice and waits (default: random)\n"
             "      --log-level LEVEL     error, warn, info or debug (default info)\n"
             "  -h, --help                show this help and exit\n"
@@ -47,7 +47,8 @@ static void usage(FILE *out)
             "  0  the master said QUIT, or stopped by SIGINT/SIGTERM\n"
             "  2  bad command line\n"
             "  3  rejected by the master (protocol version, worker id or key in use, a\n"
-            "     limit broken, full), or cannot connect\n");
+            "     limit broken, full), or an endpoint it cannot use; a master that is not\n"
+            "     there yet is waited for (with a hint after 10 s)\n");
 }
 
 static int parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -96,7 +97,7 @@ int main(int argc, char **argv)
     const char *secret_path = NULL, *master_key = NULL;
     static struct hn_curve_client curve;
     int c;
-    while ((c = getopt_long(argc, argv, "m:hV", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:hV", options, NULL)) != -1) {
         int err = 0;
         const char *what = NULL;
         enum hn_log_level level;
@@ -154,8 +155,11 @@ int main(int argc, char **argv)
         case 'V':
             printf("hornet-worker %s\n", HN_VERSION);
             return HN_EXIT_OK;
+        case ':':
+            fprintf(stderr, "hornet-worker: %s needs a value; see --help\n", argv[optind - 1]);
+            return HN_EXIT_USAGE;
         default:
-            usage(stderr);
+            fprintf(stderr, "hornet-worker: unknown option '%s'; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
         }
         if (err) {

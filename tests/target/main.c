@@ -42,7 +42,7 @@ static void usage(FILE *out)
             "  --idle-timeout SECONDS  close a connection idle this long (default %d; 0: never)\n"
             "  --log-errors            print libmicrohttpd's error log on stderr\n"
             "  -h, --help              show this help and exit\n"
-            "  --version               show the version and exit\n"
+            "  -V, --version           show the version and exit\n"
             "\n"
             "Once ready it prints one line to stdout:\n"
             "  hornet-target listening on http://HOST:PORT   (https:// with --tls-cert)\n"
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
         switch (opt) {
         case OPT_LISTEN:
             listen_arg = optarg;
@@ -202,6 +202,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return HN_EXIT_OK;
         case OPT_VERSION:
+        case 'V':
             printf("hornet-target %s\n", HN_VERSION);
             return HN_EXIT_OK;
         default:
