@@ -1,4 +1,5 @@
 /* hornet-master's command line (see cli.h). */
+#include "getopt_error.h"
 #include "cli.h"
 #include "error.h"
 #include <errno.h>
@@ -528,9 +529,12 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case ':':
             fprintf(stderr, "hornet-master: %s needs a value; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
-        default:
-            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n", argv[optind - 1]);
+        default: {
+            char opt[3];
+            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n",
+                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
             return HN_EXIT_USAGE;
+        }
         }
     }
     cfg->paths = (const char *const *)&argv[optind];

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "getopt_error.h"
 #include "curve.h"
 #include "exitcodes.h"
 
@@ -74,9 +75,12 @@ int main(int argc, char **argv)
         case 'V':
             printf("hornet-keygen %s\n", HN_VERSION);
             return HN_EXIT_OK;
-        default:
-            fprintf(stderr, "hornet-keygen: unknown option '%s'; see --help\n", argv[optind - 1]);
+        default: {
+            char opt[3];
+            fprintf(stderr, "hornet-keygen: unknown option '%s'; see --help\n",
+                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
             return HN_EXIT_USAGE;
+        }
         }
     }
     if (optind != argc - 1 || !argv[optind][0]) {

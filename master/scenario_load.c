@@ -58,7 +58,7 @@ static bool load_host(struct hn_loader *L, yaml_node_t *n)
         return false;
     if (!hn_url_ok(host))
         return hn_yaml_fail(&L->y, n, "host: '%s' is not an http:// or https:// URL", host);
-    if (!hn_url_is_base(host))
+    if (!L->opt->host && !hn_url_is_base(host)) /* -H replaces it: unused */
         return hn_yaml_fail(&L->y, n,
                             "host: '%s' has a query or fragment (? or #): step paths are "
                             "appended to it, so put those in the steps",

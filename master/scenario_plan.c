@@ -119,19 +119,6 @@ static bool load_stages(struct hn_loader *L, yaml_node_t *n, yaml_node_t *users,
             !yaml_rate(y, v, false, &st->spawn_rate, "spawn_rate"))
             return false;
     }
-    /* Said here with a position, as for arrival:; the run plan says it
-     * again for a shape from the command line. */
-    uint64_t most = 0;
-    for (uint32_t i = 0; i < sh->n_stages; i++) {
-        const struct hn_stage *st = &sh->stages[i];
-        uint64_t users = st->total;
-        if (st->per_class)
-            for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++)
-                users += st->users[c];
-        most = users > most ? users : most;
-    }
-    if (!y->failed && most == 0)
-        return hn_yaml_fail(y, n, "load: no stage has a user, nothing would run");
     return !y->failed;
 }
 

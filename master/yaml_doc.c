@@ -88,19 +88,53 @@ bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, con
     return false;
 }
 
+/* Bytes of the line break at @s (@n bytes left), 0 if none: LF, CR LF,
+ * CR, NEL (U+0085), U+2028, U+2029, as libyaml counts lines. */
+static size_t line_break(const unsigned char *s, size_t n)
+{
+    if (s[0] == '\n')
+        return 1;
+    if (s[0] == '\r')
+        return n >= 2 && s[1] == '\n' ? 2 : 1;
+    if (s[0] == 0xc2 && n >= 2 && s[1] == 0x85)
+        return 2;
+    if (s[0] == 0xe2 && n >= 3 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+        return 3;
+    return 0;
+}
+
 /* Where @p's error is: libyaml gives a reader error (bytes that are not
- * UTF-8, control characters) as a byte offset only, with no mark. */
+ * UTF-8, control characters) as a byte offset only, with no mark. Counted
+ * as libyaml counts its marks: after a byte order mark, a line break being
+ * LF, CR LF, CR, NEL, U+2028 or U+2029. A UTF-16 file (libyaml reads those
+ * too) is left at 1:1. */
 static void problem_position(const struct hn_yaml *y, const yaml_parser_t *p, unsigned *line,
                              unsigned *col)
 {
+    *line = *col = 1;
     if (p->error != YAML_READER_ERROR) {
         *line = (unsigned)p->problem_mark.line + 1;
         *col = (unsigned)p->problem_mark.column + 1;
         return;
     }
-    *line = *col = 1;
-    size_t off = p->problem_offset < y->len ? p->problem_offset : y->len;
-    advance(y->text, y->text + off, line, col);
+    const unsigned char *s = (const unsigned char *)y->text;
+    size_t off = p->problem_offset < y->len ? p->problem_offset : y->len, i = 0;
+    if (y->len >= 2 && ((s[0] == 0xff && s[1] == 0xfe) || (s[0] == 0xfe && s[1] == 0xff)))
+        return;
+    if (y->len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        i = 3;
+    while (i < off) {
+        size_t brk = line_break(s + i, off - i);
+        if (brk) {
+            (*line)++;
+            *col = 1;
+            i += brk;
+            continue;
+        }
+        if ((s[i] & 0xc0) != 0x80)
+            (*col)++;
+        i++;
+    }
 }
 
 /* Depth and size limits over the event stream; one document only. */

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "getopt_error.h"
 #include "capacity.h"
 #include "curve.h"
 #include "endpoint.h"
@@ -158,9 +159,12 @@ int main(int argc, char **argv)
         case ':':
             fprintf(stderr, "hornet-worker: %s needs a value; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
-        default:
-            fprintf(stderr, "hornet-worker: unknown option '%s'; see --help\n", argv[optind - 1]);
+        default: {
+            char opt[3];
+            fprintf(stderr, "hornet-worker: unknown option '%s'; see --help\n",
+                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
             return HN_EXIT_USAGE;
+        }
         }
         if (err) {
             char got[HN_SANITIZE_SIZE(64)];

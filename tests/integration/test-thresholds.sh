@@ -67,6 +67,8 @@ check "the log says which threshold aborted the run" \
     "$work/master.err"
 check "the summary says the run was aborted" grep -q "The run was ABORTED before its time" "$work/master.err"
 check "... and shows the threshold that did it failed" \
+    grep -Eq "^  ✗ error_rate < 10% .*observed [0-9.]+ %" "$work/master.err"
+check "... and the entry-scoped one failed, with its entry's error rate" \
     grep -q "^  ✗ GET /status/500: error_rate < 1% .*observed 100.000 %" "$work/master.err"
 check "reports count every request" counts_exact "$work/a"
 # The aborting threshold shows its value over the whole run (the totals'),

@@ -1,6 +1,7 @@
 /* hornet-target: the demo HTTP server that Hornet's demos, integration tests
  * and benchmarks load. This file only parses the command line, sizes the
  * process for many connections and waits for a signal to stop. */
+#include "getopt_error.h"
 #include "exitcodes.h"
 #include "server.h"
 
@@ -205,8 +206,11 @@ int main(int argc, char **argv)
         case 'V':
             printf("hornet-target %s\n", HN_VERSION);
             return HN_EXIT_OK;
-        default:
-            return bad_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+        default: {
+            char bad[3];
+            return bad_usage("unknown or incomplete option '%s'",
+                             hn_getopt_bad_option(argv, bad, sizeof(bad)));
+        }
         }
     }
     if (optind < argc)

@@ -211,6 +211,28 @@ static void test_ramp_down_to_zero(void **state)
     free(f);
 }
 
+/* A file's host is a base for its paths: a query in it is refused, unless
+ * -H replaces it (then it is never used). */
+static void test_host_query(void **state)
+{
+    (void)state;
+    static const char text[] = "host: \"http://h/?q=1\"\n"
+                               "users: [{tasks: [{get: /a}]}]\n";
+    struct hn_load_options opt = {0};
+    struct hn_scenario *s = NULL;
+    struct hn_load_info info = {0};
+    char err[600];
+    assert_int_equal(hn_scenario_load_text("t.yaml", text, strlen(text), &opt, &s, &info, err,
+                                           sizeof(err)),
+                     HN_E_INVALID);
+    assert_non_null(strstr(err, "t.yaml:1:7: host: 'http://h/?q=1' has a query or fragment"));
+    opt.host = "http://other:8080";
+    assert_int_equal(
+        hn_scenario_load_text("t.yaml", text, strlen(text), &opt, &s, &info, err, sizeof(err)), 0);
+    hn_load_info_free(&info);
+    hn_scenario_free(s);
+}
+
 static void test_parse_stages(void **state)
 {
     (void)state;
@@ -259,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_file_plan),
         cmocka_unit_test(test_cli_overrides),
         cmocka_unit_test(test_ramp_down_to_zero),
+        cmocka_unit_test(test_host_query),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_parse_stages),
         cmocka_unit_test(test_describe),
