@@ -498,9 +498,14 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--log-level wants error, warn, info or debug", optarg);
             break;
         case O_CURVE_SECRET:
-            if (access(optarg, R_OK) != 0)
-                return bad("--curve-secret wants a readable secret key file (hornet-keygen)",
-                           optarg);
+            if (access(optarg, R_OK) != 0) {
+                /* Why matters: "Permission denied" is a service user that
+                 * cannot read its key (README, Security). */
+                snprintf(why, sizeof(why),
+                         "--curve-secret wants a readable secret key file (hornet-keygen): %s",
+                         strerror(errno));
+                return bad(why, optarg);
+            }
             cfg->curve_secret = optarg;
             break;
         case O_ALLOW:
