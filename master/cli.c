@@ -70,7 +70,9 @@ void hn_cli_usage(FILE *out)
         "                               the fast path for the steps that allow it, fast\n"
         "                               refuses a step that does not (exit 2)\n"
         "Workers:\n"
-        "      --bind ENDPOINT          where workers connect (default tcp://*:5557)\n"
+        "      --bind ENDPOINT          where workers connect (default tcp://127.0.0.1:5557,\n"
+        "                               this host only; other hosts: tcp://*:5557 with\n"
+        "                               --curve-secret and --allow-workers, or --insecure)\n"
         "      --local-workers N        start N hornet-worker processes on this host\n"
         "      --worker-threads N       engine threads per local worker (default: cores / N)\n"
         "      --worker-bin PATH        hornet-worker program for --local-workers (default: next\n"
@@ -87,8 +89,9 @@ void hn_cli_usage(FILE *out)
         "                               must authenticate, the channel is encrypted\n"
         "      --allow-workers FILE     public keys of the workers admitted, one per line\n"
         "                               (# comments); with --curve-secret\n"
-        "      --insecure               no warning when binding a non-loopback address\n"
-        "                               without CurveZMQ (--local-workers alone always use\n"
+        "      --insecure               allow a --bind other hosts can reach without CurveZMQ\n"
+        "                               keys: anyone who reaches the port can join (a\n"
+        "                               network you trust; --local-workers alone always use\n"
         "                               throwaway keys)\n"
         "      --max-stats-memory SIZE  memory for statistics, e.g. 512MiB; a run that needs\n"
         "                               more fails with exit 3 (default: a quarter of RAM)\n"
@@ -128,7 +131,7 @@ void hn_cli_usage(FILE *out)
         "  0  the run completed and no request failed\n"
         "  1  some request failed (see --exit-code-on-error), or a threshold failed\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message), a report file that\n"
-        "     cannot be created\n"
+        "     cannot be created, a --bind beyond loopback without keys or --insecure\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
         "     did not join in time, all workers lost, nothing was sent, statistics out\n"
         "     of memory, the master could not keep up with its workers (its lag: see\n"
@@ -293,7 +296,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .users = 1,
         .spawn_rate = 1,
         .stop_timeout_ms = 10000,
-        .bind = "tcp://*:5557",
+        .bind = "tcp://127.0.0.1:5557",
         .expect_wait_ms = 60000,
         .exit_code_on_error = 1,
         .log_level = HN_LOG_INFO,

@@ -160,8 +160,9 @@ static int start_local_workers(struct hn_run *r)
 
 /* CurveZMQ: the master's keys, the keys admitted (the allow list and local
  * workers' throwaway keys) and the ZAP handler, before the socket binds.
- * Without keys, a warning for an address other hosts can reach. Returns -1
- * to go on, or an exit code. */
+ * Without keys, an address other hosts can reach is refused unless
+ * --insecure: loopback by default, authenticated beyond it. Returns -1 to
+ * go on, or an exit code. */
 static int setup_curve(struct hn_run *r)
 {
     const struct hn_master_config *cfg = r->cfg;
@@ -169,12 +170,14 @@ static int setup_curve(struct hn_run *r)
     struct hn_endpoint_info ep = {0};
     hn_endpoint_check(cfg->bind, HN_ENDPOINT_BIND, &ep, why, sizeof(why));
     if (!cfg->curve_secret && !cfg->local_workers) {
-        if (!ep.loopback && !cfg->insecure)
-            hn_log_warn("listening on %s without CurveZMQ: anyone who can reach this port can "
-                        "join the run, read the scenario and write into the results; use "
-                        "--curve-secret and --allow-workers (see README), or --insecure on a "
-                        "network you trust",
-                        cfg->bind);
+        if (!ep.loopback && !cfg->insecure) {
+            hn_log_error("--bind %s reaches other hosts, and without CurveZMQ anyone who can "
+                         "reach this port could join the run, read the scenario and write into "
+                         "the results: give --curve-secret and --allow-workers (see README), or "
+                         "--insecure on a network you trust",
+                         cfg->bind);
+            return HN_EXIT_USAGE;
+        }
         return -1;
     }
     if (!hn_curve_available()) {

@@ -30,7 +30,7 @@ static void test_defaults_and_quick_mode(void **state)
     assert_true(cfg.spawn_rate == 1.0);
     assert_int_equal(cfg.run_time_ms, 0);
     assert_int_equal(cfg.stop_timeout_ms, 10000);
-    assert_string_equal(cfg.bind, "tcp://*:5557");
+    assert_string_equal(cfg.bind, "tcp://127.0.0.1:5557"); /* loopback by default */
     assert_int_equal(cfg.expect_workers, 1);
     assert_int_equal(cfg.exit_code_on_error, 1);
     assert_int_equal(cfg.n_paths, 2);
