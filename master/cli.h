@@ -45,7 +45,7 @@ struct hn_master_config {
     bool engine_given;
     const char *curve_secret;    /* --curve-secret: the master's secret key file */
     const char *allow_workers;   /* --allow-workers: public keys admitted */
-    bool insecure;               /* --insecure: no warning for a plain non-loopback bind */
+    bool insecure;               /* --insecure: allow a non-loopback bind without keys */
     uint32_t max_workers;        /* --max-workers */
     uint64_t max_stats_memory;   /* --max-stats-memory, bytes (0 before defaults) */
     const char *csv_prefix;      /* --csv */

@@ -169,17 +169,23 @@ static int setup_curve(struct hn_run *r)
     char why[256];
     struct hn_endpoint_info ep = {0};
     hn_endpoint_check(cfg->bind, HN_ENDPOINT_BIND, &ep, why, sizeof(why));
-    if (!cfg->curve_secret && !cfg->local_workers) {
-        if (!ep.loopback && !cfg->insecure) {
-            hn_log_error("--bind %s reaches other hosts, and without CurveZMQ anyone who can "
-                         "reach this port could join the run, read the scenario and write into "
-                         "the results: give --curve-secret and --allow-workers (see README), or "
-                         "--insecure on a network you trust",
-                         cfg->bind);
-            return HN_EXIT_USAGE;
-        }
-        return -1;
+    /* Without keys (none given, and none for local workers when libzmq
+     * has no CurveZMQ) anyone who reaches the port could join. */
+    bool keyless = !cfg->curve_secret && (!cfg->local_workers || !hn_curve_available());
+    if (keyless && !ep.loopback && !cfg->insecure) {
+        hn_log_error("--bind %s reaches other hosts, and without CurveZMQ anyone who can reach "
+                     "this port could join the run, read the scenario and write into the "
+                     "results: give --curve-secret and --allow-workers (see README), or "
+                     "--insecure on a network you trust",
+                     cfg->bind);
+        return HN_EXIT_USAGE;
     }
+    if (cfg->curve_secret && ep.loopback)
+        hn_log_warn("keys given, but --bind %s takes workers of this host only: for workers on "
+                    "other hosts, --bind 'tcp://*:5557'",
+                    cfg->bind);
+    if (!cfg->curve_secret && !cfg->local_workers)
+        return -1;
     if (!hn_curve_available()) {
         if (cfg->curve_secret) {
             hn_log_error("this libzmq has no CurveZMQ support (built without libsodium)");

@@ -1,6 +1,7 @@
 /* Endpoint syntax checks (see endpoint.h). */
 #include "endpoint.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,16 +19,15 @@ static bool is_loopback_host(const char *host, size_t n)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strlen(names[i]) == n && memcmp(host, names[i], n) == 0)
             return true;
-    /* 127.0.0.0/8, written as a dotted quad */
-    unsigned a, b, c, d;
-    char tail;
+    /* 127.0.0.0/8, written as a dotted quad: inet_pton, which refuses the
+     * leading zeros libzmq would read as octal (0127.0.0.1 is 87.0.0.1). */
     char buf[64];
+    struct in_addr a;
     if (n >= sizeof(buf))
         return false;
     memcpy(buf, host, n);
     buf[n] = '\0';
-    return sscanf(buf, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4 && a == 127 && b < 256 &&
-           c < 256 && d < 256;
+    return inet_pton(AF_INET, buf, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 int hn_endpoint_check(const char *ep, enum hn_endpoint_use use, struct hn_endpoint_info *out,

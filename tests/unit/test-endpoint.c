@@ -39,6 +39,9 @@ static void test_accepted(void **state)
     assert_false(lo);
     assert_int_equal(check("ipc:///run/hornet.sock", HN_ENDPOINT_BIND, &lo), 0);
     assert_true(lo);
+    /* libzmq reads a leading 0 as octal: 0127.0.0.1 is 87.0.0.1, no loopback */
+    assert_int_equal(check("tcp://0127.0.0.1:5557", HN_ENDPOINT_BIND, &lo), 0);
+    assert_false(lo);
 }
 
 static void test_refused(void **state)
