@@ -227,3 +227,12 @@ int hn_shape_named(const char *name, const struct hn_shape_params *p, struct hn_
     }
     return bad(why, why_len, "unknown shape (step, spike or soak)");
 }
+
+double hn_shape_peak_rate(const struct hn_load_shape *sh)
+{
+    double peak = sh->has_start_rate ? sh->start_rate : 0;
+    for (uint32_t i = 0; i < sh->n_stages; i++)
+        if (sh->arrivals[i].rate_per_s > peak)
+            peak = sh->arrivals[i].rate_per_s;
+    return peak;
+}

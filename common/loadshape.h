@@ -61,6 +61,10 @@ double hn_shape_spawn_rate(const struct hn_load_shape *sh, const uint32_t *weigh
  * drifts). */
 double hn_shape_rate(const struct hn_load_shape *sh, uint64_t t_ms);
 double hn_shape_iterations(const struct hn_load_shape *sh, uint64_t t_ms);
+/* Open model: the highest rate the shape reaches, start_rate included (a
+ * first stage ramping from it down to 0 still starts iterations); 0 means
+ * nothing would run. */
+double hn_shape_peak_rate(const struct hn_load_shape *sh);
 
 /* Named shapes, expanded to stages (documented in SCENARIOS.md):
  *  - step:  @users reached in @steps equal steps of @step_ms each, spawned

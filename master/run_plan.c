@@ -56,17 +56,6 @@ int hn_run_plan_parse_stages(const char *arg, struct hn_load_shape *out, char *w
 }
 
 /* The highest rate of an arrival shape. */
-/* The highest rate the shape reaches: a first stage ramping from start_rate
- * down to 0 still starts iterations. */
-static double peak_rate(const struct hn_load_shape *sh)
-{
-    double peak = sh->has_start_rate ? sh->start_rate : 0;
-    for (uint32_t i = 0; i < sh->n_stages; i++)
-        if (sh->arrivals[i].rate_per_s > peak)
-            peak = sh->arrivals[i].rate_per_s;
-    return peak;
-}
-
 int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scenario *s,
                         const struct hn_run_plan *file, struct hn_run_plan *out, char *why,
                         size_t why_len)
@@ -127,7 +116,7 @@ int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scen
                      out->shape.max_users, s->n_classes);
             return HN_E_INVALID;
         }
-        if (!(peak_rate(&out->shape) > 0))
+        if (!(hn_shape_peak_rate(&out->shape) > 0))
             return bad(why, why_len, "the arrival rate is 0 in every stage: nothing would run%s",
                        "");
     } else if (cfg->max_users || cfg->max_delay_ms) {
@@ -276,7 +265,7 @@ const char *hn_run_plan_brief(const struct hn_run_plan *p, char *buf, size_t len
     const struct hn_load_shape *sh = &p->shape;
     char a[HN_UNITS_FMT_MAX], b[HN_UNITS_FMT_MAX];
     if (sh->open) {
-        double peak = peak_rate(sh);
+        double peak = hn_shape_peak_rate(sh);
         if (hn_units_format_rate(peak, b, sizeof(b)) < 0)
             snprintf(b, sizeof(b), "%g/s", peak);
         if (sh->n_stages == 1)

@@ -1,5 +1,6 @@
 /* Private state of the scenario loader, shared by scenario_load.c (file,
- * top-level sections, classes, tasks), scenario_step.c (steps, templates,
+ * top-level sections, classes, tasks), scenario_data.c (data files),
+ * scenario_step.c (steps, templates,
  * captures, checks) and scenario_body.c (json and form bodies). */
 #pragma once
 
@@ -33,6 +34,15 @@ struct hn_loader {
     struct hn_run_plan *plan; /* load:, arrival:, thresholds: */
     yaml_node_t *threshold_nodes[HN_THRESHOLDS_MAX]; /* for errors found later */
 };
+
+/* scenario_load.c */
+/* @path relative to the scenario file's directory (absolute ones as is). */
+void hn_load_resolve_path(const struct hn_loader *L, const char *path, char *out, size_t len);
+
+/* scenario_data.c */
+/* The data: section (name: {csv: FILE, order: ...}); errors in @err as
+ * FILE:LINE:COL (a CSV file's own, or the scenario's). */
+bool hn_load_data(struct hn_loader *L, yaml_node_t *n, char *err, size_t err_len);
 
 /* scenario_step.c */
 /* Compile the text of scalar @n as a template with @escape; literal text

@@ -304,11 +304,7 @@ static bool load_arrival(struct hn_loader *L, yaml_node_t *n, struct hn_run_plan
         if (!sh->max_delay_ms || sh->max_delay_ms > UINT32_MAX)
             return hn_yaml_fail(y, v, "max_delay: more than 0, e.g. 1s");
     }
-    /* start_rate counts: a ramp from it down to 0 still starts iterations. */
-    double peak = sh->has_start_rate ? sh->start_rate : 0;
-    for (uint32_t i = 0; i < sh->n_stages; i++)
-        peak = sh->arrivals[i].rate_per_s > peak ? sh->arrivals[i].rate_per_s : peak;
-    if (!(peak > 0))
+    if (!(hn_shape_peak_rate(sh) > 0))
         return hn_yaml_fail(y, stages ? stages : rate,
                             "arrival: the rate is 0 in every stage, nothing would run");
     return !y->failed;

@@ -51,17 +51,37 @@ bool hn_yaml_fail(struct hn_yaml *y, const yaml_node_t *n, const char *fmt, ...)
     return false;
 }
 
-/* Characters (not bytes) between @from and @to, and the line count: libyaml
- * counts columns in characters. */
+/* Bytes of the line break at @s (@n bytes left), 0 if none: LF, CR LF,
+ * CR, NEL (U+0085), U+2028, U+2029, as libyaml counts lines. */
+static size_t line_break(const unsigned char *s, size_t n)
+{
+    if (s[0] == '\n')
+        return 1;
+    if (s[0] == '\r')
+        return n >= 2 && s[1] == '\n' ? 2 : 1;
+    if (s[0] == 0xc2 && n >= 2 && s[1] == 0x85)
+        return 2;
+    if (s[0] == 0xe2 && n >= 3 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
+        return 3;
+    return 0;
+}
+
+/* Characters (not bytes) between @from and @to, and the line count, as
+ * libyaml counts its marks: columns in characters, lines by line_break. */
 static void advance(const char *from, const char *to, unsigned *line, unsigned *col)
 {
-    for (const char *p = from; p < to; p++) {
-        if (*p == '\n') {
+    const unsigned char *p = (const unsigned char *)from, *end = (const unsigned char *)to;
+    while (p < end) {
+        size_t brk = line_break(p, (size_t)(end - p));
+        if (brk) {
             (*line)++;
             *col = 1;
-        } else if (((unsigned char)*p & 0xc0) != 0x80) {
-            (*col)++;
+            p += brk;
+            continue;
         }
+        if ((*p & 0xc0) != 0x80)
+            (*col)++;
+        p++;
     }
 }
 
@@ -88,21 +108,6 @@ bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, con
     return false;
 }
 
-/* Bytes of the line break at @s (@n bytes left), 0 if none: LF, CR LF,
- * CR, NEL (U+0085), U+2028, U+2029, as libyaml counts lines. */
-static size_t line_break(const unsigned char *s, size_t n)
-{
-    if (s[0] == '\n')
-        return 1;
-    if (s[0] == '\r')
-        return n >= 2 && s[1] == '\n' ? 2 : 1;
-    if (s[0] == 0xc2 && n >= 2 && s[1] == 0x85)
-        return 2;
-    if (s[0] == 0xe2 && n >= 3 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9))
-        return 3;
-    return 0;
-}
-
 /* Where @p's error is: libyaml gives a reader error (bytes that are not
  * UTF-8, control characters) as a byte offset only, with no mark. Counted
  * as libyaml counts its marks: after a byte order mark, a line break being
@@ -123,18 +128,8 @@ static void problem_position(const struct hn_yaml *y, const yaml_parser_t *p, un
         return;
     if (y->len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
         i = 3;
-    while (i < off) {
-        size_t brk = line_break(s + i, off - i);
-        if (brk) {
-            (*line)++;
-            *col = 1;
-            i += brk;
-            continue;
-        }
-        if ((s[i] & 0xc0) != 0x80)
-            (*col)++;
-        i++;
-    }
+    if (i < off)
+        advance(y->text + i, y->text + off, line, col);
 }
 
 /* Depth and size limits over the event stream; one document only. */
