@@ -106,4 +106,3 @@ bool hn_load_data(struct hn_loader *L, yaml_node_t *n, char *err, size_t err_len
     free(pairs);
     return ok;
 }
-
