@@ -19,6 +19,19 @@
 #define REWELCOME_MIN_S 1.0
 /* "worker N is back" at most once per this many seconds per worker. */
 #define BACK_LOG_MIN_S 10.0
+/* A second process claiming a connected worker's identity (its id, or its
+ * key) is refused once that worker has been heard from this long after the
+ * claim began: it is alive, the claimer is a duplicate. Until then the
+ * claimer gets no answer (it says HELLO every second), and if the worker
+ * falls silent and is declared missing, the claimer takes its place. A
+ * worker killed and restarted at once says HELLO before the master has seen
+ * its old connection close (libzmq's I/O thread tells the socket later, so
+ * route_alive() still says yes), and a host that died without closing its
+ * connections leaves them up: both are restarts, not duplicates. The margin
+ * lets messages the old process sent before it died be read first. */
+#define CLAIM_HEARD_AFTER_S 1.0
+/* A claim's HELLOs come a second apart: a longer gap starts a new claim. */
+#define CLAIM_GAP_S 3.0
 /* Replies (REJECTs) to peers that are not workers of the run: a sustained
  * rate and a burst, over all of them together. */
 #define STRANGER_REPLIES_PER_S 50.0
@@ -193,6 +206,28 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
         hn_run_start(r);
 }
 
+/* Another process (@h) says HELLO with the identity of connected worker
+ * @w: a duplicate to refuse now, or not yet known (see CLAIM_HEARD_AFTER_S). */
+static bool claim_is_duplicate(struct hn_run *r, struct hn_worker *w, const struct hn_msg_hello *h)
+{
+    if (w->final_received)
+        return true; /* never declared missing: it cannot be a restart we wait for */
+    double live = liveness_now(r);
+    if (!w->claim_last || live - w->claim_last > CLAIM_GAP_S) {
+        /* Said once per claim, and not again for claims less than
+         * BACK_LOG_MIN_S apart (an impostor trying again and again). */
+        if (!w->claim_last || live - w->claim_last >= BACK_LOG_MIN_S)
+            hn_log_info("worker %u (%s): a new process (pid %u on %s) says HELLO with its %s: it "
+                        "takes the place of worker %u if that falls silent, and is refused if it "
+                        "goes on reporting",
+                        w->index, w->hello.worker_id, h->pid, h->hostname,
+                        w->keyed ? "key" : "id", w->index);
+        w->claim_since = live;
+    }
+    w->claim_last = live;
+    return w->last_seen >= w->claim_since + CLAIM_HEARD_AFTER_S;
+}
+
 static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
                      const struct hn_msg_hello *h)
 {
@@ -210,6 +245,8 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
          * or restarted, or a second process claims its id (or key). */
         bool same_process = h->pid == w->hello.pid && !strcmp(h->hostname, w->hello.hostname);
         if (!same_process && !w->missing && route_alive(r, w)) {
+            if (!claim_is_duplicate(r, w, h))
+                return; /* no answer yet: it says HELLO again */
             char reason[HN_PROTO_REASON_MAX + 1];
             snprintf(reason, sizeof(reason),
                      "%s %.80s is already used by a connected worker (pid %u): give each worker "
@@ -224,6 +261,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             return;
         }
         hn_registry_set_route(&r->reg, w, route, len);
+        w->claim_last = 0;      /* the claim, if any, is granted */
         w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
     }
     /* At most one WELCOME a second per worker: a HELLO storm only says it

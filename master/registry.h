@@ -37,6 +37,10 @@ struct hn_worker {
     double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
     double last_sent;      /* loop time the master last queued a message for it */
     double last_back_log;  /* loop time "is back" was last logged (rate limit) */
+    /* Another process saying HELLO with this identity while this worker's
+     * connection is still up: liveness-clock times of the first and the
+     * latest HELLO of that claim (receive.c: a duplicate, or a restart). */
+    double claim_since, claim_last;
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
     uint32_t users;                         /* users it reported running */

@@ -6,7 +6,13 @@
 # stop" failures, and its CSV equals what the target served during it.
 # Then the worker is killed (-9) and restarted with the same --id: the
 # master takes it back as a new process and sends it the scenario again,
-# and it generates load.
+# and it generates load, even when the new process says HELLO before the
+# master has seen the old connection close. And a worker that hangs with
+# its connection up (SIGSTOP) is replaced by a new process with its id
+# once it is declared missing (another worker keeps the run going) and
+# runs to the end; the new process is not refused as a
+# duplicate, which is what a second process claiming a live worker's id
+# gets (test-master-impostor.sh).
 . "$(dirname "$0")/master_lib.sh"
 
 start_target
@@ -52,4 +58,31 @@ a=$(target_total); sleep 2; b=$(target_total)
 check "the restarted worker generates load ($a -> $b)" [ "$b" -gt "$a" ]
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+
+echo "== a hung worker replaced by a new process with its --id"
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 30s -u 10 -r 10 \
+    -t 14s --only-summary --json "$work/hung.json" /
+start_worker --threads 1 --id w3 # keeps the run going while w2 is missing
+wait_log "worker 0 joined: w3" 20 || fail "w3 did not join"
+start_worker --threads 1 --id w2
+wait_log "workers joined: ramping" 30 || fail "the fourth run did not start"
+hung=$worker_pid
+kill -STOP "$hung"
+: >"$work/worker.err"
+start_worker --threads 1 --id w2
+wait_log "worker 1 (w2): a new process (pid $worker_pid on .*) says HELLO with its id" 20 ||
+    fail "the master did not say a new process claims worker 1's id"
+wait_log "worker 1 (w2) silent for .*: marked missing" 20 || fail "the hung worker was not missed"
+wait_log "worker 1 is back: w2 (a new process: sending the scenario again)" 20 ||
+    fail "the new process did not take the hung worker's place"
+wait_grep "$work/worker.err" "scenario loaded" 20 || fail "the new process got no scenario"
+check "the new process was not refused" bash -c "! grep -q 'rejected by the master' '$work/worker.err'"
+newcomer=$worker_pid
+kill -KILL "$hung"
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+w1=$(python3 -c "import json; w=json.load(open('$work/hung.json'))['workers'][1]; \
+print(w['id'], w['pid'], w['state'], w['final_report'])")
+check "worker 1 ended as the new process, with its final report ($w1)" \
+    [ "$w1" = "w2 $newcomer finished True" ]
 finish
