@@ -220,8 +220,8 @@ static bool claim_is_duplicate(struct hn_run *r, struct hn_worker *w, const stru
             hn_log_info("worker %u (%s): a new process (pid %u on %s) says HELLO with its %s: it "
                         "takes the place of worker %u if that falls silent, and is refused if it "
                         "goes on reporting",
-                        w->index, w->hello.worker_id, h->pid, h->hostname,
-                        w->keyed ? "key" : "id", w->index);
+                        w->index, w->hello.worker_id, h->pid, h->hostname, w->keyed ? "key" : "id",
+                        w->index);
         w->claim_since = live;
     }
     w->claim_last = live;
