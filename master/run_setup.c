@@ -67,14 +67,16 @@ static int build_scenario(struct hn_run *r)
 }
 
 /* The endpoint local workers connect to: the bound one, with a wildcard
- * address replaced by loopback. */
+ * address replaced by loopback of its family. */
 static void local_endpoint(const struct hn_run *r, char *out, size_t len)
 {
     char bound[256] = "";
     hn_chan_endpoint(&r->chan, bound, sizeof(bound));
     const char *port = strrchr(bound, ':');
-    if (strncmp(bound, "tcp://", 6) == 0 && port)
+    if (strncmp(bound, "tcp://0.0.0.0:", 14) == 0 && port)
         snprintf(out, len, "tcp://127.0.0.1%s", port);
+    else if (strncmp(bound, "tcp://[::]:", 11) == 0 && port)
+        snprintf(out, len, "tcp://[::1]%s", port);
     else
         snprintf(out, len, "%s", bound);
 }
@@ -319,8 +321,15 @@ int hn_run_setup(struct hn_run *r)
         opts.setup = hn_curve_setup_server;
         opts.setup_arg = &r->keys;
     }
-    int err =
-        hn_chan_router_open(&r->chan, r->zctx, r->loop, r->cfg->bind, &opts, hn_run_on_message, r);
+    /* libzmq binds addresses and interface names, not host names: the one
+     * host name people write is bound as what it means. */
+    char bind[256];
+    const char *port = strrchr(r->cfg->bind, ':');
+    if (strncmp(r->cfg->bind, "tcp://localhost:", 16) == 0 && port)
+        snprintf(bind, sizeof(bind), "tcp://127.0.0.1%s", port);
+    else
+        snprintf(bind, sizeof(bind), "%s", r->cfg->bind);
+    int err = hn_chan_router_open(&r->chan, r->zctx, r->loop, bind, &opts, hn_run_on_message, r);
     if (err) {
         hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
         return HN_EXIT_NO_RUN;

@@ -350,6 +350,13 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         goto fail;
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size) < 0)
         goto fail_errno;
+    /* An IPv6 address ([::1], [::]) needs ZMQ_IPV6. Only then: with it, a
+     * host name such as localhost may resolve to ::1 first, and a master
+     * bound to 127.0.0.1 would not be found. */
+    const int ipv6 = 1;
+    if (strncmp(endpoint, "tcp://[", 7) == 0 &&
+        zmq_setsockopt(sock, ZMQ_IPV6, &ipv6, sizeof ipv6) < 0)
+        goto fail_errno;
     if (identity && zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity)) < 0)
         goto fail_errno;
     if (!is_router && opts && opts->watch_peer && (err = open_monitor(c, zctx, sock)))

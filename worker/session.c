@@ -575,7 +575,10 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
                     s->cfg->curve ? ", is --master-key its public key, and does its "
                                     "--allow-workers hold this worker's key (fingerprint "
                                   : "",
-                    fp, s->cfg->curve ? ")?" : "?");
+                    fp,
+                    s->cfg->curve ? ")?"
+                                  : "? (a master with CurveZMQ keys answers only workers given "
+                                    "--master-key and --curve-secret)");
         s->warned |= WARN_NO_WELCOME;
     }
     if (s->state == SS_HELLO || silent >= REHELLO_AFTER_S) {

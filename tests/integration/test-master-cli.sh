@@ -2,7 +2,8 @@
 # Careless use (issue 10, findings 12 and 13): bad values are refused at
 # once with the reason and exit code 2, before anything binds or waits;
 # a master without CurveZMQ on an address other hosts can reach is refused
-# (unless --insecure); local workers that cannot run end the wait at once;
+# (unless --insecure); localhost and [::1] can be bound, and connected to;
+# local workers that cannot run end the wait at once;
 # and a run in which nothing could be sent does not pass: exit 3, with the
 # reason.
 . "$(dirname "$0")/master_lib.sh"
@@ -52,6 +53,28 @@ check "... and says nothing of CurveZMQ" bash -c "! grep -q 'without CurveZMQ' '
 start_hmaster --expect-workers-max-wait 1s -H http://127.0.0.1:1 /
 wait_master 20
 check "a loopback bind does not warn" bash -c "! grep -q 'without CurveZMQ' '$work/master.err'"
+
+echo "== a master bound to localhost, and to IPv6 loopback"
+start_target
+# $1 the bind address (HOST), $2 what the worker connects to
+loopback_run() {
+    local port
+    port=$(free_port)
+    MASTER_BIND="tcp://$1:$port" start_hmaster -H "$target_url" -u 2 -r 2 -t 2s \
+        --expect-workers 1 --expect-workers-max-wait 20s --only-summary /
+    "$HORNET_WORKER" --master "tcp://$2:$port" --threads 1 2>>"$work/worker.err" &
+    pids+=($!)
+    wait_master 40
+    check "--bind tcp://$1:P, a worker at tcp://$2:P: the run passes (exit $master_rc)" \
+        [ "$master_rc" = 0 ]
+    check "... with requests" grep -q "Aggregated  *[1-9]" "$work/master.out" "$work/master.err"
+}
+loopback_run localhost localhost
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+    loopback_run '[::1]' '[::1]'
+else
+    echo "skip: this machine has no ::1 on lo (IPv6 off), so no IPv6 run"
+fi
 
 echo "== local workers that cannot run: exit 3 at once, not after the whole wait"
 start_hmaster --local-workers 1 --worker-bin /bin/false --expect-workers-max-wait 60s \

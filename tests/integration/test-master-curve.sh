@@ -5,7 +5,7 @@
 # (no WELCOME, no SCENARIO, not even a REJECT) and change no count: the CSV
 # equals the target's own count. Each unknown key is logged once, with its
 # fingerprint, however often it tries. A worker given the wrong master key
-# never joins and says what to check.
+# never joins and says what to check; so does a worker without keys.
 . "$(dirname "$0")/master_lib.sh"
 : "${HORNET_KEYGEN:?HORNET_KEYGEN must point to hornet-keygen}"
 
@@ -34,6 +34,8 @@ check "CurveZMQ is on" grep -q "CurveZMQ on: master key $(pub master | sed 's/[]
     --master-key "$work/stranger.pub" 2>"$work/wrongkey.err" &
 wrongkey=$!
 pids+=("$wrongkey")
+"$HORNET_WORKER" --master "$master_ep" --threads 1 2>"$work/keyless.err" &
+pids+=($!)
 start_worker --threads 1 --curve-secret "$work/w1.key" --master-key "$(pub master)"
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
 
@@ -65,4 +67,7 @@ check_csv "$work/r" "$work/target.json"
 check "the worker given another master key never joined" \
     bash -c "! grep -q 'joined master' '$work/wrongkey.err'"
 check "it says what to check" wait_grep "$work/wrongkey.err" "is --master-key its public key" 30
+check "a worker without keys never joined" bash -c "! grep -q 'joined master' '$work/keyless.err'"
+check "it says keys may be what it lacks" \
+    wait_grep "$work/keyless.err" "answers only workers given --master-key and --curve-secret" 30
 finish
