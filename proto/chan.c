@@ -292,6 +292,7 @@ bool hn_chan_peer_up(struct hn_chan *c)
             uint16_t event;
             memcpy(&event, zmq_msg_data(&part), sizeof(event));
             c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+            c->peer_ups += c->peer_up;
         }
         while (zmq_msg_more(&part)) {
             zmq_msg_close(&part);

@@ -85,6 +85,7 @@ struct hn_chan {
     const char *peer_user_id; /* of the message being delivered, or NULL */
     void *monitor;            /* PAIR receiving the DEALER's monitor events, or NULL */
     bool peer_up;             /* handshake done and not disconnected since */
+    uint64_t peer_ups;        /* handshakes done: a new one is a new connection */
     /* Backlog (hn_chan_backlog_age): monotonic seconds since when the
      * oldest message not handed over yet may have been waiting (0: none),
      * when the queue was last found empty, and whether the loop then went
@@ -153,6 +154,13 @@ int hn_chan_endpoint(const struct hn_chan *c, char *buf, size_t size);
  * since). Reads the pending monitor events; never blocks. False for other
  * channels. */
 bool hn_chan_peer_up(struct hn_chan *c);
+/* How many connections to the peer have come up so far (read by
+ * hn_chan_peer_up): a change means the DEALER reconnected, and the peer
+ * sees a new connection. */
+static inline uint64_t hn_chan_peer_connections(const struct hn_chan *c)
+{
+    return c->peer_ups;
+}
 
 /* How long the oldest message not yet handed to the callback has been
  * waiting, in seconds at monotonic time @now_s (hn_clock_mono_s), or 0 when

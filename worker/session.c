@@ -72,6 +72,7 @@ struct hn_session {
      * (while the STOP is on its way) says "1 ms left". */
     double run_end_at;
     uint64_t snap_seq;
+    uint64_t connection; /* hn_chan_peer_connections when this worker last sent */
     uint64_t interval_start_ms;
     bool final_wanted;     /* drained: a FINAL must follow */
     bool final_pending;    /* the snapshot under way was asked after the drain */
@@ -116,10 +117,22 @@ static void master_unreachable(struct hn_session *s, const char *what)
 /* Send @buf unless the master is unreachable now: a message queued for a
  * master that is gone would reach whoever listens there next (a restarted
  * master, another run). -EAGAIN then. */
+static int send_hello(struct hn_session *s);
+
 static int send_frame(struct hn_session *s, const void *buf, size_t len)
 {
     if (!hn_chan_peer_up(&s->chan))
         return -EAGAIN;
+    /* Reconnected: the master tells workers apart by their connection (or
+     * by a key several may share), so this worker's first message on a new
+     * one is a HELLO. Else what follows would be a stranger's and dropped
+     * until the master's silence made it say HELLO anyway. */
+    uint64_t connection = hn_chan_peer_connections(&s->chan);
+    if (connection != s->connection) {
+        s->connection = connection;
+        if (s->state != SS_HELLO && connection > 1)
+            send_hello(s);
+    }
     return hn_chan_send(&s->chan, buf, len);
 }
 
