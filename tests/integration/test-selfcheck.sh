@@ -61,7 +61,12 @@ report(e2[:1] == ["joined"] and "missing" in e2 and "back" in e2 and "stall" in 
 report(e3[:1] == ["joined"] and "missing" in e3 and e3[-1] == "lost", f"worker-3's events: {e3}")
 report(w3["state"] == "lost" and not w3["final_report"], f"worker-3 is lost ({w3['state']})")
 w1 = w.get("worker-1")
-report(w1 and "stall" not in w1["warnings"], "worker-1 is not flagged for a stall")
+# Attribution, not timing: worker-2's 5 s freeze is not put on worker-1. A
+# stall of worker-1's own (a busy machine can stop it for a second or two:
+# CI saw 1.7 s) is flagged, rightly, but is shorter than that freeze.
+report(w1 and ("stall" not in w1["warnings"] or w1["loop_lag_ms_max"] < 4000),
+       f"worker-1 is not flagged with worker-2's freeze: warnings {w1 and w1['warnings']}, "
+       f"loop lag up to {w1 and w1['loop_lag_ms_max']} ms")
 sys.exit(0 if ok else 1)
 PY
 echo "== the console summary"
