@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The same deploy/docker-compose.yml on a single-node Docker Swarm: `docker
-# stack deploy` with N worker replicas and the target service; checks that
-# the master's task completes with exit code 0, that N workers joined and
-# that the CSV's Aggregated Request Count equals the target's /__stats total.
+# stack deploy` with N worker replicas and the target service, with the
+# CurveZMQ keys of deploy/docker-compose.keys.yml (Swarm spans hosts: its
+# traffic leaves the machine), the replicas sharing one key; checks that
+# the master's task completes with exit code 0, that CurveZMQ was on and N
+# workers joined with the shared key, and that the CSV's Aggregated Request
+# Count equals the target's /__stats total.
 #
 # Usage: deploy/swarm-test.sh N          (CI runs N=3; needs root)
 # Like compose-test.sh: installs Docker when missing and starts dockerd when
@@ -50,13 +53,25 @@ remove_stack() {
 }
 cleanups+=("remove_stack")
 
+# The keys, made by the image's hornet-keygen as its user (as deploy/README
+# says to).
+keys="$work/keys"
+mkdir -p "$keys"
+chown 10001:10001 "$keys"
+bounded 60 docker run --rm --user 10001:10001 -v "$keys:/keys" "$image" \
+    sh -c 'cd /keys && hornet-keygen master && hornet-keygen workers' >/dev/null ||
+    die "hornet-keygen in the image failed"
+
 # The master waits until the target's name resolves: a swarm starts the
 # services in any order (there is no depends_on).
-say "docker stack deploy -c deploy/docker-compose.yml $stack (workers: $n)"
+say "docker stack deploy -c deploy/docker-compose.yml -c deploy/docker-compose.keys.yml $stack (workers: $n)"
 HORNET_IMAGE="$image" HORNET_REPORT_DIR="$report" HORNET_WORKERS="$n" HORNET_TARGET_REPLICAS=1 \
     HORNET_WAIT_FOR=target HORNET_USERS=$((10 * n)) HORNET_SPAWN_RATE=$((10 * n)) \
-    HORNET_RUN_TIME=8s HORNET_PATHS="/delay?ms=10 /json" \
-    bounded 120 docker stack deploy -c "$compose_file" "$stack" || die "docker stack deploy failed"
+    HORNET_RUN_TIME=8s HORNET_PATHS="/delay?ms=10 /json" HORNET_KEYS_DIR="$keys" \
+    HORNET_MASTER_ARGS="--curve-secret /run/secrets/master.key --allow-shared-key /run/secrets/workers.pub" \
+    HORNET_WORKER_ARGS="--curve-secret /run/secrets/workers.key --master-key /run/secrets/master.pub" \
+    bounded 120 docker stack deploy -c "$compose_file" -c "$top/deploy/docker-compose.keys.yml" "$stack" ||
+    die "docker stack deploy failed"
 
 # Wait (bounded) for the master's task to end: Complete, Failed, Rejected...
 state=""
@@ -79,6 +94,10 @@ check "the worker service has $n running tasks ($workers)" [ "$workers" = "$n" ]
 target_cid=$(docker ps -q --filter "label=com.docker.swarm.service.name=${stack}_target" | head -n 1)
 if [ -n "$target_cid" ] && target_stats "$target_cid" >"$work/target.json"; then
     check_run "$work/master.log" "$report/run" "$work/target.json" "$n"
+    check "CurveZMQ was on, with the workers' key shared" \
+        grep -q "CurveZMQ on: .*shared by many workers" "$work/master.log"
+    shared=$(grep -c "hornet-master info: worker [0-9]* joined: .*shared key" "$work/master.log" || true)
+    check "the $n workers joined with the shared key ($shared)" [ "$shared" = "$n" ]
 else
     fail "cannot read the target's /__stats"
 fi

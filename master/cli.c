@@ -89,6 +89,9 @@ void hn_cli_usage(FILE *out)
         "                               must authenticate, the channel is encrypted\n"
         "      --allow-workers FILE     public keys of the workers admitted, one per line\n"
         "                               (# comments); with --curve-secret\n"
+        "      --allow-shared-key FILE  public keys (same format) that many workers may hold\n"
+        "                               at once, told apart by their --id (docker-compose\n"
+        "                               --scale, Swarm: replicas cannot have a key each)\n"
         "      --insecure               allow a --bind other hosts can reach without CurveZMQ\n"
         "                               keys: anyone who reaches the port can join (a\n"
         "                               network you trust; --local-workers alone always use\n"
@@ -234,6 +237,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         O_LOG_LEVEL,
         O_CURVE_SECRET,
         O_ALLOW,
+        O_ALLOW_SHARED,
         O_INSECURE,
         O_MAX_WORKERS,
         O_MAX_STATS_MEM,
@@ -277,6 +281,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         {"log-level", required_argument, NULL, O_LOG_LEVEL},
         {"curve-secret", required_argument, NULL, O_CURVE_SECRET},
         {"allow-workers", required_argument, NULL, O_ALLOW},
+        {"allow-shared-key", required_argument, NULL, O_ALLOW_SHARED},
         {"insecure", no_argument, NULL, O_INSECURE},
         {"max-workers", required_argument, NULL, O_MAX_WORKERS},
         {"max-stats-memory", required_argument, NULL, O_MAX_STATS_MEM},
@@ -516,6 +521,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--allow-workers wants a readable file of public keys", optarg);
             cfg->allow_workers = optarg;
             break;
+        case O_ALLOW_SHARED:
+            if (access(optarg, R_OK) != 0)
+                return bad("--allow-shared-key wants a readable file of public keys", optarg);
+            cfg->allow_shared = optarg;
+            break;
         case O_INSECURE:
             cfg->insecure = true;
             break;
@@ -606,10 +616,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
     if (cfg->expect_workers > cfg->max_workers)
         return bad("--expect-workers is more than --max-workers", "");
-    if (!cfg->allow_workers != !cfg->curve_secret && !(cfg->curve_secret && cfg->local_workers))
-        return bad(cfg->curve_secret ? "--curve-secret needs --allow-workers (the workers' public "
-                                       "keys)"
-                                     : "--allow-workers needs --curve-secret (the master's key)",
+    bool allow_given = cfg->allow_workers || cfg->allow_shared;
+    if (allow_given != !!cfg->curve_secret && !(cfg->curve_secret && cfg->local_workers))
+        return bad(cfg->curve_secret ? "--curve-secret needs --allow-workers or --allow-shared-key "
+                                       "(the workers' public keys)"
+                   : cfg->allow_workers ? "--allow-workers needs --curve-secret (the master's key)"
+                                        : "--allow-shared-key needs --curve-secret (the master's "
+                                          "key)",
                    "");
     if (!cfg->max_stats_memory) {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);

@@ -45,6 +45,7 @@ struct hn_master_config {
     bool engine_given;
     const char *curve_secret;    /* --curve-secret: the master's secret key file */
     const char *allow_workers;   /* --allow-workers: public keys admitted */
+    const char *allow_shared;    /* --allow-shared-key: keys many workers may hold */
     bool insecure;               /* --insecure: allow a non-loopback bind without keys */
     uint32_t max_workers;        /* --max-workers */
     uint64_t max_stats_memory;   /* --max-stats-memory, bytes (0 before defaults) */

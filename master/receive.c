@@ -90,7 +90,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BANNED, "%s", why);
     hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
                 w->index, w->hello.worker_id, w->hello.hostname, why);
-    if (w->keyed)
+    if (w->keyed && !w->shared_key) /* a shared key stays: the others hold it too */
         hn_zap_refuse(&r->zap, w->identity);
     struct hn_msg m = {.type = HN_MSG_REJECT};
     snprintf(m.reject.reason, sizeof(m.reject.reason), "thrown out of the run: %s", why);
@@ -189,12 +189,16 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
         reject(r, route, len, reason);
         return;
     }
+    w->shared_key = r->curve && identity[HN_CURVE_KEY_Z85_LEN] == ' ';
     char fp[HN_CURVE_FINGERPRINT_LEN + 1] = "";
-    if (r->curve)
-        hn_curve_fingerprint(identity, fp);
+    if (r->curve) {
+        char key[HN_CURVE_KEY_Z85_LEN + 1];
+        snprintf(key, sizeof(key), "%.*s", HN_CURVE_KEY_Z85_LEN, identity);
+        hn_curve_fingerprint(key, fp);
+    }
     hn_log_info("worker %u joined: %s (%s, %u cpus, capacity %u, version %s%s%s)", w->index,
                 h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
-                r->curve ? ", key " : "", fp);
+                !r->curve ? "" : w->shared_key ? ", shared key " : ", key ", fp);
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_JOINED,
                      "%s on %s, pid %u, %u CPUs, capacity %u, version %s", h->worker_id,
                      h->hostname, h->pid, h->cpus, h->capacity, h->version);
@@ -220,8 +224,8 @@ static bool claim_is_duplicate(struct hn_run *r, struct hn_worker *w, const stru
             hn_log_info("worker %u (%s): a new process (pid %u on %s) says HELLO with its %s: it "
                         "takes the place of worker %u if that falls silent, and is refused if it "
                         "goes on reporting",
-                        w->index, w->hello.worker_id, h->pid, h->hostname, w->keyed ? "key" : "id",
-                        w->index);
+                        w->index, w->hello.worker_id, h->pid, h->hostname,
+                        w->keyed && !w->shared_key ? "key" : "id", w->index);
         w->claim_since = live;
     }
     w->claim_last = live;
@@ -251,8 +255,8 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             snprintf(reason, sizeof(reason),
                      "%s %.80s is already used by a connected worker (pid %u): give each worker "
                      "its own %s",
-                     w->keyed ? "this key of worker" : "worker id", h->worker_id, w->hello.pid,
-                     w->keyed ? "key" : "--id");
+                     w->keyed && !w->shared_key ? "this key of worker" : "worker id",
+                     h->worker_id, w->hello.pid, w->keyed && !w->shared_key ? "key" : "--id");
             if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
                 hn_log_warn("refused a second worker as worker %u: %s", w->index, reason);
                 w->last_back_log = now;
@@ -399,6 +403,26 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         on_final(r, w);
 }
 
+/* Is @key (Z85) the key of worker @w, shared or not? */
+static bool has_key(const struct hn_worker *w, const char *key)
+{
+    return w->keyed && strncmp(w->identity, key, HN_CURVE_KEY_Z85_LEN) == 0 &&
+           (w->identity[HN_CURVE_KEY_Z85_LEN] == '\0' || w->shared_key);
+}
+
+/* Who says HELLO: with CURVE its key, and its worker id after it when the
+ * key is shared (--allow-shared-key); without CURVE its worker id. */
+static const char *hello_identity(const struct hn_run *r, const char *key,
+                                  const struct hn_msg_hello *h, char *buf, size_t len)
+{
+    if (!r->curve)
+        return h->worker_id;
+    if (!hn_curve_allow_has(&r->shared, key))
+        return key;
+    snprintf(buf, len, "%s %s", key, h->worker_id);
+    return buf;
+}
+
 /* The worker a message from @route comes from, or NULL. With CURVE the
  * key the ZAP handler vouched for must be the worker's; a known key on a
  * new connection is that worker reconnected, if its old connection is
@@ -408,7 +432,9 @@ static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len,
 {
     struct hn_worker *w = hn_registry_find_route(&r->reg, route, len);
     if (w)
-        return !r->curve || (key && !strcmp(key, w->identity)) ? w : NULL;
+        return !r->curve || (key && has_key(w, key)) ? w : NULL;
+    /* A shared key does not say which worker speaks: on a new connection
+     * its worker says HELLO first (PROTOCOL.md §4). */
     if (!r->curve || !key || !(w = hn_registry_find_identity(&r->reg, key)))
         return NULL;
     if (w->banned || route_alive(r, w))
@@ -461,7 +487,9 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
         return;
     }
     if (m.type == HN_MSG_HELLO) {
-        on_hello(r, route, len, r->curve ? key : m.hello.worker_id, &m.hello);
+        char identity[HN_REGISTRY_IDENTITY_MAX + 1];
+        on_hello(r, route, len, hello_identity(r, key, &m.hello, identity, sizeof(identity)),
+                 &m.hello);
     } else if (w) {
         heard_from(r, w);
         switch (m.type) {

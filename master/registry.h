@@ -8,8 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "curve.h"
 #include "distribute.h"
 #include "msg.h"
+
+/* A worker's identity: a CurveZMQ key (Z85), the key, a space and the id
+ * of its HELLO (a key many workers share), or that id alone. */
+#define HN_REGISTRY_IDENTITY_MAX (HN_CURVE_KEY_Z85_LEN + 1 + HN_PROTO_ID_MAX)
 
 /* Hard bound on registered workers (--max-workers is at most this): a flood
  * of HELLOs cannot grow memory. */
@@ -21,10 +26,12 @@
 struct hn_worker {
     uint8_t route[HN_REGISTRY_ROUTE_MAX]; /* ZeroMQ routing id of its connection now */
     size_t route_len;
-    /* Who it is: its Z85 public key with CURVE, else the worker id of its
-     * HELLO. A HELLO with a known identity is that worker coming back. */
-    char identity[HN_PROTO_ID_MAX + 1];
-    bool keyed; /* identity is a CurveZMQ key */
+    /* Who it is: its Z85 public key with CURVE (and its worker id when
+     * the key is shared), else the worker id of its HELLO. A HELLO with a
+     * known identity is that worker coming back. */
+    char identity[HN_REGISTRY_IDENTITY_MAX + 1];
+    bool keyed;      /* identity starts with a CurveZMQ key */
+    bool shared_key; /* ... that other workers may hold too (--allow-shared-key) */
     struct hn_msg_hello hello;
     uint32_t index;      /* join order, sent in WELCOME */
     uint32_t host;       /* host number (same hostname = same host) */

@@ -51,6 +51,9 @@ struct hn_run {
     struct hn_curve_keypair keys;        /* the master's */
     struct hn_curve_keypair *local_keys; /* throwaway keys of local workers */
     struct hn_zap zap;
+    /* --allow-shared-key: keys several workers may hold, each known by the
+     * key and the id of its HELLO (receive.c) */
+    struct hn_curve_allow shared;
     enum hn_run_state state;
     char run_id[40];
     struct hn_scenario *scenario;

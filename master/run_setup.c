@@ -203,6 +203,10 @@ static int setup_curve(struct hn_run *r)
                   : hn_curve_keypair_new(&r->keys);
     if (!err && cfg->allow_workers)
         err = hn_curve_allow_read(&allow, cfg->allow_workers, why, sizeof(why));
+    if (!err && cfg->allow_shared)
+        err = hn_curve_allow_read(&r->shared, cfg->allow_shared, why, sizeof(why));
+    for (uint32_t i = 0; !err && i < r->shared.n; i++)
+        err = hn_curve_allow_add(&allow, r->shared.keys[i]);
     if (err) {
         hn_log_error("%s", err == -ENOTSUP ? "cannot make a CurveZMQ key pair" : why);
         hn_curve_allow_free(&allow);
@@ -231,8 +235,9 @@ static int setup_curve(struct hn_run *r)
     }
     char fp[HN_CURVE_FINGERPRINT_LEN + 1];
     hn_curve_fingerprint(r->keys.public_z85, fp);
-    hn_log_info("CurveZMQ on: master key %s (fingerprint %s), %u worker keys admitted",
-                r->keys.public_z85, fp, n_keys);
+    hn_log_info("CurveZMQ on: master key %s (fingerprint %s), %u worker keys admitted%s",
+                r->keys.public_z85, fp, n_keys,
+                r->shared.n ? " (some shared by many workers, told apart by their --id)" : "");
     return -1;
 }
 
@@ -356,6 +361,7 @@ void hn_run_teardown(struct hn_run *r)
     if (r->zctx)
         zmq_ctx_term(r->zctx); /* ends the ZAP thread's wait */
     hn_zap_stop(&r->zap);
+    hn_curve_allow_free(&r->shared);
     hn_limits_deinit(&r->limits);
     if (r->local_keys) {
         sodium_memzero(r->local_keys, r->cfg->local_workers * sizeof(*r->local_keys));

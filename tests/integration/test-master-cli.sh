@@ -30,6 +30,10 @@ refused "-r 0x10" "--spawn-rate wants" -r 0x10 -H http://127.0.0.1:1 /
 refused "-r 1e-300" "--spawn-rate wants" -r 1e-300 -H http://127.0.0.1:1 /
 refused "--curve-secret without --allow-workers" "needs --allow-workers" \
     --curve-secret /etc/hostname -H http://127.0.0.1:1 /
+refused "--allow-shared-key without --curve-secret" "--allow-shared-key needs --curve-secret" \
+    --allow-shared-key /etc/hostname -H http://127.0.0.1:1 /
+refused "--allow-shared-key /nonexistent" "--allow-shared-key wants a readable file" \
+    --allow-shared-key /nonexistent -H http://127.0.0.1:1 /
 
 rc=0
 timeout 10 "$HORNET_WORKER" --master tcp://127.0.0.1:99999 2>"$work/err" || rc=$?

@@ -6,10 +6,13 @@
 # equals the target's own count. Each unknown key is logged once, with its
 # fingerprint, however often it tries. A worker given the wrong master key
 # never joins and says what to check; so does a worker without keys.
+# Workers sharing one key (--allow-shared-key, for replicas) each join
+# under their --id; a second process with a running one's --id is refused;
+# one thrown out of the run does not lock the others out.
 . "$(dirname "$0")/master_lib.sh"
 : "${HORNET_KEYGEN:?HORNET_KEYGEN must point to hornet-keygen}"
 
-for k in master w1 w2 stranger; do
+for k in master w1 w2 stranger shared; do
     "$HORNET_KEYGEN" "$work/$k" >/dev/null || fail "hornet-keygen $k"
 done
 check "the secret key file is private (mode 600)" \
@@ -70,4 +73,36 @@ check "it says what to check" wait_grep "$work/wrongkey.err" "is --master-key it
 check "a worker without keys never joined" bash -c "! grep -q 'joined master' '$work/keyless.err'"
 check "it says keys may be what it lacks" \
     wait_grep "$work/keyless.err" "answers only workers given --master-key and --curve-secret" 30
+echo "== three workers sharing one key"
+curl -s -X POST "$target_url/__reset" >/dev/null
+pub shared >"$work/shared.allow"
+start_hmaster -H "$target_url" --curve-secret "$work/master.key" \
+    --allow-shared-key "$work/shared.allow" --expect-workers 3 --expect-workers-max-wait 20s \
+    --csv "$work/s" -u 12 -r 12 -t 8s --only-summary / /json
+check "the master says some keys are shared" grep -q "shared by many workers" "$work/master.err"
+: >"$work/worker.err"
+for i in 1 2 3; do
+    start_worker --threads 1 --id "rep$i" --curve-secret "$work/shared.key" --master-key "$(pub master)"
+done
+wait_log "workers joined: ramping" 20 || fail "the three did not all join"
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id rep2 --curve-secret "$work/shared.key" \
+    --master-key "$(pub master)" 2>"$work/twin.err" &
+twin=$!
+pids+=("$twin")
+fake_worker peer --master "$master_ep" --mode offend --offense names --seconds 4 --id rep9 \
+    --curve-secret "$(sec shared)" --master-key "$(pub master)" >"$work/offender.json"
+check "a holder of the shared key that breaks a limit is thrown out ($(cat "$work/offender.json"))" \
+    grep -q "thrown out of the run" "$work/offender.json"
+start_worker --threads 1 --id rep4 --curve-secret "$work/shared.key" --master-key "$(pub master)"
+check "after that, a new holder of the shared key still joins" wait_log "joined: rep4 " 15
+wait_pid "$twin" 20
+check "a second process with rep2's --id exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "... told the id is in use" grep -q "worker id rep2 is already used" "$work/twin.err"
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "four workers joined with the shared key, and the offender" \
+    [ "$(grep -c "joined: rep[0-9] .*shared key" "$work/master.err")" = 5 ]
+check "the shared key was never refused" bash -c "! grep -q 'refused a worker key' '$work/master.err'"
+target_stats >"$work/target.json"
+check_csv "$work/s" "$work/target.json"
 finish
