@@ -198,7 +198,10 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     }
     hn_log_info("worker %u joined: %s (%s, %u cpus, capacity %u, version %s%s%s)", w->index,
                 h->worker_id, h->hostname, h->cpus, h->capacity, h->version,
-                !r->curve ? "" : w->shared_key ? ", shared key " : ", key ", fp);
+                !r->curve       ? ""
+                : w->shared_key ? ", shared key "
+                                : ", key ",
+                fp);
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_JOINED,
                      "%s on %s, pid %u, %u CPUs, capacity %u, version %s", h->worker_id,
                      h->hostname, h->pid, h->cpus, h->capacity, h->version);
@@ -255,8 +258,8 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             snprintf(reason, sizeof(reason),
                      "%s %.80s is already used by a connected worker (pid %u): give each worker "
                      "its own %s",
-                     w->keyed && !w->shared_key ? "this key of worker" : "worker id",
-                     h->worker_id, w->hello.pid, w->keyed && !w->shared_key ? "key" : "--id");
+                     w->keyed && !w->shared_key ? "this key of worker" : "worker id", h->worker_id,
+                     w->hello.pid, w->keyed && !w->shared_key ? "key" : "--id");
             if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
                 hn_log_warn("refused a second worker as worker %u: %s", w->index, reason);
                 w->last_back_log = now;
