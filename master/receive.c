@@ -240,17 +240,43 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
 {
     struct hn_worker *w = hn_registry_find_identity(&r->reg, identity);
     if (!w) {
+        /* One worker per connection: one that carries a worker (or carried
+         * one thrown out of the run) cannot register another under a new
+         * id, which a key several workers share would allow. */
+        struct hn_worker *owner = hn_registry_find_route(&r->reg, route, len);
+        if (owner) {
+            char reason[HN_PROTO_REASON_MAX + 1];
+            snprintf(reason, sizeof(reason), "one worker per connection: this one is worker %u's",
+                     owner->index);
+            if (!owner->banned)
+                reject(r, route, len, reason);
+            return;
+        }
         new_worker(r, route, len, identity, h);
         return;
     }
-    if (w->banned)
+    if (w->banned) {
+        /* Its key is refused, unless several workers share it (or there are
+         * no keys): then this id is, and a process restarted with it should
+         * know why rather than wait. */
+        if (!w->keyed || w->shared_key) {
+            char reason[HN_PROTO_REASON_MAX + 1];
+            snprintf(reason, sizeof(reason), "thrown out of the run: %s", w->ban_reason);
+            reject(r, route, len, reason);
+        }
         return;
+    }
     double now = ev_now(r->loop);
     bool same_route = w->route_len == len && memcmp(w->route, route, len) == 0;
     if (!same_route) {
         /* The same identity on another connection: the worker reconnected
-         * or restarted, or a second process claims its id (or key). */
-        bool same_process = h->pid == w->hello.pid && !strcmp(h->hostname, w->hello.hostname);
+         * or restarted, or a second process claims its id (or key). Host and
+         * pid are only what the HELLO says: with a key the others hold too,
+         * anyone holding it could say them, so such a worker's new
+         * connection is let in only once its old one is gone (or it is
+         * declared missing), never on their word. */
+        bool same_process =
+            !w->shared_key && h->pid == w->hello.pid && !strcmp(h->hostname, w->hello.hostname);
         if (!same_process && !w->missing && route_alive(r, w)) {
             if (!claim_is_duplicate(r, w, h))
                 return; /* no answer yet: it says HELLO again */

@@ -205,8 +205,26 @@ static int setup_curve(struct hn_run *r)
         err = hn_curve_allow_read(&allow, cfg->allow_workers, why, sizeof(why));
     if (!err && cfg->allow_shared)
         err = hn_curve_allow_read(&r->shared, cfg->allow_shared, why, sizeof(why));
-    for (uint32_t i = 0; !err && i < r->shared.n; i++)
-        err = hn_curve_allow_add(&allow, r->shared.keys[i]);
+    for (uint32_t i = 0; !err && i < r->shared.n; i++) {
+        /* A key in both lists would silently lose what a key of its own
+         * gives (duplicates refused, the key refused after a ban). */
+        if (hn_curve_allow_has(&allow, r->shared.keys[i])) {
+            char fp[HN_CURVE_FINGERPRINT_LEN + 1];
+            hn_curve_fingerprint(r->shared.keys[i], fp);
+            snprintf(why, sizeof(why),
+                     "key %s (fingerprint %s) is in both --allow-workers and --allow-shared-key: "
+                     "a key is a worker's own or shared, not both",
+                     r->shared.keys[i], fp);
+            err = HN_E_INVALID;
+        } else if ((err = hn_curve_allow_add(&allow, r->shared.keys[i]))) {
+            if (err == HN_E_TOO_LARGE)
+                snprintf(why, sizeof(why),
+                         "--allow-workers and --allow-shared-key hold more than %u keys together",
+                         (unsigned)HN_CURVE_ALLOW_MAX);
+            else
+                snprintf(why, sizeof(why), "--allow-shared-key: %s", hn_strerror(err));
+        }
+    }
     if (err) {
         hn_log_error("%s", err == -ENOTSUP ? "cannot make a CurveZMQ key pair" : why);
         hn_curve_allow_free(&allow);

@@ -75,7 +75,7 @@ static bool admit(struct hn_zap *z, const uint8_t key[32], const char *z85, cons
         char fp[HN_CURVE_FINGERPRINT_LEN + 1];
         hn_curve_fingerprint_raw(key, fp);
         hn_log_warn("refused a worker key %s (fingerprint %s) from %s: %s (logged once per key)",
-                    z85, fp, address, banned ? "thrown out of the run" : "not in --allow-workers");
+                    z85, fp, address, banned ? "thrown out of the run" : "not an admitted key");
     }
     return ok;
 }

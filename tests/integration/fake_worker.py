@@ -18,7 +18,7 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
       greetings, and ZMTP handshakes followed by an oversized frame or a
       garbage message. Prints a JSON summary; exit 0 once all are sent.
   fake_worker.py peer --master EP --mode MODE [--seconds S] [--id ID]
-                      [--hostname H] [--routing-id R] [--curve-secret Z85
+                      [--hostname H] [--pid P] [--routing-id R] [--curve-secret Z85
                       --master-key Z85] [--offense KIND]
       One DEALER speaking the protocol, with CurveZMQ if keys are given.
       Prints a JSON summary of what it got (counts by type, REJECT reasons).
@@ -29,8 +29,10 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
                  for S seconds
         intrude  say HELLO and send SNAPSHOTs claiming 10^9 requests, again
                  and again for S seconds, whatever comes back
-        impostor say HELLO with --id (and --routing-id), again and again for
-                 S seconds
+        impostor say HELLO with --id (and --routing-id, --hostname, --pid),
+                 again and again for S seconds
+        second-id  join as --id, then say HELLO as --id + "-2" on the same
+                 connection; then go on as idle
         offend   join, then break a limit (--offense): names (entries the
                  scenario does not have), bytes (statistics far beyond the
                  per-second budget), overflow (counts that would wrap when
@@ -482,8 +484,9 @@ def cmd_peer(args):
     if args.mode == "idle":
         seq = args.first_seq - 1
     reports = 0
-    hello = [args.id or f"fake-{random.getrandbits(32):08x}", args.hostname, 4242, "0.1.0", 2,
+    hello = [args.id or f"fake-{random.getrandbits(32):08x}", args.hostname, args.pid, "0.1.0", 2,
              100, ""]
+    second_sent = False
     try:
         d.send(frame(HELLO, hello), zmq.NOBLOCK)
     except zmq.Again:
@@ -507,7 +510,7 @@ def cmd_peer(args):
             wait_ms = 50
         else:
             wait_ms = 100
-        if args.mode == "idle" or (args.mode == "offend" and offended):
+        if args.mode in ("idle", "second-id") or (args.mode == "offend" and offended):
             if run_id and time.monotonic() - last_beat >= 1.0:
                 last_beat = time.monotonic()
                 seq += 1
@@ -524,6 +527,9 @@ def cmd_peer(args):
             got[str(t)] = got.get(str(t), 0) + 1
             if t == WELCOME:
                 run_id = body[1]
+                if args.mode == "second-id" and not second_sent:
+                    second_sent = True
+                    d.send(frame(HELLO, [hello[0] + "-2"] + hello[1:]))
             elif t == SCENARIO:
                 names = scenario_names(body[0])
             elif t == REJECT and len(reasons) < 10:
@@ -603,11 +609,12 @@ def main():
     t.add_argument("--seed", type=int, default=1)
     q = sub.add_parser("peer")
     q.add_argument("--master", required=True)
-    q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend"],
+    q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend", "second-id"],
                    required=True)
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")
     q.add_argument("--hostname", default="fakehost")
+    q.add_argument("--pid", type=int, default=4242)
     q.add_argument("--routing-id")
     q.add_argument("--curve-secret")
     q.add_argument("--master-key")

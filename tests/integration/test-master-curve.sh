@@ -44,14 +44,14 @@ wait_log "workers joined: ramping" 15 || fail "the run did not start"
 
 fake_worker peer --master "$master_ep" --mode intrude --seconds 4 >"$work/plain.json" &
 plain=$!
-fake_worker peer --master "$master_ep" --mode intrude --seconds 4 --curve-secret "$(sec stranger)" \
-    --master-key "$(pub master)" >"$work/curve1.json" &
+fake_worker peer --master "$master_ep" --mode intrude --seconds 4 --curve-secret="$(sec stranger)" \
+    --master-key="$(pub master)" >"$work/curve1.json" &
 curve1=$!
 fake_worker flood --master "$master_ep" --hellos 500 >"$work/flood.json" &
 flood=$!
 for p in $plain $curve1 $flood; do wait_pid "$p" 30; done
-fake_worker peer --master "$master_ep" --mode intrude --seconds 2 --curve-secret "$(sec stranger)" \
-    --master-key "$(pub master)" >"$work/curve2.json"
+fake_worker peer --master "$master_ep" --mode intrude --seconds 2 --curve-secret="$(sec stranger)" \
+    --master-key="$(pub master)" >"$work/curve2.json"
 for f in plain curve1 curve2 flood; do
     check "a peer without an allowed key gets nothing ($f: $(cat "$work/$f.json"))" \
         grep -q '"got": {}' "$work/$f.json"
@@ -78,19 +78,33 @@ curl -s -X POST "$target_url/__reset" >/dev/null
 pub shared >"$work/shared.allow"
 start_hmaster -H "$target_url" --curve-secret "$work/master.key" \
     --allow-shared-key "$work/shared.allow" --expect-workers 3 --expect-workers-max-wait 20s \
-    --csv "$work/s" -u 12 -r 12 -t 8s --only-summary / /json
+    --csv "$work/s" -u 12 -r 12 -t 16s --only-summary / /json
 check "the master says some keys are shared" grep -q "shared by many workers" "$work/master.err"
 : >"$work/worker.err"
 for i in 1 2 3; do
     start_worker --threads 1 --id "rep$i" --curve-secret "$work/shared.key" --master-key "$(pub master)"
+    rep_pid[$i]=$worker_pid
 done
 wait_log "workers joined: ramping" 20 || fail "the three did not all join"
+# Another holder of the key saying rep1's id, host and pid: what a HELLO
+# says of host and pid is not believed under a shared key.
+fake_worker peer --master "$master_ep" --mode impostor --id rep1 --hostname "$(hostname)" \
+    --pid "${rep_pid[1]}" --seconds 4 --curve-secret="$(sec shared)" --master-key="$(pub master)" \
+    >"$work/hijack.json"
+check "a holder claiming rep1's id, host and pid is refused ($(cat "$work/hijack.json"))" \
+    grep -q "worker id rep1 is already used" "$work/hijack.json"
+check "... and never welcomed" bash -c "! grep -q '\"2\":' '$work/hijack.json'"
+# One connection, two ids.
+fake_worker peer --master "$master_ep" --mode second-id --id rep7 --seconds 3 \
+    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/second.json"
+check "a second id on one connection is refused ($(cat "$work/second.json"))" \
+    grep -q "one worker per connection" "$work/second.json"
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id rep2 --curve-secret "$work/shared.key" \
     --master-key "$(pub master)" 2>"$work/twin.err" &
 twin=$!
 pids+=("$twin")
 fake_worker peer --master "$master_ep" --mode offend --offense names --seconds 4 --id rep9 \
-    --curve-secret "$(sec shared)" --master-key "$(pub master)" >"$work/offender.json"
+    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/offender.json"
 check "a holder of the shared key that breaks a limit is thrown out ($(cat "$work/offender.json"))" \
     grep -q "thrown out of the run" "$work/offender.json"
 start_worker --threads 1 --id rep4 --curve-secret "$work/shared.key" --master-key "$(pub master)"
@@ -100,8 +114,10 @@ check "a second process with rep2's --id exits 3 (got $pid_rc)" [ "$pid_rc" = 3 
 check "... told the id is in use" grep -q "worker id rep2 is already used" "$work/twin.err"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-check "four workers joined with the shared key, and the offender" \
-    [ "$(grep -c "joined: rep[0-9] .*shared key" "$work/master.err")" = 5 ]
+check "four workers joined with the shared key, rep7 and the offender" \
+    [ "$(grep -c "joined: rep[0-9] .*shared key" "$work/master.err")" = 6 ]
+check "rep1 was never replaced, rep7-2 never joined" \
+    bash -c "! grep -qE 'is back: rep1|joined: rep7-2' '$work/master.err'"
 check "the shared key was never refused" bash -c "! grep -q 'refused a worker key' '$work/master.err'"
 target_stats >"$work/target.json"
 check_csv "$work/s" "$work/target.json"
