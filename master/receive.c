@@ -213,14 +213,30 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
         hn_run_start(r);
 }
 
-/* Another process (@h) says HELLO with the identity of connected worker
- * @w: a duplicate to refuse now, or not yet known (see CLAIM_HEARD_AFTER_S). */
-static bool claim_is_duplicate(struct hn_run *r, struct hn_worker *w, const struct hn_msg_hello *h)
+/* What a HELLO on another connection gets when it claims the identity of
+ * a worker whose connection is still up (see CLAIM_HEARD_AFTER_S). */
+enum claim {
+    CLAIM_WAIT,   /* no answer yet: the claimer says HELLO again */
+    CLAIM_REFUSE, /* the worker goes on reporting: the claimer is a duplicate */
+    CLAIM_GRANT,  /* the worker is gone: the claimer takes its place */
+};
+
+static uint64_t route_hash(const void *route, size_t len)
 {
-    if (w->final_received)
-        return true; /* never declared missing: it cannot be a restart we wait for */
+    uint64_t h = UINT64_C(1469598103934665603);
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ ((const uint8_t *)route)[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const void *route, size_t len,
+                              const struct hn_msg_hello *h)
+{
     double live = liveness_now(r);
-    if (!w->claim_last || live - w->claim_last > CLAIM_GAP_S) {
+    uint64_t claimer = route_hash(route, len);
+    /* A claim is one claimer's: another connection, or a pause longer
+     * than the claimer's HELLOs leave, starts a new one. */
+    if (!w->claim_last || live - w->claim_last > CLAIM_GAP_S || claimer != w->claim_route) {
         /* Said once per claim, and not again for claims less than
          * BACK_LOG_MIN_S apart (an impostor trying again and again). */
         if (!w->claim_last || live - w->claim_last >= BACK_LOG_MIN_S)
@@ -230,9 +246,19 @@ static bool claim_is_duplicate(struct hn_run *r, struct hn_worker *w, const stru
                         w->index, w->hello.worker_id, h->pid, h->hostname,
                         w->keyed && !w->shared_key ? "key" : "id", w->index);
         w->claim_since = live;
+        w->claim_route = claimer;
     }
     w->claim_last = live;
-    return w->last_seen >= w->claim_since + CLAIM_HEARD_AFTER_S;
+    /* A message read now may have waited in the receive backlog: it says
+     * the worker was alive that much earlier. */
+    double backlog = hn_chan_backlog_age(&r->chan, hn_clock_mono_s());
+    if (w->last_seen - backlog >= w->claim_since + CLAIM_HEARD_AFTER_S)
+        return CLAIM_REFUSE;
+    /* One that sent its FINAL is never declared missing: silent that long
+     * since the claim began, it is gone. */
+    if (w->final_received && live - w->claim_since >= HN_RUN_MISSING_AFTER_S)
+        return CLAIM_GRANT;
+    return CLAIM_WAIT;
 }
 
 static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
@@ -268,30 +294,51 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
     }
     double now = ev_now(r->loop);
     bool same_route = w->route_len == len && memcmp(w->route, route, len) == 0;
+    /* A HELLO without our run id comes from a process that does not run our
+     * scenario (it restarted, or it was in another run): it starts afresh. */
+    bool fresh = strcmp(h->run_id, r->run_id) != 0;
     if (!same_route) {
         /* The same identity on another connection: the worker reconnected
-         * or restarted, or a second process claims its id (or key). Host and
-         * pid are only what the HELLO says: with a key the others hold too,
-         * anyone holding it could say them, so such a worker's new
-         * connection is let in only once its old one is gone (or it is
-         * declared missing), never on their word. */
-        bool same_process =
-            !w->shared_key && h->pid == w->hello.pid && !strcmp(h->hostname, w->hello.hostname);
-        if (!same_process && !w->missing && route_alive(r, w)) {
-            if (!claim_is_duplicate(r, w, h))
-                return; /* no answer yet: it says HELLO again */
-            char reason[HN_PROTO_REASON_MAX + 1];
-            snprintf(reason, sizeof(reason),
-                     "%s %.80s is already used by a connected worker (pid %u): give each worker "
-                     "its own %s",
-                     w->keyed && !w->shared_key ? "this key of worker" : "worker id", h->worker_id,
-                     w->hello.pid, w->keyed && !w->shared_key ? "key" : "--id");
-            if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
-                hn_log_warn("refused a second worker as worker %u: %s", w->index, reason);
-                w->last_back_log = now;
+         * or restarted, or a second process claims its id (or key). What a
+         * HELLO says of its host and pid proves nothing (anyone without
+         * keys, or holding a shared key, can say them; containers on one
+         * host all run as pid 1): while the worker's connection is up, the
+         * claim waits until the worker either goes on reporting or falls
+         * silent. */
+        if (!w->missing && route_alive(r, w)) {
+            enum claim c = judge_claim(r, w, route, len, h);
+            if (c == CLAIM_WAIT)
+                return;
+            if (c == CLAIM_REFUSE) {
+                char reason[HN_PROTO_REASON_MAX + 1];
+                snprintf(reason, sizeof(reason),
+                         "%s %.80s is already used by a connected worker: give each worker its "
+                         "own %s",
+                         w->keyed && !w->shared_key ? "this key of worker" : "worker id",
+                         h->worker_id, w->keyed && !w->shared_key ? "key" : "--id");
+                if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
+                    hn_log_warn("refused a second worker as worker %u (pid %u on %s): %s", w->index,
+                                h->pid, h->hostname, reason);
+                    w->last_back_log = now;
+                }
+                reject(r, route, len, reason);
+                return;
             }
-            reject(r, route, len, reason);
+        }
+        if (fresh && (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE)) {
+            /* A new process cannot finish what the old one ran: it stays
+             * out, and the worker stays as it is (missing: no final). */
+            reject(r, route, len, "the run is stopping: too late to join it");
             return;
+        }
+        /* The old connection, if still up, belongs to a process that was
+         * replaced (hung, then resumed; or lingering after its FINAL): it
+         * must stop, or it would run load nobody counts. */
+        if (route_alive(r, w)) {
+            struct hn_msg m = {.type = HN_MSG_REJECT};
+            snprintf(m.reject.reason, sizeof(m.reject.reason),
+                     "replaced: another process (pid %u) took the place of this worker", h->pid);
+            hn_dispatch_to(r, w, &m);
         }
         hn_registry_set_route(&r->reg, w, route, len);
         w->claim_last = 0;      /* the claim, if any, is granted */
@@ -303,9 +350,6 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         heard_from(r, w);
         return;
     }
-    /* A HELLO without our run id comes from a process that does not run our
-     * scenario (it restarted, or it was in another run): it starts afresh. */
-    bool fresh = strcmp(h->run_id, r->run_id) != 0;
     w->hello = *h;
     if (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE) {
         heard_from(r, w); /* too late to join again; a worker of the run still gets STOP */

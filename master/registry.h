@@ -48,6 +48,7 @@ struct hn_worker {
      * connection is still up: liveness-clock times of the first and the
      * latest HELLO of that claim (receive.c: a duplicate, or a restart). */
     double claim_since, claim_last;
+    uint64_t claim_route;  /* hash of the claimer's connection */
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
     uint32_t users;                         /* users it reported running */

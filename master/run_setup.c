@@ -67,7 +67,8 @@ static int build_scenario(struct hn_run *r)
 }
 
 /* The endpoint local workers connect to: the bound one, with a wildcard
- * address replaced by loopback of its family. */
+ * address replaced by 127.0.0.1 (libzmq's [::] takes IPv4 too, and ::1 may
+ * not exist: containers often turn IPv6 off). */
 static void local_endpoint(const struct hn_run *r, char *out, size_t len)
 {
     char bound[256] = "";
@@ -76,7 +77,7 @@ static void local_endpoint(const struct hn_run *r, char *out, size_t len)
     if (strncmp(bound, "tcp://0.0.0.0:", 14) == 0 && port)
         snprintf(out, len, "tcp://127.0.0.1%s", port);
     else if (strncmp(bound, "tcp://[::]:", 11) == 0 && port)
-        snprintf(out, len, "tcp://[::1]%s", port);
+        snprintf(out, len, "tcp://127.0.0.1%s", port);
     else
         snprintf(out, len, "%s", bound);
 }

@@ -330,11 +330,6 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         {ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS},
         {ZMQ_HEARTBEAT_IVL, ZMTP_HEARTBEAT_IVL_MS},
         {ZMQ_HEARTBEAT_TIMEOUT, ZMTP_HEARTBEAT_TIMEOUT_MS},
-        /* Queue only on a connection that is up, and drop what was queued
-         * when it breaks: a message written just before the break must not
-         * go out first on the next connection, ahead of the HELLO that
-         * says whose it is (and nothing waits for a peer that is gone). */
-        {ZMQ_IMMEDIATE, 1},
     };
     const int64_t max_size = HN_PROTO_FRAME_MAX;
     int fd = -1;

@@ -104,8 +104,12 @@ static void set_state(struct hn_session *s, enum session_state next)
     s->state = next;
 }
 
-/* A send failed for want of a master (nothing is queued for a master we
- * cannot reach, ZMQ_IMMEDIATE): said once until the master answers. */
+/* A send failed for want of a master (send_frame queues nothing while the
+ * socket's monitor says the connection is down): said once until the
+ * master answers. A message written just before a break the monitor has
+ * not reported yet stays in libzmq's queue and goes out first on the next
+ * connection, ahead of the HELLO that says whose it is: the master drops
+ * it (a stranger's) and counts the report as lost. */
 static void master_unreachable(struct hn_session *s, const char *what)
 {
     if (!s->unreachable && s->state != SS_HELLO) /* saying HELLO: see the hint in on_tick */
@@ -127,11 +131,13 @@ static int send_frame(struct hn_session *s, const void *buf, size_t len)
      * by a key several may share), so this worker's first message on a new
      * one is a HELLO. Else what follows would be a stranger's and dropped
      * until the master's silence made it say HELLO anyway. */
-    uint64_t connection = hn_chan_peer_connections(&s->chan);
-    if (connection != s->connection) {
-        s->connection = connection;
-        if (s->state != SS_HELLO && connection > 1)
-            send_hello(s);
+    uint64_t connection = hn_chan_peer_connections(&s->chan), before = s->connection;
+    if (connection != before) {
+        s->connection = connection; /* first: send_hello comes back here */
+        if (s->state != SS_HELLO && connection > 1 && send_hello(s) != 0) {
+            s->connection = before; /* not said: the next message tries again */
+            return -EAGAIN;
+        }
     }
     return hn_chan_send(&s->chan, buf, len);
 }

@@ -46,7 +46,7 @@ twin2=$!
 pids+=("$twin2")
 wait_master 30
 check "the run does not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
-check "the master says why" grep -q "refused a second worker as worker 0: worker id twin" \
+check "the master says why" grep -q "refused a second worker as worker 0 (pid [0-9]* on .*): worker id twin" \
     "$work/master.err"
 wait_pid "$twin2" 20
 check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]

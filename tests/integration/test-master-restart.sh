@@ -10,7 +10,8 @@
 # master has seen the old connection close. And a worker that hangs with
 # its connection up (SIGSTOP) is replaced by a new process with its id
 # once it is declared missing (another worker keeps the run going) and
-# runs to the end; the new process is not refused as a
+# runs to the end, and the hung one, resumed, is told it was replaced and
+# stops; the new process is not refused as a
 # duplicate, which is what a second process claiming a live worker's id
 # gets (test-master-impostor.sh).
 . "$(dirname "$0")/master_lib.sh"
@@ -78,7 +79,12 @@ wait_log "worker 1 is back: w2 (a new process: sending the scenario again)" 20 |
 wait_grep "$work/worker.err" "scenario loaded" 20 || fail "the new process got no scenario"
 check "the new process was not refused" bash -c "! grep -q 'rejected by the master' '$work/worker.err'"
 newcomer=$worker_pid
-kill -KILL "$hung"
+# Resumed, the replaced process must stop: else it runs load nobody counts.
+kill -CONT "$hung"
+wait_pid "$hung" 20
+check "the replaced process, resumed, exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "... told it was replaced" grep -q "rejected by the master: replaced: another process" \
+    "$work/worker.err"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 w1=$(python3 -c "import json; w=json.load(open('$work/hung.json'))['workers'][1]; \
