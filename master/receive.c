@@ -11,6 +11,7 @@
 #include "run_internal.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -123,6 +124,7 @@ static double liveness_now(const struct hn_run *r)
 static void heard_from(struct hn_run *r, struct hn_worker *w)
 {
     w->last_seen = liveness_now(r);
+    w->alive_at = w->last_seen - r->message_backlog_s;
     if (!w->missing || w->final_received)
         return;
     if (r->state == HN_RUN_RUNNING) {
@@ -143,7 +145,7 @@ static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
 {
     struct hn_msg m = {.type = HN_MSG_WELCOME};
     m.welcome.worker_index = w->index;
-    snprintf(m.welcome.run_id, sizeof(m.welcome.run_id), "%s", r->run_id);
+    snprintf(m.welcome.run_id, sizeof(m.welcome.run_id), "%s", w->run_id);
     m.welcome.snapshot_interval_ms = HN_RUN_SNAPSHOT_INTERVAL_MS;
     hn_dispatch_to(r, w, &m);
     w->last_welcome = ev_now(r->loop);
@@ -166,6 +168,16 @@ static bool route_alive(struct hn_run *r, const struct hn_worker *w)
 {
     struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
     return hn_dispatch_to_route(r, w->route, w->route_len, &hb) != -EHOSTUNREACH;
+}
+
+/* A new secret for the process now behind @w: its run id (see registry.h). */
+static void new_run_id(const struct hn_run *r, struct hn_worker *w)
+{
+    uint8_t rnd[16];
+    char hex[2 * sizeof(rnd) + 1];
+    randombytes_buf(rnd, sizeof(rnd));
+    sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+    snprintf(w->run_id, sizeof(w->run_id), "%s/%s", r->run_id, hex);
 }
 
 static void new_worker(struct hn_run *r, const void *route, size_t len, const char *identity,
@@ -205,6 +217,7 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_JOINED,
                      "%s on %s, pid %u, %u CPUs, capacity %u, version %s", h->worker_id,
                      h->hostname, h->pid, h->cpus, h->capacity, h->version);
+    new_run_id(r, w);
     send_welcome(r, w, true);
     /* While the run runs, a newcomer gets its share at the next tick: a
      * thousand workers joining must not each make the master send every
@@ -221,22 +234,10 @@ enum claim {
     CLAIM_GRANT,  /* the worker is gone: the claimer takes its place */
 };
 
-static uint64_t route_hash(const void *route, size_t len)
-{
-    uint64_t h = UINT64_C(1469598103934665603);
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ ((const uint8_t *)route)[i]) * UINT64_C(1099511628211);
-    return h;
-}
-
-static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const void *route, size_t len,
-                              const struct hn_msg_hello *h)
+static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const struct hn_msg_hello *h)
 {
     double live = liveness_now(r);
-    uint64_t claimer = route_hash(route, len);
-    /* A claim is one claimer's: another connection, or a pause longer
-     * than the claimer's HELLOs leave, starts a new one. */
-    if (!w->claim_last || live - w->claim_last > CLAIM_GAP_S || claimer != w->claim_route) {
+    if (!w->claim_last || live - w->claim_last > CLAIM_GAP_S) {
         /* Said once per claim, and not again for claims less than
          * BACK_LOG_MIN_S apart (an impostor trying again and again). */
         if (!w->claim_last || live - w->claim_last >= BACK_LOG_MIN_S)
@@ -246,17 +247,20 @@ static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const void 
                         w->index, w->hello.worker_id, h->pid, h->hostname,
                         w->keyed && !w->shared_key ? "key" : "id", w->index);
         w->claim_since = live;
-        w->claim_route = claimer;
     }
+    /* Every claimer of the moment shares the claim: the worker's word
+     * refuses them all, its silence lets the next one in. */
     w->claim_last = live;
-    /* A message read now may have waited in the receive backlog: it says
-     * the worker was alive that much earlier. */
-    double backlog = hn_chan_backlog_age(&r->chan, hn_clock_mono_s());
-    if (w->last_seen - backlog >= w->claim_since + CLAIM_HEARD_AFTER_S)
+    if (w->alive_at >= w->claim_since + CLAIM_HEARD_AFTER_S)
         return CLAIM_REFUSE;
-    /* One that sent its FINAL is never declared missing: silent that long
-     * since the claim began, it is gone. */
-    if (w->final_received && live - w->claim_since >= HN_RUN_MISSING_AFTER_S)
+    /* Silent for as long as makes a worker missing, measured as
+     * check_liveness does, and for that long since the claim began: gone
+     * (hung, its host dead with the connection up, or lingering after its
+     * FINAL, when it is never declared missing). A stall shorter than that
+     * keeps its place. */
+    double backlog = hn_chan_backlog_age(&r->chan, hn_clock_mono_s());
+    if (live - w->claim_since >= HN_RUN_MISSING_AFTER_S &&
+        live - backlog - w->last_seen >= HN_RUN_MISSING_AFTER_S)
         return CLAIM_GRANT;
     return CLAIM_WAIT;
 }
@@ -294,19 +298,21 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
     }
     double now = ev_now(r->loop);
     bool same_route = w->route_len == len && memcmp(w->route, route, len) == 0;
-    /* A HELLO without our run id comes from a process that does not run our
-     * scenario (it restarted, or it was in another run): it starts afresh. */
-    bool fresh = strcmp(h->run_id, r->run_id) != 0;
+    /* Only the process the worker's WELCOME went to knows its run id (see
+     * registry.h): any other HELLO comes from a process that does not run
+     * our scenario (it restarted, another one claims the identity, or it was
+     * in another run): it starts afresh. */
+    bool fresh = strcmp(h->run_id, w->run_id) != 0;
     if (!same_route) {
-        /* The same identity on another connection: the worker reconnected
-         * or restarted, or a second process claims its id (or key). What a
+        /* The same identity on another connection: the process reconnected
+         * (its run id says so), or a new one restarted or claims it. What a
          * HELLO says of its host and pid proves nothing (anyone without
          * keys, or holding a shared key, can say them; containers on one
-         * host all run as pid 1): while the worker's connection is up, the
-         * claim waits until the worker either goes on reporting or falls
-         * silent. */
-        if (!w->missing && route_alive(r, w)) {
-            enum claim c = judge_claim(r, w, route, len, h);
+         * host all run as pid 1): while the worker's connection is up, a
+         * claim waits until the worker goes on reporting or falls silent. */
+        bool old_up = fresh && route_alive(r, w);
+        if (old_up) {
+            enum claim c = judge_claim(r, w, h);
             if (c == CLAIM_WAIT)
                 return;
             if (c == CLAIM_REFUSE) {
@@ -325,16 +331,15 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
                 return;
             }
         }
-        if (fresh && (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE)) {
-            /* A new process cannot finish what the old one ran: it stays
-             * out, and the worker stays as it is (missing: no final). */
-            reject(r, route, len, "the run is stopping: too late to join it");
+        /* A new process cannot finish what the old one ran: while the run
+         * stops it stays out (unanswered, as a newcomer would), and the
+         * worker stays as it is. */
+        if (fresh && (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE))
             return;
-        }
-        /* The old connection, if still up, belongs to a process that was
-         * replaced (hung, then resumed; or lingering after its FINAL): it
-         * must stop, or it would run load nobody counts. */
-        if (route_alive(r, w)) {
+        /* The old connection, still up, belongs to a process now replaced
+         * (hung, then resumed; or lingering after its FINAL): it must stop,
+         * or it would run load nobody counts. */
+        if (old_up) {
             struct hn_msg m = {.type = HN_MSG_REJECT};
             snprintf(m.reject.reason, sizeof(m.reject.reason),
                      "replaced: another process (pid %u) took the place of this worker", h->pid);
@@ -366,13 +371,18 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         }
     }
     if (fresh) {
+        /* Another process: a secret of its own, and the replaced one's
+         * reports are another run's now. (On the same connection it is the
+         * same process, whose HELLO crossed its WELCOME.) */
+        if (!same_route)
+            new_run_id(r, w);
         w->final_received = false;
         w->snap_seq = 0; /* a new process numbers its reports from 1 */
         w->users = 0;
         w->share = (struct hn_share){0};
     }
     w->missing = false;
-    w->last_seen = liveness_now(r);
+    w->last_seen = w->alive_at = liveness_now(r);
     send_welcome(r, w, fresh);
     /* Running: its share comes with the next tick's TARGETs (heard_from). */
     if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
@@ -441,9 +451,10 @@ static bool note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
 {
     const struct hn_msg_snapshot *s = &m->snapshot;
-    if (strcmp(s->run_id, r->run_id) != 0) {
-        /* Queued before this master started, or sent by a worker still in
-         * an old run: not ours to count. */
+    if (strcmp(s->run_id, w->run_id) != 0) {
+        /* Queued before this master started, sent by a worker still in an
+         * old run, or by a process this worker's new one replaced: not ours
+         * to count. */
         if (r->foreign_stats++ == 0)
             hn_log_warn("ignored %s of run '%s' from worker %u: not this run (further ones are "
                         "only counted)",
@@ -497,30 +508,24 @@ static const char *hello_identity(const struct hn_run *r, const char *key,
 }
 
 /* The worker a message from @route comes from, or NULL. With CURVE the
- * key the ZAP handler vouched for must be the worker's; a known key on a
- * new connection is that worker reconnected, if its old connection is
- * gone (else it is a second process with the same key, which must say
- * HELLO and be refused). */
+ * key the ZAP handler vouched for must be the worker's. */
 static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len, const char *key)
 {
+    /* A worker says HELLO first on a new connection (PROTOCOL.md §4):
+     * only that moves it there, not a key (a process replaced by another
+     * holds the same key). */
     struct hn_worker *w = hn_registry_find_route(&r->reg, route, len);
     if (w)
         return !r->curve || (key && has_key(w, key)) ? w : NULL;
-    /* A shared key does not say which worker speaks: on a new connection
-     * its worker says HELLO first (PROTOCOL.md §4). */
-    if (!r->curve || !key || !(w = hn_registry_find_identity(&r->reg, key)))
-        return NULL;
-    if (w->banned || route_alive(r, w))
-        return NULL;
-    hn_registry_set_route(&r->reg, w, route, len);
-    return w;
+    return NULL;
 }
 
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user)
 {
     struct hn_run *r = user;
-    hn_lag_message(&r->lag, hn_chan_backlog_age(c, hn_clock_mono_s()));
+    r->message_backlog_s = hn_chan_backlog_age(c, hn_clock_mono_s());
+    hn_lag_message(&r->lag, r->message_backlog_s);
     const char *key = hn_chan_peer_user_id(c);
     if (r->curve && (!key || strlen(key) != HN_CURVE_KEY_Z85_LEN)) {
         r->bad_frames++; /* cannot happen: the ZAP handler names every peer */

@@ -166,7 +166,7 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
         i = (i + 1) & r->mask;
     r->by_identity[i] = w->index + 1;
     w->host = host;
-    w->last_seen = now;
+    w->last_seen = w->alive_at = now;
     w->last_welcome = w->last_back_log = -1e9;
     w->stats_budget_at = -1; /* a full bucket at the first frame */
     *out = w;

@@ -15,6 +15,8 @@
 /* A worker's identity: a CurveZMQ key (Z85), the key, a space and the id
  * of its HELLO (a key many workers share), or that id alone. */
 #define HN_REGISTRY_IDENTITY_MAX (HN_CURVE_KEY_Z85_LEN + 1 + HN_PROTO_ID_MAX)
+/* A worker's run id: the run's (< 40), a slash, 32 hex digits. */
+#define HN_REGISTRY_RUN_ID_MAX 80
 
 /* Hard bound on registered workers (--max-workers is at most this): a flood
  * of HELLOs cannot grow memory. */
@@ -48,7 +50,13 @@ struct hn_worker {
      * connection is still up: liveness-clock times of the first and the
      * latest HELLO of that claim (receive.c: a duplicate, or a restart). */
     double claim_since, claim_last;
-    uint64_t claim_route;  /* hash of the claimer's connection */
+    /* last_seen less the receive backlog that message had waited in: when
+     * the worker was last known to be alive (what a claim is judged by) */
+    double alive_at;
+    /* The run id its process got in its WELCOME: the run's, a slash and a
+     * secret of that process. A HELLO carrying it on another connection is
+     * that process reconnecting; host and pid prove nothing. */
+    char run_id[HN_REGISTRY_RUN_ID_MAX + 1];
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
     uint32_t users;                         /* users it reported running */

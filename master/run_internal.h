@@ -88,6 +88,7 @@ struct hn_run {
     struct hn_limits limits;
     uint64_t foreign_stats;                 /* SNAPSHOT/FINAL of another run (logged once) */
     uint64_t unknown_frames;                /* non-HELLO frames from unknown connections */
+    double message_backlog_s;               /* what the message being handled waited */
     uint64_t refused_hellos;                /* HELLOs refused (full, duplicate identity) */
     double reply_budget, reply_at;          /* replies to unregistered peers (token bucket) */
     uint32_t shortfall_said, shortfall_max; /* users beyond the workers' capacities */

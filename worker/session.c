@@ -339,27 +339,36 @@ static void on_pool_drained(void *ctx)
 
 /* --- messages from the master ------------------------------------------- */
 
+/* How much of a run id to log: a master may append a secret of this
+ * process after a slash (PROTOCOL.md §9), which the log must not show. */
+static int run_shown(const char *run_id)
+{
+    return (int)strcspn(run_id, "/");
+}
+
 static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
 {
     bool new_run = strcmp(w->run_id, s->run_id) != 0;
     if (new_run && s->exit_after_final) {
         /* A signal asked us to leave once stopped: the old run is over for
          * us, and a new one must not keep us. */
-        hn_log_info("master started run %s while leaving: leaving now", w->run_id);
+        hn_log_info("master started run %.*s while leaving: leaving now", run_shown(w->run_id),
+                    w->run_id);
         ev_break(s->loop, EVBREAK_ALL);
         return;
     }
     if (new_run) {
         if (s->pool)
-            hn_log_warn("master started run %s: dropping run %s", w->run_id, s->run_id);
+            hn_log_warn("master started run %.*s: dropping run %.*s", run_shown(w->run_id),
+                        w->run_id, run_shown(s->run_id), s->run_id);
         /* Also without a pool (its scenario was unusable, or it sent an
          * empty FINAL): the new master numbers TARGETs from 1 and expects
          * reports from 1 (a first report numbered 2 would read as one lost). */
         reset_run(s);
     }
     if (new_run || s->state == SS_HELLO) {
-        hn_log_info("joined master %s as worker %u (run %s)", s->cfg->master, w->worker_index,
-                    w->run_id);
+        hn_log_info("joined master %s as worker %u (run %.*s)", s->cfg->master, w->worker_index,
+                    run_shown(w->run_id), w->run_id);
         snprintf(s->run_id, sizeof(s->run_id), "%s", w->run_id);
         s->snapshot_interval_ms = w->snapshot_interval_ms ? w->snapshot_interval_ms : 1000;
         if (s->state == SS_HELLO || !s->pool)

@@ -34,7 +34,7 @@ check "the real worker was never replaced" \
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
-echo "== two workers with the same --id when the run needs both"
+echo "== three workers with the same --id when the run needs two"
 start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10s -u 2 -r 2 -t 5s \
     --only-summary /
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin1.err" &
@@ -44,6 +44,9 @@ wait_log "worker 0 joined" 15 || fail "the first twin did not join"
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin2.err" &
 twin2=$!
 pids+=("$twin2")
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin3.err" &
+twin3=$!
+pids+=("$twin3")
 wait_master 30
 check "the run does not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
 check "the master says why" grep -q "refused a second worker as worker 0 (pid [0-9]* on .*): worker id twin" \
@@ -51,4 +54,7 @@ check "the master says why" grep -q "refused a second worker as worker 0 (pid [0
 wait_pid "$twin2" 20
 check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
 check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
+wait_pid "$twin3" 20
+check "so does a third one, claiming at the same time (exit $pid_rc)" \
+    bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
 finish

@@ -68,4 +68,26 @@ for k in master shared; do "$HORNET_KEYGEN" "$work/$k" >/dev/null || fail "horne
 cat "$work/shared.pub" >"$work/shared.allow"
 reconnect_run "a shared key" --curve-secret "$work/master.key" --allow-shared-key "$work/shared.allow" \
     -- --curve-secret "$work/shared.key" --master-key "$work/master.pub"
+echo "== a half-open connection: the worker's end broke, the master's stays up"
+# The worker reconnects through a proxy that left the master's end open:
+# only the run id the worker got in its WELCOME says its HELLO on the new
+# connection is the same process (host and pid prove nothing), and it is
+# let in at once, not held as a claim until the run loses its only worker.
+curl -s -X POST "$target_url/__reset" >/dev/null
+port=$(free_port)
+pport=$(free_port)
+MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 2 -r 2 -t 10s \
+    --expect-workers 1 --expect-workers-max-wait 20s --only-summary /
+"$PY" "$here/halfopen_proxy.py" --listen "$pport" --master-port "$port" --cut-after 4 \
+    >"$work/proxy.out" 2>&1 &
+pids+=($!)
+sleep 0.3
+: >"$work/worker.err"
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 --id solo 2>>"$work/worker.err" &
+pids+=($!)
+wait_master 40
+check "half-open: the run passes (exit $master_rc)" [ "$master_rc" = 0 ]
+check "half-open: the connection was cut" grep -q "proxy: cut" "$work/proxy.out"
+check "half-open: the worker is back at once, never missing" \
+    bash -c "grep -q 'worker 0 is back: solo' '$work/master.err' && ! grep -q 'marked missing' '$work/master.err'"
 finish
