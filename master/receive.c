@@ -251,16 +251,19 @@ static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const struc
     /* Every claimer of the moment shares the claim: the worker's word
      * refuses them all, its silence lets the next one in. */
     w->claim_last = live;
-    if (w->alive_at >= w->claim_since + CLAIM_HEARD_AFTER_S)
-        return CLAIM_REFUSE;
     /* Silent for as long as makes a worker missing, measured as
-     * check_liveness does, and for that long since the claim began: gone
+     * check_liveness does: the worker's word since the claim began only
+     * counts while it still speaks (a claim kept open by a persistent
+     * duplicate outlives the worker it was refused for). */
+    double backlog = hn_chan_backlog_age(&r->chan, hn_clock_mono_s());
+    bool silent = live - backlog - w->last_seen >= HN_RUN_MISSING_AFTER_S;
+    if (!silent && w->alive_at >= w->claim_since + CLAIM_HEARD_AFTER_S)
+        return CLAIM_REFUSE;
+    /* Silent that long, and for that long since the claim began: gone
      * (hung, its host dead with the connection up, or lingering after its
      * FINAL, when it is never declared missing). A stall shorter than that
      * keeps its place. */
-    double backlog = hn_chan_backlog_age(&r->chan, hn_clock_mono_s());
-    if (live - w->claim_since >= HN_RUN_MISSING_AFTER_S &&
-        live - backlog - w->last_seen >= HN_RUN_MISSING_AFTER_S)
+    if (silent && live - w->claim_since >= HN_RUN_MISSING_AFTER_S)
         return CLAIM_GRANT;
     return CLAIM_WAIT;
 }
