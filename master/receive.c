@@ -306,6 +306,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
      * our scenario (it restarted, another one claims the identity, or it was
      * in another run): it starts afresh. */
     bool fresh = strcmp(h->run_id, w->run_id) != 0;
+    bool replaced_live = false; /* its old process was still connected */
     if (!same_route) {
         /* The same identity on another connection: the process reconnected
          * (its run id says so), or a new one restarted or claims it. What a
@@ -347,6 +348,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             snprintf(m.reject.reason, sizeof(m.reject.reason),
                      "replaced: another process (pid %u) took the place of this worker", h->pid);
             hn_dispatch_to(r, w, &m);
+            replaced_live = true;
         }
         hn_registry_set_route(&r->reg, w, route, len);
         w->claim_last = 0;      /* the claim, if any, is granted */
@@ -364,9 +366,21 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         return;
     }
     if (fresh || w->missing || !same_route) {
+        /* A replaced process still connected may run on for a moment
+         * before it reads its REJECT: the reader of the results must know
+         * that the target may have served more than they count. */
         hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index,
                          fresh ? HN_JEV_RESTARTED : HN_JEV_BACK, "%s%s", h->worker_id,
-                         fresh ? ": a new process, the scenario is sent again" : " reconnected");
+                         replaced_live ? ": a new process took the place of one still connected "
+                                         "(told to stop; requests it sent after its last report "
+                                         "are not counted), the scenario is sent again"
+                         : fresh       ? ": a new process, the scenario is sent again"
+                                       : " reconnected");
+        if (replaced_live)
+            hn_log_warn("worker %u (%s): a new process took the place of one still connected, "
+                        "which is told to stop; requests it sent after its last report are not "
+                        "counted",
+                        w->index, h->worker_id);
         if (now - w->last_back_log >= BACK_LOG_MIN_S) {
             hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
                         fresh ? " (a new process: sending the scenario again)" : "");

@@ -85,10 +85,16 @@ wait_pid "$hung" 20
 check "the replaced process, resumed, exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
 check "... told it was replaced" grep -q "rejected by the master: replaced: another process" \
     "$work/worker.err"
+check "the master says what that leaves uncounted" \
+    grep -q "took the place of one still connected, which is told to stop" "$work/master.err"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 w1=$(python3 -c "import json; w=json.load(open('$work/hung.json'))['workers'][1]; \
 print(w['id'], w['pid'], w['state'], w['final_report'])")
 check "worker 1 ended as the new process, with its final report ($w1)" \
     [ "$w1" = "w2 $newcomer finished True" ]
+check "... and its events say the old process was still connected" python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(not any(e["worker"] == 1 and "still connected" in e["detail"] for e in d["events"]))' \
+    "$work/hung.json"
 finish
