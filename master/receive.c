@@ -79,6 +79,13 @@ static void reject_version(struct hn_run *r, const void *route, size_t len, uint
     reject(r, route, len, reason);
 }
 
+/* Is @w known by a key of its own (not shared, not an id)? Then the key
+ * is what is refused, claimed or in use; otherwise its --id is. */
+static bool own_key(const struct hn_worker *w)
+{
+    return w->keyed && !w->shared_key;
+}
+
 /* Throw @w out of the run: it broke a limit. Its figures so far stay (they
  * passed every check); nothing it sends from now on is read, its users go
  * to the others, and with CURVE its key is refused from now on. */
@@ -91,7 +98,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BANNED, "%s", why);
     hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
                 w->index, w->hello.worker_id, w->hello.hostname, why);
-    if (w->keyed && !w->shared_key) /* a shared key stays: the others hold it too */
+    if (own_key(w)) /* a shared key stays: the others hold it too */
         hn_zap_refuse(&r->zap, w->identity);
     struct hn_msg m = {.type = HN_MSG_REJECT};
     snprintf(m.reject.reason, sizeof(m.reject.reason), "thrown out of the run: %s", why);
@@ -245,7 +252,7 @@ static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const struc
                         "takes the place of worker %u if that falls silent, and is refused if it "
                         "goes on reporting",
                         w->index, w->hello.worker_id, h->pid, h->hostname,
-                        w->keyed && !w->shared_key ? "key" : "id", w->index);
+                        own_key(w) ? "key" : "id", w->index);
         w->claim_since = live;
     }
     /* Every claimer of the moment shares the claim: the worker's word
@@ -292,7 +299,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         /* Its key is refused, unless several workers share it (or there are
          * no keys): then this id is, and a process restarted with it should
          * know why rather than wait. */
-        if (!w->keyed || w->shared_key) {
+        if (!own_key(w)) {
             char reason[HN_PROTO_REASON_MAX + 1];
             snprintf(reason, sizeof(reason), "thrown out of the run: %s", w->ban_reason);
             reject(r, route, len, reason);
@@ -324,8 +331,8 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
                 snprintf(reason, sizeof(reason),
                          "%s %.80s is already used by a connected worker: give each worker its "
                          "own %s",
-                         w->keyed && !w->shared_key ? "this key of worker" : "worker id",
-                         h->worker_id, w->keyed && !w->shared_key ? "key" : "--id");
+                         own_key(w) ? "this key of worker" : "worker id", h->worker_id,
+                         own_key(w) ? "key" : "--id");
                 if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
                     hn_log_warn("refused a second worker as worker %u (pid %u on %s): %s", w->index,
                                 h->pid, h->hostname, reason);
@@ -532,9 +539,7 @@ static struct hn_worker *sender(struct hn_run *r, const void *route, size_t len,
      * only that moves it there, not a key (a process replaced by another
      * holds the same key). */
     struct hn_worker *w = hn_registry_find_route(&r->reg, route, len);
-    if (w)
-        return !r->curve || (key && has_key(w, key)) ? w : NULL;
-    return NULL;
+    return w && (!r->curve || (key && has_key(w, key))) ? w : NULL;
 }
 
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
