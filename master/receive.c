@@ -440,23 +440,36 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
 }
 
-/* A worker numbers its reports 1, 2, 3 ... in a run and drops those it
- * cannot send (the master unreachable: nothing is queued, PROTOCOL.md). A
- * gap in the numbers is requests served but not in the totals: the reports
- * say which worker, when, and how many reports (about a second each). The
- * first report to arrive counts too: snap_seq is 0 for a worker (or a new
+enum report_seq {
+    REPORT_NEW,  /* count it */
+    REPORT_SEEN, /* sent again after a reconnect, counted already: ignore it */
+    REPORT_LIE,  /* the worker was thrown out */
+};
+
+/* A worker numbers its reports 1, 2, 3 ... in a run, and after its HELLO
+ * on a new connection sends the last few again, oldest first, before
+ * anything newer (PROTOCOL.md §4): those lost with the old connection, or
+ * not sent while there was none, arrive then, and those counted already
+ * are ignored here. A gap in the numbers is requests served but not in
+ * the totals (reports older than those kept): the reports say which
+ * worker, when, and how many reports (about a second each). The first
+ * report to arrive counts too: snap_seq is 0 for a worker (or a new
  * process of it) that has sent nothing yet, so a first report numbered 3
- * means reports 1 and 2 were lost. A worker starts numbering with the
- * run and sends one report per interval: a number beyond that (with a
- * minute of slack) is a lie, and the worker is thrown out (false). */
-static bool note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
+ * means reports 1 and 2 were lost. A worker starts numbering with the run
+ * and sends one report per interval: a number beyond that (with a minute
+ * of slack) is a lie, and the worker is thrown out. */
+static enum report_seq note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
 {
     double since = r->started_at > 0 ? ev_now(r->loop) - r->started_at : 0.0;
     if ((double)seq > since * 1000.0 / HN_RUN_SNAPSHOT_INTERVAL_MS + 60.0) {
         ban(r, w, "its report numbers run ahead of the run's length");
-        return false;
+        return REPORT_LIE;
     }
-    if (seq > w->snap_seq && seq - w->snap_seq > 1) {
+    if (seq <= w->snap_seq) {
+        r->reports_resent++;
+        return REPORT_SEEN;
+    }
+    if (seq - w->snap_seq > 1) {
         uint64_t gap = seq - w->snap_seq - 1;
         w->reports_lost += gap; /* bounded by the check above */
         hn_log_warn("worker %u: %llu of its reports never arrived (sent while the master was "
@@ -467,9 +480,8 @@ static bool note_seq(struct hn_run *r, struct hn_worker *w, uint64_t seq)
                          "totals",
                          (unsigned long long)gap, gap == 1 ? "" : "s", (unsigned long long)gap);
     }
-    if (seq > w->snap_seq)
-        w->snap_seq = seq;
-    return true;
+    w->snap_seq = seq;
+    return REPORT_NEW;
 }
 
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
@@ -490,7 +502,7 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         ban(r, w, why);
         return;
     }
-    if (!note_seq(r, w, s->seq))
+    if (note_seq(r, w, s->seq) != REPORT_NEW)
         return;
     w->users = s->users;
     r->users_seen |= w->users > 0;

@@ -192,6 +192,10 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     if (r->foreign_stats)
         hn_log_info("ignored %llu statistics messages of other runs",
                     (unsigned long long)r->foreign_stats);
+    if (r->reports_resent)
+        hn_log_info("workers sent %llu reports again after reconnecting that were counted "
+                    "already: ignored",
+                    (unsigned long long)r->reports_resent);
     ev_timer_stop(r->loop, &r->stop_deadline);
     ev_timer_stop(r->loop, &r->stage);
     ev_timer_stop(r->loop, &r->run_end);

@@ -87,6 +87,7 @@ struct hn_run {
     uint64_t rejected;   /* HELLOs of another protocol version */
     struct hn_limits limits;
     uint64_t foreign_stats;                 /* SNAPSHOT/FINAL of another run (logged once) */
+    uint64_t reports_resent; /* SNAPSHOT/FINAL counted already, sent again after a reconnect */
     uint64_t unknown_frames;                /* non-HELLO frames from unknown connections */
     double message_backlog_s;               /* what the message being handled waited */
     uint64_t refused_hellos;                /* HELLOs refused (full, duplicate identity) */

@@ -12,6 +12,7 @@
 #include "plan.h"
 #include "grants.h"
 #include "pool.h"
+#include "report_ring.h"
 #include "scenario_codec.h"
 #include "snapshot.h"
 
@@ -72,6 +73,8 @@ struct hn_session {
      * (while the STOP is on its way) says "1 ms left". */
     double run_end_at;
     uint64_t snap_seq;
+    struct hn_report_ring reports; /* the last reports, sent again on a new connection */
+    bool resend_pending; /* a new connection: they go once the master answers on it */
     uint64_t connection; /* hn_chan_peer_connections when this worker last sent */
     uint64_t interval_start_ms;
     bool final_wanted;     /* drained: a FINAL must follow */
@@ -109,13 +112,38 @@ static void set_state(struct hn_session *s, enum session_state next)
  * master answers. A message written just before a break the monitor has
  * not reported yet stays in libzmq's queue and goes out first on the next
  * connection, ahead of the HELLO that says whose it is: the master drops
- * it (a stranger's) and counts the report as lost. */
+ * it (a stranger's). Reports are kept (report_ring.h) and sent again after
+ * the HELLO. */
 static void master_unreachable(struct hn_session *s, const char *what)
 {
     if (!s->unreachable && s->state != SS_HELLO) /* saying HELLO: see the hint in on_tick */
-        hn_log_warn("master %s unreachable: %s not sent (nothing is queued for it)", s->cfg->master,
-                    what);
+        hn_log_warn("master %s unreachable: %s not sent (the last %u reports are kept for it, "
+                    "nothing else)",
+                    s->cfg->master, what, HN_REPORT_RING_MAX);
     s->unreachable = true;
+}
+
+/* On a new connection, once the master answered the HELLO on it: the
+ * reports kept, oldest first, before anything newer. The master counts
+ * those it has not seen and ignores the others (PROTOCOL.md §4). Not
+ * before its answer: a master restarted meanwhile (a WELCOME to another
+ * run) gets none of the old run's. */
+static void resend_reports(struct hn_session *s)
+{
+    s->resend_pending = false;
+    unsigned n = hn_report_ring_count(&s->reports), sent = 0;
+    for (; sent < n; sent++) {
+        size_t len;
+        const void *frame = hn_report_ring_at(&s->reports, sent, &len);
+        if (hn_chan_send(&s->chan, frame, len) != 0)
+            break;
+    }
+    if (sent < n)
+        hn_log_warn("new connection to the master: sent %u of the last %u reports again, the "
+                    "rest could not be sent",
+                    sent, n);
+    else if (n)
+        hn_log_info("new connection to the master: sent the last %u reports again", n);
 }
 
 /* Send @buf unless the master is unreachable now: a message queued for a
@@ -134,9 +162,12 @@ static int send_frame(struct hn_session *s, const void *buf, size_t len)
     uint64_t connection = hn_chan_peer_connections(&s->chan), before = s->connection;
     if (connection != before) {
         s->connection = connection; /* first: send_hello comes back here */
-        if (s->state != SS_HELLO && connection > 1 && send_hello(s) != 0) {
-            s->connection = before; /* not said: the next message tries again */
-            return -EAGAIN;
+        if (s->state != SS_HELLO && connection > 1) {
+            if (send_hello(s) != 0) {
+                s->connection = before; /* not said: the next message tries again */
+                return -EAGAIN;
+            }
+            s->resend_pending = hn_report_ring_count(&s->reports) > 0;
         }
     }
     return hn_chan_send(&s->chan, buf, len);
@@ -257,7 +288,34 @@ static void reset_run(struct hn_session *s)
     s->target_seq = 0;
     s->run_end_at = INFINITY;
     s->snap_seq = 0;
+    hn_report_ring_clear(&s->reports); /* another run's, or none */
+    s->resend_pending = false;
     s->final_wanted = s->final_pending = false;
+}
+
+/* Send the encoded report in @buf (SNAPSHOT or FINAL number @seq) and
+ * keep it for a new connection; @buf is emptied. */
+static void send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t type, uint64_t seq,
+                        uint64_t requests)
+{
+    if (s->resend_pending) {
+        /* After the older ones, once the master answers (leaving, the
+         * FINAL cannot wait). */
+        size_t len = buf->size;
+        hn_report_ring_push(&s->reports, msgpack_sbuffer_release(buf), len);
+        if (type == HN_MSG_FINAL && s->exit_after_final)
+            resend_reports(s);
+        return;
+    }
+    int err = send_frame(s, buf->data, buf->size);
+    if (err == -EAGAIN)
+        master_unreachable(s, type == HN_MSG_FINAL ? "the final snapshot" : "snapshots");
+    else if (err)
+        hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)seq,
+                     (unsigned long long)requests, hn_strerror(err));
+    size_t len = buf->size;
+    if (!err || err == -EAGAIN)
+        hn_report_ring_push(&s->reports, msgpack_sbuffer_release(buf), len);
 }
 
 static void send_empty_final(struct hn_session *s)
@@ -266,7 +324,13 @@ static void send_empty_final(struct hn_session *s)
     m.snapshot.seq = ++s->snap_seq;
     snprintf(m.snapshot.run_id, sizeof(m.snapshot.run_id), "%s", s->run_id);
     m.snapshot.interval_start_ms = m.snapshot.interval_end_ms = hn_clock_wall_ms();
-    send_msg(s, &m);
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    if (hn_msg_encode(&m, &buf) == 0)
+        send_report(s, &buf, HN_MSG_FINAL, m.snapshot.seq, 0);
+    else
+        hn_log_error("cannot encode the final snapshot");
+    msgpack_sbuffer_destroy(&buf);
 }
 
 static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
@@ -311,10 +375,8 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
     msgpack_sbuffer_init(&buf);
     int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
     if (!err)
-        err = send_frame(s, buf.data, buf.size);
-    if (err == -EAGAIN)
-        master_unreachable(s, info.type == HN_MSG_FINAL ? "the final snapshot" : "snapshots");
-    else if (err)
+        send_report(s, &buf, info.type, info.seq, hn_recorder_requests(merged));
+    else
         hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)info.seq,
                      (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
@@ -531,6 +593,9 @@ static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *
     }
     s->last_heard = ev_now(s->loop);
     s->unreachable = false;
+    if (s->resend_pending && m.type != HN_MSG_REJECT &&
+        !(m.type == HN_MSG_WELCOME && strcmp(m.welcome.run_id, s->run_id) != 0))
+        resend_reports(s); /* the same master, the same run */
     switch (m.type) {
     case HN_MSG_WELCOME:
         on_welcome(s, &m.welcome);

@@ -54,7 +54,7 @@ import time
 import msgpack
 import zmq
 
-PROTO = 4
+PROTO = 5
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT = range(1, 12)
 
 
