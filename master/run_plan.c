@@ -2,6 +2,7 @@
  * (see run_plan.h). */
 #include "run_plan.h"
 #include "error.h"
+#include "log.h"
 #include "units.h"
 
 #include <errno.h>
@@ -158,19 +159,14 @@ int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scen
         }
         out->n_thresholds++;
     }
-    for (uint32_t i = 0; i < out->n_thresholds; i++) {
+    /* The file's were looked at when it was loaded. */
+    for (uint32_t i = file ? file->n_thresholds : 0; i < out->n_thresholds; i++) {
+        char others[160];
         const struct hn_threshold *t = &out->thresholds[i];
-        bool found = !t->method[0];
-        for (uint32_t e = 0; e < s->n_entries && !found; e++)
-            found = !strcmp(s->entries[e].method, t->method) &&
-                    !strcmp(s->entries[e].name, t->name);
-        if (!found) {
-            snprintf(why, why_len,
-                     "threshold '%s': no request is named '%s %s' in this scenario (a scope is "
-                     "METHOD NAME as in the statistics)",
-                     t->expr, t->method, t->name);
-            return HN_E_INVALID;
-        }
+        if (!hn_threshold_scope_known(t, s, others, sizeof(others)))
+            hn_log_warn("--threshold '%s': no request is named '%s %s' in this scenario%s: it "
+                        "fails unless such requests are measured",
+                        t->expr, t->method, t->name, others);
     }
     return 0;
 }

@@ -574,8 +574,8 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     char why[256] = "";
     if (!rc && (rc = hn_scenario_finalize(L.s, why, sizeof(why))))
         snprintf(err, err_len, "%s: %s", path, why[0] ? why : hn_strerror(rc));
-    if (!rc && !hn_load_plan_check_scopes(&L))
-        rc = HN_E_INVALID;
+    if (!rc)
+        hn_load_plan_warn_scopes(&L);
     if (rc && !err[0])
         snprintf(err, err_len, "%s", L.y.failed ? L.y.error : hn_strerror(rc));
     hn_yaml_free(&L.y);

@@ -63,8 +63,9 @@ bool hn_load_headers(struct hn_loader *L, yaml_node_t *n, struct hn_header **h, 
 /* scenario_plan.c: load:, arrival: and thresholds: of @root into L->plan
  * (@users: the users: node, for class names --tags dropped). */
 bool hn_load_plan(struct hn_loader *L, yaml_node_t *root, yaml_node_t *users);
-/* After hn_scenario_finalize: each scoped threshold names an entry. */
-bool hn_load_plan_check_scopes(struct hn_loader *L);
+/* After hn_scenario_finalize: warn (FILE:LINE:COL) of each scoped
+ * threshold whose entry the scenario does not have; it fails at the end. */
+void hn_load_plan_warn_scopes(struct hn_loader *L);
 
 /* scenario_body.c: the body of a step from its json, form or body key. */
 /* JSON's number grammar (RFC 8259 §6): plain YAML numbers written so are

@@ -375,22 +375,16 @@ bool hn_load_plan(struct hn_loader *L, yaml_node_t *root, yaml_node_t *users)
            (!thresholds || load_thresholds(L, thresholds, L->plan));
 }
 
-bool hn_load_plan_check_scopes(struct hn_loader *L)
+void hn_load_plan_warn_scopes(struct hn_loader *L)
 {
-    const struct hn_scenario *s = L->s;
     for (uint32_t i = 0; i < L->plan->n_thresholds; i++) {
+        char others[160];
         const struct hn_threshold *t = &L->plan->thresholds[i];
-        if (!t->method[0])
-            continue;
-        bool found = false;
-        for (uint32_t e = 0; e < s->n_entries && !found; e++)
-            found = !strcmp(s->entries[e].method, t->method) &&
-                    !strcmp(s->entries[e].name, t->name);
-        if (!found)
-            return hn_yaml_fail(&L->y, L->threshold_nodes[i],
-                                "threshold: no request is named '%s %s' in this scenario (a "
-                                "scope is METHOD NAME as in the statistics)",
-                                t->method, t->name);
+        if (!hn_threshold_scope_known(t, L->s, others, sizeof(others)))
+            hn_yaml_warn(&L->y, L->threshold_nodes[i],
+                         "threshold '%s': no request is named '%s %s' in this scenario%s: it "
+                         "fails unless such requests are measured (a scope is METHOD NAME as in "
+                         "the statistics)",
+                         t->expr, t->method, t->name, others);
     }
-    return true;
 }

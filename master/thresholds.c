@@ -148,6 +148,35 @@ int hn_threshold_parse(const char *expr, struct hn_threshold *out, char *why, si
     return value(rest, out, why, why_len, at, (size_t)(rest - expr));
 }
 
+bool hn_threshold_scope_known(const struct hn_threshold *t, const struct hn_scenario *s,
+                              char *others, size_t len)
+{
+    size_t used = 0;
+    others[0] = '\0';
+    if (!t->method[0])
+        return true;
+    for (uint32_t e = 0; e < s->n_entries; e++) {
+        if (strcmp(s->entries[e].name, t->name) != 0)
+            continue;
+        if (!strcmp(s->entries[e].method, t->method))
+            return true;
+        int n = snprintf(others + used, len - used, "%s%s %s", used ? ", " : " (there is ",
+                         s->entries[e].method, s->entries[e].name);
+        if (n < 0 || (size_t)n >= len - used) {
+            others[used] = '\0';
+            break;
+        }
+        used += (size_t)n;
+    }
+    if (used && used + 1 < len) {
+        others[used++] = ')';
+        others[used] = '\0';
+    } else if (used) {
+        others[0] = '\0'; /* no room to close it: say nothing rather than half */
+    }
+    return false;
+}
+
 static const struct hn_stats_entry *scope(const struct hn_threshold *t, const struct hn_stats *st)
 {
     if (!t->method[0])

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model.h"
 #include "stats.h"
 
 #define HN_THRESHOLDS_MAX 64
@@ -48,6 +49,14 @@ struct hn_threshold_result {
  * a reason in @why and the byte offset of the problem in *@at. */
 int hn_threshold_parse(const char *expr, struct hn_threshold *out, char *why, size_t why_len,
                        size_t *at);
+
+/* True if @t is on the whole run or names a (method, name) entry of @s. If
+ * not, @others (room for @len bytes) says which methods that name has, as
+ * " (there is POST /x)", or "". A threshold on an entry that measures
+ * nothing fails at the end (no data): the scenario may still run, e.g.
+ * with --tags leaving that entry out, so this is a warning's business. */
+bool hn_threshold_scope_known(const struct hn_threshold *t, const struct hn_scenario *s,
+                              char *others, size_t len);
 
 /* What the run's figures need of a threshold besides @st. */
 struct hn_threshold_inputs {

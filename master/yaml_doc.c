@@ -3,6 +3,7 @@
  * deep or too big before libyaml builds a tree of it; then as a tree. */
 #include "yaml_doc.h"
 #include "error.h"
+#include "log.h"
 #include "units.h"
 
 #include <ctype.h>
@@ -32,6 +33,18 @@ static bool fail_line(struct hn_yaml *y, unsigned line, unsigned col, const char
     set_error(y, line, col, fmt, ap);
     va_end(ap);
     return false;
+}
+
+void hn_yaml_warn(const struct hn_yaml *y, const yaml_node_t *n, const char *fmt, ...)
+{
+    unsigned line, col;
+    hn_yaml_position(n, &line, &col);
+    char msg[HN_YAML_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    hn_log_warn("%s:%u:%u: %s", y->path, line, col, msg);
 }
 
 void hn_yaml_position(const yaml_node_t *n, unsigned *line, unsigned *col)

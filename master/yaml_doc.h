@@ -46,6 +46,10 @@ yaml_node_t *hn_yaml_root(struct hn_yaml *y);
  * false. Later calls are ignored: the first error is the one reported. */
 bool hn_yaml_fail(struct hn_yaml *y, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Log a warning "FILE:LINE:COL: message" at @n: something the file may
+ * mean, whose consequence the user should know before the run. */
+void hn_yaml_warn(const struct hn_yaml *y, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The same, at byte @offset of scalar @n's value when the file holds that
  * value verbatim (plain and simple quoted scalars), else at its start. */
 bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, const char *fmt, ...)

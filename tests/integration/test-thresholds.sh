@@ -41,6 +41,16 @@ check "the failed threshold is named with its observed value" \
 check "the run is said to fail" grep -q "1 of 2 thresholds passed: the run FAILS" "$work/master.err"
 check "reports count every request" counts_exact "$work/f"
 
+echo "== a threshold on a request the scenario does not make: a warning, then it fails"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+start_hmaster -H "$target_url" -u 2 -r 2 -t 2s --local-workers 1 --worker-threads 1 \
+    --threshold "POST /: p(95) < 10s" --only-summary /
+wait_master 40
+check "master exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
+check "it was said before the run, with the request there is" \
+    grep -q "threshold 'POST /: p(95) < 10s': no request is named 'POST /' in this scenario (there is GET /)" "$work/master.err"
+check "the threshold fails with no data" grep -q "^  ✗ POST /: p(95) < 10s .*no data" "$work/master.err"
+
 echo "== abort_on_fail: the run stops early, exit 1, reports complete"
 curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
 cat >"$work/abort.yaml" <<YAML
