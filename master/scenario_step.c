@@ -422,6 +422,53 @@ static bool checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
 /* --- the step ------------------------------------------------------------ */
 
 /* The URL: a template; fixed ones are checked as libcurl parses them. */
+/* The URL a compiled template makes, known at load time but for its
+ * values, each of which stands as "1" here: a value is percent-encoded
+ * where it lands in a URL (HN_ESC_URL), so whatever it holds, the URL is
+ * valid exactly when this one is. Checked here so that a URL that cannot
+ * work is refused with its position rather than failing every request
+ * ({{env NAME}} is text by now, and the text around values is checked
+ * too). A URL that starts with a value (a whole URL captured or read from
+ * data) is the value's to make. */
+static bool url_check(struct hn_loader *L, yaml_node_t *n, const struct hn_template *t,
+                      const char *what)
+{
+    if (!t->n_segs || t->segs[0].kind != HN_SEG_LITERAL)
+        return true;
+    char probe[HN_MODEL_STR_MAX * 2 + 2];
+    size_t used = 0;
+    for (uint32_t i = 0; i < t->n_segs; i++) {
+        const struct hn_seg *g = &t->segs[i];
+        const char *text = g->kind == HN_SEG_LITERAL ? g->text : "1";
+        size_t len = g->kind == HN_SEG_LITERAL ? g->len : 1;
+        if (memchr(text, '\0', len))
+            return hn_yaml_fail(&L->y, n, "%s: a URL holds no NUL byte", what);
+        if (len >= sizeof(probe) - used)
+            return hn_yaml_fail(&L->y, n, "%s: longer than %d bytes", what, HN_MODEL_STR_MAX);
+        memcpy(probe + used, text, len);
+        used += len;
+    }
+    probe[used] = '\0';
+    bool absolute = !strncasecmp(probe, "http://", 7) || !strncasecmp(probe, "https://", 8);
+    const char *host = L->opt->host ? L->opt->host : L->s->host;
+    if (!absolute && probe[0] != '/')
+        return hn_yaml_fail(&L->y, n, "%s: '%s' is neither a path starting with '/' nor an "
+                                      "http:// or https:// URL",
+                            what, probe);
+    if (!absolute && (!host || !host[0]))
+        return hn_yaml_fail(&L->y, n, "%s: a path needs a host (host: in the file, or -H)", what);
+    char full[HN_MODEL_STR_MAX * 3 + 3];
+    snprintf(full, sizeof(full), "%s%s", absolute ? "" : host, probe);
+    if (hn_url_ok(full))
+        return true;
+    if (hn_template_is_literal(t))
+        return hn_yaml_fail(&L->y, n, "%s: '%s' is not a valid URL", what, full);
+    return hn_yaml_fail(&L->y, n,
+                        "%s: '%s' is not a valid URL whatever its values (each written 1 here: "
+                        "'%s')",
+                        what, t->source, full);
+}
+
 static bool url(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const char *method)
 {
     struct hn_yaml *y = &L->y;
@@ -444,13 +491,7 @@ static bool url(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const c
         return hn_yaml_fail(y, n, "%s: a path starts with '/' (or write an absolute URL)", what);
     if (!absolute && src[0] != '{' && (!host || !host[0]))
         return hn_yaml_fail(y, n, "%s: a path needs a host (host: in the file, or -H)", what);
-    if (hn_template_is_literal(&st->url)) {
-        char full[HN_MODEL_STR_MAX * 2 + 2];
-        snprintf(full, sizeof(full), "%s%s", absolute ? "" : host, src);
-        if (!hn_url_ok(full))
-            return hn_yaml_fail(y, n, "%s: '%s' is not a valid URL", what, full);
-    }
-    return true;
+    return url_check(L, n, &st->url, what);
 }
 
 bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,

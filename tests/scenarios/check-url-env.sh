@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# URLs made of {{env NAME}} (read on the master when the file is loaded)
+# are checked as the URL they make: accepted when that is valid (they were
+# refused as "not a valid URL" when env was the only template), refused
+# with the position when it is not. URLs that cannot be valid whatever
+# their values are refused too (tests/scenarios/invalid/url-template-*).
+set -uo pipefail
+: "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0 passed=0
+# $1 the URL, $2 0 (accepted) or 2 (refused), $3 a fragment of the first line
+try() {
+    printf 'host: http://127.0.0.1:8080\nusers:\n  - tasks:\n      - get: "%s"\n' "$1" >"$work/u.yaml"
+    local out rc
+    out=$(HN_P=z HN_PORT=8081 HN_HOSTPORT=127.0.0.1:9 HN_BASE=http://127.0.0.1:5 HN_SPACE='a b' \
+        timeout 20 "$HORNET_MASTER" --check -f "$work/u.yaml" 2>&1)
+    rc=$?
+    out=$(printf '%s\n' "$out" | head -n 1)
+    if [ "$rc" = "$2" ] && [[ "$out" == *"$3"* ]]; then
+        echo "ok: $1: exit $rc, $out"; passed=$((passed + 1))
+    else
+        echo "FAIL: $1: exit $rc (want $2), '$out' (want '$3')"; failed=$((failed + 1))
+    fi
+}
+try '/echo/{{env HN_P}}' 0 "valid"
+try 'http://127.0.0.1:{{env HN_PORT}}/y' 0 "valid"
+try 'http://{{env HN_HOSTPORT}}/y' 0 "valid"
+try '{{env HN_BASE}}/x' 0 "valid"
+try '/echo/{{env HN_P}}/{{user_id}}' 0 "valid"
+try '/a/{{env HN_SPACE}}' 2 "u.yaml:4:14: GET url: 'http://127.0.0.1:8080/a/a b' is not a valid URL"
+try 'x{{env HN_P}}' 2 "u.yaml:4:14: GET url: a path starts with '/'"
+echo "url-env: $passed passed, $failed failed"
+[ "$failed" = 0 ]
