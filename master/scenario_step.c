@@ -452,8 +452,9 @@ static bool url_check(struct hn_loader *L, yaml_node_t *n, const struct hn_templ
     bool absolute = !strncasecmp(probe, "http://", 7) || !strncasecmp(probe, "https://", 8);
     const char *host = L->opt->host ? L->opt->host : L->s->host;
     if (!absolute && probe[0] != '/')
-        return hn_yaml_fail(&L->y, n, "%s: '%s' is neither a path starting with '/' nor an "
-                                      "http:// or https:// URL",
+        return hn_yaml_fail(&L->y, n,
+                            "%s: '%s' is neither a path starting with '/' nor an "
+                            "http:// or https:// URL",
                             what, probe);
     if (!absolute && (!host || !host[0]))
         return hn_yaml_fail(&L->y, n, "%s: a path needs a host (host: in the file, or -H)", what);
