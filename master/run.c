@@ -8,8 +8,10 @@
 #include "log.h"
 #include "run_internal.h"
 #include "sanitize.h"
+#include "units.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -232,7 +234,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
          * totals beside it do; the one that stopped the run failed, even
          * if the rest of the run brought it back (the abort message keeps
          * what it saw then). */
-        if (r->aborted[0])
+        if (r->aborted[0] && r->abort_index < r->plan->n_thresholds)
             r->threshold_results[r->abort_index].pass = false;
         struct hn_report_moment m = moment(r, now_ms, 0);
         hn_reports_final(&r->reports, r->stats, &m);
@@ -249,10 +251,10 @@ void hn_run_finish(struct hn_run *r, int exit_code)
                                          "see their logs)");
             exit_code = HN_EXIT_NO_RUN;
         }
-        bool thresholds_failed = r->aborted[0] != '\0';
+        bool failed = r->aborted[0] != '\0'; /* by a threshold, or cut short by a signal */
         for (uint32_t i = 0; i < r->plan->n_thresholds; i++)
-            thresholds_failed |= !r->threshold_results[i].pass;
-        if (exit_code == HN_EXIT_OK && thresholds_failed)
+            failed |= !r->threshold_results[i].pass;
+        if (exit_code == HN_EXIT_OK && failed)
             exit_code = HN_EXIT_FAILED;
         if (exit_code == HN_EXIT_OK &&
             (hn_stats_total_failures(r->stats) > 0 || hn_stats_total_exceptions(r->stats) > 0))
@@ -448,11 +450,26 @@ void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 
 void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
-    (void)loop;
     (void)revents;
     struct hn_run *r = w->data;
-    if (r->state == HN_RUN_STOPPING)
+    if (r->state == HN_RUN_STOPPING) {
         hn_run_finish(r, HN_EXIT_OK); /* second Ctrl-C: report what we have now */
-    else
-        hn_run_begin_stop(r, "interrupted");
+        return;
+    }
+    /* A run with a length that a signal ends early (Ctrl-C, a CI job's
+     * timeout, systemctl stop) did not run its plan: the reports say so and
+     * it does not pass, or a gate would take a cut-short run for a good
+     * one. A run without a length runs until Ctrl-C: that is its end. */
+    if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
+        char planned[32];
+        double ran_s = ev_now(loop) - r->started_at;
+        if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)
+            snprintf(planned, sizeof(planned), "%llu ms",
+                     (unsigned long long)r->plan->run_time_ms);
+        snprintf(r->aborted, sizeof(r->aborted), "interrupted by %s %.1f s into a %s run",
+                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ran_s, planned);
+        r->abort_index = UINT32_MAX;
+        hn_log_warn("run %s: it ends now and does not pass", r->aborted);
+    }
+    hn_run_begin_stop(r, "interrupted");
 }

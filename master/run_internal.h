@@ -80,8 +80,9 @@ struct hn_run {
     uint32_t users_max; /* the most it asked for at once */
     int exit_code;
     struct hn_threshold_result threshold_results[HN_THRESHOLDS_MAX];
-    char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why a threshold aborted the run, or "" */
-    uint32_t abort_index;                      /* ... which one */
+    char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why the run ended before its time: a
+                                                  threshold, a signal; or "" */
+    uint32_t abort_index;                      /* the threshold, or UINT32_MAX (a signal) */
     bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */

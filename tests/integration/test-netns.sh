@@ -205,7 +205,8 @@ else
 fi
 kill -INT "$hmaster_pid" # Ctrl-C: a graceful stop, reports written
 wait_master 60
-check "master exits 0 after Ctrl-C (got $master_rc)" [ "$master_rc" = 0 ]
+check "master exits 1 after Ctrl-C cut its 120 s run short (got $master_rc)" [ "$master_rc" = 1 ]
+check "and says so" grep -q "interrupted by SIGINT" "$work/master.err"
 check "w3's final report reached the master" bash -c "! grep -q '(w3) sent no final report' '$work/master.err'"
 echo "User Count by second: $(history "$work/part" | awk '{printf "%s ", $2}')"
 for i in 1 2 3; do wait_pid "${pids[-3 + i - 1]}" 10; done
