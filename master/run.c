@@ -464,8 +464,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         char planned[32];
         double ran_s = ev_now(loop) - r->started_at;
         if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)
-            snprintf(planned, sizeof(planned), "%llu ms",
-                     (unsigned long long)r->plan->run_time_ms);
+            snprintf(planned, sizeof(planned), "%llu ms", (unsigned long long)r->plan->run_time_ms);
         snprintf(r->aborted, sizeof(r->aborted), "interrupted by %s %.1f s into a %s run",
                  w->signum == SIGINT ? "SIGINT" : "SIGTERM", ran_s, planned);
         r->abort_index = UINT32_MAX;
