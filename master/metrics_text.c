@@ -13,8 +13,10 @@ const uint64_t hn_metrics_bucket_us[HN_METRICS_BUCKETS] = {
 };
 
 /* A label value: backslash, double quote and newline escaped (the text
- * format's rules); other control characters, which some parsers refuse,
- * become '?'; everything else is UTF-8 as the workers sent it. */
+ * format's rules); everything else is UTF-8 as the workers sent it,
+ * control characters too (Prometheus and promtool read them): replaced,
+ * names that differ only there became one series several times, which
+ * Prometheus's ingestion leaves undefined. */
 static void label(FILE *f, const char *v)
 {
     fputc('"', f);
@@ -25,8 +27,6 @@ static void label(FILE *f, const char *v)
             fputs("\\\"", f);
         else if (*v == '\n')
             fputs("\\n", f);
-        else if ((unsigned char)*v < 0x20 || *v == 0x7f)
-            fputc('?', f);
         else
             fputc(*v, f);
     }

@@ -309,6 +309,12 @@ static void test_metrics(void **state)
 {
     (void)state;
     struct run *r = make_run();
+    /* Names that differ only in a control character: each its own series
+     * (a label value may hold any character but \\, " and a line feed,
+     * which are escaped; these once all became "x?y", one series thrice). */
+    feed(r->st, "x\ty", 2000, 3, 0, 0);
+    feed(r->st, "x\ry", 2000, 4, 0, 0);
+    feed(r->st, "x\001y", 2000, 5, 0, 0);
     struct hn_metrics_state s = {.run_id = "run-1",
                                  .st = r->st,
                                  .reg = &r->reg,
@@ -336,6 +342,9 @@ static void test_metrics(void **state)
     assert_non_null(strstr(text, "hornet_worker_generator_warning{worker=\"0\",id=\"w-0\",host="
                                  "\"host\",kind=\"stall\"} 1\n"));
     assert_null(strstr(text, "Aggregated"));
+    assert_non_null(strstr(text, "hornet_requests_total{method=\"GET\",name=\"x\ty\"} 3\n"));
+    assert_non_null(strstr(text, "hornet_requests_total{method=\"GET\",name=\"x\ry\"} 4\n"));
+    assert_non_null(strstr(text, "hornet_requests_total{method=\"GET\",name=\"x\001y\"} 5\n"));
     free(text);
     free_run(r);
 }
