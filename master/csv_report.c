@@ -6,6 +6,7 @@
 #include "report_fmt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <stdlib.h>
@@ -108,6 +109,15 @@ static void put_decimal(struct row *r, double v, int decimals)
     put(r, buf);
 }
 
+/* Exactly @decimals digits after the point, zeros kept: Python's
+ * f"{v:2f}", which Locust's history rates are written with. */
+static void put_fixed(struct row *r, double v, int decimals)
+{
+    char buf[HN_REPORT_NUM_MAX];
+    snprintf(buf, sizeof(buf), "%.*f", decimals, isfinite(v) ? v : 0.0);
+    put(r, buf);
+}
+
 static void end_row(struct row *r)
 {
     fputs("\r\n", r->f);
@@ -176,8 +186,8 @@ static void history_row(struct hn_csv *c, const struct hn_stats *st, const struc
     put_u64(&r, users);
     put(&r, t.method);
     put(&r, t.name);
-    put_decimal(&r, recent.requests_per_s, 6);
-    put_decimal(&r, recent.failures_per_s, 6);
+    put_fixed(&r, recent.requests_per_s, 6);
+    put_fixed(&r, recent.failures_per_s, 6);
     put_percentiles(&r, exact, t.requests, c->opts.full_history ? c->scratch : t.hist);
     put_u64(&r, t.requests);
     put_u64(&r, t.failures);

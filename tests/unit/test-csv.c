@@ -377,8 +377,8 @@ static void check_history(bool full)
     }
     /* First tick, Aggregated: window = everything = the slow request. */
     split_fields(lines[per_tick], f, 32);
-    assert_string_equal(f[4], "1");     /* req/s */
-    assert_string_equal(f[5], "1");     /* failures/s */
+    assert_string_equal(f[4], "1.000000"); /* req/s, as Locust's f"{:2f}" */
+    assert_string_equal(f[5], "1.000000"); /* failures/s */
     assert_string_equal(f[16], "3000"); /* 100 % */
     assert_string_equal(f[17], "1");    /* total requests */
     if (full) {
@@ -392,8 +392,8 @@ static void check_history(bool full)
     /* Last tick, Aggregated: the slow second left the 10 s window, not the
      * cumulative figures (44 fast, 1 slow: 98 % and up are the slow one). */
     split_fields(lines[n - 1], f, 32);
-    assert_string_equal(f[4], "4");
-    assert_string_equal(f[5], "0");
+    assert_string_equal(f[4], "4.000000");
+    assert_string_equal(f[5], "0.000000");
     for (int k = 6; k <= 16; k++)
         assert_string_equal(f[k], full || k < 12 ? "1" : "3000");
     assert_string_equal(f[17], "45");
@@ -408,7 +408,7 @@ static void check_history(bool full)
          * cumulative totals */
         split_fields(lines[n - 2], f, 32);
         assert_string_equal(f[3], "/s");
-        assert_string_equal(f[4], "0");
+        assert_string_equal(f[4], "0.000000");
         for (int k = 6; k <= 16; k++)
             assert_string_equal(f[k], "0");
         assert_string_equal(f[17], "1");
