@@ -1,6 +1,7 @@
 /* The scenario file's top level (see scenario_load.h): host, defaults,
  * tls, http, user classes and their tasks. Data feeders are read in
  * scenario_data.c, steps in scenario_step.c, bodies in scenario_body.c. */
+#include "curl_quirks.h"
 #include "error.h"
 #include "fastpath.h"
 #include "msg.h"
@@ -129,6 +130,7 @@ static bool load_http(struct hn_loader *L, yaml_node_t *n)
         return false;
     yaml_node_t *v;
     if ((v = hn_yaml_get(y, n, "version"))) {
+        L->http_version_node = v;
         const char *t = hn_yaml_is_scalar(v) ? (const char *)v->data.scalar.value : "";
         if (!strcmp(t, "1.1"))
             L->s->http_version = HN_HTTP_1_1;
@@ -574,6 +576,15 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     char why[256] = "";
     if (!rc && (rc = hn_scenario_finalize(L.s, why, sizeof(why))))
         snprintf(err, err_len, "%s: %s", path, why[0] ? why : hn_strerror(rc));
+    if (!rc && hn_scenario_uses_h2c(L.s) && hn_curl_h2c_broken()) {
+        hn_yaml_fail(&L.y, L.http_version_node,
+                     "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse an h2c "
+                     "connection, so every request after a connection's first would fail (curl "
+                     "issue 10634, fixed in libcurl 8.0.0): use https:// (HTTP/2 by ALPN) or "
+                     "\"1.1\"",
+                     hn_curl_version());
+        rc = HN_E_INVALID;
+    }
     if (!rc)
         hn_load_plan_warn_scopes(&L);
     if (rc && !err[0])

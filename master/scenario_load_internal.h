@@ -30,6 +30,7 @@ struct hn_loader {
     uint32_t n_captured;
     yaml_node_t *tpl_node; /* scalar whose template is being compiled */
     yaml_node_t *engine_node; /* http.engine, for its errors (NULL: not in the file) */
+    yaml_node_t *http_version_node; /* http.version, for its errors (NULL: not given) */
     uint32_t steps_total;  /* steps read so far, against HN_MODEL_STEPS_TOTAL_MAX */
     struct hn_run_plan *plan; /* load:, arrival:, thresholds: */
     yaml_node_t *threshold_nodes[HN_THRESHOLDS_MAX]; /* for errors found later */

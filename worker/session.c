@@ -4,6 +4,7 @@
 #include "session.h"
 #include "chan.h"
 #include "clock.h"
+#include "curl_quirks.h"
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -447,6 +448,15 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
     int err = hn_scenario_decode(m->blob, m->blob_len, &scn, why, sizeof(why));
     if (!err)
         err = hn_scenario_finalize(scn, why, sizeof(why));
+    if (!err && hn_scenario_uses_h2c(scn) && hn_curl_h2c_broken()) {
+        /* The master's libcurl may be another (it checks its own). */
+        snprintf(why, sizeof(why),
+                 "HTTP/2 over http:// (h2c): libcurl %s on this worker cannot reuse an h2c "
+                 "connection, every request after a connection's first would fail (curl issue "
+                 "10634, fixed in libcurl 8.0.0)",
+                 hn_curl_version());
+        err = HN_E_INVALID;
+    }
     if (!err)
         err = hn_plan_build(scn, &s->plan, why, sizeof(why));
     if (err) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# HTTP/2 over http:// (h2c) and libcurl 7.88.x, which cannot reuse an h2c
+# connection (every request after a connection's first failed as "bad
+# response", curl issue 10634): with such a libcurl the master refuses the
+# scenario at load time with http.version's position and exit 2; with a
+# later one it accepts it. HTTP/2 over https:// is accepted either way.
+set -uo pipefail
+: "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0 passed=0
+check() {
+    local what="$1"; shift
+    if "$@"; then echo "ok: $what"; passed=$((passed + 1)); else echo "FAIL: $what"; failed=$((failed + 1)); fi
+}
+vernum=$(curl-config --vernum 2>/dev/null || echo 0)
+broken=no
+[ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)) ] && broken=yes
+echo "libcurl $(curl-config --version 2>/dev/null) (0x$vernum): h2c reuse broken: $broken"
+
+printf 'host: http://127.0.0.1:8080\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /a\n' >"$work/h2c.yaml"
+out=$(timeout 20 "$HORNET_MASTER" --check -f "$work/h2c.yaml" 2>&1); rc=$?
+if [ "$broken" = yes ]; then
+    check "h2c refused (exit $rc)" [ "$rc" = 2 ]
+    check "at http.version, saying why" grep -q "h2c.yaml:2:17: http version \"2\" over http:// (h2c): libcurl .* cannot reuse an h2c connection" <<<"$out"
+else
+    check "h2c accepted (exit $rc)" [ "$rc" = 0 ]
+fi
+# An https host with one absolute http:// step is h2c too.
+printf 'host: https://127.0.0.1:8443\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /a\n      - get: http://127.0.0.1:8080/b\n' >"$work/mixed.yaml"
+timeout 20 "$HORNET_MASTER" --check -f "$work/mixed.yaml" >/dev/null 2>&1; rc=$?
+check "an absolute http:// step counts (exit $rc)" [ "$rc" = "$([ "$broken" = yes ] && echo 2 || echo 0)" ]
+printf 'host: https://127.0.0.1:8443\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /a\n' >"$work/h2.yaml"
+timeout 20 "$HORNET_MASTER" --check -f "$work/h2.yaml" >/dev/null 2>&1; rc=$?
+check "HTTP/2 over https:// accepted (exit $rc)" [ "$rc" = 0 ]
+echo "h2c: $passed passed, $failed failed"
+[ "$failed" = 0 ]
