@@ -69,21 +69,9 @@ static uint64_t elapsed_ms(const struct hn_run *r)
     return e > 0 ? (uint64_t)e : 0;
 }
 
-/* End of the stage running at @t_ms (UINT64_MAX for the last: it holds). */
-static uint64_t stage_end_ms(const struct hn_load_shape *sh, uint64_t t_ms)
-{
-    uint64_t end = 0;
-    for (uint32_t i = 0; i + 1 < sh->n_stages; i++) {
-        end += sh->open ? sh->arrivals[i].duration_ms : sh->stages[i].duration_ms;
-        if (t_ms < end)
-            return end;
-    }
-    return UINT64_MAX;
-}
-
 uint64_t hn_dispatch_next_stage_ms(const struct hn_run *r)
 {
-    uint64_t end = stage_end_ms(&r->plan->shape, elapsed_ms(r));
+    uint64_t end = hn_run_plan_stage_end_ms(r->plan, elapsed_ms(r));
     return end == UINT64_MAX ? 0 : end;
 }
 
@@ -91,8 +79,8 @@ uint64_t hn_dispatch_next_stage_ms(const struct hn_run *r)
  * plan wants them one second ahead, never past the end of the stage, so
  * workers ramp within the coming second and a step lands on time; open
  * model: the most users per class), the spawn rate, and the open model's
- * iterations per second over the coming second (the plan's exact integral
- * over it, so ramps add up to the plan's count). */
+ * iterations per second until the next TARGET (the plan's exact integral
+ * over that time, so ramps add up to the plan's count). */
 struct want {
     uint32_t users[HN_PROTO_CLASSES_MAX];
     double spawn_rate, rate;
@@ -128,11 +116,19 @@ static void wanted(struct hn_run *r, struct want *w)
     uint64_t t = elapsed_ms(r);
     if (sh->open) {
         open_users(r, w->users);
-        w->rate = hn_shape_iterations(sh, t + 1000) - hn_shape_iterations(sh, t);
+        /* A worker holds a TARGET's rate until the next one: the plan's
+         * mean over exactly that time, so that the rates held add up to
+         * the plan's integral whatever the phase of the tick (the mean
+         * over the coming second ran half a second ahead of a ramp: 12 %
+         * short on a one-second ramp down at the end of a run). */
+        double tick_in_ms =
+            ev_is_active(&r->tick) ? ev_timer_remaining(r->loop, &r->tick) * 1000.0 : 1000.0;
+        uint64_t next = hn_run_plan_next_target_ms(r->plan, t, (uint64_t)tick_in_ms);
+        w->rate = hn_run_plan_rate(r->plan, t, next);
         w->spawn_rate = 0; /* users start when an iteration needs one */
         return;
     }
-    uint64_t ahead = t + 1000, end = stage_end_ms(sh, t);
+    uint64_t ahead = t + 1000, end = hn_run_plan_stage_end_ms(r->plan, t);
     hn_run_plan_users(r->plan, r->scenario, ahead < end ? ahead : end, w->users);
     w->spawn_rate = hn_shape_spawn_rate(sh, r->class_weights, n, t);
     w->rate = 0;

@@ -102,6 +102,12 @@ void hn_run_start(struct hn_run *r)
     }
     hn_stats_set_memory_max(r->stats, r->cfg->max_stats_memory);
     hn_stats_set_latency(r->stats, r->cfg->latency);
+    /* The master's seconds (history rows, current rates, TARGETs) start
+     * with the run: a tick left in the phase of the wait closed a first
+     * "second" of a fraction of one. */
+    ev_timer_stop(r->loop, &r->tick);
+    ev_timer_set(&r->tick, 1.0, 1.0);
+    ev_timer_start(r->loop, &r->tick);
     char brief[200];
     hn_log_info("%u workers joined: %s%s", hn_registry_alive(&r->reg),
                 hn_run_plan_brief(r->plan, brief, sizeof(brief)),

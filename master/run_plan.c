@@ -292,6 +292,38 @@ const char *hn_run_plan_brief(const struct hn_run_plan *p, char *buf, size_t len
     return buf;
 }
 
+uint64_t hn_run_plan_stage_end_ms(const struct hn_run_plan *p, uint64_t t_ms)
+{
+    const struct hn_load_shape *sh = &p->shape;
+    uint64_t end = 0;
+    for (uint32_t i = 0; i + 1 < sh->n_stages; i++) {
+        end += sh->open ? sh->arrivals[i].duration_ms : sh->stages[i].duration_ms;
+        if (t_ms < end)
+            return end;
+    }
+    return UINT64_MAX;
+}
+
+uint64_t hn_run_plan_next_target_ms(const struct hn_run_plan *p, uint64_t t_ms,
+                                    uint64_t tick_in_ms)
+{
+    uint64_t next = t_ms + (tick_in_ms ? tick_in_ms : 1);
+    uint64_t stage_end = hn_run_plan_stage_end_ms(p, t_ms), run_end = p->run_time_ms;
+    if (stage_end > t_ms && stage_end < next)
+        next = stage_end;
+    if (run_end > t_ms && run_end < next)
+        next = run_end;
+    return next;
+}
+
+double hn_run_plan_rate(const struct hn_run_plan *p, uint64_t t_ms, uint64_t next_ms)
+{
+    if (next_ms <= t_ms)
+        next_ms = t_ms + 1;
+    return (hn_shape_iterations(&p->shape, next_ms) - hn_shape_iterations(&p->shape, t_ms)) *
+           1000.0 / (double)(next_ms - t_ms);
+}
+
 void hn_run_plan_users(const struct hn_run_plan *p, const struct hn_scenario *s, uint64_t t_ms,
                        uint32_t *out)
 {

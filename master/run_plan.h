@@ -60,6 +60,21 @@ void hn_run_plan_describe(FILE *out, const struct hn_run_plan *p, const struct h
  * users". Returns @buf. */
 const char *hn_run_plan_brief(const struct hn_run_plan *p, char *buf, size_t len);
 
+/* End of the stage running @t_ms after the start (UINT64_MAX in the last
+ * one: it holds). */
+uint64_t hn_run_plan_stage_end_ms(const struct hn_run_plan *p, uint64_t t_ms);
+
+/* When the next TARGET goes out of itself, in ms after the start, after
+ * @t_ms: the next tick (@tick_in_ms from @t_ms), stage boundary or end of
+ * the run, whichever comes first. */
+uint64_t hn_run_plan_next_target_ms(const struct hn_run_plan *p, uint64_t t_ms,
+                                    uint64_t tick_in_ms);
+
+/* Open model: the iterations per second to hold from @t_ms until @next_ms
+ * (> @t_ms): the plan's mean over that stretch, so that rates held from
+ * one TARGET to the next add up to the plan's integral. */
+double hn_run_plan_rate(const struct hn_run_plan *p, uint64_t t_ms, uint64_t next_ms);
+
 /* Users of each class wanted @t_ms after the start (closed model), in @out
  * (n_classes entries, weights from @s). */
 void hn_run_plan_users(const struct hn_run_plan *p, const struct hn_scenario *s, uint64_t t_ms,
