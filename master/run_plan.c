@@ -304,8 +304,7 @@ uint64_t hn_run_plan_stage_end_ms(const struct hn_run_plan *p, uint64_t t_ms)
     return UINT64_MAX;
 }
 
-uint64_t hn_run_plan_next_target_ms(const struct hn_run_plan *p, uint64_t t_ms,
-                                    uint64_t tick_in_ms)
+uint64_t hn_run_plan_next_target_ms(const struct hn_run_plan *p, uint64_t t_ms, uint64_t tick_in_ms)
 {
     uint64_t next = t_ms + (tick_in_ms ? tick_in_ms : 1);
     uint64_t stage_end = hn_run_plan_stage_end_ms(p, t_ms), run_end = p->run_time_ms;

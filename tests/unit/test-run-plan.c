@@ -323,14 +323,10 @@ static void test_rates_add_up(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_file_plan),
-        cmocka_unit_test(test_rates_add_up),
-        cmocka_unit_test(test_cli_overrides),
-        cmocka_unit_test(test_ramp_down_to_zero),
-        cmocka_unit_test(test_host_query),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_parse_stages),
-        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_file_plan),     cmocka_unit_test(test_rates_add_up),
+        cmocka_unit_test(test_cli_overrides), cmocka_unit_test(test_ramp_down_to_zero),
+        cmocka_unit_test(test_host_query),    cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_parse_stages),  cmocka_unit_test(test_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
