@@ -3,9 +3,12 @@
  * percentiles), strictly increasing history timestamps and atomic rewrites
  * of the current-state files. */
 #include "csv_report.h"
+#include "report_file.h"
 #include "report_fmt.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -267,11 +270,16 @@ static int io_error(void)
     return errno ? -errno : -EIO;
 }
 
-/* Write @body to "<path>.tmp", then rename it over @path. */
+/* Write @body to "<path>.tmp", then rename it over @path (through a
+ * symbolic link; a device or a FIFO is written in place: report_file.h). */
 static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
                         const struct hn_stats *st, uint64_t now_ms)
 {
-    sprintf(c->tmp, "%s.tmp", c->path[which]);
+    char target[PATH_MAX];
+    bool in_place = hn_report_file_target(c->path[which], target, sizeof(target)) ==
+                    HN_REPORT_IN_PLACE;
+    if (snprintf(c->tmp, PATH_MAX + 8, "%s%s", target, in_place ? "" : ".tmp") >= PATH_MAX + 8)
+        return -ENAMETOOLONG;
     errno = 0;
     FILE *f = fopen(c->tmp, "we"); /* "e": O_CLOEXEC, kept from local workers */
     if (!f)
@@ -282,9 +290,9 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
         err = io_error();
     if (fclose(f) != 0 && !err)
         err = io_error();
-    if (!err && rename(c->tmp, c->path[which]) != 0)
+    if (!err && !in_place && rename(c->tmp, target) != 0)
         err = io_error();
-    if (err)
+    if (err && !in_place)
         unlink(c->tmp);
     return err;
 }
@@ -306,7 +314,7 @@ int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn
         memcpy(c->path[i], prefix, len);
         strcpy(c->path[i] + len, suffix[i]);
     }
-    c->tmp = malloc(len + 32);
+    c->tmp = malloc(PATH_MAX + 8); /* a symbolic link's target may be longer */
     c->scratch = hn_hist_new();
     if (!c->tmp || !c->scratch)
         goto fail;

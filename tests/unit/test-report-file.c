@@ -1,0 +1,128 @@
+/* Unit tests of master/report_file: a report replaces a regular file
+ * atomically (no temporary left), is written through a symbolic link (the
+ * link stays, the file it names gets the report, as "> link" does), and
+ * into what is not a regular file in place: a FIFO (standing in for a
+ * device such as /dev/null) stays a FIFO. A rename over it replaced the
+ * node itself, and as root --json /dev/full replaced /dev/full. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "report_file.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/hn-report-file-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int body(FILE *f, void *ctx)
+{
+    return fputs((const char *)ctx, f) < 0 ? -EIO : 0;
+}
+
+static void path_of(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void slurp(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, len - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+static void test_regular(void **state)
+{
+    (void)state;
+    char p[128], tmp[136], got[64];
+    path_of(p, sizeof(p), "r.json");
+    assert_int_equal(hn_report_file_write(p, body, "one"), 0);
+    assert_int_equal(hn_report_file_write(p, body, "two"), 0);
+    slurp(p, got, sizeof(got));
+    assert_string_equal(got, "two");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
+static void test_symlink(void **state)
+{
+    (void)state;
+    char real[128], link[128], got[64];
+    struct stat st;
+    path_of(real, sizeof(real), "real.json");
+    path_of(link, sizeof(link), "link.json");
+    FILE *f = fopen(real, "w");
+    fputs("original", f);
+    fclose(f);
+    assert_int_equal(symlink("real.json", link), 0);
+    assert_int_equal(hn_report_file_write(link, body, "report"), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    slurp(real, got, sizeof(got));
+    assert_string_equal(got, "report");
+    /* A dangling link: written through, which creates what it names. */
+    char dangling[128], named[128];
+    path_of(dangling, sizeof(dangling), "dangling.json");
+    path_of(named, sizeof(named), "named.json");
+    assert_int_equal(symlink("named.json", dangling), 0);
+    assert_int_equal(hn_report_file_write(dangling, body, "new"), 0);
+    assert_int_equal(lstat(dangling, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    slurp(named, got, sizeof(got));
+    assert_string_equal(got, "new");
+}
+
+static void test_fifo(void **state)
+{
+    (void)state;
+    char p[128], got[64] = "";
+    struct stat st;
+    path_of(p, sizeof(p), "fifo");
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(hn_report_file_check(p), 0); /* without blocking */
+    int rd = open(p, O_RDONLY | O_NONBLOCK);
+    assert_true(rd >= 0);
+    assert_int_equal(hn_report_file_write(p, body, "through"), 0);
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    ssize_t n = read(rd, got, sizeof(got) - 1);
+    assert_int_equal(n, 7);
+    got[n] = '\0';
+    assert_string_equal(got, "through");
+    close(rd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_regular, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
