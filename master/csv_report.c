@@ -276,8 +276,8 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
                         const struct hn_stats *st, uint64_t now_ms)
 {
     char target[PATH_MAX];
-    bool in_place = hn_report_file_target(c->path[which], target, sizeof(target)) ==
-                    HN_REPORT_IN_PLACE;
+    bool in_place =
+        hn_report_file_target(c->path[which], target, sizeof(target)) == HN_REPORT_IN_PLACE;
     if (snprintf(c->tmp, PATH_MAX + 8, "%s%s", target, in_place ? "" : ".tmp") >= PATH_MAX + 8)
         return -ENAMETOOLONG;
     errno = 0;
