@@ -18,3 +18,40 @@ static inline const char *hn_getopt_bad_option(char *const *argv, char *buf, siz
     }
     return argv[optind - 1];
 }
+
+#include <string.h>
+
+/* Print "PROG: <why> '<option>'; see --help" for the option getopt_long
+ * refused (call right after it returned '?'): a flag given a value it does
+ * not take ("--only-summary=yes") and an abbreviation that fits several
+ * flags ("--max") are said as such, not as unknown options. */
+static inline void hn_getopt_complain(FILE *out, const char *prog, char *const *argv,
+                                      const struct option *longopts)
+{
+    char buf[3];
+    const char *word = hn_getopt_bad_option(argv, buf, sizeof(buf));
+    if (strncmp(word, "--", 2) == 0 && word[2]) {
+        const char *name = word + 2;
+        size_t len = strcspn(name, "=");
+        char fits[160] = "";
+        unsigned n_fits = 0;
+        for (const struct option *o = longopts; o->name; o++) {
+            if (strncmp(o->name, name, len) != 0)
+                continue;
+            if (strlen(o->name) == len && name[len] == '=' && o->has_arg == no_argument) {
+                fprintf(out, "%s: --%s takes no value (got '%s'); see --help\n", prog, o->name,
+                        word);
+                return;
+            }
+            size_t used = strlen(fits);
+            snprintf(fits + used, sizeof(fits) - used, "%s--%s", n_fits ? ", " : "", o->name);
+            n_fits++;
+        }
+        if (n_fits > 1) {
+            fprintf(out, "%s: '%.*s' is short for several options (%s); see --help\n", prog,
+                    (int)(len + 2), word, fits);
+            return;
+        }
+    }
+    fprintf(out, "%s: unknown option '%s'; see --help\n", prog, word);
+}

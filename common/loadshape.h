@@ -42,6 +42,9 @@ struct hn_load_shape {
     uint64_t max_delay_ms; /* open model: an iteration waiting longer is dropped */
 };
 
+/* Longest stage: ten years, so that no sum of stage times wraps. */
+#define HN_SHAPE_STAGE_MAX_MS (UINT64_C(10) * 366 * 24 * 3600 * 1000)
+
 /* Sum of the stages' durations. */
 uint64_t hn_shape_duration_ms(const struct hn_load_shape *sh);
 

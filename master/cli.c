@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "error.h"
 #include <errno.h>
+#include <limits.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
 #include "registry.h"
@@ -135,12 +136,13 @@ void hn_cli_usage(FILE *out)
         "  1  some request failed (see --exit-code-on-error), a threshold failed, or\n"
         "     SIGINT/SIGTERM cut a run with a length (-t, stages) short (a run without\n"
         "     one ends with Ctrl-C as planned)\n"
-        "  2  bad command line or scenario (FILE:LINE:COL: message), a report file that\n"
-        "     cannot be created, a --bind beyond loopback without keys or --insecure\n"
+        "  2  bad command line or scenario (FILE:LINE:COL: message), two reports on one\n"
+        "     file, a report file that cannot be created (or, at the end, written), a\n"
+        "     --bind beyond loopback without keys or --insecure\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
-        "     did not join in time, all workers lost, nothing was sent, statistics out\n"
-        "     of memory, the master could not keep up with its workers (its lag: see\n"
-        "     README)\n");
+        "     did not join in time, all workers lost (or none sent its final report),\n"
+        "     nothing was sent, statistics out of memory, the master could not keep up\n"
+        "     with its workers (its lag: see README)\n");
 }
 
 /* The texts below name the bound. */
@@ -549,12 +551,9 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case ':':
             fprintf(stderr, "hornet-master: %s needs a value; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
-        default: {
-            char opt[3];
-            fprintf(stderr, "hornet-master: unknown option '%s'; see --help\n",
-                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
+        default:
+            hn_getopt_complain(stderr, "hornet-master", argv, options);
             return HN_EXIT_USAGE;
-        }
         }
     }
     cfg->paths = (const char *const *)&argv[optind];
@@ -603,6 +602,34 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i] && !paths[i][0])
             return bad("--json, --html, --hdr-log, --junit and --summary-md want a file name", "");
+    /* Two reports on one file: the last one written would replace the
+     * other without a word (and two on standard output mix). */
+    const char *const csv_suffix[] = {"_stats.csv", "_stats_history.csv", "_failures.csv",
+                                      "_exceptions.csv"};
+    const char *const flags[] = {"--json", "--html", "--hdr-log", "--junit", "--summary-md"};
+    char files[9][PATH_MAX];
+    const char *names[9];
+    size_t n_files = 0;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        if (paths[i]) {
+            snprintf(files[n_files], PATH_MAX, "%s", paths[i]);
+            names[n_files++] = flags[i];
+        }
+    for (size_t i = 0; cfg->csv_prefix && i < 4; i++) {
+        snprintf(files[n_files], PATH_MAX, "%s%s", cfg->csv_prefix, csv_suffix[i]);
+        names[n_files++] = "--csv";
+    }
+    for (size_t i = 0; i < n_files; i++)
+        for (size_t j = i + 1; j < n_files; j++)
+            if (!strcmp(files[i], files[j])) {
+                char safe[HN_SANITIZE_SIZE(256)];
+                fprintf(stderr, "hornet-master: %s and %s both write %s: give each report a file "
+                                "of its own\n",
+                        names[i], names[j],
+                        !strcmp(files[i], "-") ? "standard output"
+                                               : hn_sanitize_str(safe, sizeof(safe), files[i]));
+                return HN_EXIT_USAGE;
+            }
     if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)
         return bad(cfg->csv_exact ? "--csv-exact needs --csv" : "--csv-full-history needs --csv",
                    "");
@@ -617,7 +644,9 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
     if (cfg->expect_workers > cfg->max_workers)
-        return bad("--expect-workers is more than --max-workers", "");
+        return bad(expect_given ? "--expect-workers is more than --max-workers"
+                                : "--local-workers is more than --max-workers",
+                   "");
     bool allow_given = cfg->allow_workers || cfg->allow_shared;
     if (allow_given != !!cfg->curve_secret && !(cfg->curve_secret && cfg->local_workers))
         return bad(cfg->curve_secret ? "--curve-secret needs --allow-workers or --allow-shared-key "

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,14 +32,14 @@ static void usage(FILE *out)
                  "\n"
                  "Exit codes:\n"
                  "  0  both files written\n"
-                 "  2  bad command line, or a file exists (without --force)\n"
+                 "  2  bad command line, or a file exists (without --force) or is no file\n"
                  "  3  cannot write a file, or no CurveZMQ support in libzmq\n");
 }
 
-/* Write @line and a line end to @path, created with @mode. */
-static int write_file(const char *path, const char *line, mode_t mode, bool force)
+/* Write @line and a line end to @path, a new file created with @mode. */
+static int write_file(const char *path, const char *line, mode_t mode)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_EXCL;
     int fd = open(path, flags, mode);
     if (fd < 0)
         return -errno;
@@ -75,12 +76,9 @@ int main(int argc, char **argv)
         case 'V':
             printf("hornet-keygen %s\n", HN_VERSION);
             return HN_EXIT_OK;
-        default: {
-            char opt[3];
-            fprintf(stderr, "hornet-keygen: unknown option '%s'; see --help\n",
-                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
+        default:
+            hn_getopt_complain(stderr, "hornet-keygen", argv, options);
             return HN_EXIT_USAGE;
-        }
         }
     }
     if (optind != argc - 1 || !argv[optind][0]) {
@@ -99,20 +97,45 @@ int main(int argc, char **argv)
                 key_path, pub_path);
         return HN_EXIT_USAGE;
     }
+    struct stat st;
+    const char *const paths[] = {key_path, pub_path};
+    for (int i = 0; i < 2; i++)
+        if (lstat(paths[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "hornet-keygen: %s exists and is not a file: not replaced\n",
+                    paths[i]);
+            return HN_EXIT_USAGE;
+        }
+    /* --force writes both next to them first: the old pair stays whole
+     * until the new one is complete (a failure lost the old key before). */
+    char key_tmp[PATH_MAX + 8], pub_tmp[PATH_MAX + 8];
+    snprintf(key_tmp, sizeof(key_tmp), "%s%s", key_path, force ? ".tmp" : "");
+    snprintf(pub_tmp, sizeof(pub_tmp), "%s%s", pub_path, force ? ".tmp" : "");
+    if (force) {
+        unlink(key_tmp);
+        unlink(pub_tmp);
+    }
     struct hn_curve_keypair kp;
     if (sodium_init() < 0 || hn_curve_keypair_new(&kp) != 0) {
         fprintf(stderr, "hornet-keygen: this libzmq has no CurveZMQ support\n");
         return HN_EXIT_NO_RUN;
     }
-    int err = write_file(key_path, kp.secret_z85, 0600, force);
+    int err = write_file(key_tmp, kp.secret_z85, 0600);
     sodium_memzero(&kp.secret_z85, sizeof(kp.secret_z85));
     if (err) {
-        fprintf(stderr, "hornet-keygen: cannot write %s: %s\n", key_path, strerror(-err));
+        fprintf(stderr, "hornet-keygen: cannot write %s: %s\n", key_tmp, strerror(-err));
         return HN_EXIT_NO_RUN;
     }
-    if ((err = write_file(pub_path, kp.public_z85, 0644, force))) {
-        fprintf(stderr, "hornet-keygen: cannot write %s: %s\n", pub_path, strerror(-err));
-        unlink(key_path);
+    if ((err = write_file(pub_tmp, kp.public_z85, 0644))) {
+        fprintf(stderr, "hornet-keygen: cannot write %s: %s%s\n", pub_tmp, strerror(-err),
+                force ? " (the old keys are kept)" : "");
+        unlink(key_tmp);
+        return HN_EXIT_NO_RUN;
+    }
+    if (force && (rename(key_tmp, key_path) != 0 || rename(pub_tmp, pub_path) != 0)) {
+        fprintf(stderr, "hornet-keygen: cannot replace %s and %s: %s\n", key_path, pub_path,
+                strerror(errno));
+        unlink(key_tmp);
+        unlink(pub_tmp);
         return HN_EXIT_NO_RUN;
     }
     char fp[HN_CURVE_FINGERPRINT_LEN + 1];

@@ -105,8 +105,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     hn_dispatch_to(r, w, &m);
     if (r->state == HN_RUN_RUNNING) {
         if (hn_registry_alive(&r->reg) == 0) {
-            hn_log_error("no worker left in the run");
-            hn_run_finish(r, HN_EXIT_NO_RUN);
+            hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left in the run");
         } else {
             hn_dispatch_targets(r);
         }
@@ -433,8 +432,7 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
                      w->share.total);
     w->share = (struct hn_share){0};
     if (hn_registry_alive(&r->reg) == 0) {
-        hn_log_error("every worker has stopped");
-        hn_run_finish(r, HN_EXIT_NO_RUN);
+        hn_run_fail(r, HN_EXIT_NO_RUN, "every worker has stopped");
     } else {
         hn_dispatch_targets(r);
     }
@@ -510,10 +508,10 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
         int err = hn_stats_add(r->stats, s, hn_clock_wall_ms());
         if (err) {
             /* Never silent: results missing a part must not pass. */
-            hn_log_error("the statistics store is out of memory (%s, %zu bytes used, "
-                         "--max-stats-memory): the results would be incomplete, the run fails",
-                         hn_strerror(err), hn_stats_memory(r->stats));
-            hn_run_finish(r, HN_EXIT_NO_RUN);
+            hn_run_fail(r, HN_EXIT_NO_RUN,
+                        "the statistics store is out of memory (%s, %zu bytes used, "
+                        "--max-stats-memory): the results would be incomplete, the run fails",
+                        hn_strerror(err), hn_stats_memory(r->stats));
             return;
         }
         r->stats_msgs++;

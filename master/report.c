@@ -25,7 +25,9 @@ static int note(struct hn_reports *rs, uint32_t i, int err)
 {
     if (err && !(rs->failed & (1u << i))) {
         rs->failed |= 1u << i;
-        hn_log_error("cannot write the %s report: %s", rs->w[i].name, hn_strerror(err));
+        hn_log_error("cannot write the %s report%s%s%s: %s", rs->w[i].name,
+                     rs->w[i].path ? " (" : "", rs->w[i].path ? rs->w[i].path : "",
+                     rs->w[i].path ? ")" : "", hn_strerror(err));
     }
     return err;
 }
@@ -84,7 +86,7 @@ int hn_report_csv_add(struct hn_reports *rs, const char *prefix, const struct hn
     HN_TRY(hn_csv_open(prefix, opts, &csv));
     /* The history gets one last row at the end, then the files are
      * rewritten: the same work as a second. */
-    struct hn_report_writer w = {"CSV", csv, csv_second, csv_second, csv_close};
+    struct hn_report_writer w = {"CSV", csv, csv_second, csv_second, csv_close, prefix};
     int err = hn_reports_add(rs, &w);
     if (err)
         hn_csv_close(csv);
@@ -122,7 +124,7 @@ int hn_report_console_add(struct hn_reports *rs, FILE *out, const struct hn_repo
     c->out = out;
     if (run)
         c->run = *run;
-    struct hn_report_writer w = {"console", c, NULL, console_final, console_close};
+    struct hn_report_writer w = {"console", c, NULL, console_final, console_close, NULL};
     int err = hn_reports_add(rs, &w);
     if (err)
         free(c);
@@ -139,6 +141,6 @@ static int journal_second(void *ctx, const struct hn_stats *st, const struct hn_
 int hn_report_journal_add(struct hn_reports *rs, struct hn_journal *j)
 {
     /* The end is one more sample: the requests of the last FINALs. */
-    struct hn_report_writer w = {"journal", j, journal_second, journal_second, NULL};
+    struct hn_report_writer w = {"journal", j, journal_second, journal_second, NULL, NULL};
     return hn_reports_add(rs, &w);
 }

@@ -51,6 +51,7 @@ struct hn_report_writer {
     /* Release ctx; called once, also when the run ended before it started.
      * NULL: nothing to release. */
     void (*close)(void *ctx);
+    const char *path; /* the file (or CSV prefix) it writes, for messages; NULL: none */
 };
 
 #define HN_REPORTS_MAX 16

@@ -171,7 +171,8 @@ int hn_report_hdr_log_add(struct hn_reports *rs, const char *path, const char *r
         hlog_close(h);
         return err;
     }
-    struct hn_report_writer w = {"HdrHistogram log", h, hlog_second, hlog_second, hlog_close};
+    struct hn_report_writer w = {"HdrHistogram log", h, hlog_second, hlog_second, hlog_close,
+                                 path};
     int err = hn_reports_add(rs, &w);
     if (err)
         hlog_close(h);

@@ -104,7 +104,7 @@ int hn_report_html_add(struct hn_reports *rs, const char *path, const struct hn_
         return -ENOMEM;
     }
     h->run = *run;
-    struct hn_report_writer w = {"HTML", h, NULL, html_final, html_close};
+    struct hn_report_writer w = {"HTML", h, NULL, html_final, html_close, h->path};
     int err = hn_reports_add(rs, &w);
     if (err)
         html_close(h);

@@ -472,7 +472,7 @@ int hn_report_json_add(struct hn_reports *rs, const char *path, const struct hn_
         return -ENOMEM;
     }
     w->run = *run;
-    struct hn_report_writer rw = {"JSON", w, NULL, json_final, json_close};
+    struct hn_report_writer rw = {"JSON", w, NULL, json_final, json_close, w->path};
     int err = hn_reports_add(rs, &rw);
     if (err)
         json_close(w);

@@ -208,7 +208,7 @@ int hn_report_junit_add(struct hn_reports *rs, const char *path, const struct hn
         return -ENOMEM;
     }
     j->run = *run;
-    struct hn_report_writer w = {"JUnit", j, NULL, junit_final, junit_close};
+    struct hn_report_writer w = {"JUnit", j, NULL, junit_final, junit_close, j->path};
     int err = hn_reports_add(rs, &w);
     if (err)
         junit_close(j);

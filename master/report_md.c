@@ -277,7 +277,7 @@ int hn_report_summary_md_add(struct hn_reports *rs, const char *path,
         return -ENOMEM;
     }
     d->run = *run;
-    struct hn_report_writer w = {"Markdown summary", d, NULL, md_final, md_close};
+    struct hn_report_writer w = {"Markdown summary", d, NULL, md_final, md_close, d->path};
     int err = hn_reports_add(rs, &w);
     if (err)
         md_close(d);

@@ -222,7 +222,8 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
     else
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a.sa)->sin6_addr, host, sizeof(host));
     snprintf(bound, bound_len, a.sa.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
-    struct hn_report_writer w = {"metrics", m, metrics_second, metrics_second, metrics_close};
+    struct hn_report_writer w = {"metrics", m, metrics_second, metrics_second, metrics_close,
+                                 NULL};
     int err = hn_reports_add(rs, &w);
     if (err)
         metrics_close(m);

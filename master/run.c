@@ -11,6 +11,7 @@
 #include "units.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -186,6 +187,21 @@ static void print_offenders(const struct hn_run *r)
         fputc('\n', stderr);
 }
 
+void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
+{
+    char why[sizeof(r->aborted)];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    hn_log_error("%s", why);
+    if (r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE && !r->aborted[0]) {
+        snprintf(r->aborted, sizeof(r->aborted), "%s", why);
+        r->abort_index = UINT32_MAX;
+    }
+    hn_run_finish(r, exit_code);
+}
+
 /* Write the reports, tell workers to quit, leave the loop. */
 void hn_run_finish(struct hn_run *r, int exit_code)
 {
@@ -207,9 +223,11 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     ev_timer_stop(r->loop, &r->stop_deadline);
     ev_timer_stop(r->loop, &r->stage);
     ev_timer_stop(r->loop, &r->run_end);
-    uint32_t no_final = 0;
+    uint32_t no_final = 0, finals = 0, members = 0;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
+        members += !w->banned;
+        finals += w->final_received;
         if (ran && !w->final_received && no_final++ < 20) /* a few, not thousands */
             hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
                         "yet are missing from the results",
@@ -220,6 +238,18 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     }
     if (no_final > 20)
         hn_log_warn("%u workers in all sent no final report", no_final);
+    /* A lost worker does not fail a run the others complete; a run that
+     * none completes does, whether they were lost before its end or while
+     * it stopped (unless a second signal chose not to wait). */
+    if (ran && exit_code == HN_EXIT_OK && members && !finals && !r->stop_forced) {
+        hn_log_error("no worker sent its final report: the requests of their last moments are "
+                     "missing, the run fails");
+        if (!r->aborted[0]) {
+            snprintf(r->aborted, sizeof(r->aborted), "no worker sent its final report");
+            r->abort_index = UINT32_MAX;
+        }
+        exit_code = HN_EXIT_NO_RUN;
+    }
     if (ran)
         hn_log_info("statistics: %llu snapshots merged, %.0f bytes each on average; master lag "
                     "max %u ms (receive backlog max %u ms)",
@@ -243,7 +273,11 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         if (r->aborted[0] && r->abort_index < r->plan->n_thresholds)
             r->threshold_results[r->abort_index].pass = false;
         struct hn_report_moment m = moment(r, now_ms, 0);
-        hn_reports_final(&r->reports, r->stats, &m);
+        if (hn_reports_final(&r->reports, r->stats, &m) != 0 &&
+            (exit_code == HN_EXIT_OK || exit_code == HN_EXIT_FAILED)) {
+            hn_log_error("a report could not be written (see above): the run fails");
+            exit_code = HN_EXIT_USAGE;
+        }
         print_offenders(r);
         if (r->shortfall_max)
             hn_log_warn("the workers could not hold the requested load: up to %u of the %u users "
@@ -321,8 +355,7 @@ static void check_liveness(struct hn_run *r, double backlog_s)
     if (!lost)
         return;
     if (r->state == HN_RUN_RUNNING && hn_registry_alive(&r->reg) == 0) {
-        hn_log_error("lost all workers");
-        hn_run_finish(r, HN_EXIT_NO_RUN);
+        hn_run_fail(r, HN_EXIT_NO_RUN, "lost all workers");
     } else if (r->state == HN_RUN_RUNNING) {
         hn_dispatch_targets(r);
     } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
@@ -459,6 +492,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     struct hn_run *r = w->data;
     if (r->state == HN_RUN_STOPPING) {
+        r->stop_forced = true;
         hn_run_finish(r, HN_EXIT_OK); /* second Ctrl-C: report what we have now */
         return;
     }
@@ -466,6 +500,9 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
      * timeout, systemctl stop) did not run its plan: the reports say so and
      * it does not pass, or a gate would take a cut-short run for a good
      * one. A run without a length runs until Ctrl-C: that is its end. */
+    if (r->state == HN_RUN_WAITING)
+        hn_log_error("interrupted by %s while waiting for workers: no run",
+                     w->signum == SIGINT ? "SIGINT" : "SIGTERM");
     if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
         char planned[32];
         double ran_s = ev_now(loop) - r->started_at;

@@ -82,7 +82,8 @@ struct hn_run {
     struct hn_threshold_result threshold_results[HN_THRESHOLDS_MAX];
     char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why the run ended before its time: a
                                                   threshold, a signal; or "" */
-    uint32_t abort_index;                      /* the threshold, or UINT32_MAX (a signal) */
+    uint32_t abort_index; /* the threshold, or UINT32_MAX (a signal, a failure) */
+    bool stop_forced;     /* a second signal: the FINALs are not waited for */
     bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */
     uint64_t rejected;   /* HELLOs of another protocol version */
@@ -112,6 +113,11 @@ void hn_run_teardown(struct hn_run *r);
 void hn_run_start(struct hn_run *r);
 /* Write the reports, tell workers to quit, leave the loop (once). */
 void hn_run_finish(struct hn_run *r, int exit_code);
+/* The run cannot go on: log @fmt as an error, and once load has run say
+ * it in every report as why the run ended early (run.aborted, the JUnit
+ * run test, the Markdown verdict), then hn_run_finish(@exit_code). */
+void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 bool hn_run_all_finals_in(const struct hn_run *r);
 /* Stop the load: STOP to every worker, FINALs awaited (once). */
 void hn_run_begin_stop(struct hn_run *r, const char *why);

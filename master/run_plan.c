@@ -144,6 +144,13 @@ int hn_run_plan_resolve(const struct hn_master_config *cfg, const struct hn_scen
             return bad(why, why_len, "no stage of the load shape has a user: nothing would run%s",
                        "");
     }
+    /* Sums of stage times must not wrap (a 2^64 ms sum ran 384 ms). */
+    for (uint32_t i = 0; i < out->shape.n_stages; i++) {
+        uint64_t d = out->shape.open ? out->shape.arrivals[i].duration_ms
+                                     : out->shape.stages[i].duration_ms;
+        if (d > HN_SHAPE_STAGE_MAX_MS)
+            return bad(why, why_len, "a stage lasts at most 10 years%s", "");
+    }
     out->run_time_ms = cfg->run_time_ms;
     if (!out->run_time_ms && out->timed_by_shape)
         out->run_time_ms = hn_shape_duration_ms(&out->shape);

@@ -226,6 +226,21 @@ static int setup_curve(struct hn_run *r)
                 snprintf(why, sizeof(why), "--allow-shared-key: %s", hn_strerror(err));
         }
     }
+    if (!err && !allow.n && !cfg->local_workers) {
+        snprintf(why, sizeof(why), "no public key in %s%s%s: no worker could join",
+                 cfg->allow_workers ? cfg->allow_workers : "",
+                 cfg->allow_workers && cfg->allow_shared ? " or " : "",
+                 cfg->allow_shared ? cfg->allow_shared : "");
+        err = HN_E_INVALID;
+    }
+    if (!err && !cfg->curve_secret && cfg->expect_workers > cfg->local_workers) {
+        snprintf(why, sizeof(why),
+                 "--expect-workers %u with --local-workers %u: the local workers use throwaway "
+                 "CurveZMQ keys no other worker has; for the others give --curve-secret and "
+                 "--allow-workers (see README)",
+                 cfg->expect_workers, cfg->local_workers);
+        err = HN_E_INVALID;
+    }
     if (err) {
         hn_log_error("%s", err == -ENOTSUP ? "cannot make a CurveZMQ key pair" : why);
         hn_curve_allow_free(&allow);
@@ -325,8 +340,6 @@ int hn_run_setup(struct hn_run *r)
     r->loop = ev_default_loop(EVFLAG_AUTO);
     if (!r->loop || hn_journal_init(&r->journal))
         return HN_EXIT_NO_RUN;
-    if ((code = add_reports(r)))
-        return code;
     r->zctx = zmq_ctx_new();
     if (!r->zctx)
         return HN_EXIT_NO_RUN;
@@ -358,6 +371,10 @@ int hn_run_setup(struct hn_run *r)
         hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
         return HN_EXIT_NO_RUN;
     }
+    /* Once bound: a master that cannot run leaves the last run's reports
+     * as they were (it truncated the CSV files before). */
+    if ((code = add_reports(r)))
+        return code;
     char ep[256];
     hn_chan_endpoint(&r->chan, ep, sizeof(ep));
     hn_log_info("run %s: waiting for %u worker%s on %s", r->run_id, r->cfg->expect_workers,

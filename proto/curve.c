@@ -170,6 +170,10 @@ int hn_curve_allow_read(struct hn_curve_allow *a, const char *path, char *why, s
                  path, lineno);
         err = HN_E_INVALID;
     }
+    if (!err && ferror(f)) { /* a directory reads as an error, not as an empty file */
+        err = -errno;
+        snprintf(why, why_len, "%s: %s", path, strerror(errno));
+    }
     fclose(f);
     return err;
 }

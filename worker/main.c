@@ -159,12 +159,9 @@ int main(int argc, char **argv)
         case ':':
             fprintf(stderr, "hornet-worker: %s needs a value; see --help\n", argv[optind - 1]);
             return HN_EXIT_USAGE;
-        default: {
-            char opt[3];
-            fprintf(stderr, "hornet-worker: unknown option '%s'; see --help\n",
-                    hn_getopt_bad_option(argv, opt, sizeof(opt)));
+        default:
+            hn_getopt_complain(stderr, "hornet-worker", argv, options);
             return HN_EXIT_USAGE;
-        }
         }
         if (err) {
             char got[HN_SANITIZE_SIZE(64)];

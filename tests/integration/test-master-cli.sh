@@ -3,7 +3,9 @@
 # once with the reason and exit code 2, before anything binds or waits;
 # a master without CurveZMQ on an address other hosts can reach is refused
 # (unless --insecure); localhost and [::1] can be bound, and connected to;
-# local workers that cannot run end the wait at once;
+# local workers that cannot run end the wait at once; setups in which no
+# worker could join are refused at once; --force keeps the old keys when it
+# fails; a master that cannot bind leaves the last reports alone;
 # and a run in which nothing could be sent does not pass: exit 3, with the
 # reason.
 . "$(dirname "$0")/master_lib.sh"
@@ -34,6 +36,58 @@ refused "--allow-shared-key without --curve-secret" "--allow-shared-key needs --
     --allow-shared-key /etc/hostname -H http://127.0.0.1:1 /
 refused "--allow-shared-key /nonexistent" "--allow-shared-key wants a readable file" \
     --allow-shared-key /nonexistent -H http://127.0.0.1:1 /
+
+refused "--only-summary=yes" "--only-summary takes no value (got '--only-summary=yes')" \
+    --only-summary=yes -H http://127.0.0.1:1 /
+refused "an abbreviation of several flags" "'--max' is short for several options" \
+    --max 5 -H http://127.0.0.1:1 /
+refused "--local-workers above --max-workers" "--local-workers is more than --max-workers" \
+    --local-workers 2 --max-workers 1 -H http://127.0.0.1:1 /
+refused "two reports on one file" "--json and --html both write" \
+    --json "$work/same" --html "$work/same" -H http://127.0.0.1:1 /
+# Setups in which no worker could ever join: refused, not a 60 s wait.
+"$HORNET_KEYGEN" "$work/m" >/dev/null || fail "hornet-keygen"
+refused "--allow-workers naming a directory" "Is a directory" \
+    --curve-secret "$work/m.key" --allow-workers "$work" -H http://127.0.0.1:1 /
+refused "--allow-workers with no key in it" "no public key in /dev/null: no worker could join" \
+    --curve-secret "$work/m.key" --allow-workers /dev/null -H http://127.0.0.1:1 /
+refused "more workers expected than local ones, without keys for the others" \
+    "the local workers use throwaway CurveZMQ keys" \
+    --local-workers 1 --expect-workers 2 -H http://127.0.0.1:1 /
+
+echo "== hornet-keygen --force keeps the old pair when it cannot write the new one"
+"$HORNET_KEYGEN" "$work/k" >/dev/null || fail "hornet-keygen"
+old_key=$(cat "$work/k.key")
+rm "$work/k.pub" && mkdir "$work/k.pub"
+rc=0
+"$HORNET_KEYGEN" --force "$work/k" >/dev/null 2>"$work/err" || rc=$?
+check "refused: k.pub is a directory (exit $rc)" bash -c "[ $rc = 2 ] && grep -q 'is not a file' '$work/err'"
+check "the old secret key is still there" [ "$(cat "$work/k.key")" = "$old_key" ]
+rmdir "$work/k.pub"
+"$HORNET_KEYGEN" --force "$work/k" >/dev/null || fail "hornet-keygen --force"
+check "--force replaces both, leaving no temporary file" \
+    bash -c "[ \"\$(cat '$work/k.key')\" != '$old_key' ] && [ -s '$work/k.pub' ] && ! ls '$work'/k.*.tmp 2>/dev/null"
+
+echo "== a master that cannot bind leaves the last run's reports as they were"
+printf 'kept\n' >"$work/prev_stats.csv"
+port=$(free_port)
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(20)' "$port" &
+holder=$!
+sleep 0.3
+rc=0
+timeout 10 "$HORNET_MASTER" --bind "tcp://127.0.0.1:$port" --csv "$work/prev" -H http://127.0.0.1:1 / \
+    >/dev/null 2>"$work/err" || rc=$?
+kill "$holder" 2>/dev/null
+check "cannot bind: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "the CSV files of the last run are untouched" [ "$(cat "$work/prev_stats.csv")" = kept ]
+
+echo "== Ctrl-C while the master waits for workers: exit 3, said"
+start_hmaster --expect-workers-max-wait 60s -H http://127.0.0.1:1 /
+kill -INT "$hmaster_pid"
+wait_master 20
+check "exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+check "the master says why" grep -q "interrupted by SIGINT while waiting for workers: no run" "$work/master.err"
 
 rc=0
 timeout 10 "$HORNET_WORKER" --master tcp://127.0.0.1:99999 2>"$work/err" || rc=$?

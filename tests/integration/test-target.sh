@@ -131,6 +131,17 @@ timeout 5 "$TARGET" --listen 127.0.0.1:99999 2>/dev/null || rc=$?
 rc=0
 timeout 5 "$TARGET" --threads zero 2>/dev/null || rc=$?
 [[ $rc == 2 ]] || fail "bad --threads: exit $rc, want 2"
+# Files that are no certificate: exit 3 and why (a sanitizer build leaked
+# the files' buffers here and exited 1); a file it cannot read: exit 2.
+rc=0
+timeout 5 "$TARGET" --listen 127.0.0.1:0 --tls-cert /etc/hostname --tls-key /etc/hostname \
+    2>"$WORK/tls.err" || rc=$?
+[[ $rc == 3 ]] || fail "non-PEM --tls-cert: exit $rc, want 3: $(head -c 300 "$WORK/tls.err")"
+grep -q "is --tls-cert a PEM certificate" "$WORK/tls.err" || fail "non-PEM --tls-cert: no reason given"
+rc=0
+timeout 5 "$TARGET" --listen 127.0.0.1:0 --tls-cert /etc/hostname --tls-key /nonexistent \
+    2>"$WORK/tls.err" || rc=$?
+[[ $rc == 2 ]] || fail "unreadable --tls-key: exit $rc, want 2: $(head -c 300 "$WORK/tls.err")"
 
 # --- start -----------------------------------------------------------------
 

@@ -94,6 +94,14 @@ static char *read_file(const char *path)
     return buf;
 }
 
+/* The PEM texts read for --tls-cert and --tls-key (NULL ones are fine). */
+static void free_tls(struct hn_server_config *cfg)
+{
+    free((char *)cfg->tls_cert_pem);
+    free((char *)cfg->tls_key_pem);
+    cfg->tls_cert_pem = cfg->tls_key_pem = NULL;
+}
+
 static int parse_listen(const char *s, struct sockaddr_in *out)
 {
     const char *colon = strrchr(s, ':');
@@ -221,8 +229,11 @@ int main(int argc, char **argv)
     if (!cert_file != !key_file)
         return bad_usage("--tls-cert and --tls-key go together%s", "");
     if (cert_file && (!(cfg.tls_cert_pem = read_file(cert_file)) ||
-                      !(cfg.tls_key_pem = read_file(key_file))))
-        return bad_usage("cannot read %s", cfg.tls_cert_pem ? key_file : cert_file);
+                      !(cfg.tls_key_pem = read_file(key_file)))) {
+        const char *unread = cfg.tls_cert_pem ? key_file : cert_file;
+        free_tls(&cfg);
+        return bad_usage("cannot read %s", unread);
+    }
 
     rlim_t nofile = raise_nofile();
     rlim_t reserve = FD_RESERVE(cfg.threads);
@@ -248,13 +259,18 @@ int main(int argc, char **argv)
     int rc = hn_server_listen(&addr, &fd);
     if (rc != 0) {
         fprintf(stderr, "hornet-target: cannot listen on %s: %s\n", listen_arg, strerror(-rc));
+        free_tls(&cfg);
         return HN_EXIT_NO_RUN;
     }
     struct hn_server *server;
     rc = hn_server_start(&cfg, fd, &server);
     if (rc != 0) {
         fprintf(stderr, "hornet-target: cannot start: %s\n",
-                rc < 0 ? strerror(-rc) : "libmicrohttpd refused (try --log-errors)");
+                rc < 0 ? strerror(-rc)
+                       : cert_file ? "libmicrohttpd refused (is --tls-cert a PEM certificate and "
+                                     "--tls-key its PEM key? --log-errors says more)"
+                                   : "libmicrohttpd refused (try --log-errors)");
+        free_tls(&cfg); /* the listening socket is closed already */
         return HN_EXIT_NO_RUN;
     }
     hn_server_address(server, &addr);
@@ -268,5 +284,6 @@ int main(int argc, char **argv)
     while (sigwait(&stop_signals, &sig) != 0) {
     }
     hn_server_stop(server);
+    free_tls(&cfg);
     return HN_EXIT_OK;
 }

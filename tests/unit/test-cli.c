@@ -202,7 +202,7 @@ static void test_report_flags(void **state)
 static void test_bad_input(void **state)
 {
     (void)state;
-    static const char *const cases[][4] = {
+    static const char *const cases[][6] = {
         {"-u", "-5", "/", NULL},
         {"-u", "many", "/", NULL},
         {"-r", "0", "/", NULL},
@@ -253,14 +253,18 @@ static void test_bad_input(void **state)
         {"--engine", "quick", "/", NULL},
         {"--engine", "", "/", NULL},
         {"--engine", NULL, NULL, NULL},
+        /* two reports on one file, or both on standard output */
+        {"--json", "same", "--html", "same", "/", NULL},
+        {"--json", "-", "--summary-md", "-", "/", NULL},
+        {"--csv", "r", "--junit", "r_failures.csv", "/", NULL},
     };
     /* stderr gets one line per case; keep the test output readable. */
     FILE *saved = stderr;
     stderr = fopen("/dev/null", "w");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        const char *argv[8] = {"hornet-master", "-H", "http://127.0.0.1:1"};
+        const char *argv[10] = {"hornet-master", "-H", "http://127.0.0.1:1"};
         int argc = 3;
-        for (int k = 0; k < 4 && cases[i][k]; k++)
+        for (int k = 0; k < 6 && cases[i][k]; k++)
             argv[argc++] = cases[i][k];
         struct hn_master_config cfg;
         int code = parse(&cfg, argc, argv);

@@ -183,6 +183,11 @@ static void test_refused(void **state)
     assert_int_equal(resolve(f), HN_E_INVALID);
     assert_non_null(strstr(f->why, "nothing would run"));
     teardown(f);
+    /* Stage times whose sum would wrap (it ran 384 ms). */
+    setup(f, file, "--stages 1s:1,18446744073709551s:2");
+    assert_int_equal(resolve(f), HN_E_INVALID);
+    assert_non_null(strstr(f->why, "at most 10 years"));
+    teardown(f);
     /* A --threshold scoped to an entry the scenario does not have is
      * taken (with a warning): it fails at the end, having no data. */
     setup(f, file, "");

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs that end before their plan say so in every report (JSON run.aborted,
+# the JUnit run test, the Markdown verdict, the console) and exit with the
+# code the README gives, so that a CI gate never takes them for complete:
+#   - a signal (Ctrl-C, a CI job's timeout, systemctl stop) cuts a run with
+#     a length short: exit 1 (it exited 0, "passed", before); a run without
+#     a length runs until Ctrl-C: then Ctrl-C is its end, exit 0;
+#   - every worker is lost mid-run: exit 3, and the reports said "passed";
+#   - the only worker is lost while the run stops (no final report at all):
+#     exit 3 (0 before, with its last requests missing);
+#   - a report cannot be written at the end: exit 2, naming the file (0
+#     before, with no report).
+. "$(dirname "$0")/master_lib.sh"
+
+start_target
+# $1 label, $2 signal, $3 expected exit, then the master's extra arguments
+interrupted_run() {
+    local label="$1" sig="$2" want="$3"; shift 3
+    echo "== $label"
+    start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 4 -r 4 \
+        --json "$work/$sig.json" --junit "$work/$sig.xml" --summary-md "$work/$sig.md" \
+        --only-summary "$@" /
+    wait_log "workers joined: ramping" 20 || fail "$label: the run did not start"
+    sleep 2
+    kill "-$sig" "$hmaster_pid"
+    wait_master 40
+    check "$label: exit $want (got $master_rc)" [ "$master_rc" = "$want" ]
+}
+
+interrupted_run "SIGINT 2 s into a 30 s run" INT 1 -t 30s
+check "the console says the run was cut short" \
+    grep -q "The run was ABORTED before its time: interrupted by SIGINT [0-9.]* s into a 30s run" \
+    "$work/master.err"
+check "the JSON report says so (run.aborted)" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["run"]["aborted"]
+print("  aborted:", a)
+sys.exit(not (a and a.startswith("interrupted by SIGINT")))' "$work/INT.json"
+check "the JUnit run test fails with the reason" \
+    grep -q '<failure type="run" message="aborted: interrupted by SIGINT' "$work/INT.xml"
+check "the Markdown verdict is failed" grep -q "❌ failed" "$work/INT.md"
+
+interrupted_run "SIGTERM 2 s into a 30 s run" TERM 1 -t 30s
+check "the JSON report names SIGTERM" python3 -c '
+import json, sys
+sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrupted by SIGTERM"))' \
+    "$work/TERM.json"
+
+interrupted_run "Ctrl-C ends a run without a length: its planned end" INT 0
+check "nothing is said to be aborted" python3 -c '
+import json, sys
+sys.exit(json.load(open(sys.argv[1]))["run"]["aborted"] is not None)' "$work/INT.json"
+check "the Markdown verdict is passed" grep -q "✅ passed" "$work/INT.md"
+
+# $1 label, $2 exit wanted, $3 fragment of run.aborted; the JSON, JUnit and
+# Markdown reports of the last run (prefix $work/lost).
+says_failed() {
+    check "$1: exit $2 (got $master_rc)" [ "$master_rc" = "$2" ]
+    check "$1: the JSON report says why (run.aborted)" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["run"]["aborted"]
+print("  aborted:", a)
+sys.exit(not (a and sys.argv[2] in a))' "$work/lost.json" "$3"
+    check "$1: the JUnit run test fails" grep -q "<failure type=\"run\" message=\"aborted: $3" "$work/lost.xml"
+    check "$1: the Markdown verdict is failed" grep -q "❌ failed" "$work/lost.md"
+}
+
+echo "== every worker lost mid-run"
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 30s \
+    --json "$work/lost.json" --junit "$work/lost.xml" --summary-md "$work/lost.md" --only-summary /
+start_worker --threads 1
+wait_log "workers joined: ramping" 20 || fail "the run did not start"
+sleep 2
+kill -KILL "$worker_pid"
+wait_master 40
+says_failed "lost mid-run" 3 "lost all workers"
+
+echo "== the only worker lost while the run stops"
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 3s -s 1s \
+    --json "$work/lost.json" --junit "$work/lost.xml" --summary-md "$work/lost.md" --only-summary \
+    "/delay?ms=3000"
+start_worker --threads 1
+wait_log "workers joined: ramping" 20 || fail "the run did not start"
+# Its requests take 3 s: it drains them up to the 1 s stop timeout, and is
+# frozen before that, so its FINAL never goes.
+wait_log "run time reached: stopping" 20 || fail "the run did not stop"
+kill -STOP "$worker_pid"
+wait_master 60
+kill -KILL "$worker_pid"
+says_failed "lost while stopping" 3 "no worker sent its final report"
+
+echo "== a report that cannot be written at the end"
+mkdir -p "$work/gone"
+start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 2 -r 2 -t 3s \
+    --json "$work/gone/r.json" --only-summary /
+wait_log "workers joined: ramping" 20 || fail "the run did not start"
+rm -rf "$work/gone"
+wait_master 40
+check "exit 2 (got $master_rc)" [ "$master_rc" = 2 ]
+check "the master names the file" grep -q "cannot write the JSON report ($work/gone/r.json)" "$work/master.err"
+finish
