@@ -250,7 +250,9 @@ void hn_run_plan_describe(FILE *out, const struct hn_run_plan *p, const struct h
     }
     if (p->run_time_ms)
         fprintf(out, "%srun time: %s%s\n", indent, ms_text(p->run_time_ms, a, sizeof(a)),
-                p->timed_by_shape ? " (the stages)" : "");
+                p->timed_by_shape && p->run_time_ms == hn_shape_duration_ms(&p->shape)
+                    ? " (the stages)"
+                    : "");
     else
         fprintf(out, "%srun time: until stopped (Ctrl-C, or -t)\n", indent);
     for (uint32_t i = 0; i < p->n_thresholds; i++) {

@@ -128,6 +128,9 @@ int hn_threshold_parse(const char *expr, struct hn_threshold *out, char *why, si
     }
     p = skip_space(p);
     const char *rest = metric(p, out);
+    if (!rest && !strncmp(p, "p(", 2))
+        return bad(why, why_len, at, (size_t)(p - expr),
+                   "a percentile is p(N) with 0 < N <= 100, e.g. p(95) or p(99.9)");
     if (!rest)
         return bad(why, why_len, at, (size_t)(p - expr),
                    "unknown metric: p(N), avg, med, max, error_rate, rps or dropped");
