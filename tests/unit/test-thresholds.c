@@ -81,8 +81,9 @@ static void test_parse_errors(void **state)
 {
     (void)state;
     parse_bad("p95 < 500ms", "unknown metric", 0);
-    parse_bad("p(0) < 1s", "unknown metric", 0);
-    parse_bad("p(101) < 1s", "unknown metric", 0);
+    parse_bad("p(0) < 1s", "a percentile is p(N) with 0 < N <= 100", 0);
+    parse_bad("p(101) < 1s", "a percentile is p(N) with 0 < N <= 100", 0);
+    parse_bad("pp < 1s", "unknown metric", 0);
     parse_bad("p(95) = 500ms", "expected <, <=, > or >=", 6);
     parse_bad("p(95) < fast", "not a duration", 8);
     parse_bad("p(95) <", "value is missing", 7);
