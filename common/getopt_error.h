@@ -30,22 +30,39 @@ static inline void hn_getopt_complain(FILE *out, const char *prog, char *const *
 {
     char buf[3];
     const char *word = hn_getopt_bad_option(argv, buf, sizeof(buf));
+    /* A long option refused for its value has moved optind past itself,
+     * and glibc puts its short letter (its val) in optopt: name it as
+     * written. */
+    const char *last = optind > 0 ? argv[optind - 1] : NULL;
+    if (last && strncmp(last, "--", 2) == 0 && last[2] && word != last) {
+        size_t len = strcspn(last + 2, "=");
+        for (const struct option *o = longopts; o->name; o++)
+            if (o->val == optopt && strncmp(o->name, last + 2, len) == 0)
+                word = last;
+    }
     if (strncmp(word, "--", 2) == 0 && word[2]) {
         const char *name = word + 2;
         size_t len = strcspn(name, "=");
         char fits[160] = "";
         unsigned n_fits = 0;
+        const struct option *fit = NULL;
         for (const struct option *o = longopts; o->name; o++) {
             if (strncmp(o->name, name, len) != 0)
                 continue;
-            if (strlen(o->name) == len && name[len] == '=' && o->has_arg == no_argument) {
-                fprintf(out, "%s: --%s takes no value (got '%s'); see --help\n", prog, o->name,
-                        word);
-                return;
+            if (strlen(o->name) == len) { /* exact: the one meant */
+                fit = o;
+                n_fits = 1;
+                break;
             }
             size_t used = strlen(fits);
             snprintf(fits + used, sizeof(fits) - used, "%s--%s", n_fits ? ", " : "", o->name);
+            fit = o;
             n_fits++;
+        }
+        if (n_fits == 1 && name[len] == '=' && fit->has_arg == no_argument) {
+            fprintf(out, "%s: --%s takes no value (got '%s'); see --help\n", prog, fit->name,
+                    word);
+            return;
         }
         if (n_fits > 1) {
             fprintf(out, "%s: '%.*s' is short for several options (%s); see --help\n", prog,

@@ -215,6 +215,38 @@ fail:
     return -1;
 }
 
+/* What two report paths are compared by: the path with "./" and "//"
+ * dropped, and standard output for "-" (@dash_is_stdout) and its names in
+ * /dev and /proc. Paths that differ in other ways (symbolic links, "..")
+ * are not caught. */
+#define STDOUT_KEY "\001stdout"
+static void report_file_key(char *out, size_t len, const char *path, const char *suffix,
+                            bool dash_is_stdout)
+{
+    static const char *const stdout_names[] = {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"};
+    char raw[PATH_MAX];
+    snprintf(raw, sizeof(raw), "%s%s", path, suffix);
+    bool std = dash_is_stdout && !strcmp(raw, "-");
+    for (size_t i = 0; i < sizeof(stdout_names) / sizeof(stdout_names[0]); i++)
+        std |= !strcmp(raw, stdout_names[i]);
+    if (std) {
+        snprintf(out, len, "%s", STDOUT_KEY);
+        return;
+    }
+    size_t o = 0;
+    for (const char *p = raw; *p && o + 1 < len; p++) {
+        bool at_start = p == raw || p[-1] == '/';
+        if (at_start && p[0] == '.' && p[1] == '/') {
+            p++; /* "./": nothing */
+            continue;
+        }
+        if (*p == '/' && o && out[o - 1] == '/')
+            continue; /* "//": one */
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+}
+
 int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
 {
     enum {
@@ -613,22 +645,26 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     size_t n_files = 0;
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         if (paths[i]) {
-            snprintf(files[n_files], PATH_MAX, "%s", paths[i]);
+            /* "-" is standard output, except for --hdr-log (a file named -) */
+            bool hlog = paths[i] == cfg->hdr_log_path;
+            report_file_key(files[n_files], PATH_MAX, paths[i], "", !hlog);
             names[n_files++] = flags[i];
         }
     for (size_t i = 0; cfg->csv_prefix && i < 4; i++) {
-        snprintf(files[n_files], PATH_MAX, "%s%s", cfg->csv_prefix, csv_suffix[i]);
+        report_file_key(files[n_files], PATH_MAX, cfg->csv_prefix, csv_suffix[i], false);
         names[n_files++] = "--csv";
     }
     for (size_t i = 0; i < n_files; i++)
         for (size_t j = i + 1; j < n_files; j++)
             if (!strcmp(files[i], files[j])) {
                 char safe[HN_SANITIZE_SIZE(256)];
-                fprintf(stderr, "hornet-master: %s and %s both write %s: give each report a file "
-                                "of its own\n",
+                fprintf(stderr,
+                        "hornet-master: %s and %s both write %s: give each report a file "
+                        "of its own\n",
                         names[i], names[j],
-                        !strcmp(files[i], "-") ? "standard output"
-                                               : hn_sanitize_str(safe, sizeof(safe), files[i]));
+                        !strcmp(files[i], STDOUT_KEY)
+                            ? "standard output"
+                            : hn_sanitize_str(safe, sizeof(safe), files[i]));
                 return HN_EXIT_USAGE;
             }
     if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)

@@ -41,11 +41,11 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
                     hn_threshold_format(&t[i], res ? res[i].observed : NAN, seen, sizeof(seen)));
         }
         fprintf(out, "%u of %u thresholds passed%s\n", n - failed, n,
-                failed ? ": the run FAILS (exit 1)" : "");
+                failed ? ": the run FAILS" : "");
     }
     if (aborted) {
         char safe[HN_SANITIZE_SIZE(512)];
-        fprintf(out, "The run was ABORTED before its time: %s\n",
+        fprintf(out, "The run did not complete: %s\n",
                 hn_sanitize_str(safe, sizeof(safe), aborted));
     }
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,6 @@ struct hn_csv {
     uint64_t history_s;      /* Timestamp of the last group written (0: none) */
     off_t history_group_at;  /* where that group starts in the file */
     char *path[CSV__COUNT];  /* PREFIX + suffix */
-    char *tmp;               /* room for any path + ".tmp" */
     struct hn_hist *scratch; /* window histogram of the history rows */
 };
 
@@ -270,31 +270,17 @@ static int io_error(void)
     return errno ? -errno : -EIO;
 }
 
-/* Write @body to "<path>.tmp", then rename it over @path (through a
- * symbolic link; a device or a FIFO is written in place: report_file.h). */
+/* Write @body as a new version of the file (report_file.h: through
+ * "<path>.tmp", renamed over it). */
 static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
                         const struct hn_stats *st, uint64_t now_ms)
 {
-    char target[PATH_MAX];
-    bool in_place =
-        hn_report_file_target(c->path[which], target, sizeof(target)) == HN_REPORT_IN_PLACE;
-    if (snprintf(c->tmp, PATH_MAX + 8, "%s%s", target, in_place ? "" : ".tmp") >= PATH_MAX + 8)
-        return -ENAMETOOLONG;
-    errno = 0;
-    FILE *f = fopen(c->tmp, "we"); /* "e": O_CLOEXEC, kept from local workers */
-    if (!f)
-        return io_error();
-    body(c, f, st, now_ms);
-    int err = 0;
-    if (fflush(f) != 0 || ferror(f))
-        err = io_error();
-    if (fclose(f) != 0 && !err)
-        err = io_error();
-    if (!err && !in_place && rename(c->tmp, target) != 0)
-        err = io_error();
-    if (err && !in_place)
-        unlink(c->tmp);
-    return err;
+    struct hn_report_out o;
+    int err = hn_report_out_open(&o, c->path[which]);
+    if (err)
+        return err;
+    body(c, o.f, st, now_ms);
+    return hn_report_out_close(&o, 0);
 }
 
 /* --- public API ---------------------------------------------------------- */
@@ -314,14 +300,20 @@ int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn
         memcpy(c->path[i], prefix, len);
         strcpy(c->path[i] + len, suffix[i]);
     }
-    c->tmp = malloc(PATH_MAX + 8); /* a symbolic link's target may be longer */
     c->scratch = hn_hist_new();
-    if (!c->tmp || !c->scratch)
+    if (!c->scratch)
         goto fail;
     if ((err = write_atomic(c, CSV_STATS, stats_body, NULL, 0)) ||
         (err = write_atomic(c, CSV_FAILURES, failures_body, NULL, 0)) ||
         (err = write_atomic(c, CSV_EXCEPTIONS, exceptions_body, NULL, 0)))
         goto fail;
+    /* The history file rewrites its last group in place (same second):
+     * it must be a regular file (a link to one is fine). */
+    struct stat st;
+    if (stat(c->path[CSV_HISTORY], &st) == 0 && !S_ISREG(st.st_mode)) {
+        err = -ESPIPE;
+        goto fail;
+    }
     errno = 0;
     c->history = fopen(c->path[CSV_HISTORY], "we");
     if (!c->history) {
@@ -397,7 +389,6 @@ void hn_csv_close(struct hn_csv *c)
         fclose(c->history);
     for (int i = 0; i < CSV__COUNT; i++)
         free(c->path[i]);
-    free(c->tmp);
     hn_hist_free(c->scratch);
     free(c);
 }

@@ -55,6 +55,43 @@ static int write_file(const char *path, const char *line, mode_t mode)
     return err;
 }
 
+/* Rename the new pair over the old one; when the second rename fails, the
+ * old secret key comes back from a hard link made first, so that the
+ * files on disk are always one pair. 0, or -1 (said on stderr). */
+static int replace_pair(const char *key_path, const char *pub_path, const char *key_tmp,
+                        const char *pub_tmp)
+{
+    char key_old[PATH_MAX + 8];
+    snprintf(key_old, sizeof(key_old), "%s.old", key_path);
+    unlink(key_old);
+    bool had_key = link(key_path, key_old) == 0;
+    const char *failed = NULL;
+    int err = 0;
+    if (!had_key && errno != ENOENT) {
+        err = errno;
+        failed = "keep a copy of";
+    } else if (rename(key_tmp, key_path) != 0) {
+        err = errno;
+        failed = "replace";
+    } else if (rename(pub_tmp, pub_path) != 0) {
+        err = errno;
+        failed = "replace";
+        if (had_key)
+            rename(key_old, key_path); /* the old pair, whole again */
+        else
+            unlink(key_path);
+    }
+    if (had_key)
+        unlink(key_old);
+    if (!failed)
+        return 0;
+    fprintf(stderr, "hornet-keygen: cannot %s %s and %s: %s (the old keys are kept)\n", failed,
+            key_path, pub_path, strerror(err));
+    unlink(key_tmp);
+    unlink(pub_tmp);
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -131,13 +168,8 @@ int main(int argc, char **argv)
         unlink(key_tmp);
         return HN_EXIT_NO_RUN;
     }
-    if (force && (rename(key_tmp, key_path) != 0 || rename(pub_tmp, pub_path) != 0)) {
-        fprintf(stderr, "hornet-keygen: cannot replace %s and %s: %s\n", key_path, pub_path,
-                strerror(errno));
-        unlink(key_tmp);
-        unlink(pub_tmp);
+    if (force && replace_pair(key_path, pub_path, key_tmp, pub_tmp) != 0)
         return HN_EXIT_NO_RUN;
-    }
     char fp[HN_CURVE_FINGERPRINT_LEN + 1];
     hn_curve_fingerprint(kp.public_z85, fp);
     printf("%s: secret key (keep it private)\n%s: public key %s, fingerprint %s\n", key_path,

@@ -463,6 +463,10 @@ static enum report_seq note_seq(struct hn_run *r, struct hn_worker *w, uint64_t 
         ban(r, w, "its report numbers run ahead of the run's length");
         return REPORT_LIE;
     }
+    if (seq == 0) {
+        ban(r, w, "its reports are numbered from 1, not 0");
+        return REPORT_LIE;
+    }
     if (seq <= w->snap_seq) {
         r->reports_resent++;
         return REPORT_SEEN;

@@ -41,7 +41,7 @@ void hn_reports_second(struct hn_reports *rs, const struct hn_stats *st,
 }
 
 int hn_reports_final(struct hn_reports *rs, const struct hn_stats *st,
-                     const struct hn_report_moment *m)
+                     struct hn_report_moment *m)
 {
     int first = 0;
     for (uint32_t i = 0; i < rs->n; i++) {
@@ -53,6 +53,8 @@ int hn_reports_final(struct hn_reports *rs, const struct hn_stats *st,
         int err = note(rs, i, rs->w[i].on_final(rs->w[i].ctx, st, m));
         if (err && !first)
             first = err;
+        if (err && !m->unwritten)
+            m->unwritten = rs->w[i].name; /* the verdicts written after this one say so */
     }
     return first;
 }
@@ -108,6 +110,8 @@ static int console_final(void *ctx, const struct hn_stats *st, const struct hn_r
         hn_console_journal(c->out, c->run.journal, m ? m->workers_list : NULL);
     hn_console_verdict(c->out, st, m->thresholds, m->threshold_results, m->n_thresholds,
                        m->aborted);
+    if (m->unwritten)
+        fprintf(c->out, "The %s report could not be written: the run fails\n", m->unwritten);
     return 0;
 }
 

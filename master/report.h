@@ -37,6 +37,8 @@ struct hn_report_moment {
     bool behind; /* it could not keep up: the run fails (exit 3) */
     bool errors_pass; /* --exit-code-on-error 0: failed requests and exceptions
                          do not fail the run */
+    const char *unwritten; /* a report that could not be written at the end (the
+                              run fails), for those written after it; NULL */
 };
 
 struct hn_report_writer {
@@ -68,7 +70,7 @@ void hn_reports_second(struct hn_reports *rs, const struct hn_stats *st,
                        const struct hn_report_moment *m);
 /* Returns 0, or the first -errno of a writer (each is still called). */
 int hn_reports_final(struct hn_reports *rs, const struct hn_stats *st,
-                     const struct hn_report_moment *m);
+                     struct hn_report_moment *m);
 void hn_reports_close(struct hn_reports *rs);
 
 /* What the run was asked to do and what it kept, for the reports that

@@ -33,6 +33,19 @@ int hn_report_make_parent_dirs(const char *path)
     return 0;
 }
 
+/* @st (stat of a report's path) is this process's standard output or
+ * error: "--json /dev/stdout >> ci.log" appends there, as "-" would,
+ * instead of replacing ci.log. 1 or 2, or 0. */
+static int std_stream_of(const struct stat *st)
+{
+    struct stat fd_st;
+    for (int fd = 1; fd <= 2; fd++)
+        if (fstat(fd, &fd_st) == 0 && fd_st.st_dev == st->st_dev && fd_st.st_ino == st->st_ino &&
+            !S_ISDIR(st->st_mode))
+            return fd;
+    return 0;
+}
+
 int hn_report_file_check(const char *path)
 {
     if (!strcmp(path, "-"))
@@ -40,72 +53,101 @@ int hn_report_file_check(const char *path)
     int err = hn_report_make_parent_dirs(path);
     if (err)
         return err;
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    struct stat st, lst;
+    bool exists = stat(path, &st) == 0, is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+    if (exists && S_ISDIR(st.st_mode))
         return -EISDIR;
-    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    if (exists && (std_stream_of(&st) || !S_ISREG(st.st_mode)))
         return access(path, W_OK) ? -errno : 0; /* a device, a FIFO: opening may block */
-    bool existed = access(path, F_OK) == 0;
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    /* Not O_TRUNC: the last run's file stays until this one writes. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (is_link ? 0 : O_NOFOLLOW), 0666);
     if (fd < 0)
         return -errno;
     close(fd);
-    if (!existed)
-        unlink(path);
+    if (!exists) {
+        /* Made by this check: removed (for a dangling link, what it names:
+         * the link stays). */
+        char real[PATH_MAX];
+        if (!is_link)
+            unlink(path);
+        else if (realpath(path, real))
+            unlink(real);
+    }
     return 0;
 }
 
-enum hn_report_target hn_report_file_target(const char *path, char *target, size_t len)
+int hn_report_out_open(struct hn_report_out *o, const char *path)
 {
-    struct stat st;
-    snprintf(target, len, "%s", path);
-    if (lstat(path, &st) != 0)
-        return HN_REPORT_REPLACE; /* not there yet */
-    if (S_ISLNK(st.st_mode)) {
-        char real[PATH_MAX];
-        if (!realpath(path, real) || stat(real, &st) != 0 ||
-            snprintf(target, len, "%s", real) >= (int)len) {
-            snprintf(target, len, "%s", path);
-            return HN_REPORT_IN_PLACE; /* dangling: written through, which creates it */
+    memset(o, 0, sizeof(*o));
+    o->path = path;
+    if (!strcmp(path, "-")) {
+        o->f = stdout;
+        o->shared = true;
+        return 0;
+    }
+    struct stat st, lst;
+    int fd;
+    if (stat(path, &st) == 0 && (fd = std_stream_of(&st))) {
+        o->f = fd == 1 ? stdout : stderr;
+        o->shared = true;
+        return 0;
+    }
+    errno = 0;
+    bool exists = lstat(path, &lst) == 0;
+    if (exists && !S_ISREG(lst.st_mode)) {
+        /* A symbolic link is written through, as "> link" does, so that the
+         * kernel's checks of links in shared directories apply (resolving
+         * it here and renaming over what it names would not); a device or
+         * a FIFO in place: a rename would replace the node itself. */
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    } else {
+        /* A file of our own beside it, renamed over it when complete: a
+         * reader sees the old file or the new one, never half of one. */
+        if (snprintf(o->tmp, sizeof(o->tmp), "%s.tmp", path) >= (int)sizeof(o->tmp))
+            return -ENAMETOOLONG;
+        unlink(o->tmp); /* a leftover, or something planted: never written through */
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0 && exists && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+            /* A file we may write in a directory we may not: in place. */
+            o->tmp[0] = '\0';
+            fd = open(path, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        } else if (fd < 0) {
+            o->tmp[0] = '\0';
         }
     }
-    return S_ISREG(st.st_mode) ? HN_REPORT_REPLACE : HN_REPORT_IN_PLACE;
+    if (fd < 0)
+        return errno ? -errno : -EIO;
+    if (!(o->f = fdopen(fd, "w"))) {
+        int err = -errno;
+        close(fd);
+        if (o->tmp[0])
+            unlink(o->tmp);
+        return err;
+    }
+    return 0;
 }
 
-/* Run @body on @f and close it: 0 or the first -errno. */
-static int write_close(FILE *f, int (*body)(FILE *f, void *ctx), void *ctx)
+int hn_report_out_close(struct hn_report_out *o, int err)
 {
-    int err = body(f, ctx);
-    if ((fflush(f) != 0 || ferror(f)) && !err)
+    if (!o->f)
+        return err;
+    if ((fflush(o->f) != 0 || ferror(o->f)) && !err)
         err = errno ? -errno : -EIO;
-    if (fclose(f) != 0 && !err)
+    if (!o->shared && fclose(o->f) != 0 && !err)
         err = errno ? -errno : -EIO;
+    o->f = NULL;
+    if (o->tmp[0] && !err && rename(o->tmp, o->path) != 0)
+        err = -errno;
+    if (o->tmp[0] && err)
+        unlink(o->tmp);
     return err;
 }
 
 int hn_report_file_write(const char *path, int (*body)(FILE *f, void *ctx), void *ctx)
 {
-    if (!strcmp(path, "-")) {
-        int err = body(stdout, ctx);
-        if (fflush(stdout) != 0 && !err)
-            err = errno ? -errno : -EIO;
-        return err;
-    }
-    char target[PATH_MAX], tmp[PATH_MAX + 8];
-    errno = 0;
-    if (hn_report_file_target(path, target, sizeof(target)) == HN_REPORT_IN_PLACE) {
-        FILE *f = fopen(target, "we"); /* "e": O_CLOEXEC, kept from local workers */
-        return f ? write_close(f, body, ctx) : errno ? -errno : -EIO;
-    }
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", target) >= (int)sizeof(tmp))
-        return -ENAMETOOLONG;
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return errno ? -errno : -EIO;
-    int err = write_close(f, body, ctx);
-    if (!err && rename(tmp, target) != 0)
-        err = -errno;
+    struct hn_report_out o;
+    int err = hn_report_out_open(&o, path);
     if (err)
-        unlink(tmp);
-    return err;
+        return err;
+    return hn_report_out_close(&o, body(o.f, ctx));
 }

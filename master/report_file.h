@@ -4,6 +4,8 @@
  * new one, never half of one). */
 #pragma once
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* mkdir -p of the directory part of @path ("out/run.json" → "out/").
@@ -15,19 +17,34 @@ int hn_report_make_parent_dirs(const char *path);
  * output, for this function and the next. */
 int hn_report_file_check(const char *path);
 
-/* Write @path atomically: @body writes into a temporary file next to it,
- * which then replaces @path. @body returns 0 or -errno. Returns 0, or the
- * first -errno (of @body, a write or the rename); then @path is unchanged.
- * What is not a regular file is written through instead (see
- * hn_report_file_target). */
+/* Write @path: @body writes into a temporary file next to it, which then
+ * replaces @path (a reader sees the old file or the new one). @body
+ * returns 0 or -errno. Returns 0, or the first -errno (of @body, a write or
+ * the rename); then @path is unchanged. See hn_report_out_open for what is
+ * not a regular file. */
 int hn_report_file_write(const char *path, int (*body)(FILE *f, void *ctx), void *ctx);
 
-/* How to write @path: HN_REPORT_REPLACE (a regular file, or none yet: the
- * file at @target is replaced by a rename, which a reader never sees half
- * written) or HN_REPORT_IN_PLACE (a device such as /dev/null, a FIFO:
- * opened and written, never replaced, since a rename would replace the
- * node itself, and as root /dev/null with it). A symbolic link is written
- * through, as "> link" does: @target (room for @len bytes) is the file it
- * names. */
-enum hn_report_target { HN_REPORT_REPLACE, HN_REPORT_IN_PLACE };
-enum hn_report_target hn_report_file_target(const char *path, char *target, size_t len);
+/* A report file being written (hn_report_file_write in two steps, for a
+ * writer with its own loop). */
+struct hn_report_out {
+    FILE *f;
+    const char *path;
+    char tmp[PATH_MAX + 8]; /* the file renamed over @path at the end; "" when in place */
+    bool shared;            /* standard output or error: flushed, never closed */
+};
+
+/* Open @path for a whole new version of it: "-" (and a path that is this
+ * process's standard output or error, such as /dev/stdout, so that ">> log"
+ * appends) is written to that stream; a symbolic link is written through,
+ * as "> link" does (the kernel's checks of links in shared directories
+ * apply); a device such as /dev/null or a FIFO in place, never replaced;
+ * a regular file (or none yet) through "<path>.tmp", created anew
+ * (O_EXCL, not following a link planted there), renamed over @path by
+ * hn_report_out_close, or in place when its directory cannot take a new
+ * file. 0 or -errno. */
+int hn_report_out_open(struct hn_report_out *o, const char *path);
+
+/* Finish what hn_report_out_open began: flush, close, rename. @err: the
+ * writer's own result; on any error a temporary file is removed and @path
+ * left as it was. Returns the first -errno, or 0. */
+int hn_report_out_close(struct hn_report_out *o, int err);

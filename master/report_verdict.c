@@ -30,6 +30,10 @@ void hn_report_verdict(const struct hn_stats *st, const struct hn_report_moment 
         snprintf(buf, sizeof(buf), "aborted: %.100s", m->aborted);
         add(out, buf);
     }
+    if (m && m->unwritten) {
+        snprintf(buf, sizeof(buf), "the %.60s report could not be written", m->unwritten);
+        add(out, buf);
+    }
     if (m && m->behind)
         add(out, "the master fell behind its workers: results may be incomplete");
     uint64_t requests = hn_stats_total_requests(st), failures = hn_stats_total_failures(st);

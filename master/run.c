@@ -217,8 +217,8 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         hn_log_info("ignored %llu statistics messages of other runs",
                     (unsigned long long)r->foreign_stats);
     if (r->reports_resent)
-        hn_log_info("workers sent %llu reports again after reconnecting that were counted "
-                    "already: ignored",
+        hn_log_info("ignored %llu reports whose numbers were counted already (kept reports "
+                    "that workers sent again on a new connection)",
                     (unsigned long long)r->reports_resent);
     ev_timer_stop(r->loop, &r->stop_deadline);
     ev_timer_stop(r->loop, &r->stage);
@@ -492,10 +492,14 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     struct hn_run *r = w->data;
     if (r->state == HN_RUN_STOPPING) {
-        r->stop_forced = true;
-        hn_run_finish(r, HN_EXIT_OK); /* second Ctrl-C: report what we have now */
+        /* Report what we have now. A second Ctrl-C chose not to wait for
+         * the FINALs; a first one during a stop the run time began (a CI
+         * job's timeout) did not, and missing FINALs still fail the run. */
+        r->stop_forced = r->signalled;
+        hn_run_finish(r, HN_EXIT_OK);
         return;
     }
+    r->signalled = true;
     /* A run with a length that a signal ends early (Ctrl-C, a CI job's
      * timeout, systemctl stop) did not run its plan: the reports say so and
      * it does not pass, or a gate would take a cut-short run for a good

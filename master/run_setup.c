@@ -107,12 +107,30 @@ static int add_reports(struct hn_run *r)
         .journal = &r->journal,
     };
     int err = hn_report_journal_add(&r->reports, &r->journal);
+    /* First what binds: a master that cannot has not touched the last
+     * run's files. */
+    if (!err && cfg->metrics_bind) {
+        char bound[96];
+        err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id, &r->reg,
+                                    &r->journal, bound, sizeof(bound));
+        if (err) {
+            hn_log_error("cannot serve metrics on %s: %s", cfg->metrics_bind, hn_strerror(err));
+            return HN_EXIT_NO_RUN;
+        }
+        hn_log_info("Prometheus metrics on http://%s/metrics", bound);
+    }
     if (!err && cfg->csv_prefix) {
         struct hn_csv_options opts = {cfg->csv_full_history, cfg->csv_exact};
         if ((err = hn_report_csv_add(&r->reports, cfg->csv_prefix, &opts)))
             hn_log_error("cannot create the CSV files %s_*.csv: %s", cfg->csv_prefix,
                          hn_strerror(err));
     }
+    if (!err && cfg->hdr_log_path &&
+        (err = hn_report_hdr_log_add(&r->reports, cfg->hdr_log_path, r->run_id)))
+        hn_log_error("cannot create the HdrHistogram log %s: %s", cfg->hdr_log_path,
+                     hn_strerror(err));
+    /* The verdicts (JUnit, Markdown, then the console) are written last, so
+     * that they can say when a report before them could not be. */
     const struct {
         const char *path, *what;
         int (*add)(struct hn_reports *, const char *, const struct hn_report_run *);
@@ -126,20 +144,6 @@ static int add_reports(struct hn_run *r)
         if (files[i].path && (err = files[i].add(&r->reports, files[i].path, &run)))
             hn_log_error("cannot create the %s %s: %s", files[i].what, files[i].path,
                          hn_strerror(err));
-    if (!err && cfg->hdr_log_path &&
-        (err = hn_report_hdr_log_add(&r->reports, cfg->hdr_log_path, r->run_id)))
-        hn_log_error("cannot create the HdrHistogram log %s: %s", cfg->hdr_log_path,
-                     hn_strerror(err));
-    if (!err && cfg->metrics_bind) {
-        char bound[96];
-        err = hn_report_metrics_add(&r->reports, r->loop, cfg->metrics_bind, r->run_id, &r->reg,
-                                    &r->journal, bound, sizeof(bound));
-        if (err) {
-            hn_log_error("cannot serve metrics on %s: %s", cfg->metrics_bind, hn_strerror(err));
-            return HN_EXIT_NO_RUN;
-        }
-        hn_log_info("Prometheus metrics on http://%s/metrics", bound);
-    }
     if (!err)
         err = hn_report_console_add(&r->reports, stderr, &run);
     return err ? HN_EXIT_USAGE : 0;
@@ -226,11 +230,11 @@ static int setup_curve(struct hn_run *r)
                 snprintf(why, sizeof(why), "--allow-shared-key: %s", hn_strerror(err));
         }
     }
-    if (!err && !allow.n && !cfg->local_workers) {
-        snprintf(why, sizeof(why), "no public key in %s%s%s: no worker could join",
-                 cfg->allow_workers ? cfg->allow_workers : "",
-                 cfg->allow_workers && cfg->allow_shared ? " or " : "",
-                 cfg->allow_shared ? cfg->allow_shared : "");
+    if (!err && cfg->curve_secret && !allow.n && cfg->expect_workers > cfg->local_workers) {
+        snprintf(why, sizeof(why), "no public key in %s%s%s: no worker%s could join",
+                 cfg->allow_workers ? cfg->allow_workers : "(no --allow-workers)",
+                 cfg->allow_shared ? " or " : "", cfg->allow_shared ? cfg->allow_shared : "",
+                 cfg->local_workers ? " but the local ones" : "");
         err = HN_E_INVALID;
     }
     if (!err && !cfg->curve_secret && cfg->expect_workers > cfg->local_workers) {

@@ -56,6 +56,7 @@ static int scenario(const struct hn_master_config *cfg, struct hn_scenario **out
             .no_cookies = cfg->no_cookies,
             .engine = cfg->engine,
             .engine_given = cfg->engine_given,
+            .local_workers = cfg->local_workers > 0,
         };
         memcpy(opt.tags, cfg->tags, cfg->n_tags * sizeof(*cfg->tags));
         memcpy(opt.exclude_tags, cfg->exclude_tags, cfg->n_exclude_tags * sizeof(*cfg->tags));

@@ -577,13 +577,23 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
     if (!rc && (rc = hn_scenario_finalize(L.s, why, sizeof(why))))
         snprintf(err, err_len, "%s: %s", path, why[0] ? why : hn_strerror(rc));
     if (!rc && hn_scenario_uses_h2c(L.s) && hn_curl_h2c_broken()) {
-        hn_yaml_fail(&L.y, L.http_version_node,
-                     "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse an h2c "
-                     "connection, so every request after a connection's first would fail (curl "
-                     "issue 10634, fixed in libcurl 8.0.0): use https:// (HTTP/2 by ALPN) or "
-                     "\"1.1\"",
-                     hn_curl_version());
-        rc = HN_E_INVALID;
+        /* Local workers use this libcurl; workers elsewhere may have
+         * another (each refuses the scenario if its own has the bug). */
+        if (opt->local_workers) {
+            hn_yaml_fail(&L.y, L.http_version_node,
+                         "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse "
+                         "an h2c connection, so every request after a connection's first would "
+                         "fail (curl issue 10634, fixed in libcurl 8.0.0): use https:// (HTTP/2 "
+                         "by ALPN) or \"1.1\"",
+                         hn_curl_version());
+            rc = HN_E_INVALID;
+        } else {
+            hn_yaml_warn(&L.y, L.http_version_node,
+                         "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse "
+                         "an h2c connection (curl issue 10634, fixed in libcurl 8.0.0): workers "
+                         "with such a libcurl refuse this scenario",
+                         hn_curl_version());
+        }
     }
     if (!rc)
         hn_load_plan_warn_scopes(&L);

@@ -23,6 +23,9 @@ struct hn_load_options {
     uint8_t engine;              /* --engine (enum hn_engine) when engine_given */
     bool engine_given;
     bool no_files; /* refuse data and CA files (the fuzzer reads no file) */
+    /* Workers run on this host (--local-workers), with its libcurl: what
+     * that libcurl cannot do is refused, else only said (curl_quirks.h). */
+    bool local_workers;
     /* getenv for {{env NAME}} (tests); NULL: getenv(3) */
     const char *(*getenv)(void *ctx, const char *name);
     void *getenv_ctx;

@@ -423,9 +423,10 @@ static bool checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
 
 /* The URL: a template; fixed ones are checked as libcurl parses them. */
 /* The URL a compiled template makes, known at load time but for its
- * values, each of which stands as "1" here: a value is percent-encoded
- * where it lands in a URL (HN_ESC_URL), so whatever it holds, the URL is
- * valid exactly when this one is. Checked here so that a URL that cannot
+ * values, each of which stands as "1" here (as "::1" between brackets, an
+ * IPv6 host): a value is percent-encoded where it lands in a URL
+ * (HN_ESC_URL), so the text around it that makes no valid URL with these
+ * makes none with any value either. Checked here so that a URL that cannot
  * work is refused with its position rather than failing every request
  * ({{env NAME}} is text by now, and the text around values is checked
  * too). A URL that starts with a value (a whole URL captured or read from
@@ -437,10 +438,13 @@ static bool url_check(struct hn_loader *L, yaml_node_t *n, const struct hn_templ
         return true;
     char probe[HN_MODEL_STR_MAX * 2 + 2];
     size_t used = 0;
+    bool in_brackets = false; /* an IPv6 host: a value there stands as ::1 */
     for (uint32_t i = 0; i < t->n_segs; i++) {
         const struct hn_seg *g = &t->segs[i];
-        const char *text = g->kind == HN_SEG_LITERAL ? g->text : "1";
-        size_t len = g->kind == HN_SEG_LITERAL ? g->len : 1;
+        const char *text = g->kind == HN_SEG_LITERAL ? g->text : in_brackets ? "::1" : "1";
+        size_t len = g->kind == HN_SEG_LITERAL ? g->len : strlen(text);
+        for (size_t k = 0; g->kind == HN_SEG_LITERAL && k < len; k++)
+            in_brackets = text[k] == '[' ? true : text[k] == ']' ? false : in_brackets;
         if (memchr(text, '\0', len))
             return hn_yaml_fail(&L->y, n, "%s: a URL holds no NUL byte", what);
         if (len >= sizeof(probe) - used)
@@ -465,8 +469,8 @@ static bool url_check(struct hn_loader *L, yaml_node_t *n, const struct hn_templ
     if (hn_template_is_literal(t))
         return hn_yaml_fail(&L->y, n, "%s: '%s' is not a valid URL", what, full);
     return hn_yaml_fail(&L->y, n,
-                        "%s: '%s' is not a valid URL whatever its values (each written 1 here: "
-                        "'%s')",
+                        "%s: '%s' is not a valid URL whatever its values (with each value written "
+                        "1: '%s')",
                         what, t->source, full);
 }
 

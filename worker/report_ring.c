@@ -30,10 +30,8 @@ void hn_report_ring_push(struct hn_report_ring *r, void *data, size_t len)
 {
     if (!data)
         return;
-    if (len > HN_REPORT_RING_BYTES_MAX) {
-        free(data);
-        return;
-    }
+    /* The newest is always kept, alone if it is larger than the bound (a
+     * frame may be up to 8 MiB). */
     while (r->n == HN_REPORT_RING_MAX || (r->n && r->bytes + len > HN_REPORT_RING_BYTES_MAX))
         drop_oldest(r);
     unsigned at = (r->first + r->n) % HN_REPORT_RING_MAX;

@@ -18,7 +18,8 @@
  * a master whose whole fleet reconnects decodes this many again. */
 #define HN_REPORT_RING_MAX 10u
 /* Bytes kept at most (well within what a master accepts from a worker in a
- * burst); a single report larger than this is not kept. */
+ * burst), except that the newest report is always kept, alone when it is
+ * larger (a frame may be up to 8 MiB). */
 #define HN_REPORT_RING_BYTES_MAX ((size_t)4 << 20)
 
 struct hn_report_ring {
@@ -37,8 +38,8 @@ void hn_report_ring_init(struct hn_report_ring *r);
 void hn_report_ring_clear(struct hn_report_ring *r);
 
 /* Keep @data (a malloc'd frame of @len bytes; the ring owns it from now
- * on, and frees it when too old or too large to keep): the oldest frames
- * make room, by count and by bytes. */
+ * on, and frees it when too old): the oldest frames make room, by count
+ * and by bytes. */
 void hn_report_ring_push(struct hn_report_ring *r, void *data, size_t len);
 
 /* Number of frames kept. */

@@ -132,6 +132,8 @@ static void master_unreachable(struct hn_session *s, const char *what)
 static void resend_reports(struct hn_session *s)
 {
     s->resend_pending = false;
+    if (!hn_chan_peer_up(&s->chan))
+        return; /* gone again: the next connection's HELLO arms them anew */
     unsigned n = hn_report_ring_count(&s->reports), sent = 0;
     for (; sent < n; sent++) {
         size_t len;
@@ -147,19 +149,18 @@ static void resend_reports(struct hn_session *s)
         hn_log_info("new connection to the master: sent the last %u reports again", n);
 }
 
-/* Send @buf unless the master is unreachable now: a message queued for a
- * master that is gone would reach whoever listens there next (a restarted
- * master, another run). -EAGAIN then. */
 static int send_hello(struct hn_session *s);
 
-static int send_frame(struct hn_session *s, const void *buf, size_t len)
+/* 0 when a master is connected, after saying HELLO if the connection is
+ * new (then the kept reports wait for its answer: resend_pending), or
+ * -EAGAIN. Reconnected: the master tells workers apart by their connection
+ * (or by a key several may share), so this worker's first message on a
+ * new one is a HELLO; else what follows would be a stranger's and dropped
+ * until the master's silence made it say HELLO anyway. */
+static int connected(struct hn_session *s)
 {
     if (!hn_chan_peer_up(&s->chan))
         return -EAGAIN;
-    /* Reconnected: the master tells workers apart by their connection (or
-     * by a key several may share), so this worker's first message on a new
-     * one is a HELLO. Else what follows would be a stranger's and dropped
-     * until the master's silence made it say HELLO anyway. */
     uint64_t connection = hn_chan_peer_connections(&s->chan), before = s->connection;
     if (connection != before) {
         s->connection = connection; /* first: send_hello comes back here */
@@ -171,7 +172,16 @@ static int send_frame(struct hn_session *s, const void *buf, size_t len)
             s->resend_pending = hn_report_ring_count(&s->reports) > 0;
         }
     }
-    return hn_chan_send(&s->chan, buf, len);
+    return 0;
+}
+
+/* Send @buf unless the master is unreachable now: a message queued for a
+ * master that is gone would reach whoever listens there next (a restarted
+ * master, another run). -EAGAIN then. */
+static int send_frame(struct hn_session *s, const void *buf, size_t len)
+{
+    int err = connected(s);
+    return err ? err : hn_chan_send(&s->chan, buf, len);
 }
 
 static int send_msg(struct hn_session *s, const struct hn_msg *m)
@@ -288,10 +298,20 @@ static void reset_run(struct hn_session *s)
     s->scenario = NULL;
     s->target_seq = 0;
     s->run_end_at = INFINITY;
-    s->snap_seq = 0;
-    hn_report_ring_clear(&s->reports); /* another run's, or none */
-    s->resend_pending = false;
     s->final_wanted = s->final_pending = false;
+    /* Reports keep their numbers (and the kept ones stay) while the run id
+     * does: a SCENARIO sent again in the same run (a HELLO that crossed our
+     * WELCOME) starts new engines, not a new count, which the master has
+     * partly seen (forget_reports, for a new run). */
+}
+
+/* A new run: its reports are numbered from 1, none of the old one's is
+ * kept. */
+static void forget_reports(struct hn_session *s)
+{
+    s->snap_seq = 0;
+    hn_report_ring_clear(&s->reports);
+    s->resend_pending = false;
 }
 
 /* Send the encoded report in @buf (SNAPSHOT or FINAL number @seq) and
@@ -299,6 +319,10 @@ static void reset_run(struct hn_session *s)
 static void send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t type, uint64_t seq,
                         uint64_t requests)
 {
+    /* A report may be the first message on a new connection: HELLO first,
+     * and it then waits behind the kept ones like any other. */
+    if (!s->resend_pending)
+        (void)connected(s); /* no master: send_frame says so below */
     if (s->resend_pending) {
         /* After the older ones, once the master answers (leaving, the
          * FINAL cannot wait). */
@@ -428,6 +452,7 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
          * empty FINAL): the new master numbers TARGETs from 1 and expects
          * reports from 1 (a first report numbered 2 would read as one lost). */
         reset_run(s);
+        forget_reports(s);
     }
     if (new_run || s->state == SS_HELLO) {
         hn_log_info("joined master %s as worker %u (run %.*s)", s->cfg->master, w->worker_index,
@@ -759,6 +784,7 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
 static void session_deinit(struct hn_session *s)
 {
     reset_run(s);
+    forget_reports(s);
     ev_timer_stop(s->loop, &s->tick);
     ev_timer_stop(s->loop, &s->hello_retry);
     hn_loop_lag_stop(&s->lag, s->loop);

@@ -67,6 +67,17 @@ rmdir "$work/k.pub"
 "$HORNET_KEYGEN" --force "$work/k" >/dev/null || fail "hornet-keygen --force"
 check "--force replaces both, leaving no temporary file" \
     bash -c "[ \"\$(cat '$work/k.key')\" != '$old_key' ] && [ -s '$work/k.pub' ] && ! ls '$work'/k.*.tmp 2>/dev/null"
+old_key=$(cat "$work/k.key") old_pub=$(cat "$work/k.pub")
+# The second rename failing (an immutable .pub): the first is undone.
+if chattr +i "$work/k.pub" 2>/dev/null; then
+    rc=0
+    "$HORNET_KEYGEN" --force "$work/k" >/dev/null 2>"$work/err" || rc=$?
+    chattr -i "$work/k.pub"
+    check "the public key cannot be replaced: exit 3 (got $rc), the old pair kept" \
+        bash -c "[ $rc = 3 ] && [ \"\$(cat '$work/k.key')\" = '$old_key' ] && [ \"\$(cat '$work/k.pub')\" = '$old_pub' ]"
+else
+    echo "skip: chattr +i does not work here, so a failing rename is not tried"
+fi
 
 echo "== a master that cannot bind leaves the last run's reports as they were"
 printf 'kept\n' >"$work/prev_stats.csv"

@@ -6,8 +6,9 @@
 #     a length short: exit 1 (it exited 0, "passed", before); a run without
 #     a length runs until Ctrl-C: then Ctrl-C is its end, exit 0;
 #   - every worker is lost mid-run: exit 3, and the reports said "passed";
-#   - the only worker is lost while the run stops (no final report at all):
-#     exit 3 (0 before, with its last requests missing);
+#   - the only worker is lost while the run stops (no final report at all),
+#     and a SIGTERM comes meanwhile: exit 3 (0 before, with its last
+#     requests missing);
 #   - a report cannot be written at the end: exit 2, naming the file (0
 #     before, with no report).
 . "$(dirname "$0")/master_lib.sh"
@@ -29,7 +30,7 @@ interrupted_run() {
 
 interrupted_run "SIGINT 2 s into a 30 s run" INT 1 -t 30s
 check "the console says the run was cut short" \
-    grep -q "The run was ABORTED before its time: interrupted by SIGINT [0-9.]* s into a 30s run" \
+    grep -q "The run did not complete: interrupted by SIGINT [0-9.]* s into a 30s run" \
     "$work/master.err"
 check "the JSON report says so (run.aborted)" python3 -c '
 import json, sys
@@ -85,6 +86,8 @@ wait_log "workers joined: ramping" 20 || fail "the run did not start"
 # frozen before that, so its FINAL never goes.
 wait_log "run time reached: stopping" 20 || fail "the run did not stop"
 kill -STOP "$worker_pid"
+sleep 0.5
+kill -TERM "$hmaster_pid" # a CI job's timeout during the stop: the FINAL is still missing
 wait_master 60
 kill -KILL "$worker_pid"
 says_failed "lost while stopping" 3 "no worker sent its final report"
@@ -92,10 +95,14 @@ says_failed "lost while stopping" 3 "no worker sent its final report"
 echo "== a report that cannot be written at the end"
 mkdir -p "$work/gone"
 start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 2 -r 2 -t 3s \
-    --json "$work/gone/r.json" --only-summary /
+    --json "$work/gone/r.json" --junit "$work/kept.xml" --summary-md "$work/kept.md" --only-summary /
 wait_log "workers joined: ramping" 20 || fail "the run did not start"
 rm -rf "$work/gone"
 wait_master 40
 check "exit 2 (got $master_rc)" [ "$master_rc" = 2 ]
 check "the master names the file" grep -q "cannot write the JSON report ($work/gone/r.json)" "$work/master.err"
+check "the JUnit run test, written after it, fails saying so" \
+    grep -q 'failure type="run" message=".*the JSON report could not be written' "$work/kept.xml"
+check "so does the Markdown verdict" grep -q "the JSON report could not be written" "$work/kept.md"
+check "and the console" grep -q "The JSON report could not be written: the run fails" "$work/master.err"
 finish

@@ -104,10 +104,47 @@ lost=$(python3 -c 'import json, sys
 print(sum(w["reports_lost"] for w in json.load(open(sys.argv[1]))["workers"]))' "$work/f.json")
 check "frozen: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
 check "frozen: the reports counted already were ignored, not counted twice" \
-    grep -q "reports again after reconnecting that were counted already: ignored" "$work/master.err"
+    grep -q "reports whose numbers were counted already" "$work/master.err"
 target_stats >"$work/target.json"
 check_csv "$work/f" "$work/target.json"
 kill "$worker_pid" "$steady_pid" 2>/dev/null || true
+
+echo "== a report lost with its connection, and the next one first on the new connection"
+# Through report_drop_proxy.py: report N is swallowed, the connection reset,
+# and the worker's first message on the new one is then (most often) report
+# N+1, which found the new connection. It used to go out at once, ahead of
+# the kept reports: the master counted N as lost and ignored it when it came
+# (a review's reproduction: 1,701 of 1,800 counted, reports_lost 1). It now
+# waits behind them.
+curl -s -X POST "$target_url/__reset" >/dev/null
+port=$(free_port)
+pport=$(free_port)
+MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" --rate 200/s --max-users 10 \
+    -t 9s --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/d" --json "$work/d.json" \
+    --only-summary /
+"$PY" "$here/report_drop_proxy.py" --listen "$pport" --master-port "$port" --after 3 \
+    >"$work/drop.out" 2>&1 &
+pids+=($!)
+sleep 0.3
+: >"$work/worker.err"
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 --id dropped 2>>"$work/worker.err" &
+pids+=($!)
+sleep 0.6 # the other worker starts the run: the reports' phase against the heartbeats
+start_worker --threads 1 --id direct
+wait_master 40
+check "dropped: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "dropped: a report was swallowed and the connection reset" \
+    bash -c "grep -q 'SWALLOWED SNAPSHOT' '$work/drop.out' && grep -q 'cutting both sides' '$work/drop.out'"
+if grep -A1 'conn 1: HELLO' "$work/drop.out" | grep -q 'conn 1: SNAPSHOT'; then
+    echo "(the first report on the new connection came right after the HELLO)"
+else
+    echo "note: this time a heartbeat was the first message after the HELLO"
+fi
+lost=$(python3 -c 'import json, sys
+print(sum(w["reports_lost"] for w in json.load(open(sys.argv[1]))["workers"]))' "$work/d.json")
+check "dropped: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
+target_stats >"$work/target.json"
+check_csv "$work/d" "$work/target.json"
 
 echo "== a half-open connection: the worker's end broke, the master's stays up"
 # The worker reconnects through a proxy that left the master's end open:

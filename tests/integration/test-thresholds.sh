@@ -75,7 +75,7 @@ check "it stopped long before its 60 s ($((SECONDS - started)) s)" [ "$master_rc
 check "the log says which threshold aborted the run" \
     grep -Eq "threshold 'error_rate < 10%' failed \(observed [0-9.]+ %\), and it aborts the run" \
     "$work/master.err"
-check "the summary says the run was aborted" grep -q "The run was ABORTED before its time" "$work/master.err"
+check "the summary says the run was aborted" grep -q "The run did not complete: threshold" "$work/master.err"
 check "... and shows the threshold that did it failed" \
     grep -Eq "^  ✗ error_rate < 10% .*observed [0-9.]+ %" "$work/master.err"
 check "... and the entry-scoped one failed, with its entry's error rate" \

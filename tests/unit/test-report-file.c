@@ -3,7 +3,9 @@
  * link stays, the file it names gets the report, as "> link" does), and
  * into what is not a regular file in place: a FIFO (standing in for a
  * device such as /dev/null) stays a FIFO. A rename over it replaced the
- * node itself, and as root --json /dev/full replaced /dev/full. */
+ * node itself, and as root --json /dev/full replaced /dev/full. A link
+ * planted where the temporary file goes is not followed, and a path that
+ * is our standard output is appended to, not replaced. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -97,6 +99,68 @@ static void test_symlink(void **state)
     assert_string_equal(got, "new");
 }
 
+/* The start-up check of a dangling link keeps the link (it removed the
+ * link and left an empty file where it pointed). */
+static void test_check_dangling(void **state)
+{
+    (void)state;
+    char link[128], named[128];
+    struct stat st;
+    path_of(link, sizeof(link), "d.json");
+    path_of(named, sizeof(named), "d-named.json");
+    assert_int_equal(symlink("d-named.json", link), 0);
+    assert_int_equal(hn_report_file_check(link), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(access(named, F_OK), -1);
+}
+
+/* Something planted at "<path>.tmp" (a link to a file of someone else's)
+ * is not written through: it is removed and a file of our own made. */
+static void test_planted_tmp(void **state)
+{
+    (void)state;
+    char victim[128], p[128], tmp[136], got[64];
+    path_of(victim, sizeof(victim), "victim");
+    path_of(p, sizeof(p), "r.json");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", p);
+    FILE *f = fopen(victim, "w");
+    fputs("precious", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(hn_report_file_write(p, body, "report"), 0);
+    slurp(victim, got, sizeof(got));
+    assert_string_equal(got, "precious");
+    slurp(p, got, sizeof(got));
+    assert_string_equal(got, "report");
+    assert_int_equal(access(tmp, F_OK), -1);
+}
+
+/* A path that is this process's standard output (/dev/stdout, or the file
+ * "> log" opened) is written there, appending as ">> log" asks, instead of
+ * being replaced. */
+static void test_stdout_path(void **state)
+{
+    (void)state;
+    char log[128], got[64];
+    path_of(log, sizeof(log), "ci.log");
+    FILE *f = fopen(log, "w");
+    fputs("earlier\n", f);
+    fclose(f);
+    fflush(stdout);
+    int saved = dup(1), fd = open(log, O_WRONLY | O_APPEND);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int err = hn_report_file_write(log, body, "report");
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    assert_int_equal(err, 0);
+    slurp(log, got, sizeof(got));
+    assert_string_equal(got, "earlier\nreport");
+}
+
 static void test_fifo(void **state)
 {
     (void)state;
@@ -123,6 +187,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_regular, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_dangling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_planted_tmp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stdout_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
