@@ -240,8 +240,8 @@ static void report_file_key(char *out, size_t len, const char *path, const char 
             p++; /* "./": nothing */
             continue;
         }
-        if (*p == '/' && o && out[o - 1] == '/')
-            continue; /* "//": one */
+        if (*p == '/' && (o ? out[o - 1] == '/' : raw[0] != '/'))
+            continue; /* "//": one; ".//x" is x */
         out[o++] = *p;
     }
     out[o] = '\0';

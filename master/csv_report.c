@@ -285,6 +285,22 @@ static int write_atomic(struct hn_csv *c, enum csv_file which, body_fn *body,
 
 /* --- public API ---------------------------------------------------------- */
 
+int hn_csv_check(const char *prefix)
+{
+    char path[PATH_MAX];
+    for (int i = 0; i < CSV__COUNT; i++) {
+        if (snprintf(path, sizeof(path), "%s%s", prefix, suffix[i]) >= (int)sizeof(path))
+            return -ENAMETOOLONG;
+        struct stat st;
+        if (i == CSV_HISTORY && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+            return -ESPIPE;
+        int err = hn_report_file_check(path);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn_csv **out)
 {
     struct hn_csv *c = calloc(1, sizeof(*c));

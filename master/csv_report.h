@@ -27,6 +27,11 @@ struct hn_csv_options {
  *         -ENOMEM. Nothing is left open on error. */
 int hn_csv_open(const char *prefix, const struct hn_csv_options *opts, struct hn_csv **out);
 
+/* Check, touching no file, that the four files of @prefix can be written
+ * (directories made as needed; the history file must be a regular file,
+ * or none yet, since it rewrites its last rows). 0 or -errno. */
+int hn_csv_check(const char *prefix);
+
 /* Append this second's rows to PREFIX_stats_history.csv and flush: every
  * entry (with full history) then the Aggregated row. Call once per
  * hn_stats_tick, after it. @now_ms: master wall clock (Timestamp column,

@@ -56,18 +56,18 @@ static int write_file(const char *path, const char *line, mode_t mode)
 }
 
 /* Rename the new pair over the old one; when the second rename fails, the
- * old secret key comes back from a hard link made first, so that the
- * files on disk are always one pair. 0, or -1 (said on stderr). */
+ * old secret key comes back from a hard link made first (under a name of
+ * its own), so that the files on disk stay one pair. Where hard links are
+ * not supported, plain renames. 0, or -1 (said on stderr). */
 static int replace_pair(const char *key_path, const char *pub_path, const char *key_tmp,
                         const char *pub_tmp)
 {
-    char key_old[PATH_MAX + 8];
-    snprintf(key_old, sizeof(key_old), "%s.old", key_path);
-    unlink(key_old);
+    char key_old[PATH_MAX + 32];
+    snprintf(key_old, sizeof(key_old), "%s.keygen-%ld-old", key_path, (long)getpid());
     bool had_key = link(key_path, key_old) == 0;
     const char *failed = NULL;
     int err = 0;
-    if (!had_key && errno != ENOENT) {
+    if (!had_key && errno != ENOENT && errno != EPERM && errno != EOPNOTSUPP && errno != EXDEV) {
         err = errno;
         failed = "keep a copy of";
     } else if (rename(key_tmp, key_path) != 0) {
@@ -75,11 +75,17 @@ static int replace_pair(const char *key_path, const char *pub_path, const char *
         failed = "replace";
     } else if (rename(pub_tmp, pub_path) != 0) {
         err = errno;
+        if (!had_key || rename(key_old, key_path) != 0) {
+            fprintf(stderr,
+                    "hornet-keygen: cannot replace %s: %s; %s is the new key (the old one %s%s): "
+                    "run again\n",
+                    pub_path, strerror(err), key_path, had_key ? "is in " : "is gone",
+                    had_key ? key_old : "");
+            unlink(pub_tmp);
+            return -1;
+        }
         failed = "replace";
-        if (had_key)
-            rename(key_old, key_path); /* the old pair, whole again */
-        else
-            unlink(key_path);
+        had_key = false; /* renamed back */
     }
     if (had_key)
         unlink(key_old);

@@ -127,6 +127,18 @@ int hn_report_out_open(struct hn_report_out *o, const char *path)
     return 0;
 }
 
+FILE *hn_report_stream_open(const char *path, bool *shared)
+{
+    struct stat st;
+    int fd;
+    *shared = false;
+    if (stat(path, &st) == 0 && (fd = std_stream_of(&st))) {
+        *shared = true;
+        return fd == 1 ? stdout : stderr;
+    }
+    return fopen(path, "we"); /* "e": O_CLOEXEC, kept from local workers */
+}
+
 int hn_report_out_close(struct hn_report_out *o, int err)
 {
     if (!o->f)

@@ -20,8 +20,9 @@ int hn_report_file_check(const char *path);
 /* Write @path: @body writes into a temporary file next to it, which then
  * replaces @path (a reader sees the old file or the new one). @body
  * returns 0 or -errno. Returns 0, or the first -errno (of @body, a write or
- * the rename); then @path is unchanged. See hn_report_out_open for what is
- * not a regular file. */
+ * the rename); then @path is unchanged, unless it is written in place (see
+ * hn_report_out_open: a link, a device, a file whose directory cannot take
+ * a new one), when it may hold part of the report. */
 int hn_report_file_write(const char *path, int (*body)(FILE *f, void *ctx), void *ctx);
 
 /* A report file being written (hn_report_file_write in two steps, for a
@@ -43,6 +44,12 @@ struct hn_report_out {
  * hn_report_out_close, or in place when its directory cannot take a new
  * file. 0 or -errno. */
 int hn_report_out_open(struct hn_report_out *o, const char *path);
+
+/* A file written as a stream from start to end (the HdrHistogram log):
+ * @path opened anew ("> path"), or this process's standard output or
+ * error when @path is that (so that ">> log" appends); *@shared says so
+ * (then flush it, do not close it). NULL and errno on failure. */
+FILE *hn_report_stream_open(const char *path, bool *shared);
 
 /* Finish what hn_report_out_open began: flush, close, rename. @err: the
  * writer's own result; on any error a temporary file is removed and @path

@@ -28,6 +28,7 @@ struct tracked {
 
 struct hlog {
     FILE *f;
+    bool shared_f; /* our standard output or error: flushed, not closed */
     char *run_id;
     bool header_done;
     uint64_t base_ms; /* BaseTime: the run's start */
@@ -144,8 +145,10 @@ static int hlog_second(void *ctx, const struct hn_stats *st, const struct hn_rep
 static void hlog_close(void *ctx)
 {
     struct hlog *h = ctx;
-    if (h->f)
+    if (h->f && !h->shared_f)
         fclose(h->f);
+    else if (h->f)
+        fflush(h->f);
     for (uint32_t i = 0; i < h->n; i++)
         hn_interval_deinit(&h->t[i].iv);
     free(h->t);
@@ -165,7 +168,7 @@ int hn_report_hdr_log_add(struct hn_reports *rs, const char *path, const char *r
     h->scratch = hn_hist_new();
     h->run_id = strdup(run_id ? run_id : "");
     errno = 0;
-    h->f = fopen(path, "we");
+    h->f = hn_report_stream_open(path, &h->shared_f);
     if (!h->f || !h->scratch || !h->run_id) {
         int err = !h->f ? (errno ? -errno : -EIO) : -ENOMEM;
         hlog_close(h);

@@ -241,7 +241,8 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     /* A lost worker does not fail a run the others complete; a run that
      * none completes does, whether they were lost before its end or while
      * it stopped (unless a second signal chose not to wait). */
-    if (ran && exit_code == HN_EXIT_OK && members && !finals && !r->stop_forced) {
+    if (ran && exit_code == HN_EXIT_OK && members && !finals && !r->stop_forced &&
+        !r->aborted[0]) { /* an aborted run fails already, saying why */
         hn_log_error("no worker sent its final report: the requests of their last moments are "
                      "missing, the run fails");
         if (!r->aborted[0]) {
@@ -494,7 +495,8 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     if (r->state == HN_RUN_STOPPING) {
         /* Report what we have now. A second Ctrl-C chose not to wait for
          * the FINALs; a first one during a stop the run time began (a CI
-         * job's timeout) did not, and missing FINALs still fail the run. */
+         * job's timeout) did not, and missing FINALs still fail the run
+         * (one that a threshold aborted fails as that). */
         r->stop_forced = r->signalled;
         hn_run_finish(r, HN_EXIT_OK);
         return;

@@ -6,6 +6,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "run.h"
+#include "report_file.h"
 #include "run_internal.h"
 #include "endpoint.h"
 #include "scenario.h"
@@ -106,6 +107,31 @@ static int add_reports(struct hn_run *r)
         .stop_timeout_ms = cfg->stop_timeout_ms,
         .journal = &r->journal,
     };
+    /* Every file is checked before any is made: a master that refuses one
+     * leaves the last run's files as they were. */
+    const struct {
+        const char *path, *what;
+    } checks[] = {
+        {cfg->json_path, "JSON report"},         {cfg->html_path, "HTML report"},
+        {cfg->junit_path, "JUnit report"},       {cfg->summary_md_path, "Markdown summary"},
+        {cfg->hdr_log_path, "HdrHistogram log"},
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        int e = checks[i].path ? hn_report_file_check(checks[i].path) : 0;
+        if (e) {
+            hn_log_error("cannot create the %s %s: %s", checks[i].what, checks[i].path,
+                         hn_strerror(e));
+            return HN_EXIT_USAGE;
+        }
+    }
+    if (cfg->csv_prefix) {
+        int e = hn_csv_check(cfg->csv_prefix);
+        if (e) {
+            hn_log_error("cannot create the CSV files %s_*.csv: %s", cfg->csv_prefix,
+                         hn_strerror(e));
+            return HN_EXIT_USAGE;
+        }
+    }
     int err = hn_report_journal_add(&r->reports, &r->journal);
     /* First what binds: a master that cannot has not touched the last
      * run's files. */

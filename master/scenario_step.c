@@ -423,8 +423,8 @@ static bool checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
 
 /* The URL: a template; fixed ones are checked as libcurl parses them. */
 /* The URL a compiled template makes, known at load time but for its
- * values, each of which stands as "1" here (as "::1" between brackets, an
- * IPv6 host): a value is percent-encoded where it lands in a URL
+ * values, each of which stands as "1" here (as "::1" for a whole IPv6
+ * host between brackets): a value is percent-encoded where it lands in a URL
  * (HN_ESC_URL), so the text around it that makes no valid URL with these
  * makes none with any value either. Checked here so that a URL that cannot
  * work is refused with its position rather than failing every request
@@ -438,13 +438,15 @@ static bool url_check(struct hn_loader *L, yaml_node_t *n, const struct hn_templ
         return true;
     char probe[HN_MODEL_STR_MAX * 2 + 2];
     size_t used = 0;
-    bool in_brackets = false; /* an IPv6 host: a value there stands as ::1 */
     for (uint32_t i = 0; i < t->n_segs; i++) {
         const struct hn_seg *g = &t->segs[i];
-        const char *text = g->kind == HN_SEG_LITERAL ? g->text : in_brackets ? "::1" : "1";
+        /* A value that is a whole IPv6 host ("[{{ip}}]") stands as ::1; one
+         * inside an address ("[fd00::{{n}}]") as 1, like any other. */
+        const struct hn_seg *next = i + 1 < t->n_segs ? &t->segs[i + 1] : NULL;
+        bool whole_ipv6 = used && probe[used - 1] == '[' && next &&
+                          next->kind == HN_SEG_LITERAL && next->len && next->text[0] == ']';
+        const char *text = g->kind == HN_SEG_LITERAL ? g->text : whole_ipv6 ? "::1" : "1";
         size_t len = g->kind == HN_SEG_LITERAL ? g->len : strlen(text);
-        for (size_t k = 0; g->kind == HN_SEG_LITERAL && k < len; k++)
-            in_brackets = text[k] == '[' ? true : text[k] == ']' ? false : in_brackets;
         if (memchr(text, '\0', len))
             return hn_yaml_fail(&L->y, n, "%s: a URL holds no NUL byte", what);
         if (len >= sizeof(probe) - used)

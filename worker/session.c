@@ -129,11 +129,19 @@ static void master_unreachable(struct hn_session *s, const char *what)
  * those it has not seen and ignores the others (PROTOCOL.md §4). Not
  * before its answer: a master restarted meanwhile (a WELCOME to another
  * run) gets none of the old run's. */
+static int connected(struct hn_session *s);
+
 static void resend_reports(struct hn_session *s)
 {
+    uint64_t asked_on = s->connection;
     s->resend_pending = false;
-    if (!hn_chan_peer_up(&s->chan))
+    if (connected(s) != 0)
         return; /* gone again: the next connection's HELLO arms them anew */
+    /* Yet another connection (its HELLO just went): wait for its answer,
+     * unless leaving, when there is no waiting. */
+    if (s->connection != asked_on && !s->exit_after_final)
+        return;
+    s->resend_pending = false;
     unsigned n = hn_report_ring_count(&s->reports), sent = 0;
     for (; sent < n; sent++) {
         size_t len;
@@ -319,11 +327,10 @@ static void forget_reports(struct hn_session *s)
 static void send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t type, uint64_t seq,
                         uint64_t requests)
 {
-    /* A report may be the first message on a new connection: HELLO first,
-     * and it then waits behind the kept ones like any other. */
-    if (!s->resend_pending)
-        (void)connected(s); /* no master: send_frame says so below */
-    if (s->resend_pending) {
+    /* One look at the connection: a report may be the first message on a
+     * new one (HELLO first), and it then waits behind the kept ones. */
+    int err = connected(s);
+    if (!err && s->resend_pending) {
         /* After the older ones, once the master answers (leaving, the
          * FINAL cannot wait). */
         size_t len = buf->size;
@@ -332,7 +339,8 @@ static void send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t typ
             resend_reports(s);
         return;
     }
-    int err = send_frame(s, buf->data, buf->size);
+    if (!err)
+        err = hn_chan_send(&s->chan, buf->data, buf->size);
     if (err == -EAGAIN)
         master_unreachable(s, type == HN_MSG_FINAL ? "the final snapshot" : "snapshots");
     else if (err)

@@ -30,6 +30,7 @@ try '{{env HN_BASE}}/x' 0 "valid"
 try '/echo/{{env HN_P}}/{{user_id}}' 0 "valid"
 try '/a/{{env HN_SPACE}}' 2 "u.yaml:4:14: GET url: 'http://127.0.0.1:8080/a/a b' is not a valid URL"
 try 'x{{env HN_P}}' 2 "u.yaml:4:14: GET url: a path starts with '/'"
-try 'http://[{{user_id}}]:8080/' 0 "valid" # a value in an IPv6 host stands as ::1, not 1
+try 'http://[{{user_id}}]:8080/' 0 "valid" # a value that is an IPv6 host stands as ::1, not 1
+try 'http://[fd00::{{user_id}}]:8080/' 0 "valid" # one inside an address as 1
 echo "url-env: $passed passed, $failed failed"
 [ "$failed" = 0 ]
