@@ -8,17 +8,8 @@
 # step is a POST): that is a warning with the threshold's position, not
 # an error, and a threshold on an entry that the run does not measure
 # fails at the end (checked in test-thresholds.sh).
-set -uo pipefail
-: "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0 passed=0
-check() { # description, then a command that must succeed
-    local what="$1"; shift
-    if "$@"; then echo "ok: $what"; passed=$((passed + 1)); else echo "FAIL: $what"; failed=$((failed + 1)); fi
-}
-
+. "$here/lib.sh"
 design="${CONTRACT_DESIGN:-$here/../../../shared/DESIGN.md}" # or another copy
 if [ -f "$design" ] && python3 - "$design" "$work/contract.yaml" <<'PY'; then
 import re, sys
@@ -71,7 +62,7 @@ mkdir -p "$work/data" "$work/certs"
 printf 'email,password\na@example.com,secret-a\nb@example.com,secret-b\n' >"$work/data/users.csv"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=contract test CA" \
     -keyout "$work/certs/ca.key" -out "$work/certs/ca.pem" >/dev/null 2>&1 ||
-    { echo "FAIL: openssl could not make a CA"; exit 1; }
+    { bad "openssl could not make a CA"; finish contract; }
 
 out=$(cd "$work" && timeout 20 "$HORNET_MASTER" --check -f contract.yaml 2>&1); rc=$?
 printf '%s\n' "$out" | sed 's/^/  | /'
@@ -82,5 +73,4 @@ if grep -q '"GET /api/orders: ' "$work/contract.yaml"; then
     check "a threshold on no request is a warning at its place (line $line)" \
         grep -Eq "contract.yaml:$line:[0-9]+: threshold 'GET /api/orders: p\(95\) < 800ms': no request is named 'GET /api/orders' in this scenario \(there is POST /api/orders\)" <<<"$out"
 fi
-echo "contract: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish contract

@@ -7,15 +7,7 @@
 # elsewhere may have another libcurl; each refuses it if its own has the
 # bug); with a later libcurl it accepts it. HTTP/2 over https:// is
 # accepted either way.
-set -uo pipefail
-: "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0 passed=0
-check() {
-    local what="$1"; shift
-    if "$@"; then echo "ok: $what"; passed=$((passed + 1)); else echo "FAIL: $what"; failed=$((failed + 1)); fi
-}
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 vernum=$(curl-config --vernum 2>/dev/null || echo 0)
 broken=no
 [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)) ] && broken=yes
@@ -39,5 +31,4 @@ check "an absolute http:// step counts (exit $rc)" [ "$rc" = "$([ "$broken" = ye
 printf 'host: https://127.0.0.1:8443\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /a\n' >"$work/h2.yaml"
 timeout 20 "$HORNET_MASTER" --check -f "$work/h2.yaml" >/dev/null 2>&1; rc=$?
 check "HTTP/2 over https:// accepted (exit $rc)" [ "$rc" = 0 ]
-echo "h2c: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish h2c

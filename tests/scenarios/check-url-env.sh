@@ -4,11 +4,7 @@
 # refused as "not a valid URL" when env was the only template), refused
 # with the position when it is not. URLs that cannot be valid whatever
 # their values are refused too (tests/scenarios/invalid/url-template-*).
-set -uo pipefail
-: "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failed=0 passed=0
+. "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 # $1 the URL, $2 0 (accepted) or 2 (refused), $3 a fragment of the first line
 try() {
     printf 'host: http://127.0.0.1:8080\nusers:\n  - tasks:\n      - get: "%s"\n' "$1" >"$work/u.yaml"
@@ -18,9 +14,9 @@ try() {
     rc=$?
     out=$(printf '%s\n' "$out" | head -n 1)
     if [ "$rc" = "$2" ] && [[ "$out" == *"$3"* ]]; then
-        echo "ok: $1: exit $rc, $out"; passed=$((passed + 1))
+        ok "$1: exit $rc, $out"
     else
-        echo "FAIL: $1: exit $rc (want $2), '$out' (want '$3')"; failed=$((failed + 1))
+        bad "$1: exit $rc (want $2), '$out' (want '$3')"
     fi
 }
 try '/echo/{{env HN_P}}' 0 "valid"
@@ -32,5 +28,4 @@ try '/a/{{env HN_SPACE}}' 2 "u.yaml:4:14: GET url: 'http://127.0.0.1:8080/a/a b'
 try 'x{{env HN_P}}' 2 "u.yaml:4:14: GET url: a path starts with '/'"
 try 'http://[{{user_id}}]:8080/' 0 "valid" # a value that is an IPv6 host stands as ::1, not 1
 try 'http://[fd00::{{user_id}}]:8080/' 0 "valid" # one inside an address as 1
-echo "url-env: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish url-env
