@@ -187,6 +187,16 @@ static void print_offenders(const struct hn_run *r)
         fputc('\n', stderr);
 }
 
+/* Why the run did not complete, other than a threshold (that one keeps
+ * its own reason and index): the first reason stays. */
+static void note_aborted(struct hn_run *r, const char *why)
+{
+    if (r->aborted[0])
+        return;
+    snprintf(r->aborted, sizeof(r->aborted), "%s", why);
+    r->abort_index = UINT32_MAX;
+}
+
 void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
 {
     char why[sizeof(r->aborted)];
@@ -195,10 +205,8 @@ void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     hn_log_error("%s", why);
-    if (r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE && !r->aborted[0]) {
-        snprintf(r->aborted, sizeof(r->aborted), "%s", why);
-        r->abort_index = UINT32_MAX;
-    }
+    if (r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE)
+        note_aborted(r, why);
     hn_run_finish(r, exit_code);
 }
 
@@ -245,10 +253,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         !r->aborted[0]) { /* an aborted run fails already, saying why */
         hn_log_error("no worker sent its final report: the requests of their last moments are "
                      "missing, the run fails");
-        if (!r->aborted[0]) {
-            snprintf(r->aborted, sizeof(r->aborted), "no worker sent its final report");
-            r->abort_index = UINT32_MAX;
-        }
+        note_aborted(r, "no worker sent its final report");
         exit_code = HN_EXIT_NO_RUN;
     }
     if (ran)
@@ -510,13 +515,13 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         hn_log_error("interrupted by %s while waiting for workers: no run",
                      w->signum == SIGINT ? "SIGINT" : "SIGTERM");
     if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
-        char planned[32];
-        double ran_s = ev_now(loop) - r->started_at;
+        char planned[32], why[96];
         if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)
             snprintf(planned, sizeof(planned), "%llu ms", (unsigned long long)r->plan->run_time_ms);
-        snprintf(r->aborted, sizeof(r->aborted), "interrupted by %s %.1f s into a %s run",
-                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ran_s, planned);
-        r->abort_index = UINT32_MAX;
+        snprintf(why, sizeof(why), "interrupted by %s %.1f s into a %s run",
+                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ev_now(loop) - r->started_at,
+                 planned);
+        note_aborted(r, why);
         hn_log_warn("run %s: it ends now and does not pass", r->aborted);
     }
     hn_run_begin_stop(r, "interrupted");

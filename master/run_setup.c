@@ -107,19 +107,23 @@ static int add_reports(struct hn_run *r)
         .stop_timeout_ms = cfg->stop_timeout_ms,
         .journal = &r->journal,
     };
-    /* Every file is checked before any is made: a master that refuses one
-     * leaves the last run's files as they were. */
     const struct {
         const char *path, *what;
-    } checks[] = {
-        {cfg->json_path, "JSON report"},         {cfg->html_path, "HTML report"},
-        {cfg->junit_path, "JUnit report"},       {cfg->summary_md_path, "Markdown summary"},
-        {cfg->hdr_log_path, "HdrHistogram log"},
+        int (*add)(struct hn_reports *, const char *, const struct hn_report_run *);
+    } files[] = {
+        {cfg->json_path, "JSON report", hn_report_json_add},
+        {cfg->html_path, "HTML report", hn_report_html_add},
+        {cfg->junit_path, "JUnit report", hn_report_junit_add},
+        {cfg->summary_md_path, "Markdown summary", hn_report_summary_md_add},
+        {cfg->hdr_log_path, "HdrHistogram log", NULL}, /* checked here, added below */
     };
-    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-        int e = checks[i].path ? hn_report_file_check(checks[i].path) : 0;
+    const size_t n_files = sizeof(files) / sizeof(files[0]);
+    /* Every file is checked before any is made: a master that refuses one
+     * leaves the last run's files as they were. */
+    for (size_t i = 0; i < n_files; i++) {
+        int e = files[i].path ? hn_report_file_check(files[i].path) : 0;
         if (e) {
-            hn_log_error("cannot create the %s %s: %s", checks[i].what, checks[i].path,
+            hn_log_error("cannot create the %s %s: %s", files[i].what, files[i].path,
                          hn_strerror(e));
             return HN_EXIT_USAGE;
         }
@@ -157,17 +161,9 @@ static int add_reports(struct hn_run *r)
                      hn_strerror(err));
     /* The verdicts (JUnit, Markdown, then the console) are written last, so
      * that they can say when a report before them could not be. */
-    const struct {
-        const char *path, *what;
-        int (*add)(struct hn_reports *, const char *, const struct hn_report_run *);
-    } files[] = {
-        {cfg->json_path, "JSON report", hn_report_json_add},
-        {cfg->html_path, "HTML report", hn_report_html_add},
-        {cfg->junit_path, "JUnit report", hn_report_junit_add},
-        {cfg->summary_md_path, "Markdown summary", hn_report_summary_md_add},
-    };
-    for (size_t i = 0; !err && i < sizeof(files) / sizeof(files[0]); i++)
-        if (files[i].path && (err = files[i].add(&r->reports, files[i].path, &run)))
+    for (size_t i = 0; !err && i < n_files; i++)
+        if (files[i].path && files[i].add &&
+            (err = files[i].add(&r->reports, files[i].path, &run)))
             hn_log_error("cannot create the %s %s: %s", files[i].what, files[i].path,
                          hn_strerror(err));
     if (!err)

@@ -124,13 +124,13 @@ static void master_unreachable(struct hn_session *s, const char *what)
     s->unreachable = true;
 }
 
+static int connected(struct hn_session *s);
+
 /* On a new connection, once the master answered the HELLO on it: the
  * reports kept, oldest first, before anything newer. The master counts
  * those it has not seen and ignores the others (PROTOCOL.md §4). Not
  * before its answer: a master restarted meanwhile (a WELCOME to another
  * run) gets none of the old run's. */
-static int connected(struct hn_session *s);
-
 static void resend_reports(struct hn_session *s)
 {
     uint64_t asked_on = s->connection;
@@ -141,7 +141,6 @@ static void resend_reports(struct hn_session *s)
      * unless leaving, when there is no waiting. */
     if (s->connection != asked_on && !s->exit_after_final)
         return;
-    s->resend_pending = false;
     unsigned n = hn_report_ring_count(&s->reports), sent = 0;
     for (; sent < n; sent++) {
         size_t len;
