@@ -519,8 +519,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)
             snprintf(planned, sizeof(planned), "%llu ms", (unsigned long long)r->plan->run_time_ms);
         snprintf(why, sizeof(why), "interrupted by %s %.1f s into a %s run",
-                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ev_now(loop) - r->started_at,
-                 planned);
+                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ev_now(loop) - r->started_at, planned);
         note_aborted(r, why);
         hn_log_warn("run %s: it ends now and does not pass", r->aborted);
     }

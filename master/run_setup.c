@@ -162,8 +162,7 @@ static int add_reports(struct hn_run *r)
     /* The verdicts (JUnit, Markdown, then the console) are written last, so
      * that they can say when a report before them could not be. */
     for (size_t i = 0; !err && i < n_files; i++)
-        if (files[i].path && files[i].add &&
-            (err = files[i].add(&r->reports, files[i].path, &run)))
+        if (files[i].path && files[i].add && (err = files[i].add(&r->reports, files[i].path, &run)))
             hn_log_error("cannot create the %s %s: %s", files[i].what, files[i].path,
                          hn_strerror(err));
     if (!err)
