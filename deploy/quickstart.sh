@@ -149,6 +149,6 @@ for kind in stats stats_history failures exceptions; do
     f="$top/${report}_$kind.csv"
     [ "$f" -nt "$started" ] && say "report: $f"
 done
-say "hornet-master exited with $code (0: passed; 1: some requests failed; 2: bad settings;" \
-    "3: could not run)"
+say "hornet-master exited with $code (0: passed; 1: some requests failed, or Ctrl-C cut the" \
+    "run short; 2: bad settings; 3: could not run)"
 exit "$code"
