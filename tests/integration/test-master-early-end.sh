@@ -77,13 +77,13 @@ wait_master 40
 says_failed "lost mid-run" 3 "lost all workers"
 
 echo "== the only worker lost while the run stops"
-start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 3s -s 1s \
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 3s -s 5s \
     --json "$work/lost.json" --junit "$work/lost.xml" --summary-md "$work/lost.md" --only-summary \
-    "/delay?ms=3000"
+    "/delay?ms=20000"
 start_worker --threads 1
 wait_log "workers joined: ramping" 20 || fail "the run did not start"
-# Its requests take 3 s: it drains them up to the 1 s stop timeout, and is
-# frozen before that, so its FINAL never goes.
+# Its requests take 20 s: it drains them up to the 5 s stop timeout, and is
+# frozen long before that, so its FINAL never goes.
 wait_log "run time reached: stopping" 20 || fail "the run did not stop"
 kill -STOP "$worker_pid"
 sleep 0.5
