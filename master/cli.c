@@ -78,8 +78,9 @@ void hn_cli_usage(FILE *out)
         "      --worker-threads N       engine threads per local worker (default: cores / N)\n"
         "      --worker-bin PATH        hornet-worker program for --local-workers (default: next\n"
         "                               to hornet-master, then $PATH)\n"
-        "      --expect-workers N       start when N workers joined (default: --local-workers,\n"
-        "                               or 1)\n"
+        "      --expect-workers N       start when N workers that can run the scenario joined\n"
+        "                               (default: --local-workers, or 1); exit 3 once N\n"
+        "                               declined it\n"
         "      --expect-workers-max-wait TIME\n"
         "                               give up (exit 3) if they have not joined by then\n"
         "                               (default 60s; 0 waits forever)\n"
@@ -141,7 +142,8 @@ void hn_cli_usage(FILE *out)
         "     file, a report file that cannot be created (or, at the end, written), a\n"
         "     --bind beyond loopback without keys or --insecure\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
-        "     did not join in time, all workers lost (or none sent its final report),\n"
+        "     did not join in time, no worker can run the scenario, all workers lost (or\n"
+        "     none sent its final report),\n"
         "     nothing was sent, statistics out of memory, the master could not keep up\n"
         "     with its workers (its lag: see README)\n");
 }

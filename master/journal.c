@@ -17,6 +17,7 @@ static const char *const event_names[HN_JEV__COUNT] = {
     [HN_JEV_JOINED] = "joined",       [HN_JEV_MISSING] = "missing", [HN_JEV_BACK] = "back",
     [HN_JEV_RESTARTED] = "restarted", [HN_JEV_STOPPED] = "stopped", [HN_JEV_BANNED] = "banned",
     [HN_JEV_LOST] = "lost",           [HN_JEV_STALL] = "stall",     [HN_JEV_GAP] = "gap",
+    [HN_JEV_DECLINED] = "declined",
 };
 
 const char *hn_journal_event_name(enum hn_journal_event_kind kind)

@@ -45,6 +45,7 @@ enum hn_journal_event_kind {
     HN_JEV_LOST,      /* the run ended without its final report */
     HN_JEV_STALL,     /* its own loop stopped running for a while */
     HN_JEV_GAP,       /* some of its reports never arrived (a gap in their seq) */
+    HN_JEV_DECLINED,  /* cannot run the scenario: idle, its users went to the others */
     HN_JEV__COUNT
 };
 

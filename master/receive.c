@@ -9,6 +9,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "run_internal.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -400,6 +401,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         if (!same_route)
             new_run_id(r, w);
         w->final_received = false;
+        w->declined = false; /* it may decline again: it gets the scenario */
         w->snap_seq = 0; /* a new process numbers its reports from 1 */
         w->users = 0;
         w->share = (struct hn_share){0};
@@ -435,6 +437,39 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
         hn_run_fail(r, HN_EXIT_NO_RUN, "every worker has stopped");
     } else {
         hn_dispatch_targets(r);
+    }
+}
+
+/* A worker that cannot run the scenario (its libcurl, its threads, its
+ * memory): it stays connected and idle, its users go to the others, and a
+ * run that no worker can run fails now rather than at its end with
+ * "nothing was sent". Waiting for workers, the run gives up once as many
+ * as it expects have declined: the fleet is not the one it was made for. */
+static void on_decline(struct hn_run *r, struct hn_worker *w, const struct hn_msg_decline *d)
+{
+    if (strcmp(d->run_id, w->run_id) != 0 || w->declined || w->final_received ||
+        r->state == HN_RUN_DONE)
+        return; /* another run's (a process since replaced), or said already */
+    w->declined = true;
+    hn_utf8_copy(w->decline_reason, sizeof(w->decline_reason), d->reason, strlen(d->reason));
+    w->share = (struct hn_share){0};
+    hn_log_error("worker %u (%s on %s) cannot run the scenario: %s", w->index, w->hello.worker_id,
+                 w->hello.hostname, w->decline_reason);
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_DECLINED,
+                     "cannot run the scenario: %s", w->decline_reason);
+    uint32_t declined = hn_registry_declined(&r->reg);
+    if (r->state == HN_RUN_WAITING && declined >= r->cfg->expect_workers) {
+        hn_log_error("%u worker%s cannot run the scenario, as many as the run expects: giving up",
+                     declined, declined == 1 ? "" : "s");
+        hn_run_finish(r, HN_EXIT_NO_RUN);
+    } else if (r->state == HN_RUN_RUNNING) {
+        if (hn_registry_alive(&r->reg) == 0)
+            hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left that can run the scenario (%s)",
+                        w->decline_reason);
+        else
+            hn_dispatch_targets(r); /* its users to the others, now */
+    } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
+        hn_run_finish(r, HN_EXIT_OK);
     }
 }
 
@@ -618,6 +653,9 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:
             on_stats(r, w, &m, buf_len);
+            break;
+        case HN_MSG_DECLINE:
+            on_decline(r, w, &m.decline);
             break;
         default:
             break; /* master-bound only: anything else is ignored */

@@ -180,3 +180,11 @@ uint32_t hn_registry_alive(const struct hn_registry *r)
         n += hn_worker_active(&r->workers[i]);
     return n;
 }
+
+uint32_t hn_registry_declined(const struct hn_registry *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+        n += r->workers[i].declined;
+    return n;
+}

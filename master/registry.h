@@ -41,6 +41,11 @@ struct hn_worker {
     bool final_received; /* its last report is in: it runs no more users */
     bool banned;         /* broke a limit: ignored for the rest of the run */
     char ban_reason[HN_REGISTRY_REASON_MAX];
+    /* It cannot run the run's scenario (its DECLINE): it stays connected
+     * and idle, and gets no users (a new process of it gets the scenario
+     * again). */
+    bool declined;
+    char decline_reason[HN_PROTO_REASON_MAX + 1];
     double last_seen;      /* when its last valid message was read, on the liveness clock
                               (lag.h: monotonic seconds without the master's stalls) */
     double last_welcome;   /* loop time of the last WELCOME sent (rate limit) */
@@ -105,13 +110,15 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
 void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
                            size_t len);
 
-/* True if @w can run users: not missing, not banned, and no FINAL from it
- * yet (after its FINAL a worker stays stopped, whether the master asked or
- * not). */
+/* True if @w can run users: not missing, not banned, not declining the
+ * scenario, and no FINAL from it yet (after its FINAL a worker stays
+ * stopped, whether the master asked or not). */
 static inline bool hn_worker_active(const struct hn_worker *w)
 {
-    return !w->missing && !w->final_received && !w->banned;
+    return !w->missing && !w->final_received && !w->banned && !w->declined;
 }
 
 /* Workers that can run users (hn_worker_active). */
 uint32_t hn_registry_alive(const struct hn_registry *r);
+/* Workers that declined the run's scenario. */
+uint32_t hn_registry_declined(const struct hn_registry *r);

@@ -218,6 +218,8 @@ static const char *worker_state(const struct hn_worker *w)
 {
     if (w->banned)
         return "banned";
+    if (w->declined)
+        return "declined";
     if (w->final_received)
         return "finished";
     return w->missing ? "missing" : "running";
@@ -259,6 +261,8 @@ static json_t *workers(const struct hn_report_moment *m, const struct hn_journal
         json_object_set_new(o, "state", json_string(state));
         json_object_set_new(o, "final_report", json_boolean(w->final_received));
         json_object_set_new(o, "ban_reason", w->banned ? json_string(w->ban_reason) : json_null());
+        json_object_set_new(o, "decline_reason",
+                            w->declined ? json_string(w->decline_reason) : json_null());
         json_object_set_new(o, "cpu_permille", json_integer(w->cpu_permille));
         json_object_set_new(o, "cpu_share", jreal(w->cpu_permille / 1000.0 / cpus, 3));
         json_object_set_new(o, "cpu_share_max",

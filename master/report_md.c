@@ -165,9 +165,9 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
     for (uint32_t i = 0; reg && i < reg->n; i++) {
         const struct hn_worker *w = &reg->workers[i];
         const struct hn_journal_worker *jw = j ? hn_journal_worker(j, w->index) : NULL;
-        bool lost = !w->final_received && !w->banned;
+        bool lost = !w->final_received && !w->banned && !w->declined;
         unsigned warn = jw ? jw->warnings : 0;
-        if (!lost && !w->banned && !warn && !w->reports_lost)
+        if (!lost && !w->banned && !w->declined && !warn && !w->reports_lost)
             continue;
         if (!title)
             fputs("### Workers to know about\n\n", f);
@@ -190,6 +190,12 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
         if (w->banned) {
             fprintf(f, "%sthrown out: ", sep);
             md(f, w->ban_reason);
+            sep = "; ";
+        }
+        if (w->declined) {
+            fprintf(f,
+                    "%scould not run the scenario, ran no users (they went to the others): ", sep);
+            md(f, w->decline_reason);
             sep = "; ";
         }
         if (warn & HN_JOURNAL_WARN_CPU) {

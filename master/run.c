@@ -148,7 +148,9 @@ void hn_run_begin_stop(struct hn_run *r, const char *why)
     ev_timer_stop(r->loop, &r->run_end);
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = (uint32_t)r->cfg->stop_timeout_ms;
-    hn_dispatch_broadcast(r, &m);
+    for (uint32_t i = 0; i < r->reg.n; i++) /* not to one that ran nothing */
+        if (!r->reg.workers[i].missing && !r->reg.workers[i].declined)
+            hn_dispatch_to(r, &r->reg.workers[i], &m);
     ev_timer_set(&r->stop_deadline,
                  (double)(r->cfg->stop_timeout_ms + HN_RUN_FINAL_MARGIN_MS) / 1000.0, 0.0);
     ev_timer_start(r->loop, &r->stop_deadline);
@@ -182,6 +184,22 @@ static void print_offenders(const struct hn_run *r)
         fprintf(stderr, "  worker %u (%s on %s): %s\n", w->index,
                 hn_sanitize_str(id, sizeof(id), w->hello.worker_id),
                 hn_sanitize_str(host, sizeof(host), w->hello.hostname), w->ban_reason);
+    }
+    bool declined = false;
+    for (uint32_t i = 0; i < r->reg.n; i++) {
+        const struct hn_worker *w = &r->reg.workers[i];
+        if (!w->declined)
+            continue;
+        char id[HN_SANITIZE_SIZE(HN_PROTO_ID_MAX)], host[HN_SANITIZE_SIZE(64)],
+            why[HN_SANITIZE_SIZE(HN_PROTO_REASON_MAX)];
+        if (!declined)
+            fprintf(stderr, "%sWorkers that could not run the scenario (they ran no users):\n",
+                    any ? "\n" : "");
+        any = declined = true;
+        fprintf(stderr, "  worker %u (%s on %s): %s\n", w->index,
+                hn_sanitize_str(id, sizeof(id), w->hello.worker_id),
+                hn_sanitize_str(host, sizeof(host), w->hello.hostname),
+                hn_sanitize_str(why, sizeof(why), w->decline_reason));
     }
     if (any)
         fputc('\n', stderr);
@@ -234,6 +252,8 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     uint32_t no_final = 0, finals = 0, members = 0;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
+        if (w->declined)
+            continue; /* ran nothing, owes no report */
         members += !w->banned;
         finals += w->final_received;
         if (ran && !w->final_received && no_final++ < 20) /* a few, not thousands */
@@ -464,8 +484,10 @@ void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents)
     (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
-    hn_log_error("only %u of %u expected workers joined within the wait: giving up",
-                 hn_registry_alive(&r->reg), r->cfg->expect_workers);
+    uint32_t declined = hn_registry_declined(&r->reg);
+    hn_log_error("only %u of %u expected workers joined within the wait%s: giving up",
+                 hn_registry_alive(&r->reg), r->cfg->expect_workers,
+                 declined ? " (and some that did cannot run the scenario, see above)" : "");
     hn_run_finish(r, HN_EXIT_NO_RUN);
 }
 

@@ -24,8 +24,9 @@ enum hn_msg_type {
     HN_MSG_FINAL,     /* w→m: last snapshot after draining */
     HN_MSG_QUIT,      /* m→w: exit */
     HN_MSG_GRANT,     /* m→w: user ids and data rows for users to start */
+    HN_MSG_DECLINE,   /* w→m: cannot run the run's scenario, with a reason */
 };
-#define HN_MSG_TYPE_MAX HN_MSG_GRANT
+#define HN_MSG_TYPE_MAX HN_MSG_DECLINE
 
 /* Run phase in a TARGET. */
 enum hn_phase { HN_PHASE_IDLE, HN_PHASE_RUN, HN_PHASE_STOP, HN_PHASE__COUNT };
@@ -74,6 +75,13 @@ struct hn_msg_welcome {
 };
 
 struct hn_msg_reject {
+    char reason[HN_PROTO_REASON_MAX + 1];
+};
+
+/* The worker cannot run the SCENARIO of run @run_id (its WELCOME's): it
+ * runs no users of that run, and the master gives them to the others. */
+struct hn_msg_decline {
+    char run_id[HN_PROTO_ID_MAX + 1];
     char reason[HN_PROTO_REASON_MAX + 1];
 };
 
@@ -223,6 +231,7 @@ struct hn_msg {
         struct hn_msg_heartbeat heartbeat;
         struct hn_msg_stop stop;
         struct hn_msg_grant grant;
+        struct hn_msg_decline decline;
         /* QUIT has no body */
     };
 };

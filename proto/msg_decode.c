@@ -410,6 +410,10 @@ static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_hist
         return get_tuple(o, 0, &f);
     case HN_MSG_GRANT:
         return decode_grant(o, &m->grant);
+    case HN_MSG_DECLINE:
+        HN_TRY(get_tuple(o, 2, &f));
+        HN_TRY(GET_STR(&f[0], m->decline.run_id));
+        return GET_STR(&f[1], m->decline.reason);
     }
     return HN_E_UNKNOWN_TYPE;
 }
@@ -588,6 +592,9 @@ bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b)
                 return false;
         }
         return true;
+    case HN_MSG_DECLINE:
+        return !strcmp(a->decline.run_id, b->decline.run_id) &&
+               !strcmp(a->decline.reason, b->decline.reason);
     }
     return false;
 }

@@ -24,7 +24,7 @@ const char *hn_msg_type_name(uint32_t type)
         [HN_MSG_TARGET] = "TARGET",       [HN_MSG_SNAPSHOT] = "SNAPSHOT",
         [HN_MSG_HEARTBEAT] = "HEARTBEAT", [HN_MSG_STOP] = "STOP",
         [HN_MSG_FINAL] = "FINAL",         [HN_MSG_QUIT] = "QUIT",
-        [HN_MSG_GRANT] = "GRANT",
+        [HN_MSG_GRANT] = "GRANT",         [HN_MSG_DECLINE] = "DECLINE",
     };
     if (type >= 1 && type <= HN_MSG_TYPE_MAX)
         return names[type];
@@ -268,6 +268,10 @@ static int pack_body(msgpack_packer *pk, const struct hn_msg *m)
         return 0;
     case HN_MSG_GRANT:
         return pack_grant(pk, &m->grant);
+    case HN_MSG_DECLINE:
+        PK(msgpack_pack_array(pk, 2));
+        HN_TRY(PACK_STR(pk, m->decline.run_id, HN_PROTO_ID_MAX));
+        return PACK_STR(pk, m->decline.reason, HN_PROTO_REASON_MAX);
     }
     return HN_E_UNKNOWN_TYPE;
 }

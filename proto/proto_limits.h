@@ -2,7 +2,7 @@
  * A frame or field beyond these is rejected with HN_E_TOO_LARGE. */
 #pragma once
 
-#define HN_PROTO_VERSION 5
+#define HN_PROTO_VERSION 6
 
 /* Largest frame accepted at all (also set as ZMQ_MAXMSGSIZE: a peer sending
  * more is disconnected by libzmq before the bytes reach us). */
@@ -16,7 +16,7 @@
 #define HN_PROTO_ID_MAX 128  /* worker id, run id */
 #define HN_PROTO_HOSTNAME_MAX 255
 #define HN_PROTO_VERSION_STR_MAX 32 /* software version string */
-#define HN_PROTO_REASON_MAX 256     /* REJECT reason */
+#define HN_PROTO_REASON_MAX 256     /* REJECT and DECLINE reason */
 #define HN_PROTO_METHOD_MAX 16      /* HTTP method */
 #define HN_PROTO_NAME_MAX 256       /* stats entry name */
 #define HN_PROTO_ERROR_MAX 128      /* error name ("HTTP 500", "timeout") */

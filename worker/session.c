@@ -16,6 +16,7 @@
 #include "report_ring.h"
 #include "scenario_codec.h"
 #include "snapshot.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,6 +68,10 @@ struct hn_session {
     struct hn_plan *plan;
     struct hn_grants *grants;
     struct hn_pool *pool;
+    /* Why this worker cannot run the run's scenario ("": it can, or has
+     * none yet): said to the master in a DECLINE, again on every new
+     * connection of the run (the first may have been lost with the old). */
+    char declined[HN_PROTO_REASON_MAX + 1];
     uint64_t target_seq;
     /* Open model: the run's end (ev_time()), the earliest any TARGET of the
      * run announced; INFINITY: none. Never moved later: iterations held
@@ -440,6 +445,26 @@ static int run_shown(const char *run_id)
     return (int)strcspn(run_id, "/");
 }
 
+/* Tell the master this worker cannot run the run's scenario: it runs no
+ * users of this run, and the master gives its share to the others. */
+static void send_decline(struct hn_session *s)
+{
+    struct hn_msg m = {.type = HN_MSG_DECLINE};
+    snprintf(m.decline.run_id, sizeof(m.decline.run_id), "%s", s->run_id);
+    snprintf(m.decline.reason, sizeof(m.decline.reason), "%s", s->declined);
+    send_msg(s, &m);
+}
+
+static void decline(struct hn_session *s, const char *why)
+{
+    hn_log_error("cannot run the master's scenario: %s", why);
+    hn_utf8_copy(s->declined, sizeof(s->declined), why, strlen(why));
+    if (!s->declined[0])
+        snprintf(s->declined, sizeof(s->declined), "no reason given");
+    send_decline(s);
+    set_state(s, SS_READY);
+}
+
 static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
 {
     bool new_run = strcmp(w->run_id, s->run_id) != 0;
@@ -460,6 +485,7 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
          * reports from 1 (a first report numbered 2 would read as one lost). */
         reset_run(s);
         forget_reports(s);
+        s->declined[0] = '\0';
     }
     if (new_run || s->state == SS_HELLO) {
         hn_log_info("joined master %s as worker %u (run %.*s)", s->cfg->master, w->worker_index,
@@ -468,6 +494,8 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
         s->snapshot_interval_ms = w->snapshot_interval_ms ? w->snapshot_interval_ms : 1000;
         if (s->state == SS_HELLO || !s->pool)
             set_state(s, SS_READY);
+        if (s->declined[0]) /* back on a new connection of the same run */
+            send_decline(s);
     }
 }
 
@@ -475,6 +503,7 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
 {
     if (s->pool)
         reset_run(s);
+    s->declined[0] = '\0';
     char why[256] = "";
     struct hn_scenario *scn = NULL;
     int err = hn_scenario_decode(m->blob, m->blob_len, &scn, why, sizeof(why));
@@ -492,9 +521,8 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
     if (!err)
         err = hn_plan_build(scn, &s->plan, why, sizeof(why));
     if (err) {
-        hn_log_error("cannot use the master's scenario: %s", why[0] ? why : hn_strerror(err));
         hn_scenario_free(scn);
-        set_state(s, SS_READY);
+        decline(s, why[0] ? why : hn_strerror(err));
         return;
     }
     s->scenario = scn;
@@ -506,9 +534,9 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
     if (!err)
         err = hn_pool_new(s->loop, s->plan, s->cfg->threads, seed, s->grants, &cb, &s->pool);
     if (err) {
-        hn_log_error("cannot start engine threads: %s", hn_strerror(err));
+        snprintf(why, sizeof(why), "cannot start engine threads: %s", hn_strerror(err));
         reset_run(s);
-        set_state(s, SS_READY);
+        decline(s, why);
         return;
     }
     hn_log_info("scenario loaded: %u user classes, %u stats entries, %u engine threads, "
@@ -548,8 +576,9 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
         return; /* stale or repeated: targets are absolute, the newest wins */
     if (!s->pool) {
         /* Its number is not kept: it must not make the run's next TARGETs
-         * look stale (targets are absolute, ignoring one loses nothing). */
-        if (!(s->warned & WARN_NO_SCENARIO))
+         * look stale (targets are absolute, ignoring one loses nothing).
+         * After a DECLINE one may still be on its way: nothing to say. */
+        if (!(s->warned & WARN_NO_SCENARIO) && !s->declined[0])
             hn_log_warn("TARGET before a usable scenario: ignored");
         s->warned |= WARN_NO_SCENARIO;
         return;
@@ -599,7 +628,7 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
 static void on_grant(struct hn_session *s, const struct hn_msg_grant *g)
 {
     if (!s->grants) {
-        if (!(s->warned & WARN_NO_SCENARIO))
+        if (!(s->warned & WARN_NO_SCENARIO) && !s->declined[0])
             hn_log_warn("GRANT before a usable scenario: ignored");
         s->warned |= WARN_NO_SCENARIO;
         return;

@@ -126,6 +126,7 @@
   var failedTh = D.thresholds.filter(function (t) { return !t.pass; });
   var lost = W.filter(function (w) { return w.state === "lost"; });
   var banned = W.filter(function (w) { return w.state === "banned"; });
+  var declined = W.filter(function (w) { return w.state === "declined"; });
   var gapped = W.filter(function (w) { return w.reports_lost > 0; });
   var why = [];
   if (failedTh.length) why.push(failedTh.length + " of " + D.thresholds.length + " thresholds failed");
@@ -148,7 +149,7 @@
   add(root, el("p", {class: "meta"}, meta.join(" · ")));
 
   /* What a reader must know before trusting the numbers. */
-  if (D.generator_warnings.length || lost.length || banned.length || gapped.length) {
+  if (D.generator_warnings.length || lost.length || banned.length || declined.length || gapped.length) {
     var wb = add(root, el("div", {class: "warnbox", id: "caveats"}));
     add(wb, el("h3", null, "Read these numbers with care"));
     var ul = add(wb, el("ul"));
@@ -166,6 +167,10 @@
     });
     banned.forEach(function (w) {
       add(ul, el("li", null, "Worker " + w.index + " (" + w.id + ") was thrown out: " + w.ban_reason + "."));
+    });
+    declined.forEach(function (w) {
+      add(ul, el("li", null, "Worker " + w.index + " (" + w.id + ") could not run the scenario and ran no users" +
+        " (they went to the others): " + w.decline_reason + "."));
     });
     D.generator_warnings.forEach(function (g) {
       add(ul, el("li", null, g.message + " (" + hms(Date.parse(g.first)) + "–" + hms(Date.parse(g.last)) + " UTC)."));

@@ -33,6 +33,9 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
                  again and again for S seconds
         second-id  join as --id, then say HELLO as --id + "-2" on the same
                  connection; then go on as idle
+        decline  join, answer the SCENARIO with a DECLINE (a worker that cannot
+                 run it), then only HEARTBEATs; the summary's "target_users_max"
+                 is the most users a TARGET asked of it after its DECLINE
         offend   join, then break a limit (--offense): names (entries the
                  scenario does not have), bytes (statistics far beyond the
                  per-second budget), overflow (counts that would wrap when
@@ -54,8 +57,9 @@ import time
 import msgpack
 import zmq
 
-PROTO = 5
-HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT = range(1, 12)
+PROTO = 6
+HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT, DECLINE = \
+    range(1, 13)
 
 
 def pack(obj):
@@ -496,6 +500,8 @@ def cmd_peer(args):
             raise
     end = time.monotonic() + args.seconds
     offended = False
+    declined = False
+    target_users_max = 0
     last_beat = 0.0
     while time.monotonic() < end:
         if args.mode in ("intrude", "impostor"):
@@ -520,6 +526,9 @@ def cmd_peer(args):
                 now = int(time.time() * 1000)
                 d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
                 d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
+        if args.mode == "decline" and run_id and time.monotonic() - last_beat >= 1.0:
+            last_beat = time.monotonic()
+            d.send(frame(HEARTBEAT, [0, 0, 1 << 20, 0, 0]))
         if not d.poll(wait_ms):
             continue
         while d.poll(0):
@@ -532,9 +541,14 @@ def cmd_peer(args):
                     d.send(frame(HELLO, [hello[0] + "-2"] + hello[1:]))
             elif t == SCENARIO:
                 names = scenario_names(body[0])
+                if args.mode == "decline":
+                    declined = True
+                    d.send(frame(DECLINE, [run_id, "fake: this worker cannot run it"]))
+            elif t == TARGET and declined:
+                target_users_max = max(target_users_max, sum(body[3]))
             elif t == REJECT and len(reasons) < 10:
                 reasons.append(body[0])
-            elif t == STOP and run_id:
+            elif t == STOP and run_id and args.mode != "decline":
                 seq += 1
                 now = int(time.time() * 1000)
                 d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, [], 0]))
@@ -552,7 +566,8 @@ def cmd_peer(args):
                         pass
     d.close()
     ctx.term()
-    print(json.dumps({"got": got, "rejects": reasons, "run_id": run_id}))
+    print(json.dumps({"got": got, "rejects": reasons, "run_id": run_id,
+                      "target_users_max": target_users_max}))
     return 0
 
 
@@ -609,7 +624,8 @@ def main():
     t.add_argument("--seed", type=int, default=1)
     q = sub.add_parser("peer")
     q.add_argument("--master", required=True)
-    q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend", "second-id"],
+    q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend", "second-id",
+                            "decline"],
                    required=True)
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")

@@ -191,6 +191,10 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
             .feeder = 31, .n_rows = 2, .cells = grant_cells, .cells_len = sizeof(grant_cells)};
         m->grant.feeders[2] = (struct hn_msg_grant_feeder){.feeder = 2};
         break;
+    case HN_MSG_DECLINE:
+        strcpy(m->decline.run_id, "run-20240101-xyz/0123456789abcdef");
+        strcpy(m->decline.reason, "HTTP/2 over http:// (h2c): libcurl 7.88.1 cannot reuse it");
+        break;
     }
 }
 
@@ -346,7 +350,14 @@ static void test_round_trip_all_types(void **state)
                 }
             }
             break;
+        case HN_MSG_DECLINE:
+            assert_string_equal(got.decline.run_id, want.decline.run_id);
+            assert_string_equal(got.decline.reason, want.decline.reason);
+            break;
         }
+        /* (a built SNAPSHOT holds histograms, a decoded one their bytes) */
+        if (t != HN_MSG_SNAPSHOT && t != HN_MSG_FINAL)
+            assert_true(hn_msg_equal(&want, &got));
         assert_string_not_equal(hn_msg_type_name(t), "UNKNOWN");
         hn_msg_deinit(&got);
         hn_msg_deinit(&got); /* twice is harmless */
