@@ -459,9 +459,9 @@ static void on_decline(struct hn_run *r, struct hn_worker *w, const struct hn_ms
                      "cannot run the scenario: %s", w->decline_reason);
     uint32_t declined = hn_registry_declined(&r->reg);
     if (r->state == HN_RUN_WAITING && declined >= r->cfg->expect_workers) {
-        hn_log_error("%u worker%s cannot run the scenario, as many as the run expects: giving up",
-                     declined, declined == 1 ? "" : "s");
-        hn_run_finish(r, HN_EXIT_NO_RUN);
+        hn_run_fail(r, HN_EXIT_NO_RUN,
+                    "%u worker%s cannot run the scenario, as many as the run expects", declined,
+                    declined == 1 ? "" : "s");
     } else if (r->state == HN_RUN_RUNNING) {
         if (hn_registry_alive(&r->reg) == 0)
             hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left that can run the scenario (%s)",

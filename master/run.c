@@ -136,7 +136,7 @@ bool hn_run_all_finals_in(const struct hn_run *r)
 void hn_run_begin_stop(struct hn_run *r, const char *why)
 {
     if (r->state == HN_RUN_WAITING) {
-        hn_run_finish(r, HN_EXIT_NO_RUN);
+        hn_run_fail(r, HN_EXIT_NO_RUN, "%s while waiting for workers", why);
         return;
     }
     if (r->state != HN_RUN_RUNNING)
@@ -223,8 +223,15 @@ void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     hn_log_error("%s", why);
-    if (r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE)
+    if (r->state == HN_RUN_WAITING) {
+        /* Its reports are written all the same: a CI job reads why. */
+        static const char prefix[] = "the run did not start: ";
+        char late[sizeof(r->aborted)];
+        snprintf(late, sizeof(late), "%s%.*s", prefix, (int)(sizeof(late) - sizeof(prefix)), why);
+        note_aborted(r, late);
+    } else if (r->state != HN_RUN_DONE) {
         note_aborted(r, why);
+    }
     hn_run_finish(r, exit_code);
 }
 
@@ -287,7 +294,12 @@ void hn_run_finish(struct hn_run *r, int exit_code)
                      "fails");
         exit_code = HN_EXIT_NO_RUN;
     }
-    if (ran && r->stats) {
+    /* A run that never started (hn_run_fail says why) has reports all the
+     * same, with no requests, so that a CI job finds its JUnit, JSON and
+     * Markdown verdicts, and the reason, where it looks. */
+    if (!ran && r->aborted[0] && !r->stats && hn_stats_new(hn_clock_wall_ms(), &r->stats))
+        r->stats = NULL;
+    if ((ran || r->aborted[0]) && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
         hn_stats_tick(r->stats, now_ms, 0);
         hn_stats_settle(r->stats);
@@ -433,11 +445,9 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     check_liveness(r, backlog_s);
     check_lag(r, now_s, stall_s, backlog_s);
     if (r->state == HN_RUN_WAITING && r->cfg->local_workers &&
-        hn_local_workers_running(&r->local) == 0) {
-        hn_log_error("every local worker exited before the run started (see their messages "
-                     "above)");
-        hn_run_finish(r, HN_EXIT_NO_RUN);
-    }
+        hn_local_workers_running(&r->local) == 0)
+        hn_run_fail(r, HN_EXIT_NO_RUN,
+                    "every local worker exited before the run started (see their messages above)");
     if (r->state == HN_RUN_DONE)
         return;
     if (r->state == HN_RUN_STOPPING) {
@@ -485,10 +495,12 @@ void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents)
     (void)revents;
     struct hn_run *r = t->data;
     uint32_t declined = hn_registry_declined(&r->reg);
-    hn_log_error("only %u of %u expected workers joined within the wait%s: giving up",
-                 hn_registry_alive(&r->reg), r->cfg->expect_workers,
-                 declined ? " (and some that did cannot run the scenario, see above)" : "");
-    hn_run_finish(r, HN_EXIT_NO_RUN);
+    char wait[32] = "the wait";
+    if (hn_units_format_duration_ms(r->cfg->expect_wait_ms, wait, sizeof(wait)) < 0)
+        snprintf(wait, sizeof(wait), "the wait");
+    hn_run_fail(r, HN_EXIT_NO_RUN, "only %u of %u expected workers joined within %s%s",
+                hn_registry_alive(&r->reg), r->cfg->expect_workers, wait,
+                declined ? " (and some that did cannot run the scenario)" : "");
 }
 
 void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)
@@ -533,9 +545,11 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
      * timeout, systemctl stop) did not run its plan: the reports say so and
      * it does not pass, or a gate would take a cut-short run for a good
      * one. A run without a length runs until Ctrl-C: that is its end. */
-    if (r->state == HN_RUN_WAITING)
-        hn_log_error("interrupted by %s while waiting for workers: no run",
-                     w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+    if (r->state == HN_RUN_WAITING) {
+        hn_run_fail(r, HN_EXIT_NO_RUN, "interrupted by %s while waiting for workers",
+                    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+        return;
+    }
     if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
         char planned[32], why[96];
         if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)

@@ -52,7 +52,7 @@ wait_master 60
 check "master exits 3 (got $master_rc; 124: it waited on)" [ "$master_rc" = 3 ]
 # (Both HELLOs may come before either DECLINE: the run then starts, and
 # fails as the second one declines.)
-check "saying why" grep -Eq "2 workers cannot run the scenario, as many as the run expects: giving up|no worker left that can run the scenario" \
+check "saying why" grep -Eq "the run did not start: 2 workers cannot run the scenario, as many as the run expects|no worker left that can run the scenario" \
     "$work/master.err"
 
 vernum=$(curl-config --vernum 2>/dev/null || echo 0)

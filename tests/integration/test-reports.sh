@@ -121,6 +121,34 @@ check "verdict line" grep -q "^## Hornet load test: ❌ failed" "$r.md"
 check "one row per entry" bash -c "grep -c '^| GET | ' '$r.md' | grep -qx 3"
 check "the error table names the failing request" grep -q "| GET /status/500 | HTTP 500 |" "$r.md"
 
+echo "== a run that never started: its reports are written all the same, and say why"
+# (Before, no JSON, JUnit or Markdown file at all: a CI job found no verdict.)
+n="$work/never/run"
+start_hmaster -H "$target_url" -u 1 -t 5s --expect-workers 1 --expect-workers-max-wait 1s \
+    --json "$n.json" --junit "$n.junit.xml" --summary-md "$n.md" --html "$n.html" --csv "$n" /
+wait_master 30
+check "exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+why="the run did not start: only 0 of 1 expected workers joined within 1s"
+"$JPY" - "$top/master/report.schema.json" "$n.json" "$why" <<'PY' || fail "JSON report of a run that never started"
+import json, sys, jsonschema
+schema, doc, why = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+for e in errs[:5]:
+    print(f"FAIL: {e.json_path}: {e.message[:200]}")
+ok = not errs and doc["run"]["aborted"] == why and doc["totals"]["requests"] == 0
+print(("ok" if ok else "FAIL") + f": valid JSON, aborted {doc['run']['aborted']!r}, no requests")
+sys.exit(0 if ok else 1)
+PY
+if xmllint --noout --schema "$xsd" "$n.junit.xml" 2>"$work/xmllint.err"; then
+    pass "its JUnit XML is valid against junit-10.xsd"
+else
+    fail "its JUnit XML is not valid: $(head -n 5 "$work/xmllint.err")"
+fi
+check "its JUnit run case fails with the reason" grep -q "<failure type=\"run\" message=\"aborted: $why" "$n.junit.xml"
+check "its Markdown verdict says why" grep -q "^aborted: $why" "$n.md"
+check "its HTML report carries the reason" grep -q "$why" "$n.html"
+check "its CSV has the Aggregated row, empty" grep -q "^,Aggregated,0,0," "${n}_stats.csv"
+
 echo "== the HdrHistogram log, decoded by hdr-histogram-js"
 check "log header lines" bash -c "head -n 5 '$r.hlog' | grep -q '^#\[Histogram log format version 1.3\]' &&
     grep -q '^\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"$' '$r.hlog'"
