@@ -81,11 +81,15 @@ fi
 
 echo "== a master that cannot bind leaves the last run's reports as they were"
 printf 'kept\n' >"$work/prev_stats.csv"
-port=$(free_port)
-python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(20)' "$port" &
+# The holder binds a port of its own choosing (a free port picked first may
+# be taken by another job before it binds) and says which.
+: >"$work/held-port"
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(20)' >"$work/held-port" &
 holder=$!
-sleep 0.3
+for _ in $(seq 50); do [ -s "$work/held-port" ] && break; sleep 0.1; done
+port=$(cat "$work/held-port")
 rc=0
 timeout 10 "$HORNET_MASTER" --bind "tcp://127.0.0.1:$port" --csv "$work/prev" -H http://127.0.0.1:1 / \
     >/dev/null 2>"$work/err" || rc=$?
