@@ -74,6 +74,11 @@ static int value(const char *v, struct hn_threshold *t, char *why, size_t len, s
     char *end;
     if (is_time(t->metric)) {
         uint64_t us;
+        /* A bare number is seconds elsewhere in the file, but milliseconds
+         * in k6's thresholds: "p(95) < 800" would be a gate of 800 s that
+         * never fails. The unit must be written. */
+        if (buf[strspn(buf, "0123456789.")] == '\0')
+            return bad(why, len, at, pos, "'%s' has no unit: write %sms or %ss", buf, buf, buf);
         if (hn_units_parse_duration_us(buf, &us))
             return bad(why, len, at, pos, "'%s' is not a duration such as 500ms or 1.5s", buf);
         t->limit = (double)us;

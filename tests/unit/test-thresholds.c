@@ -86,6 +86,9 @@ static void test_parse_errors(void **state)
     parse_bad("pp < 1s", "unknown metric", 0);
     parse_bad("p(95) = 500ms", "expected <, <=, > or >=", 6);
     parse_bad("p(95) < fast", "not a duration", 8);
+    /* 800 s here, 800 ms in k6: a unit must be written */
+    parse_bad("p(95) < 800", "'800' has no unit: write 800ms or 800s", 8);
+    parse_bad("avg < 0.5", "no unit", 6);
     parse_bad("p(95) <", "value is missing", 7);
     parse_bad("error_rate < 120%", "at most 100%", 13);
     parse_bad("error_rate < -1", "not a rate", 13);
