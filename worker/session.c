@@ -1,7 +1,7 @@
 /* Worker session state machine (see session.h). One function per event;
  * the state is an explicit enum. Everything runs on the main thread's loop;
  * the engine threads are reached only through the pool. */
-#include "session.h"
+#include "session_internal.h"
 #include "chan.h"
 #include "clock.h"
 #include "curl_quirks.h"
@@ -20,7 +20,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <sched.h>
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,206 +38,14 @@
 /* Saying HELLO this long without a WELCOME: a hint of what may be wrong. */
 #define NO_WELCOME_HINT_S 10.0
 
-enum session_state {
-    SS_HELLO,    /* saying HELLO every second until WELCOME */
-    SS_READY,    /* welcomed, no scenario yet */
-    SS_LOADED,   /* scenario applied, engines idle */
-    SS_RUNNING,  /* a target is applied */
-    SS_STOPPING, /* draining requests in flight */
-    SS_STOPPED,  /* FINAL sent; waiting for QUIT or a new run */
-};
-
 static const char *const state_names[] = {"hello",   "ready",    "loaded",
                                           "running", "stopping", "stopped"};
-
-struct hn_session {
-    const struct hn_session_config *cfg;
-    struct ev_loop *loop;
-    struct hn_chan chan;  /* closed (zeroed) in a session fed by hn_session_deliver */
-    ev_timer tick;        /* every second: HELLO or HEARTBEAT, silence check */
-    ev_timer hello_retry; /* HELLO again soon when the first found no connection */
-    ev_timer snap_tick;   /* every snapshot interval */
-    ev_signal sigint, sigterm;
-    enum session_state state;
-    char worker_id[HN_PROTO_ID_MAX + 1];
-    char run_id[HN_PROTO_ID_MAX + 1];
-    uint32_t snapshot_interval_ms;
-    ev_tstamp last_heard;
-    struct hn_scenario *scenario;
-    struct hn_plan *plan;
-    struct hn_grants *grants;
-    struct hn_pool *pool;
-    /* Why this worker cannot run the run's scenario ("": it can, or has
-     * none yet): said to the master in a DECLINE, again on every new
-     * connection of the run (the first may have been lost with the old). */
-    char declined[HN_PROTO_REASON_MAX + 1];
-    uint64_t target_seq;
-    /* Open model: the run's end (ev_time()), the earliest any TARGET of the
-     * run announced; INFINITY: none. Never moved later: iterations held
-     * back by it must not all start when a TARGET sent after the end
-     * (while the STOP is on its way) says "1 ms left". */
-    double run_end_at;
-    uint64_t snap_seq;
-    struct hn_report_ring reports; /* the last reports, sent again on a new connection */
-    bool resend_pending; /* a new connection: they go once the master answers on it */
-    uint64_t connection; /* hn_chan_peer_connections when this worker last sent */
-    uint64_t interval_start_ms;
-    bool final_wanted;     /* drained: a FINAL must follow */
-    bool final_pending;    /* the snapshot under way was asked after the drain */
-    bool exit_after_final; /* a signal asked us to leave */
-    int exit_code;
-    uint64_t cpu_prev_us, cpu_prev_mono_us;
-    uint32_t cpu_permille;
-    struct hn_loop_lag lag;     /* how late the main loop runs */
-    uint32_t stall_ms;          /* the last stall, repeated in HEARTBEATs ... */
-    ev_tstamp stall_until;      /* ... until then (PROTOCOL.md, HEARTBEAT) */
-    unsigned warned;            /* bit set of one-time warnings */
-    bool unreachable;           /* a send found no master; said once until it answers */
-    ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
-    ev_tstamp capacity_said_at; /* loop time a capped target was last logged */
-};
-
-enum {
-    WARN_BAD_FRAME = 2,
-    WARN_VERSION = 4,
-    WARN_NO_SCENARIO = 8,
-    WARN_BAD_GRANT = 16,
-    WARN_NO_WELCOME = 32,
-};
 
 static void set_state(struct hn_session *s, enum session_state next)
 {
     if (s->state != next)
         hn_log_debug("session: %s -> %s", state_names[s->state], state_names[next]);
     s->state = next;
-}
-
-/* A send failed for want of a master (send_frame queues nothing while the
- * socket's monitor says the connection is down): said once until the
- * master answers. A message written just before a break the monitor has
- * not reported yet stays in libzmq's queue and goes out first on the next
- * connection, ahead of the HELLO that says whose it is: the master drops
- * it (a stranger's). Reports are kept (report_ring.h) and sent again after
- * the HELLO. */
-static void master_unreachable(struct hn_session *s, const char *what)
-{
-    if (!s->unreachable && s->state != SS_HELLO) /* saying HELLO: see the hint in on_tick */
-        hn_log_warn("master %s unreachable: %s not sent (the last %u reports are kept for it, "
-                    "nothing else)",
-                    s->cfg->master, what, HN_REPORT_RING_MAX);
-    s->unreachable = true;
-}
-
-static int connected(struct hn_session *s);
-
-/* On a new connection, once the master answered the HELLO on it: the
- * reports kept, oldest first, before anything newer. The master counts
- * those it has not seen and ignores the others (PROTOCOL.md §4). Not
- * before its answer: a master restarted meanwhile (a WELCOME to another
- * run) gets none of the old run's. */
-static void resend_reports(struct hn_session *s)
-{
-    uint64_t asked_on = s->connection;
-    s->resend_pending = false;
-    if (connected(s) != 0)
-        return; /* gone again: the next connection's HELLO arms them anew */
-    /* Yet another connection (its HELLO just went): wait for its answer,
-     * unless leaving, when there is no waiting. */
-    if (s->connection != asked_on && !s->exit_after_final)
-        return;
-    unsigned n = hn_report_ring_count(&s->reports), sent = 0;
-    for (; sent < n; sent++) {
-        size_t len;
-        const void *frame = hn_report_ring_at(&s->reports, sent, &len);
-        if (hn_chan_send(&s->chan, frame, len) != 0)
-            break;
-    }
-    if (sent < n)
-        hn_log_warn("new connection to the master: sent %u of the last %u reports again, the "
-                    "rest could not be sent",
-                    sent, n);
-    else if (n)
-        hn_log_info("new connection to the master: sent the last %u reports again", n);
-}
-
-static int send_hello(struct hn_session *s);
-
-/* 0 when a master is connected, after saying HELLO if the connection is
- * new (then the kept reports wait for its answer: resend_pending), or
- * -EAGAIN. Reconnected: the master tells workers apart by their connection
- * (or by a key several may share), so this worker's first message on a
- * new one is a HELLO; else what follows would be a stranger's and dropped
- * until the master's silence made it say HELLO anyway. */
-static int connected(struct hn_session *s)
-{
-    if (!hn_chan_peer_up(&s->chan))
-        return -EAGAIN;
-    uint64_t connection = hn_chan_peer_connections(&s->chan), before = s->connection;
-    if (connection != before) {
-        s->connection = connection; /* first: send_hello comes back here */
-        if (s->state != SS_HELLO && connection > 1) {
-            if (send_hello(s) != 0) {
-                s->connection = before; /* not said: the next message tries again */
-                return -EAGAIN;
-            }
-            s->resend_pending = hn_report_ring_count(&s->reports) > 0;
-        }
-    }
-    return 0;
-}
-
-/* Send @buf unless the master is unreachable now: a message queued for a
- * master that is gone would reach whoever listens there next (a restarted
- * master, another run). -EAGAIN then. */
-static int send_frame(struct hn_session *s, const void *buf, size_t len)
-{
-    int err = connected(s);
-    return err ? err : hn_chan_send(&s->chan, buf, len);
-}
-
-static int send_msg(struct hn_session *s, const struct hn_msg *m)
-{
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    int err = hn_msg_encode(m, &buf);
-    if (!err)
-        err = send_frame(s, buf.data, buf.size);
-    if (err == -EAGAIN)
-        master_unreachable(s, hn_msg_type_name(m->type));
-    else if (err)
-        hn_log_warn("cannot send %s: %s", hn_msg_type_name(m->type), hn_strerror(err));
-    msgpack_sbuffer_destroy(&buf);
-    return err;
-}
-
-/* CPUs this worker can keep busy: its engine threads, at most the CPUs it
- * may run on (taskset, cgroup cpusets; all online ones when the affinity
- * cannot be read). The master's self-check measures CPU use against it, as
- * Locust against its one core. */
-static uint32_t usable_cpus(const struct hn_session *s)
-{
-    cpu_set_t set;
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    uint32_t cpus = online > 0 ? (uint32_t)online : 1;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        cpus = (uint32_t)CPU_COUNT(&set);
-    return s->cfg->threads && s->cfg->threads < cpus ? s->cfg->threads : cpus;
-}
-
-static int send_hello(struct hn_session *s)
-{
-    struct hn_msg m = {.type = HN_MSG_HELLO};
-    snprintf(m.hello.worker_id, sizeof(m.hello.worker_id), "%s", s->worker_id);
-    if (gethostname(m.hello.hostname, sizeof(m.hello.hostname) - 1) != 0)
-        snprintf(m.hello.hostname, sizeof(m.hello.hostname), "unknown");
-    m.hello.pid = (uint32_t)getpid();
-    snprintf(m.hello.version, sizeof(m.hello.version), "%s", HN_VERSION);
-    m.hello.cpus = usable_cpus(s);
-    m.hello.capacity = s->cfg->capacity;
-    /* Empty until a master welcomed us: a restarted worker gets the
-     * scenario again even if its id (or key) is known. */
-    snprintf(m.hello.run_id, sizeof(m.hello.run_id), "%s", s->run_id);
-    return send_msg(s, &m);
 }
 
 static uint64_t rss_bytes(void)
@@ -293,7 +100,7 @@ static void send_heartbeat(struct hn_session *s)
         lag = s->stall_ms;
     }
     m.heartbeat.loop_lag_ms = lag;
-    send_msg(s, &m);
+    hn_link_send_msg(s, &m);
 }
 
 /* Drop the current run's engines, plan and scenario (aborts transfers). */
@@ -314,60 +121,7 @@ static void reset_run(struct hn_session *s)
     /* Reports keep their numbers (and the kept ones stay) while the run id
      * does: a SCENARIO sent again in the same run (a HELLO that crossed our
      * WELCOME) starts new engines, not a new count, which the master has
-     * partly seen (forget_reports, for a new run). */
-}
-
-/* A new run: its reports are numbered from 1, none of the old one's is
- * kept. */
-static void forget_reports(struct hn_session *s)
-{
-    s->snap_seq = 0;
-    hn_report_ring_clear(&s->reports);
-    s->resend_pending = false;
-}
-
-/* Send the encoded report in @buf (SNAPSHOT or FINAL number @seq) and
- * keep it for a new connection; @buf is emptied. */
-static void send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t type, uint64_t seq,
-                        uint64_t requests)
-{
-    /* One look at the connection: a report may be the first message on a
-     * new one (HELLO first), and it then waits behind the kept ones. */
-    int err = connected(s);
-    if (!err && s->resend_pending) {
-        /* After the older ones, once the master answers (leaving, the
-         * FINAL cannot wait). */
-        size_t len = buf->size;
-        hn_report_ring_push(&s->reports, msgpack_sbuffer_release(buf), len);
-        if (type == HN_MSG_FINAL && s->exit_after_final)
-            resend_reports(s);
-        return;
-    }
-    if (!err)
-        err = hn_chan_send(&s->chan, buf->data, buf->size);
-    if (err == -EAGAIN)
-        master_unreachable(s, type == HN_MSG_FINAL ? "the final snapshot" : "snapshots");
-    else if (err)
-        hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)seq,
-                     (unsigned long long)requests, hn_strerror(err));
-    size_t len = buf->size;
-    if (!err || err == -EAGAIN)
-        hn_report_ring_push(&s->reports, msgpack_sbuffer_release(buf), len);
-}
-
-static void send_empty_final(struct hn_session *s)
-{
-    struct hn_msg m = {.type = HN_MSG_FINAL};
-    m.snapshot.seq = ++s->snap_seq;
-    snprintf(m.snapshot.run_id, sizeof(m.snapshot.run_id), "%s", s->run_id);
-    m.snapshot.interval_start_ms = m.snapshot.interval_end_ms = hn_clock_wall_ms();
-    msgpack_sbuffer buf;
-    msgpack_sbuffer_init(&buf);
-    if (hn_msg_encode(&m, &buf) == 0)
-        send_report(s, &buf, HN_MSG_FINAL, m.snapshot.seq, 0);
-    else
-        hn_log_error("cannot encode the final snapshot");
-    msgpack_sbuffer_destroy(&buf);
+     * partly seen (hn_link_forget_reports, for a new run). */
 }
 
 static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
@@ -376,7 +130,7 @@ static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
         set_state(s, SS_STOPPING);
         hn_pool_stop(s->pool, timeout_ms);
     } else if (s->state == SS_READY || s->state == SS_LOADED) {
-        send_empty_final(s);
+        hn_link_send_empty_final(s);
         set_state(s, SS_STOPPED);
         if (s->exit_after_final)
             ev_break(s->loop, EVBREAK_ALL);
@@ -412,7 +166,7 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
     msgpack_sbuffer_init(&buf);
     int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
     if (!err)
-        send_report(s, &buf, info.type, info.seq, hn_recorder_requests(merged));
+        hn_link_send_report(s, &buf, info.type, info.seq, hn_recorder_requests(merged));
     else
         hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)info.seq,
                      (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
@@ -445,23 +199,13 @@ static int run_shown(const char *run_id)
     return (int)strcspn(run_id, "/");
 }
 
-/* Tell the master this worker cannot run the run's scenario: it runs no
- * users of this run, and the master gives its share to the others. */
-static void send_decline(struct hn_session *s)
-{
-    struct hn_msg m = {.type = HN_MSG_DECLINE};
-    snprintf(m.decline.run_id, sizeof(m.decline.run_id), "%s", s->run_id);
-    snprintf(m.decline.reason, sizeof(m.decline.reason), "%s", s->declined);
-    send_msg(s, &m);
-}
-
 static void decline(struct hn_session *s, const char *why)
 {
     hn_log_error("cannot run the master's scenario: %s", why);
     hn_utf8_copy(s->declined, sizeof(s->declined), why, strlen(why));
     if (!s->declined[0])
         snprintf(s->declined, sizeof(s->declined), "no reason given");
-    send_decline(s);
+    hn_link_send_decline(s);
     set_state(s, SS_READY);
 }
 
@@ -484,7 +228,7 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
          * empty FINAL): the new master numbers TARGETs from 1 and expects
          * reports from 1 (a first report numbered 2 would read as one lost). */
         reset_run(s);
-        forget_reports(s);
+        hn_link_forget_reports(s);
         s->declined[0] = '\0';
     }
     if (new_run || s->state == SS_HELLO) {
@@ -495,7 +239,7 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
         if (s->state == SS_HELLO || !s->pool)
             set_state(s, SS_READY);
         if (s->declined[0]) /* back on a new connection of the same run */
-            send_decline(s);
+            hn_link_send_decline(s);
     }
 }
 
@@ -666,7 +410,7 @@ static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *
     s->unreachable = false;
     if (s->resend_pending && m.type != HN_MSG_REJECT &&
         !(m.type == HN_MSG_WELCOME && strcmp(m.welcome.run_id, s->run_id) != 0))
-        resend_reports(s); /* the same master, the same run */
+        hn_link_resend_reports(s); /* the same master, the same run */
     switch (m.type) {
     case HN_MSG_WELCOME:
         on_welcome(s, &m.welcome);
@@ -748,7 +492,7 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     if (s->state == SS_HELLO || silent >= REHELLO_AFTER_S) {
         if (s->state != SS_HELLO && silent < REHELLO_AFTER_S + 1.0)
             hn_log_warn("master silent for %.0f s: saying HELLO again", silent);
-        if (send_hello(s) == -EAGAIN && !ev_is_active(&s->hello_retry))
+        if (hn_link_send_hello(s) == -EAGAIN && !ev_is_active(&s->hello_retry))
             ev_timer_start(loop, &s->hello_retry); /* try again as soon as it connects */
     } else {
         send_heartbeat(s);
@@ -760,7 +504,7 @@ static void on_hello_retry(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     struct hn_session *s = w->data;
-    if (s->state != SS_HELLO || send_hello(s) != -EAGAIN ||
+    if (s->state != SS_HELLO || hn_link_send_hello(s) != -EAGAIN ||
         ev_timer_remaining(loop, &s->tick) < 0.2)
         ev_timer_stop(loop, w); /* else it repeats */
 }
@@ -820,7 +564,7 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
 static void session_deinit(struct hn_session *s)
 {
     reset_run(s);
-    forget_reports(s);
+    hn_link_forget_reports(s);
     ev_timer_stop(s->loop, &s->tick);
     ev_timer_stop(s->loop, &s->hello_retry);
     hn_loop_lag_stop(&s->lag, s->loop);
