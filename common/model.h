@@ -18,8 +18,9 @@
 #define HN_MODEL_CLASSES_MAX 64 /* user classes per scenario */
 #define HN_MODEL_TASKS_MAX 1024 /* tasks per class */
 #define HN_MODEL_STEPS_MAX 256  /* steps per task or on_start */
-#define HN_MODEL_STEPS_TOTAL_MAX 16384 /* steps in a whole scenario: what the
-                                          blob can carry (proto/scenario_codec.c) */
+#define HN_MODEL_STEPS_TOTAL_MAX                                                                   \
+    16384                       /* steps in a whole scenario: what the                             \
+                                   blob can carry (proto/scenario_decode.c) */
 #define HN_MODEL_HEADERS_MAX 64 /* headers per step, class or defaults */
 #define HN_MODEL_WEIGHT_MAX 1000000
 #define HN_MODEL_BODY_MAX (1u << 20) /* bytes of a body as written */

@@ -1,4 +1,4 @@
-/* libFuzzer target for the scenario blob decoder (proto/scenario_codec.c):
+/* libFuzzer target for the scenario blob decoder (proto/scenario_decode.c):
  * any bytes must decode to an error with a reason, or to a scenario that
  * re-encodes canonically. Build: meson setup -Dfuzz=enabled with CC=clang;
  * run: fuzz-scenario proto/fuzz/corpus-scenario */
