@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* True if @url is an absolute http:// or https:// URL libcurl can parse.
  * Workers speak no other scheme (also after redirects). */
@@ -12,3 +13,8 @@ bool hn_url_ok(const char *url);
  * query (?...) and no fragment (#...), which the appended path would land
  * after ("http://h/?q=1" + "/x" requests "/?q=1/x"). */
 bool hn_url_is_base(const char *url);
+
+/* @url with its credentials (user:password@ before the host) replaced by
+ * "***@", into @out (@len bytes, cut if short): what a report may show of
+ * a URL. Any text without credentials is copied as it is. Returns @out. */
+const char *hn_url_redact(const char *url, char *out, size_t len);

@@ -13,6 +13,7 @@
 #include "units.h"
 #include "url.h"
 #include "url_check.h"
+#include "curve.h"
 #include "endpoint.h"
 #include "fastpath.h"
 #include "metrics_addr.h"
@@ -78,9 +79,8 @@ void hn_cli_usage(FILE *out)
         "      --worker-threads N       engine threads per local worker (default: cores / N)\n"
         "      --worker-bin PATH        hornet-worker program for --local-workers (default: next\n"
         "                               to hornet-master, then $PATH)\n"
-        "      --expect-workers N       start when N workers that can run the scenario joined\n"
-        "                               (default: --local-workers, or 1); exit 3 once N\n"
-        "                               declined it\n"
+        "      --expect-workers N       start when N workers joined and loaded the scenario\n"
+        "                               (default: --local-workers, or 1)\n"
         "      --expect-workers-max-wait TIME\n"
         "                               give up (exit 3) if they have not joined by then\n"
         "                               (default 60s; 0 waits forever)\n"
@@ -97,7 +97,7 @@ void hn_cli_usage(FILE *out)
         "      --insecure               allow a --bind other hosts can reach without CurveZMQ\n"
         "                               keys: anyone who reaches the port can join (a\n"
         "                               network you trust; --local-workers alone always use\n"
-        "                               throwaway keys)\n"
+        "                               throwaway keys); and a --metrics-bind beyond loopback\n"
         "      --max-stats-memory SIZE  memory for statistics, e.g. 512MiB; a run that needs\n"
         "                               more fails with exit 3 (default: a quarter of RAM)\n"
         "Reports:\n"
@@ -116,7 +116,7 @@ void hn_cli_usage(FILE *out)
         "                               entry (tagged) and the total (untagged), in µs\n"
         "      --metrics-bind ADDR      serve Prometheus metrics on http://ADDR/metrics while\n"
         "                               the run lasts: HOST:PORT, [IPv6]:PORT or :PORT (all\n"
-        "                               interfaces)\n"
+        "                               interfaces); beyond loopback only with --insecure\n"
         "      --junit PATH             JUnit XML: a test case per threshold and per entry\n"
         "                               with failures\n"
         "      --summary-md PATH        a short Markdown summary (CI job summary, PR comment)\n"
@@ -140,7 +140,8 @@ void hn_cli_usage(FILE *out)
         "     one ends with Ctrl-C as planned)\n"
         "  2  bad command line or scenario (FILE:LINE:COL: message), two reports on one\n"
         "     file, a report file that cannot be created (or, at the end, written), a\n"
-        "     --bind beyond loopback without keys or --insecure\n"
+        "     --bind beyond loopback without keys or --insecure, a --metrics-bind beyond\n"
+        "     loopback without --insecure, a secret key file others may read\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
         "     did not join in time, no worker can run the scenario, all workers lost (or\n"
         "     none sent its final report),\n"
@@ -545,6 +546,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--log-level wants error, warn, info or debug", optarg);
             break;
         case O_CURVE_SECRET:
+            if (access(optarg, R_OK) != 0 && hn_curve_key_valid(optarg))
+                return bad("--curve-secret wants the path of a secret key file, not the key itself "
+                           "(a key on a command line is in every user's ps; not echoed here)",
+                           "");
             if (access(optarg, R_OK) != 0) {
                 /* Why matters: "Permission denied" is a service user that
                  * cannot read its key (README, Security). */

@@ -226,11 +226,10 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
                      h->hostname, h->pid, h->cpus, h->capacity, h->version);
     new_run_id(r, w);
     send_welcome(r, w, true);
-    /* While the run runs, a newcomer gets its share at the next tick: a
-     * thousand workers joining must not each make the master send every
-     * worker a TARGET. */
-    if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
-        hn_run_start(r);
+    /* It counts, and gets users, once it says it has loaded the scenario
+     * (on_heartbeat); while the run runs, at the next tick: a thousand
+     * workers joining must not each make the master send every worker a
+     * TARGET. */
 }
 
 /* What a HELLO on another connection gets when it claims the identity of
@@ -401,6 +400,7 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         if (!same_route)
             new_run_id(r, w);
         w->final_received = false;
+        w->loaded = false;   /* it says so again once it has the scenario */
         w->declined = false; /* it may decline again: it gets the scenario */
         w->snap_seq = 0; /* a new process numbers its reports from 1 */
         w->users = 0;
@@ -410,6 +410,26 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
     w->last_seen = w->alive_at = liveness_now(r);
     send_welcome(r, w, fresh);
     /* Running: its share comes with the next tick's TARGETs (heard_from). */
+    if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
+        hn_run_start(r);
+}
+
+/* A HEARTBEAT: the worker's health for the reports, and the first one
+ * saying LOADED (or RUNNING, from a process that loaded it before a
+ * reconnect) makes it a worker of the run: it counts towards
+ * --expect-workers and gets users at the next tick. */
+static void on_heartbeat(struct hn_run *r, struct hn_worker *w, const struct hn_msg_heartbeat *hb)
+{
+    w->users = hb->users;
+    w->cpu_permille = hb->cpu_permille;
+    w->rss_bytes = hb->rss_bytes;
+    hn_journal_heartbeat(&r->journal, hn_clock_wall_ms(), w->index, w->hello.worker_id,
+                         w->hello.cpus, hb);
+    r->users_seen |= w->users > 0;
+    if (w->loaded || w->declined ||
+        (hb->state != HN_WSTATE_LOADED && hb->state != HN_WSTATE_RUNNING))
+        return;
+    w->loaded = true;
     if (r->state == HN_RUN_WAITING && hn_registry_alive(&r->reg) >= r->cfg->expect_workers)
         hn_run_start(r);
 }
@@ -440,16 +460,26 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
     }
 }
 
+/* Whether every worker that can join is known: local workers (throwaway
+ * keys) and no --allow-workers for others. */
+static bool fleet_known(const struct hn_run *r)
+{
+    return r->cfg->local_workers && r->curve && !r->cfg->allow_workers;
+}
+
 /* A worker that cannot run the scenario (its libcurl, its threads, its
- * memory): it stays connected and idle, its users go to the others, and a
- * run that no worker can run fails now rather than at its end with
- * "nothing was sent". Waiting for workers, the run gives up once as many
- * as it expects have declined: the fleet is not the one it was made for. */
+ * memory): it stays connected and idle and never counts as a worker of
+ * the run; users it held (a process that loaded the scenario once) go to
+ * the others, and a run that no worker can run fails now rather than at
+ * its end with "nothing was sent". Waiting, the run waits on for others
+ * (its wait says why it gives up), unless the fleet is known and too many
+ * of it declined. */
 static void on_decline(struct hn_run *r, struct hn_worker *w, const struct hn_msg_decline *d)
 {
     if (strcmp(d->run_id, w->run_id) != 0 || w->declined || w->final_received ||
         r->state == HN_RUN_DONE)
         return; /* another run's (a process since replaced), or said already */
+    bool was_active = hn_worker_active(w), held = was_active && w->share.total > 0;
     w->declined = true;
     hn_utf8_copy(w->decline_reason, sizeof(w->decline_reason), d->reason, strlen(d->reason));
     w->share = (struct hn_share){0};
@@ -458,15 +488,16 @@ static void on_decline(struct hn_run *r, struct hn_worker *w, const struct hn_ms
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_DECLINED,
                      "cannot run the scenario: %s", w->decline_reason);
     uint32_t declined = hn_registry_declined(&r->reg);
-    if (r->state == HN_RUN_WAITING && declined >= r->cfg->expect_workers) {
+    if (r->state == HN_RUN_WAITING && fleet_known(r) &&
+        declined + r->cfg->expect_workers > r->cfg->local_workers) {
         hn_run_fail(r, HN_EXIT_NO_RUN,
-                    "%u worker%s cannot run the scenario, as many as the run expects", declined,
-                    declined == 1 ? "" : "s");
-    } else if (r->state == HN_RUN_RUNNING) {
+                    "%u of the %u local workers cannot run the scenario, and the run expects %u",
+                    declined, r->cfg->local_workers, r->cfg->expect_workers);
+    } else if (r->state == HN_RUN_RUNNING && was_active) {
         if (hn_registry_alive(&r->reg) == 0)
             hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left that can run the scenario (%s)",
                         w->decline_reason);
-        else
+        else if (held)
             hn_dispatch_targets(r); /* its users to the others, now */
     } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
         hn_run_finish(r, HN_EXIT_OK);
@@ -643,12 +674,7 @@ void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const v
         heard_from(r, w);
         switch (m.type) {
         case HN_MSG_HEARTBEAT:
-            w->users = m.heartbeat.users;
-            w->cpu_permille = m.heartbeat.cpu_permille;
-            w->rss_bytes = m.heartbeat.rss_bytes;
-            hn_journal_heartbeat(&r->journal, hn_clock_wall_ms(), w->index, w->hello.worker_id,
-                                 w->hello.cpus, &m.heartbeat);
-            r->users_seen |= w->users > 0;
+            on_heartbeat(r, w, &m.heartbeat);
             break;
         case HN_MSG_SNAPSHOT:
         case HN_MSG_FINAL:

@@ -39,6 +39,10 @@ struct hn_worker {
     uint32_t host;       /* host number (same hostname = same host) */
     bool missing;        /* silent for too long; users moved away */
     bool final_received; /* its last report is in: it runs no more users */
+    /* Its process said (HEARTBEAT LOADED or RUNNING) that it holds the
+     * run's scenario: only then does it count towards --expect-workers and
+     * get users (one that cannot run it says DECLINE instead). */
+    bool loaded;
     bool banned;         /* broke a limit: ignored for the rest of the run */
     char ban_reason[HN_REGISTRY_REASON_MAX];
     /* It cannot run the run's scenario (its DECLINE): it stays connected
@@ -110,12 +114,12 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
 void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
                            size_t len);
 
-/* True if @w can run users: not missing, not banned, not declining the
- * scenario, and no FINAL from it yet (after its FINAL a worker stays
+/* True if @w can run users: it loaded the scenario, is not missing, not
+ * banned, and no FINAL from it yet (after its FINAL a worker stays
  * stopped, whether the master asked or not). */
 static inline bool hn_worker_active(const struct hn_worker *w)
 {
-    return !w->missing && !w->final_received && !w->banned && !w->declined;
+    return w->loaded && !w->missing && !w->final_received && !w->banned && !w->declined;
 }
 
 /* Workers that can run users (hn_worker_active). */

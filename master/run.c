@@ -259,7 +259,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     uint32_t no_final = 0, finals = 0, members = 0;
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
-        if (w->declined)
+        if (w->declined || !w->loaded)
             continue; /* ran nothing, owes no report */
         members += !w->banned;
         finals += w->final_received;
@@ -498,9 +498,11 @@ void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents)
     char wait[32] = "the wait";
     if (hn_units_format_duration_ms(r->cfg->expect_wait_ms, wait, sizeof(wait)) < 0)
         snprintf(wait, sizeof(wait), "the wait");
+    char why[64] = "";
+    if (declined)
+        snprintf(why, sizeof(why), " (%u more joined but cannot run the scenario)", declined);
     hn_run_fail(r, HN_EXIT_NO_RUN, "only %u of %u expected workers joined within %s%s",
-                hn_registry_alive(&r->reg), r->cfg->expect_workers, wait,
-                declined ? " (and some that did cannot run the scenario)" : "");
+                hn_registry_alive(&r->reg), r->cfg->expect_workers, wait, why);
 }
 
 void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)

@@ -68,6 +68,7 @@ struct hn_run {
     struct hn_reports reports;
     struct hn_journal journal; /* timeline, worker events, self-check: for reports */
     char load_brief[200];      /* the load in a few words, for reports */
+    char host_shown[2048];     /* -H without its credentials, for reports */
     ev_timer tick, console, wait_deadline, stop_deadline;
     ev_timer watch;   /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */

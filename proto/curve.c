@@ -64,11 +64,32 @@ static int read_line(const char *path, char *out, size_t cap, struct stat *st)
     return 0;
 }
 
+/* hornet-keygen's names: NAME.key is the secret, NAME.pub the public
+ * key. Their texts look alike (40 Z85 characters): a file given for the
+ * other kind is refused by its name, or a .pub would serve as a secret
+ * anyone holding it knows, and a .key would be copied where public keys
+ * go. */
+static bool named(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), k = strlen(suffix);
+    return n > k && strcmp(path + n - k, suffix) == 0;
+}
+
 int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *why, size_t why_len)
 {
     char line[128];
     struct stat st;
+    if (named(path, ".pub"))
+        return invalid(why, why_len, "%s: a public key file: give the secret .key of the pair",
+                       path);
     int err = read_line(path, line, sizeof(line), &st);
+    if (err == -ENOENT && hn_curve_key_valid(path)) {
+        /* Not echoed: a key on a command line is in every user's ps. */
+        snprintf(why, why_len,
+                 "the secret key itself was given where its file's path goes "
+                 "(hornet-keygen writes NAME.key)");
+        return HN_E_INVALID;
+    }
     if (err < 0) {
         snprintf(why, why_len, "%s: %s", path, strerror(-err));
         return err;
@@ -78,8 +99,14 @@ int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *w
                        "%s: not a secret key (one line of 40 Z85 characters, as "
                        "hornet-keygen writes it)",
                        path);
-    if (S_ISREG(st.st_mode) && (st.st_mode & 077))
-        hn_log_warn("secret key file %s can be read by other users: chmod 600 it", path);
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+        sodium_memzero(line, sizeof(line));
+        snprintf(why, why_len,
+                 "%s: other users may read it (mode %03o): chmod 600 it (or 400), as ssh "
+                 "asks of its keys",
+                 path, (unsigned)(st.st_mode & 0777));
+        return HN_E_INVALID;
+    }
     memcpy(out->secret_z85, line, HN_CURVE_KEY_Z85_LEN + 1); /* valid: 40 chars + NUL */
     if (zmq_curve_public(out->public_z85, out->secret_z85) != 0)
         return invalid(why, why_len, "%s: cannot derive the public key", path);
@@ -96,6 +123,9 @@ int hn_curve_load_public(const char *key_or_path, char out[HN_CURVE_KEY_Z85_LEN 
     }
     char line[128];
     struct stat st;
+    if (named(key_or_path, ".key"))
+        return invalid(why, why_len, "%s: a secret key file: give the public .pub of the pair",
+                       key_or_path);
     int err = read_line(key_or_path, line, sizeof(line), &st);
     if (err == -ENOENT && strlen(key_or_path) == HN_CURVE_KEY_Z85_LEN)
         return invalid(why, why_len, "%s: not a Z85 public key", key_or_path);
@@ -134,6 +164,9 @@ int hn_curve_allow_add(struct hn_curve_allow *a, const char *z85)
 
 int hn_curve_allow_read(struct hn_curve_allow *a, const char *path, char *why, size_t why_len)
 {
+    if (named(path, ".key"))
+        return invalid(why, why_len,
+                       "%s: a secret key file: the list takes public keys (.pub files)", path);
     FILE *f = fopen(path, "re");
     if (!f) {
         int err = -errno;

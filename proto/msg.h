@@ -49,10 +49,11 @@ enum hn_timing {
 
 /* Worker state in a HEARTBEAT. */
 enum hn_worker_state {
-    HN_WSTATE_IDLE,
-    HN_WSTATE_RUNNING,
-    HN_WSTATE_STOPPING,
-    HN_WSTATE_STOPPED,
+    HN_WSTATE_IDLE,     /* no usable scenario (none yet, or declined) */
+    HN_WSTATE_RUNNING,  /* a TARGET of the run is applied */
+    HN_WSTATE_STOPPING, /* draining after STOP */
+    HN_WSTATE_STOPPED,  /* FINAL sent */
+    HN_WSTATE_LOADED,   /* the run's scenario is loaded: it can take users */
     HN_WSTATE__COUNT
 };
 

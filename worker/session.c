@@ -78,7 +78,7 @@ static void send_heartbeat(struct hn_session *s)
 {
     static const enum hn_worker_state wire_state[] = {
         [SS_HELLO] = HN_WSTATE_IDLE,        [SS_READY] = HN_WSTATE_IDLE,
-        [SS_LOADED] = HN_WSTATE_IDLE,       [SS_RUNNING] = HN_WSTATE_RUNNING,
+        [SS_LOADED] = HN_WSTATE_LOADED,     [SS_RUNNING] = HN_WSTATE_RUNNING,
         [SS_STOPPING] = HN_WSTATE_STOPPING, [SS_STOPPED] = HN_WSTATE_STOPPED,
     };
     update_cpu(s);
@@ -230,6 +230,7 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
         reset_run(s);
         hn_link_forget_reports(s);
         s->declined[0] = '\0';
+        s->declined_on = 0;
     }
     if (new_run || s->state == SS_HELLO) {
         hn_log_info("joined master %s as worker %u (run %.*s)", s->cfg->master, w->worker_index,
@@ -238,8 +239,6 @@ static void on_welcome(struct hn_session *s, const struct hn_msg_welcome *w)
         s->snapshot_interval_ms = w->snapshot_interval_ms ? w->snapshot_interval_ms : 1000;
         if (s->state == SS_HELLO || !s->pool)
             set_state(s, SS_READY);
-        if (s->declined[0]) /* back on a new connection of the same run */
-            hn_link_send_decline(s);
     }
 }
 
@@ -248,6 +247,7 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
     if (s->pool)
         reset_run(s);
     s->declined[0] = '\0';
+    s->declined_on = 0;
     char why[256] = "";
     struct hn_scenario *scn = NULL;
     int err = hn_scenario_decode(m->blob, m->blob_len, &scn, why, sizeof(why));
@@ -288,6 +288,7 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
                 scn->n_classes, scn->n_entries, s->cfg->threads, s->plan->n_fast_steps,
                 s->plan->n_steps);
     set_state(s, SS_LOADED);
+    send_heartbeat(s); /* LOADED: the master gives users only from then on */
 }
 
 /* Scale @users (per class) down to at most @capacity in total, in
@@ -440,6 +441,12 @@ static void on_master_msg(struct hn_chan *c, const void *buf, size_t len, void *
     default:
         break; /* HEARTBEAT: liveness only; worker-bound types are ignored */
     }
+    /* A DECLINE of this run not said on this connection (the last went
+     * with the old one, or found none): again, now that the master
+     * answers here. */
+    if (s->declined[0] && s->declined_on != s->connection && m.type != HN_MSG_REJECT &&
+        m.type != HN_MSG_QUIT)
+        hn_link_send_decline(s);
     hn_msg_deinit(&m);
 }
 

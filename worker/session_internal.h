@@ -49,6 +49,7 @@ struct hn_session {
      * none yet): said to the master in a DECLINE, again on every new
      * connection of the run (the first may have been lost with the old). */
     char declined[HN_PROTO_REASON_MAX + 1];
+    uint64_t declined_on; /* the connection it was last said on (0: none) */
     uint64_t target_seq;
     /* Open model: the run's end (ev_time()), the earliest any TARGET of the
      * run announced; INFINITY: none. Never moved later: iterations held
@@ -99,5 +100,6 @@ void hn_link_send_report(struct hn_session *s, msgpack_sbuffer *buf, uint32_t ty
                          uint64_t requests);
 /* A FINAL with no requests (no engines ran, or none are left). */
 void hn_link_send_empty_final(struct hn_session *s);
-/* DECLINE with s->declined, for the run of s->run_id. */
+/* DECLINE with s->declined, for the run of s->run_id; notes the connection
+ * it went out on. */
 void hn_link_send_decline(struct hn_session *s);

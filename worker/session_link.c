@@ -202,5 +202,6 @@ void hn_link_send_decline(struct hn_session *s)
     struct hn_msg m = {.type = HN_MSG_DECLINE};
     snprintf(m.decline.run_id, sizeof(m.decline.run_id), "%s", s->run_id);
     snprintf(m.decline.reason, sizeof(m.decline.reason), "%s", s->declined);
-    hn_link_send_msg(s, &m);
+    if (hn_link_send_msg(s, &m) == 0)
+        s->declined_on = s->connection;
 }

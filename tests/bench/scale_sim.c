@@ -46,6 +46,7 @@ struct sim_worker {
     uint64_t seq;
     uint64_t interval_start_ms;
     uint32_t targets;
+    bool loaded; /* got the SCENARIO: says LOADED, as a worker does */
     char run_id[HN_PROTO_ID_MAX + 1];
 };
 
@@ -445,8 +446,17 @@ static void on_message(struct sim_thread *t, struct sim_worker *w, const void *b
             hn_msg_deinit(&m);
         }
         break;
+    case HN_MSG_SCENARIO:
+        if (!w->loaded) { /* a worker says so at once: the master counts it from then on */
+            w->loaded = true;
+            struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
+            hb.heartbeat.state = HN_WSTATE_LOADED;
+            hb.heartbeat.rss_bytes = 1 << 20;
+            send_msg(t, w, &hb);
+        }
+        break;
     default:
-        break; /* SCENARIO, GRANT, HEARTBEAT: nothing to do */
+        break; /* GRANT, HEARTBEAT: nothing to do */
     }
 }
 
@@ -518,6 +528,7 @@ static void on_event(struct sim_thread *t, struct event ev, uint64_t now_ns)
         struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
         m.heartbeat.state = w->state == W_RUNNING   ? HN_WSTATE_RUNNING
                             : w->state == W_STOPPED ? HN_WSTATE_STOPPED
+                            : w->loaded             ? HN_WSTATE_LOADED
                                                     : HN_WSTATE_IDLE;
         m.heartbeat.users = w->state == W_RUNNING;
         m.heartbeat.rss_bytes = 1 << 20;

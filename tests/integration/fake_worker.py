@@ -58,6 +58,7 @@ import msgpack
 import zmq
 
 PROTO = 6
+LOADED = 4  # HEARTBEAT state: the scenario is loaded, the master may give users
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT, DECLINE = \
     range(1, 13)
 
@@ -544,6 +545,8 @@ def cmd_peer(args):
                 if args.mode == "decline":
                     declined = True
                     d.send(frame(DECLINE, [run_id, "fake: this worker cannot run it"]))
+                elif args.mode in ("idle", "second-id", "offend"):
+                    d.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0]))  # it counts from now
             elif t == TARGET and declined:
                 target_users_max = max(target_users_max, sum(body[3]))
             elif t == REJECT and len(reasons) < 10:

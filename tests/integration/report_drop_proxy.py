@@ -4,16 +4,19 @@ ZMTP 3 with the NULL mechanism: no CurveZMQ). On the first connection,
 after --after SNAPSHOTs it swallows the next SNAPSHOT (a report lost with
 its connection), forwards nothing more until the worker's next HEARTBEAT,
 swallows that too, then resets both sides: the worker's next message,
-on its new connection, is then most often its next report. Later
-connections are forwarded untouched; every message type (and report
-number) is logged on stdout."""
+on its new connection, is then most often its next report. With --swallow
+DECLINE it does the same to the worker's first DECLINE instead
+(test-master-decline.sh). Later connections are forwarded untouched; every
+message type (and report number) is logged on stdout."""
 import argparse, asyncio, socket, struct, time
 ap = argparse.ArgumentParser()
 ap.add_argument("--listen", type=int, required=True)
 ap.add_argument("--master-port", type=int, required=True)
 ap.add_argument("--after", type=int, default=3)
+ap.add_argument("--swallow", choices=["SNAPSHOT", "DECLINE"], default="SNAPSHOT")
 a = ap.parse_args()
-NAMES = {1:"HELLO",2:"WELCOME",3:"REJECT",4:"SCENARIO",5:"TARGET",6:"SNAPSHOT",7:"HEARTBEAT",8:"STOP",9:"FINAL",10:"QUIT",11:"GRANT"}
+NAMES = {1:"HELLO",2:"WELCOME",3:"REJECT",4:"SCENARIO",5:"TARGET",6:"SNAPSHOT",7:"HEARTBEAT",8:"STOP",9:"FINAL",10:"QUIT",11:"GRANT",12:"DECLINE"}
+SWALLOW = 6 if a.swallow == "SNAPSHOT" else 12
 nconn = 0
 t0 = time.monotonic()
 def log(*x): print("%.3f" % (time.monotonic()-t0), *x, flush=True)
@@ -76,9 +79,9 @@ async def handle(cr, cw):
                 typ = body[1] if len(body) > 1 else None
                 name = NAMES.get(typ, str(typ))
                 sq = seq_of(body) if typ in (6, 9) else None
-                if k == 0 and typ == 6:
+                if k == 0 and typ == SWALLOW:
                     snaps += 1
-                if k == 0 and state == "fwd" and typ == 6 and snaps == a.after + 1:
+                if k == 0 and state == "fwd" and typ == SWALLOW and snaps == a.after + 1:
                     state = "drop"
                     log(f"conn {k}: SWALLOWED {name} seq {sq}")
                     continue

@@ -54,6 +54,41 @@ refused "--allow-workers with no key in it" "no public key in /dev/null: no work
 refused "more workers expected than local ones, without keys for the others" \
     "the local workers use throwaway CurveZMQ keys" \
     --local-workers 1 --expect-workers 2 -H http://127.0.0.1:1 /
+# Keys: a secret others may read, files of the wrong kind, a key in place
+# of its file (never echoed); metrics beyond loopback without --insecure.
+cp "$work/m.key" "$work/open.key" && chmod 644 "$work/open.key"
+refused "a secret key file others may read" "other users may read it (mode 644): chmod 600" \
+    --curve-secret "$work/open.key" --allow-workers "$work/m.pub" -H http://127.0.0.1:1 /
+refused "a .pub given as the secret" "a public key file: give the secret .key" \
+    --curve-secret "$work/m.pub" --allow-workers "$work/m.pub" -H http://127.0.0.1:1 /
+refused "a .key given as the allow list" "a secret key file: the list takes public keys" \
+    --curve-secret "$work/m.key" --allow-workers "$work/m.key" -H http://127.0.0.1:1 /
+secret=$(cat "$work/m.key")
+refused "the secret key itself given as --curve-secret" "not the key itself" \
+    --curve-secret "$secret" --allow-workers "$work/m.pub" -H http://127.0.0.1:1 /
+check "... and not echoed" bash -c "! grep -qF -- '$secret' '$work/err'"
+rc=0
+timeout 20 "$HORNET_WORKER" --master tcp://127.0.0.1:1 --curve-secret "$secret" \
+    --master-key "$work/m.pub" 2>"$work/werr" || rc=$?
+check "a worker given the key itself: exit 2 (got $rc), not echoed" \
+    bash -c "[ $rc = 2 ] && grep -q 'the secret key itself was given' '$work/werr' && ! grep -qF -- '$secret' '$work/werr'"
+rc=0
+timeout 20 "$HORNET_WORKER" --master tcp://127.0.0.1:1 --curve-secret "$work/m.key" \
+    --master-key "$work/m.key" 2>"$work/werr" || rc=$?
+check "a worker given a .key as the master's public key: exit 2 (got $rc)" \
+    bash -c "[ $rc = 2 ] && grep -q 'a secret key file: give the public .pub' '$work/werr'"
+refused "--metrics-bind beyond loopback without --insecure" "without authentication" \
+    --metrics-bind :0 -H http://127.0.0.1:1 /
+
+echo "== credentials in -H never reach a report"
+start_hmaster -H 'http://user:pa55word@127.0.0.1:1' --expect-workers-max-wait 1s \
+    --json "$work/cred.json" --html "$work/cred.html" --junit "$work/cred.xml" \
+    --summary-md "$work/cred.md" /
+wait_master 20
+check "the run did not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+check "the JSON shows the host without them" python3 -c "import json,sys
+sys.exit(json.load(open(sys.argv[1]))['run']['config']['host'] != 'http://***@127.0.0.1:1')" "$work/cred.json"
+check "no report holds the password" bash -c "! grep -l pa55word '$work'/cred.*"
 
 echo "== hornet-keygen --force keeps the old pair when it cannot write the new one"
 "$HORNET_KEYGEN" "$work/k" >/dev/null || fail "hornet-keygen"

@@ -6,8 +6,9 @@
 # - beside a worker that can, a declining worker gets no users (its share
 #   goes to the other: the counts stay exact) and no STOP; the log, the
 #   console summary, the JSON and Markdown reports name it with its reason;
-# - when as many workers as the run expects decline, the master gives up at
-#   once (exit 3) instead of waiting for the run's workers;
+# - a worker counts towards --expect-workers only once it says it loaded
+#   the scenario: decliners never do (the wait says so when it gives up), and
+#   a decliner joining first no longer starts (then fails) the run;
 # - a real worker whose libcurl cannot run h2c (7.88.x, Debian 12's) declines
 #   an h2c scenario with that reason (skipped with another libcurl).
 . "$(dirname "$0")/master_lib.sh"
@@ -27,8 +28,8 @@ check "the decline is logged with its reason" \
     grep -q "worker 1 (.*) cannot run the scenario: fake: this worker cannot run it" "$work/master.err"
 check "the console summary names it" \
     bash -c "sed -n '/^Workers that could not run the scenario/,/^\$/p' '$work/master.err' | grep -q '^  worker 1 .*fake: this worker cannot run it'"
-check "the declining worker got no STOP ($(cat "$work/decline.json"))" \
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d['got'].get('8', 0) != 0 or d['got'].get('4', 0) != 1)" "$work/decline.json"
+check "the declining worker got its SCENARIO, then no TARGET, GRANT or STOP ($(cat "$work/decline.json"))" \
+    python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit(g.get('4', 0) != 1 or any(k in g for k in ('5', '8', '11')))" "$work/decline.json"
 check "the JSON report's worker 1 is declined, with the reason" python3 - "$work/r.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -43,33 +44,69 @@ check "the Markdown report names it" grep -q "could not run the scenario, ran no
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
-echo "== as many workers as expected decline: the master gives up at once"
-start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 120s -u 2 -t 5s /
+echo "== decliners never count towards --expect-workers"
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 3s -u 2 -t 5s /
 for i in 1 2; do
     fake_worker peer --master "$master_ep" --mode decline --seconds 30 >/dev/null &
 done
 wait_master 60
-check "master exits 3 (got $master_rc; 124: it waited on)" [ "$master_rc" = 3 ]
-# (Both HELLOs may come before either DECLINE: the run then starts, and
-# fails as the second one declines.)
-check "saying why" grep -Eq "the run did not start: 2 workers cannot run the scenario, as many as the run expects|no worker left that can run the scenario" \
+check "master exits 3 after its wait (got $master_rc)" [ "$master_rc" = 3 ]
+check "saying why" grep -q "the run did not start: only 0 of 2 expected workers joined within 3s (2 more joined but cannot run the scenario)" \
     "$work/master.err"
+
+echo "== a decliner first, then a worker that can: the run starts on the second"
+# (Counted at its HELLO, the decliner started the run and then failed it.)
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 30s -u 2 -t 3s \
+    --json "$work/order.json" /
+fake_worker peer --master "$master_ep" --mode decline --seconds 30 >"$work/first.json" &
+first=$!
+wait_log "cannot run the scenario" 15 || fail "the decliner was not heard"
+check "the decline does not start the run" bash -c "! grep -q 'workers joined: ' '$work/master.err'"
+start_worker --threads 1
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+wait_pid "$first" 35
+check "the decliner got no TARGET nor GRANT ($(cat "$work/first.json"))" \
+    python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit('5' in g or '11' in g)" "$work/first.json"
+check "its requests were all made by the other" \
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d['totals']['requests'])" "$work/order.json"
 
 vernum=$(curl-config --vernum 2>/dev/null || echo 0)
 if [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)) ]; then
     echo "== a real worker declines h2c ($(curl-config --version))"
     printf 'host: %s\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /\n' "$target_url" \
         >"$work/h2c.yaml"
-    start_hmaster -f "$work/h2c.yaml" --expect-workers 1 --expect-workers-max-wait 120s -u 1 -t 5s
+    start_hmaster -f "$work/h2c.yaml" --expect-workers 1 --expect-workers-max-wait 3s -u 1 -t 5s
     start_worker --threads 1
     wait_master 60
     check "master exits 3 (got $master_rc)" [ "$master_rc" = 3 ]
+    check "its wait says why no worker came" grep -q "(1 more joined but cannot run the scenario)" \
+        "$work/master.err"
     check "not lost: it ran nothing" bash -c "! grep -Eq 'sent no final report|  lost ' '$work/master.err'"
     check "naming the worker's reason" \
         grep -q "worker 0 (.*) cannot run the scenario: HTTP/2 over http:// (h2c): libcurl .* on this worker cannot reuse" \
         "$work/master.err"
     check "the worker says it too" grep -q "cannot run the master's scenario: HTTP/2 over http://" \
         "$work/worker.err"
+
+    echo "== its DECLINE lost with its connection: said again on the next one"
+    # (report_drop_proxy.py swallows the first DECLINE and resets the
+    # connection. Before, the worker said it once: the master gave it users
+    # it never ran, and the run ended with "nothing was sent".)
+    port=$(free_port)
+    pport=$(free_port)
+    MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -f "$work/h2c.yaml" --expect-workers 1 \
+        --expect-workers-max-wait 30s -u 1 -t 5s
+    "$PY" "$here/report_drop_proxy.py" --listen "$pport" --master-port "$port" --swallow DECLINE \
+        --after 0 >"$work/drop.out" 2>&1 &
+    pids+=($!)
+    sleep 0.3
+    "$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 2>>"$work/worker.err" &
+    pids+=($!)
+    wait_log "cannot run the scenario" 20 || fail "the master never heard the DECLINE"
+    check "the first DECLINE was swallowed and the connection cut" \
+        bash -c "grep -q 'SWALLOWED DECLINE' '$work/drop.out' && grep -q 'cutting both sides' '$work/drop.out'"
+    check "the master got it on the next connection" grep -q "conn 1: DECLINE" "$work/drop.out"
 else
     echo "skip: libcurl $(curl-config --version 2>/dev/null) reuses h2c connections (no worker declines h2c)"
 fi

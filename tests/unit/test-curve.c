@@ -62,6 +62,19 @@ static void test_secret_file(void **state)
                      HN_E_INVALID);
     assert_non_null(strstr(why, "not a secret key"));
     assert_true(hn_curve_load_secret(path_of("none.key"), &loaded, why, sizeof(why)) < 0);
+    /* Others may read it: refused, as ssh refuses its keys. */
+    write_text("open.key", line, 0640);
+    assert_int_equal(hn_curve_load_secret(path_of("open.key"), &loaded, why, sizeof(why)),
+                     HN_E_INVALID);
+    assert_non_null(strstr(why, "other users may read it (mode 640): chmod 600"));
+    /* A .pub is a key everyone may hold: never a secret. */
+    write_text("a.pub", line, 0600);
+    assert_int_equal(hn_curve_load_secret(path_of("a.pub"), &loaded, why, sizeof(why)),
+                     HN_E_INVALID);
+    assert_non_null(strstr(why, "a public key file"));
+    /* The key itself instead of its file's path: refused, not echoed. */
+    assert_int_equal(hn_curve_load_secret(kp.secret_z85, &loaded, why, sizeof(why)), HN_E_INVALID);
+    assert_null(strstr(why, kp.secret_z85));
 }
 
 static void test_public_key_or_file(void **state)
@@ -79,6 +92,13 @@ static void test_public_key_or_file(void **state)
     assert_int_equal(hn_curve_load_public("0123456789012345678901234567890123456789\x01", out, why,
                                           sizeof(why)) != 0,
                      1);
+    /* A secret key file where a public key goes: refused by its name. */
+    write_text("m.key", line, 0600);
+    assert_int_equal(hn_curve_load_public(path_of("m.key"), out, why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "a secret key file"));
+    struct hn_curve_allow al = {0};
+    assert_int_equal(hn_curve_allow_read(&al, path_of("m.key"), why, sizeof(why)), HN_E_INVALID);
+    hn_curve_allow_free(&al);
 }
 
 static void test_allow_list(void **state)

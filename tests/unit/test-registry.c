@@ -58,6 +58,8 @@ static void test_lookups(void **state)
         struct hn_worker *w;
         assert_int_equal(hn_registry_add(&r, route, len, h.worker_id, false, &h, 0, &w), 0);
         assert_int_equal(w->index, i);
+        assert_false(hn_worker_active(w)); /* not until it says it loaded the scenario */
+        w->loaded = true;
     }
     check_all(&r, route_no);
     uint32_t next = 5000000;
