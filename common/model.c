@@ -2,6 +2,7 @@
  * Built once before a run; nothing here is on a hot path. */
 #include "model.h"
 #include "error.h"
+#include "url.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -309,7 +310,12 @@ static int finalize_steps(struct hn_scenario *s, struct hn_user_class *c, struct
             if (!st->json_checks[k].path || !st->json_checks[k].want ||
                 st->json_checks[k].want_type >= HN_JSON__COUNT)
                 return hn_invalid(why, len, "%s: bad json check %u", at, k + 1);
-        if (!st->name && !(st->name = strdup(st->url.source)))
+        /* Named after its url, without credentials: the name is in
+         * every report and the metrics. */
+        size_t shown = strlen(st->url.source) + 4;
+        if (!st->name && (st->name = malloc(shown)))
+            hn_url_redact(st->url.source, st->name, shown);
+        if (!st->name)
             return -ENOMEM;
         if (entry_index(s, st->method, st->name, &st->entry))
             return hn_invalid(why, len, "more than %u distinct (method, name) entries",

@@ -2,25 +2,8 @@
 #include "url.h"
 
 #include <curl/curl.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-const char *hn_url_redact(const char *url, char *out, size_t len)
-{
-    const char *sep = strstr(url, "://");
-    const char *host = sep ? sep + 3 : url;
-    const char *end = host + strcspn(host, "/?#");
-    const char *at = NULL;
-    for (const char *p = host; p < end; p++)
-        if (*p == '@')
-            at = p; /* the last one: a password may hold another */
-    if (!at)
-        snprintf(out, len, "%s", url);
-    else
-        snprintf(out, len, "%.*s***%s", (int)(host - url), url, at);
-    return out;
-}
 
 bool hn_url_is_base(const char *url)
 {

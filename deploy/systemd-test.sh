@@ -2,9 +2,13 @@
 # The systemd units as meson installs them, run by a real systemd: a
 # container made from the image plus systemd boots /sbin/init, then
 # hornet-target, hornet-worker@1, hornet-worker@2 and one hornet-master run
-# start from /etc/hornet/*.env. Checks the run (exit 0, 2 workers, CSV count
-# == the target's), the hardening in effect (a dynamic non-root user, no new
-# privileges, a seccomp filter) and that workers come back after the run.
+# start from /etc/hornet/*.env, with CurveZMQ keys as the examples'
+# drop-ins give them (master-keys.conf, worker-keys.conf: each secret key
+# file, root's, as the service's standard input; the master bound beyond
+# loopback). Checks the run (exit 0, 2
+# workers, CSV count == the target's, keys on), the hardening in effect (a
+# dynamic non-root user, no new privileges, a seccomp filter) and that
+# workers come back after the run.
 #
 # Usage: deploy/systemd-test.sh          (needs root; HORNET_BUILD_ROOT: the
 # meson build directory whose configured units to use, prefix /usr/local)
@@ -25,7 +29,7 @@ build_image
 say "an image with systemd and the units (FROM $image)"
 mkdir -p "$work/ctx"
 for u in "${units[@]}"; do cp "$HORNET_BUILD_ROOT/deploy/$u" "$work/ctx/"; done
-cp "$top"/deploy/systemd/*.env "$work/ctx/"
+cp "$top"/deploy/systemd/*.env "$top"/deploy/systemd/*-keys.conf "$work/ctx/"
 cat >"$work/ctx/Dockerfile" <<EOF
 FROM $image
 USER root
@@ -33,6 +37,10 @@ RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --
         systemd systemd-sysv curl && rm -rf /var/lib/apt/lists/*
 COPY ${units[*]} /usr/local/lib/systemd/system/
 COPY master.env worker.env target.env /etc/hornet/
+COPY master-keys.conf /etc/systemd/system/hornet-master.service.d/keys.conf
+COPY worker-keys.conf /etc/systemd/system/hornet-worker@.service.d/keys.conf
+RUN hornet-keygen /etc/hornet/master && hornet-keygen /etc/hornet/worker-1 && \
+    hornet-keygen /etc/hornet/worker-2 && cat /etc/hornet/worker-*.pub >/etc/hornet/workers.allow
 ENTRYPOINT []
 CMD ["/sbin/init"]
 EOF
@@ -54,7 +62,7 @@ done
 say "systemd is $state"
 
 docker exec -i "$name" sh -c 'cat >/etc/hornet/master.env' <<'EOF'
-HORNET_MASTER_ARGS="-H http://127.0.0.1:8080 -u 20 -r 20 -t 5s --expect-workers 2 --expect-workers-max-wait 60s --csv reports/run /delay?ms=10 /json"
+HORNET_MASTER_ARGS="--bind tcp://*:5557 -H http://127.0.0.1:8080 -u 20 -r 20 -t 5s --expect-workers 2 --expect-workers-max-wait 60s --csv reports/run /delay?ms=10 /json"
 EOF
 say "systemctl start hornet-target hornet-worker@1 hornet-worker@2 hornet-master"
 in_box systemctl start hornet-target hornet-worker@1 hornet-worker@2
@@ -78,6 +86,7 @@ status=$(in_box systemctl show -p ExecMainStatus --value hornet-master)
 result=$(in_box systemctl show -p Result --value hornet-master)
 check "hornet-master.service ran one test and ended with success (Result=$result, exit $status)" \
     test "$result" = success -a "$status" = 0
+check "with CurveZMQ: the workers joined with their own keys" grep -q "CurveZMQ on" "$work/master.log"
 in_box cat /var/lib/hornet/reports/run_stats.csv >"$work/run_stats.csv" 2>/dev/null || true
 in_box curl -s --max-time 5 http://127.0.0.1:8080/__stats >"$work/target.json" || true
 check_run "$work/master.log" "$work/run" "$work/target.json" 2
@@ -91,4 +100,11 @@ back() { [ "$(in_box systemctl show -p NRestarts --value hornet-worker@1)" -ge 1
 deadline=$((SECONDS + 30))
 until back; do [ $SECONDS -lt $deadline ] || break; sleep 0.5; done
 check "hornet-worker@1 is restarted after the run, ready for the next one" back
+# The secret keys reach the services as their standard input: on no
+# command line.
+wkey=$(in_box cat /etc/hornet/worker-1.key)
+cmdlines=$(in_box sh -c 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " <"$f"; echo; done' 2>/dev/null)
+check "the worker's command line names its standard input, not the key" \
+    bash -c 'grep -q -- "--curve-secret /dev/stdin" <<<"$2" &&
+        ! grep -qF -- "$1" <<<"$2"' _ "$wkey" "$cmdlines"
 finish

@@ -546,6 +546,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--log-level wants error, warn, info or debug", optarg);
             break;
         case O_CURVE_SECRET:
+            if (!strcmp(optarg, "/dev/stdin") || !strncmp(optarg, "/dev/fd/", 8)) {
+                cfg->curve_secret = optarg; /* a descriptor it holds: read, not opened */
+                break;
+            }
             if (access(optarg, R_OK) != 0 && hn_curve_key_valid(optarg))
                 return bad("--curve-secret wants the path of a secret key file, not the key itself "
                            "(a key on a command line is in every user's ps; not echoed here)",

@@ -464,7 +464,7 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
  * keys) and no --allow-workers for others. */
 static bool fleet_known(const struct hn_run *r)
 {
-    return r->cfg->local_workers && r->curve && !r->cfg->allow_workers;
+    return r->cfg->local_workers && r->curve && !r->cfg->allow_workers && !r->cfg->allow_shared;
 }
 
 /* A worker that cannot run the scenario (its libcurl, its threads, its

@@ -2,11 +2,14 @@
 #include "curve.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "array.h"
@@ -39,11 +42,38 @@ static int invalid(char *why, size_t len, const char *fmt, const char *a)
     return HN_E_INVALID;
 }
 
+/* @path opened for reading. "/dev/stdin" and "/dev/fd/N" are read from the
+ * descriptor this process holds, not opened again: a service manager may
+ * hand it a key file its user could not open (systemd's
+ * StandardInput=file:, local workers' pipe). */
+static FILE *open_key_file(const char *path)
+{
+    int fd = -1;
+    if (strcmp(path, "/dev/stdin") == 0) {
+        fd = 0;
+    } else if (strncmp(path, "/dev/fd/", 8) == 0 && path[8] >= '0' && path[8] <= '9') {
+        char *end;
+        long n = strtol(path + 8, &end, 10);
+        if (*end == '\0' && n >= 0 && n < INT_MAX)
+            fd = (int)n;
+    }
+    if (fd < 0)
+        return fopen(path, "re");
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    if (copy < 0)
+        return NULL;
+    (void)lseek(copy, 0, SEEK_SET); /* a file read before; a pipe cannot */
+    FILE *f = fdopen(copy, "r");
+    if (!f)
+        close(copy);
+    return f;
+}
+
 /* The first line of @path, without its line end, into @out (@cap bytes).
  * 0, HN_E_INVALID (longer than @cap - 1) or -errno. */
 static int read_line(const char *path, char *out, size_t cap, struct stat *st)
 {
-    FILE *f = fopen(path, "re");
+    FILE *f = open_key_file(path);
     if (!f)
         return -errno;
     int err = 0;
@@ -83,7 +113,7 @@ int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *w
         return invalid(why, why_len, "%s: a public key file: give the secret .key of the pair",
                        path);
     int err = read_line(path, line, sizeof(line), &st);
-    if (err == -ENOENT && hn_curve_key_valid(path)) {
+    if (err < 0 && hn_curve_key_valid(path)) {
         /* Not echoed: a key on a command line is in every user's ps. */
         snprintf(why, why_len,
                  "the secret key itself was given where its file's path goes "

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,19 @@ static void test_secret_file(void **state)
     /* The key itself instead of its file's path: refused, not echoed. */
     assert_int_equal(hn_curve_load_secret(kp.secret_z85, &loaded, why, sizeof(why)), HN_E_INVALID);
     assert_null(strstr(why, kp.secret_z85));
+    /* A descriptor this process holds (systemd's StandardInput=file:) is
+     * read, not opened again, and can be read twice. */
+    int fd = open(path_of("a.key"), O_RDONLY);
+    assert_true(fd >= 0);
+    char fd_path[32];
+    snprintf(fd_path, sizeof(fd_path), "/dev/fd/%d", fd);
+    for (int round = 0; round < 2; round++) {
+        memset(&loaded, 0, sizeof(loaded));
+        assert_int_equal(hn_curve_load_secret(fd_path, &loaded, why, sizeof(why)), 0);
+        assert_string_equal(loaded.public_z85, kp.public_z85);
+    }
+    close(fd);
+    assert_true(hn_curve_load_secret("/dev/fd/999", &loaded, why, sizeof(why)) < 0);
 }
 
 static void test_public_key_or_file(void **state)

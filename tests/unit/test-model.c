@@ -252,12 +252,17 @@ static void test_entries_dedup(void **state)
     add_task(c, "GET", "/items?page=1", "/items");                       /* named */
     struct hn_task *seq = add_task(c, "GET", "/items?page=2", "/items"); /* same name */
     add_step(seq, "GET", "/items/7", NULL);                              /* name = url */
+    add_task(c, "GET", "http://bob:AbsPW@127.0.0.1:8080/abs", NULL);     /* credentials */
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("POST");
     assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
 
     expect_valid(s);
-    assert_int_equal(s->n_entries, 5);
+    assert_int_equal(s->n_entries, 6);
+    /* Named after its url without the credentials: the name is in every
+     * report. */
+    assert_int_equal(c->tasks[5].steps[0].entry,
+                     find_entry(s, "GET", "http://***@127.0.0.1:8080/abs"));
     uint32_t get_root = find_entry(s, "GET", "/");
     uint32_t post_root = find_entry(s, "POST", "/");
     uint32_t items = find_entry(s, "GET", "/items");
@@ -278,7 +283,7 @@ static void test_entries_dedup(void **state)
 
     /* Finalizing again (e.g. after the codec) gives the same indexing. */
     expect_valid(s);
-    assert_int_equal(s->n_entries, 5);
+    assert_int_equal(s->n_entries, 6);
     assert_int_equal(c->tasks[4].steps[1].entry, find_entry(s, "GET", "/items/7"));
     hn_scenario_free(s);
 }
