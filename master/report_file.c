@@ -46,6 +46,33 @@ static int std_stream_of(const struct stat *st)
     return 0;
 }
 
+/* A dangling link: the writer creates what it names at the end. Checked
+ * here without creating anything (a file made and removed again would be
+ * removed by a name that someone may have pointed elsewhere meanwhile):
+ * the directory it names must let this process create a file. */
+static int dangling_link_check(const char *path)
+{
+    char target[PATH_MAX], dir[PATH_MAX];
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    if (n < 0)
+        return -errno;
+    target[n] = '\0';
+    const char *slash = strrchr(target, '/');
+    if (target[0] == '/') {
+        snprintf(dir, sizeof(dir), "%.*s", slash == target ? 1 : (int)(slash - target), target);
+    } else {
+        /* relative to the link's own directory */
+        const char *lslash = strrchr(path, '/');
+        int ldir = lslash ? (int)(lslash - path) + 1 : 0;
+        int tdir = slash ? (int)(slash - target) : 0;
+        if (snprintf(dir, sizeof(dir), "%.*s%.*s", ldir, path, tdir, target) >= (int)sizeof(dir))
+            return -ENAMETOOLONG;
+        if (!dir[0])
+            snprintf(dir, sizeof(dir), ".");
+    }
+    return access(dir, W_OK | X_OK) ? -errno : 0;
+}
+
 int hn_report_file_check(const char *path)
 {
     if (!strcmp(path, "-"))
@@ -59,20 +86,15 @@ int hn_report_file_check(const char *path)
         return -EISDIR;
     if (exists && (std_stream_of(&st) || !S_ISREG(st.st_mode)))
         return access(path, W_OK) ? -errno : 0; /* a device, a FIFO: opening may block */
+    if (is_link && !exists)
+        return dangling_link_check(path);
     /* Not O_TRUNC: the last run's file stays until this one writes. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (is_link ? 0 : O_NOFOLLOW), 0666);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW * !is_link, 0666);
     if (fd < 0)
         return -errno;
     close(fd);
-    if (!exists) {
-        /* Made by this check: removed (for a dangling link, what it names:
-         * the link stays). */
-        char real[PATH_MAX];
-        if (!is_link)
-            unlink(path);
-        else if (realpath(path, real))
-            unlink(real);
-    }
+    if (!exists)
+        unlink(path); /* made by this check (not a link: O_NOFOLLOW) */
     return 0;
 }
 

@@ -100,7 +100,9 @@ static void test_symlink(void **state)
 }
 
 /* The start-up check of a dangling link keeps the link (it removed the
- * link and left an empty file where it pointed). */
+ * link and left an empty file where it pointed), and creates nothing (it
+ * created what the link named, then removed it by a name someone could
+ * have pointed elsewhere meanwhile): only the named directory is checked. */
 static void test_check_dangling(void **state)
 {
     (void)state;
@@ -113,6 +115,10 @@ static void test_check_dangling(void **state)
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
     assert_int_equal(access(named, F_OK), -1);
+    char nowhere[128];
+    path_of(nowhere, sizeof(nowhere), "nowhere.json");
+    assert_int_equal(symlink("no-such-dir/r.json", nowhere), 0);
+    assert_int_equal(hn_report_file_check(nowhere), -ENOENT);
 }
 
 /* Something planted at "<path>.tmp" (a link to a file of someone else's)
