@@ -1,5 +1,6 @@
 /* Files of the report writers (see report_file.h). */
 #include "report_file.h"
+#include "error.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,31 +47,46 @@ static int std_stream_of(const struct stat *st)
     return 0;
 }
 
-/* A dangling link: the writer creates what it names at the end. Checked
- * here without creating anything (a file made and removed again would be
- * removed by a name that someone may have pointed elsewhere meanwhile):
- * the directory it names must let this process create a file. */
+/* @target, read from the link @link, as a path from here: relative targets
+ * are relative to the link's own directory. 0 or -ENAMETOOLONG. */
+static int link_target_path(const char *link, const char *target, char *out, size_t len)
+{
+    const char *slash = strrchr(link, '/');
+    int ldir = target[0] != '/' && slash ? (int)(slash - link) + 1 : 0;
+    return snprintf(out, len, "%.*s%s", ldir, link, target) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+/* A dangling link (a chain of them, as the kernel follows at most 40): the
+ * writer creates what the last one names at the end. Checked here without
+ * creating anything (a file made and removed again would be removed by a
+ * name someone may have pointed elsewhere meanwhile): the directory it is
+ * to be made in must let this process create a file. */
 static int dangling_link_check(const char *path)
 {
-    char target[PATH_MAX], dir[PATH_MAX];
-    ssize_t n = readlink(path, target, sizeof(target) - 1);
-    if (n < 0)
-        return -errno;
-    target[n] = '\0';
-    const char *slash = strrchr(target, '/');
-    if (target[0] == '/') {
-        snprintf(dir, sizeof(dir), "%.*s", slash == target ? 1 : (int)(slash - target), target);
-    } else {
-        /* relative to the link's own directory */
-        const char *lslash = strrchr(path, '/');
-        int ldir = lslash ? (int)(lslash - path) + 1 : 0;
-        int tdir = slash ? (int)(slash - target) : 0;
-        if (snprintf(dir, sizeof(dir), "%.*s%.*s", ldir, path, tdir, target) >= (int)sizeof(dir))
-            return -ENAMETOOLONG;
-        if (!dir[0])
-            snprintf(dir, sizeof(dir), ".");
+    char cur[PATH_MAX], target[PATH_MAX];
+    snprintf(cur, sizeof(cur), "%s", path);
+    for (int hop = 0; hop < 40; hop++) {
+        ssize_t n = readlink(cur, target, sizeof(target) - 1);
+        if (n < 0)
+            return -errno;
+        target[n] = '\0';
+        char next[PATH_MAX];
+        HN_TRY(link_target_path(cur, target, next, sizeof(next)));
+        struct stat lst;
+        if (lstat(next, &lst) != 0) {
+            if (errno != ENOENT)
+                return -errno;
+            char *slash = strrchr(next, '/');
+            if (!slash)
+                return access(".", W_OK | X_OK) ? -errno : 0;
+            *slash = '\0';
+            return access(slash == next ? "/" : next, W_OK | X_OK) ? -errno : 0;
+        }
+        if (!S_ISLNK(lst.st_mode))
+            return 0; /* made meanwhile: the writer writes through */
+        memcpy(cur, next, sizeof(cur));
     }
-    return access(dir, W_OK | X_OK) ? -errno : 0;
+    return -ELOOP;
 }
 
 int hn_report_file_check(const char *path)
@@ -81,20 +97,28 @@ int hn_report_file_check(const char *path)
     if (err)
         return err;
     struct stat st, lst;
-    bool exists = stat(path, &st) == 0, is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+    bool exists = stat(path, &st) == 0;
+    int stat_err = exists ? 0 : errno;
+    bool is_link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
     if (exists && S_ISDIR(st.st_mode))
         return -EISDIR;
     if (exists && (std_stream_of(&st) || !S_ISREG(st.st_mode)))
         return access(path, W_OK) ? -errno : 0; /* a device, a FIFO: opening may block */
-    if (is_link && !exists)
-        return dangling_link_check(path);
-    /* Not O_TRUNC: the last run's file stays until this one writes. */
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW * !is_link, 0666);
+    if (is_link && !exists) /* a loop, a link the kernel refuses, ...: as the writer will */
+        return stat_err == ENOENT ? dangling_link_check(path) : -stat_err;
+    /* Not O_TRUNC: the last run's file stays until this one writes. A file
+     * this check makes (O_EXCL: not one someone made meanwhile) is removed
+     * again. */
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW * !is_link;
+    int fd = exists ? -1 : open(path, flags | O_EXCL, 0666);
+    bool made = fd >= 0;
+    if (fd < 0 && (exists || errno == EEXIST))
+        fd = open(path, flags, 0666);
     if (fd < 0)
         return -errno;
     close(fd);
-    if (!exists)
-        unlink(path); /* made by this check (not a link: O_NOFOLLOW) */
+    if (made)
+        unlink(path);
     return 0;
 }
 

@@ -540,6 +540,7 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
     if (!(st->method = strdup(upper)) || !url(L, url_node, st, upper))
         return y->failed || hn_yaml_fail(y, n, "out of memory");
     yaml_node_t *v;
+    char shown[HN_PROTO_NAME_MAX + 8];
     if ((v = hn_yaml_get(y, n, "name"))) {
         const char *name;
         size_t len;
@@ -549,7 +550,9 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
             return hn_yaml_fail(y, v, "name: a non-empty UTF-8 text");
         if (!(st->name = strndup(name, len)))
             return hn_yaml_fail(y, v, "out of memory");
-    } else if (strlen(st->url.source) > HN_PROTO_NAME_MAX) {
+    } else if (strlen(st->url.source) + 3 > HN_PROTO_NAME_MAX &&
+               strlen(hn_url_redact(st->url.source, shown, sizeof(shown))) > HN_PROTO_NAME_MAX) {
+        /* (named after its url as the reports show it: credentials as ***) */
         return hn_yaml_fail(y, url_node,
                             "url longer than %d bytes: give the step a name (its stats entry is "
                             "named after the url otherwise)",

@@ -76,6 +76,9 @@ static int read_line(const char *path, char *out, size_t cap, struct stat *st)
     FILE *f = open_key_file(path);
     if (!f)
         return -errno;
+    /* Unbuffered: no copy of a secret left in a freed stdio buffer, and
+     * nothing read past the first line of a pipe. */
+    setvbuf(f, NULL, _IONBF, 0);
     int err = 0;
     if (fstat(fileno(f), st) != 0)
         err = -errno;
@@ -105,14 +108,16 @@ static bool named(const char *path, const char *suffix)
     return n > k && strcmp(path + n - k, suffix) == 0;
 }
 
-int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *why, size_t why_len)
+/* The secret of @path into @out, or a reason; @line holds what was read
+ * (the caller wipes it). */
+static int load_secret(const char *path, char *line, size_t cap, struct hn_curve_keypair *out,
+                       char *why, size_t why_len)
 {
-    char line[128];
     struct stat st;
     if (named(path, ".pub"))
         return invalid(why, why_len, "%s: a public key file: give the secret .key of the pair",
                        path);
-    int err = read_line(path, line, sizeof(line), &st);
+    int err = read_line(path, line, cap, &st);
     if (err < 0 && hn_curve_key_valid(path)) {
         /* Not echoed: a key on a command line is in every user's ps. */
         snprintf(why, why_len,
@@ -130,7 +135,6 @@ int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *w
                        "hornet-keygen writes it)",
                        path);
     if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-        sodium_memzero(line, sizeof(line));
         snprintf(why, why_len,
                  "%s: other users may read it (mode %03o): chmod 600 it (or 400), as ssh "
                  "asks of its keys",
@@ -138,10 +142,19 @@ int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *w
         return HN_E_INVALID;
     }
     memcpy(out->secret_z85, line, HN_CURVE_KEY_Z85_LEN + 1); /* valid: 40 chars + NUL */
-    if (zmq_curve_public(out->public_z85, out->secret_z85) != 0)
+    if (zmq_curve_public(out->public_z85, out->secret_z85) != 0) {
+        sodium_memzero(out->secret_z85, sizeof(out->secret_z85));
         return invalid(why, why_len, "%s: cannot derive the public key", path);
-    sodium_memzero(line, sizeof(line));
+    }
     return 0;
+}
+
+int hn_curve_load_secret(const char *path, struct hn_curve_keypair *out, char *why, size_t why_len)
+{
+    char line[128];
+    int err = load_secret(path, line, sizeof(line), out, why, why_len);
+    sodium_memzero(line, sizeof(line)); /* on every path: it may hold a key */
+    return err;
 }
 
 int hn_curve_load_public(const char *key_or_path, char out[HN_CURVE_KEY_Z85_LEN + 1], char *why,

@@ -119,6 +119,22 @@ static void test_check_dangling(void **state)
     path_of(nowhere, sizeof(nowhere), "nowhere.json");
     assert_int_equal(symlink("no-such-dir/r.json", nowhere), 0);
     assert_int_equal(hn_report_file_check(nowhere), -ENOENT);
+    /* Chains are followed as the writer's open will: to a missing
+     * directory, around a loop, and to where the file can be made. */
+    char chain[128], chain2[128], loop[128];
+    path_of(chain, sizeof(chain), "chain.json");
+    path_of(chain2, sizeof(chain2), "chain2.json");
+    path_of(loop, sizeof(loop), "loop.json");
+    assert_int_equal(symlink("chain2.json", chain), 0);
+    assert_int_equal(symlink("no-such-dir/r.json", chain2), 0);
+    assert_int_equal(hn_report_file_check(chain), -ENOENT);
+    assert_int_equal(unlink(chain2), 0);
+    assert_int_equal(symlink("chain-end.json", chain2), 0);
+    assert_int_equal(hn_report_file_check(chain), 0);
+    assert_int_equal(lstat(chain2, &st), 0); /* nothing made, nothing removed */
+    assert_true(S_ISLNK(st.st_mode));
+    assert_int_equal(symlink("loop.json", loop), 0);
+    assert_int_equal(hn_report_file_check(loop), -ELOOP);
 }
 
 /* Something planted at "<path>.tmp" (a link to a file of someone else's)
