@@ -3,6 +3,7 @@
 #include "error.h"
 #include "units.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,4 +54,16 @@ int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why,
     }
     freeaddrinfo(res);
     return 0;
+}
+
+bool hn_metrics_addr_loopback(const char *s)
+{
+    struct hn_metrics_addr a;
+    char why[160];
+    if (hn_metrics_addr_parse(s, &a, why, sizeof(why)) != 0)
+        return true;
+    if (a.sa.ss_family == AF_INET)
+        return ntohl(((const struct sockaddr_in *)&a.sa)->sin_addr.s_addr) >> 24 == 127;
+    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)&a.sa)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
 }

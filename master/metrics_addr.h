@@ -4,6 +4,7 @@
 #pragma once
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -15,3 +16,8 @@ struct hn_metrics_addr {
 /* Parse and resolve @s into @out (NULL: only check). 0, or HN_E_INVALID
  * with a reason in @why. */
 int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why, size_t why_len);
+
+/* Whether @s (as above) listens on loopback only (127.0.0.0/8, ::1); an
+ * address that does not parse counts as loopback (binding it fails with
+ * its reason). */
+bool hn_metrics_addr_loopback(const char *s);

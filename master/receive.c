@@ -87,6 +87,21 @@ static bool own_key(const struct hn_worker *w)
     return w->keyed && !w->shared_key;
 }
 
+/* A worker left the run's workers (thrown out, stopped on its own,
+ * declined): users it @held go to the others now, a run with none left
+ * fails (@none_left says why), and a stop that waited only for it ends. */
+static void worker_left(struct hn_run *r, bool held, const char *none_left)
+{
+    if (r->state == HN_RUN_RUNNING) {
+        if (hn_registry_alive(&r->reg) == 0)
+            hn_run_fail(r, HN_EXIT_NO_RUN, "%s", none_left);
+        else if (held)
+            hn_dispatch_targets(r);
+    } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
+        hn_run_finish(r, HN_EXIT_OK);
+    }
+}
+
 /* Throw @w out of the run: it broke a limit. Its figures so far stay (they
  * passed every check); nothing it sends from now on is read, its users go
  * to the others, and with CURVE its key is refused from now on. */
@@ -104,15 +119,7 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     struct hn_msg m = {.type = HN_MSG_REJECT};
     snprintf(m.reject.reason, sizeof(m.reject.reason), "thrown out of the run: %s", why);
     hn_dispatch_to(r, w, &m);
-    if (r->state == HN_RUN_RUNNING) {
-        if (hn_registry_alive(&r->reg) == 0) {
-            hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left in the run");
-        } else {
-            hn_dispatch_targets(r);
-        }
-    } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
-        hn_run_finish(r, HN_EXIT_OK);
-    }
+    worker_left(r, true, "no worker left in the run");
 }
 
 /* Now on the liveness clock (lag.h): monotonic, without the master's own
@@ -453,11 +460,7 @@ static void on_final(struct hn_run *r, struct hn_worker *w)
                      "stopped on its own (sent its final report); its %u users went to the others",
                      w->share.total);
     w->share = (struct hn_share){0};
-    if (hn_registry_alive(&r->reg) == 0) {
-        hn_run_fail(r, HN_EXIT_NO_RUN, "every worker has stopped");
-    } else {
-        hn_dispatch_targets(r);
-    }
+    worker_left(r, true, "every worker has stopped");
 }
 
 /* Whether every worker that can join is known: local workers (throwaway
@@ -493,14 +496,11 @@ static void on_decline(struct hn_run *r, struct hn_worker *w, const struct hn_ms
         hn_run_fail(r, HN_EXIT_NO_RUN,
                     "%u of the %u local workers cannot run the scenario, and the run expects %u",
                     declined, r->cfg->local_workers, r->cfg->expect_workers);
-    } else if (r->state == HN_RUN_RUNNING && was_active) {
-        if (hn_registry_alive(&r->reg) == 0)
-            hn_run_fail(r, HN_EXIT_NO_RUN, "no worker left that can run the scenario (%s)",
-                        w->decline_reason);
-        else if (held)
-            hn_dispatch_targets(r); /* its users to the others, now */
-    } else if (r->state == HN_RUN_STOPPING && hn_run_all_finals_in(r)) {
-        hn_run_finish(r, HN_EXIT_OK);
+    } else if (was_active || r->state == HN_RUN_STOPPING) {
+        char why[HN_PROTO_REASON_MAX + 64];
+        snprintf(why, sizeof(why), "no worker left that can run the scenario (%s)",
+                 w->decline_reason);
+        worker_left(r, held, why);
     }
 }
 

@@ -16,7 +16,6 @@
 #include "report_metrics.h"
 #include "metrics_addr.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
@@ -100,19 +99,6 @@ static void make_run_id(char *out, size_t len)
  * writers after it read the timeline. Returns 0 or an exit code: a file
  * that cannot be created is a bad command line, an address the metrics
  * cannot bind is as --bind's. */
-/* Whether --metrics-bind @s listens on loopback only. */
-static bool metrics_loopback(const char *s)
-{
-    struct hn_metrics_addr a;
-    char why[160];
-    if (hn_metrics_addr_parse(s, &a, why, sizeof(why)) != 0)
-        return true; /* refused with its reason when bound */
-    if (a.sa.ss_family == AF_INET)
-        return ntohl(((const struct sockaddr_in *)&a.sa)->sin_addr.s_addr) >> 24 == 127;
-    const struct in6_addr *in6 = &((const struct sockaddr_in6 *)&a.sa)->sin6_addr;
-    return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
-}
-
 static int add_reports(struct hn_run *r)
 {
     const struct hn_master_config *cfg = r->cfg;
@@ -155,7 +141,8 @@ static int add_reports(struct hn_run *r)
     int err = hn_report_journal_add(&r->reports, &r->journal);
     /* First what binds: a master that cannot has not touched the last
      * run's files. */
-    if (!err && cfg->metrics_bind && !cfg->insecure && !metrics_loopback(cfg->metrics_bind)) {
+    if (!err && cfg->metrics_bind && !cfg->insecure &&
+        !hn_metrics_addr_loopback(cfg->metrics_bind)) {
         /* No authentication there: loopback by default, as --bind. */
         hn_log_error("--metrics-bind %s serves the run's metrics (request names, which may hold "
                      "tokens; worker hosts) to other hosts without authentication: bind "
