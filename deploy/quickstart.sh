@@ -21,6 +21,7 @@
 #                        any free port
 #   BUILD_DIR [build-quickstart]   meson build directory, in the repository
 #   REPORT [hornet-report/run]     CSV prefix, relative to the repository
+#                                  (or absolute)
 # The workers reach the master on a loopback port chosen by the system, so
 # nothing listens beyond this machine.
 # Exit status: hornet-master's (0 passed, 1 some request failed, 3 the run
@@ -146,7 +147,7 @@ trap 'exit 130' INT
 
 echo
 for kind in stats stats_history failures exceptions; do
-    f="$top/${report}_$kind.csv"
+    case "$report" in /*) f="${report}_$kind.csv" ;; *) f="$top/${report}_$kind.csv" ;; esac
     [ "$f" -nt "$started" ] && say "report: $f"
 done
 say "hornet-master exited with $code (0: passed; 1: some requests failed, or Ctrl-C cut the" \
