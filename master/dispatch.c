@@ -192,8 +192,9 @@ void hn_dispatch_targets(struct hn_run *r)
     r->users_max = r->users_now > r->users_max ? r->users_now : r->users_max;
     uint32_t *hosts = calloc(alive, sizeof(*hosts));
     struct hn_share *shares = calloc(alive, sizeof(*shares));
+    struct hn_share *before = calloc(alive, sizeof(*before));
     struct hn_worker **live = calloc(alive, sizeof(*live));
-    if (!hosts || !shares || !live) {
+    if (!hosts || !shares || !before || !live) {
         hn_log_error("out of memory while distributing users");
         goto out;
     }
@@ -201,10 +202,11 @@ void hn_dispatch_targets(struct hn_run *r)
     for (uint32_t i = 0; i < r->reg.n; i++) {
         if (hn_worker_active(&r->reg.workers[i])) {
             live[k] = &r->reg.workers[i];
+            before[k] = live[k]->share;
             hosts[k++] = r->reg.workers[i].host;
         }
     }
-    hn_distribute_workers(want.users, n_classes, hosts, alive, shares);
+    hn_distribute_workers(want.users, n_classes, hosts, alive, before, shares);
     for (uint32_t i = 0; i < alive; i++)
         hosts[i] = live[i]->hello.capacity; /* reused: the capacities */
     uint32_t lost = hn_distribute_cap(shares, alive, hosts, n_classes);
@@ -251,5 +253,6 @@ void hn_dispatch_targets(struct hn_run *r)
 out:
     free(hosts);
     free(shares);
+    free(before);
     free(live);
 }

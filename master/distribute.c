@@ -59,29 +59,56 @@ static void interleave_hosts(const uint32_t *host, uint32_t n, uint32_t *order)
     free(rank);
 }
 
+static int by_key(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, const uint32_t *host,
-                           uint32_t n_workers, struct hn_share *out)
+                           uint32_t n_workers, const struct hn_share *prev, struct hn_share *out)
 {
     if (n_workers == 0)
         return;
     memset(out, 0, n_workers * sizeof(*out));
     uint32_t *order = malloc(n_workers * sizeof(*order));
-    if (!order)
+    uint64_t *key = malloc(n_workers * sizeof(*key));
+    if (!order || !key) {
+        free(order);
+        free(key);
         return;
+    }
     interleave_hosts(host, n_workers, order);
-    uint32_t next = 0; /* rotates across classes so remainders spread out */
     for (uint32_t c = 0; c < n_classes; c++) {
         uint32_t base = class_users[c] / n_workers, rem = class_users[c] % n_workers;
         for (uint32_t i = 0; i < n_workers; i++)
             out[i].users[c] = base;
+        if (rem == 0)
+            continue;
+        /* Who gets one more: first the workers that had more than @base
+         * of this class (so that a class whose count did not change keeps
+         * its split: moving users stops and starts them, which reruns
+         * on_start and takes new data rows), then the fewest users so far
+         * (the totals stay within one of each other), then hosts first. */
+        for (uint32_t r = 0; r < n_workers; r++) {
+            uint32_t i = order[r];
+            uint64_t so_far = out[i].total < INT32_MAX ? out[i].total : INT32_MAX;
+            bool had_more = prev && prev[i].users[c] > base;
+            key[r] = (uint64_t)!had_more << 63 | so_far << 32 | r;
+        }
+        qsort(key, n_workers, sizeof(*key), by_key);
         for (uint32_t k = 0; k < rem; k++)
-            out[order[(next + k) % n_workers]].users[c]++;
-        next = (next + rem) % n_workers;
+            out[order[(uint32_t)key[k]]].users[c]++;
+        for (uint32_t i = 0; i < n_workers; i++)
+            out[i].total += out[i].users[c] - base;
     }
-    for (uint32_t i = 0; i < n_workers; i++)
+    for (uint32_t i = 0; i < n_workers; i++) {
+        out[i].total = 0;
         for (uint32_t c = 0; c < n_classes; c++)
             out[i].total += out[i].users[c];
+    }
     free(order);
+    free(key);
 }
 
 /* Users worker @i can hold: its capacity, or @all without one. */

@@ -17,12 +17,17 @@ struct hn_share {
 void hn_distribute_classes(uint32_t total, const uint32_t *weights, uint32_t n_classes,
                            uint32_t *out);
 
-/* Split @class_users (per class) over @n_workers workers. @host[i] is the
- * host number of worker i: extra users go first to workers on different
- * hosts, so two hosts with one worker each share load before a second
- * worker of the same host gets any. Every class's users sum exactly. */
+/* Split @class_users (per class) over @n_workers workers: each worker
+ * gets the class's users / n_workers, some one more. Those go first to the
+ * workers that had more than that in @prev (their previous split, aligned
+ * with the workers; NULL: none), so that a class whose count did not change
+ * keeps its split whatever the other classes do; then to the workers with
+ * the fewest users so far (without @prev, totals differ by at most one);
+ * then across hosts: @host[i] is the host number of worker i, and two hosts
+ * with one worker each share load before a second worker of the same host
+ * gets any. Every class's users sum exactly. */
 void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, const uint32_t *host,
-                           uint32_t n_workers, struct hn_share *out);
+                           uint32_t n_workers, const struct hn_share *prev, struct hn_share *out);
 
 /* Make @shares (of @n_workers workers) fit their capacities (@capacity[i];
  * 0 = no limit): users of a worker above its capacity move, class by class,

@@ -79,4 +79,43 @@ check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the command line's 2 stages ran" grep -q "workers joined: 2 stages over 4s, at most 4 users" "$work/master.err"
 target_stats >"$work/target2.json"
 check_csv "$work/c" "$work/target2.json"
+
+# A class whose users do not change keeps them where they run while another
+# class's change: before, b's 3 users moved between the 2 workers each time
+# a went 1 -> 2 -> 1 (stopped on one, started on the other), ran on_start
+# again and took new unique rows until the 3 rows ran out (exit 1).
+echo "== per-class stages, 2 workers: the unchanged class's users stay put"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+printf 'email\nu1@x\nu2@x\nu3@x\n' >"$work/three.csv"
+cat >"$work/churn.yaml" <<YAML
+host: $target_url
+data:
+  acc: {csv: three.csv, order: unique}
+users:
+  - {name: a, wait: {constant: 100ms}, tasks: [{get: /}]}
+  - name: b
+    wait: {constant: 100ms}
+    on_start: [{get: "/echo/start-{{acc.email}}", name: b-start}]
+    tasks: [{get: /json}]
+load:
+  stages:
+    - {duration: 1s, users: {a: 1, b: 3}, spawn_rate: 100}
+    - {duration: 1s, users: {a: 2, b: 3}, spawn_rate: 100}
+    - {duration: 1s, users: {a: 1, b: 3}, spawn_rate: 100}
+    - {duration: 1s, users: {a: 2, b: 3}, spawn_rate: 100}
+    - {duration: 1s, users: {a: 1, b: 3}, spawn_rate: 100}
+YAML
+start_hmaster -f "$work/churn.yaml" --local-workers 2 --worker-threads 1 --csv "$work/ch" --only-summary
+wait_master 40
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "no data row ran out" bash -c "! grep -q exhausted '$work/master.err'"
+target_stats >"$work/target3.json"
+check "b's on_start ran once per user: 3 times, one row each" python3 - "$work/target3.json" <<'PY'
+import json, sys
+paths = json.load(open(sys.argv[1]))["paths"]
+starts = {p: n for p, n in paths.items() if p.startswith("/echo/start-")}
+assert starts == {"/echo/start-u%d@x" % i: 1 for i in (1, 2, 3)}, starts
+PY
+check "the CSV counts them as b-start" \
+    bash -c "grep -q '^GET,b-start,3,0,' '$work/ch_stats.csv'"
 finish

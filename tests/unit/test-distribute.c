@@ -44,7 +44,7 @@ static void test_workers_sum_and_balance(void **state)
     uint32_t hosts[4] = {0, 1, 2, 3};
     for (uint32_t total = 0; total < 100; total++) {
         uint32_t classes[2] = {total, total / 3};
-        hn_distribute_workers(classes, 2, hosts, 4, s);
+        hn_distribute_workers(classes, 2, hosts, 4, NULL, s);
         for (int c = 0; c < 2; c++) {
             uint32_t sum = 0, lo = UINT32_MAX, hi = 0;
             for (int w = 0; w < 4; w++) {
@@ -72,12 +72,64 @@ static void test_hosts_first(void **state)
      * not both to host A. */
     struct hn_share s[3];
     uint32_t hosts[3] = {0, 0, 1};
-    hn_distribute_workers((uint32_t[]){2}, 1, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){2}, 1, hosts, 3, NULL, s);
     assert_int_equal(s[0].users[0] + s[1].users[0], 1);
     assert_int_equal(s[2].users[0], 1);
     /* One user: the first worker gets it. */
-    hn_distribute_workers((uint32_t[]){1}, 1, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){1}, 1, hosts, 3, NULL, s);
     assert_int_equal(s[0].users[0] + s[1].users[0] + s[2].users[0], 1);
+}
+
+/* A class whose count does not change keeps its split whatever the other
+ * classes do (moving a user stops it on one worker and starts it on
+ * another: on_start again, a new unique data row); a class that grows
+ * never takes a user off a worker, one that shrinks never adds one. Before,
+ * each class's extra users went where the previous class's had stopped:
+ * a: 1 -> 2 moved one of b's 3 users between 2 workers. */
+static void test_workers_stable(void **state)
+{
+    (void)state;
+    enum { W = 3, C = 3 };
+    uint32_t hosts[W] = {0, 1, 0};
+    struct hn_share prev[W], now[W];
+    uint32_t users[C] = {1, 3, 0};
+    hn_distribute_workers((uint32_t[]){1, 3}, 2, hosts, 2, NULL, prev);
+    uint32_t b0 = prev[0].users[1], b1 = prev[1].users[1];
+    for (uint32_t a = 2; a < 6; a++) {
+        hn_distribute_workers((uint32_t[]){a % 2 ? 1 : 2, 3}, 2, hosts, 2, prev, now);
+        assert_int_equal(now[0].users[1], b0);
+        assert_int_equal(now[1].users[1], b1);
+        memcpy(prev, now, sizeof(now));
+    }
+    hn_distribute_workers(users, C, hosts, W, NULL, prev);
+    uint64_t rng = 42;
+    for (int step = 0; step < 2000; step++) {
+        rng = rng * 6364136223846793005u + 1442695040888963407u;
+        uint32_t c = (uint32_t)(rng >> 33) % C, old = users[c];
+        uint32_t delta = (uint32_t)(rng >> 40) % 5;
+        users[c] = (rng >> 50) & 1 ? old + delta : (old > delta ? old - delta : 0);
+        hn_distribute_workers(users, C, hosts, W, prev, now);
+        for (uint32_t k = 0; k < C; k++) {
+            uint32_t sum = 0, lo = UINT32_MAX, hi = 0;
+            for (int w = 0; w < W; w++) {
+                uint32_t u = now[w].users[k], was = prev[w].users[k];
+                sum += u;
+                lo = u < lo ? u : lo;
+                hi = u > hi ? u : hi;
+                if (k != c)
+                    assert_int_equal(u, was);
+                else if (users[c] >= old)
+                    assert_true(u >= was);
+                else
+                    assert_true(u <= was);
+            }
+            assert_int_equal(sum, users[k]);
+            assert_true(hi - lo <= 1);
+        }
+        for (int w = 0; w < W; w++)
+            assert_int_equal(now[w].total, now[w].users[0] + now[w].users[1] + now[w].users[2]);
+        memcpy(prev, now, sizeof(now));
+    }
 }
 
 /* Capacities (issue 10, finding 3): a worker never gets more users than it
@@ -87,20 +139,20 @@ static void test_capacity(void **state)
     (void)state;
     struct hn_share s[3];
     uint32_t hosts[3] = {0, 1, 2};
-    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, NULL, s);
     assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){5, 0, 0}, 1), 0);
     assert_int_equal(s[0].total, 5);
     assert_int_equal(s[0].users[0], 5);
     assert_int_equal(s[1].total + s[2].total, 25);
     assert_true(s[1].total >= 12 && s[2].total >= 12);
 
-    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){30}, 1, hosts, 3, NULL, s);
     assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){5, 5, 5}, 1), 15);
     for (int i = 0; i < 3; i++)
         assert_int_equal(s[i].total, 5);
 
     /* Two classes: class totals are kept when the room suffices. */
-    hn_distribute_workers((uint32_t[]){40, 20}, 2, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){40, 20}, 2, hosts, 3, NULL, s);
     assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){10, 100, 25}, 2), 0);
     uint32_t c0 = 0, c1 = 0;
     for (int i = 0; i < 3; i++) {
@@ -112,14 +164,14 @@ static void test_capacity(void **state)
     assert_true(s[0].total <= 10 && s[2].total <= 25);
 
     /* Fits already: left exactly as split. */
-    hn_distribute_workers((uint32_t[]){7}, 1, hosts, 3, s);
+    hn_distribute_workers((uint32_t[]){7}, 1, hosts, 3, NULL, s);
     struct hn_share before[3];
     memcpy(before, s, sizeof(s));
     assert_int_equal(hn_distribute_cap(s, 3, (uint32_t[]){3, 3, 0}, 1), 0);
     assert_memory_equal(before, s, sizeof(s));
 
     /* A billion users over two workers of 1000: 2000 run. */
-    hn_distribute_workers((uint32_t[]){1000000000}, 1, hosts, 2, s);
+    hn_distribute_workers((uint32_t[]){1000000000}, 1, hosts, 2, NULL, s);
     assert_int_equal(hn_distribute_cap(s, 2, (uint32_t[]){1000, 1000}, 1), 1000000000 - 2000);
     assert_int_equal(s[0].total + s[1].total, 2000);
 }
@@ -130,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_classes_by_weight),
         cmocka_unit_test(test_workers_sum_and_balance),
         cmocka_unit_test(test_hosts_first),
+        cmocka_unit_test(test_workers_stable),
         cmocka_unit_test(test_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
