@@ -533,12 +533,27 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
     struct hn_run *r = w->data;
+    if (r->state == HN_RUN_STOPPING && !r->signalled) {
+        /* A first signal during a stop the run time (or a threshold)
+         * began: the run did its time, so keep its results; stop waiting
+         * for requests in flight (aborted now, counted) and wait only for
+         * the FINALs. A second signal reports at once. */
+        r->signalled = true;
+        hn_log_warn("%s while stopping: requests in flight are aborted now; the final reports "
+                    "are awaited (a second signal reports at once)",
+                    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+        ev_timer_stop(loop, &r->stop_deadline);
+        ev_timer_set(&r->stop_deadline, HN_RUN_FINAL_MARGIN_MS / 1000.0, 0.0);
+        ev_timer_start(loop, &r->stop_deadline);
+        for (uint32_t i = 0; i < r->reg.n; i++)
+            if (hn_worker_active(&r->reg.workers[i]))
+                hn_run_send_stop(r, &r->reg.workers[i]); /* with 0 ms left */
+        return;
+    }
     if (r->state == HN_RUN_STOPPING) {
-        /* Report what we have now. A second Ctrl-C chose not to wait for
-         * the FINALs; a first one during a stop the run time began (a CI
-         * job's timeout) did not, and missing FINALs still fail the run
-         * (one that a threshold aborted fails as that). */
-        r->stop_forced = r->signalled;
+        /* A second signal: report what we have now, without the FINALs
+         * still out (the reports name those workers). */
+        r->stop_forced = true;
         hn_run_finish(r, HN_EXIT_OK);
         return;
     }

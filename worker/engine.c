@@ -259,6 +259,15 @@ static void on_stop_timeout(struct ev_loop *loop, ev_timer *w, int revents)
     check_drained(e);
 }
 
+/* A STOP while stopping, with less time than is left: in-flight requests
+ * get only that (0: aborted now). */
+static void stop_sooner(struct hn_engine *e, uint64_t timeout_ms)
+{
+    ev_timer_stop(e->loop, &e->stop_timer);
+    ev_timer_set(&e->stop_timer, (double)timeout_ms / 1000.0, 0.0);
+    ev_timer_start(e->loop, &e->stop_timer);
+}
+
 /* Retire every user (the model changes, or the run stops). */
 static void retire_all(struct hn_engine *e)
 {
@@ -332,8 +341,14 @@ static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
         atomic_store_explicit(&e->swapped_gen, cmd.swap_gen, memory_order_release);
         e->notify(e->notify_ctx);
     }
-    if (cmd.stop && !e->stopping)
-        apply_stop(e, cmd.stop_timeout_ms);
+    if (cmd.stop_gen > e->applied_stop_gen) {
+        e->applied_stop_gen = cmd.stop_gen;
+        if (!e->stopping)
+            apply_stop(e, cmd.stop_timeout_ms);
+        else if (ev_is_active(&e->stop_timer) &&
+                 (double)cmd.stop_timeout_ms / 1000.0 < ev_timer_remaining(loop, &e->stop_timer))
+            stop_sooner(e, cmd.stop_timeout_ms); /* the master was told to hurry */
+    }
     if (cmd.target_gen > e->applied_target_gen) {
         e->applied_target_gen = cmd.target_gen;
         if (!e->stopping)
@@ -503,7 +518,7 @@ struct hn_recorder *hn_engine_retired(struct hn_engine *e)
 void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms)
 {
     pthread_mutex_lock(&e->lock);
-    e->cmd.stop = true;
+    e->cmd.stop_gen++;
     e->cmd.stop_timeout_ms = timeout_ms;
     pthread_mutex_unlock(&e->lock);
     post(e);

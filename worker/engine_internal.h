@@ -93,8 +93,8 @@ struct hn_engine_cmd {
     double end_at;          /* no iteration due after this (ev_time); INFINITY: none */
     uint64_t target_gen;
     uint64_t swap_gen;
-    bool stop;
-    uint64_t stop_timeout_ms;
+    uint64_t stop_gen;        /* a STOP each: a later one may bring the end sooner */
+    uint64_t stop_timeout_ms; /* of the latest */
     bool quit;
 };
 
@@ -141,7 +141,7 @@ struct hn_engine {
 
     pthread_mutex_t lock;
     struct hn_engine_cmd cmd;
-    uint64_t applied_target_gen, applied_swap_gen;
+    uint64_t applied_target_gen, applied_swap_gen, applied_stop_gen;
 
     /* Published to the pool thread. */
     _Atomic uint64_t swapped_gen;

@@ -129,6 +129,11 @@ static void begin_stop(struct hn_session *s, uint64_t timeout_ms)
     if (s->state == SS_RUNNING) {
         set_state(s, SS_STOPPING);
         hn_pool_stop(s->pool, timeout_ms);
+    } else if (s->state == SS_STOPPING) {
+        /* Said again (the master resends it, or was interrupted while
+         * waiting and wants the FINAL now): an engine takes the new
+         * timeout only if it ends sooner. */
+        hn_pool_stop(s->pool, timeout_ms);
     } else if (s->state == SS_READY || s->state == SS_LOADED) {
         hn_link_send_empty_final(s);
         set_state(s, SS_STOPPED);

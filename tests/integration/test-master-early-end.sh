@@ -92,6 +92,34 @@ wait_master 60
 kill -KILL "$worker_pid"
 says_failed "lost while stopping" 3 "no worker sent its final report"
 
+echo "== a first SIGINT while the run stops: the FINAL is awaited, nothing is lost"
+# The run did its time; the signal cuts the stop timeout short (requests in
+# flight aborted, counted) but not the FINALs. Before, it reported at once
+# like a second Ctrl-C: the worker was "lost", its last requests missing,
+# exit 3 blaming it, and no word of the signal.
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 2s -s 30s \
+    --json "$work/sw.json" --only-summary "/delay?ms=20000"
+start_worker --threads 1
+wait_log "workers joined: ramping" 20 || fail "the run did not start"
+wait_log "run time reached: stopping" 20 || fail "the run did not stop"
+sleep 0.5
+kill -INT "$hmaster_pid"
+wait_master 20 # well before the 30 s stop timeout
+check "exit 1: requests aborted at stop are failures (got $master_rc)" [ "$master_rc" = 1 ]
+check "the signal is logged" grep -q "SIGINT while stopping: requests in flight are aborted now" \
+    "$work/master.err"
+check "the worker finished, its FINAL in, every request counted" python3 - "$work/sw.json" "$(target_total)" <<'PY'
+import json, sys
+d, served = json.load(open(sys.argv[1])), int(sys.argv[2])
+w = d["workers"][0]
+assert w["state"] == "finished" and w["final_report"], w
+assert d["run"]["aborted"] is None, d["run"]
+print("  counted", d["totals"]["requests"], "served", served)
+assert d["totals"]["requests"] == served == 2, (d["totals"]["requests"], served)
+PY
+wait_pid "$worker_pid" 20
+
 echo "== a report that cannot be written at the end"
 mkdir -p "$work/gone"
 start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 2 -r 2 -t 3s \
