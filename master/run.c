@@ -8,6 +8,7 @@
 #include "log.h"
 #include "run_internal.h"
 #include "sanitize.h"
+#include "stop_signals.h"
 #include "units.h"
 
 #include <math.h>
@@ -541,7 +542,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         r->signalled = true;
         hn_log_warn("%s while stopping: requests in flight are aborted now; the final reports "
                     "are awaited (a second signal reports at once)",
-                    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+                    hn_stop_signal_name(w->signum));
         ev_timer_stop(loop, &r->stop_deadline);
         ev_timer_set(&r->stop_deadline, HN_RUN_FINAL_MARGIN_MS / 1000.0, 0.0);
         ev_timer_start(loop, &r->stop_deadline);
@@ -564,7 +565,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
      * one. A run without a length runs until Ctrl-C: that is its end. */
     if (r->state == HN_RUN_WAITING) {
         hn_run_fail(r, HN_EXIT_NO_RUN, "interrupted by %s while waiting for workers",
-                    w->signum == SIGINT ? "SIGINT" : "SIGTERM");
+                    hn_stop_signal_name(w->signum));
         return;
     }
     if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
@@ -572,7 +573,7 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         if (hn_units_format_duration_ms(r->plan->run_time_ms, planned, sizeof(planned)) < 0)
             snprintf(planned, sizeof(planned), "%llu ms", (unsigned long long)r->plan->run_time_ms);
         snprintf(why, sizeof(why), "interrupted by %s %.1f s into a %s run",
-                 w->signum == SIGINT ? "SIGINT" : "SIGTERM", ev_now(loop) - r->started_at, planned);
+                 hn_stop_signal_name(w->signum), ev_now(loop) - r->started_at, planned);
         note_aborted(r, why);
         hn_log_warn("run %s: it ends now and does not pass", r->aborted);
     }

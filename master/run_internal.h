@@ -73,7 +73,7 @@ struct hn_run {
     ev_timer watch;   /* the master's own stalls (lag.h) */
     ev_timer stage;   /* the next stage boundary of the load shape */
     ev_timer run_end; /* the run time is up */
-    ev_signal sigint, sigterm;
+    ev_signal sigint, sigterm, sighup; /* hn_run_on_signal */
     double started_at;        /* loop time the ramp began */
     uint64_t started_wall_ms; /* wall clock then */
     uint64_t target_seq;

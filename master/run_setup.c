@@ -15,6 +15,7 @@
 #include "csv_report.h"
 #include "report_metrics.h"
 #include "metrics_addr.h"
+#include "stop_signals.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -346,8 +347,9 @@ static void init_watchers(struct hn_run *r)
     r->stage.data = r->run_end.data = r;
     ev_signal_init(&r->sigint, hn_run_on_signal, SIGINT);
     ev_signal_init(&r->sigterm, hn_run_on_signal, SIGTERM);
+    ev_signal_init(&r->sighup, hn_run_on_signal, SIGHUP);
     r->tick.data = r->console.data = r->wait_deadline.data = r->stop_deadline.data = r;
-    r->sigint.data = r->sigterm.data = r;
+    r->sigint.data = r->sigterm.data = r->sighup.data = r;
     ev_timer_start(r->loop, &r->tick);
     if (!r->cfg->only_summary)
         ev_timer_start(r->loop, &r->console);
@@ -357,6 +359,8 @@ static void init_watchers(struct hn_run *r)
     }
     ev_signal_start(r->loop, &r->sigint);
     ev_signal_start(r->loop, &r->sigterm);
+    if (hn_stop_signal_wanted(SIGHUP))
+        ev_signal_start(r->loop, &r->sighup);
 }
 
 int hn_run_setup(struct hn_run *r)

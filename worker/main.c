@@ -45,7 +45,7 @@ static void usage(FILE *out)
             "  -V, --version             show the version and exit\n"
             "\n"
             "Exit codes:\n"
-            "  0  the master said QUIT, or stopped by SIGINT/SIGTERM\n"
+            "  0  the master said QUIT, or stopped by SIGINT/SIGTERM/SIGHUP\n"
             "  2  bad command line, or a key file others may read or of the wrong kind\n"
             "  3  rejected by the master (protocol version, worker id or key in use, a\n"
             "     limit broken, full), or an endpoint it cannot use; a master that is not\n"

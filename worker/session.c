@@ -5,6 +5,7 @@
 #include "chan.h"
 #include "clock.h"
 #include "curl_quirks.h"
+#include "stop_signals.h"
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -568,8 +569,9 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
     ev_init(&s->snap_tick, on_snap_tick);
     ev_signal_init(&s->sigint, on_signal, SIGINT);
     ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&s->sighup, on_signal, SIGHUP);
     s->tick.data = s->hello_retry.data = s->snap_tick.data = s;
-    s->sigint.data = s->sigterm.data = s;
+    s->sigint.data = s->sigterm.data = s->sighup.data = s;
 }
 
 /* Stop the run and every watcher (the channel is closed by the caller). */
@@ -582,6 +584,7 @@ static void session_deinit(struct hn_session *s)
     hn_loop_lag_stop(&s->lag, s->loop);
     ev_signal_stop(s->loop, &s->sigint);
     ev_signal_stop(s->loop, &s->sigterm);
+    ev_signal_stop(s->loop, &s->sighup);
 }
 
 int hn_session_new(const struct hn_session_config *cfg, struct ev_loop *loop,
@@ -642,6 +645,8 @@ int hn_session_run(const struct hn_session_config *cfg)
     hn_loop_lag_start(&s.lag, loop);
     ev_signal_start(loop, &s.sigint);
     ev_signal_start(loop, &s.sigterm);
+    if (hn_stop_signal_wanted(SIGHUP))
+        ev_signal_start(loop, &s.sighup);
 
     ev_run(loop, 0);
 

@@ -35,7 +35,7 @@ struct hn_session {
     ev_timer tick;        /* every second: HELLO or HEARTBEAT, silence check */
     ev_timer hello_retry; /* HELLO again soon when the first found no connection */
     ev_timer snap_tick;   /* every snapshot interval */
-    ev_signal sigint, sigterm;
+    ev_signal sigint, sigterm, sighup;
     enum session_state state;
     char worker_id[HN_PROTO_ID_MAX + 1];
     char run_id[HN_PROTO_ID_MAX + 1];

@@ -34,7 +34,8 @@ trap master_cleanup EXIT
 start_hmaster() {
     : >"$work/master.out" # see start_target: the loop may read first
     : >"$work/master.err"
-    "$HORNET_MASTER" --bind "${MASTER_BIND:-tcp://127.0.0.1:*}" "$@" \
+    # HMASTER_WRAP: a command to run it under (nohup)
+    ${HMASTER_WRAP:-} "$HORNET_MASTER" --bind "${MASTER_BIND:-tcp://127.0.0.1:*}" "$@" \
         >"$work/master.out" 2>"$work/master.err" &
     hmaster_pid=$!
     pids+=("$hmaster_pid")

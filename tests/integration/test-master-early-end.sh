@@ -47,6 +47,23 @@ import json, sys
 sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrupted by SIGTERM"))' \
     "$work/TERM.json"
 
+# A closed terminal or SSH session: the master died (exit 129) without a
+# report, its workers loading the target until their silence timeout.
+interrupted_run "SIGHUP 2 s into a 30 s run" HUP 1 -t 30s
+check "the JSON report names SIGHUP" python3 -c '
+import json, sys
+sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrupted by SIGHUP"))' \
+    "$work/HUP.json"
+
+echo "== under nohup, SIGHUP stays ignored"
+HMASTER_WRAP=nohup start_hmaster -H "$target_url" --local-workers 1 --worker-threads 1 -u 2 -r 2 \
+    -t 4s --json "$work/nohup.json" --only-summary /
+wait_log "workers joined: ramping" 20 || fail "nohup: the run did not start"
+kill -HUP "$hmaster_pid"
+wait_master 40
+check "nohup: the run ran its time, exit 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "nohup: nothing says SIGHUP" bash -c "! grep -q SIGHUP '$work/master.err'"
+
 interrupted_run "Ctrl-C ends a run without a length: its planned end" INT 0
 check "nothing is said to be aborted" python3 -c '
 import json, sys

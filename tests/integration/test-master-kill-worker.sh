@@ -125,4 +125,27 @@ kill -KILL "$worker_pid"
 wait_master 10
 check "master exits 3 when it lost all workers (got $master_rc)" [ "$master_rc" = 3 ]
 check "the master says why" grep -q "lost all workers" "$work/master.err"
+
+# A closed terminal or SSH session: the worker died (exit 129) without its
+# FINAL, so its last requests were missing and it was called lost.
+echo "== a worker given SIGHUP leaves as on SIGTERM: its FINAL in, nothing missing"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/hup" \
+    --json "$work/hup.json" -u 4 -r 4 -t 6s --only-summary "/delay?ms=10"
+start_worker --threads 1 --id stays
+start_worker --threads 1 --id hangs-up
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+sleep 2
+kill -HUP "$worker_pid"
+wait_pid "$worker_pid" 20
+check "the worker exits 0 (got $pid_rc)" [ "$pid_rc" = 0 ]
+wait_master 30
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "its final report is in" python3 -c '
+import json, sys
+w = [w for w in json.load(open(sys.argv[1]))["workers"] if w["id"] == "hangs-up"][0]
+print("  ", w["state"], w["final_report"])
+sys.exit(not w["final_report"])' "$work/hup.json"
+target_stats >"$work/target-hup.json"
+check_csv "$work/hup" "$work/target-hup.json"
 finish

@@ -4,6 +4,7 @@
 #include "getopt_error.h"
 #include "exitcodes.h"
 #include "server.h"
+#include "stop_signals.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,7 +48,7 @@ static void usage(FILE *out)
             "\n"
             "Once ready it prints one line to stdout:\n"
             "  hornet-target listening on http://HOST:PORT   (https:// with --tls-cert)\n"
-            "and it stops cleanly on SIGINT or SIGTERM.\n"
+            "and it stops cleanly on SIGINT, SIGTERM or SIGHUP.\n"
             "\n"
             "Endpoints: GET / /json /health /delay?ms=N /status/N /bytes/N /echo/TEXT /close;\n"
             "shop API POST /api/auth/login, GET /api/products[/ID], POST /api/cart/items,\n"
@@ -252,6 +253,8 @@ int main(int argc, char **argv)
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    if (hn_stop_signal_wanted(SIGHUP))
+        sigaddset(&stop_signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
