@@ -320,6 +320,15 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
      * in another run): it starts afresh. */
     bool fresh = strcmp(h->run_id, w->run_id) != 0;
     bool replaced_live = false; /* its old process was still connected */
+    if (!same_route && !fresh && hn_route_older(route, len, w->route, w->route_len)) {
+        /* Its process on a connection older than the one it uses now:
+         * bytes a cut network held back (a HELLO it said while cut off)
+         * arriving after it reconnected. Moving it back there would send
+         * its messages to a dying connection and drop the reports it sends
+         * on the new one as a stranger's. */
+        hn_log_debug("worker %u: a HELLO on a connection older than its own, ignored", w->index);
+        return;
+    }
     if (!same_route) {
         /* The same identity on another connection: the process reconnected
          * (its run id says so), or a new one restarted or claims it. What a

@@ -106,6 +106,20 @@ static int host_number(struct hn_registry *r, const char *hostname, uint32_t *ou
     return 0;
 }
 
+static bool router_id(const uint8_t *id, size_t len, uint32_t *counter)
+{
+    if (len != 5 || id[0] != 0)
+        return false;
+    *counter = (uint32_t)id[1] << 24 | (uint32_t)id[2] << 16 | (uint32_t)id[3] << 8 | id[4];
+    return true;
+}
+
+bool hn_route_older(const void *a, size_t alen, const void *b, size_t blen)
+{
+    uint32_t ca, cb;
+    return router_id(a, alen, &ca) && router_id(b, blen, &cb) && (int32_t)(ca - cb) < 0;
+}
+
 void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
                            size_t len)
 {

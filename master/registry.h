@@ -111,6 +111,12 @@ int hn_registry_add(struct hn_registry *r, const void *route, size_t len, const 
                     struct hn_worker **out);
 
 /* @w (of @r) now speaks over the connection @route (it reconnected). */
+/* Whether connection @a was opened before connection @b, when both routing
+ * ids are the ROUTER's own: libzmq 4.x names each new connection a zero
+ * byte and a 32-bit counter, big-endian, that only grows (compared modulo
+ * 2^32). False when either id is not of that form. */
+bool hn_route_older(const void *a, size_t alen, const void *b, size_t blen);
+
 void hn_registry_set_route(struct hn_registry *r, struct hn_worker *w, const void *route,
                            size_t len);
 

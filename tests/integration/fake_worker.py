@@ -33,6 +33,10 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
                  again and again for S seconds
         second-id  join as --id, then say HELLO as --id + "-2" on the same
                  connection; then go on as idle
+        stale-hello  join as idle; 1 s into the run reconnect (a second
+                 DEALER, HELLO with the run id) and go on there; 1.5 s later
+                 say HELLO again on the first connection, as bytes queued on
+                 a connection cut by the network arrive late
         decline  join, answer the SCENARIO with a DECLINE (a worker that cannot
                  run it), then only HEARTBEATs; the summary's "target_users_max"
                  is the most users a TARGET asked of it after its DECLINE
@@ -574,6 +578,54 @@ def cmd_peer(args):
     return 0
 
 
+def cmd_stale_hello(args):
+    ctx = zmq.Context()
+    first = cur = dealer(ctx, args)
+    hello = [args.id or "stale", args.hostname, args.pid, "0.1.0", 2, 100, ""]
+    cur.send(frame(HELLO, hello))
+    got, run_id, seq, last_beat = {}, "", 0, 0.0
+    running_at = moved_at = None
+    stale_sent = False
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        now_s = time.monotonic()
+        if running_at and not moved_at and now_s - running_at >= 1.0:
+            cur = dealer(ctx, args)  # the reconnect: the same process, its run id
+            cur.send(frame(HELLO, hello[:6] + [run_id]))
+            moved_at = now_s
+        if moved_at and not stale_sent and now_s - moved_at >= 1.5:
+            first.send(frame(HELLO, hello[:6] + [run_id]))  # late, on the old one
+            stale_sent = True
+        if run_id and now_s - last_beat >= 1.0:
+            last_beat = now_s
+            seq += 1
+            now = int(time.time() * 1000)
+            cur.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
+            cur.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
+        if not cur.poll(100):
+            continue
+        while cur.poll(0):
+            t, body = decode(cur.recv())
+            got[str(t)] = got.get(str(t), 0) + 1
+            if t == WELCOME:
+                run_id = body[1]
+            elif t == SCENARIO:
+                cur.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0]))
+            elif t == TARGET and running_at is None:
+                running_at = time.monotonic()
+            elif t == STOP:
+                seq += 1
+                now = int(time.time() * 1000)
+                cur.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, [], 0]))
+            elif t == QUIT:
+                end = 0
+    for d in {first, cur}:
+        d.close()
+    ctx.term()
+    print(json.dumps({"got": got, "run_id": run_id, "stale_sent": stale_sent}))
+    return 0
+
+
 def cmd_flood(args):
     # Bounded: if libzmq ever hangs here (it did once in CI-like load, not
     # reproduced since), say where and exit rather than stall the test.
@@ -628,7 +680,7 @@ def main():
     q = sub.add_parser("peer")
     q.add_argument("--master", required=True)
     q.add_argument("--mode", choices=["idle", "storm", "intrude", "impostor", "offend", "second-id",
-                            "decline"],
+                            "decline", "stale-hello"],
                    required=True)
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")
@@ -646,6 +698,8 @@ def main():
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)
     args = p.parse_args()
+    if args.cmd == "peer" and args.mode == "stale-hello":
+        return cmd_stale_hello(args)
     return {"reject": cmd_reject, "garbage": cmd_garbage, "tcp-garbage": cmd_tcp_garbage,
             "peer": cmd_peer, "flood": cmd_flood}[args.cmd](args)
 

@@ -169,4 +169,29 @@ check "half-open: the run passes (exit $master_rc)" [ "$master_rc" = 0 ]
 check "half-open: the connection was cut" grep -q "proxy: cut" "$work/proxy.out"
 check "half-open: the same process is back (reconnected, not a new one claiming its id)" \
     bash -c "grep -q 'back .*solo reconnected' '$work/master.err' && ! grep -q 'says HELLO with its id' '$work/master.err'"
+
+echo "== a HELLO that arrives late on the connection a worker left"
+# A network cut holds back what a worker said on its old connection (a
+# HELLO among it); the worker reconnects, and then those bytes arrive. The
+# master moved the worker back to the old connection: its TARGETs went
+# there and its reports on the new one were dropped as a stranger's until
+# it said HELLO again (an audit lost 9 % of a run's requests so).
+start_hmaster -H "$target_url" -u 2 -r 2 -t 7s --expect-workers 1 --expect-workers-max-wait 20s \
+    --json "$work/stale.json" --only-summary /
+fake_worker peer --master "$master_ep" --mode stale-hello --id stale --seconds 30 >"$work/stale.out"
+wait_master 30
+cat "$work/stale.out"
+check "stale: the late HELLO was said" grep -q '"stale_sent": true' "$work/stale.out"
+# The fake sends no request: the run ends "nothing was sent" (exit 3), and
+# for no other reason.
+check "stale: the run ends only for sending nothing (exit $master_rc)" \
+    bash -c "[ $master_rc = 3 ] && grep -q 'nothing was sent' '$work/master.err' && ! grep -qi 'lost\|missing' '$work/master.err'"
+check "stale: back once (the reconnect), never missing, every report counted" python3 - "$work/stale.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+kinds = [e["kind"] for e in d["events"] if e["worker"] == 0]
+print("  events:", kinds, "reports_lost:", d["workers"][0]["reports_lost"])
+assert kinds.count("back") == 1 and "missing" not in kinds, kinds
+assert d["workers"][0]["reports_lost"] == 0 and d["workers"][0]["final_report"]
+PY
 finish
