@@ -150,6 +150,15 @@ static void on_row(int c, void *data)
     r->n_fields = 0;
 }
 
+/* libcsv's default trims spaces and tabs around unquoted fields and after a
+ * closing quote, and skips a line of them; RFC 4180 keeps them in the field
+ * (a password may start with a space), so nothing is a space to libcsv. */
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
 int hn_data_csv_load(const char *path, struct hn_feeder *f, uint64_t *bytes_left, char *err,
                      size_t err_len)
 {
@@ -166,6 +175,7 @@ int hn_data_csv_load(const char *path, struct hn_feeder *f, uint64_t *bytes_left
         fclose(in);
         return -ENOMEM;
     }
+    csv_set_space_func(&p, no_space);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

@@ -1,6 +1,6 @@
-/* Data feeder files: CSV with a header row (RFC 4180 quoting, parsed by
- * libcsv), read into a feeder of the scenario model. Errors are
- * "FILE:LINE:COL: message", like the scenario's own. */
+/* Data feeder files: CSV with a header row (RFC 4180 quoting, spaces kept
+ * in their field; parsed by libcsv), read into a feeder of the scenario
+ * model. Errors are "FILE:LINE:COL: message", like the scenario's own. */
 #pragma once
 
 #include <stddef.h>
