@@ -20,7 +20,7 @@ struct reader {
     size_t err_len;
     int rc;
     unsigned line;     /* line being fed (1-based) */
-    unsigned row_line; /* line the current record started on */
+    unsigned row_line; /* line the current record started on; 0 between records */
     char **fields;     /* fields of the current record */
     uint32_t n_fields;
     bool header_done;
@@ -46,8 +46,8 @@ static void on_field(void *s, size_t len, void *data)
     struct reader *r = data;
     if (r->rc)
         return;
-    if (r->n_fields == 0)
-        r->row_line = r->line;
+    if (!r->row_line)
+        r->row_line = r->line; /* a record after a bare CR ends one mid-line */
     if (r->n_fields == HN_MODEL_COLUMNS_MAX) {
         fail(r, r->row_line, "more than %d fields in a row", HN_MODEL_COLUMNS_MAX);
         return;
@@ -87,10 +87,8 @@ static void free_fields(struct reader *r)
     r->n_fields = 0;
 }
 
-static void on_row(int c, void *data)
+static void take_row(struct reader *r)
 {
-    (void)c;
-    struct reader *r = data;
     struct hn_feeder *f = r->f;
     if (r->rc) {
         free_fields(r);
@@ -150,6 +148,23 @@ static void on_row(int c, void *data)
     r->n_fields = 0;
 }
 
+static void on_row(int c, void *data)
+{
+    (void)c;
+    struct reader *r = data;
+    take_row(r);
+    r->row_line = 0;
+}
+
+/* A record starts on the first line that is not blank (libcsv skips blank
+ * lines between records) once the last one has ended: its first field may
+ * end lines later, in quotes, so on_field is too late to tell. */
+static void note_row_start(struct reader *r, const char *text, size_t len)
+{
+    if (!r->row_line && strspn(text, "\r\n") < len)
+        r->row_line = r->line;
+}
+
 /* libcsv's default trims spaces and tabs around unquoted fields and after a
  * closing quote, and skips a line of them; RFC 4180 keeps them in the field
  * (a password may start with a space), so nothing is a space to libcsv. */
@@ -191,6 +206,7 @@ int hn_data_csv_load(const char *path, struct hn_feeder *f, uint64_t *bytes_left
             text += 3; /* a UTF-8 byte order mark, as spreadsheets write */
             n -= 3;
         }
+        note_row_start(&r, text, (size_t)n);
         if (csv_parse(&p, text, (size_t)n, on_field, on_row, &r) != (size_t)n && !r.rc)
             fail(&r, r.line, "%s (a quote in an unquoted field, or text after a closing quote?)",
                  csv_strerror(csv_error(&p)));

@@ -1,6 +1,7 @@
 /* Data feeder files: CSV with a header row (RFC 4180 quoting, spaces kept
  * in their field; parsed by libcsv), read into a feeder of the scenario
- * model. Errors are "FILE:LINE:COL: message", like the scenario's own. */
+ * model. Errors are "FILE:LINE:COL: message", like the scenario's own; a
+ * row's error names the line the row starts on. */
 #pragma once
 
 #include <stddef.h>

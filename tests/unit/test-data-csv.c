@@ -1,5 +1,6 @@
 /* Unit tests of master/data_csv: data files are read as RFC 4180 says
- * (spaces belong to their field). */
+ * (spaces belong to their field), and an error names the line its row
+ * starts on, even after a quoted field that holds line breaks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,12 +112,26 @@ static void test_space_after_quote(void **state)
     expect_error("a,b\n1, \"2\"\n", "2:1: error parsing data");
 }
 
+/* An error in a row names the line the row starts on, however many lines
+ * its quoted fields span, and blank lines before it are not its start. */
+static void test_error_line_is_row_start(void **state)
+{
+    (void)state;
+    expect_error("a,b\n1,2\n\"3\n\n\",4,5", "3:1: row has 3 fields, the header has 2");
+    expect_error("a,b\n1,\"2\nx\",3\n", "2:1: row has 3 fields");
+    expect_error("a,b\n\n\n1,2,3\n", "4:1: row has 3 fields");
+    expect_error("a,b\n\"x\n\xff\",y\n", "2:1: field 1 is not UTF-8");
+    expect_error("a,b\n1,2\n\"3\n\n", "3:1: unterminated quoted field");
+    expect_error("a,b\n1,2\n3,\"4\n\n", "3:1: unterminated quoted field");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_spaces_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_of_spaces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_space_after_quote, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_line_is_row_start, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
