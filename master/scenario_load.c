@@ -355,6 +355,48 @@ static bool load_task(struct hn_loader *L, yaml_node_t *n, struct hn_user_class 
     return !y->failed;
 }
 
+/* The place (from 1) of an earlier class named @name, or 0 (the last class
+ * is the one being named). */
+static uint32_t class_named(const struct hn_scenario *s, const char *name)
+{
+    for (uint32_t i = 0; i + 1 < s->n_classes; i++)
+        if (!strcmp(s->classes[i].name, name))
+            return i + 1;
+    return 0;
+}
+
+/* Class @c's name: its own, or class<N> by its place in the file. Either
+ * must differ from every earlier class's: stats, stages and reports know a
+ * class by name, so a second class2 would be run and shown as the first. */
+static bool load_class_name(struct hn_loader *L, yaml_node_t *n, uint32_t index,
+                            struct hn_user_class *c)
+{
+    struct hn_yaml *y = &L->y;
+    yaml_node_t *v = hn_yaml_get(y, n, "name");
+    if (v) {
+        const char *nm;
+        size_t len;
+        if (!hn_yaml_string(y, v, HN_PROTO_NAME_MAX, &nm, &len, "class name"))
+            return false;
+        if (!len || !hn_msg_str_valid(nm, len))
+            return hn_yaml_fail(y, v, "class name: a non-empty UTF-8 text");
+        if (class_named(L->s, nm))
+            return hn_yaml_fail(y, v, "class name '%s' given twice", nm);
+        c->name = strndup(nm, len);
+    } else if (asprintf(&c->name, "class%u", index + 1) < 0) {
+        c->name = NULL;
+    }
+    if (!c->name)
+        return hn_yaml_fail(y, n, "out of memory");
+    uint32_t other = v ? 0 : class_named(L->s, c->name);
+    if (other)
+        return hn_yaml_fail(y, n,
+                            "default class name '%s' is taken by class %u: give this class a "
+                            "name: of its own",
+                            c->name, other);
+    return true;
+}
+
 static bool load_class(struct hn_loader *L, yaml_node_t *n, uint32_t index,
                        const struct class_ctx *cc, struct class_vars *vars)
 {
@@ -370,27 +412,12 @@ static bool load_class(struct hn_loader *L, yaml_node_t *n, uint32_t index,
     struct hn_user_class *c = hn_scenario_add_class(s);
     if (!c)
         return hn_yaml_fail(y, n, "more than %d user classes", HN_MODEL_CLASSES_MAX);
-    yaml_node_t *v;
-    if ((v = hn_yaml_get(y, n, "name"))) {
-        const char *nm;
-        size_t len;
-        if (!hn_yaml_string(y, v, HN_PROTO_NAME_MAX, &nm, &len, "class name"))
-            return false;
-        if (!len || !hn_msg_str_valid(nm, len))
-            return hn_yaml_fail(y, v, "class name: a non-empty UTF-8 text");
-        for (uint32_t i = 0; i + 1 < s->n_classes; i++)
-            if (!strcmp(s->classes[i].name, nm))
-                return hn_yaml_fail(y, v, "class name '%s' given twice", nm);
-        c->name = strndup(nm, len);
-    } else if (asprintf(&c->name, "class%u", index + 1) < 0) {
-        c->name = NULL;
-    }
-    if (!c->name)
-        return hn_yaml_fail(y, n, "out of memory");
+    if (!load_class_name(L, n, index, c))
+        return false;
     L->class_name = c->name;
     L->cls = c;
     L->n_captured = 0;
-    yaml_node_t *on_start = hn_yaml_get(y, n, "on_start"), *tasks = hn_yaml_get(y, n, "tasks");
+    yaml_node_t *v, *on_start = hn_yaml_get(y, n, "on_start"), *tasks = hn_yaml_get(y, n, "tasks");
     /* Every variable the class captures, wherever: a template may use one
      * captured by a step that runs before it in time, not in the file. */
     if (y->failed || (on_start && !hn_load_collect_captures(L, on_start)) ||
