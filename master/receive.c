@@ -409,6 +409,20 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             w->last_back_log = now;
         }
     }
+    if (fresh && !same_route && !replaced_live && r->state == HN_RUN_RUNNING && w->loaded &&
+        !w->final_received && (w->snap_seq > 0 || w->share.total > 0)) {
+        /* Its old process is gone without a FINAL (killed, then restarted
+         * with the same identity): what it had not reported is missing,
+         * as for a worker lost at the end, and the reports must say so
+         * although the identity finishes the run. */
+        hn_log_warn("worker %u (%s): its process ended without a final report and a new one took "
+                    "its place: requests the old one had not reported are missing from the "
+                    "results",
+                    w->index, h->worker_id);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_LOST,
+                         "its process ended without a final report (a new one took its place): "
+                         "what it had not reported is not in the results");
+    }
     if (fresh) {
         /* Another process: a secret of its own, and the replaced one's
          * reports are another run's now. (On the same connection it is the

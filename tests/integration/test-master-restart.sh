@@ -59,6 +59,13 @@ a=$(target_total); sleep 2; b=$(target_total)
 check "the restarted worker generates load ($a -> $b)" [ "$b" -gt "$a" ]
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+# The killed process's last, unreported requests are missing: the reports
+# said nothing of it (the worker finished the run under its identity).
+check "the master says the killed process's last requests are missing" \
+    grep -q "worker 0 (w1): its process ended without a final report and a new one took its place" \
+    "$work/master.err"
+check "the worker events say it" \
+    bash -c "grep -q 'worker 0 *lost *its process ended without a final report' '$work/master.err'"
 
 echo "== a hung worker replaced by a new process with its --id"
 start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 30s -u 10 -r 10 \
