@@ -469,6 +469,14 @@ static void on_heartbeat(struct hn_run *r, struct hn_worker *w, const struct hn_
  * users and owes no more reports. */
 static void on_final(struct hn_run *r, struct hn_worker *w)
 {
+    if (r->state == HN_RUN_WAITING && w->loaded) {
+        /* It leaves before the run starts (stopped, Ctrl-C): it must not
+         * count towards --expect-workers, or the run would start short
+         * and deal it users. A process that comes back says LOADED again. */
+        w->loaded = false;
+        hn_log_info("worker %u (%s) left before the run started", w->index, w->hello.worker_id);
+        return;
+    }
     if (w->final_received || (r->state != HN_RUN_RUNNING && r->state != HN_RUN_STOPPING))
         return;
     w->final_received = true;

@@ -534,6 +534,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     s->exit_after_final = true;
     if (s->state == SS_RUNNING)
         begin_stop(s, SIGNAL_GRACE_MS);
+    else if (s->state == SS_READY || s->state == SS_LOADED)
+        begin_stop(s, 0); /* an empty FINAL: the master must not count on it (then it leaves) */
     else if (s->state != SS_STOPPING)
         ev_break(loop, EVBREAK_ALL);
 }

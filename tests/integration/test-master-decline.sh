@@ -110,4 +110,22 @@ if [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)
 else
     echo "skip: libcurl $(curl-config --version 2>/dev/null) reuses h2c connections (no worker declines h2c)"
 fi
+
+echo "== a worker that leaves before the run starts no longer counts"
+# Ctrl-C on a worker holding the scenario: it said nothing, so it still
+# counted towards --expect-workers and the run started short, dealing it
+# users until it was marked missing (an audit reproduced it).
+: >"$work/worker.err"
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 8s -u 2 -t 3s /
+start_worker --threads 1 --id leaves
+leaver=$worker_pid
+wait_grep "$work/worker.err" "scenario loaded" 20 || fail "the first worker got no scenario"
+kill -INT "$leaver"
+wait_pid "$leaver" 10
+check "it exits 0 (got $pid_rc)" [ "$pid_rc" = 0 ]
+wait_log "worker 0 (leaves) left before the run started" 10 || fail "the master did not see it leave"
+start_worker --threads 1 --id stays
+wait_master 30
+check "the run did not start with one worker: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+check "saying 1 of 2 joined" grep -q "only 1 of 2 expected workers joined within 8s" "$work/master.err"
 finish
