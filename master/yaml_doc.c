@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #define MERGE_DEPTH_MAX 8 /* "<<" inside merged mappings */
+#define ON_PATH UINT32_MAX /* check_expansion: a node whose children are being counted */
 
 static void set_error(struct hn_yaml *y, unsigned line, unsigned col, const char *fmt, va_list ap)
 {
@@ -196,6 +197,88 @@ static int prescan(struct hn_yaml *y)
     return rc;
 }
 
+/* A node of the walk in check_expansion, its children being counted. */
+struct expansion_frame {
+    int id;
+    size_t next;    /* the next child to count */
+    uint32_t total; /* the node and the children counted so far, expanded */
+};
+
+/* Child @i of @n (a mapping's keys and values both count), 0 after the last. */
+static int child_id(const yaml_node_t *n, size_t i)
+{
+    if (n->type == YAML_SEQUENCE_NODE)
+        return i < (size_t)(n->data.sequence.items.top - n->data.sequence.items.start)
+                   ? n->data.sequence.items.start[i]
+                   : 0;
+    if (n->type != YAML_MAPPING_NODE ||
+        i / 2 >= (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start))
+        return 0;
+    const yaml_node_pair_t *p = &n->data.mapping.pairs.start[i / 2];
+    return i % 2 ? p->value : p->key;
+}
+
+/* The document's size once aliases are expanded, counted once, right after
+ * loading: a few lines of aliases of aliases ("billion laughs") expand to
+ * billions of nodes, and every later walk of the tree would go through
+ * them. In libyaml's tree an alias is its anchor's node reached again, so
+ * each node's expanded size is computed once, from its children's (one pass
+ * over the nodes and their links, never over the expansion), and the walk
+ * stops at the first node past HN_YAML_EXPANDED_MAX. An anchor holding an
+ * alias of itself (&a [*a]) expands without end: refused too. Iterative: a
+ * chain of aliases can be as deep as the file has nodes. */
+static int check_expansion(struct hn_yaml *y)
+{
+    size_t n_nodes = (size_t)(y->doc.nodes.top - y->doc.nodes.start);
+    if (!n_nodes)
+        return 0;
+    uint32_t *size = calloc(n_nodes + 1, sizeof(*size)); /* by node id; 0: not reached */
+    struct expansion_frame *stack = malloc(n_nodes * sizeof(*stack));
+    int rc = 0;
+    if (!size || !stack) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    size_t top = 0;
+    stack[top++] = (struct expansion_frame){1, 0, 1};
+    size[1] = ON_PATH;
+    while (top) {
+        struct expansion_frame *f = &stack[top - 1];
+        yaml_node_t *n = yaml_document_get_node(&y->doc, f->id);
+        int c = child_id(n, f->next++);
+        if (c && size[c] == ON_PATH) {
+            hn_yaml_fail(y, yaml_document_get_node(&y->doc, c),
+                         "an alias inside its own anchor: the document would never end");
+            rc = HN_E_INVALID;
+            break;
+        }
+        if (c && !size[c]) {
+            size[c] = ON_PATH;
+            stack[top++] = (struct expansion_frame){c, 0, 1};
+            continue;
+        }
+        uint32_t add = c ? size[c] : f->total;
+        if (!c) { /* all of @n counted */
+            size[f->id] = f->total;
+            if (!--top)
+                break;
+            f = &stack[top - 1];
+            n = yaml_document_get_node(&y->doc, f->id);
+        }
+        f->total += add; /* at most twice the bound: no overflow */
+        if (f->total > HN_YAML_EXPANDED_MAX) {
+            hn_yaml_fail(y, n, "the document expands to more than %d nodes (aliases of aliases?)",
+                         HN_YAML_EXPANDED_MAX);
+            rc = HN_E_INVALID;
+            break;
+        }
+    }
+out:
+    free(size);
+    free(stack);
+    return rc;
+}
+
 int hn_yaml_load_text(struct hn_yaml *y, const char *path, const char *text, size_t len)
 {
     memset(y, 0, sizeof(*y));
@@ -224,7 +307,7 @@ int hn_yaml_load_text(struct hn_yaml *y, const char *path, const char *text, siz
         y->loaded = true;
     }
     yaml_parser_delete(&p);
-    return rc;
+    return rc ? rc : check_expansion(y);
 }
 
 int hn_yaml_load(struct hn_yaml *y, const char *path)
@@ -272,14 +355,6 @@ yaml_node_t *hn_yaml_root(struct hn_yaml *y)
     return y->loaded ? yaml_document_get_root_node(&y->doc) : NULL;
 }
 
-static bool visit(struct hn_yaml *y, const yaml_node_t *n)
-{
-    if (++y->visits <= HN_YAML_VISITS_MAX)
-        return true;
-    return hn_yaml_fail(y, n, "the document expands to more than %d nodes (aliases of aliases?)",
-                        HN_YAML_VISITS_MAX);
-}
-
 bool hn_yaml_is_plain(const yaml_node_t *n)
 {
     return hn_yaml_is_scalar(n) && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
@@ -316,8 +391,7 @@ size_t hn_yaml_items(const yaml_node_t *n)
 
 yaml_node_t *hn_yaml_item(struct hn_yaml *y, yaml_node_t *n, size_t i)
 {
-    yaml_node_t *it = yaml_document_get_node(&y->doc, n->data.sequence.items.start[i]);
-    return visit(y, it) ? it : NULL;
+    return yaml_document_get_node(&y->doc, n->data.sequence.items.start[i]);
 }
 
 static const char *key_text(const yaml_node_t *k)
@@ -325,43 +399,71 @@ static const char *key_text(const yaml_node_t *k)
     return hn_yaml_is_scalar(k) ? (const char *)k->data.scalar.value : NULL;
 }
 
-static bool add_pair(struct hn_yaml_pair **arr, size_t *n, size_t *cap, yaml_node_t *k,
-                     yaml_node_t *v)
+/* The pairs hn_yaml_pairs collects, and an index of their names (open
+ * addressing; a slot holds a pair's index + 1, 0 when free): each key is
+ * checked against those before it in one probe, so that a mapping of
+ * thousands of keys costs its size, not its size squared, per lookup. */
+struct collection {
+    struct hn_yaml_pair *pairs;
+    size_t len, cap;
+    uint32_t *slots;
+    size_t n_slots; /* a power of two, four times cap */
+};
+
+static size_t name_hash(const char *s)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 8;
-        struct hn_yaml_pair *p = realloc(*arr, c * sizeof(*p));
-        if (!p)
-            return false;
-        *arr = p;
-        *cap = c;
-    }
-    (*arr)[(*n)++] = (struct hn_yaml_pair){k, v, key_text(k)};
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The slot of @name: the one that holds it, or the free one to put it in. */
+static size_t find_slot(const struct collection *c, const char *name)
+{
+    size_t i = name_hash(name) & (c->n_slots - 1);
+    while (c->slots[i] && strcmp(c->pairs[c->slots[i] - 1].name, name) != 0)
+        i = (i + 1) & (c->n_slots - 1);
+    return i;
+}
+
+static bool grow(struct collection *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 8;
+    struct hn_yaml_pair *p = realloc(c->pairs, cap * sizeof(*p));
+    if (!p)
+        return false;
+    c->pairs = p;
+    c->cap = cap;
+    uint32_t *slots = calloc(cap * 4, sizeof(*slots));
+    if (!slots)
+        return false;
+    free(c->slots);
+    c->slots = slots;
+    c->n_slots = cap * 4;
+    for (size_t i = 0; i < c->len; i++)
+        c->slots[find_slot(c, c->pairs[i].name)] = (uint32_t)i + 1;
     return true;
 }
 
-static bool has_key(const struct hn_yaml_pair *arr, size_t n, const char *name)
+static bool add_pair(struct collection *c, yaml_node_t *k, yaml_node_t *v)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(arr[i].name, name) == 0)
-            return true;
-    return false;
+    if (c->len == c->cap && !grow(c))
+        return false;
+    c->pairs[c->len] = (struct hn_yaml_pair){k, v, key_text(k)};
+    c->slots[find_slot(c, key_text(k))] = (uint32_t)++c->len;
+    return true;
 }
 
 /* Explicit pairs of @n first, then those merged in ("<<") that no pair
  * before them named. */
-static bool collect(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **arr, size_t *len,
-                    size_t *cap, int depth, bool merged)
+static bool collect(struct hn_yaml *y, yaml_node_t *n, struct collection *c, int depth)
 {
-    if (!visit(y, n))
-        return false;
     yaml_node_t *merge = NULL;
-    size_t explicit_start = *len;
+    size_t explicit_start = c->len;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(&y->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(&y->doc, p->value);
-        if (!visit(y, k))
-            return false;
         if (!hn_yaml_is_scalar(k))
             return hn_yaml_fail(y, k, "a key must be a string, not %s", hn_yaml_kind(k));
         if (hn_yaml_is_plain(k) && strcmp(key_text(k), "<<") == 0) {
@@ -370,14 +472,12 @@ static bool collect(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **arr
             merge = v;
             continue;
         }
-        bool seen_here = false;
-        for (size_t i = explicit_start; i < *len && !seen_here; i++)
-            seen_here = strcmp((*arr)[i].name, key_text(k)) == 0;
-        if (seen_here)
+        uint32_t seen = c->len ? c->slots[find_slot(c, key_text(k))] : 0;
+        if (seen && seen - 1 >= explicit_start)
             return hn_yaml_fail(y, k, "key '%s' given twice", key_text(k));
-        if (merged && has_key(*arr, explicit_start, key_text(k)))
+        if (seen)
             continue; /* overridden by the mapping that merges this one */
-        if (!add_pair(arr, len, cap, k, v))
+        if (!add_pair(c, k, v))
             return hn_yaml_fail(y, k, "out of memory");
     }
     if (!merge)
@@ -385,16 +485,14 @@ static bool collect(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **arr
     if (depth >= MERGE_DEPTH_MAX)
         return hn_yaml_fail(y, merge, "merges ('<<') nested more than %d deep", MERGE_DEPTH_MAX);
     if (hn_yaml_is_map(merge))
-        return collect(y, merge, arr, len, cap, depth + 1, true);
+        return collect(y, merge, c, depth + 1);
     if (!hn_yaml_is_seq(merge))
         return hn_yaml_fail(y, merge, "'<<' takes a mapping or a list of mappings");
     for (size_t i = 0; i < hn_yaml_items(merge); i++) {
         yaml_node_t *m = hn_yaml_item(y, merge, i);
-        if (!m)
-            return false;
         if (!hn_yaml_is_map(m))
             return hn_yaml_fail(y, m, "'<<' takes a mapping or a list of mappings");
-        if (!collect(y, m, arr, len, cap, depth + 1, true))
+        if (!collect(y, m, c, depth + 1))
             return false;
     }
     return true;
@@ -402,14 +500,15 @@ static bool collect(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **arr
 
 bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out, size_t *n_out)
 {
-    struct hn_yaml_pair *arr = NULL;
-    size_t len = 0, cap = 0;
-    if (!collect(y, n, &arr, &len, &cap, 0, false)) {
-        free(arr);
+    struct collection c = {0};
+    bool ok = collect(y, n, &c, 0);
+    free(c.slots);
+    if (!ok) {
+        free(c.pairs);
         return false;
     }
-    *out = arr;
-    *n_out = len;
+    *out = c.pairs;
+    *n_out = c.len;
     return true;
 }
 

@@ -12,7 +12,7 @@
 #define HN_YAML_FILE_MAX (4u << 20)   /* bytes of a scenario file */
 #define HN_YAML_DEPTH_MAX 64          /* nesting of sequences and mappings */
 #define HN_YAML_NODES_MAX 200000      /* nodes in the file */
-#define HN_YAML_VISITS_MAX 1000000    /* nodes reached, aliases expanded */
+#define HN_YAML_EXPANDED_MAX 1000000  /* nodes once aliases are expanded */
 #define HN_YAML_ERROR_MAX 600
 
 struct hn_yaml {
@@ -21,7 +21,6 @@ struct hn_yaml {
     size_t len;
     yaml_document_t doc;
     bool loaded;
-    uint64_t visits;
     bool failed;
     char error[HN_YAML_ERROR_MAX]; /* "FILE:LINE:COL: message" */
 };
@@ -85,7 +84,7 @@ bool hn_yaml_pairs(struct hn_yaml *y, yaml_node_t *n, struct hn_yaml_pair **out,
  * "@what: expected a mapping of @shape, got <kind>" at @n. */
 bool hn_yaml_map_pairs(struct hn_yaml *y, yaml_node_t *n, const char *what, const char *shape,
                        struct hn_yaml_pair **out, size_t *n_out);
-/* Item @i of sequence @n (counts toward the visit limit). */
+/* Item @i of sequence @n. */
 yaml_node_t *hn_yaml_item(struct hn_yaml *y, yaml_node_t *n, size_t i);
 size_t hn_yaml_items(const yaml_node_t *n);
 
