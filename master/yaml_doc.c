@@ -99,18 +99,48 @@ static void advance(const char *from, const char *to, unsigned *line, unsigned *
     }
 }
 
+/* Bytes before the text libyaml's marks count: the UTF-8 byte order mark,
+ * if any. False for a UTF-16 file (libyaml reads those too, as characters
+ * that are not the file's bytes). */
+static bool marks_start(const struct hn_yaml *y, size_t *skip)
+{
+    const unsigned char *s = (const unsigned char *)y->text;
+    *skip = 0;
+    if (y->len >= 2 && ((s[0] == 0xff && s[1] == 0xfe) || (s[0] == 0xfe && s[1] == 0xff)))
+        return false;
+    if (y->len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+        *skip = 3;
+    return true;
+}
+
+/* Where mark @m is in the file, or NULL. libyaml's index counts characters
+ * (a CR LF as two) after the byte order mark: a byte offset only in an
+ * ASCII file without one. */
+static const char *mark_text(const struct hn_yaml *y, const yaml_mark_t *m)
+{
+    size_t at, chars = 0;
+    if (!marks_start(y, &at))
+        return NULL;
+    for (; at < y->len; at++)
+        if (((unsigned char)y->text[at] & 0xc0) != 0x80 && chars++ == m->index)
+            return y->text + at;
+    return NULL;
+}
+
 bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, const char *fmt, ...)
 {
+    if (y->failed)
+        return false; /* the first error is the one reported: spare the walk */
     unsigned line, col;
     hn_yaml_position(n, &line, &col);
-    if (hn_yaml_is_scalar(n) && offset <= n->data.scalar.length) {
-        const char *raw = y->text + n->start_mark.index;
+    const char *raw = hn_yaml_is_scalar(n) ? mark_text(y, &n->start_mark) : NULL;
+    if (raw && offset <= n->data.scalar.length) {
         size_t skip = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
                               n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE
                           ? 1
                           : 0;
         bool verbatim = (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE || skip) &&
-                        n->start_mark.index + skip + offset <= y->len &&
+                        (size_t)(raw - y->text) + skip + offset <= y->len &&
                         memcmp(raw + skip, n->data.scalar.value, offset) == 0;
         if (verbatim)
             advance(raw, raw + skip + offset, &line, &col);
@@ -136,12 +166,9 @@ static void problem_position(const struct hn_yaml *y, const yaml_parser_t *p, un
         *col = (unsigned)p->problem_mark.column + 1;
         return;
     }
-    const unsigned char *s = (const unsigned char *)y->text;
-    size_t off = p->problem_offset < y->len ? p->problem_offset : y->len, i = 0;
-    if (y->len >= 2 && ((s[0] == 0xff && s[1] == 0xfe) || (s[0] == 0xfe && s[1] == 0xff)))
+    size_t off = p->problem_offset < y->len ? p->problem_offset : y->len, i;
+    if (!marks_start(y, &i))
         return;
-    if (y->len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
-        i = 3;
     if (i < off)
         advance(y->text + i, y->text + off, line, col);
 }

@@ -54,7 +54,8 @@ void hn_yaml_warn(const struct hn_yaml *y, const yaml_node_t *n, const char *fmt
 bool hn_yaml_fail_in(struct hn_yaml *y, const yaml_node_t *n, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Line and column (1-based) of @n's start. */
+/* Line and column (1-based; the column in characters, as libyaml counts)
+ * of @n's start. */
 void hn_yaml_position(const yaml_node_t *n, unsigned *line, unsigned *col);
 
 static inline bool hn_yaml_is_map(const yaml_node_t *n)

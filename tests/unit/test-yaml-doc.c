@@ -45,6 +45,39 @@ static void test_syntax_error_position(void **state)
     expect_error("a: [1, 2\nb: 3\n", "t.yaml:2:");
 }
 
+/* The error hn_yaml_fail_in gives at byte @offset of the value of key
+ * "k" in @text. */
+static void expect_fail_in(const char *text, size_t offset, const char *want)
+{
+    struct hn_yaml y;
+    assert_int_equal(hn_yaml_load_text(&y, "t.yaml", text, strlen(text)), 0);
+    yaml_node_t *v = hn_yaml_get(&y, hn_yaml_root(&y), "k");
+    assert_non_null(v);
+    assert_false(hn_yaml_fail_in(&y, v, offset, "here"));
+    if (strcmp(y.error, want) != 0)
+        fail_msg("want '%s', got '%s'", want, y.error);
+    hn_yaml_free(&y);
+}
+
+/* An error inside a value is at the character it names, the column
+ * counting characters as libyaml's do. libyaml's mark index counts
+ * characters too, not bytes: non-ASCII text or a byte order mark before
+ * the value, on its line or earlier, must not move the column. */
+static void test_position_in_value(void **state)
+{
+    (void)state;
+    expect_fail_in("k: /a/{{x}}\n", 5, "t.yaml:1:9: here");
+    expect_fail_in("# Gr\xc3\xb6\xc3\x9f"
+                   "e\nk: /a/{{x}}\n",
+                   5, "t.yaml:2:9: here");
+    expect_fail_in("{a: caf\xc3\xa9, k: \"/a/{{x}}\"}\n", 5, "t.yaml:1:20: here");
+    expect_fail_in("k: '/\xc3\xbc/{{x}}'\n", 6, "t.yaml:1:10: here");
+    expect_fail_in("\xef\xbb\xbfk: /a/{{x}}\n", 5, "t.yaml:1:9: here");
+    expect_fail_in("a: \xc3\xa9\r\nb: \xe2\x82\xac\rk: /a/{{x}}\n", 5, "t.yaml:3:9: here");
+    /* A folded value is not the file's text: its start. */
+    expect_fail_in("a: \xc3\xa9\nk: >\n  /a/{{x}}\n", 5, "t.yaml:2:4: here");
+}
+
 /* "a0: &a0 [x, x, ...]" and @levels more of ten aliases of the one before:
  * 11, 111, 1111, ... nodes once expanded. */
 static char *laughs(int levels)
@@ -139,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader_error_positions),
         cmocka_unit_test(test_syntax_error_position),
+        cmocka_unit_test(test_position_in_value),
         cmocka_unit_test(test_expansion_limit),
         cmocka_unit_test(test_alias_cycle),
         cmocka_unit_test(test_lookups_are_not_counted),
