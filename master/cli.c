@@ -92,10 +92,72 @@ fail:
     return -1;
 }
 
-/* What two report paths are compared by: the path with "./" and "//"
- * dropped, and standard output for "-" (@dash_is_stdout) and its names in
- * /dev and /proc. Paths that differ in other ways (symbolic links, "..")
- * are not caught. */
+/* Append @rest (components that do not exist yet) to the resolved @out:
+ * "." and empty ones dropped, ".." takes the last one off (what the
+ * kernel will do once the writer made those directories). */
+static void append_lexical(char *out, size_t len, const char *rest)
+{
+    size_t o = strlen(out);
+    while (*rest) {
+        while (*rest == '/')
+            rest++;
+        size_t n = strcspn(rest, "/");
+        if (n == 1 && rest[0] == '.') {
+            /* nothing */
+        } else if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+            while (o > 1 && out[o - 1] != '/')
+                o--;
+            if (o > 1)
+                o--; /* the slash, unless it is the root */
+            out[o] = '\0';
+        } else if (n && o + 1 + n < len) {
+            if (o == 0 || out[o - 1] != '/')
+                out[o++] = '/';
+            memcpy(out + o, rest, n);
+            o += n;
+            out[o] = '\0';
+        }
+        rest += n;
+    }
+}
+
+/* @path as the file it will write: symbolic links and ".." resolved as far
+ * as the path exists (realpath), the rest taken as written. @path itself
+ * when nothing of it resolves. */
+static void resolved_path(char *out, size_t len, const char *path)
+{
+    char abs[2 * PATH_MAX + 2], real[PATH_MAX];
+    char cwd[PATH_MAX];
+    if (path[0] == '/')
+        snprintf(abs, sizeof(abs), "%s", path);
+    else if (getcwd(cwd, sizeof(cwd)) && strlen(cwd) + 1 + strlen(path) < sizeof(abs))
+        snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+    else {
+        snprintf(out, len, "%s", path);
+        return;
+    }
+    for (size_t cut = strlen(abs); cut > 0;) {
+        char saved = abs[cut];
+        abs[cut] = '\0';
+        bool ok = realpath(abs, real) != NULL;
+        abs[cut] = saved;
+        if (ok && strlen(real) < len) {
+            snprintf(out, len, "%s", real);
+            append_lexical(out, len, abs + cut);
+            return;
+        }
+        while (cut > 0 && abs[cut - 1] != '/')
+            cut--; /* back to the previous component */
+        while (cut > 1 && abs[cut - 1] == '/')
+            cut--;
+    }
+    snprintf(out, len, "%s", path);
+}
+
+/* What two report paths are compared by: the file they write (symbolic
+ * links, "..", "./", "//" and the working directory resolved as far as
+ * the path exists), and standard output for "-" (@dash_is_stdout) and its
+ * names in /dev and /proc. */
 #define STDOUT_KEY "\001stdout"
 static void report_file_key(char *out, size_t len, const char *path, const char *suffix,
                             bool dash_is_stdout)
@@ -110,18 +172,7 @@ static void report_file_key(char *out, size_t len, const char *path, const char 
         snprintf(out, len, "%s", STDOUT_KEY);
         return;
     }
-    size_t o = 0;
-    for (const char *p = raw; *p && o + 1 < len; p++) {
-        bool at_start = p == raw || p[-1] == '/';
-        if (at_start && p[0] == '.' && p[1] == '/') {
-            p++; /* "./": nothing */
-            continue;
-        }
-        if (*p == '/' && (o ? out[o - 1] == '/' : raw[0] != '/'))
-            continue; /* "//": one; ".//x" is x */
-        out[o++] = *p;
-    }
-    out[o] = '\0';
+    resolved_path(out, len, raw);
 }
 
 int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)

@@ -45,6 +45,16 @@ refused "--local-workers above --max-workers" "--local-workers is more than --ma
     --local-workers 2 --max-workers 1 -H http://127.0.0.1:1 /
 refused "two reports on one file" "--json and --html both write" \
     --json "$work/same" --html "$work/same" -H http://127.0.0.1:1 /
+# ... also when the two paths differ only in how they reach the file
+# (both runs exited 0, the second report silently replacing the first).
+mkdir -p "$work/dir" && ln -s dir "$work/link"
+refused "one file by .. and by its name" "--json and --summary-md both write" \
+    --json "$work/out/x.json" --summary-md "$work/out/../out/x.json" -H http://127.0.0.1:1 /
+refused "one file by a linked directory" "--summary-md and --csv both write" \
+    --csv "$work/dir/r" --summary-md "$work/link/r_stats.csv" -H http://127.0.0.1:1 /
+refused "one file, absolute and relative" "--json and --html both write" \
+    --json "$work/dir/y.json" --html "$(realpath --relative-to=. "$work/dir")/y.json" \
+    -H http://127.0.0.1:1 /
 # Setups in which no worker could ever join: refused, not a 60 s wait.
 "$HORNET_KEYGEN" "$work/m" >/dev/null || fail "hornet-keygen"
 refused "--allow-workers naming a directory" "Is a directory" \
