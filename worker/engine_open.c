@@ -8,6 +8,7 @@
 #include "array.h"
 #include "error.h"
 #include "log.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -137,7 +138,7 @@ void hn_open_tick(struct hn_engine *e, double now)
 
 void hn_open_init(struct hn_engine *e)
 {
-    hn_pacer_init(&e->open.pacer, e->n_engines ? (double)e->index / e->n_engines : 0);
+    hn_pacer_init(&e->open.pacer, hn_pacer_phase(e->index, e->n_engines, hn_rng_next(&e->rng)));
 }
 
 void hn_open_deinit(struct hn_engine *e)

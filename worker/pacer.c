@@ -11,6 +11,15 @@ void hn_pacer_init(struct hn_pacer *p, double phase)
     p->end = INFINITY;
 }
 
+double hn_pacer_phase(uint32_t index, uint32_t n_threads, uint64_t random)
+{
+    double u = (double)(random >> 11) / 9007199254740992.0; /* [0, 1) */
+    if (n_threads == 0 || index >= n_threads)
+        return u;
+    double phase = ((double)index + u) / n_threads;
+    return phase < 1 ? phase : 0; /* rounding */
+}
+
 void hn_pacer_set_end(struct hn_pacer *p, double end)
 {
     p->end = isnan(end) ? INFINITY : end;

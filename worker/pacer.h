@@ -25,6 +25,16 @@ struct hn_pacer {
     int64_t current[HN_MODEL_CLASSES_MAX]; /* smooth weighted round robin */
 };
 
+/* The phase of engine thread @index of @n_threads (>= 1) of a worker:
+ * its own slot of the interval among the worker's threads (they
+ * interleave), at the point @random (any 64 bits) of that slot, so that
+ * the workers of a fleet interleave too, on average. With one phase for
+ * all, every worker started an iteration the moment the rate came and ran
+ * ceil(its rate x the time): up to one iteration more per worker than the
+ * plan (10 workers at 3/s for 5 s ran 20, not 15); with a random point
+ * each runs floor or ceil, ceil as often as the fraction says. */
+double hn_pacer_phase(uint32_t index, uint32_t n_threads, uint64_t random);
+
 /* A pacer with no rate yet; the first iteration after the first rate is
  * set comes @phase (0..1) of an interval later (threads of one worker take
  * different phases, so their iterations interleave instead of bunching). */

@@ -191,6 +191,39 @@ static void test_phase(void **state)
     assert_true(fabs(hn_pacer_next_at(&a)) < 1e-9);
 }
 
+/* A fleet of workers sharing a rate: each worker's thread takes its phase
+ * with hn_pacer_phase from its own random bits. Over many fleets the count
+ * is the plan's on average (one phase for all ran one more per worker: 10
+ * workers at 3/s for 5 s ran 20, not 15), and a thread stays in its slot. */
+static void test_fleet_phases(void **state)
+{
+    (void)state;
+    enum { WORKERS = 10, FLEETS = 2000 };
+    uint32_t w[1] = {1};
+    uint64_t bits = 0x9E3779B97F4A7C15u, total = 0, most = 0;
+    for (int f = 0; f < FLEETS; f++) {
+        uint64_t fleet = 0;
+        for (int k = 0; k < WORKERS; k++) {
+            bits = bits * 6364136223846793005u + 1442695040888963407u;
+            struct hn_pacer p;
+            hn_pacer_init(&p, hn_pacer_phase(0, 1, bits));
+            hn_pacer_set(&p, 100.0, 3.0 / WORKERS, w, 1);
+            hn_pacer_set_end(&p, 105.0);
+            fleet += take_until(&p, 200.0, NULL, NULL);
+        }
+        total += fleet;
+        most = fleet > most ? fleet : most;
+    }
+    double mean = (double)total / FLEETS;
+    assert_true(mean > 14.8 && mean < 15.2); /* 15 planned; 20 with one phase */
+    assert_true(most < 20 + 1);
+    for (uint32_t i = 0; i < 4; i++)
+        for (uint64_t r = 0; r < 64; r++) {
+            double ph = hn_pacer_phase(i, 4, r * 0x0123456789ABCDEFu);
+            assert_true(ph >= i / 4.0 && ph < (i + 1) / 4.0);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_end),
         cmocka_unit_test(test_weighted_classes),
         cmocka_unit_test(test_phase),
+        cmocka_unit_test(test_fleet_phases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
