@@ -204,7 +204,9 @@ static void new_worker(struct hn_run *r, const void *route, size_t len, const ch
     if (err) {
         char reason[HN_PROTO_REASON_MAX + 1];
         if (err == HN_E_TOO_LARGE)
-            snprintf(reason, sizeof(reason), "the master takes at most %u workers (--max-workers)",
+            snprintf(reason, sizeof(reason),
+                     "the master takes at most %u workers in a run, those that left included "
+                     "(--max-workers)",
                      r->reg.max);
         else
             snprintf(reason, sizeof(reason), "the master cannot take more workers: %s",
