@@ -193,8 +193,10 @@ void hn_dispatch_targets(struct hn_run *r)
     uint32_t *hosts = calloc(alive, sizeof(*hosts));
     struct hn_share *shares = calloc(alive, sizeof(*shares));
     struct hn_share *before = calloc(alive, sizeof(*before));
+    struct hn_share *running = calloc(alive, sizeof(*running)); /* as they report */
+    double *spawn_rates = calloc(alive, sizeof(*spawn_rates));
     struct hn_worker **live = calloc(alive, sizeof(*live));
-    if (!hosts || !shares || !before || !live) {
+    if (!hosts || !shares || !before || !running || !spawn_rates || !live) {
         hn_log_error("out of memory while distributing users");
         goto out;
     }
@@ -203,6 +205,7 @@ void hn_dispatch_targets(struct hn_run *r)
         if (hn_worker_active(&r->reg.workers[i])) {
             live[k] = &r->reg.workers[i];
             before[k] = live[k]->share;
+            running[k].total = live[k]->users;
             hosts[k++] = r->reg.workers[i].host;
         }
     }
@@ -211,6 +214,9 @@ void hn_dispatch_targets(struct hn_run *r)
         hosts[i] = live[i]->hello.capacity; /* reused: the capacities */
     uint32_t lost = hn_distribute_cap(shares, alive, hosts, n_classes);
     say_shortfall(r, lost);
+    /* From the users each runs now, not those it was told: a worker still
+     * far from its target keeps a rate that gets it there with the others. */
+    hn_distribute_spawn_rates(running, shares, alive, want.spawn_rate, spawn_rates);
     /* The open model's iterations go to classes by weight, and a class's
      * iterations to workers with its users: a worker holding a third of a
      * class's users starts a third of its iterations. */
@@ -228,7 +234,7 @@ void hn_dispatch_targets(struct hn_run *r)
         m.target.model = open ? HN_MODEL_OPEN : HN_MODEL_CLOSED;
         m.target.n_classes = n_classes;
         memcpy(m.target.users, shares[i].users, n_classes * sizeof(uint32_t));
-        m.target.spawn_rate_per_s = want.spawn_rate / alive;
+        m.target.spawn_rate_per_s = spawn_rates[i];
         if (open) {
             m.target.n_class_rates = n_classes;
             for (uint32_t c = 0; c < n_classes; c++) {
@@ -254,5 +260,7 @@ out:
     free(hosts);
     free(shares);
     free(before);
+    free(running);
+    free(spawn_rates);
     free(live);
 }

@@ -111,6 +111,24 @@ void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, cons
     free(key);
 }
 
+void hn_distribute_spawn_rates(const struct hn_share *before, const struct hn_share *after,
+                               uint32_t n_workers, double rate, double *out)
+{
+    uint64_t up = 0, down = 0;
+    for (uint32_t i = 0; i < n_workers; i++) {
+        up += after[i].total > before[i].total ? after[i].total - before[i].total : 0;
+        down += after[i].total < before[i].total ? before[i].total - after[i].total : 0;
+    }
+    uint64_t most = up > down ? up : down;
+    double floor = n_workers ? rate / n_workers : rate;
+    for (uint32_t i = 0; i < n_workers; i++) {
+        uint32_t change = after[i].total > before[i].total ? after[i].total - before[i].total
+                                                           : before[i].total - after[i].total;
+        double r = most ? rate * (double)change / (double)most : 0;
+        out[i] = r > floor ? r : floor;
+    }
+}
+
 /* Users worker @i can hold: its capacity, or @all without one. */
 static uint64_t cap_of(const uint32_t *capacity, uint32_t i, uint64_t all)
 {

@@ -29,6 +29,16 @@ void hn_distribute_classes(uint32_t total, const uint32_t *weights, uint32_t n_c
 void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, const uint32_t *host,
                            uint32_t n_workers, const struct hn_share *prev, struct hn_share *out);
 
+/* Spawn rate of each worker (users started or stopped per second) when
+ * their users go from @before (what they run) to @after: in proportion to each worker's
+ * change, so that the fleet starts (and stops) @rate users a second in
+ * all, and when users move between workers (one joined or left: the total
+ * does not change) the ones that start them keep pace with the ones that
+ * stop them: the total stays the plan's. Never below @rate / @n_workers (a
+ * worker still converging towards an earlier target). */
+void hn_distribute_spawn_rates(const struct hn_share *before, const struct hn_share *after,
+                               uint32_t n_workers, double rate, double *out);
+
 /* Make @shares (of @n_workers workers) fit their capacities (@capacity[i];
  * 0 = no limit): users of a worker above its capacity move, class by class,
  * to the workers with the most room left. Class totals are kept as far as

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -132,6 +133,35 @@ static void test_workers_stable(void **state)
     }
 }
 
+/* A worker joins a steady 20 users over 2 workers: 3 users move from each
+ * to it. It starts its 6 as fast as the two stop their 3 each, so the
+ * total stays 20 (at spawn_rate / 3 each, the two stopped theirs in 4.5 s
+ * and it took 9 s to start 6: 20 -> 17 -> 20 over 9 s, as an audit saw).
+ * A ramp keeps the plan's rate in all; a worker with no change keeps a
+ * share of it (it may still be converging). */
+static void test_spawn_rates(void **state)
+{
+    (void)state;
+    struct hn_share before[3] = {{.total = 10}, {.total = 10}, {.total = 0}};
+    struct hn_share after[3] = {{.total = 7}, {.total = 7}, {.total = 6}};
+    double rate[3];
+    hn_distribute_spawn_rates(before, after, 3, 2.0, rate);
+    assert_true(fabs(rate[2] - 2.0) < 1e-9);
+    assert_true(fabs(rate[0] - 1.0) < 1e-9 && fabs(rate[1] - 1.0) < 1e-9);
+    /* time to start = time to stop: the total never dips */
+    assert_true(fabs(6 / rate[2] - 3 / rate[0]) < 1e-9);
+    /* a ramp of 10 users over 2 workers at 10/s: 5/s each, 10/s in all */
+    struct hn_share b2[2] = {{.total = 20}, {.total = 20}}, a2[2] = {{.total = 25}, {.total = 25}};
+    hn_distribute_spawn_rates(b2, a2, 2, 10.0, rate);
+    assert_true(fabs(rate[0] - 5.0) < 1e-9 && fabs(rate[1] - 5.0) < 1e-9);
+    /* nothing changes: each keeps rate / workers */
+    hn_distribute_spawn_rates(b2, b2, 2, 10.0, rate);
+    assert_true(fabs(rate[0] - 5.0) < 1e-9 && fabs(rate[1] - 5.0) < 1e-9);
+    /* 0: no limit, as before */
+    hn_distribute_spawn_rates(before, after, 3, 0.0, rate);
+    assert_true(rate[0] == 0 && rate[1] == 0 && rate[2] == 0);
+}
+
 /* Capacities (issue 10, finding 3): a worker never gets more users than it
  * offers; its excess goes to the others, and what nobody can hold is said. */
 static void test_capacity(void **state)
@@ -179,11 +209,9 @@ static void test_capacity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classes_by_weight),
-        cmocka_unit_test(test_workers_sum_and_balance),
-        cmocka_unit_test(test_hosts_first),
-        cmocka_unit_test(test_workers_stable),
-        cmocka_unit_test(test_capacity),
+        cmocka_unit_test(test_classes_by_weight), cmocka_unit_test(test_workers_sum_and_balance),
+        cmocka_unit_test(test_hosts_first),       cmocka_unit_test(test_workers_stable),
+        cmocka_unit_test(test_spawn_rates),       cmocka_unit_test(test_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
