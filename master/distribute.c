@@ -124,8 +124,9 @@ void hn_distribute_spawn_rates(const struct hn_share *before, const struct hn_sh
     for (uint32_t i = 0; i < n_workers; i++) {
         uint32_t change = after[i].total > before[i].total ? after[i].total - before[i].total
                                                            : before[i].total - after[i].total;
-        double r = most ? rate * (double)change / (double)most : 0;
-        out[i] = r > floor ? r : floor;
+        /* A worker with a change ends it with the others at its share; one
+         * without keeps a share of the rate (it may still be converging). */
+        out[i] = change && most ? rate * (double)change / (double)most : floor;
     }
 }
 

@@ -34,8 +34,8 @@ void hn_distribute_workers(const uint32_t *class_users, uint32_t n_classes, cons
  * change, so that the fleet starts (and stops) @rate users a second in
  * all, and when users move between workers (one joined or left: the total
  * does not change) the ones that start them keep pace with the ones that
- * stop them: the total stays the plan's. Never below @rate / @n_workers (a
- * worker still converging towards an earlier target). */
+ * stop them: the total stays the plan's. A worker with no change gets @rate /
+ * @n_workers (it may still be converging towards an earlier target). */
 void hn_distribute_spawn_rates(const struct hn_share *before, const struct hn_share *after,
                                uint32_t n_workers, double rate, double *out);
 

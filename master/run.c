@@ -543,9 +543,11 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
         hn_log_warn("%s while stopping: requests in flight are aborted now; the final reports "
                     "are awaited (a second signal reports at once)",
                     hn_stop_signal_name(w->signum));
-        ev_timer_stop(loop, &r->stop_deadline);
-        ev_timer_set(&r->stop_deadline, HN_RUN_FINAL_MARGIN_MS / 1000.0, 0.0);
-        ev_timer_start(loop, &r->stop_deadline);
+        if (ev_timer_remaining(loop, &r->stop_deadline) > HN_RUN_FINAL_MARGIN_MS / 1000.0) {
+            ev_timer_stop(loop, &r->stop_deadline); /* sooner, never later */
+            ev_timer_set(&r->stop_deadline, HN_RUN_FINAL_MARGIN_MS / 1000.0, 0.0);
+            ev_timer_start(loop, &r->stop_deadline);
+        }
         for (uint32_t i = 0; i < r->reg.n; i++)
             if (hn_worker_active(&r->reg.workers[i]))
                 hn_run_send_stop(r, &r->reg.workers[i]); /* with 0 ms left */
@@ -553,12 +555,15 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     }
     if (r->state == HN_RUN_STOPPING) {
         /* A second signal: report what we have now, without the FINALs
-         * still out (the reports name those workers). */
-        r->stop_forced = true;
+         * still out (the reports name those workers). Missing FINALs fail
+         * the run as ever, unless a signal cut the run itself short (it
+         * fails already, saying so). */
+        r->stop_forced = r->signal_began_stop;
         hn_run_finish(r, HN_EXIT_OK);
         return;
     }
     r->signalled = true;
+    r->signal_began_stop = r->state == HN_RUN_RUNNING;
     /* A run with a length that a signal ends early (Ctrl-C, a CI job's
      * timeout, systemctl stop) did not run its plan: the reports say so and
      * it does not pass, or a gate would take a cut-short run for a good

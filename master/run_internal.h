@@ -84,7 +84,8 @@ struct hn_run {
     char aborted[HN_THRESHOLD_EXPR_MAX + 100]; /* why the run ended before its time: a
                                                   threshold, a signal; or "" */
     uint32_t abort_index; /* the threshold, or UINT32_MAX (a signal, a failure) */
-    bool signalled;       /* a signal began the stop */
+    bool signalled;       /* a signal came (during the run or its stop) */
+    bool signal_began_stop; /* ... and it began the stop */
     bool stop_forced;     /* a second signal: the FINALs are not waited for */
     bool users_seen;     /* some worker reported running users */
     uint64_t bad_frames; /* undecodable frames received (logged once) */

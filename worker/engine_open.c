@@ -8,11 +8,13 @@
 #include "array.h"
 #include "error.h"
 #include "log.h"
+#include "clock.h"
 #include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Queue slots kept per class beyond what max_delay can hold at the rate. */
 #define QUEUE_SLACK 64
@@ -138,7 +140,11 @@ void hn_open_tick(struct hn_engine *e, double now)
 
 void hn_open_init(struct hn_engine *e)
 {
-    hn_pacer_init(&e->open.pacer, hn_pacer_phase(e->index, e->n_engines, hn_rng_next(&e->rng)));
+    /* Not from the engine's generator: workers started with one --seed
+     * would all take the same phase (and the seeded sequences would
+     * shift); the clock, the process and the thread differ. */
+    uint64_t entropy = hn_rng_seed(hn_clock_mono_ns() ^ (uint64_t)getpid() << 32 ^ e->index);
+    hn_pacer_init(&e->open.pacer, hn_pacer_phase(e->index, e->n_engines, hn_rng_next(&entropy)));
 }
 
 void hn_open_deinit(struct hn_engine *e)

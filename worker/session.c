@@ -532,11 +532,11 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     }
     hn_log_info("signal %d: stopping load and leaving (again to force)", w->signum);
     s->exit_after_final = true;
-    if (s->state == SS_RUNNING)
-        begin_stop(s, SIGNAL_GRACE_MS);
+    if (s->state == SS_RUNNING || s->state == SS_STOPPING)
+        begin_stop(s, SIGNAL_GRACE_MS); /* stopping: sooner, if the master gave more */
     else if (s->state == SS_READY || s->state == SS_LOADED)
         begin_stop(s, 0); /* an empty FINAL: the master must not count on it (then it leaves) */
-    else if (s->state != SS_STOPPING)
+    else
         ev_break(loop, EVBREAK_ALL);
 }
 
