@@ -116,7 +116,8 @@ int hn_chan_router_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
 /**
  * Open a DEALER connected to `connect_endpoint` and watch it in `loop`. It
  * reconnects by itself (after 100 ms, backing off to 1 s) when the master
- * goes away, or stays silent to its ZMTP heartbeats for 5 s; messages sent
+ * goes away, or does not answer a ZMTP heartbeat (one every 3 s) within
+ * 5 s; messages sent
  * meanwhile are queued up to the HWM (see hn_chan_peer_up to avoid that).
  * @param identity  routing id the ROUTER sees (1..255 bytes, not starting
  *                  with a zero byte), or NULL for one chosen by zmq

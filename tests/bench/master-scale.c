@@ -52,6 +52,8 @@ static void usage(FILE *out)
             "      --total-only       send only the TOTAL histogram (a real worker also\n"
             "                         sends TTFB, and DNS and CONNECT for new connections)\n"
             "      --connect-rate N   new connections per second at the start (default 1000)\n"
+            "      --zmtp-ping MS     ZMTP heartbeat (PING) interval of each simulated worker,\n"
+            "                         as a real worker's (default 3000; 0: none)\n"
             "      --master PATH      hornet-master to run (default: the one built with this)\n"
             "      --keep DIR         keep the master's log and CSV files in DIR\n"
             "      --perf FILE        perf record -g the master over the steady state\n"
@@ -73,6 +75,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"variants", required_argument, NULL, 'V'},
         {"total-only", no_argument, NULL, 'O'},
         {"connect-rate", required_argument, NULL, 'C'},
+        {"zmtp-ping", required_argument, NULL, 'Z'},
         {"master", required_argument, NULL, 'M'},
         {"keep", required_argument, NULL, 'K'},
         {"perf", required_argument, NULL, 'P'},
@@ -86,7 +89,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                 .threads = 2,
                 .io_threads = 1,
                 .variants = 32,
-                .connect_rate = 1000},
+                .connect_rate = 1000,
+                .zmtp_ping_ms = 3000},
         .seconds = 30,
         .warmup_s = 5,
         .master = getenv("HORNET_MASTER") ? getenv("HORNET_MASTER") : HORNET_MASTER_PATH,
@@ -122,6 +126,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         case 'C':
             a->sim.connect_rate = (uint32_t)v;
             break;
+        case 'Z':
+            a->sim.zmtp_ping_ms = (uint32_t)v;
+            break;
         case 'M':
             a->master = optarg;
             break;
@@ -144,7 +151,8 @@ static int parse_args(int argc, char **argv, struct args *a)
     }
     if (optind != argc || !a->sim.workers || !a->sim.entries ||
         a->sim.entries > SCALE_ENTRIES_MAX || !a->sim.threads || !a->sim.io_threads ||
-        !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 || a->throttle >= 1) {
+        !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 || a->throttle >= 1 ||
+        a->sim.zmtp_ping_ms > 60000) {
         usage(stderr);
         return 2;
     }

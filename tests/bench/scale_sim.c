@@ -481,6 +481,8 @@ static int connect_worker(struct sim_thread *t, struct sim_worker *w)
 {
     const struct scale_opts *o = &t->f->o;
     int linger = 0, ivl = 100, ivl_max = 1000, fd;
+    /* The master answers each PING with a PONG: part of its cost per worker. */
+    int ping_ivl = (int)o->zmtp_ping_ms, ping_timeout = 5 * ping_ivl;
     size_t fd_len = sizeof(fd);
     w->sock = zmq_socket(t->f->zctx, ZMQ_DEALER);
     if (!w->sock)
@@ -488,6 +490,8 @@ static int connect_worker(struct sim_thread *t, struct sim_worker *w)
     if (zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof(linger)) ||
         zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl)) ||
         zmq_setsockopt(w->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof(ivl_max)) ||
+        zmq_setsockopt(w->sock, ZMQ_HEARTBEAT_IVL, &ping_ivl, sizeof(ping_ivl)) ||
+        zmq_setsockopt(w->sock, ZMQ_HEARTBEAT_TIMEOUT, &ping_timeout, sizeof(ping_timeout)) ||
         zmq_connect(w->sock, o->endpoint) || zmq_getsockopt(w->sock, ZMQ_FD, &fd, &fd_len))
         return -errno;
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)(w - t->w)};

@@ -24,6 +24,8 @@ struct scale_opts {
     bool total_only;       /* only the TOTAL histogram (else TOTAL, TTFB and,
                               for new connections, DNS and CONNECT) */
     uint32_t connect_rate; /* new connections per second at the start */
+    uint32_t zmtp_ping_ms; /* ZMTP heartbeat interval of each DEALER, as a real
+                              worker's (proto/chan.c); 0: none */
 };
 
 /* What the fleet did, summed over threads once they have ended. */
