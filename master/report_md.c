@@ -24,12 +24,13 @@ struct md {
 };
 
 /* Text inside a table cell: the characters GitHub-flavoured Markdown acts
- * on inside a line (emphasis, code, links, HTML, strike-through) escaped, the cell
- * separator too; control characters become '?'. */
+ * on inside a line (emphasis, code, links, HTML and its entities, math,
+ * strike-through) escaped, the cell separator too; control characters
+ * become '?'. */
 static void md(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (strchr("\\`*_[]<>|~", *p))
+        if (strchr("\\`*_[]<>|~&$", *p))
             fputc('\\', f);
         fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
     }
