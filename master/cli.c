@@ -121,9 +121,9 @@ static void append_lexical(char *out, size_t len, const char *rest)
     }
 }
 
-/* @path as the file it will write: symbolic links and ".." resolved as far
- * as the path exists (realpath), the rest taken as written. @path itself
- * when nothing of it resolves. */
+/* @path as the file it will write: symbolic links (a dangling one at the
+ * end too) and ".." resolved as far as the path exists (realpath), the
+ * rest taken as written. @path itself when nothing of it resolves. */
 static void resolved_path(char *out, size_t len, const char *path)
 {
     char abs[2 * PATH_MAX + 2], real[PATH_MAX];
@@ -135,6 +135,22 @@ static void resolved_path(char *out, size_t len, const char *path)
     else {
         snprintf(out, len, "%s", path);
         return;
+    }
+    /* A dangling link as the last component: the writer creates the file
+     * it names (through a chain of them, as open does, 40 at most). */
+    for (int hops = 0; hops < 40 && !realpath(abs, real); hops++) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(abs, target, sizeof(target) - 1);
+        if (n <= 0)
+            break; /* not a link: resolved below as far as it exists */
+        target[n] = '\0';
+        char *slash = strrchr(abs, '/'); /* abs is absolute: there is one */
+        if (target[0] == '/')
+            snprintf(abs, sizeof(abs), "%s", target);
+        else if ((size_t)(slash - abs) + 1 + (size_t)n < sizeof(abs))
+            memcpy(slash + 1, target, (size_t)n + 1); /* next to the link */
+        else
+            break;
     }
     for (size_t cut = strlen(abs); cut > 0;) {
         char saved = abs[cut];

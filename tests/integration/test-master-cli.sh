@@ -52,6 +52,9 @@ refused "one file by .. and by its name" "--json and --summary-md both write" \
     --json "$work/out/x.json" --summary-md "$work/out/../out/x.json" -H http://127.0.0.1:1 /
 refused "one file by a linked directory" "--summary-md and --csv both write" \
     --csv "$work/dir/r" --summary-md "$work/link/r_stats.csv" -H http://127.0.0.1:1 /
+ln -s dir/z.json "$work/dangling.json" # its target made by the writer
+refused "one file by a dangling link" "--json and --html both write" \
+    --json "$work/dangling.json" --html "$work/dir/z.json" -H http://127.0.0.1:1 /
 refused "one file, absolute and relative" "--json and --html both write" \
     --json "$work/dir/y.json" --html "$(realpath --relative-to=. "$work/dir")/y.json" \
     -H http://127.0.0.1:1 /
