@@ -96,6 +96,15 @@ def histogram(value_us, count):
     return [count, 0, value_us, value_us, value_us * count, token]
 
 
+def empty_stats(seq, run_id, span_ms=1000):
+    """A SNAPSHOT (or FINAL, span 0) body with no request: an idle worker's."""
+    now = int(time.time() * 1000)
+    return [seq, now - span_ms, now, 0, [], [], run_id, [], 0]
+
+
+IDLE_BEAT = [1, 0, 1 << 20, 0, 0]  # HEARTBEAT: RUNNING, no users
+
+
 def snapshot_body(seq, requests=1000000, run_id="run-x"):
     now = int(time.time() * 1000)
     entry = ["GET", "/fake", requests, 3, 123 * requests, [[0, histogram(500, requests)]]]
@@ -528,9 +537,8 @@ def cmd_peer(args):
                 reports += 1
                 if reports == 3 and args.skip_seq:  # reports never sent (master unreachable)
                     seq += args.skip_seq
-                now = int(time.time() * 1000)
-                d.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
-                d.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
+                d.send(frame(HEARTBEAT, IDLE_BEAT))
+                d.send(frame(SNAPSHOT, empty_stats(seq, run_id)))
         if args.mode == "decline" and run_id and time.monotonic() - last_beat >= 1.0:
             last_beat = time.monotonic()
             d.send(frame(HEARTBEAT, [0, 0, 1 << 20, 0, 0]))
@@ -557,8 +565,7 @@ def cmd_peer(args):
                 reasons.append(body[0])
             elif t == STOP and run_id and args.mode != "decline":
                 seq += 1
-                now = int(time.time() * 1000)
-                d.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, [], 0]))
+                d.send(frame(FINAL, empty_stats(seq, run_id, 0)))
             elif t == QUIT:
                 end = 0
             if args.mode == "storm":
@@ -599,9 +606,8 @@ def cmd_stale_hello(args):
         if run_id and now_s - last_beat >= 1.0:
             last_beat = now_s
             seq += 1
-            now = int(time.time() * 1000)
-            cur.send(frame(HEARTBEAT, [1, 0, 1 << 20, 0, 0]))
-            cur.send(frame(SNAPSHOT, [seq, now - 1000, now, 0, [], [], run_id, [], 0]))
+            cur.send(frame(HEARTBEAT, IDLE_BEAT))
+            cur.send(frame(SNAPSHOT, empty_stats(seq, run_id)))
         if not cur.poll(100):
             continue
         while cur.poll(0):
@@ -615,8 +621,7 @@ def cmd_stale_hello(args):
                 running_at = time.monotonic()
             elif t == STOP:
                 seq += 1
-                now = int(time.time() * 1000)
-                cur.send(frame(FINAL, [seq, now, now, 0, [], [], run_id, [], 0]))
+                cur.send(frame(FINAL, empty_stats(seq, run_id, 0)))
             elif t == QUIT:
                 end = 0
     for d in {first, cur}:
