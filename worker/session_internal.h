@@ -66,6 +66,7 @@ struct hn_session {
     bool exit_after_final; /* a signal asked us to leave */
     int exit_code;
     uint64_t cpu_prev_us, cpu_prev_mono_us;
+    ev_tstamp heartbeat_at; /* loop time of the last HEARTBEAT sent */
     uint32_t cpu_permille;
     struct hn_loop_lag lag;     /* how late the main loop runs */
     uint32_t stall_ms;          /* the last stall, repeated in HEARTBEATs ... */

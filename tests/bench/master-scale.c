@@ -54,6 +54,8 @@ static void usage(FILE *out)
             "      --connect-rate N   new connections per second at the start (default 1000)\n"
             "      --zmtp-ping MS     ZMTP heartbeat (PING) interval of each simulated worker,\n"
             "                         as a real worker's (default 3000; 0: none)\n"
+            "      --heartbeats-apart each HEARTBEAT on its own timer, as workers before\n"
+            "                         2026-12-02 (now one goes right after each SNAPSHOT)\n"
             "      --master PATH      hornet-master to run (default: the one built with this)\n"
             "      --keep DIR         keep the master's log and CSV files in DIR\n"
             "      --perf FILE        perf record -g the master over the steady state\n"
@@ -76,6 +78,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"total-only", no_argument, NULL, 'O'},
         {"connect-rate", required_argument, NULL, 'C'},
         {"zmtp-ping", required_argument, NULL, 'Z'},
+        {"heartbeats-apart", no_argument, NULL, 'A'},
         {"master", required_argument, NULL, 'M'},
         {"keep", required_argument, NULL, 'K'},
         {"perf", required_argument, NULL, 'P'},
@@ -125,6 +128,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'C':
             a->sim.connect_rate = (uint32_t)v;
+            break;
+        case 'A':
+            a->sim.heartbeats_apart = true;
             break;
         case 'Z':
             a->sim.zmtp_ping_ms = (uint32_t)v;
@@ -404,7 +410,7 @@ static pid_t start_perf(const char *out, pid_t pid, double seconds)
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        execlp("perf", "perf", "record", "-F", "499", "-g", "-p", p, "-o", out, "--", "sleep", s,
+        execlp("perf", "perf", "record", "-F", "4999", "-g", "-p", p, "-o", out, "--", "sleep", s,
                (char *)NULL);
         _exit(127);
     }

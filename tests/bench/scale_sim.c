@@ -47,6 +47,7 @@ struct sim_worker {
     uint64_t interval_start_ms;
     uint32_t targets;
     bool loaded; /* got the SCENARIO: says LOADED, as a worker does */
+    uint64_t heartbeat_ns; /* when the last HEARTBEAT went */
     char run_id[HN_PROTO_ID_MAX + 1];
 };
 
@@ -507,6 +508,19 @@ static int connect_worker(struct sim_thread *t, struct sim_worker *w)
     return send_msg(t, w, &m);
 }
 
+static void send_heartbeat(struct sim_thread *t, struct sim_worker *w, uint64_t now_ns)
+{
+    struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
+    m.heartbeat.state = w->state == W_RUNNING   ? HN_WSTATE_RUNNING
+                        : w->state == W_STOPPED ? HN_WSTATE_STOPPED
+                        : w->loaded             ? HN_WSTATE_LOADED
+                                                : HN_WSTATE_IDLE;
+    m.heartbeat.users = w->state == W_RUNNING;
+    m.heartbeat.rss_bytes = 1 << 20;
+    send_msg(t, w, &m);
+    w->heartbeat_ns = now_ns;
+}
+
 static void on_event(struct sim_thread *t, struct event ev, uint64_t now_ns)
 {
     struct sim_worker *w = &t->w[ev.worker];
@@ -529,17 +543,15 @@ static void on_event(struct sim_thread *t, struct event ev, uint64_t now_ns)
     if (late / 1000 > t->res.late_max_us)
         t->res.late_max_us = late / 1000;
     if (ev.kind == EV_HEARTBEAT) {
-        struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
-        m.heartbeat.state = w->state == W_RUNNING   ? HN_WSTATE_RUNNING
-                            : w->state == W_STOPPED ? HN_WSTATE_STOPPED
-                            : w->loaded             ? HN_WSTATE_LOADED
-                                                    : HN_WSTATE_IDLE;
-        m.heartbeat.users = w->state == W_RUNNING;
-        m.heartbeat.rss_bytes = 1 << 20;
-        send_msg(t, w, &m);
+        /* As worker/session.c: the one-second tick sends one only when
+         * none went with a SNAPSHOT for 1.5 s. */
+        if (t->f->o.heartbeats_apart || now_ns - w->heartbeat_ns >= NS_PER_S * 3 / 2)
+            send_heartbeat(t, w, now_ns);
         heap_push(t, ev.due_ns + NS_PER_S, ev.worker, EV_HEARTBEAT);
     } else if (w->state == W_RUNNING) {
         send_stats(t, w, HN_MSG_SNAPSHOT, now_ns);
+        if (!t->f->o.heartbeats_apart)
+            send_heartbeat(t, w, now_ns);
         heap_push(t, ev.due_ns + NS_PER_S, ev.worker, EV_SNAPSHOT);
     }
     drain(t, w); /* a send may have consumed the ZMQ_FD signal */

@@ -26,6 +26,10 @@ struct scale_opts {
     uint32_t connect_rate; /* new connections per second at the start */
     uint32_t zmtp_ping_ms; /* ZMTP heartbeat interval of each DEALER, as a real
                               worker's (proto/chan.c); 0: none */
+    bool heartbeats_apart; /* a HEARTBEAT every second on its own timer, as
+                              workers did before 2026-12-02; else, as they do
+                              now, one right after each SNAPSHOT (and on its
+                              own only after 1.5 s without) */
 };
 
 /* What the fleet did, summed over threads once they have ended. */
