@@ -116,6 +116,22 @@ int hn_http_conn_easy(struct hn_http_conn *c)
         return -ENOMEM;
     CURL *e = c->easy;
     hn_http_easy_defaults(c, e);
+    /* Each user its own connections, as with its own browser (or Locust's
+     * session, or a k6 VU): the multi handle's cache hands an idle
+     * connection to whichever user asks next, so 40 users with think time
+     * shared 2 connections, and over HTTP/2 all users one. A share holding
+     * just a connection cache gives this handle its own. DNS answers then
+     * come from the multi's cache, TLS sessions from the handle's own. */
+    if (!(c->own_conns = curl_share_init()) ||
+        curl_share_setopt(c->own_conns, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_easy_setopt(e, CURLOPT_SHARE, c->own_conns) != CURLE_OK) {
+        curl_easy_cleanup(e);
+        if (c->own_conns)
+            curl_share_cleanup(c->own_conns);
+        c->easy = NULL;
+        c->own_conns = NULL;
+        return -ENOMEM;
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (c->h->s->cookies)
@@ -132,6 +148,8 @@ void hn_http_conn_free(struct hn_http_conn *c)
         curl_multi_remove_handle(c->m->multi, c->easy);
     if (c->easy)
         curl_easy_cleanup(c->easy);
+    if (c->own_conns)
+        curl_share_cleanup(c->own_conns); /* closes the user's idle connections */
     free(c->nodes);
     free(c->body);
     free(c);

@@ -107,6 +107,7 @@ struct hn_http_conn {
     struct hn_http *h;
     struct hn_multi *m;
     CURL *easy; /* owned, reused for every libcurl request; made at the first */
+    CURLSH *own_conns; /* the easy handle's connection cache: this user's alone */
     hn_http_done_fn done;
     void *user;
     bool in_flight;

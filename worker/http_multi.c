@@ -129,9 +129,10 @@ static int multi_init(struct hn_http *h, struct hn_multi *m)
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-    /* Keep one idle connection per user so keep-alive survives think time;
-     * a user of both transports has two (fast-path connections count in
-     * the cache, though libcurl never closes them to make room). */
+    /* The fast path's connections live in this cache (the full
+     * transfers' in each user's own, hn_http_conn_easy): one per user, so
+     * keep-alive survives think time (libcurl never closes them to make
+     * room). */
     curl_multi_setopt(m->multi, CURLMOPT_MAXCONNECTS, 2L * HN_HTTP_USERS_PER_MULTI);
     return 0;
 }

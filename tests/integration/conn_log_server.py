@@ -1,0 +1,46 @@
+"""A keep-alive HTTP/1.1 server on 127.0.0.1 that records, for every TCP
+connection, the paths of the requests it carried: one line per request,
+"CONNECTION_NUMBER PATH", in the log file given. Prints "listening on PORT"
+once ready; runs until killed.
+
+Usage: conn_log_server.py LOG_FILE
+"""
+import http.server
+import itertools
+import socketserver
+import sys
+import threading
+
+log = open(sys.argv[1], "a", buffering=1)
+lock = threading.Lock()
+numbers = itertools.count(1)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.connection_number = next(numbers)
+
+    def do_GET(self):
+        with lock:
+            log.write(f"{self.connection_number} {self.path}\n")
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+server = Server(("127.0.0.1", 0), Handler)
+print(f"listening on {server.server_address[1]}", flush=True)
+server.serve_forever()

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Each user has its own connections, on both transports, as each Locust
+# user has its own session and each k6 VU its own connections: a server
+# sees as many connections as users, and no connection carries two users'
+# requests. (libcurl's multi handle hands an idle connection to whichever
+# user asks next: 20 users with think time shared a couple of connections,
+# and a load balancer behind them saw a couple of clients.)
+. "$(dirname "$0")/master_lib.sh"
+
+: >"$work/server.out"
+"$PY" "$here/conn_log_server.py" "$work/conns.log" >"$work/server.out" 2>"$work/server.err" &
+pids+=($!)
+for _ in $(seq 100); do
+    port=$(sed -n 's/^listening on //p' "$work/server.out")
+    [ -n "$port" ] && break
+    sleep 0.05
+done
+[ -n "${port:-}" ] || { echo "the test server did not start"; cat "$work/server.err"; exit 1; }
+
+# $1: label; the rest: extra master flags. 20 users, each GETs /u/<its id>
+# with think time, so that few requests are ever in flight at once.
+run() {
+    local label=$1; shift
+    : >"$work/conns.log"
+    cat >"$work/users.yaml" <<YAML
+host: http://127.0.0.1:$port
+users:
+  - wait: {between: [100ms, 200ms]}
+    tasks: [{get: "/u/{{user_id}}", name: u}]
+YAML
+    start_hmaster -f "$work/users.yaml" --local-workers 1 --worker-threads 1 -u 20 -r 100 \
+        -t 3s --csv "$work/$label" --only-summary "$@"
+    wait_master 60
+    check "$label: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+    local users conns mixed
+    users=$(awk '{print $2}' "$work/conns.log" | sort -u | wc -l)
+    conns=$(awk '{print $1}' "$work/conns.log" | sort -u | wc -l)
+    mixed=$(awk '{u[$1] = u[$1] == "" || u[$1] == $2 ? $2 : "mixed"} END {
+        n = 0; for (c in u) if (u[c] == "mixed") n++; print n }' "$work/conns.log")
+    check "$label: all 20 users made requests ($users)" [ "$users" = 20 ]
+    check "$label: no connection carried two users' requests ($mixed did)" [ "$mixed" = 0 ]
+    check "$label: at least one connection per user ($conns for 20)" [ "$conns" -ge 20 ]
+}
+
+echo "== libcurl's transfers (cookies on: the full transfer)"
+run curl --engine curl
+echo "== the fast path (no cookies)"
+run fast --no-cookies
+finish
