@@ -14,6 +14,11 @@ bool hn_url_ok(const char *url);
  * after ("http://h/?q=1" + "/x" requests "/?q=1/x"). */
 bool hn_url_is_base(const char *url);
 
+/* Length of the "scheme://" @s starts with (RFC 3986: a letter, then
+ * letters, digits, '+', '-', '.'), 0 if it starts with none: a path whose
+ * query holds a URL ("/login?next=http://a/b") has no scheme. */
+size_t hn_url_scheme_len(const char *s);
+
 /* @url with its credentials (user:password@ before the host) replaced by
  * "***@", into @out (@len bytes, cut if short): what a report may show of
  * a URL. Any text without credentials is copied as it is. Returns @out. */

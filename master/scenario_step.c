@@ -486,9 +486,9 @@ static bool url(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const c
     const char *src = st->url.source;
     if (!src[0])
         return hn_yaml_fail(y, n, "%s: empty", what);
-    const char *colon = strstr(src, "://");
-    const char *brace = strstr(src, "{{");
-    if (colon && (!brace || colon < brace) && strncasecmp(src, "http://", 7) &&
+    /* A scheme is at the start or nowhere: "/login?next=http://a/b" is a
+     * path (and "{{base}}/x" is judged by the worker once rendered). */
+    if (hn_url_scheme_len(src) && strncasecmp(src, "http://", 7) &&
         strncasecmp(src, "https://", 8))
         return hn_yaml_fail(y, n, "%s: only http:// and https:// URLs (workers speak nothing else)",
                             what);

@@ -11,10 +11,11 @@
 
 #include "error.h"
 #include "sanitize.h"
+#include "url.h"
 
 static bool is_absolute(const char *url)
 {
-    return strstr(url, "://") != NULL;
+    return hn_url_scheme_len(url) > 0;
 }
 
 static int invalid(char *why, size_t len, const char *url, const char *reason)

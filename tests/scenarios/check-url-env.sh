@@ -4,6 +4,7 @@
 # refused as "not a valid URL" when env was the only template), refused
 # with the position when it is not. URLs that cannot be valid whatever
 # their values are refused too (tests/scenarios/invalid/url-template-*).
+# A path whose query holds a URL has no scheme ("/login?next=http://a/b").
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 # $1 the URL, $2 0 (accepted) or 2 (refused), $3 a fragment of the first line
 try() {
@@ -28,4 +29,9 @@ try '/a/{{env HN_SPACE}}' 2 "u.yaml:4:14: GET url: 'http://127.0.0.1:8080/a/a b'
 try 'x{{env HN_P}}' 2 "u.yaml:4:14: GET url: a path starts with '/'"
 try 'http://[{{user_id}}]:8080/' 0 "valid" # a value that is an IPv6 host stands as ::1, not 1
 try 'http://[fd00::{{user_id}}]:8080/' 0 "valid" # one inside an address as 1
+# A URL in the query is no scheme: the scheme is at the start or nowhere.
+try '/login?next=http://127.0.0.1/b' 0 "valid"
+try '/r?u=https://a/b&v={{user_id}}' 0 "valid"
+try 'ftp://127.0.0.1/x' 2 "GET url: only http:// and https:// URLs"
+try 'x/y?z=http://a' 2 "a path starts with '/'"
 finish url-env
