@@ -132,6 +132,10 @@ int hn_http_conn_easy(struct hn_http_conn *c)
         c->own_conns = NULL;
         return -ENOMEM;
     }
+    /* Followed redirects stop as Locust's (requests') do: libcurl before
+     * 8.3 follows forever, and a loop then failed as a "receive error" once
+     * the headers of thousands of hops filled its buffer. */
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, HN_HTTP_MAX_REDIRECTS);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (c->h->s->cookies)

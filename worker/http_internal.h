@@ -103,6 +103,10 @@ struct hn_fast {
     uint64_t dns_us, connect_us, tls_us;
 };
 
+/* Redirects a step that follows them takes at most; one more fails it
+ * with "too many redirects" (SCENARIOS.md). */
+#define HN_HTTP_MAX_REDIRECTS 30L
+
 struct hn_http_conn {
     struct hn_http *h;
     struct hn_multi *m;

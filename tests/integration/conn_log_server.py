@@ -1,7 +1,8 @@
 """A keep-alive HTTP/1.1 server on 127.0.0.1 that records, for every TCP
 connection, the paths of the requests it carried: one line per request,
 "CONNECTION_NUMBER PATH", in the log file given. Prints "listening on PORT"
-once ready; runs until killed.
+once ready; runs until killed. GET /hop/N answers 302 to /hop/N+1 (a
+redirect chain that never ends).
 
 Usage: conn_log_server.py LOG_FILE
 """
@@ -26,6 +27,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         with lock:
             log.write(f"{self.connection_number} {self.path}\n")
+        if self.path.startswith("/hop/"):
+            self.send_response(302)
+            self.send_header("Location", f"/hop/{int(self.path[5:]) + 1}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = b"ok\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))

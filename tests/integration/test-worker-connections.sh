@@ -4,7 +4,8 @@
 # sees as many connections as users, and no connection carries two users'
 # requests. (libcurl's multi handle hands an idle connection to whichever
 # user asks next: 20 users with think time shared a couple of connections,
-# and a load balancer behind them saw a couple of clients.)
+# and a load balancer behind them saw a couple of clients.) And followed
+# redirects stop after 30, as Locust's do.
 . "$(dirname "$0")/master_lib.sh"
 
 : >"$work/server.out"
@@ -46,4 +47,22 @@ echo "== libcurl's transfers (cookies on: the full transfer)"
 run curl --engine curl
 echo "== the fast path (no cookies)"
 run fast --no-cookies
+
+echo "== a redirect loop fails with 'too many redirects' after 30 hops"
+: >"$work/conns.log"
+cat >"$work/loop.yaml" <<YAML
+host: http://127.0.0.1:$port
+defaults: {follow_redirects: true}
+users:
+  - wait: {constant: 1s}
+    tasks: [{get: /hop/0, name: hop}]
+YAML
+start_hmaster -f "$work/loop.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 1s \
+    --csv "$work/loop" --only-summary
+wait_master 60
+check "a failed run exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
+check "the failure is 'too many redirects'" grep -q '^GET,hop,too many redirects,[1-9]' \
+    "$work/loop_failures.csv"
+check "no request followed more than 30 redirects" \
+    [ "$(sed -n 's|.* /hop/||p' "$work/conns.log" | sort -n | tail -1)" -le 30 ]
 finish
