@@ -47,10 +47,13 @@ struct hn_rec_entry {
     struct hn_hist timing[HN_TIMING__COUNT];
 };
 
-/* Distinct failure texts kept per recorder, and exception messages. A
- * check that fails with a new text each time cannot grow memory: beyond the
- * table its failures count as HN_FAIL_TEXTS_FULL. */
-#define HN_REC_TEXTS_MAX 256
+/* Distinct failure texts kept per recorder (three quarters of the slots,
+ * 3,072 a second), and exception messages. A check that fails with a new
+ * text each time cannot grow memory: beyond the table its failures count
+ * as HN_FAIL_TEXTS_FULL. 256 slots folded a third of an audit's failures
+ * of 300 endpoints, each with its own text, into that row; a snapshot
+ * carries at most HN_PROTO_ERRORS_MAX (4,096) rows anyway. */
+#define HN_REC_TEXTS_MAX 4096
 #define HN_REC_EXCEPTIONS_MAX 16
 
 struct hn_rec_text {
