@@ -128,6 +128,8 @@ static int junit_body(FILE *f, void *ctx)
     property(f, "requests", num);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)hn_stats_total_failures(st));
     property(f, "failures", num);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)hn_stats_total_dropped(st));
+    property(f, "dropped_iterations", num); /* open model: never started (REPORTS.md) */
     if (c->j->run.scenario_file)
         property(f, "scenario", c->j->run.scenario_file);
     if (c->j->run.host)

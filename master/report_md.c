@@ -253,6 +253,13 @@ static int md_body(FILE *f, void *ctx)
     }
     fputs(".\n\n", f);
     totals_table(f, st, elapsed_s);
+    uint64_t dropped = hn_stats_total_dropped(st);
+    if (dropped)
+        fprintf(f,
+                "**%llu iteration%s dropped**: the open model started %s, as no user was free "
+                "within the longest delay allowed (`max_delay`); %s not in the requests above.\n\n",
+                (unsigned long long)dropped, dropped == 1 ? "" : "s",
+                dropped == 1 ? "it not" : "them not", dropped == 1 ? "it is" : "they are");
     thresholds_table(f, m);
     entries_table(f, st, elapsed_s);
     errors_table(f, st);

@@ -190,9 +190,15 @@ echo "== the JSON report of an open-model run: both latency kinds, dropped itera
 q="$work/open"
 start_hmaster -H "$target_url" --rate 100/s --max-users 1 --max-delay 100ms -t 3s \
     --local-workers 1 --worker-threads 1 --threshold "dropped < 1" --threshold "max < 60s" \
-    --json "$q.json" --html "$q.html" --only-summary '/delay?ms=50'
+    --json "$q.json" --html "$q.html" --summary-md "$q.md" --junit "$q.junit.xml" \
+    --only-summary '/delay?ms=50'
 wait_master 40
 check "the run fails on the dropped threshold (exit $master_rc)" [ "$master_rc" = 1 ]
+qd=$("$JPY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["dropped_iterations"])' "$q.json")
+check "the Markdown summary says $qd iterations were dropped" \
+    grep -q "^\*\*$qd iterations dropped\*\*" "$q.md"
+check "the JUnit properties hold the $qd dropped iterations" \
+    grep -q "<property name=\"dropped_iterations\" value=\"$qd\"/>" "$q.junit.xml"
 "$JPY" - "$top/master/report.schema.json" "$q.json" <<'PY' || fail "open-model JSON report"
 import json, sys, jsonschema
 schema, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
