@@ -42,8 +42,15 @@ uint32_t hn_classify_curl(CURLcode result, long os_errno)
         f = (os_errno == ECONNRESET || os_errno == EPIPE) ? HN_FAIL_CONN_RESET : HN_FAIL_SEND;
         break;
     case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
         f = os_errno == ECONNRESET ? HN_FAIL_CONN_RESET : HN_FAIL_RECV;
+        break;
+    case CURLE_PARTIAL_FILE:
+        /* The connection closed cleanly before the whole body came (a reset
+         * is a RECV_ERROR): no system call failed, and CURLINFO_OS_ERRNO
+         * still holds what an earlier transfer on the handle left there
+         * (an audit saw "connection reset" after a reset two requests
+         * before). The fast path says the same. */
+        f = HN_FAIL_RECV;
         break;
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
