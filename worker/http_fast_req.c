@@ -76,10 +76,17 @@ int hn_fast_request(struct hn_bytes *out, const struct hn_http_prep *p, const ch
     }
     if (!find_header(lines, n_lines, "Accept"))
         ADD("Accept: */*\r\n", 13);
-    /* Custom headers in order; a blank value only removes libcurl's own. */
+    /* Custom headers in order; a blank value only removes libcurl's own,
+     * and "Name;" is a header sent empty ("Name:", as libcurl writes it). */
     for (uint32_t i = 0; i < n_lines; i++) {
         const char *line = lines[i];
         const char *colon = strchr(line, ':');
+        size_t len = strlen(line);
+        if (!colon && len > 1 && line[len - 1] == ';') {
+            ADD(line, len - 1);
+            ADD(":\r\n", 3);
+            continue;
+        }
         if (!colon || colon == line)
             continue;
         const char *v = colon + 1;

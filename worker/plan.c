@@ -41,7 +41,8 @@ static bool has_header(const struct hn_plan_step *ps, const char *name)
     for (uint32_t i = 0; i < ps->n_headers; i++) {
         const struct hn_plan_header *h = &ps->headers[i];
         const char *n = h->line ? h->line : h->name;
-        if (strncasecmp(n, name, nl) == 0 && (h->line ? n[nl] == ':' : n[nl] == '\0'))
+        if (strncasecmp(n, name, nl) == 0 &&
+            (h->line ? n[nl] == ':' || n[nl] == ';' : n[nl] == '\0'))
             return true;
     }
     return false;
@@ -51,6 +52,18 @@ static int add_line(struct hn_plan_step *ps, const char *name, const char *value
 {
     char *line = NULL;
     if (asprintf(&line, "%s:%s%s", name, value[0] ? " " : "", value) < 0)
+        return -ENOMEM;
+    ps->headers[ps->n_headers++].line = line;
+    return 0;
+}
+
+/* A scenario's header with an empty value is sent empty, as Locust's
+ * (requests') are: "Name;" is libcurl's way to say so ("Name:" removes the
+ * header), and the fast path writes it as libcurl does. */
+static int add_empty_line(struct hn_plan_step *ps, const char *name)
+{
+    char *line = NULL;
+    if (asprintf(&line, "%s;", name) < 0)
         return -ENOMEM;
     ps->headers[ps->n_headers++].line = line;
     return 0;
@@ -66,7 +79,10 @@ static int add_headers(struct hn_plan_step *ps, const struct hn_header *h, uint3
             continue;
         if (hn_template_is_literal(&h[i].value)) {
             const char *v = hn_template_literal_text(&h[i].value);
-            HN_TRY(add_line(ps, h[i].name, v ? v : ""));
+            if (v && v[0])
+                HN_TRY(add_line(ps, h[i].name, v));
+            else
+                HN_TRY(add_empty_line(ps, h[i].name));
         } else {
             struct hn_plan_header *ph = &ps->headers[ps->n_headers++];
             ph->name = h[i].name;

@@ -162,11 +162,17 @@ static int render(struct hn_vuser *vu, const struct hn_plan_step *ps, struct hn_
         if (h->line) {
             err = hn_buf_append(b, h->line, strlen(h->line) + 1);
         } else {
-            err = hn_buf_append(b, h->name, strlen(h->name));
+            size_t name_len = strlen(h->name);
+            err = hn_buf_append(b, h->name, name_len);
             if (!err)
                 err = hn_buf_append(b, ": ", 2);
+            size_t value_at = b->len;
             if (!err)
                 err = hn_render_append(b, h->value, &ctx, &unset);
+            if (!err && b->len == value_at) {
+                b->len = at + name_len; /* empty: sent empty (plan.c, add_empty_line) */
+                err = hn_buf_append(b, ";", 1);
+            }
             if (!err)
                 err = hn_buf_append(b, "", 1);
             if (err == HN_E_STATE && h->until_set) {

@@ -2,7 +2,8 @@
 connection, the paths of the requests it carried: one line per request,
 "CONNECTION_NUMBER PATH", in the log file given. Prints "listening on PORT"
 once ready; runs until killed. GET /hop/N answers 302 to /hop/N+1 (a
-redirect chain that never ends).
+redirect chain that never ends); for GET /hdr the line also gives the
+request's X-Empty header ("X-Empty=''" when it came empty).
 
 Usage: conn_log_server.py LOG_FILE
 """
@@ -26,7 +27,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         with lock:
-            log.write(f"{self.connection_number} {self.path}\n")
+            if self.path == "/hdr":  # and how the header X-Empty came
+                log.write(f"{self.connection_number} {self.path} "
+                          f"X-Empty={self.headers.get('X-Empty', 'absent')!r}\n")
+            else:
+                log.write(f"{self.connection_number} {self.path}\n")
         if self.path.startswith("/hop/"):
             self.send_response(302)
             self.send_header("Location", f"/hop/{int(self.path[5:]) + 1}")

@@ -4,8 +4,9 @@
 # sees as many connections as users, and no connection carries two users'
 # requests. (libcurl's multi handle hands an idle connection to whichever
 # user asks next: 20 users with think time shared a couple of connections,
-# and a load balancer behind them saw a couple of clients.) And followed
-# redirects stop after 30, as Locust's do.
+# and a load balancer behind them saw a couple of clients.) A header with
+# an empty value is sent empty, and followed redirects stop after 30, as
+# Locust's do.
 . "$(dirname "$0")/master_lib.sh"
 
 : >"$work/server.out"
@@ -47,6 +48,25 @@ echo "== libcurl's transfers (cookies on: the full transfer)"
 run curl --engine curl
 echo "== the fast path (no cookies)"
 run fast --no-cookies
+
+echo "== a header with an empty value is sent empty, on both transports"
+for engine in curl fast; do
+    : >"$work/conns.log"
+    cat >"$work/hdr.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {engine: $engine, cookies: false}
+users:
+  - wait: {constant: 1s}
+    headers: {X-Empty: ""}
+    tasks: [{get: /hdr}]
+YAML
+    start_hmaster -f "$work/hdr.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 1s \
+        --csv "$work/hdr-$engine" --only-summary
+    wait_master 60
+    check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+    check "$engine: X-Empty came, empty ($(head -1 "$work/conns.log"))" \
+        grep -q "^[0-9]* /hdr X-Empty=''$" "$work/conns.log"
+done
 
 echo "== a redirect loop fails with 'too many redirects' after 30 hops"
 : >"$work/conns.log"
