@@ -108,6 +108,20 @@ static bool named(const char *path, const char *suffix)
     return n > k && strcmp(path + n - k, suffix) == 0;
 }
 
+/* A file that says whom to trust (a master's public key, an allow list)
+ * that other users may change would let any of them add a key of their
+ * own: refused, as ssh's StrictModes refuses such an authorized_keys. */
+static int trust_writable(const struct stat *st, const char *path, char *why, size_t why_len)
+{
+    if (!S_ISREG(st->st_mode) || !(st->st_mode & 022))
+        return 0;
+    snprintf(why, why_len,
+             "%s: other users may change it (mode %03o), and with it whom this process "
+             "trusts: chmod go-w it, as ssh asks of authorized_keys",
+             path, (unsigned)(st->st_mode & 0777));
+    return HN_E_INVALID;
+}
+
 /* The secret of @path into @out, or a reason; @line holds what was read
  * (the caller wipes it). */
 static int load_secret(const char *path, char *line, size_t cap, struct hn_curve_keypair *out,
@@ -180,6 +194,7 @@ int hn_curve_load_public(const char *key_or_path, char out[HN_CURVE_KEY_Z85_LEN 
     if (err || !hn_curve_key_valid(line))
         return invalid(why, why_len, "%s: not a public key (one line of 40 Z85 characters)",
                        key_or_path);
+    HN_TRY(trust_writable(&st, key_or_path, why, why_len));
     memcpy(out, line, HN_CURVE_KEY_Z85_LEN + 1);
     return 0;
 }
@@ -215,6 +230,14 @@ int hn_curve_allow_read(struct hn_curve_allow *a, const char *path, char *why, s
         int err = -errno;
         snprintf(why, why_len, "%s: %s", path, strerror(errno));
         return err;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        int err = trust_writable(&st, path, why, why_len);
+        if (err) {
+            fclose(f);
+            return err;
+        }
     }
     char line[512];
     unsigned lineno = 0;

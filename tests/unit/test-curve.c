@@ -106,6 +106,13 @@ static void test_public_key_or_file(void **state)
     assert_int_equal(hn_curve_load_public("0123456789012345678901234567890123456789\x01", out, why,
                                           sizeof(why)) != 0,
                      1);
+    /* One that other users may change: refused, as ssh refuses such an
+     * authorized_keys (any of them could put their own key there). */
+    write_text("w.pub", line, 0666);
+    assert_int_equal(hn_curve_load_public(path_of("w.pub"), out, why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "other users may change it (mode 666)"));
+    write_text("w.pub", line, 0444); /* read-only for all, as a Kubernetes secret: fine */
+    assert_int_equal(hn_curve_load_public(path_of("w.pub"), out, why, sizeof(why)), 0);
     /* A secret key file where a public key goes: refused by its name. */
     write_text("m.key", line, 0600);
     assert_int_equal(hn_curve_load_public(path_of("m.key"), out, why, sizeof(why)), HN_E_INVALID);
@@ -132,6 +139,10 @@ static void test_allow_list(void **state)
     assert_true(hn_curve_allow_has(&al, a.public_z85));
     assert_true(hn_curve_allow_has(&al, b.public_z85));
     assert_false(hn_curve_allow_has(&al, c.public_z85));
+    hn_curve_allow_free(&al);
+    write_text("allow", text, 0664);
+    assert_int_equal(hn_curve_allow_read(&al, path_of("allow"), why, sizeof(why)), HN_E_INVALID);
+    assert_non_null(strstr(why, "other users may change it (mode 664)"));
     hn_curve_allow_free(&al);
     write_text("bad", "# ok\nnot-a-key here\n", 0644);
     assert_int_equal(hn_curve_allow_read(&al, path_of("bad"), why, sizeof(why)), HN_E_INVALID);
