@@ -221,9 +221,11 @@ static int setup_curve(struct hn_run *r)
                      cfg->bind);
         return HN_EXIT_USAGE;
     }
+    /* Keys on loopback are what README advises on a shared host: said,
+     * not warned, in case workers of other hosts were meant. */
     if (cfg->curve_secret && ep.loopback)
-        hn_log_warn("keys given, but --bind %s takes workers of this host only: for workers on "
-                    "other hosts, --bind 'tcp://*:5557'",
+        hn_log_info("--bind %s with keys: workers of this host holding an allowed key can join; "
+                    "for workers on other hosts, --bind 'tcp://*:5557'",
                     cfg->bind);
     if (!cfg->curve_secret && !cfg->local_workers)
         return -1;
