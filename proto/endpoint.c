@@ -2,6 +2,7 @@
 #include "endpoint.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,28 @@ static bool is_loopback_host(const char *host, size_t n)
     memcpy(buf, host, n);
     buf[n] = '\0';
     return inet_pton(AF_INET, buf, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* What libzmq can bind to: '*', an IP address (IPv4 in any form
+ * inet_aton reads, as libzmq does), or the name of an interface of this
+ * host. A host name or a mistyped address is none of them: said as such,
+ * not as an address that reaches other hosts. */
+static bool bindable_host(const char *host, size_t n)
+{
+    char buf[64];
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, host, n);
+    buf[n] = '\0';
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcmp(buf, "*") == 0 || strcmp(buf, "localhost") == 0 || inet_aton(buf, &a4))
+        return true;
+    if (buf[0] == '[' && n > 2) {
+        buf[n - 1] = '\0';
+        return inet_pton(AF_INET6, buf + 1, &a6) == 1;
+    }
+    return if_nametoindex(buf) != 0;
 }
 
 int hn_endpoint_check(const char *ep, enum hn_endpoint_use use, struct hn_endpoint_info *out,
@@ -64,6 +87,13 @@ int hn_endpoint_check(const char *ep, enum hn_endpoint_use use, struct hn_endpoi
                 v = v * 10 + (unsigned long)(port[i] - '0');
             if (v < 1 || v > 65535)
                 return invalid(why, why_len, "the port is a number 1..65535");
+        }
+        if (use == HN_ENDPOINT_BIND && !bindable_host(host, host_len)) {
+            snprintf(why, why_len,
+                     "%.*s is neither an IP address nor a network interface of this host "
+                     "(--bind takes '*', an address such as 127.0.0.1, or an interface name)",
+                     (int)(host_len > 64 ? 64 : host_len), host);
+            return HN_E_INVALID;
         }
         info.loopback = is_loopback_host(host, host_len);
     } else {

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -66,6 +67,19 @@ static void test_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (check(bad[i], HN_ENDPOINT_BIND, NULL) != HN_E_INVALID)
             fail_msg("accepted %s", bad[i]);
+    /* What libzmq cannot bind: said as such, not as an address that would
+     * reach other hosts (the master's refusal without keys). */
+    static const char *const unbindable[] = {"tcp://256.1.1.1:5557", "tcp://no-such-if0:5557",
+                                             "tcp://[::zz]:5557", "tcp://master.example:5557"};
+    for (size_t i = 0; i < sizeof(unbindable) / sizeof(unbindable[0]); i++) {
+        char why[256] = "";
+        if (hn_endpoint_check(unbindable[i], HN_ENDPOINT_BIND, NULL, why, sizeof(why)) !=
+                HN_E_INVALID ||
+            !strstr(why, "neither an IP address nor a network interface"))
+            fail_msg("%s: '%s'", unbindable[i], why);
+    }
+    assert_int_equal(check("tcp://lo:5557", HN_ENDPOINT_BIND, NULL), 0);
+    assert_int_equal(check("tcp://[::]:5557", HN_ENDPOINT_BIND, NULL), 0);
     assert_int_equal(check("tcp://*:5557", HN_ENDPOINT_CONNECT, NULL), HN_E_INVALID);
     assert_int_equal(check("tcp://h:*", HN_ENDPOINT_CONNECT, NULL), HN_E_INVALID);
 }
