@@ -60,6 +60,7 @@ struct table {
 
 struct hn_stats {
     uint64_t start_ms, last_ms;
+    uint64_t reported_ms; /* when the latest report was added (start_ms before any) */
     uint64_t second; /* the open master second, counted from 0 */
     uint32_t users;
     struct hn_stats_entry total;
@@ -307,7 +308,7 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     struct hn_stats *st = calloc(1, sizeof(*st));
     if (!st)
         return -ENOMEM;
-    st->start_ms = st->last_ms = start_ms;
+    st->start_ms = st->last_ms = st->reported_ms = start_ms;
     st->mem.max = SIZE_MAX;
     entry_init(&st->total, "", HN_STATS_AGGREGATED_NAME);
     size_t n_rows = HN_STATS_ENTRIES_MAX + 1, n_errs = HN_STATS_ERRORS_MAX + 1;
@@ -457,6 +458,8 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
 {
     if (now_ms > st->last_ms)
         st->last_ms = now_ms;
+    if (now_ms > st->reported_ms)
+        st->reported_ms = now_ms;
     hn_sat_inc(&st->dropped, snap->dropped);
     for (uint32_t i = 0; i < snap->n_entries; i++) {
         const struct hn_msg_entry *me = &snap->entries[i];
@@ -557,6 +560,11 @@ uint64_t hn_stats_start_ms(const struct hn_stats *st)
 uint64_t hn_stats_last_ms(const struct hn_stats *st)
 {
     return st->last_ms;
+}
+
+uint64_t hn_stats_reported_ms(const struct hn_stats *st)
+{
+    return st->reported_ms;
 }
 
 uint32_t hn_stats_users(const struct hn_stats *st)

@@ -137,6 +137,11 @@ uint64_t hn_stats_total_failures(const struct hn_stats *st);
 uint64_t hn_stats_start_ms(const struct hn_stats *st);
 /* Latest now_ms given to hn_stats_add or hn_stats_tick (start_ms before any). */
 uint64_t hn_stats_last_ms(const struct hn_stats *st);
+
+/* Wall ms the latest report (SNAPSHOT or FINAL) was added at: the counts
+ * cover the run up to about then (a worker reports a second when it is
+ * over), the store's start before any. */
+uint64_t hn_stats_reported_ms(const struct hn_stats *st);
 /* Users given to the latest hn_stats_tick (0 before any). */
 uint32_t hn_stats_users(const struct hn_stats *st);
 /* Run duration in seconds from start_ms to @now_ms, at least 1: the divisor

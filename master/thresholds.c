@@ -226,8 +226,13 @@ void hn_threshold_eval(const struct hn_threshold *t, const struct hn_threshold_i
         break;
     case HN_TH_RPS:
         /* Nothing measured yet is no data, not 0/s: a gate on it must not
-         * abort a run in its first second. */
-        v = tot.requests ? (double)tot.requests / hn_stats_elapsed_s(in->st, in->now_ms) : NAN;
+         * abort a run in its first second. The requests counted cover the
+         * run up to the latest report, not up to now: a worker reports a
+         * second once it is over, so a steady 200/s read 100/s at 2 s
+         * (an audit's abort_on_fail run failed on it). */
+        v = tot.requests ? (double)tot.requests /
+                               hn_stats_elapsed_s(in->st, hn_stats_reported_ms(in->st))
+                         : NAN;
         break;
     case HN_TH_DROPPED:
         v = (double)in->dropped;

@@ -154,7 +154,9 @@ static void test_eval(void **state)
     assert_true(fabs(r.observed - 0.05) < 1e-12);
     assert_false(r.pass);
     assert_true(eval("error_rate <= 5%", st, 1010000, 0).pass);
-    /* 100 requests in the 10 s since the store began. */
+    /* 100 requests in the 10 s since the store began (the reports of
+     * the seconds after the second said nothing more). */
+    feed_snapshot(st, 1010000, NULL, 0, NULL, 0);
     r = eval("rps >= 10", st, 1010000, 0);
     assert_true(fabs(r.observed - 10.0) < 1e-9);
     assert_true(r.pass);
@@ -168,6 +170,23 @@ static void test_eval(void **state)
     r = eval("dropped < 1", st, 1010000, 3);
     assert_false(r.pass);
     assert_true(r.observed == 3);
+    hn_stats_free(st);
+}
+
+/* A steady 200/s: each second's report comes as it ends, so at 2.9 s the
+ * store holds 2 s of requests, which is 200/s, not 138/s (400 / 2.9). */
+static void test_rps_to_latest_report(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(0, &st), 0);
+    feed(st, 1000, "GET", "/", 200, 0, 1000, 0);
+    hn_stats_tick(st, 1000, 1);
+    feed(st, 2000, "GET", "/", 200, 0, 1000, 0);
+    hn_stats_tick(st, 2000, 1);
+    struct hn_threshold_result r = eval("rps > 150", st, 2900, 0);
+    assert_true(fabs(r.observed - 200.0) < 1e-9);
+    assert_true(r.pass);
     hn_stats_free(st);
 }
 
@@ -220,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_eval),
+        cmocka_unit_test(test_rps_to_latest_report),
         cmocka_unit_test(test_eval_on_intended_latency),
         cmocka_unit_test(test_format),
     };
