@@ -488,8 +488,7 @@ static bool url(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const c
         return hn_yaml_fail(y, n, "%s: empty", what);
     /* A scheme is at the start or nowhere: "/login?next=http://a/b" is a
      * path (and "{{base}}/x" is judged by the worker once rendered). */
-    if (hn_url_scheme_len(src) && strncasecmp(src, "http://", 7) &&
-        strncasecmp(src, "https://", 8))
+    if (hn_url_scheme_len(src) && strncasecmp(src, "http://", 7) && strncasecmp(src, "https://", 8))
         return hn_yaml_fail(y, n, "%s: only http:// and https:// URLs (workers speak nothing else)",
                             what);
     bool absolute = !strncasecmp(src, "http://", 7) || !strncasecmp(src, "https://", 8);

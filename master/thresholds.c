@@ -230,9 +230,9 @@ void hn_threshold_eval(const struct hn_threshold *t, const struct hn_threshold_i
          * run up to the latest report, not up to now: a worker reports a
          * second once it is over, so a steady 200/s read 100/s at 2 s
          * (an audit's abort_on_fail run failed on it). */
-        v = tot.requests ? (double)tot.requests /
-                               hn_stats_elapsed_s(in->st, hn_stats_reported_ms(in->st))
-                         : NAN;
+        v = tot.requests
+                ? (double)tot.requests / hn_stats_elapsed_s(in->st, hn_stats_reported_ms(in->st))
+                : NAN;
         break;
     case HN_TH_DROPPED:
         v = (double)in->dropped;

@@ -262,6 +262,7 @@ int hn_http_start(struct hn_http_conn *c, const struct hn_http_request *req)
     c->truncated = false;
     c->body_len = 0;
     c->errbuf[0] = '\0';
+    c->redone = false;
     HN_TRY(hn_http_multi_add(c));
     c->in_flight = true;
     return 0;
@@ -311,10 +312,41 @@ static void fill_result(struct hn_http_conn *c, CURLcode result, bool aborted,
     }
 }
 
+/* libcurl (7.88) counts the requests it sent again on a new connection,
+ * after a reused one closed before answering, per easy handle and not per
+ * request: every sixth such retry of a handle fails ("Connection died,
+ * tried 5 times before giving up") and the count starts again. A server
+ * that closes idle connections before a user's think time is over (Apache
+ * keeps them 5 s) then failed one request in six. Such a request goes once
+ * more, now with the count at 0, as its own first retry would have. */
+static bool died_sixth_time(struct hn_http_conn *c, CURLcode result)
+{
+    static const char said[] = "Connection died, tried";
+    if (c->redone)
+        return false;
+    /* A clean close: the sixth retry fails with its own message. */
+    if (result == CURLE_SEND_ERROR && strncmp(c->errbuf, said, sizeof(said) - 1) == 0)
+        return true;
+    /* A reset: it keeps the receive error (the error buffer holds the
+     * first message only); known by what a retry would have changed, a
+     * reused connection (no new one) on which nothing came. */
+    long connects = 1, header_bytes = 1;
+    return result == CURLE_RECV_ERROR &&
+           curl_easy_getinfo(c->easy, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
+           curl_easy_getinfo(c->easy, CURLINFO_HEADER_SIZE, &header_bytes) == CURLE_OK &&
+           connects == 0 && header_bytes == 0;
+}
+
 void hn_http_conn_finished(struct hn_http_conn *c, CURLcode result)
 {
     struct hn_http_result r;
     curl_multi_remove_handle(c->m->multi, c->easy);
+    if (died_sixth_time(c, result)) {
+        c->redone = true;
+        c->errbuf[0] = '\0';
+        if (hn_http_multi_add(c) == 0)
+            return; /* still in flight */
+    }
     c->in_flight = false;
     fill_result(c, result, false, &r);
     c->done(c->user, &r);

@@ -29,10 +29,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-/* libcurl's CONN_MAX_RETRIES. Its count belongs to the easy handle, not
- * the transfer: every sixth retry of a handle fails instead ("Connection
- * died, tried 5 times before giving up"), and the count starts again. The
- * fast path counts per conn the same way. */
+/* Retries of one request on a new connection after a reused one died
+ * before a response line, at most (libcurl's CONN_MAX_RETRIES). libcurl
+ * counts them per easy handle, so that every sixth retry of a handle
+ * fails; its transfers send that one again (http_conn.c), and the fast
+ * path counts per request: both retry each request that needs it. */
 #define RETRIES_MAX 5
 
 /* The thread's receive buffer: TLS records are up to 16 KiB; a few fit. */
@@ -180,7 +181,6 @@ static bool retry(struct hn_http_conn *c, long os_errno)
         return false;
     fast_close(c);
     if (f->retries++ >= RETRIES_MAX) {
-        f->retries = 0;
         finish(c, hn_classify_curl(CURLE_SEND_ERROR, os_errno), NULL);
         return true;
     }
@@ -497,6 +497,7 @@ int hn_fast_start(struct hn_http_conn *c, const struct hn_http_request *req)
     f->keep_headers = p->keep_headers;
     f->head = p->kind == HN_PREP_HEAD;
     f->retried = false;
+    f->retries = 0;
     f->new_connection = false;
     f->dns_us = f->connect_us = f->tls_us = 0;
     c->keep_body = req->keep_body;

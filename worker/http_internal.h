@@ -125,6 +125,7 @@ struct hn_http_conn {
     uint32_t cap_nodes;
     uint64_t bytes; /* body bytes of the request in flight */
     bool keep_body, truncated;
+    bool redone; /* sent once more after libcurl's sixth retry (http_conn.c) */
     char *body; /* kept body, up to the scenario's max_body */
     size_t body_len, body_cap;
     char errbuf[CURL_ERROR_SIZE];

@@ -3,7 +3,9 @@ connection, the paths of the requests it carried: one line per request,
 "CONNECTION_NUMBER PATH", in the log file given. Prints "listening on PORT"
 once ready; runs until killed. GET /hop/N answers 302 to /hop/N+1 (a
 redirect chain that never ends); for GET /hdr the line also gives the
-request's X-Empty header ("X-Empty=''" when it came empty).
+request's X-Empty header ("X-Empty=''" when it came empty). GET /once
+answers the first request of a connection and closes it, unanswered, when
+a second one comes (a server that drops idle keep-alive connections).
 
 Usage: conn_log_server.py LOG_FILE
 """
@@ -24,8 +26,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.connection_number = next(numbers)
+        self.requests_here = 0
 
     def do_GET(self):
+        self.requests_here += 1
+        if self.path == "/once" and self.requests_here > 1:
+            self.close_connection = True  # a kept-alive connection dies unanswered
+            return
         with lock:
             if self.path == "/hdr":  # and how the header X-Empty came
                 log.write(f"{self.connection_number} {self.path} "
