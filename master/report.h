@@ -34,6 +34,9 @@ struct hn_report_moment {
      * before it read them, stalls of its loop included; in the last second
      * and the most since the run began. */
     uint32_t lag_ms, lag_max_ms;
+    /* The most users asked for at once that the workers' capacities could
+     * not run, and the most users asked for (0 and 0 before any). */
+    uint32_t users_not_run, users_asked_max;
     bool behind; /* it could not keep up: the run fails (exit 3) */
     bool errors_pass; /* --exit-code-on-error 0: failed requests and exceptions
                          do not fail the run */

@@ -412,6 +412,7 @@ json_t *hn_report_json_build(const struct hn_stats *st, const struct hn_report_m
     json_object_set_new(root, "exceptions", exceptions(st));
     json_object_set_new(root, "thresholds", thresholds(m));
     json_object_set_new(root, "dropped_iterations", jint(hn_stats_total_dropped(st)));
+    json_object_set_new(root, "users_not_run", jint(m ? m->users_not_run : 0));
     json_t *lag = json_object();
     json_object_set_new(lag, "last_ms", json_integer(m ? m->lag_ms : 0));
     json_object_set_new(lag, "max_ms", json_integer(m ? m->lag_max_ms : 0));

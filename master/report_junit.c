@@ -130,6 +130,8 @@ static int junit_body(FILE *f, void *ctx)
     property(f, "failures", num);
     snprintf(num, sizeof(num), "%llu", (unsigned long long)hn_stats_total_dropped(st));
     property(f, "dropped_iterations", num); /* open model: never started (REPORTS.md) */
+    snprintf(num, sizeof(num), "%u", m ? m->users_not_run : 0);
+    property(f, "users_not_run", num); /* beyond the workers' capacities */
     if (c->j->run.scenario_file)
         property(f, "scenario", c->j->run.scenario_file);
     if (c->j->run.host)

@@ -260,6 +260,11 @@ static int md_body(FILE *f, void *ctx)
                 "within the longest delay allowed (`max_delay`); %s not in the requests above.\n\n",
                 (unsigned long long)dropped, dropped == 1 ? "" : "s",
                 dropped == 1 ? "it not" : "them not", dropped == 1 ? "it is" : "they are");
+    if (m && m->users_not_run)
+        fprintf(f,
+                "**Up to %u of the %u users asked for did not run**: the workers' capacities "
+                "could not hold them (add workers or raise their `--capacity`).\n\n",
+                m->users_not_run, m->users_asked_max);
     thresholds_table(f, m);
     entries_table(f, st, elapsed_s);
     errors_table(f, st);

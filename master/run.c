@@ -44,6 +44,8 @@ static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, u
         .workers_list = &r->reg,
         .lag_ms = hn_lag_ms(r->lag.last_s),
         .lag_max_ms = hn_lag_ms(hn_lag_max(&r->lag)),
+        .users_not_run = r->shortfall_max,
+        .users_asked_max = r->users_max,
         .behind = r->behind,
         .errors_pass = r->cfg->exit_code_on_error == 0,
     };

@@ -54,11 +54,19 @@ check "no worker ran beyond its capacity" bash -c "! grep -q 'capacity is' '$wor
 
 echo "== more users than the workers can hold"
 start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 20s -u 200 -r 200 \
-    -t 4s --only-summary "/delay?ms=20"
+    -t 4s --only-summary --json "$work/short.json" --summary-md "$work/short.md" \
+    --junit "$work/short.xml" "/delay?ms=20"
 start_worker --threads 1 --capacity 5
 start_worker --threads 1 --capacity 20
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the master says the workers cannot hold the load" \
     grep -q "the workers cannot hold the requested load: 175 of the 200 users" "$work/master.err"
+check "the JSON report says 175 users did not run" \
+    "$PY" -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["users_not_run"] != 175)' \
+    "$work/short.json"
+check "the Markdown summary says so" \
+    grep -q "^\*\*Up to 175 of the 200 users asked for did not run\*\*" "$work/short.md"
+check "the JUnit properties say so" \
+    grep -q '<property name="users_not_run" value="175"/>' "$work/short.xml"
 finish
