@@ -56,21 +56,51 @@ static void send_reply(void *sock, const struct frame *request_id, const char *c
     zmq_send(sock, "", 0, 0);
 }
 
+/* Past HN_ZAP_LOGGED_MAX, whether refused key @z85 is to be logged now:
+ * when it came again while among the last refused (once each time it is
+ * there). Under z->lock. */
+static bool log_recent(struct hn_zap *z, const char *z85, bool *say_flood)
+{
+    if (!z->flood_said) {
+        z->flood_said = true;
+        *say_flood = true;
+    }
+    for (uint32_t i = 0; i < HN_ZAP_RECENT; i++) {
+        if (strcmp(z->recent[i], z85) != 0)
+            continue;
+        bool first = !z->recent_logged[i];
+        z->recent_logged[i] = true;
+        return first;
+    }
+    uint32_t i = z->recent_next++ % HN_ZAP_RECENT;
+    memcpy(z->recent[i], z85, HN_CURVE_KEY_Z85_LEN + 1);
+    z->recent_logged[i] = false;
+    return false;
+}
+
 /* Decide on one CURVE client key; logs a refusal once per key. */
 static bool admit(struct hn_zap *z, const uint8_t key[32], const char *z85, const char *address)
 {
     pthread_mutex_lock(&z->lock);
     bool ok = hn_curve_allow_has(&z->allow, z85) && !hn_curve_allow_has(&z->banned, z85);
-    bool log_it = false;
+    bool log_it = false, say_flood = false;
     if (ok) {
         z->admitted++;
     } else {
         z->refused++;
-        if (!hn_curve_allow_has(&z->logged, z85) && z->logged.n < HN_ZAP_LOGGED_MAX)
+        if (hn_curve_allow_has(&z->logged, z85))
+            log_it = false;
+        else if (z->logged.n < HN_ZAP_LOGGED_MAX)
             log_it = hn_curve_allow_add(&z->logged, z85) == 0;
+        else
+            log_it = log_recent(z, z85, &say_flood);
     }
     bool banned = !ok && hn_curve_allow_has(&z->banned, z85);
     pthread_mutex_unlock(&z->lock);
+    if (say_flood)
+        hn_log_warn("%u different worker keys were refused (a flood of handshakes?): from now on "
+                    "a refused key is logged when it tries again",
+                    HN_ZAP_LOGGED_MAX);
     if (log_it) {
         char fp[HN_CURVE_FINGERPRINT_LEN + 1];
         hn_curve_fingerprint_raw(key, fp);

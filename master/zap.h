@@ -13,8 +13,13 @@
 
 #include "curve.h"
 
-/* Refused keys logged by name at most this many; beyond, only counted. */
+/* Refused keys logged by name at most this many. Beyond, a key is logged
+ * when it tries again while among the last HN_ZAP_RECENT refused: a peer
+ * anyone can reach could otherwise use up the log with new keys of its
+ * own, and a worker whose key is missing from the allow list (it tries
+ * every second or so) would never be named. */
 #define HN_ZAP_LOGGED_MAX 1024
+#define HN_ZAP_RECENT 256
 
 struct hn_zap {
     void *sock; /* REP socket, used by the thread only once it runs */
@@ -24,6 +29,12 @@ struct hn_zap {
     struct hn_curve_allow allow;  /* admitted keys */
     struct hn_curve_allow banned; /* admitted once, refused from now on */
     struct hn_curve_allow logged; /* refused keys already logged */
+    /* Past HN_ZAP_LOGGED_MAX: the last refused keys not logged (a ring),
+     * each with whether it was logged when it came again. */
+    char recent[HN_ZAP_RECENT][HN_CURVE_KEY_Z85_LEN + 1];
+    bool recent_logged[HN_ZAP_RECENT];
+    uint32_t recent_next;
+    bool flood_said; /* the log said that new keys are no longer all named */
     uint64_t admitted, refused;
 };
 

@@ -4,7 +4,8 @@
 # without a key, with an unknown key, or flooding HELLOs get nothing back
 # (no WELCOME, no SCENARIO, not even a REJECT) and change no count: the CSV
 # equals the target's own count. Each unknown key is logged once, with its
-# fingerprint, however often it tries. A worker given the wrong master key
+# fingerprint, however often it tries; past 1,024 different keys (a flood)
+# a key is named when it tries again. A worker given the wrong master key
 # never joins and says what to check; so does a worker without keys.
 # Workers sharing one key (--allow-shared-key, for replicas) each join
 # under their --id; a second process with a running one's --id is refused;
@@ -73,6 +74,19 @@ check "it says what to check" wait_grep "$work/wrongkey.err" "is --master-key it
 check "a worker without keys never joined" bash -c "! grep -q 'joined master' '$work/keyless.err'"
 check "it says keys may be what it lacks" \
     wait_grep "$work/keyless.err" "answers only workers given --master-key and --curve-secret" 30
+echo "== a flood of new keys does not hide a worker whose key is not allowed"
+"$HORNET_KEYGEN" "$work/late" >/dev/null || fail "hornet-keygen late"
+start_hmaster -H "$target_url" --curve-secret "$work/master.key" --allow-workers "$work/allowed" \
+    --expect-workers 1 --expect-workers-max-wait 60s --only-summary /
+timeout 60 "$PY" "$here/curve_flood.py" "$master_ep" "$(pub master)" 1100 "$(pub late)" \
+    "$(sec late)" || fail "curve_flood.py"
+check "past 1,024 keys the master says so" \
+    wait_log "1024 different worker keys were refused (a flood of handshakes?)" 10
+check "the key that tried twice after the flood is named" \
+    wait_log "refused a worker key $(pub late | sed 's/[][\.*^$]/\\&/g')" 10
+kill "$hmaster_pid" 2>/dev/null
+wait_master 20
+
 echo "== three workers sharing one key"
 curl -s -X POST "$target_url/__reset" >/dev/null
 pub shared >"$work/shared.allow"
