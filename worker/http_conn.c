@@ -305,6 +305,15 @@ static void fill_result(struct hn_http_conn *c, CURLcode result, bool aborted,
     if (result != CURLE_OK) {
         long os_errno = 0;
         curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+        /* libcurl sets that errno when a system call fails and never clears
+         * it: a receive or send error that came from TLS, HTTP/2 or a
+         * closed connection would show the reset of an earlier transfer on
+         * the handle. Its message, written for this transfer, says which
+         * system error it was (the program runs in the C locale). */
+        if (result == CURLE_RECV_ERROR || result == CURLE_SEND_ERROR)
+            os_errno = strstr(c->errbuf, "Connection reset by peer") ? ECONNRESET
+                       : strstr(c->errbuf, "Broken pipe")            ? EPIPE
+                                                                     : 0;
         r->fail_slot = hn_classify_curl(result, os_errno);
         /* libcurl's message says which certificate check failed. */
         if (r->fail_slot == hn_fail_slot(HN_FAIL_TLS) && c->errbuf[0])
@@ -322,7 +331,12 @@ static void fill_result(struct hn_http_conn *c, CURLcode result, bool aborted,
 static bool died_sixth_time(struct hn_http_conn *c, CURLcode result)
 {
     static const char said[] = "Connection died, tried";
-    if (c->redone)
+    long redirects = 1;
+    /* Only before any redirect: sent again, the handle starts over from the
+     * step's URL and method, and a POST that was redirected would reach
+     * the server twice (a review found it). */
+    if (c->redone || curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_COUNT, &redirects) != CURLE_OK ||
+        redirects)
         return false;
     /* A clean close: the sixth retry fails with its own message. */
     if (result == CURLE_SEND_ERROR && strncmp(c->errbuf, said, sizeof(said) - 1) == 0)

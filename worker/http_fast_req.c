@@ -83,8 +83,10 @@ int hn_fast_request(struct hn_bytes *out, const struct hn_http_prep *p, const ch
         const char *colon = strchr(line, ':');
         size_t len = strlen(line);
         if (!colon && len > 1 && line[len - 1] == ';') {
-            ADD(line, len - 1);
-            ADD(":\r\n", 3);
+            if (!(host_sent && strcasecmp(line, "Host;") == 0)) { /* written above */
+                ADD(line, len - 1);
+                ADD(":\r\n", 3);
+            }
             continue;
         }
         if (!colon || colon == line)

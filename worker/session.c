@@ -515,8 +515,9 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
             hn_log_warn("master silent for %.0f s: saying HELLO again", silent);
         if (hn_link_send_hello(s) == -EAGAIN && !ev_is_active(&s->hello_retry))
             ev_timer_start(loop, &s->hello_retry); /* try again as soon as it connects */
-    } else if (ev_now(loop) - s->heartbeat_at >= HEARTBEAT_ALONE_AFTER_S) {
-        send_heartbeat(s);
+    } else if (!ev_is_active(&s->snap_tick) ||
+               ev_now(loop) - s->heartbeat_at >= HEARTBEAT_ALONE_AFTER_S) {
+        send_heartbeat(s); /* every second while no reports flow */
     }
 }
 

@@ -12,16 +12,34 @@
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out)
 {
-    uint32_t n_entries = 0, n_errors = r->n_texts;
+    uint32_t n_entries = 0, slot_rows = 0, failing = 0;
     for (uint32_t i = 0; i < r->n_entries; i++) {
         const struct hn_rec_entry *e = &r->entries[i];
         if (!e->requests)
             continue;
         n_entries++;
+        failing += e->failures != 0;
         if (e->failures)
             for (uint32_t k = 0; k < HN_FAIL_SLOTS; k++)
-                n_errors += e->fail_counts[k] != 0;
+                slot_rows += e->fail_counts[k] != 0;
     }
+    /* A snapshot holds HN_PROTO_ERRORS_MAX rows: the failure kinds first,
+     * then as many texts as fit beside them and an "other check or capture
+     * failures" row per failing entry; the counts of the other texts go to
+     * that row of their entry. */
+    uint32_t text_room =
+        HN_PROTO_ERRORS_MAX > slot_rows + failing ? HN_PROTO_ERRORS_MAX - slot_rows - failing : 0;
+    uint64_t *folded = NULL;
+    if (r->n_texts > text_room && !(folded = calloc(r->n_entries, sizeof(*folded))))
+        return -ENOMEM;
+    for (uint32_t i = 0, kept = 0; folded && i < HN_REC_TEXTS_MAX; i++) {
+        const struct hn_rec_text *t = &r->texts[i];
+        if (t->len && t->entry < r->n_entries && kept++ >= text_room)
+            folded[t->entry] += t->count;
+    }
+    uint32_t n_errors = slot_rows + (r->n_texts < text_room ? r->n_texts : text_room);
+    for (uint32_t i = 0; folded && i < r->n_entries; i++)
+        n_errors += folded[i] && !r->entries[i].fail_counts[hn_fail_slot(HN_FAIL_TEXTS_FULL)];
     struct hn_msg m = {.type = info->type};
     struct hn_msg_snapshot *snap = &m.snapshot;
     snap->seq = info->seq;
@@ -44,6 +62,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
         free(snap->entries);
         free(snap->errors);
         free(snap->exceptions);
+        free(folded);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < r->n_entries; i++) {
@@ -60,18 +79,22 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
         for (int t = 0; t < HN_TIMING__COUNT; t++)
             me->hist[t] = e->timing[t].total ? &e->timing[t] : NULL;
         for (uint32_t k = 0; e->failures && k < HN_FAIL_SLOTS; k++) {
-            if (!e->fail_counts[k] || snap->n_errors == n_errors)
+            uint64_t count = e->fail_counts[k];
+            if (folded && k == hn_fail_slot(HN_FAIL_TEXTS_FULL))
+                count += folded[i];
+            if (!count || snap->n_errors == n_errors)
                 continue;
             struct hn_msg_error *me_err = &snap->errors[snap->n_errors++];
             snprintf(me_err->method, sizeof(me_err->method), "%s", key->method);
             snprintf(me_err->name, sizeof(me_err->name), "%s", key->name);
             hn_fail_name(k, me_err->error, sizeof(me_err->error));
-            me_err->count = e->fail_counts[k];
+            me_err->count = count;
         }
     }
-    for (uint32_t i = 0; r->n_texts && i < HN_REC_TEXTS_MAX && snap->n_errors < n_errors; i++) {
+    for (uint32_t i = 0, kept = 0; r->n_texts && i < HN_REC_TEXTS_MAX && snap->n_errors < n_errors;
+         i++) {
         const struct hn_rec_text *t = &r->texts[i];
-        if (!t->len || t->entry >= r->n_entries)
+        if (!t->len || t->entry >= r->n_entries || kept++ >= text_room)
             continue;
         const struct hn_stat_key *key = &s->entries[t->entry];
         struct hn_msg_error *me_err = &snap->errors[snap->n_errors++];
@@ -87,6 +110,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
         x->count = r->exceptions[i].count;
     }
     int err = hn_msg_encode(&m, out);
+    free(folded);
     free(snap->entries);
     free(snap->errors);
     free(snap->exceptions);

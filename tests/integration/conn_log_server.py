@@ -6,6 +6,7 @@ redirect chain that never ends); for GET /hdr the line also gives the
 request's X-Empty header ("X-Empty=''" when it came empty). GET /once
 answers the first request of a connection and closes it, unanswered, when
 a second one comes (a server that drops idle keep-alive connections).
+POST /start answers 302 to /once (logged as "N POST/start").
 
 Usage: conn_log_server.py LOG_FILE
 """
@@ -50,6 +51,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def do_POST(self):
+        """POST /start: 302 to /once (its body is read and dropped)."""
+        self.requests_here += 1
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with lock:
+            log.write(f"{self.connection_number} POST{self.path}\n")
+        self.send_response(302)
+        self.send_header("Location", "/once")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, *args):
         pass

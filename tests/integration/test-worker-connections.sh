@@ -90,6 +90,25 @@ YAML
         [ "${n:-0}" -ge 12 -a "$nf" = 0 ]
 done
 
+echo "== ... but not once a redirect was followed: a POST is never sent twice"
+# Sent again, libcurl's handle would start over from the step's POST.
+: >"$work/conns.log"
+cat >"$work/post.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {engine: curl, cookies: false}
+defaults: {follow_redirects: true}
+users:
+  - wait: {constant: 10ms}
+    tasks: [{post: /start, name: start, body: x}]
+YAML
+start_hmaster -f "$work/post.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
+    --csv "$work/post" --only-summary
+wait_master 60
+n=$(grep '^POST,start,' "$work/post_stats.csv" | cut -d, -f3)
+posts=$(grep -c ' POST/start$' "$work/conns.log")
+check "the server got as many POSTs as requests counted ($posts, $n)" \
+    [ "${n:-0}" -ge 12 -a "$posts" = "$n" ]
+
 echo "== a redirect loop fails with 'too many redirects' after 30 hops"
 : >"$work/conns.log"
 cat >"$work/loop.yaml" <<YAML

@@ -537,6 +537,8 @@ static void test_request_bytes(void **state)
                                       "Authorization: Bearer t", "User-Agent: y"};
     static const char *const no_host[] = {"Host:", "Accept:", "User-Agent: z"};
     static const char *const empty_post[] = {"Content-Type:", "User-Agent: u"};
+    /* Headers sent empty ("Name;", a scenario's empty value), Host too. */
+    static const char *const sent_empty[] = {"X-Empty;", "Host;", "accept;", "User-Agent: e"};
     struct step_desc get = {"GET", "/a/b?x=1&y=%20z", ua, 1, NULL, false, false, 0};
     same_request("GET with a query", &get, NULL, NULL, 0, NULL);
     struct step_desc dots = {"GET", "/a/./b/../c", ua, 1, NULL, false, false, 0};
@@ -559,6 +561,8 @@ static void test_request_bytes(void **state)
     same_request("custom Host, Accept, blank headers", &o, NULL, NULL, 0, NULL);
     struct step_desc nh = {"GET", "/nh", no_host, 3, NULL, false, false, 0};
     same_request("Host and Accept removed", &nh, NULL, NULL, 0, NULL);
+    struct step_desc se = {"GET", "/se", sent_empty, 4, NULL, false, false, 0};
+    same_request("headers sent empty, Host and Accept among them", &se, NULL, NULL, 0, NULL);
     /* Rendered parts: URL, header lines, body. */
     char url[128];
     snprintf(url, sizeof(url), "%s/items/42?q=a%%2Fb", origin);
