@@ -332,11 +332,14 @@ static bool died_sixth_time(struct hn_http_conn *c, CURLcode result)
 {
     static const char said[] = "Connection died, tried";
     long redirects = 1;
-    /* Only before any redirect: sent again, the handle starts over from the
-     * step's URL and method, and a POST that was redirected would reach
-     * the server twice (a review found it). */
-    if (c->redone || curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_COUNT, &redirects) != CURLE_OK ||
-        redirects)
+    /* Sent again, the handle starts over from the step's URL and method:
+     * after a redirect, only a GET or HEAD (a redirected POST would reach
+     * the server twice, a review found; such a one still fails). */
+    bool idempotent =
+        c->loaded && (c->loaded->kind == HN_PREP_GET || c->loaded->kind == HN_PREP_HEAD);
+    if (c->redone || (!idempotent && (curl_easy_getinfo(c->easy, CURLINFO_REDIRECT_COUNT,
+                                                        &redirects) != CURLE_OK ||
+                                      redirects)))
         return false;
     /* A clean close: the sixth retry fails with its own message. */
     if (result == CURLE_SEND_ERROR && strncmp(c->errbuf, said, sizeof(said) - 1) == 0)

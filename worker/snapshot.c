@@ -9,6 +9,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int by_count_desc(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The texts of @r that do not get a row of their own when only @room fit:
+ * all but the @room most frequent (ties: the first in the table). */
+static bool *choose_folded(const struct hn_recorder *r, uint32_t room)
+{
+    bool *fold = calloc(HN_REC_TEXTS_MAX, sizeof(*fold));
+    uint64_t *counts = calloc(HN_REC_TEXTS_MAX, sizeof(*counts));
+    if (!fold || !counts) {
+        free(fold);
+        free(counts);
+        return NULL;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++)
+        if (r->texts[i].len && r->texts[i].entry < r->n_entries)
+            counts[n++] = r->texts[i].count;
+    qsort(counts, n, sizeof(*counts), by_count_desc);
+    uint64_t least = room && room <= n ? counts[room - 1] : UINT64_MAX;
+    uint32_t ties = 0; /* texts counted @least that keep a row */
+    for (uint32_t k = 0; k < room && k < n; k++)
+        ties += counts[k] == least;
+    for (uint32_t i = 0; i < HN_REC_TEXTS_MAX; i++) {
+        const struct hn_rec_text *t = &r->texts[i];
+        if (!t->len || t->entry >= r->n_entries)
+            continue;
+        if (t->count > least || (t->count == least && ties && ties--))
+            continue; /* kept */
+        fold[i] = true;
+    }
+    free(counts);
+    return fold;
+}
+
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out)
 {
@@ -30,13 +68,19 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     uint32_t text_room =
         HN_PROTO_ERRORS_MAX > slot_rows + failing ? HN_PROTO_ERRORS_MAX - slot_rows - failing : 0;
     uint64_t *folded = NULL;
-    if (r->n_texts > text_room && !(folded = calloc(r->n_entries, sizeof(*folded))))
-        return -ENOMEM;
-    for (uint32_t i = 0, kept = 0; folded && i < HN_REC_TEXTS_MAX; i++) {
-        const struct hn_rec_text *t = &r->texts[i];
-        if (t->len && t->entry < r->n_entries && kept++ >= text_room)
-            folded[t->entry] += t->count;
+    bool *fold = NULL;
+    if (r->n_texts > text_room) {
+        folded = calloc(r->n_entries, sizeof(*folded));
+        fold = choose_folded(r, text_room);
+        if (!folded || !fold) {
+            free(folded);
+            free(fold);
+            return -ENOMEM;
+        }
     }
+    for (uint32_t i = 0; fold && i < HN_REC_TEXTS_MAX; i++)
+        if (fold[i])
+            folded[r->texts[i].entry] += r->texts[i].count;
     uint32_t n_errors = slot_rows + (r->n_texts < text_room ? r->n_texts : text_room);
     for (uint32_t i = 0; folded && i < r->n_entries; i++)
         n_errors += folded[i] && !r->entries[i].fail_counts[hn_fail_slot(HN_FAIL_TEXTS_FULL)];
@@ -63,6 +107,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
         free(snap->errors);
         free(snap->exceptions);
         free(folded);
+        free(fold);
         return -ENOMEM;
     }
     for (uint32_t i = 0; i < r->n_entries; i++) {
@@ -91,10 +136,9 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
             me_err->count = count;
         }
     }
-    for (uint32_t i = 0, kept = 0; r->n_texts && i < HN_REC_TEXTS_MAX && snap->n_errors < n_errors;
-         i++) {
+    for (uint32_t i = 0; r->n_texts && i < HN_REC_TEXTS_MAX && snap->n_errors < n_errors; i++) {
         const struct hn_rec_text *t = &r->texts[i];
-        if (!t->len || t->entry >= r->n_entries || kept++ >= text_room)
+        if (!t->len || t->entry >= r->n_entries || (fold && fold[i]))
             continue;
         const struct hn_stat_key *key = &s->entries[t->entry];
         struct hn_msg_error *me_err = &snap->errors[snap->n_errors++];
@@ -111,6 +155,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     }
     int err = hn_msg_encode(&m, out);
     free(folded);
+    free(fold);
     free(snap->entries);
     free(snap->errors);
     free(snap->exceptions);

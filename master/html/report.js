@@ -188,6 +188,7 @@
   card("p99 (ms)", lat ? ms(lat.percentiles["99"]) : "–");
   card("max (ms)", lat ? ms(lat.max) : "–");
   if (D.dropped_iterations) card("dropped iterations", num(D.dropped_iterations));
+  if (D.users_not_run) card("users not run (capacity)", num(D.users_not_run));
   if (R.latency === "from_intended_start")
     add(root, el("p", {class: "muted"}, "Latencies are measured from each iteration's intended start (coordinated omission corrected); service times are in the JSON report."));
 

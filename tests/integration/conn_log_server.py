@@ -6,7 +6,8 @@ redirect chain that never ends); for GET /hdr the line also gives the
 request's X-Empty header ("X-Empty=''" when it came empty). GET /once
 answers the first request of a connection and closes it, unanswered, when
 a second one comes (a server that drops idle keep-alive connections).
-POST /start answers 302 to /once (logged as "N POST/start").
+POST /start and GET /go answer 302 to /once (the POST logged as
+"N POST/start").
 
 Usage: conn_log_server.py LOG_FILE
 """
@@ -40,6 +41,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           f"X-Empty={self.headers.get('X-Empty', 'absent')!r}\n")
             else:
                 log.write(f"{self.connection_number} {self.path}\n")
+        if self.path == "/go":  # a GET that is redirected to /once
+            self.send_response(302)
+            self.send_header("Location", "/once")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.path.startswith("/hop/"):
             self.send_response(302)
             self.send_header("Location", f"/hop/{int(self.path[5:]) + 1}")

@@ -90,7 +90,24 @@ YAML
         [ "${n:-0}" -ge 12 -a "$nf" = 0 ]
 done
 
-echo "== ... but not once a redirect was followed: a POST is never sent twice"
+echo "== ... also after a redirect, for a GET"
+cat >"$work/go.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {engine: curl, cookies: false}
+defaults: {follow_redirects: true}
+users:
+  - wait: {constant: 10ms}
+    tasks: [{get: /go, name: go}]
+YAML
+start_hmaster -f "$work/go.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
+    --csv "$work/go" --only-summary
+wait_master 60
+row=$(grep '^GET,go,' "$work/go_stats.csv" || true)
+n=$(echo "$row" | cut -d, -f3) nf=$(echo "$row" | cut -d, -f4)
+check "go: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "go: $n redirected requests, none failed ($nf)" [ "${n:-0}" -ge 12 -a "$nf" = 0 ]
+
+echo "== ... but a redirected POST is never sent twice (it may fail instead)"
 # Sent again, libcurl's handle would start over from the step's POST.
 : >"$work/conns.log"
 cat >"$work/post.yaml" <<YAML

@@ -445,6 +445,11 @@ static void test_snapshot_rows_full(void **state)
         s.fail_text_len = (size_t)snprintf(text, sizeof(text), "check %u", i);
         hn_recorder_add(&r, &s);
     }
+    for (uint32_t i = 0; i < 100; i++, failures++) { /* the most frequent keeps its row */
+        s.entry = 1;
+        s.fail_text_len = (size_t)snprintf(text, sizeof(text), "the usual failure");
+        hn_recorder_add(&r, &s);
+    }
     struct hn_stat_key keys[ENTRIES] = {{"GET", "/a"}, {"GET", "/b"}, {"GET", "/c"}};
     struct hn_scenario sc = {.entries = keys, .n_entries = ENTRIES};
     struct hn_snapshot_info info = {.type = HN_MSG_SNAPSHOT, .seq = 1, .run_id = "r"};
@@ -454,14 +459,17 @@ static void test_snapshot_rows_full(void **state)
     struct hn_msg m;
     assert_int_equal(hn_msg_decode(sb.data, sb.size, &m), 0);
     assert_true(m.snapshot.n_errors <= 4096);
-    uint64_t in_rows = 0, other = 0;
+    uint64_t in_rows = 0, other = 0, usual = 0;
     for (uint32_t i = 0; i < m.snapshot.n_errors; i++) {
         in_rows += m.snapshot.errors[i].count;
+        if (!strcmp(m.snapshot.errors[i].error, "the usual failure"))
+            usual = m.snapshot.errors[i].count;
         if (!strcmp(m.snapshot.errors[i].error, "other check or capture failures"))
             other += m.snapshot.errors[i].count;
     }
     assert_int_equal(in_rows, failures);
     assert_true(other > 0);
+    assert_int_equal(usual, 100);
     hn_msg_deinit(&m);
     msgpack_sbuffer_destroy(&sb);
     hn_recorder_deinit(&r);
