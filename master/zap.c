@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -56,56 +58,77 @@ static void send_reply(void *sock, const struct frame *request_id, const char *c
     zmq_send(sock, "", 0, 0);
 }
 
-/* Past HN_ZAP_LOGGED_MAX, whether refused key @z85 is to be logged now:
- * when it came again while among the last refused (once each time it is
- * there). Under z->lock. */
-static bool log_recent(struct hn_zap *z, const char *z85, bool *say_flood)
+/* Remember @address among those refused keys came from; true if it is
+ * new (and there was room). Under z->lock. */
+static bool new_address(struct hn_zap *z, const char *address)
 {
-    if (!z->flood_said) {
-        z->flood_said = true;
-        *say_flood = true;
-    }
-    for (uint32_t i = 0; i < HN_ZAP_RECENT; i++) {
-        if (strcmp(z->recent[i], z85) != 0)
-            continue;
-        bool first = !z->recent_logged[i];
-        z->recent_logged[i] = true;
-        return first;
-    }
-    uint32_t i = z->recent_next++ % HN_ZAP_RECENT;
-    memcpy(z->recent[i], z85, HN_CURVE_KEY_Z85_LEN + 1);
-    z->recent_logged[i] = false;
-    return false;
+    for (uint32_t i = 0; i < z->n_addresses; i++)
+        if (strcmp(z->addresses[i], address) == 0)
+            return false;
+    if (z->n_addresses == HN_ZAP_ADDRESSES)
+        return false;
+    snprintf(z->addresses[z->n_addresses++], HN_ZAP_ADDRESS_LEN, "%s", address);
+    return true;
 }
 
-/* Decide on one CURVE client key; logs a refusal once per key. */
+/* Past HN_ZAP_LOGGED_MAX, why refused key @z85 is to be named now, or NULL
+ * (zap.h). Under z->lock. */
+static const char *name_past_flood(struct hn_zap *z, const char *z85, bool fresh_address)
+{
+    if (fresh_address)
+        return "the first refused key from its address";
+    for (uint32_t i = 0; i < HN_ZAP_RECENT; i++) {
+        struct hn_zap_recent *r = &z->recent[i];
+        if (strcmp(r->key, z85) != 0)
+            continue;
+        double now = hn_clock_mono_s();
+        if (r->named || now < z->again_at)
+            return NULL;
+        r->named = true;
+        z->again_at = now + HN_ZAP_AGAIN_S;
+        return "it tried again";
+    }
+    struct hn_zap_recent *r = &z->recent[z->recent_next++ % HN_ZAP_RECENT];
+    memcpy(r->key, z85, HN_CURVE_KEY_Z85_LEN + 1);
+    r->named = false;
+    return NULL;
+}
+
+/* Decide on one CURVE client key; names a refused one (zap.h says when). */
 static bool admit(struct hn_zap *z, const uint8_t key[32], const char *z85, const char *address)
 {
     pthread_mutex_lock(&z->lock);
     bool ok = hn_curve_allow_has(&z->allow, z85) && !hn_curve_allow_has(&z->banned, z85);
     bool log_it = false, say_flood = false;
+    const char *why_named = "logged once per key";
     if (ok) {
         z->admitted++;
     } else {
         z->refused++;
-        if (hn_curve_allow_has(&z->logged, z85))
+        bool fresh = new_address(z, address);
+        if (hn_curve_allow_has(&z->logged, z85)) {
             log_it = false;
-        else if (z->logged.n < HN_ZAP_LOGGED_MAX)
+        } else if (z->logged.n < HN_ZAP_LOGGED_MAX) {
             log_it = hn_curve_allow_add(&z->logged, z85) == 0;
-        else
-            log_it = log_recent(z, z85, &say_flood);
+        } else {
+            say_flood = !z->flood_said;
+            z->flood_said = true;
+            why_named = name_past_flood(z, z85, fresh);
+            log_it = why_named != NULL;
+        }
     }
     bool banned = !ok && hn_curve_allow_has(&z->banned, z85);
     pthread_mutex_unlock(&z->lock);
     if (say_flood)
-        hn_log_warn("%u different worker keys were refused (a flood of handshakes?): from now on "
-                    "a refused key is logged when it tries again",
-                    HN_ZAP_LOGGED_MAX);
+        hn_log_warn("%u different worker keys were refused (a flood of handshakes?): from now on a "
+                    "refused key is named when it is the first from its address, or when it tries "
+                    "again (one such line per %.0f s at most)",
+                    HN_ZAP_LOGGED_MAX, HN_ZAP_AGAIN_S);
     if (log_it) {
         char fp[HN_CURVE_FINGERPRINT_LEN + 1];
         hn_curve_fingerprint_raw(key, fp);
-        hn_log_warn("refused a worker key %s (fingerprint %s) from %s: %s (logged once per key)",
-                    z85, fp, address, banned ? "thrown out of the run" : "not an admitted key");
+        hn_log_warn("refused a worker key %s (fingerprint %s) from %s: %s (%s)", z85, fp, address,
+                    banned ? "thrown out of the run" : "not an admitted key", why_named);
     }
     return ok;
 }
@@ -149,6 +172,10 @@ int hn_zap_start(struct hn_zap *z, void *zctx, const struct hn_curve_allow *allo
     memset(z, 0, sizeof(*z));
     pthread_mutex_init(&z->lock, NULL);
     int err = 0;
+    z->recent = calloc(HN_ZAP_RECENT, sizeof(*z->recent));
+    z->addresses = calloc(HN_ZAP_ADDRESSES, sizeof(*z->addresses));
+    if (!z->recent || !z->addresses)
+        goto fail;
     for (uint32_t i = 0; i < allow->n && !err; i++)
         err = hn_curve_allow_add(&z->allow, allow->keys[i]);
     if (err)
@@ -170,6 +197,10 @@ int hn_zap_start(struct hn_zap *z, void *zctx, const struct hn_curve_allow *allo
     return 0;
 fail:
     z->sock = NULL;
+    free(z->recent);
+    free(z->addresses);
+    z->recent = NULL;
+    z->addresses = NULL;
     hn_curve_allow_free(&z->allow);
     pthread_mutex_destroy(&z->lock);
     return err < 0 ? err : -ENOMEM;
@@ -195,5 +226,9 @@ void hn_zap_stop(struct hn_zap *z)
     hn_curve_allow_free(&z->allow);
     hn_curve_allow_free(&z->banned);
     hn_curve_allow_free(&z->logged);
+    free(z->recent);
+    free(z->addresses);
+    z->recent = NULL;
+    z->addresses = NULL;
     pthread_mutex_destroy(&z->lock);
 }

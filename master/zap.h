@@ -13,13 +13,23 @@
 
 #include "curve.h"
 
-/* Refused keys logged by name at most this many. Beyond, a key is logged
- * when it tries again while among the last HN_ZAP_RECENT refused: a peer
- * anyone can reach could otherwise use up the log with new keys of its
- * own, and a worker whose key is missing from the allow list (it tries
- * every second or so) would never be named. */
+/* Refused keys logged by name at most this many: a peer anyone can reach
+ * can make new keys without end. Beyond (a flood), a refused key is named
+ * when it comes from an address no refused key came from before (of the
+ * first HN_ZAP_ADDRESSES), or when it tries again while among the last
+ * HN_ZAP_RECENT refused, at most once per HN_ZAP_AGAIN_S: a worker whose
+ * key is missing from the allow list (it tries every second or so) is
+ * still named, and the log stays bounded. */
 #define HN_ZAP_LOGGED_MAX 1024
-#define HN_ZAP_RECENT 256
+#define HN_ZAP_RECENT 4096
+#define HN_ZAP_ADDRESSES 1024
+#define HN_ZAP_ADDRESS_LEN 64
+#define HN_ZAP_AGAIN_S 10.0
+
+struct hn_zap_recent {
+    char key[HN_CURVE_KEY_Z85_LEN + 1];
+    bool named;
+};
 
 struct hn_zap {
     void *sock; /* REP socket, used by the thread only once it runs */
@@ -29,11 +39,14 @@ struct hn_zap {
     struct hn_curve_allow allow;  /* admitted keys */
     struct hn_curve_allow banned; /* admitted once, refused from now on */
     struct hn_curve_allow logged; /* refused keys already logged */
-    /* Past HN_ZAP_LOGGED_MAX: the last refused keys not logged (a ring),
-     * each with whether it was logged when it came again. */
-    char recent[HN_ZAP_RECENT][HN_CURVE_KEY_Z85_LEN + 1];
-    bool recent_logged[HN_ZAP_RECENT];
+    /* Past HN_ZAP_LOGGED_MAX: the last refused keys (a ring of
+     * HN_ZAP_RECENT), the addresses refused keys came from (up to
+     * HN_ZAP_ADDRESSES), and when a key trying again may be named next. */
+    struct hn_zap_recent *recent;
     uint32_t recent_next;
+    char (*addresses)[HN_ZAP_ADDRESS_LEN];
+    uint32_t n_addresses;
+    double again_at;
     bool flood_said; /* the log said that new keys are no longer all named */
     uint64_t admitted, refused;
 };
