@@ -308,8 +308,9 @@ static void fill_result(struct hn_http_conn *c, CURLcode result, bool aborted,
         /* libcurl sets that errno when a system call fails and never clears
          * it: a receive or send error that came from TLS, HTTP/2 or a
          * closed connection would show the reset of an earlier transfer on
-         * the handle. Its message, written for this transfer, says which
-         * system error it was (the program runs in the C locale). */
+         * the handle. Its message, written for this transfer (the first
+         * failure of it: a retried attempt keeps the first attempt's), says
+         * which system error it was (the program runs in the C locale). */
         if (result == CURLE_RECV_ERROR || result == CURLE_SEND_ERROR)
             os_errno = strstr(c->errbuf, "Connection reset by peer") ? ECONNRESET
                        : strstr(c->errbuf, "Broken pipe")            ? EPIPE
