@@ -69,59 +69,45 @@ YAML
         grep -q "^[0-9]* /hdr X-Empty=''$" "$work/conns.log"
 done
 
+# one_user NAME ENGINE STEP [DEFAULTS]: one user doing STEP (its entry
+# named NAME) every 10 ms for 2 s on that transport; sets master_rc, and n
+# and nf, the entry's requests and failures.
+one_user() {
+    local name=$1 engine=$2 step=$3 defaults=${4:-} row
+    cat >"$work/$name.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {engine: $engine, cookies: false}
+$defaults
+users:
+  - wait: {constant: 10ms}
+    tasks: [$step]
+YAML
+    start_hmaster -f "$work/$name.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
+        --csv "$work/$name-$engine" --only-summary
+    wait_master 60
+    row=$(grep "^[A-Z]*,$name," "$work/$name-${engine}_stats.csv" || true)
+    n=$(echo "$row" | cut -d, -f3) nf=$(echo "$row" | cut -d, -f4)
+}
+
 echo "== a reused connection that died unanswered: the request goes again, never fails"
 # libcurl 7.88 fails every sixth such retry of a handle ("Connection died,
 # tried 5 times"); the fast path did the same.
 for engine in curl fast; do
-    cat >"$work/once.yaml" <<YAML
-host: http://127.0.0.1:$port
-http: {engine: $engine, cookies: false}
-users:
-  - wait: {constant: 10ms}
-    tasks: [{get: /once, name: once}]
-YAML
-    start_hmaster -f "$work/once.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
-        --csv "$work/once-$engine" --only-summary
-    wait_master 60
-    row=$(grep '^GET,once,' "$work/once-${engine}_stats.csv" || true)
-    n=$(echo "$row" | cut -d, -f3) nf=$(echo "$row" | cut -d, -f4)
+    one_user once "$engine" "{get: /once, name: once}"
     check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     check "$engine: $n requests, each after a retry but the first, none failed ($nf)" \
         [ "${n:-0}" -ge 12 -a "$nf" = 0 ]
 done
 
 echo "== ... also after a redirect, for a GET"
-cat >"$work/go.yaml" <<YAML
-host: http://127.0.0.1:$port
-http: {engine: curl, cookies: false}
-defaults: {follow_redirects: true}
-users:
-  - wait: {constant: 10ms}
-    tasks: [{get: /go, name: go}]
-YAML
-start_hmaster -f "$work/go.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
-    --csv "$work/go" --only-summary
-wait_master 60
-row=$(grep '^GET,go,' "$work/go_stats.csv" || true)
-n=$(echo "$row" | cut -d, -f3) nf=$(echo "$row" | cut -d, -f4)
+one_user go curl "{get: /go, name: go}" "defaults: {follow_redirects: true}"
 check "go: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "go: $n redirected requests, none failed ($nf)" [ "${n:-0}" -ge 12 -a "$nf" = 0 ]
 
 echo "== ... but a redirected POST is never sent twice (it may fail instead)"
 # Sent again, libcurl's handle would start over from the step's POST.
 : >"$work/conns.log"
-cat >"$work/post.yaml" <<YAML
-host: http://127.0.0.1:$port
-http: {engine: curl, cookies: false}
-defaults: {follow_redirects: true}
-users:
-  - wait: {constant: 10ms}
-    tasks: [{post: /start, name: start, body: x}]
-YAML
-start_hmaster -f "$work/post.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 2s \
-    --csv "$work/post" --only-summary
-wait_master 60
-n=$(grep '^POST,start,' "$work/post_stats.csv" | cut -d, -f3)
+one_user start curl "{post: /start, name: start, body: x}" "defaults: {follow_redirects: true}"
 posts=$(grep -c ' POST/start$' "$work/conns.log")
 check "the server got as many POSTs as requests counted ($posts, $n)" \
     [ "${n:-0}" -ge 12 -a "$posts" = "$n" ]
