@@ -167,6 +167,14 @@ static void *zap_main(void *arg)
     return NULL;
 }
 
+static void free_flood_tables(struct hn_zap *z)
+{
+    free(z->recent);
+    free(z->addresses);
+    z->recent = NULL;
+    z->addresses = NULL;
+}
+
 int hn_zap_start(struct hn_zap *z, void *zctx, const struct hn_curve_allow *allow)
 {
     memset(z, 0, sizeof(*z));
@@ -197,10 +205,7 @@ int hn_zap_start(struct hn_zap *z, void *zctx, const struct hn_curve_allow *allo
     return 0;
 fail:
     z->sock = NULL;
-    free(z->recent);
-    free(z->addresses);
-    z->recent = NULL;
-    z->addresses = NULL;
+    free_flood_tables(z);
     hn_curve_allow_free(&z->allow);
     pthread_mutex_destroy(&z->lock);
     return err < 0 ? err : -ENOMEM;
@@ -226,9 +231,6 @@ void hn_zap_stop(struct hn_zap *z)
     hn_curve_allow_free(&z->allow);
     hn_curve_allow_free(&z->banned);
     hn_curve_allow_free(&z->logged);
-    free(z->recent);
-    free(z->addresses);
-    z->recent = NULL;
-    z->addresses = NULL;
+    free_flood_tables(z);
     pthread_mutex_destroy(&z->lock);
 }
