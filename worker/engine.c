@@ -44,6 +44,7 @@ void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_r
     if (was_retiring)
         e->retiring--;
     vu->retiring = false;
+    hn_http_conn_leave(vu->conn);
     vu->next_free = e->spare;
     e->spare = vu;
     check_drained(e);
@@ -105,7 +106,6 @@ int hn_engine_spawn(struct hn_engine *e, uint32_t class_idx, double intended_at)
     if (vu) {
         e->spare = vu->next_free;
         vu->class_idx = class_idx;
-        hn_http_conn_reset(vu->conn); /* a new user: a new cookie jar */
     } else {
         err = hn_vuser_new(e, class_idx, &vu);
         if (!err && (err = track_user(e, vu)))

@@ -101,9 +101,10 @@ int hn_http_conn_new(struct hn_http *h, hn_http_done_fn done, void *user,
                      struct hn_http_conn **out);
 /* Free (aborting a request in flight, without callback). NULL-safe. */
 void hn_http_conn_free(struct hn_http_conn *c);
-/* The slot passes to a new user: its cookies are forgotten (the
- * connection may stay open). No request may be in flight. */
-void hn_http_conn_reset(struct hn_http_conn *c);
+/* The user leaves: its connections close, its cookies and TLS sessions
+ * are forgotten, and a user given the slot later starts afresh. No
+ * request may be in flight. */
+void hn_http_conn_leave(struct hn_http_conn *c);
 
 /* Start @req. 0: the done callback follows (never from inside this call).
  * A negative errno: nothing was started. */

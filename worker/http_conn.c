@@ -159,11 +159,23 @@ void hn_http_conn_free(struct hn_http_conn *c)
     free(c);
 }
 
-void hn_http_conn_reset(struct hn_http_conn *c)
+void hn_http_conn_leave(struct hn_http_conn *c)
 {
-    /* The fast path keeps no cookies (only scenarios without a jar use it). */
-    if (c->h->s->cookies && c->easy)
-        curl_easy_setopt(c->easy, CURLOPT_COOKIELIST, "ALL");
+    /* As a browser closed: a server sees users leave in a ramp down (it
+     * held their idle connections until its keep-alive timeout), and a
+     * user started in the slot later connects anew, as a new user does,
+     * instead of inheriting a connection and TLS sessions. The handles,
+     * their cookie jar and session cache go with them; the next request
+     * makes them again (hn_http_conn_easy, the fast path's fast_easy). */
+    hn_fast_leave(c);
+    if (c->easy)
+        curl_easy_cleanup(c->easy);
+    if (c->own_conns)
+        curl_share_cleanup(c->own_conns); /* closes the idle connections */
+    c->easy = NULL;
+    c->own_conns = NULL;
+    c->loaded = c->url_from = c->headers_from = c->body_from = NULL;
+    c->http_version = 0;
 }
 
 /* Method, timeout and redirects of @p, unless the handle holds them. */

@@ -579,15 +579,21 @@ void hn_fast_abort(struct hn_http_conn *c)
     c->done(c->user, &r);
 }
 
-void hn_fast_free(struct hn_http_conn *c)
+void hn_fast_leave(struct hn_http_conn *c)
 {
     struct hn_fast *f = &c->fast;
     if (!f->easy)
         return;
     fast_close(c);
     ev_timer_stop(c->h->loop, &f->timer);
-    curl_easy_cleanup(f->easy);
+    curl_easy_cleanup(f->easy); /* and with it the user's TLS sessions */
     f->easy = NULL;
+}
+
+void hn_fast_free(struct hn_http_conn *c)
+{
+    struct hn_fast *f = &c->fast;
+    hn_fast_leave(c);
     free(f->req.p);
     free(f->hdrs.p);
     free(f->origin.p);

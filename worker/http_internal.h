@@ -42,7 +42,7 @@ struct hn_sock {
 struct hn_http {
     struct ev_loop *loop;
     const struct hn_scenario *s;
-    CURLSH *share; /* DNS cache and TLS sessions of this thread's conns */
+    CURLSH *share;            /* DNS cache of this thread's fast-path handles */
     struct hn_multi **multis; /* each allocated once: conns point at them */
     uint32_t n_multis, cap_multis;
     struct hn_sock *free_socks;
@@ -180,6 +180,9 @@ int hn_fast_start(struct hn_http_conn *c, const struct hn_http_request *req);
 /* The CONNECT_ONLY transfer ended (CURLMSG_DONE). */
 void hn_fast_connected(struct hn_http_conn *c, CURLcode result);
 void hn_fast_abort(struct hn_http_conn *c);
+/* Close the connection and drop the handle (made again at the next
+ * request); the buffers stay. hn_fast_free: and the buffers. */
+void hn_fast_leave(struct hn_http_conn *c);
 void hn_fast_free(struct hn_http_conn *c);
 const char *hn_fast_header(struct hn_http_conn *c, const char *name, size_t *len);
 

@@ -227,8 +227,9 @@ int hn_http_new(struct ev_loop *loop, const struct hn_scenario *s, struct hn_htt
         hn_http_free(h);
         return -ENOMEM;
     }
+    /* DNS answers only: TLS sessions stay each handle's own, so that one
+     * user's connections do not resume another user's sessions. */
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     *out = h;
     return 0;
 }

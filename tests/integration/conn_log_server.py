@@ -7,13 +7,20 @@ request's X-Empty header ("X-Empty=''" when it came empty). GET /once
 answers the first request of a connection and closes it, unanswered, when
 a second one comes (a server that drops idle keep-alive connections).
 POST /start and GET /go answer 302 to /once (the POST logged as
-"N POST/start").
+"N POST/start"). When a connection ends (closed by either side) it logs
+"N closed".
 
-Usage: conn_log_server.py LOG_FILE
+With --tls CERT KEY it serves HTTPS, and each request line ends with
+"tls=resumed" or "tls=full": whether its connection's handshake resumed a
+session. GET /c/... answers and closes the connection (the client's next
+request connects again).
+
+Usage: conn_log_server.py LOG_FILE [--tls CERT KEY]
 """
 import http.server
 import itertools
 import socketserver
+import ssl
 import sys
 import threading
 
@@ -39,6 +46,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.path == "/hdr":  # and how the header X-Empty came
                 log.write(f"{self.connection_number} {self.path} "
                           f"X-Empty={self.headers.get('X-Empty', 'absent')!r}\n")
+            elif isinstance(self.connection, ssl.SSLSocket):
+                how = "resumed" if self.connection.session_reused else "full"
+                log.write(f"{self.connection_number} {self.path} tls={how}\n")
             else:
                 log.write(f"{self.connection_number} {self.path}\n")
         if self.path == "/go":  # a GET that is redirected to /once
@@ -56,6 +66,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = b"ok\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
+        if self.path.startswith("/c/"):
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -70,6 +83,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    def finish(self):
+        super().finish()
+        with lock:
+            log.write(f"{self.connection_number} closed\n")
+
     def log_message(self, *args):
         pass
 
@@ -80,5 +98,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 server = Server(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 5 and sys.argv[2] == "--tls":
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[3], sys.argv[4])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
 print(f"listening on {server.server_address[1]}", flush=True)
 server.serve_forever()

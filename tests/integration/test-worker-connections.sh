@@ -36,19 +36,98 @@ YAML
     wait_master 60
     check "$label: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     local users conns mixed
-    users=$(awk '{print $2}' "$work/conns.log" | sort -u | wc -l)
-    conns=$(awk '{print $1}' "$work/conns.log" | sort -u | wc -l)
-    mixed=$(awk '{u[$1] = u[$1] == "" || u[$1] == $2 ? $2 : "mixed"} END {
-        n = 0; for (c in u) if (u[c] == "mixed") n++; print n }' "$work/conns.log")
+    count_conns
     check "$label: all 20 users made requests ($users)" [ "$users" = 20 ]
     check "$label: no connection carried two users' requests ($mixed did)" [ "$mixed" = 0 ]
     check "$label: at least one connection per user ($conns for 20)" [ "$conns" -ge 20 ]
+}
+
+# From conns.log: users (distinct paths), conns (connections that carried
+# requests) and mixed (connections that carried two users' requests).
+count_conns() {
+    users=$(awk '$2 != "closed" {print $2}' "$work/conns.log" | sort -u | wc -l)
+    conns=$(awk '$2 != "closed" {print $1}' "$work/conns.log" | sort -u | wc -l)
+    mixed=$(awk '$2 != "closed" {u[$1] = u[$1] == "" || u[$1] == $2 ? $2 : "mixed"} END {
+        n = 0; for (c in u) if (u[c] == "mixed") n++; print n }' "$work/conns.log")
 }
 
 echo "== libcurl's transfers (cookies on: the full transfer)"
 run curl --engine curl
 echo "== the fast path (no cookies)"
 run fast --no-cookies
+
+echo "== users who leave close their connections; users who come later open their own"
+# 4 users, 1 for 2 s, then 4 again: the 3 that left closed their
+# connections (a server saw them leave, not at its keep-alive timeout), and
+# the 3 new users did not take over their connections (nor their TLS
+# sessions and cookies: those go with the connections' handles).
+for engine in curl fast; do
+    : >"$work/conns.log"
+    cat >"$work/ramp.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {engine: $engine, cookies: false}
+users:
+  - wait: {constant: 200ms}
+    tasks: [{get: "/u/{{user_id}}", name: u}]
+YAML
+    start_hmaster -f "$work/ramp.yaml" --local-workers 1 --worker-threads 1 \
+        --stages 2s:4:100,2s:1:100,3s:4:100 --csv "$work/ramp-$engine" --only-summary
+    wait_master 60
+    check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+    count_conns
+    check "$engine: 7 users made requests, 4 then 3 more ($users)" [ "$users" = 7 ]
+    check "$engine: no connection carried two users' requests ($mixed did)" [ "$mixed" = 0 ]
+    # Connections closed before the first request of a user of the third
+    # stage: the 3 users who left closed theirs 2 s before.
+    first_new=$(awk '$2 != "closed" {print $2}' "$work/conns.log" | awk '!seen[$0]++' |
+        sed -n 5p)
+    closed_before=$(awk -v p="$first_new" '$2 == p {exit} $2 == "closed" {n++} END {print n + 0}' \
+        "$work/conns.log")
+    check "$engine: 3 connections closed when 3 users left ($closed_before before $first_new)" \
+        [ "$closed_before" = 3 ]
+done
+
+echo "== ... and TLS sessions: a new user does not resume one a user before it had"
+# Over HTTPS, each response closes its connection: a user's next request
+# connects again and resumes its own session; a user who comes after 2
+# left must not resume theirs (in the slot they left, or on the fast
+# path's thread-wide cache before). The same server would take them.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+"$PY" "$here/conn_log_server.py" "$work/tls.log" --tls "$work/tls.pem" "$work/tls.key" \
+    >"$work/tls-server.out" 2>"$work/tls-server.err" &
+pids+=($!)
+for _ in $(seq 100); do
+    tls_port=$(sed -n 's/^listening on //p' "$work/tls-server.out")
+    [ -n "$tls_port" ] && break
+    sleep 0.05
+done
+[ -n "${tls_port:-}" ] || { echo "the TLS test server did not start"; cat "$work/tls-server.err"; exit 1; }
+for engine in curl fast; do
+    : >"$work/tls.log"
+    cat >"$work/tls.yaml" <<YAML
+host: https://127.0.0.1:$tls_port
+http: {engine: $engine, cookies: false}
+tls: {verify: false}
+users:
+  - wait: {constant: 300ms}
+    tasks: [{get: "/c/{{user_id}}", name: c}]
+YAML
+    start_hmaster -f "$work/tls.yaml" --local-workers 1 --worker-threads 1 \
+        --stages 2s:2:100,2s:0:100,2s:2:100 --csv "$work/tls-$engine" --only-summary
+    wait_master 60
+    check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+    # Each user's first request (first line of its path) and the others.
+    firsts=$(grep ' /c/' "$work/tls.log" | awk '!seen[$2]++')
+    users=$(echo "$firsts" | wc -l)
+    first_resumed=$(echo "$firsts" | grep -c 'tls=resumed' || true)
+    later_resumed=$(grep ' /c/' "$work/tls.log" | awk 'seen[$2]++' | grep -c 'tls=resumed' || true)
+    check "$engine: 4 users, 2 then 2 more ($users)" [ "$users" = 4 ]
+    check "$engine: no user's first connection resumed a session ($first_resumed did)" \
+        [ "$first_resumed" = 0 ]
+    check "$engine: a user's next connections resumed its own ($later_resumed did)" \
+        [ "$later_resumed" -ge 4 ]
+done
 
 echo "== a header with an empty value is sent empty, on both transports"
 for engine in curl fast; do
