@@ -439,7 +439,6 @@ static void check_lag(struct hn_run *r, double now_s, double stall_s, double bac
 
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
     double now_s = hn_clock_mono_s();
@@ -447,6 +446,8 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     double stall_s = hn_lag_tick(&r->lag, backlog_s);
     check_liveness(r, backlog_s);
     check_lag(r, now_s, stall_s, backlog_s);
+    hn_refused_peers_check(&r->refused, hn_chan_mechanism_mismatches(&r->chan), r->curve,
+                           ev_now(loop));
     if (r->state == HN_RUN_WAITING && r->cfg->local_workers &&
         hn_local_workers_running(&r->local) == 0)
         hn_run_fail(r, HN_EXIT_NO_RUN,

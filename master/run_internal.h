@@ -23,6 +23,7 @@
 #include "report.h"
 #include "run_plan.h"
 #include "stats.h"
+#include "refused_peers.h"
 #include "zap.h"
 
 #define HN_RUN_MISSING_AFTER_S 3.0  /* silence before a worker is declared missing */
@@ -51,6 +52,7 @@ struct hn_run {
     struct hn_curve_keypair keys;        /* the master's */
     struct hn_curve_keypair *local_keys; /* throwaway keys of local workers */
     struct hn_zap zap;
+    struct hn_refused_peers refused; /* peers of another security mechanism */
     /* --allow-shared-key: keys several workers may hold, each known by the
      * key and the id of its HELLO (receive.c) */
     struct hn_curve_allow shared;

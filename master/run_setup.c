@@ -396,7 +396,7 @@ int hn_run_setup(struct hn_run *r)
     /* Workers' messages are handled in batches, 10 ms apart at most: a
      * thousand workers then cost a hundred wake-ups a second, not two
      * thousand, and nothing the master does needs them sooner. */
-    struct hn_chan_opts opts = {.gather_s = 0.010};
+    struct hn_chan_opts opts = {.gather_s = 0.010, .watch_handshakes = true};
     if (r->curve) {
         opts.setup = hn_curve_setup_server;
         opts.setup_arg = &r->keys;

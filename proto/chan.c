@@ -245,16 +245,13 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
         drain(c, HN_CHAN_BATCH);
 }
 
-/* Connection events of a DEALER: a monitor publishes them on a PAIR over
- * inproc; set up before connect, so none is missed. */
-static int open_monitor(struct hn_chan *c, void *zctx, void *sock)
+/* Connection events: a monitor publishes them on a PAIR over inproc; set
+ * up before bind or connect, so none is missed. */
+static int open_monitor(struct hn_chan *c, void *zctx, void *sock, int events)
 {
     static atomic_uint seq; /* endpoints are never reused, even for the same `c` */
     char ep[64];
     snprintf(ep, sizeof(ep), "inproc://hn-chan-monitor-%u", atomic_fetch_add(&seq, 1));
-    const int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                       ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor(sock, ep, events) != 0)
         return -errno;
     void *pair = zmq_socket(zctx, ZMQ_PAIR);
@@ -280,10 +277,9 @@ static void close_monitor(struct hn_chan *c, void *sock)
     c->monitor = NULL;
 }
 
-bool hn_chan_peer_up(struct hn_chan *c)
+/* Take in the pending monitor events. */
+static void read_monitor(struct hn_chan *c)
 {
-    if (!c->sock || !c->monitor)
-        return false;
     for (;;) {
         zmq_msg_t part;
         zmq_msg_init(&part);
@@ -292,11 +288,18 @@ bool hn_chan_peer_up(struct hn_chan *c)
             break;
         }
         /* Frame 1: event (u16) and value (u32); frame 2: the endpoint. */
-        if (zmq_msg_size(&part) >= 2 && zmq_msg_more(&part)) {
+        if (zmq_msg_size(&part) >= 6 && zmq_msg_more(&part)) {
             uint16_t event;
+            uint32_t value;
             memcpy(&event, zmq_msg_data(&part), sizeof(event));
-            c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-            c->peer_ups += c->peer_up;
+            memcpy(&value, (const char *)zmq_msg_data(&part) + 2, sizeof(value));
+            if (c->is_router) {
+                c->mismatches += event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+                                 value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
+            } else {
+                c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+                c->peer_ups += c->peer_up;
+            }
         }
         while (zmq_msg_more(&part)) {
             zmq_msg_close(&part);
@@ -306,7 +309,22 @@ bool hn_chan_peer_up(struct hn_chan *c)
         }
         zmq_msg_close(&part);
     }
+}
+
+bool hn_chan_peer_up(struct hn_chan *c)
+{
+    if (!c->sock || !c->monitor || c->is_router)
+        return false;
+    read_monitor(c);
     return c->peer_up;
+}
+
+uint64_t hn_chan_mechanism_mismatches(struct hn_chan *c)
+{
+    if (!c->sock || !c->monitor || !c->is_router)
+        return 0;
+    read_monitor(c);
+    return c->mismatches;
 }
 
 /* Create, configure, bind or connect, then watch. */
@@ -364,7 +382,15 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
         goto fail_errno;
     if (identity && zmq_setsockopt(sock, ZMQ_ROUTING_ID, identity, strlen(identity)) < 0)
         goto fail_errno;
-    if (!is_router && opts && opts->watch_peer && (err = open_monitor(c, zctx, sock)))
+    /* A DEALER's connection, a ROUTER's refused peers. */
+    const int dealer_events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                              ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (!is_router && opts && opts->watch_peer &&
+        (err = open_monitor(c, zctx, sock, dealer_events)))
+        goto fail;
+    if (is_router && opts && opts->watch_handshakes &&
+        (err = open_monitor(c, zctx, sock, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)))
         goto fail;
     if (opts && opts->setup && (err = opts->setup(sock, opts->setup_arg)) != 0)
         goto fail;

@@ -36,6 +36,9 @@ struct hn_chan_opts {
     /* DEALER: watch the connection (a ZeroMQ socket monitor), so that
      * hn_chan_peer_up() can tell whether the peer is reachable now. */
     bool watch_peer;
+    /* ROUTER: count the connections refused for speaking another security
+     * mechanism (CurveZMQ against none), hn_chan_mechanism_mismatches. */
+    bool watch_handshakes;
     /* Called with the new zmq socket after Hornet's own options and before
      * bind/connect, to set more (e.g. CurveZMQ keys). May be NULL. Returns 0
      * or -errno; an error fails the open. */
@@ -83,9 +86,10 @@ struct hn_chan {
     hn_chan_dealer_cb on_dealer_msg;
     void *user;
     const char *peer_user_id; /* of the message being delivered, or NULL */
-    void *monitor;            /* PAIR receiving the DEALER's monitor events, or NULL */
+    void *monitor;            /* PAIR receiving the socket's monitor events, or NULL */
     bool peer_up;             /* handshake done and not disconnected since */
     uint64_t peer_ups;        /* handshakes done: a new one is a new connection */
+    uint64_t mismatches;      /* ROUTER: handshakes failed on the mechanism */
     /* Backlog (hn_chan_backlog_age): monotonic seconds since when the
      * oldest message not handed over yet may have been waiting (0: none),
      * when the queue was last found empty, and whether the loop then went
@@ -162,6 +166,11 @@ static inline uint64_t hn_chan_peer_connections(const struct hn_chan *c)
 {
     return c->peer_ups;
 }
+/* ROUTER opened with `watch_handshakes`: connections refused so far because
+ * the peer spoke another security mechanism than this socket (CurveZMQ
+ * keys against none, or none against keys). Reads the pending monitor
+ * events; never blocks. 0 for other channels. */
+uint64_t hn_chan_mechanism_mismatches(struct hn_chan *c);
 
 /* How long the oldest message not yet handed to the callback has been
  * waiting, in seconds at monotonic time @now_s (hn_clock_mono_s), or 0 when

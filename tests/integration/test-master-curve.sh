@@ -7,7 +7,9 @@
 # fingerprint, however often it tries; past 1,024 different keys (a flood)
 # a key is named when it is the first from its address, or (at most one a
 # 10 s) when it tries again. A worker given the wrong master key
-# never joins and says what to check; so does a worker without keys.
+# never joins and says what to check; so does a worker without keys, and
+# the master says why it refused it (and one with keys at a master
+# without them).
 # Workers sharing one key (--allow-shared-key, for replicas) each join
 # under their --id; a second process with a running one's --id is refused;
 # one thrown out of the run does not lock the others out.
@@ -75,6 +77,27 @@ check "it says what to check" wait_grep "$work/wrongkey.err" "is --master-key it
 check "a worker without keys never joined" bash -c "! grep -q 'joined master' '$work/keyless.err'"
 check "it says keys may be what it lacks" \
     wait_grep "$work/keyless.err" "answers only workers given --master-key and --curve-secret" 30
+check "the master said why it refused peers without keys, and what they need" \
+    grep -q "refused [0-9]* connections\{0,1\} without CurveZMQ keys: a worker of this master needs --master-key" \
+    "$work/master.err"
+n=$(grep -c "connections\{0,1\} without CurveZMQ keys" "$work/master.err")
+check "... once, then at most once per 10 s ($n lines in a run of 10 s)" [ "$n" -ge 1 -a "$n" -le 3 ]
+
+echo "== a worker with keys at a master without: the master says why it is refused"
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 300s --only-summary /
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --curve-secret "$work/w1.key" \
+    --master-key "$(pub master)" 2>"$work/keyed.err" &
+keyed=$!
+pids+=("$keyed")
+if wait_log "refused [0-9]* connections\{0,1\} with CurveZMQ keys: this master has none" 15; then
+    pass "the master says so, and what to do"
+else
+    fail "the master says so, and what to do (its log, then the worker's:)"
+    cat "$work/master.err" "$work/keyed.err"
+fi
+check "the worker never joined" bash -c "! grep -q 'joined master' '$work/keyed.err'"
+kill "$keyed" "$hmaster_pid" 2>/dev/null
+wait_master 20
 echo "== a flood of new keys does not hide a worker whose key is not allowed"
 "$HORNET_KEYGEN" "$work/late" >/dev/null || fail "hornet-keygen late"
 start_hmaster -H "$target_url" --curve-secret "$work/master.key" --allow-workers "$work/allowed" \
