@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <zmq.h>
@@ -37,6 +38,13 @@
  * nothing from (marked missing) within seconds anyway. */
 #define ZMTP_HEARTBEAT_IVL_MS 3000
 #define ZMTP_HEARTBEAT_TIMEOUT_MS 5000
+/* libzmq (4.3) stops connecting to an endpoint for good once a handshake
+ * there failed on a protocol error that it saw first: a master of another
+ * security mechanism (without CurveZMQ keys, for a worker with them, or
+ * the other way round), or a peer that is no ZeroMQ socket. Put right and
+ * restarted, the master would never see the worker again; a watched
+ * DEALER connects again itself this long after such a failure. */
+#define REDIAL_AFTER_S 1.0
 
 struct int_opt {
     int name;
@@ -293,12 +301,13 @@ static void read_monitor(struct hn_chan *c)
             uint32_t value;
             memcpy(&event, zmq_msg_data(&part), sizeof(event));
             memcpy(&value, (const char *)zmq_msg_data(&part) + 2, sizeof(value));
-            if (c->is_router) {
-                c->mismatches += event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
-                                 value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
-            } else {
+            c->mismatches += event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+                             value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
+            if (!c->is_router) {
                 c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
                 c->peer_ups += c->peer_up;
+                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && c->redial_at == 0)
+                    c->redial_at = hn_clock_mono_s() + REDIAL_AFTER_S;
             }
         }
         while (zmq_msg_more(&part)) {
@@ -308,6 +317,14 @@ static void read_monitor(struct hn_chan *c)
                 break;
         }
         zmq_msg_close(&part);
+    }
+    /* The endpoint's session is gone (REDIAL_AFTER_S): a new one. Its
+     * entry may still be there, and would be ended by the disconnect. */
+    if (c->redial_at != 0 && hn_clock_mono_s() >= c->redial_at && c->dial) {
+        c->redial_at = 0;
+        zmq_disconnect(c->sock, c->dial);
+        if (zmq_connect(c->sock, c->dial) != 0)
+            c->redial_at = hn_clock_mono_s() + REDIAL_AFTER_S;
     }
 }
 
@@ -321,7 +338,7 @@ bool hn_chan_peer_up(struct hn_chan *c)
 
 uint64_t hn_chan_mechanism_mismatches(struct hn_chan *c)
 {
-    if (!c->sock || !c->monitor || !c->is_router)
+    if (!c->sock || !c->monitor)
         return 0;
     read_monitor(c);
     return c->mismatches;
@@ -442,6 +459,10 @@ int hn_chan_dealer_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
     int err = chan_open(c, zctx, loop, false, connect_endpoint, identity, opts);
     if (err)
         return err;
+    if (!(c->dial = strdup(connect_endpoint))) {
+        hn_chan_close(c);
+        return -ENOMEM;
+    }
     c->on_dealer_msg = on_msg;
     c->user = user;
     return 0;
@@ -515,6 +536,8 @@ void hn_chan_close(struct hn_chan *c)
     close_monitor(c, c->sock);
     zmq_close(c->sock);
     c->sock = NULL;
+    free(c->dial);
+    c->dial = NULL;
     if (c->closed_flag) {
         *c->closed_flag = true; /* tell the running drain() to stop */
         c->closed_flag = NULL;

@@ -34,7 +34,9 @@ typedef void (*hn_chan_dealer_cb)(struct hn_chan *c, const void *buf, size_t len
 struct hn_chan_opts {
     int hwm; /* messages per peer and direction; 0: HN_CHAN_HWM_DEFAULT */
     /* DEALER: watch the connection (a ZeroMQ socket monitor), so that
-     * hn_chan_peer_up() can tell whether the peer is reachable now. */
+     * hn_chan_peer_up() can tell whether the peer is reachable now; and
+     * connect again after a handshake failed on a protocol error, which
+     * libzmq (4.3) gives up on for good (see chan.c). */
     bool watch_peer;
     /* ROUTER: count the connections refused for speaking another security
      * mechanism (CurveZMQ against none), hn_chan_mechanism_mismatches. */
@@ -89,7 +91,9 @@ struct hn_chan {
     void *monitor;            /* PAIR receiving the socket's monitor events, or NULL */
     bool peer_up;             /* handshake done and not disconnected since */
     uint64_t peer_ups;        /* handshakes done: a new one is a new connection */
-    uint64_t mismatches;      /* ROUTER: handshakes failed on the mechanism */
+    uint64_t mismatches;      /* handshakes failed on the security mechanism */
+    char *dial;               /* DEALER: the endpoint it connects to (owned) */
+    double redial_at;         /* DEALER: connect again then (monotonic s; 0: no) */
     /* Backlog (hn_chan_backlog_age): monotonic seconds since when the
      * oldest message not handed over yet may have been waiting (0: none),
      * when the queue was last found empty, and whether the loop then went
@@ -166,10 +170,11 @@ static inline uint64_t hn_chan_peer_connections(const struct hn_chan *c)
 {
     return c->peer_ups;
 }
-/* ROUTER opened with `watch_handshakes`: connections refused so far because
- * the peer spoke another security mechanism than this socket (CurveZMQ
- * keys against none, or none against keys). Reads the pending monitor
- * events; never blocks. 0 for other channels. */
+/* ROUTER opened with `watch_handshakes`, DEALER with `watch_peer`:
+ * connections refused so far because the peer spoke another security
+ * mechanism than this socket (CurveZMQ keys against none, or none against
+ * keys). Reads the pending monitor events; never blocks. 0 for other
+ * channels. */
 uint64_t hn_chan_mechanism_mismatches(struct hn_chan *c);
 
 /* How long the oldest message not yet handed to the callback has been

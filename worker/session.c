@@ -492,6 +492,21 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
         hn_log_warn("no word from the master for %.0f s: stopping all load", silent);
         begin_stop(s, 0);
     }
+    /* A master of the other security mechanism: said at once (the channel
+     * keeps connecting, should the master be restarted right). */
+    if (!(s->warned & WARN_MECHANISM) && hn_chan_mechanism_mismatches(&s->chan)) {
+        if (s->cfg->curve)
+            hn_log_warn("the master at %s has no CurveZMQ keys, and this worker has: start the "
+                        "master with --curve-secret and --allow-workers, or this worker without "
+                        "--master-key and --curve-secret",
+                        s->cfg->master);
+        else
+            hn_log_warn("the master at %s wants CurveZMQ keys: give this worker --master-key "
+                        "(the master's public key) and --curve-secret (a key the master's "
+                        "--allow-workers holds)",
+                        s->cfg->master);
+        s->warned |= WARN_MECHANISM;
+    }
     /* Saying HELLO again does not change the run's state: if the same
      * master answers, the run goes on; a new run id resets it. */
     if (s->state == SS_HELLO && !(s->warned & WARN_NO_WELCOME) &&

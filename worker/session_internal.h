@@ -83,6 +83,7 @@ enum {
     WARN_NO_SCENARIO = 8,
     WARN_BAD_GRANT = 16,
     WARN_NO_WELCOME = 32,
+    WARN_MECHANISM = 64,
 };
 
 /* Send @m to the master if one is connected (saying HELLO first on a new
