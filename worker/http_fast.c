@@ -371,12 +371,19 @@ static void read_response(struct hn_http_conn *c)
     }
 }
 
+/* Is the request in flight the fast path's? A user's steps may take both
+ * transports: its libcurl request is none of this file's business. */
+static bool fast_in_flight(const struct hn_http_conn *c)
+{
+    return c->in_flight && c->last_fast;
+}
+
 static void on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop;
     struct hn_http_conn *c = w->data;
     struct hn_fast *f = &c->fast;
-    if (!c->in_flight) {
+    if (!fast_in_flight(c)) {
         /* Readable while idle: the server closed it (or sent what nobody
          * asked for). libcurl would find it dead at the next request and
          * connect anew; so does the fast path. */
@@ -413,11 +420,13 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     struct hn_fast *f = &c->fast;
     if (f->pending_fail) {
         f->pending_fail = false;
-        if (c->in_flight)
+        if (fast_in_flight(c))
             finish(c, f->pending_slot, NULL); /* the connection is closed already */
         return;
     }
-    if (!c->in_flight || ev_is_active(w))
+    /* The deadline of a fast request that ended (the timer runs lazily):
+     * not a libcurl request's, that one has its own. */
+    if (!fast_in_flight(c) || ev_is_active(w))
         return;
     ev_tstamp left = f->deadline - ev_now(loop);
     if (left > 0.0005) {
@@ -523,7 +532,7 @@ void hn_fast_connected(struct hn_http_conn *c, CURLcode result)
 {
     struct hn_fast *f = &c->fast;
     CURL *e = f->easy;
-    if (!c->in_flight) {
+    if (!fast_in_flight(c)) {
         fast_close(c);
         return;
     }
@@ -586,6 +595,7 @@ void hn_fast_leave(struct hn_http_conn *c)
         return;
     fast_close(c);
     ev_timer_stop(c->h->loop, &f->timer);
+    f->pending_fail = false;
     curl_easy_cleanup(f->easy); /* and with it the user's TLS sessions */
     f->easy = NULL;
 }

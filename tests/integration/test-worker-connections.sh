@@ -191,6 +191,34 @@ posts=$(grep -c ' POST/start$' "$work/conns.log")
 check "the server got as many POSTs as requests counted ($posts, $n)" \
     [ "$n" = 13 -a "$posts" = 13 ]
 
+echo "== a user's steps on both transports: the fast path leaves libcurl's requests alone"
+# A fast request's deadline timer (it runs lazily) fired during the same
+# user's later libcurl request, and failed it as a timeout; the handle
+# stayed in the multi, the next request failed as a client error, and the
+# worker read past the task's steps when the orphan ended.
+cat >"$work/mixed.yaml" <<YAML
+host: http://127.0.0.1:$port
+http: {cookies: false}
+users:
+  - wait: {constant: 1h}
+    on_start:
+      - {get: /hdr, name: fast, timeout: 1s}
+      - {get: /slow, name: slow, follow_redirects: true}
+      - {get: /hdr, name: next, follow_redirects: true}
+    tasks: [{get: /hdr, name: idle}]
+YAML
+start_hmaster -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 4s \
+    --csv "$work/mixed" --only-summary
+wait_master 60
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "--check puts the first step on the fast path, the others on libcurl's" \
+    bash -c "'$HORNET_MASTER' --check -f '$work/mixed.yaml' | grep -q 'engine auto: 2 steps on the fast'"
+for name in fast slow next; do
+    row=$(grep "^GET,$name," "$work/mixed_stats.csv" || true)
+    check "$name: 1 request, no failure ($(echo "$row" | cut -d, -f3,4))" \
+        [ "$(echo "$row" | cut -d, -f3,4)" = "1,0" ]
+done
+
 echo "== a redirect loop fails with 'too many redirects' after 30 hops"
 : >"$work/conns.log"
 cat >"$work/loop.yaml" <<YAML
