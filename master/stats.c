@@ -62,6 +62,11 @@ struct hn_stats {
     uint64_t start_ms, last_ms;
     uint64_t reported_ms; /* when the latest report was added (start_ms before any) */
     uint64_t second; /* the open master second, counted from 0 */
+    /* The second the first report arrived in (UINT64_MAX: none yet): the
+     * current window starts there, not at the run's start, when workers
+     * had sent nothing yet (their first report comes a second after they
+     * start), or the first rates would be (k - 1) / k of the true ones. */
+    uint64_t first_second;
     uint32_t users;
     struct hn_stats_entry total;
     /* entries: by id (creation order) and sorted by (name, method) */
@@ -309,6 +314,7 @@ int hn_stats_new(uint64_t start_ms, struct hn_stats **out)
     if (!st)
         return -ENOMEM;
     st->start_ms = st->last_ms = st->reported_ms = start_ms;
+    st->first_second = UINT64_MAX;
     st->mem.max = SIZE_MAX;
     entry_init(&st->total, "", HN_STATS_AGGREGATED_NAME);
     size_t n_rows = HN_STATS_ENTRIES_MAX + 1, n_errs = HN_STATS_ERRORS_MAX + 1;
@@ -460,6 +466,8 @@ int hn_stats_add(struct hn_stats *st, const struct hn_msg_snapshot *snap, uint64
         st->last_ms = now_ms;
     if (now_ms > st->reported_ms)
         st->reported_ms = now_ms;
+    if (st->first_second == UINT64_MAX)
+        st->first_second = st->second;
     hn_sat_inc(&st->dropped, snap->dropped);
     for (uint32_t i = 0; i < snap->n_entries; i++) {
         const struct hn_msg_entry *me = &snap->entries[i];
@@ -643,7 +651,8 @@ static void recent_hist(const struct hn_stats *st, const struct hn_stats_entry *
 void hn_stats_recent(const struct hn_stats *st, const struct hn_stats_entry *e,
                      struct hn_hist *scratch, struct hn_stats_recent *out)
 {
-    uint32_t seconds = st->second < HN_STATS_WINDOW_S ? (uint32_t)st->second : HN_STATS_WINDOW_S;
+    uint64_t since = st->first_second == UINT64_MAX ? 0 : st->second - st->first_second;
+    uint32_t seconds = since < HN_STATS_WINDOW_S ? (uint32_t)since : HN_STATS_WINDOW_S;
     memset(out, 0, sizeof(*out));
     out->seconds = seconds;
     if (scratch)

@@ -60,7 +60,8 @@ struct hn_stats_totals {
 /* Figures of one row over the last <= HN_STATS_WINDOW_S closed master
  * seconds (fewer at the start of the run). */
 struct hn_stats_recent {
-    uint32_t seconds;      /* closed seconds in the window; 0 before the first tick */
+    uint32_t seconds;      /* closed seconds in the window, from the one the first
+                              report arrived in (0 until that one closes) */
     uint64_t requests;     /* requests that arrived in those seconds */
     uint64_t failures;     /* failures that arrived in those seconds */
     double requests_per_s; /* requests / seconds; 0 when seconds == 0 */

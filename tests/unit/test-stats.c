@@ -417,6 +417,38 @@ static void test_window_rates(void **state)
     hn_stats_free(st);
 }
 
+/* The window starts in the second the first report arrived in: workers
+ * report a second after they start, and seconds before that are no part
+ * of the rate (20 a second over two seconds is 20/s, not 40/3). */
+static void test_window_starts_at_first_report(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    struct hn_stats_recent r;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    const struct hn_stats_entry *all = hn_stats_aggregated(st);
+    hn_stats_tick(st, T0 + 1000, 5); /* second 0: nothing came */
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.seconds, 0);
+    assert_true(r.requests_per_s == 0.0);
+    send_n(st, T0 + 1100, 20, 0, 1000); /* second 1 */
+    hn_stats_tick(st, T0 + 2000, 5);
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.seconds, 1);
+    assert_true(r.requests_per_s == 20.0);
+    send_n(st, T0 + 2100, 20, 0, 1000); /* second 2 */
+    hn_stats_tick(st, T0 + 3000, 5);
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.seconds, 2);
+    assert_int_equal(r.requests, 40);
+    assert_true(r.requests_per_s == 20.0);
+    hn_stats_tick(st, T0 + 4000, 5); /* a quiet second still counts */
+    hn_stats_recent(st, all, NULL, &r);
+    assert_int_equal(r.seconds, 3);
+    assert_int_equal(r.requests, 40);
+    hn_stats_free(st);
+}
+
 /* Encode, decode and add one entry; returns what hn_stats_add returned. */
 static int add_entry(struct hn_stats *st, const char *name, struct hn_hist *h, uint64_t failures)
 {
@@ -796,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_entry_bound),
         cmocka_unit_test(test_error_bound),
         cmocka_unit_test(test_window_rates),
+        cmocka_unit_test(test_window_starts_at_first_report),
         cmocka_unit_test(test_saturating),
         cmocka_unit_test(test_memory_bound),
         cmocka_unit_test(test_merge_cost_flat),
