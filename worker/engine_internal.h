@@ -42,6 +42,7 @@ struct hn_vuser {
     ev_tstamp iteration_at; /* loop time the iteration started (pacing) */
     bool scheduled;         /* the iteration had an intended start (open
                                model, or pacing): intended_at */
+    bool open;              /* started by the open model */
     bool done_pending;      /* open model: the wait timer reports the
                                iteration done (its last step was not sent) */
     ev_tstamp intended_at;  /* when the iteration should have started */

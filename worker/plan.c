@@ -281,6 +281,39 @@ static int build_task(struct hn_plan *p, const struct hn_user_class *c, const st
     return 0;
 }
 
+/* Set entry_unpaced on the steps whose entry a class without pacing also
+ * requests (two classes naming steps alike): per second, whether all of
+ * an entry's requests had an intended start would decide which kind of
+ * time it showed, and its histogram would mix both. */
+static int mark_unpaced_entries(struct hn_plan *p)
+{
+    const struct hn_scenario *s = p->scenario;
+    bool *unpaced = calloc(s->n_entries ? s->n_entries : 1, sizeof(*unpaced));
+    if (!unpaced)
+        return -ENOMEM;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < p->n_classes; i++) {
+            const struct hn_plan_class *pc = &p->classes[i];
+            bool paced = pc->cls->wait.kind == HN_WAIT_PACING;
+            for (uint32_t t = 0; t <= pc->n_tasks; t++) {
+                const struct hn_plan_task *task = t < pc->n_tasks ? &pc->tasks[t] : &pc->on_start;
+                for (uint32_t k = 0; k < task->n_steps; k++) {
+                    struct hn_plan_step *ps = &task->steps[k];
+                    uint32_t entry = ps->step->entry;
+                    if (entry >= s->n_entries)
+                        continue;
+                    if (pass == 0 && !paced)
+                        unpaced[entry] = true;
+                    if (pass == 1)
+                        ps->entry_unpaced = unpaced[entry];
+                }
+            }
+        }
+    }
+    free(unpaced);
+    return 0;
+}
+
 int hn_plan_build(const struct hn_scenario *s, struct hn_plan **out, char *why, size_t why_len)
 {
     int err = -ENOMEM;
@@ -314,6 +347,8 @@ int hn_plan_build(const struct hn_scenario *s, struct hn_plan **out, char *why, 
             pc->cum_weight[t] = cum;
         }
     }
+    if ((err = mark_unpaced_entries(p)))
+        goto fail;
     *out = p;
     return 0;
 fail:

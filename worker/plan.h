@@ -33,6 +33,10 @@ struct hn_plan_step {
     uint32_t n_headers;
     bool keep_body;                   /* a capture or check reads the body */
     bool fast;                        /* runs on the fast path (http.engine) */
+    /* Its entry is also requested by a class without pacing: in the closed
+     * model no request of the entry records a latency from the intended
+     * start, so that the entry shows one kind of time (service times). */
+    bool entry_unpaced;
     struct hn_jsonpath *capture_paths; /* per capture (JSON ones) */
     pcre2_code **capture_res;          /* per capture (regex ones) */
     struct hn_jsonpath *check_paths;   /* per json check */

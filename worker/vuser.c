@@ -113,11 +113,12 @@ static void record(struct hn_vuser *vu, const struct hn_http_result *r, uint32_t
         s.new_connection = false;
         s.ttfb_us = 0;
     }
-    if (vu->scheduled) {
+    if (vu->scheduled && (vu->open || !ps->entry_unpaced)) {
         /* How late the iteration started counts in the latency of each of
          * its requests: what a user arriving on schedule would have seen.
          * A user's on_start counts as part of its first iteration (which
-         * cannot start before it), so an entry never mixes both kinds. */
+         * cannot start before it); an entry also requested by unpaced
+         * users gets service times only (plan.c): never both kinds. */
         double late = vu->iteration_at - vu->intended_at;
         s.scheduled = true;
         s.intended_us = s.total_us + (late > 0 ? (uint64_t)(late * 1e6) : 0);
@@ -283,7 +284,8 @@ void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double
     /* Open model: the iteration this user was created for. Pacing: the
      * first iteration is due now, each next one a period after the last
      * began. */
-    vu->scheduled = intended_at >= 0 || pc->cls->wait.kind == HN_WAIT_PACING;
+    vu->open = intended_at >= 0;
+    vu->scheduled = vu->open || pc->cls->wait.kind == HN_WAIT_PACING;
     vu->intended_at = intended_at >= 0 ? intended_at : ev_now(vu->eng->loop);
     vu->iteration_at = ev_now(vu->eng->loop);
     for (uint32_t i = 0; i < s->n_vars; i++)
