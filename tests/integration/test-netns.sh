@@ -11,6 +11,7 @@
 #     the run again has exactly its users;
 #  3. the master's link goes down: every worker stops its load by itself
 #     (after 10 s of silence, by design) and the target's counter stays flat.
+# Also: hornet-target's control endpoints refuse clients of other hosts.
 # Nothing asserts a duration: waits are for events, with generous bounds.
 # Needs root (skips with 77 otherwise); creates its namespaces under unique
 # names and always removes them, and those of earlier runs that died.
@@ -97,6 +98,13 @@ for _ in $(seq 100); do grep -q "listening" "$work/target.out" && break; sleep 0
 grep -q listening "$work/target.out" || { cat "$work/target.err"; echo "FAIL: hornet-target did not start"; exit 1; }
 target_stats() { in_ns "$ns_t" curl -s --max-time 5 "$target_url/__stats"; }
 target_total() { target_stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])'; }
+# The target's control endpoints answer clients on its own host only.
+code=$(in_ns "$ns_m" curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+    "$target_url/__stall?ms=60000" || true)
+check "another host's POST /__stall is refused by hornet-target (HTTP $code)" [ "$code" = 403 ]
+code=$(in_ns "$ns_m" curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
+    "$target_url/__reset" || true)
+check "... and its POST /__reset (HTTP $code)" [ "$code" = 403 ]
 
 start_master() { # hornet-master flags; its log is $work/master.err (wait_log)
     : >"$work/master.out"

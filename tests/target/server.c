@@ -12,8 +12,10 @@
 #include "shop.h"
 #include "stats.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,10 +365,29 @@ static int post_order(struct hn_server *s, struct MHD_Connection *c, const char 
     return hn_shop_order(s->shop, authorization(c), body, len, out);
 }
 
+/* The control endpoints change what every client gets (the counters, a
+ * freeze): they answer clients on this host only, also when the server
+ * listens on every address (the demo's systemd unit does). */
+static bool from_this_host(struct MHD_Connection *c, struct hn_reply *out)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET &&
+        ntohl(((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr) >> 24 == 127)
+        return true;
+    static const char refused[] = "{\"error\":\"control endpoints answer clients on this host "
+                                  "only (127.0.0.0/8)\"}";
+    *out = (struct hn_reply){.status = 403, .body = refused, .body_len = sizeof(refused) - 1};
+    return false;
+}
+
 static int post_reset(struct hn_server *s, struct MHD_Connection *c, const char *body, size_t len,
                       struct hn_reply *out)
 {
-    (void)c, (void)body, (void)len;
+    (void)body, (void)len;
+    if (!from_this_host(c, out))
+        return 0;
     hn_stats_reset(s->stats);
     static const char ok[] = "{\"reset\":true}";
     *out = (struct hn_reply){.status = 200, .body = ok, .body_len = sizeof(ok) - 1};
@@ -378,6 +399,8 @@ static int post_stall(struct hn_server *s, struct MHD_Connection *c, const char 
                       struct hn_reply *out)
 {
     (void)body, (void)len;
+    if (!from_this_host(c, out))
+        return 0;
     unsigned long ms;
     if (!parse_uint(query(c, "ms"), DELAY_MAX_MS, &ms)) {
         static const char bad[] = "{\"error\":\"ms=N wanted, N <= 60000\"}";
