@@ -19,3 +19,5 @@ struct hn_refused_peers {
 /* @refused: hn_chan_mechanism_mismatches so far; @curve: the master has
  * keys; @now_s: the loop's time. Logs a warning when due. */
 void hn_refused_peers_check(struct hn_refused_peers *p, uint64_t refused, bool curve, double now_s);
+/* At the end: what was not said yet, whenever the last message went. */
+void hn_refused_peers_flush(struct hn_refused_peers *p, uint64_t refused, bool curve);

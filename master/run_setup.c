@@ -430,6 +430,8 @@ int hn_run_setup(struct hn_run *r)
 
 void hn_run_teardown(struct hn_run *r)
 {
+    /* Refusals since the last message would go unsaid otherwise. */
+    hn_refused_peers_flush(&r->refused, hn_chan_mechanism_mismatches(&r->chan), r->curve);
     /* Let QUIT reach the workers before the socket closes. */
     if (r->chan.sock) {
         int linger_ms = 1000;

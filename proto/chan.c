@@ -39,12 +39,17 @@
 #define ZMTP_HEARTBEAT_IVL_MS 3000
 #define ZMTP_HEARTBEAT_TIMEOUT_MS 5000
 /* libzmq (4.3) stops connecting to an endpoint for good once a handshake
- * there failed on a protocol error that it saw first: a master of another
- * security mechanism (without CurveZMQ keys, for a worker with them, or
- * the other way round), or a peer that is no ZeroMQ socket. Put right and
- * restarted, the master would never see the worker again; a watched
- * DEALER connects again itself this long after such a failure. */
+ * there failed on its side: a master of another security mechanism
+ * (without CurveZMQ keys, for a worker with them, or the other way round),
+ * a master whose --allow-workers lacks the worker's key, or a peer that is
+ * no ZeroMQ socket (then with no event that says so). Put right and
+ * restarted, the master would never see the worker again. A watched
+ * DEALER connects again itself: REDIAL_AFTER_S after a failed handshake,
+ * and when neither a connection nor any sign of libzmq trying (its monitor
+ * events: a retry comes at least every RECONNECT_IVL_MAX_MS) came for
+ * REDIAL_QUIET_S. */
 #define REDIAL_AFTER_S 1.0
+#define REDIAL_QUIET_S 10.0
 
 struct int_opt {
     int name;
@@ -285,6 +290,33 @@ static void close_monitor(struct hn_chan *c, void *sock)
     c->monitor = NULL;
 }
 
+/* A DEALER's connection event: whether the peer is up, and when to
+ * connect again (REDIAL_AFTER_S). */
+static void dealer_event(struct hn_chan *c, uint16_t event)
+{
+    double now = hn_clock_mono_s();
+    c->event_at = now;
+    switch (event) {
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        c->peer_up = true;
+        c->peer_ups++;
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        c->peer_up = false;
+        if (c->redial_at == 0)
+            c->redial_at = now + REDIAL_AFTER_S;
+        break;
+    case ZMQ_EVENT_DISCONNECTED:
+    case ZMQ_EVENT_CLOSED:
+        c->peer_up = false;
+        break;
+    default: /* connected, or trying: a sign of life */
+        break;
+    }
+}
+
 /* Take in the pending monitor events. */
 static void read_monitor(struct hn_chan *c)
 {
@@ -303,12 +335,8 @@ static void read_monitor(struct hn_chan *c)
             memcpy(&value, (const char *)zmq_msg_data(&part) + 2, sizeof(value));
             c->mismatches += event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
                              value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH;
-            if (!c->is_router) {
-                c->peer_up = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
-                c->peer_ups += c->peer_up;
-                if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && c->redial_at == 0)
-                    c->redial_at = hn_clock_mono_s() + REDIAL_AFTER_S;
-            }
+            if (!c->is_router)
+                dealer_event(c, event);
         }
         while (zmq_msg_more(&part)) {
             zmq_msg_close(&part);
@@ -318,13 +346,18 @@ static void read_monitor(struct hn_chan *c)
         }
         zmq_msg_close(&part);
     }
-    /* The endpoint's session is gone (REDIAL_AFTER_S): a new one. Its
-     * entry may still be there, and would be ended by the disconnect. */
-    if (c->redial_at != 0 && hn_clock_mono_s() >= c->redial_at && c->dial) {
+    if (c->is_router || !c->dial)
+        return;
+    /* The endpoint's session may be gone: a new one. Its entry may still
+     * be there, and would be ended by the disconnect. */
+    double now = hn_clock_mono_s();
+    if ((c->redial_at != 0 && now >= c->redial_at) ||
+        (!c->peer_up && now - c->event_at >= REDIAL_QUIET_S)) {
         c->redial_at = 0;
+        c->event_at = now;
         zmq_disconnect(c->sock, c->dial);
         if (zmq_connect(c->sock, c->dial) != 0)
-            c->redial_at = hn_clock_mono_s() + REDIAL_AFTER_S;
+            c->redial_at = now + REDIAL_AFTER_S;
     }
 }
 
@@ -402,7 +435,9 @@ static int chan_open(struct hn_chan *c, void *zctx, struct ev_loop *loop, bool i
     /* A DEALER's connection, a ROUTER's refused peers. */
     const int dealer_events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
                               ZMQ_EVENT_CLOSED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_CONNECTED |
+                              ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CONNECT_RETRIED;
     if (!is_router && opts && opts->watch_peer &&
         (err = open_monitor(c, zctx, sock, dealer_events)))
         goto fail;
@@ -463,6 +498,7 @@ int hn_chan_dealer_open(struct hn_chan *c, void *zctx, struct ev_loop *loop,
         hn_chan_close(c);
         return -ENOMEM;
     }
+    c->event_at = hn_clock_mono_s();
     c->on_dealer_msg = on_msg;
     c->user = user;
     return 0;

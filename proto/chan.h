@@ -35,8 +35,8 @@ struct hn_chan_opts {
     int hwm; /* messages per peer and direction; 0: HN_CHAN_HWM_DEFAULT */
     /* DEALER: watch the connection (a ZeroMQ socket monitor), so that
      * hn_chan_peer_up() can tell whether the peer is reachable now; and
-     * connect again after a handshake failed on a protocol error, which
-     * libzmq (4.3) gives up on for good (see chan.c). */
+     * connect again where libzmq (4.3) gave up for good (a failed
+     * handshake, a peer that is no ZeroMQ socket: see chan.c). */
     bool watch_peer;
     /* ROUTER: count the connections refused for speaking another security
      * mechanism (CurveZMQ against none), hn_chan_mechanism_mismatches. */
@@ -94,6 +94,7 @@ struct hn_chan {
     uint64_t mismatches;      /* handshakes failed on the security mechanism */
     char *dial;               /* DEALER: the endpoint it connects to (owned) */
     double redial_at;         /* DEALER: connect again then (monotonic s; 0: no) */
+    double event_at;          /* DEALER: the last monitor event (or redial) */
     /* Backlog (hn_chan_backlog_age): monotonic seconds since when the
      * oldest message not handed over yet may have been waiting (0: none),
      * when the queue was last found empty, and whether the loop then went
