@@ -49,6 +49,9 @@
  * events: a retry comes at least every RECONNECT_IVL_MAX_MS) came for
  * REDIAL_QUIET_S. */
 #define REDIAL_AFTER_S 1.0
+/* A handshake still going after this long is cut short and tried again
+ * (libzmq's own limit is 30 s): only a master stalled that long is that
+ * slow, and a new connection serves it as well once it wakes up. */
 #define REDIAL_QUIET_S 10.0
 
 struct int_opt {
@@ -298,8 +301,11 @@ static void dealer_event(struct hn_chan *c, uint16_t event)
     c->event_at = now;
     switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        /* Up, also when libzmq connected again by itself after a failure
+         * it does not give up on: no redial then (it would drop this). */
         c->peer_up = true;
         c->peer_ups++;
+        c->redial_at = 0;
         break;
     case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:

@@ -127,6 +127,7 @@ for mode in null http; do
     echo "== a worker at a peer that is no master of its kind ($mode) connects again, and joins"
     peer_args=()
     [ "$mode" = http ] && peer_args=(--http)
+    : >"$work/peer.out" # the loop below may read before the peer's shell opens it
     "$PY" "$here/zmtp_null_peer.py" "${peer_args[@]}" >"$work/peer.out" 2>"$work/peer.err" &
     peer_pid=$!
     pids+=("$peer_pid")
@@ -190,7 +191,7 @@ curl -s -X POST "$target_url/__reset" >/dev/null
 pub shared >"$work/shared.allow"
 start_hmaster -H "$target_url" --curve-secret "$work/master.key" \
     --allow-shared-key "$work/shared.allow" --expect-workers 3 --expect-workers-max-wait 20s \
-    --csv "$work/s" -u 12 -r 12 -t 16s --only-summary / /json
+    --csv "$work/s" -u 12 -r 12 -t 30s --only-summary / /json
 check "the master says some keys are shared" grep -q "shared by many workers" "$work/master.err"
 : >"$work/worker.err"
 for i in 1 2 3; do

@@ -94,6 +94,7 @@ echo "== ... and TLS sessions: a new user does not resume one a user before it h
 # path's thread-wide cache before). The same server would take them.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
     -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+: >"$work/tls-server.out"
 "$PY" "$here/conn_log_server.py" "$work/tls.log" --tls "$work/tls.pem" "$work/tls.key" \
     >"$work/tls-server.out" 2>"$work/tls-server.err" &
 pids+=($!)
