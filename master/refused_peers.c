@@ -1,3 +1,6 @@
+/* The master's messages about peers refused at the handshake for their
+ * security mechanism (see refused_peers.h): at once, then at most once
+ * per HN_REFUSED_PEERS_AGAIN_S, and what is left at exit. */
 #include "refused_peers.h"
 
 #include "log.h"

@@ -48,6 +48,22 @@ start_hmaster() {
     echo "hornet-master did not start"; cat "$work/master.err"; exit 1
 }
 
+# start_py_server NAME SCRIPT [ARGS...]: run tests/integration/SCRIPT (a
+# Python server that prints "listening on PORT" once ready) in the
+# background, its output in $work/NAME.out and .err; sets server_pid and
+# server_port, or fails the test with its errors.
+start_py_server() {
+    local name=$1 script=$2
+    shift 2
+    : >"$work/$name.out" # read below, maybe before the server's shell opens it
+    "$PY" "$here/$script" "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_grep "$work/$name.out" "^listening on [0-9]" 10 ||
+        { cat "$work/$name.err"; fail "$script did not start"; exit 1; }
+    server_port=$(sed -n 's/^listening on //p' "$work/$name.out")
+}
+
 # Wait up to $2 seconds for a line matching the regex $1 in the master log.
 wait_log() {
     local deadline=$((SECONDS + $2))

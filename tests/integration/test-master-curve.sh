@@ -127,17 +127,8 @@ for mode in null http; do
     echo "== a worker at a peer that is no master of its kind ($mode) connects again, and joins"
     peer_args=()
     [ "$mode" = http ] && peer_args=(--http)
-    : >"$work/peer.out" # the loop below may read before the peer's shell opens it
-    "$PY" "$here/zmtp_null_peer.py" "${peer_args[@]}" >"$work/peer.out" 2>"$work/peer.err" &
-    peer_pid=$!
-    pids+=("$peer_pid")
-    rejoin_port=
-    for _ in $(seq 100); do
-        rejoin_port=$(sed -n 's/^listening on //p' "$work/peer.out")
-        [ -n "$rejoin_port" ] && break
-        sleep 0.05
-    done
-    [ -n "$rejoin_port" ] || fail "zmtp_null_peer.py did not start"
+    start_py_server peer zmtp_null_peer.py "${peer_args[@]}"
+    peer_pid=$server_pid rejoin_port=$server_port
     "$HORNET_WORKER" --master "tcp://127.0.0.1:$rejoin_port" --threads 1 \
         --curve-secret "$work/w1.key" --master-key "$(pub master)" 2>"$work/redial-$mode.err" &
     redial=$!

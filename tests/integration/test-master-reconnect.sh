@@ -200,11 +200,8 @@ echo "== a connection cut during its greeting, then one that stays: the worker k
 port=$(free_port)
 MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 2 -r 2 -t 5s \
     --expect-workers 1 --expect-workers-max-wait 30s --only-summary /
-: >"$work/proxy.out"
-"$PY" "$here/cut_first_proxy.py" "$port" >"$work/proxy.out" 2>"$work/proxy.err" &
-pids+=($!)
-wait_grep "$work/proxy.out" "^listening on" 10 || fail "cut_first_proxy.py did not start"
-proxy_port=$(sed -n 's/^listening on //p' "$work/proxy.out")
+start_py_server proxy cut_first_proxy.py "$port"
+proxy_port=$server_port
 "$HORNET_WORKER" --master "tcp://127.0.0.1:$proxy_port" --threads 1 2>"$work/cut.err" &
 pids+=($!)
 wait_master 60

@@ -10,15 +10,8 @@
 # Locust's do.
 . "$(dirname "$0")/master_lib.sh"
 
-: >"$work/server.out"
-"$PY" "$here/conn_log_server.py" "$work/conns.log" >"$work/server.out" 2>"$work/server.err" &
-pids+=($!)
-for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on //p' "$work/server.out")
-    [ -n "$port" ] && break
-    sleep 0.05
-done
-[ -n "${port:-}" ] || { echo "the test server did not start"; cat "$work/server.err"; exit 1; }
+start_py_server server conn_log_server.py "$work/conns.log"
+port=$server_port
 
 # $1: label; the rest: extra master flags. 20 users, each GETs /u/<its id>
 # with think time, so that few requests are ever in flight at once.
@@ -94,16 +87,8 @@ echo "== ... and TLS sessions: a new user does not resume one a user before it h
 # path's thread-wide cache before). The same server would take them.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
     -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
-: >"$work/tls-server.out"
-"$PY" "$here/conn_log_server.py" "$work/tls.log" --tls "$work/tls.pem" "$work/tls.key" \
-    >"$work/tls-server.out" 2>"$work/tls-server.err" &
-pids+=($!)
-for _ in $(seq 100); do
-    tls_port=$(sed -n 's/^listening on //p' "$work/tls-server.out")
-    [ -n "$tls_port" ] && break
-    sleep 0.05
-done
-[ -n "${tls_port:-}" ] || { echo "the TLS test server did not start"; cat "$work/tls-server.err"; exit 1; }
+start_py_server tls-server conn_log_server.py "$work/tls.log" --tls "$work/tls.pem" "$work/tls.key"
+tls_port=$server_port
 for engine in curl fast; do
     : >"$work/tls.log"
     cat >"$work/tls.yaml" <<YAML
