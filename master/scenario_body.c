@@ -149,29 +149,73 @@ static bool json_value(struct hn_loader *L, yaml_node_t *n, struct hn_template *
     return json_string(L, n, v, len, t);
 }
 
-/* form: {key: value, key: [v1, v2]} → key=value&key=v1&key=v2 */
-static bool form_pair(struct hn_loader *L, struct hn_yaml_pair *p, yaml_node_t *v, bool first,
-                      struct hn_template *t)
+static void text_append(struct hn_load_text *x, const char *s, size_t len)
+{
+    if (len > sizeof(x->text) - 1 - x->len) {
+        x->over = true;
+        return;
+    }
+    memcpy(x->text + x->len, s, len);
+    x->len += len;
+    x->text[x->len] = '\0';
+}
+
+/* @s as a name shows it: text url-encoded as it is sent, each {{...}} as
+ * written (its value is not known until sent). */
+static void shown_append(struct hn_load_text *x, const char *s, size_t len)
+{
+    const char *end = s + len;
+    while (s < end) {
+        const char *open = memmem(s, (size_t)(end - s), "{{", 2);
+        const char *close = open ? memmem(open + 2, (size_t)(end - open - 2), "}}", 2) : NULL;
+        const char *plain_end = close ? open : end;
+        char buf[512];
+        while (s < plain_end) {
+            size_t take = (size_t)(plain_end - s) < sizeof(buf) / 3 ? (size_t)(plain_end - s)
+                                                                    : sizeof(buf) / 3;
+            text_append(x, buf, hn_escape_write(HN_ESC_FORM, s, take, buf, sizeof(buf)));
+            s += take;
+        }
+        if (close) {
+            text_append(x, open, (size_t)(close + 2 - open));
+            s = close + 2;
+        }
+    }
+}
+
+/* key=value of one pair (a list's item, or the value itself), url-encoded
+ * into @t, and as written into @shown when given (a query's text for the
+ * URL's name). */
+static bool encoded_pair(struct hn_loader *L, struct hn_yaml_pair *p, yaml_node_t *v, bool first,
+                         const char *what, struct hn_template *t, struct hn_load_text *shown)
 {
     struct hn_yaml *y = &L->y;
     if (!hn_yaml_is_scalar(v))
-        return hn_yaml_fail(y, v, "form %s: expected a value or a list of values, got %s",
+        return hn_yaml_fail(y, v, "%s %s: expected a value or a list of values, got %s", what,
                             p->name, hn_yaml_kind(v));
     const char *text = hn_yaml_is_null(v) ? "" : (const char *)v->data.scalar.value;
     size_t len = hn_yaml_is_null(v) ? 0 : v->data.scalar.length;
+    if (shown) {
+        if (!first)
+            text_append(shown, "&", 1);
+        shown_append(shown, p->name, strlen(p->name));
+        text_append(shown, "=", 1);
+        shown_append(shown, text, len);
+    }
     return (first || lit(L, v, t, "&")) &&
            hn_load_template(L, p->key, p->name, strlen(p->name), HN_ESC_FORM, form_literal, t,
-                            "form") &&
+                            what) &&
            lit(L, v, t, "=") &&
-           hn_load_template(L, v, text, len, HN_ESC_FORM, form_literal, t, "form");
+           hn_load_template(L, v, text, len, HN_ESC_FORM, form_literal, t, what);
 }
 
-static bool form_body(struct hn_loader *L, yaml_node_t *n, struct hn_template *t)
+bool hn_load_urlencoded(struct hn_loader *L, yaml_node_t *n, const char *what, size_t max,
+                        struct hn_template *t, struct hn_load_text *shown)
 {
     struct hn_yaml *y = &L->y;
     struct hn_yaml_pair *pairs;
     size_t np;
-    if (!hn_yaml_map_pairs(y, n, "form", "field: value", &pairs, &np))
+    if (!hn_yaml_map_pairs(y, n, what, "field: value", &pairs, &np))
         return false;
     bool ok = true, first = true;
     for (size_t i = 0; i < np && ok; i++) {
@@ -179,15 +223,15 @@ static bool form_body(struct hn_loader *L, yaml_node_t *n, struct hn_template *t
         if (hn_yaml_is_seq(v)) {
             for (size_t k = 0; k < hn_yaml_items(v) && ok; k++) {
                 yaml_node_t *it = hn_yaml_item(y, v, k);
-                ok = it && form_pair(L, &pairs[i], it, first, t);
+                ok = it && encoded_pair(L, &pairs[i], it, first, what, t, shown);
                 first = false;
             }
         } else {
-            ok = form_pair(L, &pairs[i], v, first, t);
+            ok = encoded_pair(L, &pairs[i], v, first, what, t, shown);
             first = false;
         }
-        if (ok && literal_bytes(t) > HN_MODEL_BODY_MAX)
-            ok = hn_yaml_fail(y, n, "form: body larger than %d bytes", HN_MODEL_BODY_MAX);
+        if (ok && (literal_bytes(t) > max || (shown && shown->over)))
+            ok = hn_yaml_fail(y, n, "%s: longer than %zu bytes", what, max);
     }
     free(pairs);
     return ok;
@@ -216,7 +260,8 @@ bool hn_load_body(struct hn_loader *L, yaml_node_t *json, yaml_node_t *form, yam
     }
     if (form) {
         st->body_kind = HN_BODY_FORM;
-        return form_body(L, form, &st->body) && keep_source(L, form, &st->body, "form");
+        return hn_load_urlencoded(L, form, "form", HN_MODEL_BODY_MAX, &st->body, NULL) &&
+               keep_source(L, form, &st->body, "form");
     }
     if (raw) {
         const char *text;

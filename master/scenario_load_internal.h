@@ -72,5 +72,16 @@ void hn_load_plan_warn_scopes(struct hn_loader *L);
 /* JSON's number grammar (RFC 8259 §6): plain YAML numbers written so are
  * JSON numbers (kept as written), others are strings. */
 bool hn_load_json_number(const char *s);
+/* Text as written, bounded (a query's, for its URL's name). */
+struct hn_load_text {
+    char text[HN_MODEL_STR_MAX + 1];
+    size_t len;
+    bool over; /* something did not fit */
+};
+/* Mapping @n of {field: value, field: [v1, v2]} url-encoded into @t as
+ * field=value&field=v1&field=v2 (form bodies, queries); at most @max bytes
+ * of literal text; as written into @shown when not NULL. Errors name @what. */
+bool hn_load_urlencoded(struct hn_loader *L, yaml_node_t *n, const char *what, size_t max,
+                        struct hn_template *t, struct hn_load_text *shown);
 bool hn_load_body(struct hn_loader *L, yaml_node_t *json, yaml_node_t *form, yaml_node_t *raw,
                   struct hn_step *st);

@@ -18,8 +18,9 @@ static const char *const methods[] = {"get", "post", "put", "patch", "delete", "
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 
 static const char *const step_keys[] = {
-    "get",    "post",    "put",   "patch", "delete",  "head",    "options",          "name",
-    "headers", "json",   "form",  "body",  "capture", "check",   "follow_redirects", "timeout",
+    "get",     "post", "put",  "patch", "delete",  "head",  "options",          "name",
+    "headers", "json", "form", "body",  "capture", "check", "follow_redirects", "timeout",
+    "query",
 };
 #define N_STEP_KEYS (sizeof(step_keys) / sizeof(step_keys[0]))
 
@@ -500,6 +501,65 @@ static bool url(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const c
     return url_check(L, n, &st->url, what);
 }
 
+/* query: {field: value, ...} appended to the URL url-encoded (values too,
+ * when rendered: a captured "ham & eggs" is sent q=ham+%26+eggs, which a
+ * value written in the URL itself is not), after '?', or after '&' when
+ * the URL as written has a query already. The URL's source (its stats
+ * name unless named) gains the query as written. */
+static bool query(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const char *method)
+{
+    struct hn_yaml *y = &L->y;
+    struct hn_template *t = &st->url;
+    if (!hn_yaml_is_map(n))
+        return hn_yaml_fail(y, n, "query: expected a mapping of field: value, got %s",
+                            hn_yaml_kind(n));
+    if (n->data.mapping.pairs.top == n->data.mapping.pairs.start)
+        return true; /* query: {} */
+    if (t->segs[0].kind != HN_SEG_LITERAL)
+        return hn_yaml_fail(y, n,
+                            "query: the URL starts with a value (%s), so whether it has a query "
+                            "is not known: write the query in it",
+                            t->source);
+    bool has_query = false;
+    for (uint32_t i = 0; i < t->n_segs; i++) {
+        const struct hn_seg *g = &t->segs[i];
+        if (g->kind != HN_SEG_LITERAL)
+            continue;
+        if (memchr(g->text, '#', g->len))
+            return hn_yaml_fail(y, n, "query: the URL has a #fragment: write the query in it");
+        has_query = has_query || memchr(g->text, '?', g->len) != NULL;
+    }
+    const struct hn_seg *last = &t->segs[t->n_segs - 1];
+    char end = last->kind == HN_SEG_LITERAL && last->len ? last->text[last->len - 1] : 0;
+    const char *sep = !has_query ? "?" : end == '?' || end == '&' ? "" : "&";
+    struct hn_load_text *shown = calloc(1, sizeof(*shown));
+    if (!shown)
+        return hn_yaml_fail(y, n, "out of memory");
+    size_t src_len = strlen(t->source);
+    bool ok = src_len + strlen(sep) <= HN_MODEL_STR_MAX;
+    if (ok) {
+        memcpy(shown->text, t->source, src_len);
+        memcpy(shown->text + src_len, sep, strlen(sep) + 1);
+        shown->len = src_len + strlen(sep);
+    }
+    ok = ok && hn_template_add_literal(t, sep, strlen(sep)) == 0;
+    ok = ok && hn_load_urlencoded(L, n, "query", HN_MODEL_STR_MAX, t, shown);
+    if (ok && shown->over)
+        ok = hn_yaml_fail(y, n, "query: the URL with its query is longer than %d bytes",
+                          HN_MODEL_STR_MAX);
+    char *source = ok ? strdup(shown->text) : NULL;
+    free(shown);
+    if (!ok)
+        return y->failed || hn_yaml_fail(y, n, "out of memory");
+    if (!source)
+        return hn_yaml_fail(y, n, "out of memory");
+    free(t->source);
+    t->source = source;
+    char what[40];
+    snprintf(what, sizeof(what), "%s url", method);
+    return url_check(L, n, t, what);
+}
+
 bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
                   const char *const *extra)
 {
@@ -539,6 +599,8 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
     if (!(st->method = strdup(upper)) || !url(L, url_node, st, upper))
         return y->failed || hn_yaml_fail(y, n, "out of memory");
     yaml_node_t *v;
+    if ((v = hn_yaml_get(y, n, "query")) && !query(L, v, st, upper))
+        return false;
     char shown[HN_PROTO_NAME_MAX + 8];
     if ((v = hn_yaml_get(y, n, "name"))) {
         const char *name;

@@ -115,23 +115,39 @@ YAML
         [ "$later_resumed" -ge 4 ]
 done
 
-echo "== a header with an empty value is sent empty, on both transports"
+echo "== a header with an empty value is sent empty; query: values are url-encoded; both transports"
+# A value written in the URL keeps ?&=/% (it may be a path or a query
+# already); one in query: is a field's value, whatever it holds.
+printf 'q\n"ham & eggs=1/2%%+ü"\n' >"$work/terms.csv"
+want_q='/q?term=ham+%26+eggs%3D1%2F2%25%2B%C3%BC&page=2&tag=a+b&tag=c%26d&none='
 for engine in curl fast; do
     : >"$work/conns.log"
     cat >"$work/hdr.yaml" <<YAML
 host: http://127.0.0.1:$port
 http: {engine: $engine, cookies: false}
+data: {terms: {csv: terms.csv}}
 users:
   - wait: {constant: 1h}
     headers: {X-Empty: ""}
+    on_start:
+      - get: /q
+        query: {term: "{{terms.q}}", page: 2, tag: [a b, "c&d"], none: null}
+      - {get: "/q?x=1", query: {y: "{{terms.q}}"}, name: second}
     tasks: [{get: /hdr}]
 YAML
     start_hmaster -f "$work/hdr.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 3s \
         --csv "$work/hdr-$engine" --only-summary
     wait_master 60
     check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-    check "$engine: X-Empty came, empty ($(head -1 "$work/conns.log"))" \
+    check "$engine: X-Empty came, empty ($(grep /hdr "$work/conns.log" | head -1))" \
         grep -q "^[0-9]* /hdr X-Empty=''$" "$work/conns.log"
+    check "$engine: the query sent url-encoded ($(grep ' /q' "$work/conns.log" | head -1))" \
+        sh -c "cut -d' ' -f2 '$work/conns.log' | grep -qxF '$want_q'"
+    check "$engine: after the URL's own query, with &" \
+        sh -c "cut -d' ' -f2 '$work/conns.log' | grep -qxF '/q?x=1&y=ham+%26+eggs%3D1%2F2%25%2B%C3%BC'"
+    check "$engine: named after the query as written, values as {{...}}" \
+        grep -qF 'GET,/q?term={{terms.q}}&page=2&tag=a+b&tag=c%26d&none=,1,0,' \
+        "$work/hdr-${engine}_stats.csv"
 done
 
 # one_user NAME ENGINE STEP [DEFAULTS]: one user on that transport does
