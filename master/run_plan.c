@@ -1,5 +1,6 @@
 /* The run's plan: load shape and thresholds, file and command line merged
  * (see run_plan.h). */
+#include "sanitize.h"
 #include "run_plan.h"
 #include "error.h"
 #include "log.h"
@@ -257,7 +258,8 @@ void hn_run_plan_describe(FILE *out, const struct hn_run_plan *p, const struct h
         fprintf(out, "%srun time: until stopped (Ctrl-C, or -t)\n", indent);
     for (uint32_t i = 0; i < p->n_thresholds; i++) {
         const struct hn_threshold *t = &p->thresholds[i];
-        fprintf(out, "%sthreshold: %s", indent, t->expr);
+        char expr[HN_SANITIZE_SIZE(HN_THRESHOLD_EXPR_MAX)];
+        fprintf(out, "%sthreshold: %s", indent, hn_sanitize_str(expr, sizeof(expr), t->expr));
         if (t->abort_on_fail)
             fprintf(out, " (aborts the run when it fails%s%s)", t->delay_ms ? ", after " : "",
                     t->delay_ms ? ms_text(t->delay_ms, a, sizeof(a)) : "");

@@ -1,5 +1,6 @@
 /* The run's scenario from a file or quick mode, and --check's summary (see
  * scenario.h). */
+#include "sanitize.h"
 #include "scenario.h"
 #include "error.h"
 #include "exitcodes.h"
@@ -160,7 +161,8 @@ struct engine_count {
 static void print_step(FILE *out, const struct hn_scenario *s, const struct hn_user_class *c,
                        const struct hn_step *st, const char *prefix)
 {
-    fprintf(out, "%s%s %s", prefix, st->method, st->name);
+    char name[HN_SANITIZE_SIZE(HN_PROTO_NAME_MAX)];
+    fprintf(out, "%s%s %s", prefix, st->method, hn_sanitize_str(name, sizeof(name), st->name));
     if (st->body_kind != HN_BODY_NONE)
         fprintf(out, " +%s body",
                 st->body_kind == HN_BODY_JSON ? "json" : st->body_kind == HN_BODY_FORM ? "form"
@@ -208,8 +210,9 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
         fprintf(out, "data %s: %s, %u rows, %s, columns:", fd->name,
                 info && info->data_paths[f] ? info->data_paths[f] : "?", fd->n_rows,
                 orders[fd->order < 3 ? fd->order : 0]);
+        char column[HN_SANITIZE_SIZE(256)];
         for (uint32_t c = 0; c < fd->n_columns; c++)
-            fprintf(out, " %s", fd->columns[c]);
+            fprintf(out, " %s", hn_sanitize_str(column, sizeof(column), fd->columns[c]));
         fputc('\n', out);
     }
     fprintf(out, "user classes: %u\n", s->n_classes);
@@ -242,8 +245,10 @@ void hn_scenario_summary(FILE *out, const char *path, const struct hn_scenario *
                 info->tasks_dropped, info->tasks_dropped == 1 ? "" : "s", info->classes_dropped,
                 info->classes_dropped == 1 ? "" : "es");
     fprintf(out, "stats entries: %u\n", s->n_entries);
+    char name[HN_SANITIZE_SIZE(HN_PROTO_NAME_MAX)];
     for (uint32_t e = 0; e < s->n_entries && e < 20; e++)
-        fprintf(out, "  %-7s %s\n", s->entries[e].method, s->entries[e].name);
+        fprintf(out, "  %-7s %s\n", s->entries[e].method,
+                hn_sanitize_str(name, sizeof(name), s->entries[e].name));
     if (s->n_entries > 20)
         fprintf(out, "  ... %u more\n", s->n_entries - 20);
     if (plan)

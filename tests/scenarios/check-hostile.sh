@@ -77,5 +77,19 @@ expect laughs "the document expands to more than 1000000 nodes"
 expect nodes "more than 200000 YAML nodes"
 expect alias-cycle "an alias inside its own anchor"
 expect merge-cycle "an alias inside its own anchor"
+# Valid, but with terminal escapes in a name, a data column and a
+# threshold: --check shows them escaped, never writes an ESC byte.
+printf 'a\033[31m,b\n1,2\n' >"$work/esc.csv"
+printf '%s\n' 'host: http://127.0.0.1:1' 'data: {d: {csv: esc.csv}}' 'users:' \
+    '  - tasks: [{get: /x, name: "red\e[31mname\u2028"}]' \
+    'thresholds: ["GET red\e[31mname\u2028: p(95) < 1s"]' >"$work/esc.yaml"
+out=$(timeout 30 "$HORNET_MASTER" --check -f "$work/esc.yaml" 2>&1); rc=$?
+if [ "$rc" = 0 ] && ! printf '%s' "$out" | grep -q $'\x1b' &&
+    [ "$(printf '%s\n' "$out" | grep -c 'red\\x1b\[31mname\\u2028')" -ge 3 ] &&
+    printf '%s' "$out" | grep -qF 'a\x1b[31m'; then
+    echo "ok: escapes in names, columns and thresholds shown escaped"; passed=$((passed + 1))
+else
+    echo "FAIL: escapes in --check (exit $rc): $out"; failed=$((failed + 1))
+fi
 echo "hostile scenarios: $passed refused as expected, $failed not"
 [ "$failed" = 0 ]
