@@ -42,6 +42,17 @@ static const char *ms(char buf[HN_REPORT_NUM_MAX], uint64_t us)
     return buf;
 }
 
+/* A time of @h (mean, or percentile @p, or max when @p > 100), or "–"
+ * when nothing was timed (the CSV's N/A, the JSON's null). */
+static const char *time_of(char buf[HN_REPORT_NUM_MAX], const struct hn_hist *h, double p)
+{
+    if (!h || !h->total)
+        return "\u2013";
+    return ms(buf, p < 0     ? (uint64_t)(hn_hist_mean(h) + 0.5)
+                   : p > 100 ? hn_hist_max(h)
+                             : hn_hist_percentile(h, p));
+}
+
 static void totals_table(FILE *f, const struct hn_stats *st, double elapsed_s)
 {
     struct hn_stats_totals t;
@@ -54,9 +65,8 @@ static void totals_table(FILE *f, const struct hn_stats *st, double elapsed_s)
     fprintf(f, "| %llu | %llu (%.2f %%) | %.1f | %s | %s | %s | %s | %s |\n\n",
             (unsigned long long)t.requests, (unsigned long long)t.failures,
             t.requests ? 100.0 * t.failures / t.requests : 0.0, t.requests / elapsed_s,
-            ms(a, h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0),
-            ms(b, h ? hn_hist_percentile(h, 50) : 0), ms(c, h ? hn_hist_percentile(h, 95) : 0),
-            ms(d, h ? hn_hist_percentile(h, 99) : 0), ms(e, h ? hn_hist_max(h) : 0));
+            time_of(a, h, -1), time_of(b, h, 50), time_of(c, h, 95), time_of(d, h, 99),
+            time_of(e, h, 101));
 }
 
 static void thresholds_table(FILE *f, const struct hn_report_moment *m)
@@ -111,10 +121,8 @@ static void entries_table(FILE *f, const struct hn_stats *st, double elapsed_s)
         fputs(" | ", f);
         md(f, t->name);
         fprintf(f, " | %llu | %llu | %s | %s | %s | %s | %s | %.1f |\n",
-                (unsigned long long)t->requests, (unsigned long long)t->failures,
-                ms(a, h ? (uint64_t)(hn_hist_mean(h) + 0.5) : 0),
-                ms(b, h ? hn_hist_percentile(h, 50) : 0), ms(c, h ? hn_hist_percentile(h, 95) : 0),
-                ms(d, h ? hn_hist_percentile(h, 99) : 0), ms(e, h ? hn_hist_max(h) : 0),
+                (unsigned long long)t->requests, (unsigned long long)t->failures, time_of(a, h, -1),
+                time_of(b, h, 50), time_of(c, h, 95), time_of(d, h, 99), time_of(e, h, 101),
                 t->requests / elapsed_s);
     }
     if (n > MD_ENTRIES_MAX)

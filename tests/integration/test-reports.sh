@@ -146,6 +146,8 @@ else
 fi
 check "its JUnit run case fails with the reason" grep -q "<failure type=\"run\" message=\"aborted: $why" "$n.junit.xml"
 check "its Markdown verdict says why" grep -q "^aborted: $why" "$n.md"
+check "its Markdown totals show no times, not 0 ms ($(grep -A2 '^| requests' "$n.md" | tail -1))" \
+    grep -qxF '| 0 | 0 (0.00 %) | 0.0 | – | – | – | – | – |' "$n.md"
 check "its HTML report carries the reason" grep -q "$why" "$n.html"
 check "its CSV has the Aggregated row, empty" grep -q "^,Aggregated,0,0," "${n}_stats.csv"
 
