@@ -125,9 +125,10 @@ void hn_cli_usage(FILE *out)
         "     loopback without --insecure, a key file others may read or of the wrong\n"
         "     kind (a .pub as a secret, a .key where public keys go)\n"
         "  3  the run could not complete: cannot bind (--bind, --metrics-bind), workers\n"
-        "     did not join in time, no worker can run the scenario, all workers lost (or\n"
-        "     none sent its final report), nothing was sent, statistics out of memory,\n"
-        "     the master could not keep up with its workers (its lag: see README)\n");
+        "     did not join in time (or SIGINT/SIGTERM/SIGHUP while waiting for them),\n"
+        "     every local worker exited, no worker can run the scenario, all workers\n"
+        "     lost (or none sent its final report), nothing was sent, statistics out of\n"
+        "     memory, the master could not keep up with its workers (its lag: see README)\n");
 }
 
 /* The text above names the bound. */

@@ -103,9 +103,11 @@ static void make_run_id(char *out, size_t len)
 static int add_reports(struct hn_run *r)
 {
     const struct hn_master_config *cfg = r->cfg;
+    /* -H, or the scenario's host: (NULL when every URL is absolute). */
+    const char *host = cfg->host ? cfg->host : r->scenario ? r->scenario->host : NULL;
     struct hn_report_run run = {
         .scenario_file = cfg->scenario_file,
-        .host = cfg->host ? hn_url_redact(cfg->host, r->host_shown, sizeof(r->host_shown)) : NULL,
+        .host = host ? hn_url_redact(host, r->host_shown, sizeof(r->host_shown)) : NULL,
         .load = hn_run_plan_brief(r->plan, r->load_brief, sizeof(r->load_brief)),
         .stop_timeout_ms = cfg->stop_timeout_ms,
         .journal = &r->journal,

@@ -610,14 +610,14 @@ static int load(const char *path, const char *text, size_t len, const struct hn_
             hn_yaml_fail(&L.y, L.http_version_node,
                          "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse "
                          "an h2c connection, so every request after a connection's first would "
-                         "fail (curl issue 10634, fixed in libcurl 8.0.0): use https:// (HTTP/2 "
+                         "fail (a libcurl bug, fixed in libcurl 8.0.0): use https:// (HTTP/2 "
                          "by ALPN) or \"1.1\"",
                          hn_curl_version());
             rc = HN_E_INVALID;
         } else {
             hn_yaml_warn(&L.y, L.http_version_node,
                          "http version \"2\" over http:// (h2c): libcurl %s here cannot reuse "
-                         "an h2c connection (curl issue 10634, fixed in libcurl 8.0.0): workers "
+                         "an h2c connection (a libcurl bug, fixed in libcurl 8.0.0): workers "
                          "with such a libcurl refuse this scenario",
                          hn_curl_version());
         }

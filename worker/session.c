@@ -271,8 +271,8 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
         /* The master's libcurl may be another (it checks its own). */
         snprintf(why, sizeof(why),
                  "HTTP/2 over http:// (h2c): libcurl %s on this worker cannot reuse an h2c "
-                 "connection, every request after a connection's first would fail (curl issue "
-                 "10634, fixed in libcurl 8.0.0)",
+                 "connection, every request after a connection's first would fail (a libcurl "
+                 "bug, fixed in libcurl 8.0.0)",
                  hn_curl_version());
         err = HN_E_INVALID;
     }

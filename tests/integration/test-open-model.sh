@@ -133,6 +133,9 @@ print({n: (e[n]["requests"], (e[n]["intended_latency_us"] or {}).get("count")) f
 sys.exit(not (e["x"]["requests"] > 2 and e["x"]["intended_latency_us"] is None
               and e["y"]["intended_latency_us"]["count"] == 1))
 PY
+check "the JSON's config names the scenario's host" \
+    python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["config"]["host"] != sys.argv[2])' \
+    "$work/mixed.json" "$target_url"
 
 echo "== a 1 s server freeze at 100 iterations/s with at most 2 users"
 for latency in auto service; do
