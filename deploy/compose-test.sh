@@ -50,20 +50,43 @@ check "compose ran $n worker containers ($workers)" [ "$workers" = "$n" ]
 target_stats "$target_cid" >"$work/target.json"
 check_run "$work/master.log" "$report/run" "$work/target.json" "$n"
 
-say "a run whose requests all fail: compose must exit with the master's 1"
-# Nothing listens on port 9: every request is refused, the master exits 1,
-# while each worker leaves with 0 after the master's QUIT.
-export HORNET_HOST=http://target:9 HORNET_RUN_TIME=3s HORNET_REPORT=refused
+say "a scenario file (docker-compose.scenario.yml) whose refused requests fail the run"
+# Its stages and data rows are the run's; nothing listens on port 9: those
+# requests are refused and the master exits 1, while each worker leaves
+# with 0 after the master's QUIT: compose must exit with the master's 1.
+scenario_dir="$work/scenario"
+mkdir -p "$scenario_dir"
+printf 'id\n7\n8\n' >"$scenario_dir/ids.csv"
+cat >"$scenario_dir/mixed.yaml" <<YAML
+host: http://target:8080
+data: {ids: {csv: ids.csv}}
+users:
+  - wait: {constant: 100ms}
+    tasks:
+      - {get: "/echo/{{ids.id}}", name: echo}
+      - {get: "http://target:9/", name: refused}
+load:
+  stages:
+    - {duration: 2s, users: $n, spawn_rate: 100}
+    - {duration: 3s, users: $((2 * n)), spawn_rate: 100}
+YAML
+export HORNET_SCENARIO_DIR="$scenario_dir" HORNET_SCENARIO=mixed.yaml HORNET_REPORT=scenario
 rc=0
-timeout --kill-after=10 300 "${compose[@]}" up --scale worker="$n" --abort-on-container-exit master worker >"$work/up2.log" 2>&1 || rc=$?
+timeout --kill-after=10 300 "${compose[@]}" -f "$(dirname "$compose_file")/docker-compose.scenario.yml" \
+    up --scale worker="$n" --abort-on-container-exit master worker >"$work/up2.log" 2>&1 || rc=$?
 master_cid=$("${compose[@]}" ps -q master)
 master_rc=$(docker inspect -f '{{.State.ExitCode}}' "$master_cid")
 check "the master exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
 check "docker-compose exits with the master's code (got $rc)" [ "$rc" = "$master_rc" ]
-check "the failures are in the report" grep -q "connection refused" "$report/refused_failures.csv"
+check "the scenario's entries are in the report" \
+    grep -q '^GET,echo,[1-9][0-9]*,0,' "$report/scenario_stats.csv"
+check "the refused requests are in the failures" \
+    grep -q "^GET,refused,connection refused," "$report/scenario_failures.csv"
+check "the scenario's stages ran: $((2 * n)) users at the end" \
+    grep -q "^[0-9]*,$((2 * n)),,Aggregated," "$report/scenario_stats_history.csv"
 
 if [ "$failures" -gt 0 ]; then
     echo "--- docker-compose up (first run)"; tail -n 40 "$work/up.log"
-    echo "--- docker-compose up (second run)"; tail -n 20 "$work/up2.log"
+    echo "--- docker-compose up (the scenario's run)"; tail -n 20 "$work/up2.log"
 fi
 finish
