@@ -444,8 +444,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 return bad("--expect-workers-max-wait wants a duration such as 60s", optarg);
             break;
         case O_CSV:
-            if (!optarg[0])
-                return bad("--csv wants a file name prefix", optarg);
+            /* "reports/" would make the hidden reports/_stats.csv ... */
+            if (!optarg[0] || optarg[strlen(optarg) - 1] == '/')
+                return bad("--csv wants a file name prefix such as reports/run, not a directory",
+                           optarg);
             cfg->csv_prefix = optarg;
             break;
         case O_FULL_HISTORY:

@@ -129,15 +129,20 @@ int main(int argc, char **argv)
         return HN_EXIT_USAGE;
     }
     const char *name = argv[optind];
+    size_t name_len = strlen(name);
+    if (name[name_len - 1] == '/' || (name_len >= 2 && !strcmp(name + name_len - 2, "/.")) ||
+        !strcmp(name, ".") || !strcmp(name, "..") ||
+        (name_len >= 3 && !strcmp(name + name_len - 3, "/.."))) {
+        /* "keys/" would make the hidden keys/.key and keys/.pub */
+        fprintf(stderr,
+                "hornet-keygen: %s: NAME names the files, not a directory (e.g. %s%smaster)\n",
+                name, name, name[name_len - 1] == '/' ? "" : "/");
+        return HN_EXIT_USAGE;
+    }
     char key_path[4096], pub_path[4096];
     if (snprintf(key_path, sizeof(key_path), "%s.key", name) >= (int)sizeof(key_path) ||
         snprintf(pub_path, sizeof(pub_path), "%s.pub", name) >= (int)sizeof(pub_path)) {
         fprintf(stderr, "hornet-keygen: NAME is too long\n");
-        return HN_EXIT_USAGE;
-    }
-    if (!force && (access(key_path, F_OK) == 0 || access(pub_path, F_OK) == 0)) {
-        fprintf(stderr, "hornet-keygen: %s or %s exists: not replaced (--force replaces)\n",
-                key_path, pub_path);
         return HN_EXIT_USAGE;
     }
     struct stat st;
@@ -148,6 +153,11 @@ int main(int argc, char **argv)
                     paths[i]);
             return HN_EXIT_USAGE;
         }
+    if (!force && (access(key_path, F_OK) == 0 || access(pub_path, F_OK) == 0)) {
+        fprintf(stderr, "hornet-keygen: %s or %s exists: not replaced (--force replaces)\n",
+                key_path, pub_path);
+        return HN_EXIT_USAGE;
+    }
     /* --force writes both next to them first: the old pair stays whole
      * until the new one is complete (a failure lost the old key before). */
     char key_tmp[PATH_MAX + 8], pub_tmp[PATH_MAX + 8];

@@ -43,6 +43,8 @@ refused "an abbreviation of several flags" "'--max' is short for several options
     --max 5 -H http://127.0.0.1:1 /
 refused "--local-workers above --max-workers" "--local-workers is more than --max-workers" \
     --local-workers 2 --max-workers 1 -H http://127.0.0.1:1 /
+refused "--csv DIR/" "--csv wants a file name prefix such as reports/run, not a directory" \
+    --csv "$work/" -H http://127.0.0.1:1 /
 refused "two reports on one file" "--json and --html both write" \
     --json "$work/same" --html "$work/same" -H http://127.0.0.1:1 /
 # ... also when the two paths differ only in how they reach the file
@@ -103,6 +105,14 @@ check "the JSON shows the host without them" python3 -c "import json,sys
 sys.exit(json.load(open(sys.argv[1]))['run']['config']['host'] != 'http://***@127.0.0.1:1')" "$work/cred.json"
 check "no report holds the password" bash -c "! grep -l pa55word '$work'/cred.*"
 
+echo "== hornet-keygen NAME names files, not a directory"
+for name in "$work/" "$work/." "$work/.."; do
+    rc=0
+    "$HORNET_KEYGEN" "$name" >/dev/null 2>"$work/err" || rc=$?
+    check "'$name' refused: exit $rc, $(cat "$work/err")" \
+        bash -c "[ $rc = 2 ] && grep -q 'NAME names the files, not a directory' '$work/err'"
+done
+check "no hidden key file made" bash -c "! ls -a '$work' | grep -q '^\.\(key\|pub\)$'"
 echo "== hornet-keygen --force keeps the old pair when it cannot write the new one"
 "$HORNET_KEYGEN" "$work/k" >/dev/null || fail "hornet-keygen"
 old_key=$(cat "$work/k.key")
