@@ -16,6 +16,7 @@
 #include "curve.h"
 #include "endpoint.h"
 #include "fastpath.h"
+#include "loadshape.h"
 #include "metrics_addr.h"
 #include "model.h"
 
@@ -405,6 +406,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case 't':
             if (hn_units_parse_duration_ms(optarg, &cfg->run_time_ms) || !cfg->run_time_ms)
                 return bad("--run-time wants a duration such as 90s, 5m or 1h20m", optarg);
+            if (cfg->run_time_ms > HN_SHAPE_STAGE_MAX_MS) /* whatever the load's shape */
+                return bad("--run-time: at most 10 years", optarg);
             break;
         case 's':
             if (hn_units_parse_duration_ms(optarg, &cfg->stop_timeout_ms) ||
