@@ -485,6 +485,10 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case O_EXIT_ON_ERROR:
             if (!parse_u32(optarg, 255, &n))
                 return bad("--exit-code-on-error wants 0..255", optarg);
+            if (n == HN_EXIT_USAGE || n == HN_EXIT_NO_RUN) /* failures must not read as those */
+                return bad("--exit-code-on-error: 2 and 3 mean a bad command line and a run that "
+                           "could not complete; give 0, 1 or 4..255",
+                           optarg);
             cfg->exit_code_on_error = (int)n;
             break;
         case O_LOG_LEVEL:
@@ -530,7 +534,9 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case O_MAX_STATS_MEM:
             if (hn_units_parse_bytes(optarg, &cfg->max_stats_memory) ||
                 cfg->max_stats_memory < (1u << 20))
-                return bad("--max-stats-memory wants a size of at least 1MiB, e.g. 512MiB", optarg);
+                return bad("--max-stats-memory wants a size from 1MiB up (at most 2^64 bytes), "
+                           "e.g. 512MiB",
+                           optarg);
             break;
         case 'h':
             hn_cli_usage(stdout);

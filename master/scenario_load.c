@@ -473,7 +473,7 @@ static bool load_users(struct hn_loader *L, yaml_node_t *n, const struct class_c
     struct hn_yaml *y = &L->y;
     if (!hn_yaml_is_seq(n) || hn_yaml_items(n) == 0)
         return hn_yaml_fail(y, n, "users: a list of one or more user classes, got %s",
-                            hn_yaml_kind(n));
+                            hn_yaml_is_seq(n) ? "an empty list" : hn_yaml_kind(n));
     if (hn_yaml_items(n) > HN_MODEL_CLASSES_MAX)
         return hn_yaml_fail(y, n, "users: more than %d classes", HN_MODEL_CLASSES_MAX);
     for (size_t i = 0; i < hn_yaml_items(n); i++) {

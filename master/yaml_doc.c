@@ -173,6 +173,22 @@ static void problem_position(const struct hn_yaml *y, const yaml_parser_t *p, un
         advance(y->text + i, y->text + off, line, col);
 }
 
+/* libyaml says "found character that cannot start any token" of a tab in
+ * the indentation: say what it is. */
+static const char *tab_hint(const struct hn_yaml *y, const yaml_parser_t *p)
+{
+    if (p->error == YAML_READER_ERROR)
+        return "";
+    size_t at = p->problem_mark.index < y->len ? p->problem_mark.index : y->len;
+    size_t start = at;
+    while (start > 0 && y->text[start - 1] != '\n')
+        start--;
+    for (size_t i = start; i < y->len && (y->text[i] == ' ' || y->text[i] == '\t'); i++)
+        if (y->text[i] == '\t')
+            return " (a tab: YAML indents with spaces)";
+    return "";
+}
+
 /* Depth and size limits over the event stream; one document only. */
 static int prescan(struct hn_yaml *y)
 {
@@ -188,8 +204,8 @@ static int prescan(struct hn_yaml *y)
         if (!yaml_parser_parse(&p, &ev)) {
             unsigned line, col;
             problem_position(y, &p, &line, &col);
-            fail_line(y, line, col, "%s%s%s", p.problem ? p.problem : "YAML syntax error",
-                      p.context ? " " : "", p.context ? p.context : "");
+            fail_line(y, line, col, "%s%s%s%s", p.problem ? p.problem : "YAML syntax error",
+                      p.context ? " " : "", p.context ? p.context : "", tab_hint(y, &p));
             rc = HN_E_INVALID;
             break;
         }
@@ -666,6 +682,12 @@ bool hn_yaml_uint(struct hn_yaml *y, yaml_node_t *n, uint64_t min, uint64_t max,
                   const char *what)
 {
     uint64_t v;
+    const char *text = hn_yaml_is_scalar(n) ? (const char *)n->data.scalar.value : "";
+    if (hn_yaml_is_plain(n) && text[0] >= '0' && text[0] <= '9' &&
+        strspn(text, "0123456789") == strlen(text) &&
+        hn_units_parse_count(text, UINT64_MAX, &v)) /* digits only: too many of them */
+        return hn_yaml_fail(y, n, "%s: %s is out of range (%llu..%llu)", what, text,
+                            (unsigned long long)min, (unsigned long long)max);
     if (!hn_yaml_is_plain(n) || hn_yaml_is_null(n) ||
         hn_units_parse_count((const char *)n->data.scalar.value, UINT64_MAX, &v))
         return hn_yaml_fail(y, n, "%s: expected a whole number, got %s%s%s%s", what,
@@ -688,7 +710,10 @@ bool hn_yaml_bool(struct hn_yaml *y, yaml_node_t *n, bool *out, const char *what
     else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
         *out = false;
     else
-        return hn_yaml_fail(y, n, "%s: expected true or false, got %s", what, hn_yaml_kind(n));
+        return hn_yaml_fail(y, n, "%s: expected true or false, got %s%s%s%s", what, hn_yaml_kind(n),
+                            hn_yaml_is_scalar(n) ? " '" : "",
+                            hn_yaml_is_scalar(n) ? (const char *)n->data.scalar.value : "",
+                            hn_yaml_is_scalar(n) ? "'" : "");
     return true;
 }
 

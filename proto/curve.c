@@ -186,6 +186,10 @@ int hn_curve_load_public(const char *key_or_path, char out[HN_CURVE_KEY_Z85_LEN 
     int err = read_line(key_or_path, line, sizeof(line), &st);
     if (err == -ENOENT && strlen(key_or_path) == HN_CURVE_KEY_Z85_LEN)
         return invalid(why, why_len, "%s: not a Z85 public key", key_or_path);
+    if (err == -ENOENT)
+        return invalid(why, why_len,
+                       "%s: neither a public key (40 Z85 characters) nor an existing file",
+                       key_or_path);
     if (err < 0) {
         snprintf(why, why_len, "%s: %s", key_or_path, strerror(-err));
         return err;

@@ -180,11 +180,14 @@ int main(int argc, char **argv)
         return HN_EXIT_USAGE;
     }
     if (secret_path) {
+        const char *flag = "--curve-secret";
         int err = hn_curve_load_secret(secret_path, &curve.own, why, sizeof(why));
-        if (!err)
+        if (!err) {
+            flag = "--master-key";
             err = hn_curve_load_public(master_key, curve.server_z85, why, sizeof(why));
+        }
         if (err) {
-            fprintf(stderr, "hornet-worker: %s\n", why);
+            fprintf(stderr, "hornet-worker: %s: %s\n", flag, why);
             return HN_EXIT_USAGE;
         }
         if (!hn_curve_available()) {

@@ -45,6 +45,8 @@ refused "--local-workers above --max-workers" "--local-workers is more than --ma
     --local-workers 2 --max-workers 1 -H http://127.0.0.1:1 /
 refused "-t beyond 10 years, with a file's stages too" "--run-time: at most 10 years" \
     -t 99999999999h -f "$(dirname "$0")/../../deploy/examples/stages.yaml"
+refused "--exit-code-on-error 3" "--exit-code-on-error: 2 and 3 mean" \
+    --exit-code-on-error 3 -H http://127.0.0.1:1 /
 refused "--csv DIR/" "--csv wants a file name prefix such as reports/run, not a directory" \
     --csv "$work/" -H http://127.0.0.1:1 /
 refused "two reports on one file" "--json and --html both write" \

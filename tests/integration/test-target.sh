@@ -131,6 +131,10 @@ timeout 5 "$TARGET" --listen 127.0.0.1:99999 2>/dev/null || rc=$?
 rc=0
 timeout 5 "$TARGET" --threads zero 2>/dev/null || rc=$?
 [[ $rc == 2 ]] || fail "bad --threads: exit $rc, want 2"
+rc=0
+timeout 5 "$TARGET" --listen 2>"$WORK/noval.err" || rc=$?
+[[ $rc == 2 ]] && grep -qx "hornet-target: --listen needs a value; see --help" "$WORK/noval.err" ||
+    fail "--listen without a value: exit $rc, $(cat "$WORK/noval.err")"
 # Files that are no certificate: exit 3 and why (a sanitizer build leaked
 # the files' buffers here and exited 1); a file it cannot read: exit 2.
 rc=0

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "hV", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
         switch (opt) {
         case OPT_LISTEN:
             listen_arg = optarg;
@@ -216,11 +216,12 @@ int main(int argc, char **argv)
         case 'V':
             printf("hornet-target %s\n", HN_VERSION);
             return HN_EXIT_OK;
-        default: {
-            char bad[3];
-            return bad_usage("unknown or incomplete option '%s'",
-                             hn_getopt_bad_option(argv, bad, sizeof(bad)));
-        }
+        case ':':
+            fprintf(stderr, "hornet-target: %s needs a value; see --help\n", argv[optind - 1]);
+            return HN_EXIT_USAGE;
+        default:
+            hn_getopt_complain(stderr, "hornet-target", argv, options);
+            return HN_EXIT_USAGE;
         }
     }
     if (optind < argc)
