@@ -25,7 +25,8 @@
 # The workers reach the master on a loopback port chosen by the system, so
 # nothing listens beyond this machine.
 # Exit status: hornet-master's (0 passed, 1 some request failed, 3 the run
-# could not complete), or 1 when installing, building or starting failed.
+# could not complete), or 1 when installing, building or starting failed,
+# 2 for an unknown option, 130 when interrupted (Ctrl-C) before the run.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
