@@ -68,7 +68,8 @@ thresholds:
 YAML
 started=$SECONDS
 start_hmaster -f "$work/abort.yaml" -u 4 -r 4 -t 60s --local-workers 2 --worker-threads 1 \
-    --exit-code-on-error 0 --csv "$work/a" --json "$work/a.json" --only-summary
+    --exit-code-on-error 0 --csv "$work/a" --json "$work/a.json" --junit "$work/a.xml" \
+    --only-summary
 wait_master 50
 check "master exits 1 (got $master_rc): the threshold, not the request failures" [ "$master_rc" = 1 ]
 check "it stopped long before its 60 s ($((SECONDS - started)) s)" [ "$master_rc" != 124 ]
@@ -93,4 +94,17 @@ print(f"observed {th['observed']}, pass {th['pass']}, totals.failure_ratio {rati
 sys.exit(not (th["pass"] is False and th["observed"] == ratio and 0 < ratio < 1))
 PY
 check "the failures report has the 500s" grep -q "HTTP 500" "$work/a_failures.csv"
+# Failed requests pass with --exit-code-on-error 0: the JUnit fails the
+# run and the thresholds, not the entry (a CI server would fail the build
+# for them).
+check "JUnit: /status/500's case passes, saying its failures were allowed" \
+    python3 - "$work/a.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")}
+c = cases["GET /status/500"]
+out = c.findtext("system-out") or ""
+print(f"failure: {c.find('failure') is not None}, system-out: {out.splitlines()[0] if out else ''}")
+sys.exit(c.find("failure") is not None or "allowed by --exit-code-on-error 0" not in out
+         or cases["run"].find("failure") is None)
+PY
 finish
