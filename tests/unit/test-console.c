@@ -281,12 +281,50 @@ static void test_hostile_names(void **state)
     hn_stats_free(st);
 }
 
+/* The character column where the @nth line starting with @prefix has
+ * @needle (UTF-8 continuation bytes not counted), or -1. */
+static int column_of(const char *text, const char *prefix, int nth, const char *needle)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, prefix, strlen(prefix)) || nth-- > 0)
+            continue;
+        const char *end = strchr(p, '\n'), *at = strstr(p, needle);
+        if (!at || (end && at > end))
+            return -1;
+        int col = 0;
+        for (const char *q = p; q < at; q++)
+            col += ((unsigned char)*q & 0xc0) != 0x80;
+        return col;
+    }
+    return -1;
+}
+
+/* A name in UTF-8 pads by characters, as Locust's Python does: the counts
+ * after it stand in the column of an ASCII name's (they came 6 columns
+ * early after "café ☕ 日本"). */
+static void test_utf8_names_align(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    static const uint64_t v[] = {1000, 1000, 1000, 1000, 1000, 1000, 1000};
+    merge(st, T0 + 100, "GET", "/caf\xc3\xa9-\xe2\x98\x95-\xe6\x97\xa5", v, 7, 0, NULL, 0);
+    merge(st, T0 + 100, "PUT", "/plain", v, 3, 0, NULL, 0);
+    hn_stats_tick(st, T0 + 1000, 1);
+    char *text = capture_summary(st);
+    int utf8_col = column_of(text, "GET ", 0, " 7 "), ascii_col = column_of(text, "PUT ", 0, " 3 ");
+    assert_true(utf8_col > 0);
+    assert_int_equal(utf8_col, ascii_col); /* the request counts' column */
+    free(text);
+    hn_stats_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_table),  cmocka_unit_test(test_summary_percentiles),
         cmocka_unit_test(test_summary_errors), cmocka_unit_test(test_live),
-        cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_hostile_names),  cmocka_unit_test(test_utf8_names_align),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
