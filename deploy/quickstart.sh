@@ -47,6 +47,8 @@ users=${USERS:-50}
 spawn_rate=${SPAWN_RATE:-25}
 duration=${DURATION:-20s}
 local_workers=${LOCAL_WORKERS:-2}
+[[ $local_workers =~ ^[1-9][0-9]*$ ]] ||
+    { echo "quickstart: LOCAL_WORKERS wants a number of workers, 1 or more" >&2; exit 2; }
 build=${BUILD_DIR:-build-quickstart}
 report=${REPORT:-hornet-report/run}
 

@@ -290,6 +290,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .max_workers = 1024,
     };
     bool expect_given = false;
+    const char *local_only = NULL; /* a flag of --local-workers' */
     char why[256];
     struct stat st;
     int c;
@@ -431,11 +432,13 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         case O_WTHREADS:
             if (!parse_u32(optarg, 1024, &cfg->worker_threads) || !cfg->worker_threads)
                 return bad("--worker-threads wants 1..1024", optarg);
+            local_only = "--worker-threads";
             break;
         case O_WBIN:
             if (stat(optarg, &st) != 0 || !S_ISREG(st.st_mode) || access(optarg, X_OK) != 0)
                 return bad("--worker-bin wants an executable hornet-worker program", optarg);
             cfg->worker_bin = optarg;
+            local_only = "--worker-bin";
             break;
         case O_EXPECT:
             if (!parse_u32(optarg, HN_REGISTRY_MAX, &cfg->expect_workers) || !cfg->expect_workers)
@@ -641,6 +644,11 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         return bad("--rate is the open model: -u and -r do not apply (--max-users bounds the "
                    "users)",
                    "");
+    if (local_only && !cfg->local_workers) {
+        char what[128];
+        snprintf(what, sizeof(what), "%s is for the workers --local-workers N starts", local_only);
+        return bad(what, "");
+    }
     if (!expect_given)
         cfg->expect_workers = cfg->local_workers ? cfg->local_workers : 1;
     if (cfg->expect_workers > cfg->max_workers)

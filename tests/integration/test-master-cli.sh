@@ -27,6 +27,9 @@ refused "port 99999 in --bind" "port is a number 1..65535" --bind tcp://127.0.0.
     -H http://127.0.0.1:1 /
 refused "--worker-bin /nonexistent" "--worker-bin wants an executable" --local-workers 1 \
     --worker-bin /nonexistent -H http://127.0.0.1:1 /
+refused "--worker-threads without --local-workers" \
+    "--worker-threads is for the workers --local-workers N starts" \
+    --worker-threads 2 -H http://127.0.0.1:1 /
 refused "-u 0" "--users wants" -u 0 -H http://127.0.0.1:1 /
 refused "-r 0x10" "--spawn-rate wants" -r 0x10 -H http://127.0.0.1:1 /
 refused "-r 1e-300" "--spawn-rate wants" -r 1e-300 -H http://127.0.0.1:1 /
