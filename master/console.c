@@ -52,10 +52,7 @@ static void dashes(FILE *out, int n)
 
 /* --- request table ------------------------------------------------------- */
 
-/* printf width for @s to fill @w columns: one a character, not a byte, as
- * Locust (Python) pads, so that a name in UTF-8 keeps the columns after it
- * in place. */
-static int width_for(const char *s, int w)
+int hn_console_width_for(const char *s, int w)
 {
     for (; *s; s++)
         w += ((unsigned char)*s & 0xc0) == 0x80; /* a continuation byte */
@@ -90,7 +87,7 @@ static void table_row(FILE *out, int name_w, const struct hn_stats_entry *e, dou
     /* Locust: "%-8s %-Ns %7d %12s |%7d %7d %7d%7d | %7.2f %11.2f" */
     hn_sanitize_str(name, sizeof(name), t.name);
     fprintf(out, "%-*s %-*s %7llu %12s |%*s %*s %*s%*s | %7.2f %11.2f\n", TYPE_W, type,
-            width_for(name, name_w), name, (unsigned long long)t.requests, fails, TIME_W,
+            hn_console_width_for(name, name_w), name, (unsigned long long)t.requests, fails, TIME_W,
             fmt_ms(avg, mean_us), TIME_W, fmt_ms(min, h ? hn_hist_min(h) : 0), TIME_W,
             fmt_ms(max, h ? hn_hist_max(h) : 0), TIME_W,
             fmt_ms(med, h ? hn_hist_percentile(h, 50) : 0), rps, fps);
@@ -186,7 +183,7 @@ static void percentile_row(FILE *out, int name_w, const struct hn_stats_entry *e
         return; /* Locust lists only entries with requests */
     hn_sanitize_str(name, sizeof(name), t.name);
     fprintf(out, "%-*s %-*s", TYPE_W, hn_sanitize_str(method, sizeof(method), t.method),
-            width_for(name, name_w), name);
+            hn_console_width_for(name, name_w), name);
     for (size_t i = 0; i < HN_REPORT_N_PCTS; i++)
         fprintf(out, " %*s", i ? PCT_W : 8,
                 fmt_ms(buf, hn_hist_percentile(t.hist, hn_report_pcts[i])));

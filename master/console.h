@@ -25,6 +25,11 @@ void hn_console_live(FILE *out, const struct hn_stats *st, uint32_t users, uint3
  * happened, the error report (most frequent first). */
 void hn_console_summary(FILE *out, const struct hn_stats *st);
 
+/* printf width for @s to fill @w columns: one a character, not a byte, as
+ * Locust (Python) pads, so that a name in UTF-8 keeps the columns after it
+ * in place ("%-*s", hn_console_width_for(s, 50), s). */
+int hn_console_width_for(const char *s, int w);
+
 struct hn_journal;
 struct hn_registry;
 /* End of the summary: what happened to workers (joined, missing, back,

@@ -37,8 +37,9 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
             char seen[48], expr[HN_SANITIZE_SIZE(HN_THRESHOLD_EXPR_MAX)];
             bool pass = res && res[i].pass;
             failed += !pass;
-            fprintf(out, "  %s %-50s observed %s\n", pass ? "\u2713" : "\u2717",
-                    hn_sanitize_str(expr, sizeof(expr), t[i].expr),
+            hn_sanitize_str(expr, sizeof(expr), t[i].expr);
+            fprintf(out, "  %s %-*s observed %s\n", pass ? "\u2713" : "\u2717",
+                    hn_console_width_for(expr, 50), expr,
                     hn_threshold_format(&t[i], res ? res[i].observed : NAN, seen, sizeof(seen)));
         }
         fprintf(out, "%u of %u thresholds passed%s\n", n - failed, n,

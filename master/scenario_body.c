@@ -40,7 +40,9 @@ static int form_literal(struct hn_template *t, const char *s, size_t len)
 static bool lit(struct hn_loader *L, yaml_node_t *n, struct hn_template *t, const char *s)
 {
     return hn_template_add_literal(t, s, strlen(s)) == 0 ||
-           hn_yaml_fail(&L->y, n, "body: out of memory or more than %d parts",
+           hn_yaml_fail(&L->y, n,
+                        "out of memory, or more than %d parts (values and the text between "
+                        "them)",
                         HN_TEMPLATE_SEGS_MAX);
 }
 

@@ -515,6 +515,8 @@ static bool query(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const
                             hn_yaml_kind(n));
     if (n->data.mapping.pairs.top == n->data.mapping.pairs.start)
         return true; /* query: {} */
+    if (!t->n_segs)  /* {{env NAME}} that is empty */
+        return hn_yaml_fail(y, n, "query: the URL is empty");
     if (t->segs[0].kind != HN_SEG_LITERAL)
         return hn_yaml_fail(y, n,
                             "query: the URL starts with a value (%s), so whether it has a query "
@@ -541,8 +543,12 @@ static bool query(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const
         memcpy(shown->text, t->source, src_len);
         memcpy(shown->text + src_len, sep, strlen(sep) + 1);
         shown->len = src_len + strlen(sep);
+    } else {
+        hn_yaml_fail(y, n, "query: the URL with its query is longer than %d bytes",
+                     HN_MODEL_STR_MAX);
     }
-    ok = ok && hn_template_add_literal(t, sep, strlen(sep)) == 0;
+    if (ok && hn_template_add_literal(t, sep, strlen(sep)) != 0)
+        ok = hn_yaml_fail(y, n, "query: the URL has more than %d parts", HN_TEMPLATE_SEGS_MAX);
     ok = ok && hn_load_urlencoded(L, n, "query", HN_MODEL_STR_MAX, t, shown);
     if (ok && shown->over)
         ok = hn_yaml_fail(y, n, "query: the URL with its query is longer than %d bytes",
@@ -550,7 +556,7 @@ static bool query(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const
     char *source = ok ? strdup(shown->text) : NULL;
     free(shown);
     if (!ok)
-        return y->failed || hn_yaml_fail(y, n, "out of memory");
+        return y->failed ? false : hn_yaml_fail(y, n, "out of memory");
     if (!source)
         return hn_yaml_fail(y, n, "out of memory");
     free(t->source);
@@ -614,10 +620,10 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
     } else if (strlen(st->url.source) + 3 > HN_PROTO_NAME_MAX &&
                strlen(hn_url_redact(st->url.source, shown, sizeof(shown))) > HN_PROTO_NAME_MAX) {
         /* (named after its url as the reports show it: credentials as ***) */
-        return hn_yaml_fail(y, url_node,
-                            "url longer than %d bytes: give the step a name (its stats entry is "
-                            "named after the url otherwise)",
-                            HN_PROTO_NAME_MAX);
+        return hn_yaml_fail(y, hn_yaml_get(y, n, "query") ? hn_yaml_get(y, n, "query") : url_node,
+                            "url%s longer than %d bytes: give the step a name (its stats entry "
+                            "is named after the url otherwise)",
+                            hn_yaml_get(y, n, "query") ? " with its query" : "", HN_PROTO_NAME_MAX);
     }
     if ((v = hn_yaml_get(y, n, "headers")) && !hn_load_headers(L, v, &st->headers, &st->n_headers))
         return false;

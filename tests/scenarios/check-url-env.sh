@@ -8,9 +8,10 @@
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 # $1 the URL, $2 0 (accepted) or 2 (refused), $3 a fragment of the first line
 try() {
-    printf 'host: http://127.0.0.1:8080\nusers:\n  - tasks:\n      - get: "%s"\n' "$1" >"$work/u.yaml"
+    printf 'host: http://127.0.0.1:8080\nusers:\n  - tasks:\n      - get: "%s"\n%b' "$1" "${4:-}" \
+        >"$work/u.yaml"
     local out rc
-    out=$(HN_P=z HN_PORT=8081 HN_HOSTPORT=127.0.0.1:9 HN_BASE=http://127.0.0.1:5 HN_SPACE='a b' \
+    out=$(HN_EMPTY= HN_P=z HN_PORT=8081 HN_HOSTPORT=127.0.0.1:9 HN_BASE=http://127.0.0.1:5 HN_SPACE='a b' \
         timeout 20 "$HORNET_MASTER" --check -f "$work/u.yaml" 2>&1)
     rc=$?
     out=$(printf '%s\n' "$out" | head -n 1)
@@ -34,4 +35,7 @@ try '/login?next=http://127.0.0.1/b' 0 "valid"
 try '/r?u=https://a/b&v={{user_id}}' 0 "valid"
 try 'ftp://127.0.0.1/x' 2 "GET url: only http:// and https:// URLs"
 try 'x/y?z=http://a' 2 "a path starts with '/'"
+# query: appends to the URL as it is made: an empty one is refused (a crash).
+try '{{env HN_EMPTY}}' 2 "u.yaml:5:16: query: the URL is empty" '        query: {a: 1}\n'
+try '/q{{env HN_P}}' 0 "valid" '        query: {a: 1}\n'
 finish url-env
