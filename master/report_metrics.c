@@ -19,7 +19,13 @@
 
 /* A scrape waits this long for the loop, then gets the last text. */
 #define RENDER_WAIT_MS 2000
-#define CONNECTIONS_MAX 16
+/* A text this recent is served as it is: the figures change once a second,
+ * and scrapers in a loop must not take the master's loop for renders (a
+ * 1,000-entry text takes a few hundred ms). */
+#define RENDER_REUSE_MS 250
+/* Scrapers at once (a few slow clients must not keep the others out);
+ * one idle this long is closed. */
+#define CONNECTIONS_MAX 128
 #define CONNECTION_TIMEOUT_S 10
 
 struct metrics {
@@ -40,9 +46,17 @@ struct metrics {
     pthread_cond_t rendered;
     char *text;
     size_t len;
+    uint64_t text_ms;     /* CLOCK_MONOTONIC time of the text's render */
     uint64_t asked, done; /* render requests and the last one served */
     bool closing;
 };
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Loop thread: render the text now and hand it to waiting scrapes. */
 static void on_render(struct ev_loop *loop, ev_async *w, int revents)
@@ -74,6 +88,7 @@ static void on_render(struct ev_loop *loop, ev_async *w, int revents)
         free(m->text);
         m->text = text;
         m->len = len;
+        m->text_ms = monotonic_ms();
     }
     m->done = m->asked;
     pthread_cond_broadcast(&m->rendered);
@@ -102,11 +117,13 @@ static char *fresh_text(struct metrics *m, size_t *len)
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += RENDER_WAIT_MS / 1000;
     pthread_mutex_lock(&m->lock);
-    uint64_t ticket = ++m->asked;
-    ev_async_send(m->loop, &m->render);
-    while (m->done < ticket && !m->closing)
-        if (pthread_cond_timedwait(&m->rendered, &m->lock, &until) == ETIMEDOUT)
-            break;
+    if (!m->text || monotonic_ms() - m->text_ms >= RENDER_REUSE_MS) {
+        uint64_t ticket = ++m->asked;
+        ev_async_send(m->loop, &m->render);
+        while (m->done < ticket && !m->closing)
+            if (pthread_cond_timedwait(&m->rendered, &m->lock, &until) == ETIMEDOUT)
+                break;
+    }
     char *copy = m->text ? malloc(m->len ? m->len : 1) : NULL;
     if (copy)
         memcpy(copy, m->text, m->len);
@@ -201,7 +218,9 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
      * (libmicrohttpd's own said "Failed to bind to port 0", the port of
      * its unused argument), and a scraper's broken connection is not worth
      * a line on the console. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    /* epoll (MHD_USE_AUTO): select() serves no descriptor above 1,023, and
+     * a master with a thousand workers holds more than that. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
     if (a.sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     errno = 0;
