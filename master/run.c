@@ -128,12 +128,30 @@ void hn_run_start(struct hn_run *r)
     arm_stage_timer(r);
 }
 
+/* A worker whose FINAL the stop waits for: one that ran users and is still
+ * in the run, also when missing since shortly before the stop (a link cut
+ * near the end: its last seconds are in that FINAL). */
+static bool owes_final(const struct hn_run *r, const struct hn_worker *w)
+{
+    if (!w->loaded || w->final_received || w->banned || w->declined)
+        return false;
+    return !w->missing || w->last_seen >= r->stop_began_s - HN_RUN_AWAIT_MISSING_S;
+}
+
 bool hn_run_all_finals_in(const struct hn_run *r)
 {
     for (uint32_t i = 0; i < r->reg.n; i++)
-        if (hn_worker_active(&r->reg.workers[i]))
+        if (owes_final(r, &r->reg.workers[i]))
             return false;
     return true;
+}
+
+static uint32_t finals_owed(const struct hn_run *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->reg.n; i++)
+        n += owes_final(r, &r->reg.workers[i]);
+    return n;
 }
 
 void hn_run_begin_stop(struct hn_run *r, const char *why)
@@ -147,13 +165,19 @@ void hn_run_begin_stop(struct hn_run *r, const char *why)
     hn_log_info("%s: stopping (requests in flight get up to %llu ms)", why,
                 (unsigned long long)r->cfg->stop_timeout_ms);
     r->state = HN_RUN_STOPPING;
+    r->stop_began_s = hn_lag_clock(&r->lag, hn_clock_mono_s());
     ev_timer_stop(r->loop, &r->stage);
     ev_timer_stop(r->loop, &r->run_end);
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = (uint32_t)r->cfg->stop_timeout_ms;
-    for (uint32_t i = 0; i < r->reg.n; i++) /* not to one that ran nothing */
-        if (!r->reg.workers[i].missing && !r->reg.workers[i].declined)
-            hn_dispatch_to(r, &r->reg.workers[i], &m);
+    /* Not to one that ran nothing; to one missing whose FINAL is awaited
+     * (a stalled link may still deliver it; one that comes back gets it
+     * again). */
+    for (uint32_t i = 0; i < r->reg.n; i++) {
+        struct hn_worker *w = &r->reg.workers[i];
+        if ((!w->missing && !w->declined) || owes_final(r, w))
+            hn_dispatch_to(r, w, &m);
+    }
     ev_timer_set(&r->stop_deadline,
                  (double)(r->cfg->stop_timeout_ms + HN_RUN_FINAL_MARGIN_MS) / 1000.0, 0.0);
     ev_timer_start(r->loop, &r->stop_deadline);
@@ -385,12 +409,19 @@ static void check_liveness(struct hn_run *r, double backlog_s)
         if (hn_worker_active(w) && now - w->last_seen >= HN_RUN_MISSING_AFTER_S) {
             w->missing = true;
             lost = true;
+            bool stopping = r->state == HN_RUN_STOPPING;
             hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_MISSING,
-                             "silent for %.1f s; its %u users went to the others",
+                             stopping ? "silent for %.1f s during the stop"
+                                      : "silent for %.1f s; its %u users went to the others",
                              now - w->last_seen, w->share.total);
-            hn_log_warn("worker %u (%s) silent for %.1f s: marked missing, its %u users go to "
-                        "the other workers",
-                        w->index, w->hello.worker_id, now - w->last_seen, w->share.total);
+            if (stopping)
+                hn_log_warn("worker %u (%s) silent for %.1f s: marked missing; the stop waits "
+                            "for its final report until its deadline",
+                            w->index, w->hello.worker_id, now - w->last_seen);
+            else
+                hn_log_warn("worker %u (%s) silent for %.1f s: marked missing, its %u users go "
+                            "to the other workers",
+                            w->index, w->hello.worker_id, now - w->last_seen, w->share.total);
         }
     }
     if (!lost)
@@ -529,7 +560,7 @@ void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents)
                      "deadline: it is behind");
     }
     hn_log_info("stop deadline reached: %u workers did not send their final report",
-                hn_registry_alive(&r->reg));
+                finals_owed(r));
     hn_run_finish(r, HN_EXIT_OK); /* workers without FINAL are named there */
 }
 

@@ -36,6 +36,10 @@
 #define HN_RUN_LAG_SAY_S 10.0
 #define HN_RUN_HEARTBEAT_QUIET_S 0.5
 #define HN_RUN_FINAL_MARGIN_MS 5000 /* extra wait for FINALs beyond the stop timeout */
+/* A worker missing for less than this when the stop begins (cut off near
+ * the end; a worker stops itself after 10 s without its master) may still
+ * send its FINAL: the stop waits for it as for the others, to its deadline. */
+#define HN_RUN_AWAIT_MISSING_S 10.0
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
 
@@ -104,6 +108,7 @@ struct hn_run {
     struct hn_lag lag;                    /* the master's own lag and stalls */
     double lag_said_at;                   /* mono time the lag was last said */
     double stall_said_at, stall_unsaid_s; /* stalls: when last said, and since */
+    double stop_began_s;                  /* liveness clock (lag.h) at the stop */
     bool behind;                          /* could not keep up: the run fails (exit 3) */
     uint64_t stats_msgs;                  /* SNAPSHOT and FINAL frames merged */
     uint64_t stats_bytes;                 /* their bytes */
