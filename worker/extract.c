@@ -36,6 +36,8 @@ static void put(struct walk *w, const char *s, size_t n)
     if (n < x->cap) {
         memcpy(x->out, s, n);
         x->out[n] = '\0';
+    } else if (x->cap) {
+        x->out[0] = '\0'; /* too long: nothing of it, not an older value */
     }
     x->len = n;
 }

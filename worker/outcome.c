@@ -63,6 +63,8 @@ static void check_status(const struct hn_step *st, long status, struct hn_outcom
 
 static bool json_equal(const struct hn_check_json *c, const struct hn_extract *x)
 {
+    if (x->len >= x->cap)
+        return false; /* not kept (16 KiB and more): no value a check names */
     switch (c->want_type) {
     case HN_JSON_STRING:
         return x->type == HN_JSON_STRING && x->len == strlen(c->want) &&
