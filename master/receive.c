@@ -57,12 +57,21 @@ static bool stranger_reply_ok(struct hn_run *r)
     return true;
 }
 
+/* @src into @dst as valid UTF-8: reasons quote what a worker sent (its id,
+ * an entry's name) cut to a length, maybe inside a character, and the wire
+ * and the JSON report take valid UTF-8 only (a REJECT that could not be
+ * encoded was never sent). */
+static void utf8_text(char *dst, size_t cap, const char *src)
+{
+    hn_utf8_copy(dst, cap, src, strlen(src));
+}
+
 static void reject(struct hn_run *r, const void *route, size_t len, const char *reason)
 {
     if (!stranger_reply_ok(r))
         return;
     struct hn_msg m = {.type = HN_MSG_REJECT};
-    snprintf(m.reject.reason, sizeof(m.reject.reason), "%s", reason);
+    utf8_text(m.reject.reason, sizeof(m.reject.reason), reason);
     hn_dispatch_to_route(r, route, len, &m);
 }
 
@@ -110,14 +119,16 @@ static void ban(struct hn_run *r, struct hn_worker *w, const char *why)
     if (w->banned)
         return;
     w->banned = true;
-    snprintf(w->ban_reason, sizeof(w->ban_reason), "%s", why);
+    utf8_text(w->ban_reason, sizeof(w->ban_reason), why);
     hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_BANNED, "%s", why);
     hn_log_warn("worker %u (%s on %s) broke a limit and is ignored for the rest of the run: %s",
                 w->index, w->hello.worker_id, w->hello.hostname, why);
     if (own_key(w)) /* a shared key stays: the others hold it too */
         hn_zap_refuse(&r->zap, w->identity);
     struct hn_msg m = {.type = HN_MSG_REJECT};
-    snprintf(m.reject.reason, sizeof(m.reject.reason), "thrown out of the run: %s", why);
+    char reason[sizeof(m.reject.reason)];
+    snprintf(reason, sizeof(reason), "thrown out of the run: %s", why);
+    utf8_text(m.reject.reason, sizeof(m.reject.reason), reason);
     hn_dispatch_to(r, w, &m);
     worker_left(r, true, "no worker left in the run");
 }
