@@ -36,6 +36,11 @@
 /* On SIGINT/SIGTERM (e.g. docker stop), requests in flight get this long to
  * finish before they count as "aborted at stop"; a second signal forces. */
 #define SIGNAL_GRACE_MS 2000
+/* Stopping on its own after its master's silence, requests in flight get
+ * this long (the master's default --stop-timeout): the link, not the
+ * target, failed, and cutting them would fail the run for requests the
+ * target was answering. A STOP that comes meanwhile ends it sooner. */
+#define SILENCE_GRACE_MS 10000
 /* Saying HELLO this long without a WELCOME: a hint of what may be wrong. */
 #define NO_WELCOME_HINT_S 10.0
 /* While reports flow, each HEARTBEAT goes right after a SNAPSHOT: the
@@ -489,8 +494,10 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
     struct hn_session *s = w->data;
     ev_tstamp silent = ev_now(loop) - s->last_heard;
     if (s->state == SS_RUNNING && silent * 1000.0 >= (double)s->cfg->silence_stop_ms) {
-        hn_log_warn("no word from the master for %.0f s: stopping all load", silent);
-        begin_stop(s, 0);
+        hn_log_warn("no word from the master for %.0f s: stopping all load (requests in flight "
+                    "get up to %d s)",
+                    silent, SILENCE_GRACE_MS / 1000);
+        begin_stop(s, SILENCE_GRACE_MS);
     }
     /* A master of the other security mechanism: said at once (the channel
      * keeps connecting, should the master be restarted right). */
