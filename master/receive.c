@@ -596,6 +596,37 @@ static enum report_seq note_seq(struct hn_run *r, struct hn_worker *w, uint64_t 
     return REPORT_NEW;
 }
 
+/* How late @w's reports arrive: the time since its first report on the
+ * master's clock, less the time its reports cover on its own clock (so the
+ * two clocks' offset cancels; a link slower than the reports shows as a
+ * delay that grows). The base is the report that came soonest, so a
+ * worker's clock set back does not read as a delay. A worker whose reports
+ * come seconds late holds back its last seconds at the stop (they may miss
+ * the deadline) and its users' count: said at 3 s, then each time it
+ * doubles. */
+static void note_delay(struct hn_worker *w, const struct hn_msg_snapshot *s)
+{
+    double at = w->alive_at; /* its arrival, without the master's own backlog */
+    double delay = w->delay_base_at > 0
+                       ? (at - w->delay_base_at) -
+                             ((double)s->interval_end_ms - (double)w->delay_base_end_ms) / 1000.0
+                       : -1.0;
+    if (delay < 0) {
+        w->delay_base_at = at;
+        w->delay_base_end_ms = s->interval_end_ms;
+        return;
+    }
+    if (delay > w->delay_max_s)
+        w->delay_max_s = delay;
+    if (delay >= HN_RUN_DELAY_SAY_S && delay >= 2 * w->delay_said_s) {
+        w->delay_said_s = delay;
+        hn_log_warn("worker %u (%s): its reports arrive %.1f s late (its link to the master is "
+                    "slower than its reports, or queues them): its last seconds may miss the "
+                    "stop's deadline",
+                    w->index, w->hello.worker_id, delay);
+    }
+}
+
 static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len)
 {
     const struct hn_msg_snapshot *s = &m->snapshot;
@@ -616,6 +647,7 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
     }
     if (note_seq(r, w, s->seq) != REPORT_NEW)
         return;
+    note_delay(w, s);
     w->users = s->users;
     r->users_seen |= w->users > 0;
     if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {

@@ -76,6 +76,12 @@ struct hn_worker {
      * requests are not in the totals. */
     uint64_t snap_seq;
     uint64_t reports_lost;
+    /* How late its reports arrive (receive.c note_delay): the first
+     * report's arrival (liveness clock) and end (its clock), the worst
+     * delay seen since, and the delay last said in the log. */
+    double delay_base_at;
+    uint64_t delay_base_end_ms;
+    double delay_max_s, delay_said_s;
     /* Statistics bytes it may still send (token bucket, see limits_check.h). */
     double stats_budget;
     double stats_budget_at; /* loop time the budget was last refilled */

@@ -274,6 +274,7 @@ static json_t *workers(const struct hn_report_moment *m, const struct hn_journal
         json_object_set_new(o, "stalls", json_integer(jw ? jw->stalls : 0));
         json_object_set_new(o, "stalled_ms", jint(jw ? jw->stalled_ms : 0));
         json_object_set_new(o, "reports_lost", jint(w->reports_lost));
+        json_object_set_new(o, "report_delay_max_s", jreal(w->delay_max_s, 3));
         json_object_set_new(o, "warnings", warning_names(jw ? jw->warnings : 0));
         json_array_append_new(a, o);
     }

@@ -290,10 +290,17 @@ void hn_run_finish(struct hn_run *r, int exit_code)
             continue; /* ran nothing, owes no report */
         members += !w->banned;
         finals += w->final_received;
-        if (ran && !w->final_received && no_final++ < 20) /* a few, not thousands */
-            hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
-                        "yet are missing from the results",
-                        w->index, w->hello.worker_id);
+        if (ran && !w->final_received && no_final++ < 20) { /* a few, not thousands */
+            if (w->delay_max_s >= 1.0)
+                hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
+                            "yet are missing from the results (its reports came up to %.1f s "
+                            "late: about that many seconds of them)",
+                            w->index, w->hello.worker_id, w->delay_max_s);
+            else
+                hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
+                            "yet are missing from the results",
+                            w->index, w->hello.worker_id);
+        }
         if (ran && !w->final_received && !w->banned)
             hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_LOST,
                              "no final report: what it had not reported yet is not in the results");

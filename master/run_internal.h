@@ -40,6 +40,8 @@
  * the end; a worker stops itself after 10 s without its master) may still
  * send its FINAL: the stop waits for it as for the others, to its deadline. */
 #define HN_RUN_AWAIT_MISSING_S 10.0
+/* A worker's reports this late are said (receive.c note_delay). */
+#define HN_RUN_DELAY_SAY_S 3.0
 #define HN_RUN_SNAPSHOT_INTERVAL_MS 1000
 #define HN_RUN_CONSOLE_INTERVAL_S 2.0
 

@@ -155,6 +155,29 @@ check "the frozen worker's final report came in" bash -c "! grep -q 'frozen) sen
 target_stats >"$work/target-frz.json"
 check_csv "$work/frz" "$work/target-frz.json"
 
+# A link slower than the worker's reports (its queue holds them back, up to
+# 5 s, here a proxy): the master says the reports come late and how late,
+# and the JSON keeps the worst (an audit's 8 kbit/s link lost 17 % of a run
+# with nothing said but "lost", and "about its last second" in the docs).
+echo "== a worker whose reports arrive up to 5 s late: said, and in the JSON"
+curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/late" \
+    --json "$work/late.json" -u 2 -r 2 -t 7s --only-summary "/delay?ms=10"
+start_py_server late-proxy delay_proxy.py --master-port "${master_ep##*:}" --delay 5
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$server_port" --threads 1 --id late 2>>"$work/worker.err" &
+pids+=($!)
+wait_master 60
+check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+check "the master says the reports arrive late ($(grep -o 'arrive [0-9.]* s late' "$work/master.err" | head -1))" \
+    grep -Eq "\(late\): its reports arrive ([3-9]|[1-9][0-9])\.[0-9] s late" "$work/master.err"
+check "the JSON has the worst delay" python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))["workers"][0]
+print("   report_delay_max_s", w["report_delay_max_s"])
+sys.exit(not 3 <= w["report_delay_max_s"] < 30)' "$work/late.json"
+target_stats >"$work/target-late.json"
+check_csv "$work/late" "$work/target-late.json"
+
 # A closed terminal or SSH session: the worker died (exit 129) without its
 # FINAL, so its last requests were missing and it was called lost.
 echo "== a worker given SIGHUP leaves as on SIGTERM: its FINAL in, nothing missing"
