@@ -44,6 +44,12 @@ void hn_dispatch_heartbeats(struct hn_run *r)
     msgpack_sbuffer_destroy(&buf);
 }
 
+bool hn_dispatch_route_alive(struct hn_run *r, const struct hn_worker *w)
+{
+    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
+    return hn_dispatch_to_route(r, w->route, w->route_len, &hb) != -EHOSTUNREACH;
+}
+
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m)
 {
     msgpack_sbuffer buf;

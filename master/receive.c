@@ -191,8 +191,7 @@ static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
  * with ZMQ_ROUTER_MANDATORY a send to a closed connection fails at once. */
 static bool route_alive(struct hn_run *r, const struct hn_worker *w)
 {
-    struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
-    return hn_dispatch_to_route(r, w->route, w->route_len, &hb) != -EHOSTUNREACH;
+    return hn_dispatch_route_alive(r, w);
 }
 
 /* A new secret for the process now behind @w: its run id (see registry.h). */
@@ -445,7 +444,9 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         w->final_received = false;
         w->loaded = false;   /* it says so again once it has the scenario */
         w->declined = false; /* it may decline again: it gets the scenario */
-        w->snap_seq = 0; /* a new process numbers its reports from 1 */
+        w->snap_seq = 0;     /* a new process numbers its reports from 1 */
+        w->delay_base_at = 0; /* and its clock may be another's */
+        w->delay_last_s = 0;
         w->users = 0;
         w->share = (struct hn_share){0};
     }
@@ -599,31 +600,39 @@ static enum report_seq note_seq(struct hn_run *r, struct hn_worker *w, uint64_t 
 /* How late @w's reports arrive: the time since its first report on the
  * master's clock, less the time its reports cover on its own clock (so the
  * two clocks' offset cancels; a link slower than the reports shows as a
- * delay that grows). The base is the report that came soonest, so a
- * worker's clock set back does not read as a delay. A worker whose reports
+ * delay that grows). The base is the report that came soonest (a clock set
+ * forward moves it), and a clock set back starts afresh. A worker whose reports
  * come seconds late holds back its last seconds at the stop (they may miss
  * the deadline) and its users' count: said at 3 s, then each time it
  * doubles. */
-static void note_delay(struct hn_worker *w, const struct hn_msg_snapshot *s)
+static void note_delay(struct hn_run *r, struct hn_worker *w, const struct hn_msg_snapshot *s)
 {
     double at = w->alive_at; /* its arrival, without the master's own backlog */
-    double delay = w->delay_base_at > 0
+    /* A report ending before the last one: its clock was set back (that
+     * would read as a delay of the step's size): measured afresh. */
+    bool clock_back = s->interval_end_ms < w->delay_last_end_ms;
+    w->delay_last_end_ms = s->interval_end_ms;
+    double delay = w->delay_base_at > 0 && !clock_back
                        ? (at - w->delay_base_at) -
                              ((double)s->interval_end_ms - (double)w->delay_base_end_ms) / 1000.0
                        : -1.0;
-    if (delay < 0) {
+    if (delay < 0) { /* the soonest report so far (or a clock set forward) */
         w->delay_base_at = at;
         w->delay_base_end_ms = s->interval_end_ms;
+        w->delay_last_s = 0;
         return;
     }
+    w->delay_last_s = delay;
     if (delay > w->delay_max_s)
         w->delay_max_s = delay;
     if (delay >= HN_RUN_DELAY_SAY_S && delay >= 2 * w->delay_said_s) {
         w->delay_said_s = delay;
-        hn_log_warn("worker %u (%s): its reports arrive %.1f s late (its link to the master is "
-                    "slower than its reports, or queues them): its last seconds may miss the "
-                    "stop's deadline",
-                    w->index, w->hello.worker_id, delay);
+        if (r->delays_said++ < 20) /* a few workers, not thousands behind one uplink */
+            hn_log_warn("worker %u (%s): its reports arrive %.1f s late (its link to the master "
+                        "is slower than its reports, or queues them): its last seconds may miss "
+                        "the stop's deadline%s",
+                        w->index, w->hello.worker_id, delay,
+                        r->delays_said == 20 ? " (further such messages are not shown)" : "");
     }
 }
 
@@ -647,7 +656,7 @@ static void on_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg 
     }
     if (note_seq(r, w, s->seq) != REPORT_NEW)
         return;
-    note_delay(w, s);
+    note_delay(r, w, s);
     w->users = s->users;
     r->users_seen |= w->users > 0;
     if (r->stats && r->state != HN_RUN_WAITING && !w->final_received) {

@@ -80,8 +80,8 @@ struct hn_worker {
      * report's arrival (liveness clock) and end (its clock), the worst
      * delay seen since, and the delay last said in the log. */
     double delay_base_at;
-    uint64_t delay_base_end_ms;
-    double delay_max_s, delay_said_s;
+    uint64_t delay_base_end_ms, delay_last_end_ms;
+    double delay_max_s, delay_said_s, delay_last_s; /* worst, last said, latest */
     /* Statistics bytes it may still send (token bucket, see limits_check.h). */
     double stats_budget;
     double stats_budget_at; /* loop time the budget was last refilled */

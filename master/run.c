@@ -129,16 +129,18 @@ void hn_run_start(struct hn_run *r)
 }
 
 /* A worker whose FINAL the stop waits for: one that ran users and is still
- * in the run, also when missing since shortly before the stop (a link cut
- * near the end: its last seconds are in that FINAL). */
-static bool owes_final(const struct hn_run *r, const struct hn_worker *w)
+ * in the run, also when missing since shortly before the stop while its
+ * connection is there (a link cut near the end, not a process gone: its
+ * last seconds are in that FINAL). */
+static bool owes_final(struct hn_run *r, const struct hn_worker *w)
 {
     if (!w->loaded || w->final_received || w->banned || w->declined)
         return false;
-    return !w->missing || w->last_seen >= r->stop_began_s - HN_RUN_AWAIT_MISSING_S;
+    return !w->missing || (w->last_seen >= r->stop_began_s - HN_RUN_AWAIT_MISSING_S &&
+                           hn_dispatch_route_alive(r, w));
 }
 
-bool hn_run_all_finals_in(const struct hn_run *r)
+bool hn_run_all_finals_in(struct hn_run *r)
 {
     for (uint32_t i = 0; i < r->reg.n; i++)
         if (owes_final(r, &r->reg.workers[i]))
@@ -146,7 +148,7 @@ bool hn_run_all_finals_in(const struct hn_run *r)
     return true;
 }
 
-static uint32_t finals_owed(const struct hn_run *r)
+static uint32_t finals_owed(struct hn_run *r)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < r->reg.n; i++)
@@ -188,8 +190,14 @@ void hn_run_begin_stop(struct hn_run *r, const char *why)
 /* STOP with what is left of the stop timeout, so the FINAL comes in time. */
 void hn_run_send_stop(struct hn_run *r, struct hn_worker *w)
 {
-    double left_s =
-        ev_timer_remaining(r->loop, &r->stop_deadline) - HN_RUN_FINAL_MARGIN_MS / 1000.0;
+    double remaining = ev_timer_remaining(r->loop, &r->stop_deadline);
+    double left_s = remaining - HN_RUN_FINAL_MARGIN_MS / 1000.0;
+    /* One heard again after the stop timeout (cut off, frozen) has answers
+     * waiting unread: a second for them, if the deadline leaves one more
+     * for its FINAL, rather than "aborted at stop" at once. */
+    double floor_s = remaining - 1.0 < 1.0 ? remaining - 1.0 : 1.0;
+    if (left_s < floor_s)
+        left_s = floor_s;
     struct hn_msg m = {.type = HN_MSG_STOP};
     m.stop.timeout_ms = left_s > 0 ? (uint32_t)(left_s * 1000.0) : 0;
     hn_dispatch_to(r, w, &m);
@@ -291,11 +299,11 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         members += !w->banned;
         finals += w->final_received;
         if (ran && !w->final_received && no_final++ < 20) { /* a few, not thousands */
-            if (w->delay_max_s >= 1.0)
+            if (w->delay_last_s >= 1.0)
                 hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
-                            "yet are missing from the results (its reports came up to %.1f s "
+                            "yet are missing from the results (its last reports came %.1f s "
                             "late: about that many seconds of them)",
-                            w->index, w->hello.worker_id, w->delay_max_s);
+                            w->index, w->hello.worker_id, w->delay_last_s);
             else
                 hn_log_warn("worker %u (%s) sent no final report: requests it had not reported "
                             "yet are missing from the results",

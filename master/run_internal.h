@@ -111,6 +111,7 @@ struct hn_run {
     double lag_said_at;                   /* mono time the lag was last said */
     double stall_said_at, stall_unsaid_s; /* stalls: when last said, and since */
     double stop_began_s;                  /* liveness clock (lag.h) at the stop */
+    uint32_t delays_said;                 /* workers' late reports said (capped) */
     bool behind;                          /* could not keep up: the run fails (exit 3) */
     uint64_t stats_msgs;                  /* SNAPSHOT and FINAL frames merged */
     uint64_t stats_bytes;                 /* their bytes */
@@ -130,7 +131,7 @@ void hn_run_finish(struct hn_run *r, int exit_code);
  * run test, the Markdown verdict), then hn_run_finish(@exit_code). */
 void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-bool hn_run_all_finals_in(const struct hn_run *r);
+bool hn_run_all_finals_in(struct hn_run *r);
 /* Stop the load: STOP to every worker, FINALs awaited (once). */
 void hn_run_begin_stop(struct hn_run *r, const char *why);
 /* STOP with what is left of the stop timeout. */
@@ -154,6 +155,9 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents);
 void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
 /* 0, or the send error (-EHOSTUNREACH: no such connection any more). */
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
+/* Is @w's connection still there? (A HEARTBEAT sent to it is the probe: a
+ * route whose peer closed its connection refuses it.) */
+bool hn_dispatch_route_alive(struct hn_run *r, const struct hn_worker *w);
 /* Every worker not marked missing. */
 void hn_dispatch_broadcast(struct hn_run *r, const struct hn_msg *m);
 /* A HEARTBEAT to every worker not marked missing that was sent nothing
