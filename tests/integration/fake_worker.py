@@ -96,9 +96,10 @@ def histogram(value_us, count):
     return [count, 0, value_us, value_us, value_us * count, token]
 
 
-def empty_stats(seq, run_id, span_ms=1000):
-    """A SNAPSHOT (or FINAL, span 0) body with no request: an idle worker's."""
-    now = int(time.time() * 1000)
+def empty_stats(seq, run_id, span_ms=1000, clock_ms=0):
+    """A SNAPSHOT (or FINAL, span 0) body with no request: an idle worker's,
+    its clock @clock_ms off."""
+    now = int(time.time() * 1000) + clock_ms
     return [seq, now - span_ms, now, 0, [], [], run_id, [], 0]
 
 
@@ -539,8 +540,9 @@ def cmd_peer(args):
                 reports += 1
                 if reports == 3 and args.skip_seq:  # reports never sent (master unreachable)
                     seq += args.skip_seq
+                clock_ms = int(args.clock_step * 1000) if reports >= 3 else 0
                 d.send(frame(HEARTBEAT, IDLE_BEAT))
-                d.send(frame(SNAPSHOT, empty_stats(seq, run_id)))
+                d.send(frame(SNAPSHOT, empty_stats(seq, run_id, clock_ms=clock_ms)))
         if args.mode == "decline" and run_id and time.monotonic() - last_beat >= 1.0:
             last_beat = time.monotonic()
             d.send(frame(HEARTBEAT, [0, 0, 1 << 20, 0, 0]))
@@ -701,6 +703,8 @@ def main():
                    help="idle: leave out this many report numbers after the 2nd (lost reports)")
     q.add_argument("--first-seq", type=int, default=1,
                    help="idle: number of the first report sent (the ones before were lost)")
+    q.add_argument("--clock-step", type=float, default=0,
+                   help="idle: from the 3rd report on, its clock is this many seconds off")
     f = sub.add_parser("flood")
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)

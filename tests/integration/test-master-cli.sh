@@ -226,13 +226,17 @@ start_target
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 5 -r 5 -t 4s \
     --only-summary --json "$work/idle-run.json" /
 # Its reports skip two numbers, and the first one sent is number 4: five
-# reports that never arrived (the first three before any arrived).
+# reports that never arrived (the first three before any arrived). From
+# its 3rd report on its clock is set back 20 s (NTP): no delay of its
+# reports (that read as reports 20 s late).
 fake_worker peer --master "$master_ep" --mode idle --first-seq 4 --skip-seq 2 --seconds 30 \
-    >"$work/idle.json" &
+    --clock-step -20 >"$work/idle.json" &
 idle=$!
 wait_master 40
 check "a run that sent nothing exits 3 (got $master_rc)" [ "$master_rc" = 3 ]
 check "the master says why" grep -q "nothing was sent: no request completed" "$work/master.err"
+check "a worker's clock set back is no delay of its reports" \
+    bash -c "! grep -q 'its reports arrive' '$work/master.err'"
 check "a gap in a worker's report numbers is logged" grep -q "worker 0: 2 of its reports never arrived" "$work/master.err"
 check "reports lost before the first that arrived are logged" \
     grep -q "worker 0: 3 of its reports never arrived" "$work/master.err"
