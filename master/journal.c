@@ -5,6 +5,7 @@
 #include "error.h"
 #include "log.h"
 #include "sanitize.h"
+#include "utf8.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -77,7 +78,9 @@ void hn_journal_event(struct hn_journal *j, uint64_t at_ms, uint32_t worker,
     /* Ids and host names come from workers: no control character reaches
      * a terminal or breaks a line of a report. */
     char safe[HN_SANITIZE_SIZE(HN_JOURNAL_DETAIL_MAX)];
-    snprintf(e->detail, sizeof(e->detail), "%s", hn_sanitize_str(safe, sizeof(safe), raw));
+    hn_sanitize_str(safe, sizeof(safe), raw);
+    /* cut on a character: the JSON report takes valid UTF-8 only */
+    hn_utf8_copy(e->detail, sizeof(e->detail), safe, strlen(safe));
 }
 
 static struct hn_journal_worker *worker_at(struct hn_journal *j, uint32_t worker)

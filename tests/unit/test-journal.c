@@ -14,6 +14,7 @@
 
 #include "interval.h"
 #include "journal.h"
+#include "utf8.h"
 #include "stats-feed.h"
 #include "stats.h"
 
@@ -184,6 +185,35 @@ static void test_events(void **state)
     hn_journal_deinit(&j);
 }
 
+/* A detail whose escapes make it longer than the room is cut on a
+ * character, never inside one: the JSON report takes valid UTF-8 only (an
+ * id of controls and "é" cut mid-character made the detail invalid). */
+static void test_event_detail_cut_on_a_character(void **state)
+{
+    (void)state;
+    struct hn_journal j;
+    assert_int_equal(hn_journal_init(&j), 0);
+    char id[128];
+    size_t n = 0;
+    for (int i = 0; i < 40; i++) /* 40 controls: 160 bytes escaped */
+        id[n++] = '\x01';
+    for (int i = 0; i < 40; i++) { /* then "é" 40 times */
+        id[n++] = (char)0xc3;
+        id[n++] = (char)0xa9;
+    }
+    id[n] = '\0';
+    for (int shift = 0; shift < 4; shift++) { /* the cut falls anywhere */
+        hn_journal_event(&j, T0, 1, HN_JEV_JOINED, "%.*s%s", shift, "xxx", id);
+        const char *d = j.events[j.n_events - 1].detail;
+        for (size_t at = 0, len = strlen(d); at < len;) {
+            size_t c = hn_utf8_char_len(d + at, len - at);
+            assert_true(c > 0); /* each byte starts or continues a whole character */
+            at += c;
+        }
+    }
+    hn_journal_deinit(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +221,7 @@ int main(void)
         cmocka_unit_test(test_samples),
         cmocka_unit_test(test_selfcheck),
         cmocka_unit_test(test_events),
+        cmocka_unit_test(test_event_detail_cut_on_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
