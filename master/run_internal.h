@@ -140,6 +140,12 @@ void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
 /* receive.c: every message from a worker, and who may send one. */
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
                        size_t buf_len, void *user);
+/* receive.c: throw @w out of the run for breaking a limit (@why: which);
+ * its FINAL came (after STOP, or it stopped on its own). */
+void hn_receive_ban(struct hn_run *r, struct hn_worker *w, const char *why);
+void hn_receive_final(struct hn_run *r, struct hn_worker *w);
+/* receive_stats.c: a SNAPSHOT or FINAL of worker @w (@len bytes on the wire). */
+void hn_receive_stats(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m, size_t len);
 void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents);
 /* Every HN_LAG_WATCH_S: notices the master's own stalls (lag.h). */
 void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents);
