@@ -129,14 +129,12 @@ int main(int argc, char **argv)
         return HN_EXIT_USAGE;
     }
     const char *name = argv[optind];
-    size_t name_len = strlen(name);
-    if (name[name_len - 1] == '/' || (name_len >= 2 && !strcmp(name + name_len - 2, "/.")) ||
-        !strcmp(name, ".") || !strcmp(name, "..") ||
-        (name_len >= 3 && !strcmp(name + name_len - 3, "/.."))) {
+    const char *last = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    if (!*last || !strcmp(last, ".") || !strcmp(last, "..")) {
         /* "keys/" would make the hidden keys/.key and keys/.pub */
         fprintf(stderr,
                 "hornet-keygen: %s: NAME names the files, not a directory (e.g. %s%smaster)\n",
-                name, name, name[name_len - 1] == '/' ? "" : "/");
+                name, name, *last ? "/" : "");
         return HN_EXIT_USAGE;
     }
     char key_path[4096], pub_path[4096];

@@ -4,6 +4,7 @@
  * (an ev_async wakes the loop, the scrape waits for the text): no lock
  * around the stats store, and no work while nobody scrapes. */
 #include "report_metrics.h"
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "metrics_addr.h"
@@ -46,17 +47,10 @@ struct metrics {
     pthread_cond_t rendered;
     char *text;
     size_t len;
-    uint64_t text_ms;     /* CLOCK_MONOTONIC time of the text's render */
+    uint64_t text_us;     /* hn_clock_mono_us() of the text's render */
     uint64_t asked, done; /* render requests and the last one served */
     bool closing;
 };
-
-static uint64_t monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Loop thread: render the text now and hand it to waiting scrapes. */
 static void on_render(struct ev_loop *loop, ev_async *w, int revents)
@@ -88,7 +82,7 @@ static void on_render(struct ev_loop *loop, ev_async *w, int revents)
         free(m->text);
         m->text = text;
         m->len = len;
-        m->text_ms = monotonic_ms();
+        m->text_us = hn_clock_mono_us();
     }
     m->done = m->asked;
     pthread_cond_broadcast(&m->rendered);
@@ -117,7 +111,7 @@ static char *fresh_text(struct metrics *m, size_t *len)
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += RENDER_WAIT_MS / 1000;
     pthread_mutex_lock(&m->lock);
-    if (!m->text || monotonic_ms() - m->text_ms >= RENDER_REUSE_MS) {
+    if (!m->text || hn_clock_mono_us() - m->text_us >= RENDER_REUSE_MS * 1000) {
         uint64_t ticket = ++m->asked;
         ev_async_send(m->loop, &m->render);
         while (m->done < ticket && !m->closing)

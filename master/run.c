@@ -131,20 +131,26 @@ void hn_run_start(struct hn_run *r)
 /* A worker whose FINAL the stop waits for: one that ran users and is still
  * in the run, also when missing since shortly before the stop while its
  * connection is there (a link cut near the end, not a process gone: its
- * last seconds are in that FINAL). */
-static bool owes_final(struct hn_run *r, const struct hn_worker *w)
+ * last seconds are in that FINAL). @probe: whether to look at missing ones
+ * (their connection is probed with a message). */
+static bool owes_final(struct hn_run *r, const struct hn_worker *w, bool probe)
 {
     if (!w->loaded || w->final_received || w->banned || w->declined)
         return false;
-    return !w->missing || (w->last_seen >= r->stop_began_s - HN_RUN_AWAIT_MISSING_S &&
-                           hn_dispatch_route_alive(r, w));
+    if (!w->missing)
+        return true;
+    return probe && w->last_seen >= r->stop_began_s - HN_RUN_AWAIT_MISSING_S &&
+           hn_dispatch_route_alive(r, w);
 }
 
 bool hn_run_all_finals_in(struct hn_run *r)
 {
-    for (uint32_t i = 0; i < r->reg.n; i++)
-        if (owes_final(r, &r->reg.workers[i]))
-            return false;
+    /* Those heard from first: while one owes its FINAL, the missing ones
+     * are not probed (on each of thousands of FINALs). */
+    for (int probe = 0; probe < 2; probe++)
+        for (uint32_t i = 0; i < r->reg.n; i++)
+            if (owes_final(r, &r->reg.workers[i], probe))
+                return false;
     return true;
 }
 
@@ -152,7 +158,7 @@ static uint32_t finals_owed(struct hn_run *r)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < r->reg.n; i++)
-        n += owes_final(r, &r->reg.workers[i]);
+        n += owes_final(r, &r->reg.workers[i], true);
     return n;
 }
 
@@ -177,7 +183,7 @@ void hn_run_begin_stop(struct hn_run *r, const char *why)
      * again). */
     for (uint32_t i = 0; i < r->reg.n; i++) {
         struct hn_worker *w = &r->reg.workers[i];
-        if ((!w->missing && !w->declined) || owes_final(r, w))
+        if ((!w->missing && !w->declined) || owes_final(r, w, true))
             hn_dispatch_to(r, w, &m);
     }
     ev_timer_set(&r->stop_deadline,
@@ -424,19 +430,14 @@ static void check_liveness(struct hn_run *r, double backlog_s)
         if (hn_worker_active(w) && now - w->last_seen >= HN_RUN_MISSING_AFTER_S) {
             w->missing = true;
             lost = true;
-            bool stopping = r->state == HN_RUN_STOPPING;
+            char users[64] = " during the stop"; /* its users have nowhere to go */
+            if (r->state != HN_RUN_STOPPING)
+                snprintf(users, sizeof(users), "; its %u users go to the other workers",
+                         w->share.total);
             hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_MISSING,
-                             stopping ? "silent for %.1f s during the stop"
-                                      : "silent for %.1f s; its %u users went to the others",
-                             now - w->last_seen, w->share.total);
-            if (stopping)
-                hn_log_warn("worker %u (%s) silent for %.1f s: marked missing; the stop waits "
-                            "for its final report until its deadline",
-                            w->index, w->hello.worker_id, now - w->last_seen);
-            else
-                hn_log_warn("worker %u (%s) silent for %.1f s: marked missing, its %u users go "
-                            "to the other workers",
-                            w->index, w->hello.worker_id, now - w->last_seen, w->share.total);
+                             "silent for %.1f s%s", now - w->last_seen, users);
+            hn_log_warn("worker %u (%s) silent for %.1f s: marked missing%s", w->index,
+                        w->hello.worker_id, now - w->last_seen, users);
         }
     }
     if (!lost)

@@ -151,7 +151,7 @@ static bool json_value(struct hn_loader *L, yaml_node_t *n, struct hn_template *
     return json_string(L, n, v, len, t);
 }
 
-static void text_append(struct hn_load_text *x, const char *s, size_t len)
+void hn_load_text_append(struct hn_load_text *x, const char *s, size_t len)
 {
     if (len > sizeof(x->text) - 1 - x->len) {
         x->over = true;
@@ -175,11 +175,11 @@ static void shown_append(struct hn_load_text *x, const char *s, size_t len)
         while (s < plain_end) {
             size_t take = (size_t)(plain_end - s) < sizeof(buf) / 3 ? (size_t)(plain_end - s)
                                                                     : sizeof(buf) / 3;
-            text_append(x, buf, hn_escape_write(HN_ESC_FORM, s, take, buf, sizeof(buf)));
+            hn_load_text_append(x, buf, hn_escape_write(HN_ESC_FORM, s, take, buf, sizeof(buf)));
             s += take;
         }
         if (close) {
-            text_append(x, open, (size_t)(close + 2 - open));
+            hn_load_text_append(x, open, (size_t)(close + 2 - open));
             s = close + 2;
         }
     }
@@ -199,9 +199,9 @@ static bool encoded_pair(struct hn_loader *L, struct hn_yaml_pair *p, yaml_node_
     size_t len = hn_yaml_is_null(v) ? 0 : v->data.scalar.length;
     if (shown) {
         if (!first)
-            text_append(shown, "&", 1);
+            hn_load_text_append(shown, "&", 1);
         shown_append(shown, p->name, strlen(p->name));
-        text_append(shown, "=", 1);
+        hn_load_text_append(shown, "=", 1);
         shown_append(shown, text, len);
     }
     return (first || lit(L, v, t, "&")) &&
@@ -233,7 +233,8 @@ bool hn_load_urlencoded(struct hn_loader *L, yaml_node_t *n, const char *what, s
             first = false;
         }
         if (ok && (literal_bytes(t) > max || (shown && shown->over)))
-            ok = hn_yaml_fail(y, n, "%s: longer than %zu bytes", what, max);
+            ok = hn_yaml_fail(y, n, "%s: longer than %zu bytes%s", what, max,
+                              shown ? " with the URL" : "");
     }
     free(pairs);
     return ok;

@@ -78,6 +78,8 @@ struct hn_load_text {
     size_t len;
     bool over; /* something did not fit */
 };
+/* Append @s[0..len) if it fits, else set over. */
+void hn_load_text_append(struct hn_load_text *x, const char *s, size_t len);
 /* Mapping @n of {field: value, field: [v1, v2]} url-encoded into @t as
  * field=value&field=v1&field=v2 (form bodies, queries); at most @max bytes
  * of literal text; as written into @shown when not NULL. Errors name @what. */

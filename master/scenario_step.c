@@ -534,29 +534,18 @@ static bool query(struct hn_loader *L, yaml_node_t *n, struct hn_step *st, const
     const struct hn_seg *last = &t->segs[t->n_segs - 1];
     char end = last->kind == HN_SEG_LITERAL && last->len ? last->text[last->len - 1] : 0;
     const char *sep = !has_query ? "?" : end == '?' || end == '&' ? "" : "&";
-    struct hn_load_text *shown = calloc(1, sizeof(*shown));
+    struct hn_load_text *shown = calloc(1, sizeof(*shown)); /* the URL with its query */
     if (!shown)
         return hn_yaml_fail(y, n, "out of memory");
-    size_t src_len = strlen(t->source);
-    bool ok = src_len + strlen(sep) <= HN_MODEL_STR_MAX;
-    if (ok) {
-        memcpy(shown->text, t->source, src_len);
-        memcpy(shown->text + src_len, sep, strlen(sep) + 1);
-        shown->len = src_len + strlen(sep);
-    } else {
-        hn_yaml_fail(y, n, "query: the URL with its query is longer than %d bytes",
-                     HN_MODEL_STR_MAX);
-    }
-    if (ok && hn_template_add_literal(t, sep, strlen(sep)) != 0)
-        ok = hn_yaml_fail(y, n, "query: the URL has more than %d parts", HN_TEMPLATE_SEGS_MAX);
+    hn_load_text_append(shown, t->source, strlen(t->source));
+    hn_load_text_append(shown, sep, strlen(sep));
+    bool ok = hn_template_add_literal(t, sep, strlen(sep)) == 0 ||
+              hn_yaml_fail(y, n, "query: the URL has more than %d parts", HN_TEMPLATE_SEGS_MAX);
     ok = ok && hn_load_urlencoded(L, n, "query", HN_MODEL_STR_MAX, t, shown);
-    if (ok && shown->over)
-        ok = hn_yaml_fail(y, n, "query: the URL with its query is longer than %d bytes",
-                          HN_MODEL_STR_MAX);
     char *source = ok ? strdup(shown->text) : NULL;
     free(shown);
     if (!ok)
-        return y->failed ? false : hn_yaml_fail(y, n, "out of memory");
+        return false;
     if (!source)
         return hn_yaml_fail(y, n, "out of memory");
     free(t->source);
@@ -604,8 +593,8 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
         upper[i] = (char)toupper((unsigned char)method[i]);
     if (!(st->method = strdup(upper)) || !url(L, url_node, st, upper))
         return y->failed || hn_yaml_fail(y, n, "out of memory");
-    yaml_node_t *v;
-    if ((v = hn_yaml_get(y, n, "query")) && !query(L, v, st, upper))
+    yaml_node_t *v, *query_node = hn_yaml_get(y, n, "query");
+    if (query_node && !query(L, query_node, st, upper))
         return false;
     char shown[HN_PROTO_NAME_MAX + 8];
     if ((v = hn_yaml_get(y, n, "name"))) {
@@ -620,10 +609,10 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
     } else if (strlen(st->url.source) + 3 > HN_PROTO_NAME_MAX &&
                strlen(hn_url_redact(st->url.source, shown, sizeof(shown))) > HN_PROTO_NAME_MAX) {
         /* (named after its url as the reports show it: credentials as ***) */
-        return hn_yaml_fail(y, hn_yaml_get(y, n, "query") ? hn_yaml_get(y, n, "query") : url_node,
+        return hn_yaml_fail(y, query_node ? query_node : url_node,
                             "url%s longer than %d bytes: give the step a name (its stats entry "
                             "is named after the url otherwise)",
-                            hn_yaml_get(y, n, "query") ? " with its query" : "", HN_PROTO_NAME_MAX);
+                            query_node ? " with its query" : "", HN_PROTO_NAME_MAX);
     }
     if ((v = hn_yaml_get(y, n, "headers")) && !hn_load_headers(L, v, &st->headers, &st->n_headers))
         return false;
