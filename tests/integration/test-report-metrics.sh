@@ -13,7 +13,7 @@ check "a bad --metrics-bind is refused with exit 2 (got $rc)" [ "$rc" = 2 ]
 check "with the reason" grep -q "metrics-bind wants HOST:PORT" "$work/bad.err"
 
 start_target
-start_hmaster -H "$target_url" -u 4 -r 4 -t 8s --local-workers 2 --worker-threads 1 \
+start_hmaster -H "$target_url" -u 4 -r 4 -t 10s --local-workers 2 --worker-threads 1 \
     --metrics-bind 127.0.0.1:0 --only-summary / '/delay?ms=5'
 wait_log "Prometheus metrics on http://" 10 || fail "no metrics address in the log"
 url=$(sed -n 's/.*Prometheus metrics on \(http:[^ ]*\).*/\1/p' "$work/master.err" | head -n 1)
@@ -30,6 +30,9 @@ while [ $SECONDS -lt $deadline ]; do
     sleep 0.5
 done
 check "a scrape during the run counts requests" [ "$got" = 1 ]
+# (While the run lasts: the checks of the text below come after.)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${url%/metrics}/other" || true)
+check "other paths are 404 (got $code)" [ "$code" = 404 ]
 # Scrapes still answered with 1,100 more descriptors in the master (its
 # workers' connections: a thousand workers) and 40 scrapers that never
 # finish their request: libmicrohttpd's select() served no descriptor
@@ -96,8 +99,6 @@ report(any(k.startswith("hornet_worker_cpu_ratio{") for k in samples), "worker C
 report("hornet_dropped_iterations_total" in samples, "dropped iterations exposed")
 sys.exit(0 if ok else 1)
 PY
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${url%/metrics}/other" || true)
-check "other paths are 404 (got $code)" [ "$code" = 404 ]
 # A port another process listens on: the master cannot serve metrics there.
 port=$(free_port)
 python3 -c 'import socket, sys, time
