@@ -28,6 +28,9 @@ wait_grep "$work/worker.err" "joined master .* (run first)" 20 || fail "the work
 sleep 2.5 # stopping: its requests take 20 s
 kill -TERM "$leaving"
 kill -KILL "$master_pid"
+# Its port is free once it is gone (an ASan process takes a moment to end:
+# the new one found the port taken).
+wait "$master_pid" 2>/dev/null || true
 start_master --bind "tcp://127.0.0.1:$port" --workers 1 --deadline 30 --run-id second \
     --script "sleep=30" "$target_url/"
 wait_grep "$work/worker.err" "master started run second while leaving" 30 ||
