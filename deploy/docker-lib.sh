@@ -37,6 +37,11 @@ trap at_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# One container test at a time: each starts (and stops) its own dockerd and
+# builds the image, while the other tests of the suite may run beside it.
+exec {docker_lock_fd}>"${TMPDIR:-/tmp}/hornet-docker-tests.lock"
+flock -w 1200 "$docker_lock_fd" || die "another container test held the lock for 20 minutes"
+
 # Runs "$@" with a time bound (seconds in $1), printing its output on failure.
 bounded() {
     local secs="$1"; shift
