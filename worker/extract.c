@@ -3,9 +3,106 @@
  * value, whether the containers above it are the ones the path names. */
 #include "extract.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* yajl allocates a handle, a lexer, buffers and a stack for every parse,
+ * that is for every check and capture of every request: they come from a
+ * per-thread arena instead, emptied when a parse begins, so that a request
+ * costs no malloc. What does not fit (a long escaped string, deep nesting)
+ * goes to malloc. Each block has a header with its size (for realloc);
+ * under AddressSanitizer what is not handed out is poisoned. */
+#define ARENA_BYTES (32u << 10)
+#define ARENA_HEADER 16u /* keeps blocks 16-byte aligned */
+
+static _Thread_local struct {
+    _Alignas(16) unsigned char bytes[ARENA_BYTES];
+    size_t used;
+} arena;
+
+static size_t block_bytes(size_t size)
+{
+    return ARENA_HEADER + ((size + 15) & ~(size_t)15);
+}
+
+static bool in_arena(const void *p)
+{
+    const unsigned char *b = p;
+    return b >= arena.bytes && b < arena.bytes + ARENA_BYTES;
+}
+
+static void arena_reset(void)
+{
+    arena.used = 0;
+    ARENA_POISON(arena.bytes, ARENA_BYTES);
+}
+
+static void *arena_malloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    if (size > ARENA_BYTES || block_bytes(size) > ARENA_BYTES - arena.used)
+        return malloc(size);
+    unsigned char *b = arena.bytes + arena.used;
+    arena.used += block_bytes(size);
+    ARENA_UNPOISON(b, ARENA_HEADER + size);
+    memcpy(b, &size, sizeof(size));
+    return b + ARENA_HEADER;
+}
+
+static void *arena_realloc(void *ctx, void *p, size_t size)
+{
+    if (!p)
+        return arena_malloc(ctx, size);
+    if (!in_arena(p))
+        return realloc(p, size);
+    unsigned char *b = (unsigned char *)p - ARENA_HEADER;
+    size_t old;
+    memcpy(&old, b, sizeof(old));
+    size_t at = (size_t)(b - arena.bytes);
+    /* The newest block grows in place while the arena has room. */
+    if (at + block_bytes(old) == arena.used && size <= ARENA_BYTES &&
+        block_bytes(size) <= ARENA_BYTES - at) {
+        arena.used = at + block_bytes(size);
+        ARENA_UNPOISON(b, ARENA_HEADER + size);
+        memcpy(b, &size, sizeof(size));
+        return p;
+    }
+    if (size <= old)
+        return p;
+    void *q = arena_malloc(ctx, size);
+    if (q)
+        memcpy(q, p, old); /* the old block stays used until the next parse */
+    return q;
+}
+
+static void arena_free(void *ctx, void *p)
+{
+    (void)ctx;
+    if (p && !in_arena(p))
+        free(p);
+}
+
+static yajl_alloc_funcs arena_funcs = {
+    .malloc = arena_malloc, .realloc = arena_realloc, .free = arena_free};
 
 /* A frame per open container, as deep as the longest path, plus one. */
 #define FRAMES_MAX (HN_JSONPATH_STEPS_MAX + 1)
@@ -168,8 +265,9 @@ int hn_extract_json(const struct hn_jsonpath *path, const char *body, size_t len
 {
     struct walk w = {.path = path, .x = x, .body = body};
     x->len = 0;
-    if (!(w.yh = yajl_alloc(&callbacks, NULL, &w)))
-        return -1;
+    arena_reset();
+    if (!(w.yh = yajl_alloc(&callbacks, &arena_funcs, &w)))
+        return -ENOMEM;
     yajl_status st = yajl_parse(w.yh, (const unsigned char *)body, len);
     if (st == yajl_status_ok)
         st = yajl_complete_parse(w.yh);

@@ -25,7 +25,8 @@ struct hn_extract {
 /* Find @path in the JSON text @body[0..len). The value goes to x->out as
  * text: a string decoded, a number as written, true/false/null, an object
  * or array as its JSON text. Returns 1 found, 0 not found, -1 the body is
- * not JSON (up to the value, or at all when not found). */
+ * not JSON (up to the value, or at all when not found), -ENOMEM. No
+ * allocation unless the parser needs more than a per-thread arena. */
 int hn_extract_json(const struct hn_jsonpath *path, const char *body, size_t len,
                     struct hn_extract *x);
 

@@ -5,6 +5,7 @@
 #include "units.h"
 #include "utf8.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +88,9 @@ static void check_json(const struct hn_plan_step *ps, const struct hn_http_resul
         char value[HN_MODEL_VALUE_MAX + 1], got[SHOWN_MAX + 8], want[SHOWN_MAX + 8];
         struct hn_extract x = {.out = value, .cap = sizeof(value)};
         int found = hn_extract_json(&ps->check_paths[k], r->body, r->body_len, &x);
-        if (found < 0)
+        if (found == -ENOMEM)
+            hn_outcome_fail(out, "check json %s: out of memory", c->path);
+        else if (found < 0)
             hn_outcome_fail(out, "check json %s: response is not JSON", c->path);
         else if (found == 0)
             hn_outcome_fail(out, "check json %s: not found", c->path);
@@ -165,9 +168,10 @@ static void capture(const struct hn_plan_step *ps, const struct hn_http_result *
         } else {
             v->set = false;
             hn_outcome_fail(out, "capture %s: %s", name,
-                            found < 0 && c->kind == HN_CAPTURE_JSON ? "response is not JSON"
-                            : found < 0                            ? "regex error"
-                                                                   : "not found");
+                            found == -ENOMEM                          ? "out of memory"
+                            : found < 0 && c->kind == HN_CAPTURE_JSON ? "response is not JSON"
+                            : found < 0                               ? "regex error"
+                                                                      : "not found");
         }
     }
 }
