@@ -62,7 +62,8 @@ static void check_status(const struct hn_step *st, long status, struct hn_outcom
     hn_outcome_fail(out, "check status: got %ld, want %s", status, want);
 }
 
-static bool json_equal(const struct hn_check_json *c, const struct hn_extract *x)
+static bool json_equal(const struct hn_check_json *c, double want_number,
+                       const struct hn_extract *x)
 {
     if (x->len >= x->cap)
         return false; /* not kept (16 KiB and more): no value a check names */
@@ -71,7 +72,7 @@ static bool json_equal(const struct hn_check_json *c, const struct hn_extract *x
         return x->type == HN_JSON_STRING && x->len == strlen(c->want) &&
                memcmp(x->out, c->want, x->len) == 0;
     case HN_JSON_NUMBER:
-        return x->type == HN_JSON_NUMBER && strtod(x->out, NULL) == strtod(c->want, NULL);
+        return x->type == HN_JSON_NUMBER && strtod(x->out, NULL) == want_number;
     case HN_JSON_BOOL:
         return x->type == HN_JSON_BOOL && strcmp(x->out, c->want) == 0;
     default:
@@ -94,7 +95,7 @@ static void check_json(const struct hn_plan_step *ps, const struct hn_http_resul
             hn_outcome_fail(out, "check json %s: response is not JSON", c->path);
         else if (found == 0)
             hn_outcome_fail(out, "check json %s: not found", c->path);
-        else if (!json_equal(c, &x))
+        else if (!json_equal(c, ps->check_numbers[k], &x))
             hn_outcome_fail(out, "check json %s: got %s, want %s", c->path,
                             x.len < x.cap ? shown(got, sizeof(got), value, x.len,
                                                   x.type == HN_JSON_STRING)

@@ -156,7 +156,8 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
         }
     }
     if (st->n_json_checks &&
-        !(ps->check_paths = calloc(st->n_json_checks, sizeof(*ps->check_paths))))
+        (!(ps->check_paths = calloc(st->n_json_checks, sizeof(*ps->check_paths))) ||
+         !(ps->check_numbers = calloc(st->n_json_checks, sizeof(*ps->check_numbers)))))
         return -ENOMEM;
     for (uint32_t k = 0; k < st->n_json_checks; k++) {
         char msg[200];
@@ -166,6 +167,8 @@ static int compile_extractors(const struct hn_step *st, struct hn_plan_step *ps,
             hn_jsonpath_compile(&ps->check_paths[k], path, strlen(path), msg, sizeof(msg), &off);
         if (err)
             return err == HN_E_INVALID ? hn_invalid(why, len, "check json %s: %s", path, msg) : err;
+        if (st->json_checks[k].want_type == HN_JSON_NUMBER)
+            ps->check_numbers[k] = strtod(st->json_checks[k].want, NULL);
         ps->keep_body = true;
     }
     if (st->has_body_contains)
@@ -377,6 +380,7 @@ static void free_task(struct hn_plan_task *t)
         for (uint32_t k = 0; st && ps->check_paths && k < st->n_json_checks; k++)
             hn_jsonpath_deinit(&ps->check_paths[k]);
         free(ps->check_paths);
+        free(ps->check_numbers);
     }
     free(t->steps);
 }

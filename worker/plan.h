@@ -40,6 +40,8 @@ struct hn_plan_step {
     struct hn_jsonpath *capture_paths; /* per capture (JSON ones) */
     pcre2_code **capture_res;          /* per capture (regex ones) */
     struct hn_jsonpath *check_paths;   /* per json check */
+    double *check_numbers;             /* per json check: the wanted number (NUMBER checks),
+                                          read once here rather than for every response */
 };
 
 struct hn_plan_task {

@@ -29,7 +29,9 @@ static void test_json_number_too_long_fails(void **state)
     size_t at;
     assert_int_equal(hn_jsonpath_compile(&paths[0], "$.a", 3, why, sizeof(why), &at), 0);
     assert_int_equal(hn_jsonpath_compile(&paths[1], "$.b", 3, why, sizeof(why), &at), 0);
-    struct hn_plan_step ps = {.step = &st, .check_paths = paths, .keep_body = true};
+    double numbers[2] = {5, 5};
+    struct hn_plan_step ps = {
+        .step = &st, .check_paths = paths, .check_numbers = numbers, .keep_body = true};
     size_t digits = 20000;
     char *body = malloc(digits + 32);
     assert_non_null(body);

@@ -678,6 +678,8 @@ static void test_captures_and_checks(void **state)
                 "name=\"csrf\" value=\"([^\"]+)\"");
     add_json_check(&c->tasks[3].steps[0], "$.status", "paid");
     add_json_check(&c->tasks[3].steps[0], "$", "x");
+    add_json_check(&c->tasks[3].steps[0], "$.total", "1.5e2");
+    c->tasks[3].steps[0].json_checks[2].want_type = HN_JSON_NUMBER;
     st = &c->tasks[4].steps[0];
     st->has_body_contains = true;
     assert_int_equal(hn_template_set_literal(&st->body_contains, "Welcome"), 0);
@@ -706,6 +708,7 @@ static void test_captures_and_checks(void **state)
     assert_non_null(ps->check_paths);
     assert_int_equal(ps->check_paths[0].n_steps, 1);
     assert_int_equal(ps->check_paths[1].n_steps, 0); /* "$": the whole document */
+    assert_true(ps->check_numbers[2] == 150.0);      /* read once, not per response */
     assert_true(task_step(p, 4)->keep_body);
     /* A status check needs no body. */
     assert_false(task_step(p, 5)->keep_body);

@@ -97,9 +97,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     pcre2_code *capture_res[2] = {NULL, re};
     struct hn_jsonpath capture_paths[2] = {capture_path, {0}};
+    double check_number = strtod(check.want, NULL);
     struct hn_plan_step ps = {.step = &step,
                               .keep_body = true,
                               .check_paths = &check_path,
+                              .check_numbers = &check_number,
                               .capture_paths = capture_paths,
                               .capture_res = capture_res};
     struct hn_var vars[2] = {0};
