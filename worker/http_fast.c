@@ -248,18 +248,22 @@ static void complete(struct hn_http_conn *c)
      * rest of the request must not be read as the next one. */
     if (f->out_at < f->out_len)
         f->close_after = true;
-    if (f->close_after || !http_should_keep_alive(&f->parser))
+    /* A 101 nobody asked for switched the connection to something else. */
+    if (f->close_after || f->parser.upgrade || !http_should_keep_alive(&f->parser))
         fast_close(c);
     else
         f->used = true;
     finish(c, HN_FAIL_NONE, NULL);
 }
 
-/* A response the parser refuses. */
+/* A response the parser refuses: in the chunks of a chunked body (a size
+ * that is no number or too big) a receive error to libcurl, anything else
+ * a weird reply. */
 static void parse_failed(struct hn_http_conn *c, enum http_errno e)
 {
-    (void)e;
-    fail(c, CURLE_WEIRD_SERVER_REPLY, 0);
+    bool chunks =
+        e == HPE_INVALID_CHUNK_SIZE || (c->fast.headers_done && (c->fast.parser.flags & F_CHUNKED));
+    fail(c, chunks ? CURLE_RECV_ERROR : CURLE_WEIRD_SERVER_REPLY, 0);
 }
 
 /* Bytes of the response. False once the request ended. */
@@ -304,18 +308,25 @@ static void eof(struct hn_http_conn *c)
         return;
     }
     if (!f->headers_done) {
-        /* libcurl takes the headers it has as the response: a transfer
-         * with no body, unless a length or chunks were announced. */
+        /* libcurl takes the header lines it has as the response: a
+         * transfer with no body, unless a length or chunks were announced.
+         * The parser takes in a header line only when the next one begins:
+         * an end of the headers makes it read the last whole line. */
+        enum http_errno e;
+        hn_fast_parse(c, "\r\n", 2, &e);
         const http_parser *hp = &f->parser;
-        if ((hp->flags & F_CHUNKED) ||
-            ((hp->flags & F_CONTENTLENGTH) && hp->content_length > 0)) {
-            f->status = hp->status_code;
-            f->headers_done = true;
+        if (f->interim) {
+            fail(c, CURLE_GOT_NOTHING, 0); /* only a 100 Continue, say */
+            return;
+        }
+        bool no_body = f->head || hp->status_code == 204 || hp->status_code == 304;
+        f->status = hp->status_code;
+        f->headers_done = true;
+        if (!no_body && ((hp->flags & F_CHUNKED) ||
+                         ((hp->flags & F_CONTENTLENGTH) && hp->content_length > 0))) {
             fail(c, CURLE_PARTIAL_FILE, 0);
             return;
         }
-        f->status = hp->status_code;
-        f->headers_done = true;
         f->close_after = true;
         complete(c);
         return;

@@ -5,7 +5,23 @@
  * response has no body whatever its headers say. */
 #include "http_internal.h"
 
+#include <pthread.h>
 #include <string.h>
+
+/* libcurl (7.88) takes header lines of up to 100 KiB each and no limit on
+ * their total; http-parser's default is 80 KiB in all. */
+#define HEADERS_MAX_BYTES (1u << 20)
+
+static void setup_once(void)
+{
+    http_parser_set_max_header_size(HEADERS_MAX_BYTES); /* process-wide */
+}
+
+void hn_fast_parse_setup(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, setup_once);
+}
 
 static struct hn_http_conn *conn_of(http_parser *p)
 {
@@ -100,6 +116,9 @@ void hn_fast_parse_begin(struct hn_http_conn *c)
 {
     http_parser_init(&c->fast.parser, HTTP_RESPONSE);
     c->fast.parser.data = c;
+    /* Transfer-Encoding: chunked with a Content-Length too (some proxies):
+     * the chunks frame the body, as libcurl reads it and HTTP/1.1 says. */
+    c->fast.parser.allow_chunked_length = 1;
     c->fast.hdrs.len = 0;
     c->fast.in_value = false;
     c->fast.interim = false;

@@ -201,6 +201,9 @@ int hn_bytes_reserve(struct hn_bytes *b, size_t more);
 int hn_bytes_append(struct hn_bytes *b, const void *s, size_t n);
 
 /* http_fast_parse.c */
+/* Process-wide parser settings (the header size limit): once, from
+ * hn_http_new. */
+void hn_fast_parse_setup(void);
 /* Reset the parser for a new response. */
 void hn_fast_parse_begin(struct hn_http_conn *c);
 /* Feed @n bytes (@n == 0: the connection ended). Returns the bytes used;

@@ -217,6 +217,7 @@ int hn_http_new(struct ev_loop *loop, const struct hn_scenario *s, struct hn_htt
     h->loop = loop;
     h->s = s;
     h->buffer_size = RECV_BUFFER_MAX;
+    hn_fast_parse_setup();
     int err = ca_file(h);
     if (err) {
         free(h);
