@@ -27,7 +27,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int bad(const char *what, const char *got)
+/* The bad-command-line helpers print the reason and return false: the
+ * parse ends there with the exit code hn_cli_parse preset, HN_EXIT_USAGE. */
+static bool bad(const char *what, const char *got)
 {
     char safe[HN_SANITIZE_SIZE(256)];
     if (!got[0])
@@ -35,33 +37,33 @@ static int bad(const char *what, const char *got)
     else
         fprintf(stderr, "hornet-master: %s (got '%s'); see --help\n", what,
                 hn_sanitize_str(safe, sizeof(safe), got));
-    return HN_EXIT_USAGE;
+    return false;
 }
 
-static int bad_url(const char *what, const char *why)
+static bool bad_url(const char *what, const char *why)
 {
     fprintf(stderr, "hornet-master: %s gives an invalid URL: %s; see --help\n", what, why);
-    return HN_EXIT_USAGE;
+    return false;
 }
 
-static int bad_endpoint(const char *got, const char *why)
+static bool bad_endpoint(const char *got, const char *why)
 {
     char safe[HN_SANITIZE_SIZE(256)];
     fprintf(stderr,
             "hornet-master: --bind wants tcp://HOST:PORT or ipc://PATH: %s (got '%s'); "
             "see --help\n",
             why, hn_sanitize_str(safe, sizeof(safe), got));
-    return HN_EXIT_USAGE;
+    return false;
 }
 
-static int bad_metrics_addr(const char *got, const char *why)
+static bool bad_metrics_addr(const char *got, const char *why)
 {
     char safe[HN_SANITIZE_SIZE(256)];
     fprintf(stderr,
             "hornet-master: --metrics-bind wants HOST:PORT, [IPv6]:PORT or :PORT: %s (got '%s'); "
             "see --help\n",
             why, hn_sanitize_str(safe, sizeof(safe), got));
-    return HN_EXIT_USAGE;
+    return false;
 }
 
 static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
@@ -73,9 +75,9 @@ static bool parse_u32(const char *s, uint32_t max, uint32_t *out)
     return true;
 }
 
-/* "a,b,c" into @out (pointers into @arg, which is cut at the commas). */
-/* Split @arg in place at its commas; on failure @arg is left as it was,
- * for the error message to quote whole. */
+/* "a,b,c" into @out (pointers into @arg, which is cut at the commas).
+ * 0, or HN_E_INVALID (no name, or more than HN_CLI_TAGS_MAX) with @arg
+ * left as it was, for the error message to quote whole. */
 static int split_tags(char *arg, const char **out, uint32_t *n)
 {
     size_t len = strlen(arg);
@@ -90,7 +92,7 @@ fail:
     for (size_t i = 0; i < len; i++)
         if (!arg[i])
             arg[i] = ',';
-    return -1;
+    return HN_E_INVALID;
 }
 
 /* Append @rest (components that do not exist yet) to the resolved @out:
@@ -192,7 +194,7 @@ static void report_file_key(char *out, size_t len, const char *path, const char 
     resolved_path(out, len, raw);
 }
 
-int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
+bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit_code)
 {
     enum {
         O_BIND = 256,
@@ -289,6 +291,9 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         .log_level = HN_LOG_INFO,
         .max_workers = 1024,
     };
+    /* Every "return false" below is a bad command line (its reason on
+     * stderr) unless it sets another code first. */
+    *exit_code = HN_EXIT_USAGE;
     bool expect_given = false;
     const char *local_only = NULL; /* a flag of --local-workers' */
     char why[256];
@@ -377,7 +382,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                 fprintf(stderr, "hornet-master: --threshold '%s': %s (at character %zu); see "
                                 "--help\n",
                         hn_sanitize_str(safe, sizeof(safe), optarg), why, at + 1);
-                return HN_EXIT_USAGE;
+                return false;
             }
             cfg->thresholds[cfg->n_thresholds++] = optarg;
             break;
@@ -543,16 +548,18 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
             break;
         case 'h':
             hn_cli_usage(stdout);
-            return HN_EXIT_OK;
+            *exit_code = HN_EXIT_OK;
+            return false;
         case 'V':
             printf("hornet-master %s (protocol %d)\n", HN_VERSION, HN_PROTO_VERSION);
-            return HN_EXIT_OK;
+            *exit_code = HN_EXIT_OK;
+            return false;
         case ':':
             fprintf(stderr, "hornet-master: %s needs a value; see --help\n", argv[optind - 1]);
-            return HN_EXIT_USAGE;
+            return false;
         default:
             hn_getopt_complain(stderr, "hornet-master", argv, options);
-            return HN_EXIT_USAGE;
+            return false;
         }
     }
     cfg->paths = (const char *const *)&argv[optind];
@@ -560,24 +567,24 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
     if (cfg->scenario_file && cfg->n_paths) {
         fprintf(stderr, "hornet-master: give a scenario file (-f) or PATHs, not both (see "
                         "--help)\n");
-        return HN_EXIT_USAGE;
+        return false;
     }
     if (!cfg->scenario_file && (cfg->check || cfg->n_tags || cfg->n_exclude_tags)) {
         fprintf(stderr, "hornet-master: --check, --tags and --exclude-tags need a scenario file "
                         "(-f)\n");
-        return HN_EXIT_USAGE;
+        return false;
     }
     if (!cfg->scenario_file && cfg->n_paths == 0) {
         fprintf(stderr, "hornet-master: no scenario: give a scenario file (-f FILE) or one or "
                         "more URL paths to GET, e.g. '/ /json' (see --help)\n");
-        return HN_EXIT_USAGE;
+        return false;
     }
     if (cfg->n_paths > HN_MODEL_TASKS_MAX) {
         fprintf(stderr,
                 "hornet-master: %u PATHs: at most %d (each is a task of the one user class; "
                 "a scenario file can spread more over several classes)\n",
                 cfg->n_paths, HN_MODEL_TASKS_MAX);
-        return HN_EXIT_USAGE;
+        return false;
     }
     for (uint32_t i = 0; i < cfg->n_paths; i++) {
         const char *p = cfg->paths[i];
@@ -591,7 +598,8 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         int err = hn_url_check(absolute ? NULL : cfg->host, p, why, sizeof(why));
         if (err == -ENOMEM) {
             fprintf(stderr, "hornet-master: out of memory\n");
-            return HN_EXIT_NO_RUN;
+            *exit_code = HN_EXIT_NO_RUN;
+            return false;
         }
         if (err)
             return bad_url("a PATH", why);
@@ -631,7 +639,7 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
                         !strcmp(files[i], STDOUT_KEY)
                             ? "standard output"
                             : hn_sanitize_str(safe, sizeof(safe), files[i]));
-                return HN_EXIT_USAGE;
+                return false;
             }
     if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)
         return bad(cfg->csv_exact ? "--csv-exact needs --csv" : "--csv-full-history needs --csv",
@@ -668,5 +676,6 @@ int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg)
         uint64_t ram = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
         cfg->max_stats_memory = ram / 4 > (256u << 20) ? ram / 4 : (256u << 20);
     }
-    return -1;
+    *exit_code = HN_EXIT_OK;
+    return true;
 }

@@ -65,8 +65,9 @@ struct hn_master_config {
     uint32_t n_paths;
 };
 
-/* Parse argv. Returns -1 to go on, or an exit code to return at once
- * (0 after --help/--version, HN_EXIT_USAGE after a one-line reason on
- * stderr). */
-int hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg);
+/* Parse argv into @cfg. Returns true to run (*@exit_code is HN_EXIT_OK),
+ * false to exit at once with *@exit_code: HN_EXIT_OK after --help or
+ * --version, HN_EXIT_USAGE after a one-line reason on stderr (HN_EXIT_NO_RUN
+ * when out of memory). */
+bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit_code);
 void hn_cli_usage(FILE *out);

@@ -10,8 +10,8 @@ int main(int argc, char **argv)
 {
     struct hn_master_config cfg;
     hn_log_set_prefix("hornet-master");
-    int code = hn_cli_parse(argc, argv, &cfg);
-    if (code >= 0)
+    int code;
+    if (!hn_cli_parse(argc, argv, &cfg, &code))
         return code;
     hn_log_set_level(cfg.log_level);
     signal(SIGPIPE, SIG_IGN);

@@ -117,8 +117,8 @@ struct hn_run {
     uint64_t stats_bytes;                 /* their bytes */
 };
 
-/* run_setup.c: everything before the loop runs. Returns -1 to run the loop,
- * or an exit code. */
+/* run_setup.c: everything before the loop runs. Returns 0 to run the loop,
+ * or an exit code (positive: enum hn_exit) to return without it. */
 int hn_run_setup(struct hn_run *r);
 void hn_run_teardown(struct hn_run *r);
 

@@ -204,7 +204,7 @@ static int start_local_workers(struct hn_run *r)
 /* CurveZMQ: the master's keys, the keys admitted (the allow list and local
  * workers' throwaway keys) and the ZAP handler, before the socket binds.
  * Without keys, an address other hosts can reach is refused unless
- * --insecure: loopback by default, authenticated beyond it. Returns -1 to
+ * --insecure: loopback by default, authenticated beyond it. Returns 0 to
  * go on, or an exit code. */
 static int setup_curve(struct hn_run *r)
 {
@@ -230,14 +230,14 @@ static int setup_curve(struct hn_run *r)
                     "for workers on other hosts, --bind 'tcp://*:5557'",
                     cfg->bind);
     if (!cfg->curve_secret && !cfg->local_workers)
-        return -1;
+        return 0;
     if (!hn_curve_available()) {
         if (cfg->curve_secret) {
             hn_log_error("this libzmq has no CurveZMQ support (built without libsodium)");
             return HN_EXIT_NO_RUN;
         }
         hn_log_warn("this libzmq has no CurveZMQ support: local workers connect unauthenticated");
-        return -1;
+        return 0;
     }
     r->curve = true;
     struct hn_curve_allow allow = {0};
@@ -314,7 +314,7 @@ static int setup_curve(struct hn_run *r)
     hn_log_info("CurveZMQ on: master key %s (fingerprint %s), %u worker keys admitted%s",
                 r->keys.public_z85, fp, n_keys,
                 r->shared.n ? " (some shared by many workers, told apart by their --id)" : "");
-    return -1;
+    return 0;
 }
 
 /* One descriptor per worker connection, and some to spare: raise the soft
@@ -392,8 +392,7 @@ int hn_run_setup(struct hn_run *r)
         return HN_EXIT_NO_RUN;
     if (hn_hist_pairs_init(&r->counters, HN_MSG_COUNTERS_MAX))
         return HN_EXIT_NO_RUN;
-    code = setup_curve(r);
-    if (code >= 0)
+    if ((code = setup_curve(r)))
         return code;
     /* Workers' messages are handled in batches, 10 ms apart at most: a
      * thousand workers then cost a hundred wake-ups a second, not two
@@ -427,7 +426,7 @@ int hn_run_setup(struct hn_run *r)
     if (r->cfg->local_workers && start_local_workers(r))
         return HN_EXIT_NO_RUN;
     init_watchers(r);
-    return -1;
+    return 0;
 }
 
 void hn_run_teardown(struct hn_run *r)
@@ -489,7 +488,7 @@ int hn_run(const struct hn_master_config *cfg)
     struct hn_run r = {.cfg = cfg, .exit_code = HN_EXIT_OK};
     hn_registry_init(&r.reg, cfg->max_workers);
     int code = hn_run_setup(&r);
-    if (code < 0) {
+    if (!code) {
         ev_run(r.loop, 0);
         code = r.exit_code;
     }

@@ -13,10 +13,25 @@
 #include "exitcodes.h"
 #include "model.h"
 
-static int parse(struct hn_master_config *cfg, int argc, const char **argv)
+static bool parse(struct hn_master_config *cfg, int argc, const char **argv, int *code)
 {
     optind = 0; /* reset getopt between parses */
-    return hn_cli_parse(argc, (char **)argv, cfg);
+    return hn_cli_parse(argc, (char **)argv, cfg, code);
+}
+
+/* The command line is good: the run would start. */
+static bool runs(struct hn_master_config *cfg, int argc, const char **argv)
+{
+    int code;
+    return parse(cfg, argc, argv, &code);
+}
+
+/* The exit code of a command line that does not start a run. */
+static int exit_code(struct hn_master_config *cfg, int argc, const char **argv)
+{
+    int code;
+    assert_false(parse(cfg, argc, argv, &code));
+    return code;
 }
 
 static void test_defaults_and_quick_mode(void **state)
@@ -24,7 +39,7 @@ static void test_defaults_and_quick_mode(void **state)
     (void)state;
     struct hn_master_config cfg;
     const char *argv[] = {"hornet-master", "-H", "http://127.0.0.1:8080", "/", "/json"};
-    assert_int_equal(parse(&cfg, 5, argv), -1);
+    assert_true(runs(&cfg, 5, argv));
     assert_string_equal(cfg.host, "http://127.0.0.1:8080");
     assert_int_equal(cfg.users, 1);
     assert_true(cfg.spawn_rate == 1.0);
@@ -79,7 +94,7 @@ static void test_every_flag(void **state)
                           "curl",
                           "http://other.test/a"};
     int argc = (int)(sizeof(argv) / sizeof(argv[0]));
-    assert_int_equal(parse(&cfg, argc, argv), -1);
+    assert_true(runs(&cfg, argc, argv));
     assert_int_equal(cfg.users, 50);
     assert_true(cfg.spawn_rate == 2.5);
     assert_int_equal(cfg.run_time_ms, 4800000);
@@ -117,7 +132,7 @@ static void test_security_flags(void **state)
                           "--allow-workers",
                           "/etc/hostname",
                           "/"};
-    assert_int_equal(parse(&cfg, 13, argv), -1);
+    assert_true(runs(&cfg, 13, argv));
     assert_int_equal(cfg.max_workers, 10);
     assert_true(cfg.insecure);
     assert_int_equal(cfg.max_stats_memory, 64u << 20);
@@ -125,14 +140,14 @@ static void test_security_flags(void **state)
     assert_string_equal(cfg.allow_workers, "/etc/hostname");
     /* Defaults: 1024 workers, a bound on statistics memory. */
     const char *plain[] = {"hornet-master", "-H", "http://127.0.0.1:1", "/"};
-    assert_int_equal(parse(&cfg, 4, plain), -1);
+    assert_true(runs(&cfg, 4, plain));
     assert_int_equal(cfg.max_workers, 1024);
     assert_true(cfg.max_stats_memory >= (256u << 20));
     /* Local workers alone need no allow list. */
     const char *local[] = {"hornet-master",   "-H", "http://127.0.0.1:1",
                            "--local-workers", "2",  "--curve-secret",
                            "/etc/hostname",   "/"};
-    assert_int_equal(parse(&cfg, 8, local), -1);
+    assert_true(runs(&cfg, 8, local));
 }
 
 static void test_strict_values(void **state)
@@ -141,7 +156,7 @@ static void test_strict_values(void **state)
     struct hn_master_config cfg;
     const char *argv[] = {"hornet-master", "-H",     "http://[::1]:8080", "-r",
                           "0.5",           "--bind", "tcp://*:*",         "/a?b=1&c=%20"};
-    assert_int_equal(parse(&cfg, 8, argv), -1);
+    assert_true(runs(&cfg, 8, argv));
     assert_true(cfg.spawn_rate == 0.5);
     assert_string_equal(cfg.bind, "tcp://*:*");
 }
@@ -159,8 +174,8 @@ static void test_too_many_paths(void **state)
     for (int i = 0; i < N; i++)
         argv[3 + i] = "/p";
     struct hn_master_config cfg;
-    assert_int_equal(parse(&cfg, N + 3, argv), HN_EXIT_USAGE);
-    assert_int_equal(parse(&cfg, N + 2, argv), -1);
+    assert_int_equal(exit_code(&cfg, N + 3, argv), HN_EXIT_USAGE);
+    assert_true(runs(&cfg, N + 2, argv));
     assert_int_equal(cfg.n_paths, HN_MODEL_TASKS_MAX);
 }
 
@@ -171,11 +186,11 @@ static void test_host_is_base(void **state)
     (void)state;
     struct hn_master_config cfg;
     const char *q[] = {"hornet-master", "-H", "http://127.0.0.1:1/?q=1", "/x"};
-    assert_int_equal(parse(&cfg, 4, q), HN_EXIT_USAGE);
+    assert_int_equal(exit_code(&cfg, 4, q), HN_EXIT_USAGE);
     const char *f[] = {"hornet-master", "-H", "http://127.0.0.1:1#top", "/x"};
-    assert_int_equal(parse(&cfg, 4, f), HN_EXIT_USAGE);
+    assert_int_equal(exit_code(&cfg, 4, f), HN_EXIT_USAGE);
     const char *ok[] = {"hornet-master", "-H", "http://127.0.0.1:1/base", "/x"};
-    assert_int_equal(parse(&cfg, 4, ok), -1);
+    assert_true(runs(&cfg, 4, ok));
 }
 
 static void test_report_flags(void **state)
@@ -185,7 +200,7 @@ static void test_report_flags(void **state)
     const char *argv[] = {"hornet-master", "-H", "http://127.0.0.1:1", "--csv", "r", "--csv-exact",
                           "--json", "-", "--html", "r.html", "--hdr-log", "r.hlog",
                           "--metrics-bind", ":0", "--junit", "r.xml", "--summary-md", "r.md", "/"};
-    assert_int_equal(parse(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv), -1);
+    assert_true(runs(&cfg, (int)(sizeof(argv) / sizeof(argv[0])), argv));
     assert_true(cfg.csv_exact);
     assert_false(cfg.csv_full_history);
     assert_string_equal(cfg.json_path, "-");
@@ -196,7 +211,7 @@ static void test_report_flags(void **state)
     assert_string_equal(cfg.summary_md_path, "r.md");
     const char *v6[] = {"hornet-master", "-H", "http://127.0.0.1:1", "--metrics-bind",
                         "[::1]:9646", "/"};
-    assert_int_equal(parse(&cfg, 6, v6), -1);
+    assert_true(runs(&cfg, 6, v6));
 }
 
 static void test_bad_input(void **state)
@@ -267,8 +282,8 @@ static void test_bad_input(void **state)
         for (int k = 0; k < 6 && cases[i][k]; k++)
             argv[argc++] = cases[i][k];
         struct hn_master_config cfg;
-        int code = parse(&cfg, argc, argv);
-        if (code != HN_EXIT_USAGE) {
+        int code;
+        if (parse(&cfg, argc, argv, &code) || code != HN_EXIT_USAGE) {
             fclose(stderr);
             stderr = saved;
             fail_msg("case %zu (%s %s) parsed with %d", i, cases[i][0] ? cases[i][0] : "",

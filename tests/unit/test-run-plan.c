@@ -61,7 +61,8 @@ static void setup(struct fixture *f, const char *text, const char *args)
         argv[argc++] = tok;
     argv[argc] = NULL;
     optind = 0;
-    assert_int_equal(hn_cli_parse(argc, argv, &f->cfg), -1);
+    int code;
+    assert_true(hn_cli_parse(argc, argv, &f->cfg, &code));
 }
 
 static void teardown(struct fixture *f)
