@@ -369,8 +369,10 @@ static void init_watchers(struct hn_run *r)
 
 int hn_run_setup(struct hn_run *r)
 {
-    if (sodium_init() < 0)
+    if (sodium_init() < 0) {
+        hn_log_error("cannot initialise libsodium");
         return HN_EXIT_NO_RUN;
+    }
     int code = build_scenario(r);
     if (code)
         return code;
@@ -383,15 +385,29 @@ int hn_run_setup(struct hn_run *r)
     make_run_id(r->run_id, sizeof(r->run_id));
     raise_nofile(r->cfg->max_workers);
     r->loop = ev_default_loop(EVFLAG_AUTO);
-    if (!r->loop || hn_journal_init(&r->journal))
+    if (!r->loop) {
+        hn_log_error("cannot create the event loop (libev found no usable backend)");
         return HN_EXIT_NO_RUN;
+    }
+    int err = hn_journal_init(&r->journal);
+    if (err) {
+        hn_log_error("cannot set up the run's journal: %s", hn_strerror(err));
+        return HN_EXIT_NO_RUN;
+    }
     r->zctx = zmq_ctx_new();
-    if (!r->zctx)
+    if (!r->zctx) {
+        hn_log_error("cannot create the ZeroMQ context: %s", zmq_strerror(errno));
         return HN_EXIT_NO_RUN;
-    if (hn_limits_init(&r->limits, r->scenario))
+    }
+    if ((err = hn_limits_init(&r->limits, r->scenario))) {
+        hn_log_error("cannot index the scenario's statistics entries: %s", hn_strerror(err));
         return HN_EXIT_NO_RUN;
-    if (hn_hist_pairs_init(&r->counters, HN_MSG_COUNTERS_MAX))
+    }
+    if ((err = hn_hist_pairs_init(&r->counters, HN_MSG_COUNTERS_MAX))) {
+        hn_log_error("cannot allocate room to decode the workers' histograms: %s",
+                     hn_strerror(err));
         return HN_EXIT_NO_RUN;
+    }
     if ((code = setup_curve(r)))
         return code;
     /* Workers' messages are handled in batches, 10 ms apart at most: a
@@ -410,7 +426,7 @@ int hn_run_setup(struct hn_run *r)
         snprintf(bind, sizeof(bind), "tcp://127.0.0.1%s", port);
     else
         snprintf(bind, sizeof(bind), "%s", r->cfg->bind);
-    int err = hn_chan_router_open(&r->chan, r->zctx, r->loop, bind, &opts, hn_run_on_message, r);
+    err = hn_chan_router_open(&r->chan, r->zctx, r->loop, bind, &opts, hn_run_on_message, r);
     if (err) {
         hn_log_error("cannot bind %s: %s", r->cfg->bind, hn_strerror(err));
         return HN_EXIT_NO_RUN;
