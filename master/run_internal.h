@@ -1,5 +1,6 @@
 /* Private state of one run, shared by the files that make up the run:
  * run.c (state machine and events), run_setup.c (set-up and tear-down),
+ * run_curve.c (CurveZMQ keys and the ZAP handler),
  * dispatch.c (messages to workers, user distribution) and report.c (report
  * writers). Not part of the master's public API. */
 #pragma once
@@ -121,6 +122,13 @@ struct hn_run {
  * or an exit code (positive: enum hn_exit) to return without it. */
 int hn_run_setup(struct hn_run *r);
 void hn_run_teardown(struct hn_run *r);
+
+/* run_curve.c: CurveZMQ: the master's keys, the keys admitted (the allow
+ * lists and local workers' throwaway keys) and the ZAP handler, before the
+ * socket binds. Without keys, an address other hosts can reach is refused
+ * unless --insecure: loopback by default, authenticated beyond it. Returns
+ * 0 to go on, or an exit code (the reason logged). */
+int hn_run_curve_setup(struct hn_run *r);
 
 /* run.c: phases, and the loop's callbacks installed by hn_run_setup. */
 void hn_run_start(struct hn_run *r);
