@@ -3,10 +3,10 @@
 #include "cli.h"
 #include "error.h"
 #include <errno.h>
-#include <limits.h>
 #include "exitcodes.h"
 #include "proto_limits.h"
 #include "registry.h"
+#include "report_paths.h"
 #include "run_plan.h"
 #include "sanitize.h"
 #include "thresholds.h"
@@ -93,105 +93,6 @@ fail:
         if (!arg[i])
             arg[i] = ',';
     return HN_E_INVALID;
-}
-
-/* Append @rest (components that do not exist yet) to the resolved @out:
- * "." and empty ones dropped, ".." takes the last one off (what the
- * kernel will do once the writer made those directories). */
-static void append_lexical(char *out, size_t len, const char *rest)
-{
-    size_t o = strlen(out);
-    while (*rest) {
-        while (*rest == '/')
-            rest++;
-        size_t n = strcspn(rest, "/");
-        if (n == 1 && rest[0] == '.') {
-            /* nothing */
-        } else if (n == 2 && rest[0] == '.' && rest[1] == '.') {
-            while (o > 1 && out[o - 1] != '/')
-                o--;
-            if (o > 1)
-                o--; /* the slash, unless it is the root */
-            out[o] = '\0';
-        } else if (n && o + 1 + n < len) {
-            if (o == 0 || out[o - 1] != '/')
-                out[o++] = '/';
-            memcpy(out + o, rest, n);
-            o += n;
-            out[o] = '\0';
-        }
-        rest += n;
-    }
-}
-
-/* @path as the file it will write: symbolic links (a dangling one at the
- * end too) and ".." resolved as far as the path exists (realpath), the
- * rest taken as written. @path itself when nothing of it resolves. */
-static void resolved_path(char *out, size_t len, const char *path)
-{
-    char abs[2 * PATH_MAX + 2], real[PATH_MAX];
-    char cwd[PATH_MAX];
-    if (path[0] == '/')
-        snprintf(abs, sizeof(abs), "%s", path);
-    else if (getcwd(cwd, sizeof(cwd)) && strlen(cwd) + 1 + strlen(path) < sizeof(abs))
-        snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
-    else {
-        snprintf(out, len, "%s", path);
-        return;
-    }
-    /* A dangling link as the last component: the writer creates the file
-     * it names (through a chain of them, as open does, 40 at most). */
-    for (int hops = 0; hops < 40 && !realpath(abs, real); hops++) {
-        char target[PATH_MAX];
-        ssize_t n = readlink(abs, target, sizeof(target) - 1);
-        if (n <= 0)
-            break; /* not a link: resolved below as far as it exists */
-        target[n] = '\0';
-        char *slash = strrchr(abs, '/'); /* abs is absolute: there is one */
-        if (target[0] == '/')
-            snprintf(abs, sizeof(abs), "%s", target);
-        else if ((size_t)(slash - abs) + 1 + (size_t)n < sizeof(abs))
-            memcpy(slash + 1, target, (size_t)n + 1); /* next to the link */
-        else
-            break;
-    }
-    for (size_t cut = strlen(abs); cut > 0;) {
-        char saved = abs[cut];
-        abs[cut] = '\0';
-        bool ok = realpath(abs, real) != NULL;
-        abs[cut] = saved;
-        if (ok && strlen(real) < len) {
-            snprintf(out, len, "%s", real);
-            append_lexical(out, len, abs + cut);
-            return;
-        }
-        while (cut > 0 && abs[cut - 1] != '/')
-            cut--; /* back to the previous component */
-        while (cut > 1 && abs[cut - 1] == '/')
-            cut--;
-    }
-    snprintf(out, len, "%s", path);
-}
-
-/* What two report paths are compared by: the file they write (symbolic
- * links, "..", "./", "//" and the working directory resolved as far as
- * the path exists), and standard output for "-" (@dash_is_stdout) and its
- * names in /dev and /proc. */
-#define STDOUT_KEY "\001stdout"
-static void report_file_key(char *out, size_t len, const char *path, const char *suffix,
-                            bool dash_is_stdout)
-{
-    static const char *const stdout_names[] = {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"};
-    char raw[PATH_MAX];
-    snprintf(raw, sizeof(raw), "%s%s", path, suffix);
-    bool std = dash_is_stdout && !strcmp(raw, "-");
-    for (size_t i = 0; i < sizeof(stdout_names) / sizeof(stdout_names[0]); i++)
-        std |= !strcmp(raw, stdout_names[i]);
-    if (std) {
-        snprintf(out, len, "%s", STDOUT_KEY);
-        return;
-    }
-    resolved_path(out, len, raw);
 }
 
 bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit_code)
@@ -611,36 +512,11 @@ bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit
             return bad("--json, --html, --hdr-log, --junit and --summary-md want a file name", "");
     /* Two reports on one file: the last one written would replace the
      * other without a word (and two on standard output mix). */
-    const char *const csv_suffix[] = {"_stats.csv", "_stats_history.csv", "_failures.csv",
-                                      "_exceptions.csv"};
-    const char *const flags[] = {"--json", "--html", "--hdr-log", "--junit", "--summary-md"};
-    char files[9][PATH_MAX];
-    const char *names[9];
-    size_t n_files = 0;
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-        if (paths[i]) {
-            /* "-" is standard output, except for --hdr-log (a file named -) */
-            bool hlog = paths[i] == cfg->hdr_log_path;
-            report_file_key(files[n_files], PATH_MAX, paths[i], "", !hlog);
-            names[n_files++] = flags[i];
-        }
-    for (size_t i = 0; cfg->csv_prefix && i < 4; i++) {
-        report_file_key(files[n_files], PATH_MAX, cfg->csv_prefix, csv_suffix[i], false);
-        names[n_files++] = "--csv";
+    char conflict[HN_REPORT_PATHS_MSG_SIZE];
+    if (hn_report_paths_conflict(cfg, conflict, sizeof(conflict))) {
+        fprintf(stderr, "hornet-master: %s\n", conflict);
+        return false;
     }
-    for (size_t i = 0; i < n_files; i++)
-        for (size_t j = i + 1; j < n_files; j++)
-            if (!strcmp(files[i], files[j])) {
-                char safe[HN_SANITIZE_SIZE(256)];
-                fprintf(stderr,
-                        "hornet-master: %s and %s both write %s: give each report a file "
-                        "of its own\n",
-                        names[i], names[j],
-                        !strcmp(files[i], STDOUT_KEY)
-                            ? "standard output"
-                            : hn_sanitize_str(safe, sizeof(safe), files[i]));
-                return false;
-            }
     if ((cfg->csv_exact || cfg->csv_full_history) && !cfg->csv_prefix)
         return bad(cfg->csv_exact ? "--csv-exact needs --csv" : "--csv-full-history needs --csv",
                    "");
