@@ -1,6 +1,7 @@
 /* Files of the report writers (see report_file.h). */
 #include "report_file.h"
 #include "error.h"
+#include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,4 +209,46 @@ int hn_report_file_write(const char *path, int (*body)(FILE *f, void *ctx), void
     if (err)
         return err;
     return hn_report_out_close(&o, body(o.f, ctx));
+}
+
+/* A writer of hn_report_file_writer_add. */
+struct file_writer {
+    char *path;
+    struct hn_report_run run;
+    int (*write)(const char *path, const struct hn_report_run *run, const struct hn_stats *st,
+                 const struct hn_report_moment *m);
+};
+
+static int file_writer_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+{
+    struct file_writer *w = ctx;
+    return w->write(w->path, &w->run, st, m);
+}
+
+static void file_writer_close(void *ctx)
+{
+    struct file_writer *w = ctx;
+    free(w->path);
+    free(w);
+}
+
+int hn_report_file_writer_add(struct hn_reports *rs, const char *name, const char *path,
+                              const struct hn_report_run *run,
+                              int (*write)(const char *path, const struct hn_report_run *run,
+                                           const struct hn_stats *st,
+                                           const struct hn_report_moment *m))
+{
+    HN_TRY(hn_report_file_check(path));
+    struct file_writer *w = calloc(1, sizeof(*w));
+    if (!w || !(w->path = strdup(path))) {
+        free(w);
+        return -ENOMEM;
+    }
+    w->run = *run;
+    w->write = write;
+    struct hn_report_writer rw = {name, w, NULL, file_writer_final, file_writer_close, w->path};
+    int err = hn_reports_add(rs, &rw);
+    if (err)
+        file_writer_close(w);
+    return err;
 }

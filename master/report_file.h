@@ -1,12 +1,18 @@
 /* Files of the report writers: parent directories made as needed, a check
  * at start-up that the file can be written (so a typo fails the run before
- * any load is sent), and atomic rewrites (a reader sees the old file or the
- * new one, never half of one). */
+ * any load is sent), atomic rewrites (a reader sees the old file or the
+ * new one, never half of one), and the writer of a report made once, at the
+ * end, as one file. */
 #pragma once
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+
+struct hn_reports;
+struct hn_report_run;
+struct hn_report_moment;
+struct hn_stats;
 
 /* mkdir -p of the directory part of @path ("out/run.json" → "out/").
  * 0 or -errno. */
@@ -55,3 +61,15 @@ FILE *hn_report_stream_open(const char *path, bool *shared);
  * writer's own result; on any error a temporary file is removed and @path
  * left as it was. Returns the first -errno, or 0. */
 int hn_report_out_close(struct hn_report_out *o, int err);
+
+/* Append a writer of a report written once, at the end of the run, as the
+ * one file @path (--json, --html, --junit, --summary-md): @write is called
+ * with @path, a copy of @run and the final statistics and moment, and
+ * returns 0 or -errno (it writes with hn_report_file_write). @name is for
+ * messages ("JSON"). @path is checked first (hn_report_file_check). Returns
+ * 0, or -errno or hn_reports_add's code with nothing appended. */
+int hn_report_file_writer_add(struct hn_reports *rs, const char *name, const char *path,
+                              const struct hn_report_run *run,
+                              int (*write)(const char *path, const struct hn_report_run *run,
+                                           const struct hn_stats *st,
+                                           const struct hn_report_moment *m));

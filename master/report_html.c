@@ -14,15 +14,6 @@
 extern const char hn_html_template[], hn_html_css[], hn_html_js[], hn_html_uplot_js[],
     hn_html_uplot_css[];
 
-struct html {
-    char *path;
-    struct hn_report_run run;
-};
-
-struct body_ctx {
-    json_t *doc;
-};
-
 /* The document inside <script type="application/json">: the HTML parser
  * reads a script's text for "</script" and, after "<!--", for "<script"
  * too (a name "/a <!--" and another "/b <script>" blanked the page), so
@@ -48,9 +39,8 @@ static int dump_json(FILE *f, json_t *doc)
     return ferror(f) ? -EIO : 0;
 }
 
-static int html_body(FILE *f, void *ctx)
+static int html_body(FILE *f, void *doc)
 {
-    struct body_ctx *c = ctx;
     static const struct {
         const char *marker;
         const char *text; /* NULL: the JSON document */
@@ -70,43 +60,20 @@ static int html_body(FILE *f, void *ctx)
         if (parts[i].text)
             fputs(parts[i].text, f);
         else
-            HN_TRY(dump_json(f, c->doc));
+            HN_TRY(dump_json(f, doc));
         at = m + strlen(parts[i].marker);
     }
     fputs(at, f);
     return ferror(f) ? -EIO : 0;
 }
 
-static int html_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+static int html_write(const char *path, const struct hn_report_run *run, const struct hn_stats *st,
+                      const struct hn_report_moment *m)
 {
-    struct html *h = ctx;
-    struct body_ctx c = {hn_report_json_build(st, m, &h->run)};
-    if (!c.doc)
-        return -ENOMEM;
-    int err = hn_report_file_write(h->path, html_body, &c);
-    json_decref(c.doc);
-    return err;
-}
-
-static void html_close(void *ctx)
-{
-    struct html *h = ctx;
-    free(h->path);
-    free(h);
+    return hn_report_json_file_write(path, run, st, m, html_body);
 }
 
 int hn_report_html_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run)
 {
-    HN_TRY(hn_report_file_check(path));
-    struct html *h = calloc(1, sizeof(*h));
-    if (!h || !(h->path = strdup(path))) {
-        free(h);
-        return -ENOMEM;
-    }
-    h->run = *run;
-    struct hn_report_writer w = {"HTML", h, NULL, html_final, html_close, h->path};
-    int err = hn_reports_add(rs, &w);
-    if (err)
-        html_close(h);
-    return err;
+    return hn_report_file_writer_add(rs, "HTML", path, run, html_write);
 }

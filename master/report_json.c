@@ -434,53 +434,32 @@ fail:
 
 /* --- the --json writer --------------------------------------------------- */
 
-struct json_writer {
-    char *path;
-    struct hn_report_run run;
-};
-
-struct dump_ctx {
-    json_t *doc;
-};
-
-static int dump_body(FILE *f, void *ctx)
+static int dump_body(FILE *f, void *doc)
 {
-    struct dump_ctx *d = ctx;
-    if (json_dumpf(d->doc, f, JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0)
+    if (json_dumpf(doc, f, JSON_COMPACT | JSON_REAL_PRECISION(15)) != 0)
         return -EIO;
     return fputc('\n', f) == EOF ? -EIO : 0;
 }
 
-static int json_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+int hn_report_json_file_write(const char *path, const struct hn_report_run *run,
+                              const struct hn_stats *st, const struct hn_report_moment *m,
+                              int (*body)(FILE *f, void *doc))
 {
-    struct json_writer *w = ctx;
-    struct dump_ctx d = {hn_report_json_build(st, m, &w->run)};
-    if (!d.doc)
+    json_t *doc = hn_report_json_build(st, m, run);
+    if (!doc)
         return -ENOMEM;
-    int err = hn_report_file_write(w->path, dump_body, &d);
-    json_decref(d.doc);
+    int err = hn_report_file_write(path, body, doc);
+    json_decref(doc);
     return err;
 }
 
-static void json_close(void *ctx)
+static int json_write(const char *path, const struct hn_report_run *run, const struct hn_stats *st,
+                      const struct hn_report_moment *m)
 {
-    struct json_writer *w = ctx;
-    free(w->path);
-    free(w);
+    return hn_report_json_file_write(path, run, st, m, dump_body);
 }
 
 int hn_report_json_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run)
 {
-    HN_TRY(hn_report_file_check(path));
-    struct json_writer *w = calloc(1, sizeof(*w));
-    if (!w || !(w->path = strdup(path))) {
-        free(w);
-        return -ENOMEM;
-    }
-    w->run = *run;
-    struct hn_report_writer rw = {"JSON", w, NULL, json_final, json_close, w->path};
-    int err = hn_reports_add(rs, &rw);
-    if (err)
-        json_close(w);
-    return err;
+    return hn_report_file_writer_add(rs, "JSON", path, run, json_write);
 }

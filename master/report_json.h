@@ -16,6 +16,13 @@
 json_t *hn_report_json_build(const struct hn_stats *st, const struct hn_report_moment *m,
                              const struct hn_report_run *run);
 
+/* Write @path (hn_report_file_write) with @body, given the document
+ * (json_t *) as its ctx: how --json and --html write theirs. 0 or -errno
+ * (-ENOMEM: the document could not be built; @path untouched). */
+int hn_report_json_file_write(const char *path, const struct hn_report_run *run,
+                              const struct hn_stats *st, const struct hn_report_moment *m,
+                              int (*body)(FILE *f, void *doc));
+
 /* Percentiles of the percentile spectrum (HdrHistogram's "percentile
  * distribution", halving the distance to 100 % at each step), 0 and 100
  * included. */

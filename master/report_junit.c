@@ -14,11 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct junit {
-    char *path;
-    struct hn_report_run run;
-};
-
 /* XML text or attribute value: markup characters escaped; control
  * characters XML 1.0 cannot hold become '?'. */
 static void xml(FILE *f, const char *s)
@@ -60,7 +55,7 @@ static void property(FILE *f, const char *name, const char *value)
 }
 
 struct body_ctx {
-    const struct junit *j;
+    const struct hn_report_run *run;
     const struct hn_stats *st;
     const struct hn_report_moment *m;
 };
@@ -144,12 +139,12 @@ static int junit_body(FILE *f, void *ctx)
     property(f, "dropped_iterations", num); /* open model: never started (REPORTS.md) */
     snprintf(num, sizeof(num), "%u", m ? m->users_not_run : 0);
     property(f, "users_not_run", num); /* beyond the workers' capacities */
-    if (c->j->run.scenario_file)
-        property(f, "scenario", c->j->run.scenario_file);
-    if (c->j->run.host)
-        property(f, "host", c->j->run.host);
-    if (c->j->run.load)
-        property(f, "load", c->j->run.load);
+    if (c->run->scenario_file)
+        property(f, "scenario", c->run->scenario_file);
+    if (c->run->host)
+        property(f, "host", c->run->host);
+    if (c->run->load)
+        property(f, "load", c->run->load);
     fputs("    </properties>\n", f);
 
     /* The run as a whole: fails as the exit code does. */
@@ -201,32 +196,14 @@ static int junit_body(FILE *f, void *ctx)
     return ferror(f) ? -EIO : 0;
 }
 
-static int junit_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+static int junit_write(const char *path, const struct hn_report_run *run, const struct hn_stats *st,
+                       const struct hn_report_moment *m)
 {
-    struct junit *j = ctx;
-    struct body_ctx c = {j, st, m};
-    return hn_report_file_write(j->path, junit_body, &c);
-}
-
-static void junit_close(void *ctx)
-{
-    struct junit *j = ctx;
-    free(j->path);
-    free(j);
+    struct body_ctx c = {run, st, m};
+    return hn_report_file_write(path, junit_body, &c);
 }
 
 int hn_report_junit_add(struct hn_reports *rs, const char *path, const struct hn_report_run *run)
 {
-    HN_TRY(hn_report_file_check(path));
-    struct junit *j = calloc(1, sizeof(*j));
-    if (!j || !(j->path = strdup(path))) {
-        free(j);
-        return -ENOMEM;
-    }
-    j->run = *run;
-    struct hn_report_writer w = {"JUnit", j, NULL, junit_final, junit_close, j->path};
-    int err = hn_reports_add(rs, &w);
-    if (err)
-        junit_close(j);
-    return err;
+    return hn_report_file_writer_add(rs, "JUnit", path, run, junit_write);
 }

@@ -18,11 +18,6 @@
 #define MD_ENTRIES_MAX 50
 #define MD_ERRORS_MAX 10
 
-struct md {
-    char *path;
-    struct hn_report_run run;
-};
-
 /* Text inside a table cell: the characters GitHub-flavoured Markdown acts
  * on inside a line (emphasis, code, links, HTML and its entities, math,
  * strike-through) escaped, the cell separator too; control characters
@@ -227,7 +222,7 @@ static void caveats(FILE *f, const struct hn_report_moment *m, const struct hn_j
 }
 
 struct body_ctx {
-    const struct md *md;
+    const struct hn_report_run *run;
     const struct hn_stats *st;
     const struct hn_report_moment *m;
 };
@@ -251,13 +246,13 @@ static int md_body(FILE *f, void *ctx)
         fputs("\n\n", f);
     }
     fprintf(f, "Run `%s`, started %s, %s", m && m->run_id ? m->run_id : "", when, dur);
-    if (c->md->run.load) {
+    if (c->run->load) {
         fputs(", ", f);
-        md(f, c->md->run.load);
+        md(f, c->run->load);
     }
-    if (c->md->run.scenario_file) {
+    if (c->run->scenario_file) {
         fputs(", scenario ", f);
-        md(f, c->md->run.scenario_file);
+        md(f, c->run->scenario_file);
     }
     fputs(".\n\n", f);
     totals_table(f, st, elapsed_s);
@@ -276,37 +271,19 @@ static int md_body(FILE *f, void *ctx)
     thresholds_table(f, m);
     entries_table(f, st, elapsed_s);
     errors_table(f, st);
-    caveats(f, m, c->md->run.journal);
+    caveats(f, m, c->run->journal);
     return ferror(f) ? -EIO : 0;
 }
 
-static int md_final(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
+static int md_write(const char *path, const struct hn_report_run *run, const struct hn_stats *st,
+                    const struct hn_report_moment *m)
 {
-    struct md *d = ctx;
-    struct body_ctx c = {d, st, m};
-    return hn_report_file_write(d->path, md_body, &c);
-}
-
-static void md_close(void *ctx)
-{
-    struct md *d = ctx;
-    free(d->path);
-    free(d);
+    struct body_ctx c = {run, st, m};
+    return hn_report_file_write(path, md_body, &c);
 }
 
 int hn_report_summary_md_add(struct hn_reports *rs, const char *path,
                              const struct hn_report_run *run)
 {
-    HN_TRY(hn_report_file_check(path));
-    struct md *d = calloc(1, sizeof(*d));
-    if (!d || !(d->path = strdup(path))) {
-        free(d);
-        return -ENOMEM;
-    }
-    d->run = *run;
-    struct hn_report_writer w = {"Markdown summary", d, NULL, md_final, md_close, d->path};
-    int err = hn_reports_add(rs, &w);
-    if (err)
-        md_close(d);
-    return err;
+    return hn_report_file_writer_add(rs, "Markdown summary", path, run, md_write);
 }
