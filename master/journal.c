@@ -26,20 +26,6 @@ const char *hn_journal_event_name(enum hn_journal_event_kind kind)
     return (unsigned)kind < HN_JEV__COUNT ? event_names[kind] : "?";
 }
 
-const char *hn_journal_warning_name(unsigned bit)
-{
-    switch (bit) {
-    case HN_JOURNAL_WARN_CPU:
-        return "CPU above 90 %";
-    case HN_JOURNAL_WARN_LAG:
-        return "event loop lagging";
-    case HN_JOURNAL_WARN_STALL:
-        return "event loop stalled";
-    default:
-        return "?";
-    }
-}
-
 int hn_journal_init(struct hn_journal *j)
 {
     memset(j, 0, sizeof(*j));

@@ -140,6 +140,3 @@ struct hn_stats;
  * self-check figures. 0 or -ENOMEM (the sample is lost, nothing else). */
 int hn_journal_sample(struct hn_journal *j, const struct hn_stats *st, uint64_t at_ms,
                       uint32_t users, uint32_t workers);
-
-/* Text of warning bit @bit ("CPU above 90 %", ...). */
-const char *hn_journal_warning_name(unsigned bit);

@@ -349,7 +349,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
         r->stats = NULL;
     if ((ran || r->aborted[0]) && r->stats) {
         uint64_t now_ms = hn_clock_wall_ms();
-        hn_stats_tick(r->stats, now_ms, 0);
+        hn_stats_tick(r->stats, now_ms);
         hn_stats_settle(r->stats);
         eval_thresholds(r, now_ms);
         /* Every threshold shows its value over the whole run, as the
@@ -515,7 +515,7 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
     if (r->stats && r->state != HN_RUN_WAITING && r->state != HN_RUN_DONE) {
         uint64_t now_ms = hn_clock_wall_ms();
         struct hn_report_moment m = moment(r, now_ms, users_reported(r));
-        hn_stats_tick(r->stats, now_ms, m.users);
+        hn_stats_tick(r->stats, now_ms);
         eval_thresholds(r, now_ms);
         hn_reports_second(&r->reports, r->stats, &m);
         check_abort(r);

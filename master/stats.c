@@ -67,7 +67,6 @@ struct hn_stats {
      * had sent nothing yet (their first report comes a second after they
      * start), or the first rates would be (k - 1) / k of the true ones. */
     uint64_t first_second;
-    uint32_t users;
     struct hn_stats_entry total;
     /* entries: by id (creation order) and sorted by (name, method) */
     struct hn_stats_entry **entries, **entries_sorted;
@@ -526,11 +525,10 @@ uint64_t hn_stats_total_exceptions(const struct hn_stats *st)
     return n;
 }
 
-void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users)
+void hn_stats_tick(struct hn_stats *st, uint64_t now_ms)
 {
     if (now_ms > st->last_ms)
         st->last_ms = now_ms;
-    st->users = users;
     for (uint32_t i = 0; i < st->n_open_rows; i++) {
         struct hn_stats_entry *e = st->open_rows[i];
         if (hn_window_close(&e->win, hn_window_open(&e->win, st->second), shown_hist(e), &st->mem))
@@ -573,11 +571,6 @@ uint64_t hn_stats_last_ms(const struct hn_stats *st)
 uint64_t hn_stats_reported_ms(const struct hn_stats *st)
 {
     return st->reported_ms;
-}
-
-uint32_t hn_stats_users(const struct hn_stats *st)
-{
-    return st->users;
 }
 
 double hn_stats_elapsed_s(const struct hn_stats *st, uint64_t now_ms)

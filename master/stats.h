@@ -121,8 +121,8 @@ size_t hn_stats_memory(const struct hn_stats *st);
 
 /* Close the open master second and open the next. The run calls it once per
  * second of master clock (and once more at the very end); the current rates
- * count each closed second as one second. @users: users running now. */
-void hn_stats_tick(struct hn_stats *st, uint64_t now_ms, uint32_t users);
+ * count each closed second as one second. */
+void hn_stats_tick(struct hn_stats *st, uint64_t now_ms);
 
 /* Set before the first hn_stats_add (default AUTO). */
 void hn_stats_set_latency(struct hn_stats *st, enum hn_stats_latency mode);
@@ -143,8 +143,6 @@ uint64_t hn_stats_last_ms(const struct hn_stats *st);
  * cover the run up to about then (a worker reports a second when it is
  * over), the store's start before any. */
 uint64_t hn_stats_reported_ms(const struct hn_stats *st);
-/* Users given to the latest hn_stats_tick (0 before any). */
-uint32_t hn_stats_users(const struct hn_stats *st);
 /* Run duration in seconds from start_ms to @now_ms, at least 1: the divisor
  * of the whole-run Requests/s and Failures/s. */
 double hn_stats_elapsed_s(const struct hn_stats *st, uint64_t now_ms);

@@ -140,7 +140,7 @@ static double round_once(const struct opts *o, struct scale_fleet *f, msgpack_sb
             }
             hn_msg_deinit(&m);
         }
-        hn_stats_tick(st, 1000 * sec + 1000, o->workers);
+        hn_stats_tick(st, 1000 * sec + 1000);
         cpu += thread_cpu_s() - t0;
     }
     *requests = hn_stats_total_requests(st);

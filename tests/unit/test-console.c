@@ -54,10 +54,10 @@ static struct hn_stats *sample(void)
     struct hn_msg_error errs[] = {error_row("HTTP 500", 1), error_row("timeout", 4)};
     merge(st, T0 + 100, "GET", "/b", get_b, 3, 1, errs, 2);
     merge(st, T0 + 200, "DELETE", "/a", NULL, 0, 0, NULL, 0);
-    hn_stats_tick(st, T0 + 1000, 5);
+    hn_stats_tick(st, T0 + 1000);
     merge(st, T0 + 1100, "POST", "/b", post_b, 1, 0, NULL, 0);
-    hn_stats_tick(st, T0 + 2000, 5);
-    hn_stats_tick(st, T0 + 4000, 5); /* a late last tick: 4 s run */
+    hn_stats_tick(st, T0 + 2000);
+    hn_stats_tick(st, T0 + 4000); /* a late last tick: 4 s run */
     return st;
 }
 
@@ -266,7 +266,7 @@ static void test_hostile_names(void **state)
     strcpy(err.error, "HTTP 500\r\n\x1b]0;pwned\x07");
     merge(st, T0 + 100, "GET", "/\x1b[2J", v, 1, 1, &err, 1);
     merge(st, T0 + 100, "GET", "/a\r\nAggregated", v, 1, 0, NULL, 0);
-    hn_stats_tick(st, T0 + 1000, 1);
+    hn_stats_tick(st, T0 + 1000);
     char *text = capture_summary(st);
     assert_null(strchr(text, '\x1b'));
     assert_null(strchr(text, '\r'));
@@ -310,7 +310,7 @@ static void test_utf8_names_align(void **state)
     static const uint64_t v[] = {1000, 1000, 1000, 1000, 1000, 1000, 1000};
     merge(st, T0 + 100, "GET", "/caf\xc3\xa9-\xe2\x98\x95-\xe6\x97\xa5", v, 7, 0, NULL, 0);
     merge(st, T0 + 100, "PUT", "/plain", v, 3, 0, NULL, 0);
-    hn_stats_tick(st, T0 + 1000, 1);
+    hn_stats_tick(st, T0 + 1000);
     char *text = capture_summary(st);
     int utf8_col = column_of(text, "GET ", 0, " 7 "), ascii_col = column_of(text, "PUT ", 0, " 3 ");
     assert_true(utf8_col > 0);

@@ -348,11 +348,11 @@ static void check_history(bool full)
     /* tick 1: one slow request; ticks 2..12: 4 fast requests on "/f" */
     merge(st, T0 + 5, "GET", "/f", NULL, 0, 0, NULL, 0);
     merge(st, T0 + 10, "GET", "/s", hs, 1, 10, NULL, 0);
-    hn_stats_tick(st, T0 + 1000, 7);
+    hn_stats_tick(st, T0 + 1000);
     assert_int_equal(hn_csv_append_history(c, st, T0 + 1000, 7), 0);
     for (uint64_t s = 1; s <= 11; s++) {
         merge(st, T0 + s * 1000 + 10, "GET", "/f", hf, 0, 40, NULL, 0);
-        hn_stats_tick(st, T0 + (s + 1) * 1000, 8);
+        hn_stats_tick(st, T0 + (s + 1) * 1000);
         assert_int_equal(hn_csv_append_history(c, st, T0 + (s + 1) * 1000, 8), 0);
     }
     char *text = slurp("_stats_history.csv"), *lines[64], *f[32];
@@ -448,7 +448,7 @@ static void test_history_timestamps_increase(void **state)
     uint64_t at[] = {1000, 2000, 2600, 2990, 3000, 2500 /* clock stepped back */, 4100};
     for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
         merge(st, T0 + at[i], "GET", "/x", h, 0, 0, NULL, 0);
-        hn_stats_tick(st, T0 + at[i], 1);
+        hn_stats_tick(st, T0 + at[i]);
         assert_int_equal(hn_csv_append_history(c, st, T0 + at[i], 1), 0);
     }
     char *text = slurp("_stats_history.csv"), *lines[32], *f[32];

@@ -82,12 +82,12 @@ static void test_samples(void **state)
     assert_int_equal(hn_stats_new(T0, &st), 0);
     static const uint64_t slow[] = {900000, 900000}, fast[] = {1000, 1000, 1000, 2000};
     feed(st, T0 + 100, "/a", slow, 2, 1);
-    hn_stats_tick(st, T0 + 1000, 3);
+    hn_stats_tick(st, T0 + 1000);
     assert_int_equal(hn_journal_sample(&j, st, T0 + 1000, 3, 1), 0);
-    hn_stats_tick(st, T0 + 2000, 3);
+    hn_stats_tick(st, T0 + 2000);
     assert_int_equal(hn_journal_sample(&j, st, T0 + 2000, 3, 1), 0); /* an empty second */
     feed(st, T0 + 2100, "/a", fast, 4, 0);
-    hn_stats_tick(st, T0 + 3000, 5);
+    hn_stats_tick(st, T0 + 3000);
     assert_int_equal(hn_journal_sample(&j, st, T0 + 3000, 5, 2), 0);
     assert_int_equal(j.n_samples, 3);
     assert_int_equal(j.samples[0].requests, 2);

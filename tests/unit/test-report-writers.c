@@ -74,7 +74,7 @@ static struct run *make_run(void)
     assert_int_equal(hn_stats_new(T0, &r->st), 0);
     feed(r->st, "/ok", 2000, 90, 0, 3);
     feed(r->st, ODD_NAME, 40000, 10, 4, 4);
-    hn_stats_tick(r->st, T0 + 1000, 5);
+    hn_stats_tick(r->st, T0 + 1000);
     hn_registry_init(&r->reg, 16);
     add_worker(&r->reg, "w-0", true);
     add_worker(&r->reg, "w-1", false);

@@ -128,7 +128,7 @@ static void test_merge_three_workers_exact(void **state)
             for (int e = 0; e < ENTRIES; e++)
                 hn_hist_free(fakes[e].hist);
         }
-        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1), 10);
+        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1));
     }
 
     assert_int_equal(hn_stats_entry_count(st), ENTRIES);
@@ -170,7 +170,6 @@ static void test_merge_three_workers_exact(void **state)
     struct hn_stats_recent r;
     hn_stats_recent(st, hn_stats_aggregated(st), scratch, &r);
     assert_true(hn_hist_equal(scratch, ref_all));
-    assert_int_equal(hn_stats_users(st), 10);
 
     hn_stats_free(st);
     for (int e = 0; e < ENTRIES; e++)
@@ -375,9 +374,9 @@ static void test_window_rates(void **state)
     send_n(st, T0 + 200, 10, 2, 100000); /* second 0: 10 req at 100 ms */
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.requests, 0); /* still open */
-    hn_stats_tick(st, T0 + 1000, 1);
+    hn_stats_tick(st, T0 + 1000);
     send_n(st, T0 + 1500, 20, 0, 100000); /* second 1 */
-    hn_stats_tick(st, T0 + 2000, 1);
+    hn_stats_tick(st, T0 + 2000);
     hn_stats_recent(st, all, scratch, &r);
     assert_int_equal(r.seconds, 2);
     assert_int_equal(r.requests, 30);
@@ -390,7 +389,7 @@ static void test_window_rates(void **state)
      * slow ones and the ring wraps. */
     for (uint64_t s = 2; s < 14; s++) {
         send_n(st, T0 + s * 1000 + 10, 5, 1, 1000);
-        hn_stats_tick(st, T0 + (s + 1) * 1000, 2);
+        hn_stats_tick(st, T0 + (s + 1) * 1000);
     }
     hn_stats_recent(st, all, scratch, &r);
     assert_int_equal(r.seconds, HN_STATS_WINDOW_S);
@@ -406,7 +405,7 @@ static void test_window_rates(void **state)
     assert_int_equal(t.requests, 90);
 
     /* A quiet second counts as a second with nothing in it. */
-    hn_stats_tick(st, T0 + 15000, 2);
+    hn_stats_tick(st, T0 + 15000);
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.requests, 45);
     assert_true(r.requests_per_s == 4.5);
@@ -427,22 +426,22 @@ static void test_window_starts_at_first_report(void **state)
     struct hn_stats_recent r;
     assert_int_equal(hn_stats_new(T0, &st), 0);
     const struct hn_stats_entry *all = hn_stats_aggregated(st);
-    hn_stats_tick(st, T0 + 1000, 5); /* second 0: nothing came */
+    hn_stats_tick(st, T0 + 1000); /* second 0: nothing came */
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.seconds, 0);
     assert_true(r.requests_per_s == 0.0);
     send_n(st, T0 + 1100, 20, 0, 1000); /* second 1 */
-    hn_stats_tick(st, T0 + 2000, 5);
+    hn_stats_tick(st, T0 + 2000);
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.seconds, 1);
     assert_true(r.requests_per_s == 20.0);
     send_n(st, T0 + 2100, 20, 0, 1000); /* second 2 */
-    hn_stats_tick(st, T0 + 3000, 5);
+    hn_stats_tick(st, T0 + 3000);
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.seconds, 2);
     assert_int_equal(r.requests, 40);
     assert_true(r.requests_per_s == 20.0);
-    hn_stats_tick(st, T0 + 4000, 5); /* a quiet second still counts */
+    hn_stats_tick(st, T0 + 4000); /* a quiet second still counts */
     hn_stats_recent(st, all, NULL, &r);
     assert_int_equal(r.seconds, 3);
     assert_int_equal(r.requests, 40);
@@ -490,7 +489,7 @@ static void test_saturating(void **state)
     assert_true(t.hist->total == UINT64_MAX);
     assert_int_equal(hn_hist_max(t.hist), 1);
     assert_int_equal(hn_hist_percentile(t.hist, 100), 1);
-    hn_stats_tick(st, T0 + 1000, 1);
+    hn_stats_tick(st, T0 + 1000);
     struct hn_stats_recent r;
     hn_stats_recent(st, hn_stats_aggregated(st), NULL, &r);
     assert_true(r.requests == UINT64_MAX);
@@ -622,8 +621,8 @@ static void test_merge_cost_flat(void **state)
     }
     for (int s = 0; s < 4; s++) {
         if (s) {
-            hn_stats_tick(full, T0 + 1000 * (uint64_t)s, 1);
-            hn_stats_tick(empty, T0 + 1000 * (uint64_t)s, 1);
+            hn_stats_tick(full, T0 + 1000 * (uint64_t)s);
+            hn_stats_tick(empty, T0 + 1000 * (uint64_t)s);
         }
         feed_snapshot(full, T0 + 1000 * (uint64_t)s + 1, w, 8, NULL, 0);
     }
@@ -752,7 +751,7 @@ static void check_shown(enum hn_stats_latency mode)
         struct hn_stats_totals t;
         hn_stats_totals(hn_stats_entry_at(st, 0), &t);
         assert_true(hn_hist_equal(t.hist, shown[0]));
-        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1), 1);
+        hn_stats_tick(st, T0 + 1000 * (uint64_t)(s + 1));
     }
     assert_true(hn_stats_shows_intended(st) == any_intended);
     assert_true(any_intended == (mode != HN_STATS_LATENCY_SERVICE));
@@ -813,7 +812,7 @@ static void test_window_memory_bound(void **state)
     assert_int_equal(add_entry(st, "/a", h, 0), 0);
     hn_stats_set_memory_max(st, hn_stats_memory(st)); /* not a byte more */
     assert_int_equal(add_entry(st, "/a", h, 0), 0);   /* nothing new to allocate */
-    hn_stats_tick(st, T0 + 1000, 1);                  /* the slot's pairs do not fit */
+    hn_stats_tick(st, T0 + 1000);                     /* the slot's pairs do not fit */
     assert_int_equal(add_entry(st, "/a", h, 0), -ENOMEM);
     hn_hist_free(h);
     hn_stats_free(st);
