@@ -213,12 +213,19 @@ bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit
             cfg->check = true;
             break;
         case O_TAGS:
-            if (split_tags(optarg, cfg->tags, &cfg->n_tags))
-                return bad("--tags wants names separated by commas (at most 32)", optarg);
+            if (split_tags(optarg, cfg->tags, &cfg->n_tags)) {
+                snprintf(why, sizeof(why), "--tags wants names separated by commas (at most %d)",
+                         HN_CLI_TAGS_MAX);
+                return bad(why, optarg);
+            }
             break;
         case O_EXCLUDE_TAGS:
-            if (split_tags(optarg, cfg->exclude_tags, &cfg->n_exclude_tags))
-                return bad("--exclude-tags wants names separated by commas (at most 32)", optarg);
+            if (split_tags(optarg, cfg->exclude_tags, &cfg->n_exclude_tags)) {
+                snprintf(why, sizeof(why),
+                         "--exclude-tags wants names separated by commas (at most %d)",
+                         HN_CLI_TAGS_MAX);
+                return bad(why, optarg);
+            }
             break;
         case 'H':
             if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
@@ -276,8 +283,10 @@ bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit
         case O_THRESHOLD: {
             struct hn_threshold t;
             size_t at;
-            if (cfg->n_thresholds == HN_CLI_THRESHOLDS_MAX)
-                return bad("--threshold: at most 64", "");
+            if (cfg->n_thresholds == HN_THRESHOLDS_MAX) {
+                snprintf(why, sizeof(why), "--threshold: at most %d", HN_THRESHOLDS_MAX);
+                return bad(why, "");
+            }
             if (hn_threshold_parse(optarg, &t, why, sizeof(why), &at)) {
                 char safe[HN_SANITIZE_SIZE(256)];
                 fprintf(stderr, "hornet-master: --threshold '%s': %s (at character %zu); see "

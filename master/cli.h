@@ -8,9 +8,9 @@
 
 #include "log.h"
 #include "stats.h"
+#include "thresholds.h"
 
 #define HN_CLI_TAGS_MAX 32
-#define HN_CLI_THRESHOLDS_MAX 64
 
 struct hn_master_config {
     const char *scenario_file;   /* -f: YAML scenario (NULL: quick mode) */
@@ -28,7 +28,7 @@ struct hn_master_config {
     bool rate_given;
     uint32_t max_users;          /* --max-users (0: the file's, or the default) */
     uint64_t max_delay_ms;       /* --max-delay (0: the file's, or the request timeout) */
-    const char *thresholds[HN_CLI_THRESHOLDS_MAX]; /* --threshold, repeatable */
+    const char *thresholds[HN_THRESHOLDS_MAX]; /* --threshold, repeatable */
     uint32_t n_thresholds;
     enum hn_stats_latency latency; /* --latency */
     uint64_t run_time_ms;        /* -t: 0 = until interrupted (or the stages' end) */
