@@ -15,16 +15,7 @@
 #include "error.h"
 #include "frame_check.h"
 #include "msg.h"
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
+#include "test-rng.h"
 
 /* Check an exactly sized heap copy, so ASan catches any overread. */
 static int check_copy(const void *buf, size_t len, const struct hn_frame_limits *lim)
@@ -277,17 +268,17 @@ static void note(uint32_t *max, uint32_t v)
 static void gen(msgpack_packer *pk, uint32_t depth, struct shape *sh)
 {
     static const char text[] = "0123456789abcdef";
-    uint32_t n = (uint32_t)(rng_next() % 9);
+    uint32_t n = (uint32_t)(test_rng_next() % 9);
     sh->objects++;
-    switch (depth < 6 ? rng_next() % 10 : rng_next() % 5) {
+    switch (depth < 6 ? test_rng_next() % 10 : test_rng_next() % 5) {
     case 0:
         msgpack_pack_nil(pk);
         break;
     case 1:
-        msgpack_pack_int64(pk, (int64_t)rng_next() >> (rng_next() % 64));
+        msgpack_pack_int64(pk, (int64_t)test_rng_next() >> (test_rng_next() % 64));
         break;
     case 2:
-        if (rng_next() & 1)
+        if (test_rng_next() & 1)
             msgpack_pack_double(pk, 1.5);
         else
             msgpack_pack_float(pk, 2.5f);
@@ -301,14 +292,14 @@ static void gen(msgpack_packer *pk, uint32_t depth, struct shape *sh)
         note(&sh->bin, n);
         break;
     case 5:
-        if (rng_next() % 8 == 0) {
+        if (test_rng_next() % 8 == 0) {
             msgpack_pack_ext_with_body(pk, text, n % 3, 1);
             sh->forbidden = true;
             break;
         }
         /* fall through */
     case 6:
-        if (rng_next() % 8 == 0) {
+        if (test_rng_next() % 8 == 0) {
             msgpack_pack_map(pk, n % 2);
             for (uint32_t i = 0; i < 2 * (n % 2); i++)
                 gen(pk, depth + 1, sh);
@@ -371,7 +362,7 @@ static void test_differential(void **state)
         .depth_max = 4, .array_max = 6, .str_max = 5, .bin_max = 5, .objects_max = 40};
     unsigned trees_ok = 0, mutants_ok = 0;
     uint8_t work[4096];
-    rng_state = 77;
+    test_rng_seed(77);
     for (int round = 0; round < ROUNDS; round++) {
         msgpack_sbuffer sbuf;
         msgpack_packer pk;
@@ -386,12 +377,12 @@ static void test_differential(void **state)
 
         size_t len = sbuf.size < sizeof(work) ? sbuf.size : sizeof(work);
         memcpy(work, sbuf.data, len);
-        for (int i = 0, n = 1 + (int)(rng_next() % 3); i < n && len; i++) {
-            size_t pos = rng_next() % len;
-            if (rng_next() & 1)
-                work[pos] ^= (uint8_t)(1u << (rng_next() % 8));
-            else if (rng_next() & 1)
-                work[pos] = (uint8_t)rng_next();
+        for (int i = 0, n = 1 + (int)(test_rng_next() % 3); i < n && len; i++) {
+            size_t pos = test_rng_next() % len;
+            if (test_rng_next() & 1)
+                work[pos] ^= (uint8_t)(1u << (test_rng_next() % 8));
+            else if (test_rng_next() & 1)
+                work[pos] = (uint8_t)test_rng_next();
             else
                 len = pos; /* cut */
         }

@@ -16,43 +16,24 @@
 #include "hist.h"
 #include "hist_codec.h"
 #include "msg.h"
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(void) /* (0, 1) */
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* Log-normal microseconds with median @median_us. */
-static uint64_t rng_lognormal(double median_us, double sigma)
-{
-    double n = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-    return (uint64_t)(median_us * exp(sigma * n));
-}
+/* test_snapshot_size's budgets are tight for splitmix64's draws (test-rng.h). */
+#define TEST_RNG_SPLITMIX64
+#include "test-rng.h"
 
 /* Fill @h with a random mix: log-normal latencies, some zeros, and now and
  * then values beyond HN_HIST_MAX_US. */
 static void fill_random(struct hn_hist *h, unsigned n)
 {
-    double median = 200.0 * (double)(1 + rng_next() % 500);
-    double sigma = 0.2 + (double)(rng_next() % 200) / 100.0;
+    double median = 200.0 * (double)(1 + test_rng_next() % 500);
+    double sigma = 0.2 + (double)(test_rng_next() % 200) / 100.0;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t r = rng_next() % 100;
+        uint64_t r = test_rng_next() % 100;
         if (r == 0)
             hn_hist_record(h, 0);
         else if (r == 1)
-            hn_hist_record(h, HN_HIST_MAX_US + 1 + rng_next() % HN_HIST_MAX_US);
+            hn_hist_record(h, HN_HIST_MAX_US + 1 + test_rng_next() % HN_HIST_MAX_US);
         else
-            hn_hist_record(h, rng_lognormal(median, sigma));
+            hn_hist_record(h, test_rng_lognormal(median, sigma));
     }
 }
 
@@ -99,10 +80,10 @@ static void test_round_trip_random(void **state)
 {
     (void)state;
     struct hn_hist *h = hn_hist_new(), *out = hn_hist_new();
-    rng_state = 42;
+    test_rng_seed(42);
     for (int round = 0; round < 200; round++) {
         hn_hist_reset(h);
-        fill_random(h, (unsigned)(rng_next() % (round < 100 ? 50 : 20000)));
+        fill_random(h, (unsigned)(test_rng_next() % (round < 100 ? 50 : 20000)));
         check_round_trip(h, out);
     }
     hn_hist_free(h);
@@ -114,10 +95,10 @@ static void test_wire_iterator(void **state)
 {
     (void)state;
     struct hn_hist *h = hn_hist_new();
-    rng_state = 7;
+    test_rng_seed(7);
     for (int round = 0; round < 50; round++) {
         hn_hist_reset(h);
-        fill_random(h, (unsigned)(rng_next() % 5000));
+        fill_random(h, (unsigned)(test_rng_next() % 5000));
         struct packed p;
         struct hn_hist_wire w;
         assert_int_equal(pack_and_unpack(&p, h, &w), 0);
@@ -181,7 +162,7 @@ static void test_merge_many(void **state)
     struct hn_hist *src[K], *want = hn_hist_new(), *got = hn_hist_new();
     struct packed p[K];
     struct hn_hist_wire w[K];
-    rng_state = 7;
+    test_rng_seed(7);
     for (int round = 0; round < 10; round++) {
         hn_hist_reset(want);
         hn_hist_reset(got);
@@ -192,7 +173,7 @@ static void test_merge_many(void **state)
         for (int k = 0; k < K; k++) {
             src[k] = hn_hist_new();
             if (k != 3) /* one empty source */
-                fill_random(src[k], (unsigned)(rng_next() % 3000));
+                fill_random(src[k], (unsigned)(test_rng_next() % 3000));
             assert_int_equal(pack_and_unpack(&p[k], src[k], &w[k]), 0);
         }
         for (int k = 0; k < K; k++) {
@@ -224,10 +205,10 @@ static void test_merge_many_decoded(void **state)
                    *b[2] = {hn_hist_new(), hn_hist_new()};
     assert_non_null(pairs.index);
     assert_non_null(pairs.count);
-    rng_state = 11;
+    test_rng_seed(11);
     for (int round = 0; round < 20; round++) {
         hn_hist_reset(src);
-        fill_random(src, 1 + (unsigned)(rng_next() % 5000));
+        fill_random(src, 1 + (unsigned)(test_rng_next() % 5000));
         hn_hist_merge(want, src);
         hn_hist_merge(want, src); /* a[0] and b[0] take it twice below */
         struct packed p;
@@ -462,22 +443,22 @@ static size_t snapshot_size(struct hn_hist **pool, uint64_t lo, uint64_t hi)
     struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
     memset(e, 0, sizeof(e));
     for (int i = 0; i < N; i++) {
-        uint64_t n = lo + rng_next() % (hi - lo + 1);
-        double median = 5000.0 * pow(10.0, rng_unit());
+        uint64_t n = lo + test_rng_next() % (hi - lo + 1);
+        double median = 5000.0 * pow(10.0, test_rng_unit());
         struct hn_hist **h = &pool[i * HN_TIMING__COUNT];
         for (int k = 0; k < HN_TIMING__COUNT; k++) {
             hn_hist_reset(h[k]);
             e[i].hist[k] = h[k];
         }
         for (uint64_t r = 0; r < n; r++) {
-            uint64_t t = rng_lognormal(median, 0.5);
+            uint64_t t = test_rng_lognormal(median, 0.5);
             hn_hist_record(h[HN_TIMING_TOTAL], t);
             hn_hist_record(h[HN_TIMING_TTFB], t - t / 10);
         }
-        for (uint64_t c = rng_next() % 4; c > 0; c--)
-            hn_hist_record(h[HN_TIMING_CONNECT], rng_lognormal(800, 0.3));
-        if (rng_next() % 2)
-            hn_hist_record(h[HN_TIMING_DNS], rng_lognormal(300, 0.3));
+        for (uint64_t c = test_rng_next() % 4; c > 0; c--)
+            hn_hist_record(h[HN_TIMING_CONNECT], test_rng_lognormal(800, 0.3));
+        if (test_rng_next() % 2)
+            hn_hist_record(h[HN_TIMING_DNS], test_rng_lognormal(300, 0.3));
         strcpy(e[i].method, i % 3 ? "GET" : "POST");
         snprintf(e[i].name, sizeof(e[i].name), "/api/resource/%d/items", i);
         e[i].requests = n;
@@ -507,7 +488,7 @@ static void test_snapshot_size(void **state)
     struct hn_hist *pool[N_SIZE_ENTRIES * HN_TIMING__COUNT];
     for (size_t i = 0; i < sizeof(pool) / sizeof(pool[0]); i++)
         pool[i] = hn_hist_new();
-    rng_state = 99;
+    test_rng_seed(99);
     size_t typical = snapshot_size(pool, 50, 500), busy = snapshot_size(pool, 500, 500),
            light = snapshot_size(pool, 5, 20);
     for (size_t i = 0; i < sizeof(pool) / sizeof(pool[0]); i++)

@@ -11,27 +11,14 @@
 #include <string.h>
 
 #include "hist.h"
+#include "test-rng.h"
 
 #define N_VALUES 1000000
 
-/* xorshift64*: deterministic and independent of libc's rand(). */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
-static double rng_unit(void) /* (0, 1) */
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
 /* Log-normal latency: median ~20 ms, heavy tail reaching seconds. */
 static uint64_t lognormal_us(void)
 {
-    double z = sqrt(-2.0 * log(rng_unit())) * cos(2.0 * M_PI * rng_unit());
-    return (uint64_t)exp(log(20000.0) + 1.2 * z);
+    return test_rng_lognormal(20000.0, 1.2);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -117,9 +104,9 @@ static void test_merge_partitions_is_exact(void **state)
     for (int i = 0; i < N; i++) {
         uint64_t v = lognormal_us();
         if (i % 1000 == 0)
-            v = HN_HIST_MAX_US + rng_next() % 1000000; /* some overflow */
+            v = HN_HIST_MAX_US + test_rng_next() % 1000000; /* some overflow */
         hn_hist_record(all, v);
-        hn_hist_record(part[rng_next() % K], v);
+        hn_hist_record(part[test_rng_next() % K], v);
     }
     for (int k = 0; k < K; k++)
         hn_hist_merge(merged, part[k]);

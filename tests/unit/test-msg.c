@@ -17,29 +17,9 @@
 #include "error.h"
 #include "msg.h"
 #include "mutate.h"
+#include "test-rng.h"
 
 /* ---- fixtures ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static double rng_unit(void)
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static uint64_t rng_lognormal(double median_us, double sigma)
-{
-    double n = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-    return (uint64_t)(median_us * exp(sigma * n));
-}
 
 enum { N_ENTRIES = 3, N_ERRORS = 2, N_EXCEPTIONS = 2, POOL = 256 };
 static struct hn_hist *hists[N_ENTRIES][HN_TIMING__COUNT];
@@ -60,7 +40,7 @@ static int setup(void **state)
     for (int i = 0; i < N_ENTRIES; i++)
         for (int k = 0; k < HN_TIMING__COUNT; k++)
             hists[i][k] = hn_hist_new();
-    rng_state = 1;
+    test_rng_seed(1);
     /* entry 0: 120 requests with four timing kinds */
     strcpy(entries[0].method, "GET");
     strcpy(entries[0].name, "/api/products");
@@ -68,7 +48,7 @@ static int setup(void **state)
     entries[0].failures = 3;
     entries[0].bytes_received = 123456;
     for (int i = 0; i < 120; i++) {
-        uint64_t t = rng_lognormal(20000, 0.5);
+        uint64_t t = test_rng_lognormal(20000, 0.5);
         hn_hist_record(hists[0][HN_TIMING_TOTAL], t);
         hn_hist_record(hists[0][HN_TIMING_TTFB], t * 4 / 5);
     }
@@ -508,14 +488,14 @@ static void test_random_mutations(void **state)
     uint8_t work[8192];
     for (uint32_t t = 1; t <= HN_MSG_TYPE_MAX; t++)
         frame_of((enum hn_msg_type)t, &frames[t - 1]);
-    rng_state = 2024;
+    test_rng_seed(2024);
     for (int round = 0; round < ROUNDS; round++) {
         const msgpack_sbuffer *f = &frames[round % HN_MSG_TYPE_MAX];
         assert_true(f->size + 64 <= sizeof(work));
         memcpy(work, f->data, f->size);
         size_t len = f->size;
-        for (int i = 0, n = 1 + (int)(rng_next() % 4); i < n; i++)
-            len = test_mutate(work, len, f->size + 64, rng_next);
+        for (int i = 0, n = 1 + (int)(test_rng_next() % 4); i < n; i++)
+            len = test_mutate(work, len, f->size + 64, test_rng_next);
         uint8_t *copy = malloc(len ? len : 1); /* exact size: ASan sees overreads */
         assert_non_null(copy);
         memcpy(copy, work, len);

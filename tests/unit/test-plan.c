@@ -18,17 +18,9 @@
 #include "error.h"
 #include "http_internal.h" /* the prepared step, to check what libcurl gets */
 #include "plan.h"
+#include "test-rng.h"
 
 #define PICKS 1000000
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
 
 /* ---- scenarios ---- */
 
@@ -784,7 +776,7 @@ static void test_pick_distribution(void **state)
     assert_int_equal(pc->cum_weight[2], 10);
     uint32_t seen[3] = {0};
     for (int i = 0; i < PICKS; i++) {
-        uint32_t t = hn_plan_pick_task(pc, rng_next());
+        uint32_t t = hn_plan_pick_task(pc, test_rng_next());
         assert_true(t < 3);
         seen[t]++;
     }
@@ -814,7 +806,7 @@ static void test_pick_single_and_edges(void **state)
     w[0] = 7;
     struct hn_plan_class one = weighted(cum, w, 1);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(hn_plan_pick_task(&one, rng_next()), 0);
+        assert_int_equal(hn_plan_pick_task(&one, test_rng_next()), 0);
     assert_int_equal(hn_plan_pick_task(&one, 0), 0);
     assert_int_equal(hn_plan_pick_task(&one, UINT64_MAX), 0);
 

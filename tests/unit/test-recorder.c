@@ -15,18 +15,10 @@
 
 #include "http_classify.h"
 #include "recorder.h"
+#include "test-rng.h"
 
 #define ENTRIES 3
 #define SAMPLES 20000
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
 
 static void init(struct hn_recorder *r)
 {
@@ -120,7 +112,7 @@ static const char *const check_texts[] = {
  * connections, TLS or not. */
 static struct hn_rec_sample random_sample(void)
 {
-    uint64_t r = rng_next();
+    uint64_t r = test_rng_next();
     struct hn_rec_sample s = {
         .entry = (uint32_t)(r % ENTRIES),
         .fail_slot = HN_FAIL_NONE,
@@ -309,12 +301,12 @@ static void test_reset(void **state)
     /* Usable again after a reset, as a fresh recorder. */
     struct hn_recorder fresh;
     init(&fresh);
-    rng_state = 42;
+    test_rng_seed(42);
     for (int i = 0; i < 500; i++) {
         struct hn_rec_sample s = random_sample();
         hn_recorder_add(&r, &s);
     }
-    rng_state = 42;
+    test_rng_seed(42);
     for (int i = 0; i < 500; i++) {
         struct hn_rec_sample s = random_sample();
         hn_recorder_add(&fresh, &s);

@@ -18,21 +18,12 @@
 #include "mutate.h"
 #include "proto_limits.h"
 #include "scenario_codec.h"
+#include "test-rng.h"
 
 /* ---- fixtures ---- */
 
 /* The codec's private limit on one literal of a template (an escaped body). */
 #define TEMPLATE_TEXT_MAX (4u << 20)
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
 
 /* Names in {{ }} as the loader resolves them: "feeder.column", else a
  * captured variable (added to the scenario). */
@@ -692,12 +683,12 @@ static void test_random_mutations(void **state)
     encode(s, &orig);
     uint8_t *work = malloc(orig.size + SLACK);
     assert_non_null(work);
-    rng_state = 20240611;
+    test_rng_seed(20240611);
     for (int round = 0; round < ROUNDS; round++) {
         size_t len = orig.size;
         memcpy(work, orig.data, len);
-        for (int i = 0, n = 1 + (int)(rng_next() % 4); i < n; i++)
-            len = test_mutate(work, len, orig.size + SLACK, rng_next);
+        for (int i = 0, n = 1 + (int)(test_rng_next() % 4); i < n; i++)
+            len = test_mutate(work, len, orig.size + SLACK, test_rng_next);
         struct hn_scenario *got = NULL;
         char why[256] = "";
         int rc = decode_copy(work, len, &got, why, sizeof(why));

@@ -17,30 +17,21 @@
 #include "msg.h"
 #include "stats-feed.h"
 #include "stats.h"
+#include "test-rng.h"
 
 #define T0 UINT64_C(1700000000000) /* run start, ms since the epoch */
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
 /* Log-uniform value between 1 µs and ~10 s, sometimes 0 or above 1 h. */
 static uint64_t rng_latency(void)
 {
-    uint64_t r = rng_next();
+    uint64_t r = test_rng_next();
     if (r % 97 == 0)
         return 0;
     if (r % 211 == 0)
         return HN_HIST_MAX_US + 1 + r % 1000; /* overflow */
-    double u = (double)(rng_next() >> 11) / 9007199254740992.0;
+    double u = (double)(test_rng_next() >> 11) / 9007199254740992.0;
     return (uint64_t)exp(u * log(1e7));
 }
 
@@ -104,14 +95,14 @@ static void test_merge_three_workers_exact(void **state)
         ref[e] = hn_hist_new();
     struct hn_stats *st;
     assert_int_equal(hn_stats_new(T0, &st), 0);
-    rng_state = 7;
+    test_rng_seed(7);
 
     for (int s = 0; s < SECONDS; s++) {
         for (int w = 0; w < WORKERS; w++) {
             struct fake fakes[ENTRIES];
             for (int e = 0; e < ENTRIES; e++) {
                 fakes[e] = (struct fake){methods[e], names[e], hn_hist_new(), 0, 0};
-                int n = (int)(rng_next() % 300) + (e == 2 && w == 1 ? 0 : 1);
+                int n = (int)(test_rng_next() % 300) + (e == 2 && w == 1 ? 0 : 1);
                 for (int i = 0; i < n; i++) {
                     uint64_t v = rng_latency();
                     hn_hist_record(fakes[e].hist, v);
@@ -537,7 +528,7 @@ static struct hn_hist *wide_hist(uint32_t first, uint32_t n)
 static void small_snapshot(struct hn_msg_entry *e, struct hn_hist *h[3][2])
 {
     static const char *const names[3] = {"/a", "/b", "/c"};
-    rng_state = 99;
+    test_rng_seed(99);
     for (int i = 0; i < 3; i++) {
         memset(&e[i], 0, sizeof(e[i]));
         strcpy(e[i].method, "GET");
@@ -545,7 +536,7 @@ static void small_snapshot(struct hn_msg_entry *e, struct hn_hist *h[3][2])
         h[i][0] = hn_hist_new();
         h[i][1] = hn_hist_new();
         for (int k = 0; k < 400; k++) {
-            uint64_t v = 1000 + rng_next() % 1000000;
+            uint64_t v = 1000 + test_rng_next() % 1000000;
             hn_hist_record(h[i][0], v);
             hn_hist_record(h[i][1], v / 2);
         }
@@ -703,7 +694,7 @@ static void check_shown(enum hn_stats_latency mode)
         total[i] = hn_hist_new();
         intended[i] = hn_hist_new();
     }
-    rng_state = 5;
+    test_rng_seed(5);
     bool any_intended = false;
     for (int s = 0; s < SECONDS; s++) {
         win[s] = hn_hist_new();
@@ -720,13 +711,13 @@ static void check_shown(enum hn_stats_latency mode)
                 hi[i] = hn_hist_new();
                 /* /p: scheduled in odd seconds from worker 1 on (a switch
                  * within a second); /q: only part of its requests are */
-                int n = 50 + (int)(rng_next() % 100);
+                int n = 50 + (int)(test_rng_next() % 100);
                 bool all_sched = i == 0 && s % 2 == 1 && w >= 1;
                 for (int k = 0; k < n; k++) {
                     uint64_t v = rng_latency() % 5000000;
                     hn_hist_record(ht[i], v);
                     if (all_sched || (i == 1 && k % 3 == 0))
-                        hn_hist_record(hi[i], v + 1000 + rng_next() % 100000);
+                        hn_hist_record(hi[i], v + 1000 + test_rng_next() % 100000);
                 }
                 me[i].requests = ht[i]->total;
                 me[i].hist[HN_TIMING_TOTAL] = ht[i];

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "units.h"
+#include "test-rng.h"
 
 #define UNTOUCHED UINT64_C(0xDEADBEEF)
 
@@ -187,14 +188,10 @@ static void test_duration_round_trip(void **state)
     (void)state;
     for (uint64_t ms = 0; ms < 200000; ms += 7)
         check_duration_round_trip(ms);
-    /* Pseudo-random values over the whole range (xorshift64). */
-    uint64_t x = 88172645463325252u;
-    for (int i = 0; i < 100000; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        check_duration_round_trip(x >> (i % 64));
-    }
+    /* Pseudo-random values over the whole range. */
+    test_rng_seed(88172645463325252u);
+    for (int i = 0; i < 100000; i++)
+        check_duration_round_trip(test_rng_next() >> (i % 64));
     check_duration_round_trip(UINT64_MAX);
     check_duration_round_trip(UINT64_MAX - 1);
 }

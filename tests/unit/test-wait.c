@@ -10,18 +10,9 @@
 #include <cmocka.h>
 
 #include "wait.h"
+#include "test-rng.h"
 
 #define DRAWS 100000
-
-/* xorshift64*, the generator the engine uses. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1Dull;
-}
 
 /* Milliseconds of a wait, which must be a whole number. */
 static uint64_t whole_ms(double s)
@@ -50,7 +41,7 @@ static void test_constant(void **state)
     struct hn_wait w = {.kind = HN_WAIT_CONSTANT, .min_ms = 250, .max_ms = 9999};
     /* Neither the random number nor the iteration's duration matter. */
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(whole_ms(hn_wait_next_s(&w, rng_next(), (double)i / 100.0)), 250);
+        assert_int_equal(whole_ms(hn_wait_next_s(&w, test_rng_next(), (double)i / 100.0)), 250);
     w.min_ms = 0;
     assert_true(hn_wait_next_s(&w, 7, 0) == 0.0);
     w.min_ms = 3600000;
@@ -66,7 +57,7 @@ static void test_between_distribution(void **state)
     memset(seen, 0, sizeof(seen));
     double sum = 0;
     for (int i = 0; i < DRAWS; i++) {
-        uint64_t ms = whole_ms(hn_wait_next_s(&w, rng_next(), 0.5));
+        uint64_t ms = whole_ms(hn_wait_next_s(&w, test_rng_next(), 0.5));
         if (ms < MIN || ms > MAX)
             fail_msg("draw %d: %llu ms outside [%d, %d]", i, (unsigned long long)ms, MIN, MAX);
         seen[ms - MIN]++;
@@ -98,12 +89,12 @@ static void test_between_edges(void **state)
     assert_true(top >= 1000 && top <= 3000);
     /* A one-value range is a constant. */
     w.max_ms = 1000;
-    assert_int_equal(whole_ms(hn_wait_next_s(&w, rng_next(), 0)), 1000);
+    assert_int_equal(whole_ms(hn_wait_next_s(&w, test_rng_next(), 0)), 1000);
     /* An inverted range (rejected by hn_scenario_finalize) stays at min
      * instead of wrapping around to a huge wait. */
     w.max_ms = 10;
     for (int i = 0; i < 100; i++)
-        assert_int_equal(whole_ms(hn_wait_next_s(&w, rng_next(), 0)), 1000);
+        assert_int_equal(whole_ms(hn_wait_next_s(&w, test_rng_next(), 0)), 1000);
     /* The full 64-bit range must not divide by zero. */
     w.min_ms = 0;
     w.max_ms = UINT64_MAX;
@@ -125,8 +116,8 @@ static void test_pacing(void **state)
     assert_true(hn_wait_next_s(&w, 1, 1e9) == 0.0);
     /* Never negative, never more than the period, whatever the duration. */
     for (int i = 0; i < DRAWS; i++) {
-        double elapsed = (double)(rng_next() % 5000000) / 1e6; /* 0 .. 5 s */
-        double s = hn_wait_next_s(&w, rng_next(), elapsed);
+        double elapsed = (double)(test_rng_next() % 5000000) / 1e6; /* 0 .. 5 s */
+        double s = hn_wait_next_s(&w, test_rng_next(), elapsed);
         if (s < 0 || s > 2.0)
             fail_msg("pacing wait %.6f s after %.6f s", s, elapsed);
         if (elapsed < 2.0 && fabs(s + elapsed - 2.0) > 1e-9)
