@@ -34,6 +34,7 @@
 #include "pool.h"
 
 #include "http-stub.h"
+#include "scenario-build.h"
 
 /* ---- Driving a pool on a libev loop ---- */
 
@@ -194,60 +195,13 @@ static struct hn_user_class *add_class(struct run *r, struct hn_wait wait)
     return c;
 }
 
-static struct hn_step *add_step(struct hn_task *t, const char *method, const char *url)
-{
-    struct hn_step *st = hn_task_add_step(t);
-    assert_non_null(st);
-    st->method = hn_model_strdup(method);
-    assert_int_equal(hn_template_set_literal(&st->url, url), 0);
-    return st;
-}
-
-/* Names in {{ }} as the scenario loader resolves them: "feeder.column" for
- * a data column, anything else a captured variable (added when new). */
-static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
-                   size_t why_len)
-{
-    struct hn_scenario *s = ctx;
-    const char *dot = memchr(name, '.', len);
-    if (dot) {
-        size_t fl = (size_t)(dot - name);
-        for (uint32_t f = 0; f < s->n_feeders; f++)
-            for (uint32_t c = 0; c < s->feeders[f].n_columns; c++)
-                if (strlen(s->feeders[f].name) == fl && !memcmp(s->feeders[f].name, name, fl) &&
-                    strlen(s->feeders[f].columns[c]) == len - fl - 1 &&
-                    !memcmp(s->feeders[f].columns[c], dot + 1, len - fl - 1)) {
-                    seg->kind = HN_SEG_DATA;
-                    seg->a = f;
-                    seg->b = c;
-                    return 0;
-                }
-        snprintf(why, why_len, "no column %.*s", (int)len, name);
-        return HN_E_INVALID;
-    }
-    char var[64];
-    snprintf(var, sizeof(var), "%.*s", (int)len, name);
-    seg->kind = HN_SEG_VAR;
-    return hn_scenario_var(s, var, &seg->a);
-}
-
-/* @t compiled from @src ("{{...}}" substituted per request). */
-static void tpl(struct run *r, struct hn_template *t, const char *src, enum hn_escape esc)
-{
-    struct hn_template_names names = {resolve, NULL, r->sc};
-    struct hn_template_error err = {0};
-    hn_template_deinit(t);
-    if (hn_template_compile(t, src, strlen(src), esc, &names, &err))
-        fail_msg("template \"%s\": %s", src, err.message);
-}
-
 /* A step whose URL is a template; its stats name is the template as
  * written. */
 static struct hn_step *add_tpl_step(struct run *r, struct hn_task *t, const char *method,
                                     const char *url)
 {
-    struct hn_step *st = add_step(t, method, "/");
-    tpl(r, &st->url, url, HN_ESC_URL);
+    struct hn_step *st = scenario_add_step(t, method, "/");
+    scenario_compile(r->sc, &st->url, url, HN_ESC_URL);
     return st;
 }
 
@@ -257,16 +211,16 @@ static void add_header(struct run *r, struct hn_header **h, uint32_t *n, const c
     struct hn_header *hd = hn_headers_add(h, n);
     assert_non_null(hd);
     hd->name = hn_model_strdup(name);
-    tpl(r, &hd->value, value, HN_ESC_HEADER);
+    scenario_compile(r->sc, &hd->value, value, HN_ESC_HEADER);
 }
 
 static void set_body(struct run *r, struct hn_step *st, enum hn_body_kind kind, const char *body)
 {
     st->body_kind = (uint8_t)kind;
-    tpl(r, &st->body, body,
-        kind == HN_BODY_JSON   ? HN_ESC_JSON
-        : kind == HN_BODY_FORM ? HN_ESC_FORM
-                               : HN_ESC_NONE);
+    scenario_compile(r->sc, &st->body, body,
+                     kind == HN_BODY_JSON   ? HN_ESC_JSON
+                     : kind == HN_BODY_FORM ? HN_ESC_FORM
+                                            : HN_ESC_NONE);
 }
 
 static void add_capture(struct run *r, struct hn_step *st, const char *var,
@@ -312,12 +266,14 @@ static struct hn_task *add_task(struct hn_user_class *c, uint32_t weight, const 
     struct hn_task *t = hn_class_add_task(c);
     assert_non_null(t);
     t->weight = weight;
-    add_step(t, "GET", url);
+    scenario_add_step(t, "GET", url);
     return t;
 }
 
-/* Build the plan, start @threads engines and ask for @users of class 0. */
-static void begin(struct run *r, uint32_t threads)
+/* Build the plan and start @threads engines seeded with @seed. @local: the
+ * worker deals its own user ids and rows (hn_grants_new), as in a run
+ * without a master; else they come only in GRANTs (hn_grants_add). */
+static void begin(struct run *r, uint32_t threads, bool local, uint64_t seed)
 {
     char why[256] = "";
     if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
@@ -335,16 +291,16 @@ static void begin(struct run *r, uint32_t threads)
         }
     }
     assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
-    assert_int_equal(hn_grants_new(r->sc, true, &r->grants), 0);
+    assert_int_equal(hn_grants_new(r->sc, local, &r->grants), 0);
     struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
-    assert_int_equal(hn_pool_new(r->loop, r->plan, threads, 12345, r->grants, &cb, &r->pool), 0);
+    assert_int_equal(hn_pool_new(r->loop, r->plan, threads, seed, r->grants, &cb, &r->pool), 0);
     assert_int_equal(hn_pool_threads(r->pool), threads);
     ev_timer_start(r->loop, &r->tick);
 }
 
 static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_rate)
 {
-    begin(r, threads);
+    begin(r, threads, true, 12345);
     hn_pool_set_target(r->pool, &users, 1, spawn_rate);
 }
 
@@ -352,7 +308,7 @@ static void start(struct run *r, uint32_t threads, uint32_t users, double spawn_
 static void start_open(struct run *r, uint32_t threads, uint32_t users, double rate,
                        uint64_t max_delay_ms)
 {
-    begin(r, threads);
+    begin(r, threads, true, 12345);
     hn_pool_set_open(r->pool, &users, &rate, 1, max_delay_ms, INFINITY);
 }
 
@@ -556,8 +512,8 @@ static void test_sequence_order(void **state)
     struct run *r = *state;
     enum { USERS = 4 };
     struct hn_task *t = add_task(add_class(r, no_wait), 1, "/a");
-    add_step(t, "GET", "/b");
-    add_step(t, "GET", "/c");
+    scenario_add_step(t, "GET", "/b");
+    scenario_add_step(t, "GET", "/c");
     start(r, 2, USERS, 0);
     target_count = 600;
     assert_true(run_until(r, srv_reached, WAIT_S));
@@ -709,7 +665,7 @@ static void test_stop_exact(void **state)
     struct run *r = *state;
     struct hn_user_class *c = add_class(r, no_wait);
     add_task(c, 1, "/a");
-    add_step(add_task(c, 1, "/b"), "GET", "/c");
+    scenario_add_step(add_task(c, 1, "/b"), "GET", "/c");
     start(r, 2, 4, 0);
     target_count = 100;
     assert_true(run_until(r, srv_reached, WAIT_S));
@@ -856,14 +812,14 @@ static void test_method_switching(void **state)
      * previous step must not leak into the next (HEAD's no-body flag, a
      * POST's body into a bodyless PUT or DELETE). */
     struct hn_task *t = hn_class_add_task(add_class(r, no_wait));
-    add_step(t, "HEAD", "/h");
-    struct hn_step *post = add_step(t, "POST", "/p");
+    scenario_add_step(t, "HEAD", "/h");
+    struct hn_step *post = scenario_add_step(t, "POST", "/p");
     set_body(r, post, HN_BODY_FORM, "x=1");
-    add_step(t, "GET", "/g");
-    add_step(t, "DELETE", "/d");
-    add_step(t, "HEAD", "/h2");
-    add_step(t, "PUT", "/u");
-    set_body(r, add_step(t, "PATCH", "/echo"), HN_BODY_RAW, "");
+    scenario_add_step(t, "GET", "/g");
+    scenario_add_step(t, "DELETE", "/d");
+    scenario_add_step(t, "HEAD", "/h2");
+    scenario_add_step(t, "PUT", "/u");
+    set_body(r, scenario_add_step(t, "PATCH", "/echo"), HN_BODY_RAW, "");
     start(r, 1, 1, 0);
     target_count = 70;
     assert_true(run_until(r, srv_reached, WAIT_S));
@@ -965,7 +921,7 @@ static void test_capture_chain(void **state)
     assert_int_equal(hn_template_set_literal(&anon->url, "/anon"), 0);
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("POST");
-    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    scenario_compile(r->sc, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
     set_body(r, login, HN_BODY_JSON, "{\"user\":{{user_id}}}");
     add_capture(r, login, "token", HN_CAPTURE_JSON, "$.token");
     add_capture(r, login, "uid", HN_CAPTURE_JSON, "$.user.id");
@@ -1016,11 +972,11 @@ static void test_regex_capture(void **state)
 {
     struct run *r = *state;
     struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
-    struct hn_step *page = add_step(t, "GET", "/page");
+    struct hn_step *page = scenario_add_step(t, "GET", "/page");
     add_capture(r, page, "csrf", HN_CAPTURE_REGEX, "name=\"csrf\" value=\"([^\"]+)\"");
     add_capture(r, page, "whole", HN_CAPTURE_REGEX, "c5rf-\\d+");
     add_capture(r, page, "tag", HN_CAPTURE_REGEX, "<(\\w+)>");
-    struct hn_step *post = add_step(t, "POST", "/echo");
+    struct hn_step *post = scenario_add_step(t, "POST", "/echo");
     set_body(r, post, HN_BODY_FORM, "csrf={{csrf}}&w={{whole}}&t={{tag}}");
     start(r, 1, 1, 0);
     want_logged = 10;
@@ -1075,10 +1031,10 @@ static void test_unset_variable_not_sent(void **state)
     struct hn_user_class *c = add_class(r, short_wait);
     struct hn_task *t = hn_class_add_task(c);
     add_tpl_step(r, t, "GET", "/x/{{never}}");
-    add_step(t, "GET", "/after");
-    struct hn_step *h = add_step(hn_class_add_task(c), "GET", "/hdr");
+    scenario_add_step(t, "GET", "/after");
+    struct hn_step *h = scenario_add_step(hn_class_add_task(c), "GET", "/hdr");
     add_header(r, &h->headers, &h->n_headers, "X-T", "{{never2}}");
-    struct hn_step *b = add_step(hn_class_add_task(c), "POST", "/body");
+    struct hn_step *b = scenario_add_step(hn_class_add_task(c), "POST", "/body");
     set_body(r, b, HN_BODY_JSON, "{\"v\":\"{{never3}}\"}");
     start(r, 2, 2, 0);
     target_count = 60;
@@ -1107,7 +1063,7 @@ static void test_body_checks(void **state)
     struct hn_user_class *c = add_class(r, short_wait);
     struct hn_step *ok = &add_task(c, 1, "/json")->steps[0];
     ok->has_body_contains = true;
-    tpl(r, &ok->body_contains, "\"status\":\"paid\"", HN_ESC_NONE);
+    scenario_compile(r->sc, &ok->body_contains, "\"status\":\"paid\"", HN_ESC_NONE);
     add_json_check(ok, "$.status", "paid", HN_JSON_STRING);
     add_json_check(ok, "$.total", "42", HN_JSON_NUMBER); /* 42.0 == 42 */
     add_json_check(ok, "$.ok", "true", HN_JSON_BOOL);
@@ -1115,7 +1071,7 @@ static void test_body_checks(void **state)
     add_json_check(ok, "$.items[1]['id']", "8", HN_JSON_NUMBER);
     struct hn_step *st = &add_task(c, 1, "/json?contains")->steps[0];
     st->has_body_contains = true;
-    tpl(r, &st->body_contains, "nope", HN_ESC_NONE);
+    scenario_compile(r->sc, &st->body_contains, "nope", HN_ESC_NONE);
     add_json_check(&add_task(c, 1, "/json?string")->steps[0], "$.status", "open", HN_JSON_STRING);
     add_json_check(&add_task(c, 1, "/json?number")->steps[0], "$.total", "41", HN_JSON_NUMBER);
     add_json_check(&add_task(c, 1, "/json?type")->steps[0], "$.total", "42", HN_JSON_STRING);
@@ -1123,7 +1079,7 @@ static void test_body_checks(void **state)
     add_json_check(&add_task(c, 1, "/a")->steps[0], "$.status", "paid", HN_JSON_STRING);
     st = &add_task(c, 1, "/json?unset")->steps[0];
     st->has_body_contains = true; /* a variable nothing captures */
-    tpl(r, &st->body_contains, "{{nothing}}", HN_ESC_NONE);
+    scenario_compile(r->sc, &st->body_contains, "{{nothing}}", HN_ESC_NONE);
     /* The status check comes first: a 500 is named by its status. */
     add_json_check(&add_task(c, 1, "/fail")->steps[0], "$.status", "paid", HN_JSON_STRING);
     start(r, 1, 2, 0);
@@ -1157,17 +1113,17 @@ static void test_bodies_as_rendered(void **state)
     struct hn_user_class *c = add_class(r, short_wait);
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("GET");
-    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    scenario_compile(r->sc, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
     add_capture(r, login, "quote", HN_CAPTURE_JSON, "$.quote"); /* say "hi" */
     add_capture(r, login, "name", HN_CAPTURE_JSON, "$.name");   /* a b&c=d */
     struct hn_task *t = hn_class_add_task(c);
-    struct hn_step *json = add_step(t, "POST", "/echo?json");
+    struct hn_step *json = scenario_add_step(t, "POST", "/echo?json");
     set_body(r, json, HN_BODY_JSON, "{\"q\":\"{{quote}}\",\"id\":{{user_id}},\"n\":\"{{name}}\"}");
     json->has_body_contains = true; /* the echo holds what was sent */
-    tpl(r, &json->body_contains, "\"q\":\"say \\\"hi\\\"\"", HN_ESC_NONE);
-    struct hn_step *form = add_step(t, "POST", "/echo?form");
+    scenario_compile(r->sc, &json->body_contains, "\"q\":\"say \\\"hi\\\"\"", HN_ESC_NONE);
+    struct hn_step *form = scenario_add_step(t, "POST", "/echo?form");
     set_body(r, form, HN_BODY_FORM, "name={{name}}&q={{quote}}&id={{user_id}}");
-    struct hn_step *raw = add_step(t, "PUT", "/echo?raw");
+    struct hn_step *raw = scenario_add_step(t, "PUT", "/echo?raw");
     raw->body_kind = HN_BODY_RAW;
     assert_int_equal(hn_template_add_literal(&raw->body, "a\0b", 3), 0);
     struct hn_seg var = {.kind = HN_SEG_VAR, .escape = HN_ESC_NONE};
@@ -1234,11 +1190,11 @@ static void test_cookies_per_user(void **state)
     add_header(r, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("GET");
-    tpl(r, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
+    scenario_compile(r->sc, &login->url, "/login?u={{user_id}}", HN_ESC_URL);
     add_capture(r, login, "token", HN_CAPTURE_JSON, "$.token");
     struct hn_step *me = add_tpl_step(r, hn_class_add_task(c), "GET", "/cookie/{{user_id}}");
     me->has_body_contains = true; /* the server echoes the cookie it got */
-    tpl(r, &me->body_contains, "sid={{user_id}}", HN_ESC_NONE);
+    scenario_compile(r->sc, &me->body_contains, "sid={{user_id}}", HN_ESC_NONE);
     start(r, 2, 3, 0);
     want_logged = 30;
     assert_true(run_until(r, logged_reached, WAIT_S));
@@ -1283,10 +1239,10 @@ static void test_cookies_off(void **state)
     struct run *r = *state;
     r->sc->cookies = false;
     struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
-    add_step(t, "GET", "/login?u=9");
-    struct hn_step *me = add_step(t, "GET", "/cookie");
+    scenario_add_step(t, "GET", "/login?u=9");
+    struct hn_step *me = scenario_add_step(t, "GET", "/cookie");
     me->has_body_contains = true;
-    tpl(r, &me->body_contains, "none", HN_ESC_NONE);
+    scenario_compile(r->sc, &me->body_contains, "none", HN_ESC_NONE);
     start(r, 1, 2, 0);
     want_logged = 20;
     assert_true(run_until(r, logged_reached, WAIT_S));
@@ -1392,7 +1348,7 @@ static void test_max_body(void **state)
     struct run *r = *state;
     r->sc->max_body = 16;
     struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
-    add_capture(r, add_step(t, "GET", "/json"), "status", HN_CAPTURE_JSON, "$.status");
+    add_capture(r, scenario_add_step(t, "GET", "/json"), "status", HN_CAPTURE_JSON, "$.status");
     add_tpl_step(r, t, "GET", "/s/{{status}}");
     start(r, 1, 1, 0);
     target_count = 20;
@@ -1450,26 +1406,8 @@ static void test_grants_from_master(void **state)
     f->n_rows = 10;
     add_tpl_step(r, hn_class_add_task(add_class(r, short_wait)), "GET",
                  "/g/{{user_id}}/{{users.email}}/{{coupons.code}}");
+    begin(r, 1, false, 7); /* ids and rows only from GRANTs */
     char why[256] = "";
-    if (hn_scenario_finalize(r->sc, why, sizeof(why)) ||
-        hn_plan_build(r->sc, &r->plan, why, sizeof(why)))
-        fail_msg("scenario: %s", why);
-    /* Each step runs where the rules say: on the fast path exactly when
-     * eligible, in the fast run. */
-    for (uint32_t i = 0; i < r->plan->n_classes; i++) {
-        const struct hn_plan_class *pc = &r->plan->classes[i];
-        for (uint32_t t = 0; t <= pc->n_tasks; t++) {
-            const struct hn_plan_task *task = t < pc->n_tasks ? &pc->tasks[t] : &pc->on_start;
-            for (uint32_t k = 0; k < task->n_steps; k++)
-                assert_int_equal(task->steps[k].fast,
-                                 fast_engine() && hn_fast_uses(r->sc, pc->cls, task->steps[k].step));
-        }
-    }
-    assert_int_equal(hn_recorder_init(&r->sum, r->sc->n_entries), 0);
-    assert_int_equal(hn_grants_new(r->sc, false, &r->grants), 0);
-    struct hn_pool_callbacks cb = {.on_snapshot = on_snapshot, .on_drained = on_drained, .ctx = r};
-    assert_int_equal(hn_pool_new(r->loop, r->plan, 1, 7, r->grants, &cb, &r->pool), 0);
-    ev_timer_start(r->loop, &r->tick);
     set_users(r, 3);
     run_for(r, 0.3);
     assert_int_equal(hn_pool_users(r->pool), 0); /* no id yet */
@@ -1532,8 +1470,8 @@ static void test_post_without_body(void **state)
 {
     struct run *r = *state;
     struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
-    add_step(t, "POST", "/logout");
-    add_step(t, "GET", "/a");
+    scenario_add_step(t, "POST", "/logout");
+    scenario_add_step(t, "GET", "/a");
     start(r, 1, 1, 0);
     target_count = 10;
     assert_true(run_until(r, srv_reached, WAIT_S));
@@ -1549,7 +1487,7 @@ static void test_regex_empty_match(void **state)
 {
     struct run *r = *state;
     struct hn_task *t = hn_class_add_task(add_class(r, short_wait));
-    add_capture(r, add_step(t, "GET", "/empty"), "v", HN_CAPTURE_REGEX, "(x*)");
+    add_capture(r, scenario_add_step(t, "GET", "/empty"), "v", HN_CAPTURE_REGEX, "(x*)");
     add_tpl_step(r, t, "GET", "/v/{{v}}end");
     start(r, 1, 1, 0);
     want_logged = 10;
@@ -1593,7 +1531,7 @@ static void test_open_model(void **state)
     struct hn_step *login = hn_class_add_on_start(c);
     login->method = hn_model_strdup("GET");
     assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
-    add_step(add_task(c, 1, "/a"), "GET", "/b");
+    scenario_add_step(add_task(c, 1, "/a"), "GET", "/b");
     start_open(r, 2, 6, 200.0, 5000);
     target_count = 200; /* a second of iterations: a wait of 10 s would allow 12 */
     assert_true(run_until(r, srv_reached, WAIT_S));

@@ -16,44 +16,21 @@
 
 #include "error.h"
 #include "model.h"
+#include "scenario-build.h"
 #include "template.h"
 
 /* ---- templates: a resolver like the loader's ---- */
 
-/* Names in {{ }}: "feeder.column" for a data column of the scenario, a name
- * starting with "bad" is unknown, anything else a variable (added). */
+/* Names in {{ }} as the loader resolves them (scenario_resolve), except
+ * that an undotted name starting with "bad" is an unknown variable. */
 static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
                    size_t why_len)
 {
-    struct hn_scenario *s = ctx;
-    const char *dot = memchr(name, '.', len);
-    if (dot) {
-        size_t fl = (size_t)(dot - name);
-        for (uint32_t f = 0; f < s->n_feeders; f++) {
-            const struct hn_feeder *fd = &s->feeders[f];
-            if (strlen(fd->name) != fl || memcmp(fd->name, name, fl) != 0)
-                continue;
-            for (uint32_t c = 0; c < fd->n_columns; c++) {
-                if (strlen(fd->columns[c]) == len - fl - 1 &&
-                    memcmp(fd->columns[c], dot + 1, len - fl - 1) == 0) {
-                    seg->kind = HN_SEG_DATA;
-                    seg->a = f;
-                    seg->b = c;
-                    return 0;
-                }
-            }
-        }
-        snprintf(why, why_len, "no column '%.*s'", (int)len, name);
-        return HN_E_INVALID;
-    }
-    if (len >= 3 && memcmp(name, "bad", 3) == 0) {
+    if (!memchr(name, '.', len) && len >= 3 && memcmp(name, "bad", 3) == 0) {
         snprintf(why, why_len, "unknown variable '%.*s'", (int)len, name);
         return HN_E_INVALID;
     }
-    char var[128];
-    snprintf(var, sizeof(var), "%.*s", (int)len, name);
-    seg->kind = HN_SEG_VAR;
-    return hn_scenario_var(s, var, &seg->a);
+    return scenario_resolve(ctx, name, len, seg, why, why_len);
 }
 
 static const char *test_getenv(void *ctx, const char *name)

@@ -18,34 +18,12 @@
 #include "error.h"
 #include "http_internal.h" /* the prepared step, to check what libcurl gets */
 #include "plan.h"
+#include "scenario-build.h"
 #include "test-rng.h"
 
 #define PICKS 1000000
 
 /* ---- scenarios ---- */
-
-/* Names in {{ }}: a variable of the scenario (added when new). */
-static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
-                   size_t why_len)
-{
-    (void)why;
-    (void)why_len;
-    char var[64];
-    snprintf(var, sizeof(var), "%.*s", (int)len, name);
-    seg->kind = HN_SEG_VAR;
-    return hn_scenario_var(ctx, var, &seg->a);
-}
-
-/* @t compiled from @src for scenario @s ("{{...}}" is a template). */
-static void compile(struct hn_scenario *s, struct hn_template *t, const char *src,
-                    enum hn_escape esc)
-{
-    struct hn_template_names names = {resolve, NULL, s};
-    struct hn_template_error err = {0};
-    hn_template_deinit(t);
-    if (hn_template_compile(t, src, strlen(src), esc, &names, &err))
-        fail_msg("compile \"%s\": %s", src, err.message);
-}
 
 static void set_header(struct hn_scenario *s, struct hn_header **h, uint32_t *n, const char *name,
                        const char *value)
@@ -53,26 +31,17 @@ static void set_header(struct hn_scenario *s, struct hn_header **h, uint32_t *n,
     struct hn_header *x = hn_headers_add(h, n);
     assert_non_null(x);
     x->name = hn_model_strdup(name);
-    compile(s, &x->value, value, HN_ESC_HEADER);
-}
-
-static struct hn_step *add_step(struct hn_task *t, const char *method, const char *url)
-{
-    struct hn_step *st = hn_task_add_step(t);
-    assert_non_null(st);
-    st->method = hn_model_strdup(method);
-    assert_int_equal(hn_template_set_literal(&st->url, url), 0);
-    return st;
+    scenario_compile(s, &x->value, value, HN_ESC_HEADER);
 }
 
 static void set_body(struct hn_scenario *s, struct hn_step *st, enum hn_body_kind kind,
                      const char *body)
 {
     st->body_kind = (uint8_t)kind;
-    compile(s, &st->body, body,
-            kind == HN_BODY_JSON   ? HN_ESC_JSON
-            : kind == HN_BODY_FORM ? HN_ESC_FORM
-                                   : HN_ESC_NONE);
+    scenario_compile(s, &st->body, body,
+                     kind == HN_BODY_JSON   ? HN_ESC_JSON
+                     : kind == HN_BODY_FORM ? HN_ESC_FORM
+                                            : HN_ESC_NONE);
 }
 
 /* A scenario of one class; each url becomes a one-step GET task. */
@@ -84,7 +53,7 @@ static struct hn_scenario *scenario(const char *host, const char *const *urls, s
     struct hn_user_class *c = hn_scenario_add_class(s);
     c->name = hn_model_strdup("c");
     for (size_t i = 0; i < n; i++)
-        add_step(hn_class_add_task(c), "GET", urls[i]);
+        scenario_add_step(hn_class_add_task(c), "GET", urls[i]);
     return s;
 }
 
@@ -311,7 +280,7 @@ static void test_render_flags(void **state)
     const char *urls[] = {"/fixed", "/tpl", "/hdr", "/body", "/all"};
     struct hn_scenario *s = scenario("http://h", urls, 5);
     struct hn_user_class *c = &s->classes[0];
-    compile(s, &c->tasks[1].steps[0].url, "/products/{{id}}", HN_ESC_URL);
+    scenario_compile(s, &c->tasks[1].steps[0].url, "/products/{{id}}", HN_ESC_URL);
     struct hn_step *st = &c->tasks[2].steps[0];
     set_header(s, &st->headers, &st->n_headers, "X-Id", "id-{{id}}");
     set_header(s, &st->headers, &st->n_headers, "X-Fixed", "f");
@@ -322,7 +291,7 @@ static void test_render_flags(void **state)
     st = &c->tasks[4].steps[0];
     free(st->method);
     st->method = hn_model_strdup("PUT");
-    compile(s, &st->url, "{{base}}/x", HN_ESC_URL);
+    scenario_compile(s, &st->url, "{{base}}/x", HN_ESC_URL);
     set_header(s, &st->headers, &st->n_headers, "X-Id", "{{id}}");
     set_body(s, st, HN_BODY_RAW, "{{id}}");
     struct hn_plan *p = build(s);
@@ -563,7 +532,7 @@ static void test_methods_body_timeout(void **state)
     const enum hn_prep_method want[] = {HN_PREP_GET,   HN_PREP_HEAD,  HN_PREP_POST,  HN_PREP_OTHER,
                                         HN_PREP_OTHER, HN_PREP_OTHER, HN_PREP_OTHER, HN_PREP_HEAD};
     for (int i = 0; i < 8; i++)
-        add_step(t, methods[i], "/m");
+        scenario_add_step(t, methods[i], "/m");
     t->steps[1].timeout_ms = 750;
     t->steps[3].timeout_ms = UINT64_C(1) << 40; /* clamped to what a long holds */
     set_body(s, &t->steps[2], HN_BODY_JSON, "{\"a\":1}");
@@ -616,7 +585,7 @@ static void test_on_start_and_classes(void **state)
     login->method = hn_model_strdup("POST");
     assert_int_equal(hn_template_set_literal(&login->url, "/login"), 0);
     struct hn_user_class *c2 = hn_scenario_add_class(s);
-    add_step(hn_class_add_task(c2), "GET", "/c");
+    scenario_add_step(hn_class_add_task(c2), "GET", "/c");
     struct hn_plan *p = build(s);
     assert_int_equal(p->n_classes, 2);
     assert_ptr_equal(p->scenario, s);

@@ -17,6 +17,7 @@
 #include "msg.h"
 #include "mutate.h"
 #include "proto_limits.h"
+#include "scenario-build.h"
 #include "scenario_codec.h"
 #include "test-rng.h"
 
@@ -25,51 +26,13 @@
 /* The codec's private limit on one literal of a template (an escaped body). */
 #define TEMPLATE_TEXT_MAX (4u << 20)
 
-/* Names in {{ }} as the loader resolves them: "feeder.column", else a
- * captured variable (added to the scenario). */
-static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
-                   size_t why_len)
-{
-    struct hn_scenario *s = ctx;
-    const char *dot = memchr(name, '.', len);
-    if (dot) {
-        size_t fl = (size_t)(dot - name);
-        for (uint32_t f = 0; f < s->n_feeders; f++)
-            for (uint32_t c = 0; c < s->feeders[f].n_columns; c++)
-                if (strlen(s->feeders[f].name) == fl && !memcmp(s->feeders[f].name, name, fl) &&
-                    strlen(s->feeders[f].columns[c]) == len - fl - 1 &&
-                    !memcmp(s->feeders[f].columns[c], dot + 1, len - fl - 1)) {
-                    seg->kind = HN_SEG_DATA;
-                    seg->a = f;
-                    seg->b = c;
-                    return 0;
-                }
-        snprintf(why, why_len, "no column %.*s", (int)len, name);
-        return HN_E_INVALID;
-    }
-    char var[64];
-    snprintf(var, sizeof(var), "%.*s", (int)len, name);
-    seg->kind = HN_SEG_VAR;
-    return hn_scenario_var(s, var, &seg->a);
-}
-
-static void compile(struct hn_scenario *s, struct hn_template *t, const char *src,
-                    enum hn_escape esc)
-{
-    struct hn_template_names names = {resolve, NULL, s};
-    struct hn_template_error err = {0};
-    int rc = hn_template_compile(t, src, strlen(src), esc, &names, &err);
-    if (rc)
-        fail_msg("compile \"%s\": %d %s", src, rc, err.message);
-}
-
 static void add_header(struct hn_scenario *s, struct hn_header **h, uint32_t *n, const char *name,
                        const char *value)
 {
     struct hn_header *hd = hn_headers_add(h, n);
     assert_non_null(hd);
     hd->name = hn_model_strdup(name);
-    compile(s, &hd->value, value, HN_ESC_HEADER);
+    scenario_compile(s, &hd->value, value, HN_ESC_HEADER);
 }
 
 static struct hn_step *add_step(struct hn_step *st, const char *method, const char *url,
@@ -201,8 +164,9 @@ static struct hn_scenario *rich(void)
     add_header(s, &c->headers, &c->n_headers, "Authorization", "Bearer {{token}}");
     struct hn_step *st = add_step(hn_class_add_on_start(c), "POST", "/api/auth/login", NULL);
     st->body_kind = HN_BODY_JSON;
-    compile(s, &st->body, "{\"email\":\"{{users.email}}\",\"password\":\"{{users.password}}\"}",
-            HN_ESC_JSON);
+    scenario_compile(s, &st->body,
+                     "{\"email\":\"{{users.email}}\",\"password\":\"{{users.password}}\"}",
+                     HN_ESC_JSON);
     assert_int_equal(hn_step_add_status(st, 200), 0);
     add_capture(s, st, "token", HN_CAPTURE_JSON, "$.token");
     add_capture(s, st, "session", HN_CAPTURE_HEADER, "X-Session");
@@ -210,7 +174,7 @@ static struct hn_scenario *rich(void)
     struct hn_task *t = add_task(c, "browse", 5);
     st = add_step(hn_task_add_step(t), "GET", "/", "/api/products");
     hn_template_deinit(&st->url);
-    compile(s, &st->url, "/api/products?page={{random -3 3}}", HN_ESC_URL);
+    scenario_compile(s, &st->url, "/api/products?page={{random -3 3}}", HN_ESC_URL);
     add_header(s, &st->headers, &st->n_headers, "Cache-Control", "no-cache");
     add_capture(s, st, "product_id", HN_CAPTURE_REGEX, "id=(\\d+)");
     add_json_check(st, "$.items[0].id", "42", HN_JSON_NUMBER);
@@ -219,12 +183,12 @@ static struct hn_scenario *rich(void)
     st = add_step(hn_task_add_step(t), "GET", "/api/products/42", NULL);
     st->follow_redirects = true;
     st->has_body_contains = true;
-    compile(s, &st->body_contains, "\"owner\":\"{{token}}\"", HN_ESC_NONE);
+    scenario_compile(s, &st->body_contains, "\"owner\":\"{{token}}\"", HN_ESC_NONE);
 
     t = add_task(c, "checkout", 1);
     st = add_step(hn_task_add_step(t), "GET", "/", "/api/products/[id]");
     hn_template_deinit(&st->url);
-    compile(s, &st->url, "/api/products/{{product_id}}", HN_ESC_URL);
+    scenario_compile(s, &st->url, "/api/products/{{product_id}}", HN_ESC_URL);
     st = add_step(hn_task_add_step(t), "PUT", "/api/cart/items", "/api/cart/items");
     set_raw_body(st, "\0\x01\xff\0binary\0", 11);
     st->timeout_ms = 1500;
@@ -232,7 +196,7 @@ static struct hn_scenario *rich(void)
     add_header(s, &st->headers, &st->n_headers, "X-Empty", "");
     st = add_step(hn_task_add_step(t), "POST", "/api/orders", "/api/orders");
     st->body_kind = HN_BODY_FORM;
-    compile(s, &st->body, "coupon={{coupons.code}}&card={{cards.number}}", HN_ESC_FORM);
+    scenario_compile(s, &st->body, "coupon={{coupons.code}}&card={{cards.number}}", HN_ESC_FORM);
     assert_int_equal(hn_step_add_status(st, 201), 0);
     assert_int_equal(hn_step_add_status(st, 202), 0);
     st->timeout_ms = UINT32_MAX;
