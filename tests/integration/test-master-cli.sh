@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Careless use (issue 10, findings 12 and 13): bad values are refused at
-# once with the reason and exit code 2, before anything binds or waits;
-# a master without CurveZMQ on an address other hosts can reach is refused
-# (unless --insecure); localhost and [::1] can be bound, and connected to;
-# local workers that cannot run end the wait at once; setups in which no
-# worker could join are refused at once; --force keeps the old keys when it
-# fails; a master that cannot bind leaves the last reports alone;
-# and a run in which nothing could be sent does not pass: exit 3, with the
-# reason.
+# Careless use: bad values are refused at once with the reason and exit code
+# 2, before anything binds or waits; a master without CurveZMQ on an address
+# other hosts can reach is refused (unless --insecure); localhost and [::1]
+# can be bound, and connected to; local workers that cannot run end the wait
+# at once; setups in which no worker could join are refused at once; --force
+# keeps the old keys when it fails; a master that cannot bind leaves the
+# last reports alone; and a run in which nothing could be sent does not
+# pass: exit 3, with the reason.
 . "$(dirname "$0")/master_lib.sh"
 
 # $1 description, $2 regex the message must match, then the arguments.

@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
-# CurveZMQ (issue 10, findings 4, 5 and 8): with --curve-secret and
-# --allow-workers, only a worker holding an allowed key joins. Peers
-# without a key, with an unknown key, or flooding HELLOs get nothing back
-# (no WELCOME, no SCENARIO, not even a REJECT) and change no count: the CSV
-# equals the target's own count. Each unknown key is logged once, with its
-# fingerprint, however often it tries; past 1,024 different keys (a flood)
-# a key is named when it is the first from its address, or (at most one a
-# 10 s) when it tries again. A worker given the wrong master key
-# never joins and says what to check; so does a worker without keys, and
-# the master says why it refused it (and one with keys at a master
-# without them). A worker that saw the mismatch first, or whose key was
-# refused, or that met a peer that is no ZeroMQ socket, connects again
-# (libzmq gives up on such an endpoint) and joins the master put right.
-# Workers sharing one key (--allow-shared-key, for replicas) each join
-# under their --id; a second process with a running one's --id is refused;
-# one thrown out of the run does not lock the others out.
+# CurveZMQ: with --curve-secret and --allow-workers, only a worker holding
+# an allowed key joins. Peers without a key, with an unknown key, or
+# flooding HELLOs get nothing back (no WELCOME, no SCENARIO, not even a
+# REJECT) and change no count: the CSV equals the target's own count. Each
+# unknown key is logged once, with its fingerprint, however often it tries;
+# past 1,024 different keys (a flood) a key is named when it is the first
+# from its address, or (at most one a 10 s) when it tries again. A worker
+# given the wrong master key never joins and says what to check; so does a
+# worker without keys, and the master says why it refused it (and one with
+# keys at a master without them). A worker that saw the mismatch first, or
+# whose key was refused, or that met a peer that is no ZeroMQ socket,
+# connects again (libzmq gives up on such an endpoint) and joins the master
+# put right. Workers sharing one key (--allow-shared-key, for replicas) each
+# join under their --id; a second process with a running one's --id is
+# refused; one thrown out of the run does not lock the others out.
 . "$(dirname "$0")/master_lib.sh"
 : "${HORNET_KEYGEN:?HORNET_KEYGEN must point to hornet-keygen}"
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Floods (issue 10, findings 8 and 9), without CurveZMQ. A registered peer
-# answering every message with another HELLO, in a tight loop, costs the
-# master little: at most one WELCOME a second, a few log lines, and the run
-# completes with exact counts. Three of them at once do not make the master
-# send the other workers a TARGET each time they are welcomed again: a
-# bystander gets one a second. HELLOs from hundreds of identities register
-# at most --max-workers; the rest, and a real worker that comes later, are
-# answered with the reason; a run whose workers sent nothing exits 3.
+# Floods, without CurveZMQ. A registered peer answering every message with
+# another HELLO, in a tight loop, costs the master little: at most one
+# WELCOME a second, a few log lines, and the run completes with exact
+# counts. Three of them at once do not make the master send the other
+# workers a TARGET each time they are welcomed again: a bystander gets one a
+# second. HELLOs from hundreds of identities register at most --max-workers;
+# the rest, and a real worker that comes later, are answered with the
+# reason; a run whose workers sent nothing exits 3.
 . "$(dirname "$0")/master_lib.sh"
 
 start_target

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Workers that break the master's limits (issue 10, findings 6, 7 and 10).
-# Beside one real worker, fake workers (no CurveZMQ: any peer may join) send
-# statistics under names the scenario does not have, counts that would wrap
-# around when merged, and far more statistics bytes per second than any
-# worker sends. Each is thrown out of the run, named in the log and after
-# the console summary; the run goes on and its CSV stays exact. Escape
-# sequences in a worker's id, hostname and error texts never reach the
-# terminal raw, while the CSV keeps their bytes. A stats store that runs
-# out of memory fails the run (exit 3) and says so.
+# Workers that break the master's limits. Beside one real worker, fake
+# workers (no CurveZMQ: any peer may join) send statistics under names the
+# scenario does not have, counts that would wrap around when merged, and far
+# more statistics bytes per second than any worker sends. Each is thrown out
+# of the run, named in the log and after the console summary; the run goes
+# on and its CSV stays exact. Escape sequences in a worker's id, hostname
+# and error texts never reach the terminal raw, while the CSV keeps their
+# bytes. A stats store that runs out of memory fails the run (exit 3) and
+# says so.
 . "$(dirname "$0")/master_lib.sh"
 
 start_target

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Who a worker is (issue 10, findings 5 and 11), without CurveZMQ: a peer
-# claiming a connected worker's id, in its HELLO and as its ZeroMQ routing
-# id, is refused and cannot take over that worker's route: the real
-# worker's statistics all arrive (the CSV equals the target's count). A
-# second worker started with an id in use is refused with the reason (once
-# the worker holding the id has reported after the claim: a restart of a
-# dead one is not refused, see test-master-restart.sh) and exits 3,
-# instead of waiting forever; when the run needs both, the master
-# says why it does not start.
+# Who a worker is, without CurveZMQ: a peer claiming a connected worker's
+# id, in its HELLO and as its ZeroMQ routing id, is refused and cannot take
+# over that worker's route: the real worker's statistics all arrive (the CSV
+# equals the target's count). A second worker started with an id in use is
+# refused with the reason (once the worker holding the id has reported after
+# the claim: a restart of a dead one is not refused, see
+# test-master-restart.sh) and exits 3, instead of waiting forever; when the
+# run needs both, the master says why it does not start.
 . "$(dirname "$0")/master_lib.sh"
 
 start_target

@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
-# A master killed and restarted on the same port (issue 10, finding 15).
-# Its worker stops all load after its silence timeout and queues nothing
-# for the dead master; the new master's run counts only its own run: no
-# worker "stopped on its own", no statistics of the old run, no "aborted at
-# stop" failures, and its CSV equals what the target served during it.
-# Then the worker is killed (-9) and restarted with the same --id: the
-# master takes it back as a new process and sends it the scenario again,
-# and it generates load, even when the new process says HELLO before the
-# master has seen the old connection close. And a worker that hangs with
-# its connection up (SIGSTOP) is replaced by a new process with its id
-# once it is declared missing (another worker keeps the run going) and
-# runs to the end, and the hung one, resumed, is told it was replaced and
-# stops; the new process is not refused as a
-# duplicate, which is what a second process claiming a live worker's id
+# A master killed and restarted on the same port. Its worker stops all load
+# after its silence timeout and queues nothing for the dead master; the new
+# master's run counts only its own run: no worker "stopped on its own", no
+# statistics of the old run, no "aborted at stop" failures, and its CSV
+# equals what the target served during it. Then the worker is killed (-9)
+# and restarted with the same --id: the master takes it back as a new
+# process and sends it the scenario again, and it generates load, even when
+# the new process says HELLO before the master has seen the old connection
+# close. And a worker that hangs with its connection up (SIGSTOP) is
+# replaced by a new process with its id once it is declared missing (another
+# worker keeps the run going) and runs to the end, and the hung one,
+# resumed, is told it was replaced and stops; the new process is not refused
+# as a duplicate, which is what a second process claiming a live worker's id
 # gets (test-master-impostor.sh).
 . "$(dirname "$0")/master_lib.sh"
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Capacity (issue 10, finding 3). A TARGET of a billion users makes a
-# worker run its capacity and no more: --capacity when given, else what its
-# open-file limit allows; it stays up and leaves on QUIT. The master splits
-# users within the workers' capacities (HELLO carries them) and says plainly
-# when they cannot hold the load.
+# Capacity. A TARGET of a billion users makes a worker run its capacity and
+# no more: --capacity when given, else what its open-file limit allows; it
+# stays up and leaves on QUIT. The master splits users within the workers'
+# capacities (HELLO carries them) and says plainly when they cannot hold the
+# load.
 . "$(dirname "$0")/master_lib.sh"
 
 start_target

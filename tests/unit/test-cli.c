@@ -232,7 +232,10 @@ static void test_bad_input(void **state)
         {"-H", "ftp://x", "/", NULL},
         {"-u", NULL, NULL, NULL},
         {NULL, NULL, NULL, NULL},
-        /* issue 10, findings 12 and 13 */
+        /* careless values: no users; a rate in hex, too small or too large
+         * to pace, signed or with a space; ports out of range, IPv6 without
+         * brackets; missing or unusable files; broken hosts and URLs;
+         * limits out of range */
         {"-u", "0", "/", NULL},
         {"-r", "0x10", "/", NULL},
         {"-r", "1e-300", "/", NULL},

@@ -24,7 +24,7 @@
 
 #define T0 UINT64_C(1700000000000) /* 2023-11-14T22:13:20Z */
 
-/* The header rows of the issue, byte for byte. */
+/* Locust's CSV header rows, byte for byte. */
 static const char STATS_HEADER[] =
     "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min "
     "Response Time,Max Response Time,Average Content "

@@ -162,8 +162,8 @@ static void test_spawn_rates(void **state)
     assert_true(rate[0] == 0 && rate[1] == 0 && rate[2] == 0);
 }
 
-/* Capacities (issue 10, finding 3): a worker never gets more users than it
- * offers; its excess goes to the others, and what nobody can hold is said. */
+/* Capacities: a worker never gets more users than it offers; its excess
+ * goes to the others, and what nobody can hold is said. */
 static void test_capacity(void **state)
 {
     (void)state;

@@ -20,7 +20,8 @@ static const char *san(const char *s, size_t len)
 static void test_controls_escaped(void **state)
 {
     (void)state;
-    /* Clear screen, set title, colour: the terminal attacks of issue 10. */
+    /* Clear screen, set title, colour: escapes a hostile name could send to
+     * the operator's terminal. */
     assert_string_equal(san("\x1b[2J\x1b]0;pwned\x07", 14), "\\x1b[2J\\x1b]0;pwned\\x07");
     assert_string_equal(san("a\r\nb\tc\x7f", 7), "a\\x0d\\x0ab\\x09c\\x7f");
     assert_string_equal(san("n\0ul", 4), "n\\x00ul");

@@ -461,8 +461,7 @@ static int add_entry(struct hn_stats *st, const char *name, struct hn_hist *h, u
 }
 
 /* Counts that would overflow when merged stick at the maximum: never a
- * Failure Count above the Request Count, never a wrapped Max (issue 10,
- * finding 7). */
+ * Failure Count above the Request Count, never a wrapped Max. */
 static void test_saturating(void **state)
 {
     (void)state;
