@@ -73,18 +73,6 @@ wait_log() {
     done
 }
 
-# Wait up to $1 seconds for the master to exit; sets master_rc (124 when it
-# is still running).
-wait_master() {
-    local deadline=$((SECONDS + $1))
-    while kill -0 "$hmaster_pid" 2>/dev/null; do
-        if [ $SECONDS -ge $deadline ]; then master_rc=124; return 0; fi
-        sleep 0.1
-    done
-    master_rc=0
-    wait "$hmaster_pid" || master_rc=$?
-}
-
 # Wait up to $2 seconds for process $1 (a child of this shell) to exit;
 # sets pid_rc to its exit status (124 when it is still running).
 wait_pid() {
@@ -97,7 +85,28 @@ wait_pid() {
     wait "$1" || pid_rc=$?
 }
 
+# Wait up to $1 seconds for the master to exit; sets master_rc (124 when it
+# is still running), and pid_rc to the same.
+wait_master() {
+    wait_pid "$hmaster_pid" "$1"
+    master_rc=$pid_rc
+}
+
 target_stats() { curl -s --max-time 5 "$target_url/__stats"; }
+
+# run_scenario WORKERS NAME FILE ARGS...: the target's counters reset, a
+# run of scenario FILE with WORKERS local workers (one engine thread each),
+# CSV reports $work/NAME_*.csv, waited for up to 60 s; sets master_rc and
+# writes the target's counters to $work/NAME.target.json.
+run_scenario() {
+    local workers=$1 name=$2 file=$3
+    shift 3
+    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
+    start_hmaster -f "$file" -H "$target_url" --local-workers "$workers" --worker-threads 1 \
+        --csv "$work/$name" --only-summary "$@"
+    wait_master 60
+    target_stats >"$work/$name.target.json"
+}
 
 # Check the four Locust CSV files PREFIX_*.csv of a run without failures:
 # header rows byte for byte, CRLF line ends, the Aggregated row equal to the

@@ -17,18 +17,6 @@ examples=$(cd "$here/../../deploy/examples" && pwd)
 start_target
 refused_port=$(free_port)
 
-# run NAME FILE ARGS...: a run with 2 local workers; sets master_rc and
-# writes the target's counters to $work/NAME.target.json.
-run() {
-    local name=$1 file=$2
-    shift 2
-    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
-    start_hmaster -f "$file" -H "$target_url" --local-workers 2 --worker-threads 1 \
-        --csv "$work/$name" --only-summary "$@"
-    wait_master 60
-    target_stats >"$work/$name.target.json"
-}
-
 # The journey, with http.engine $1.
 journey() {
     cat <<EOF
@@ -82,7 +70,7 @@ for engine in curl fast; do
         check "--check: every step of the journey is on the fast path" \
             grep -q "engine fast: 18 steps on the fast path, 0 on libcurl" "$work/check-$engine.out"
     fi
-    run "journey-$engine" "$work/journey-$engine.yaml" -u "$users" -r "$users" -t 6s
+    run_scenario 2 "journey-$engine" "$work/journey-$engine.yaml" -u "$users" -r "$users" -t 6s
     check "the $engine journey exits 1: it has failures (got $master_rc)" [ "$master_rc" = 1 ]
 done
 
@@ -132,7 +120,7 @@ exact_both() {
     shift 3
     for engine in curl fast; do
         sed "s/^http: .*/http: {cookies: false, engine: $engine}/" "$file" >"$work/$name-$engine.yaml"
-        run "$name-$engine" "$work/$name-$engine.yaml" "$@"
+        run_scenario 2 "$name-$engine" "$work/$name-$engine.yaml" "$@"
         check "$name on engine $engine exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
         if [ "$per_path" = paths ]; then
             check_csv "$work/$name-$engine" "$work/$name-$engine.target.json"

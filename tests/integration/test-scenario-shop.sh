@@ -14,19 +14,8 @@ examples=$(cd "$here/../../deploy/examples" && pwd)
 
 start_target
 
-# run_scenario NAME FILE ARGS...: a run with 3 local workers; sets master_rc.
-run_scenario() {
-    local name=$1 file=$2
-    shift 2
-    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
-    start_hmaster -f "$file" -H "$target_url" --local-workers 3 --worker-threads 1 \
-        --csv "$work/$name" --only-summary "$@"
-    wait_master 60
-    target_stats >"$work/$name.target.json"
-}
-
 echo "== the shop example"
-run_scenario shop "$examples/shop.yaml" -u 40 -r 40 -t 5s
+run_scenario 3 shop "$examples/shop.yaml" -u 40 -r 40 -t 5s
 check "the shop run exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 "$PY" - "$work/shop" "$work/shop.target.json" "$examples/data/users.csv" <<'PY' || fail "shop checks"
 import csv, json, re, sys
@@ -82,7 +71,7 @@ users:
     tasks:
       - get: /health
 EOF
-run_scenario ids "$work/ids.yaml" -u 30 -r 30 -t 3s
+run_scenario 3 ids "$work/ids.yaml" -u 30 -r 30 -t 3s
 check "the user_id run exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 "$PY" - "$work/ids.target.json" <<'PY' || fail "user ids are not 1..30, each once"
 import json, sys
@@ -106,7 +95,7 @@ users:
     tasks:
       - get: /health
 EOF
-run_scenario exhaust "$work/exhaust.yaml" -u 6 -r 6 -t 3s
+run_scenario 3 exhaust "$work/exhaust.yaml" -u 6 -r 6 -t 3s
 check "a run whose data ran out exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
 "$PY" - "$work/exhaust" "$work/exhaust.target.json" <<'PY' || fail "exhaustion checks"
 import csv, json, sys
@@ -132,7 +121,7 @@ users:
       - get: /
         check: {status: 201}
 EOF
-run_scenario failing "$work/failing.yaml" -u 3 -r 3 -t 2s
+run_scenario 3 failing "$work/failing.yaml" -u 3 -r 3 -t 2s
 check "a run with failed checks exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
 check "the failures report has the readable text" \
     grep -qF 'GET,/,"check status: got 200, want 201",' "$work/failing_failures.csv"
