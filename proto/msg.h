@@ -288,7 +288,8 @@ int hn_msg_decode_into(const void *buf, size_t len, struct hn_hist_pairs *room, 
 bool hn_msg_str_valid(const char *s, size_t len);
 
 /* True if two DECODED messages hold the same values (strings, numbers, and
- * for snapshots every wire histogram field and bucket byte). */
+ * for snapshots every wire histogram field and bucket byte). A test and
+ * fuzzing oracle (msg_equal.c): the daemons do not use it. */
 bool hn_msg_equal(const struct hn_msg *a, const struct hn_msg *b);
 
 /* Free what hn_msg_decode allocated (snapshot entries, errors, exceptions,
