@@ -36,7 +36,7 @@ struct hn_chan_opts {
     /* DEALER: watch the connection (a ZeroMQ socket monitor), so that
      * hn_chan_peer_up() can tell whether the peer is reachable now; and
      * connect again where libzmq (4.3) gave up for good (a failed
-     * handshake, a peer that is no ZeroMQ socket: see chan.c). */
+     * handshake, a peer that is no ZeroMQ socket: see chan_monitor.c). */
     bool watch_peer;
     /* ROUTER: count the connections refused for speaking another security
      * mechanism (CurveZMQ against none), hn_chan_mechanism_mismatches. */
