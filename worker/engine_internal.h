@@ -1,5 +1,6 @@
 /* Private structures of one engine thread, shared by engine.c (thread,
- * commands, spawning) and vuser.c (virtual user state machine). Requests
+ * commands), engine_users.c (starting and retiring users), engine_open.c
+ * (the open model) and vuser.c (virtual user state machine). Requests
  * go through the transport seam (http.h); nothing here knows libcurl. Not
  * part of the worker's public API. */
 #pragma once
@@ -172,6 +173,11 @@ void hn_vuser_abort(struct hn_vuser *vu);
  * retiring); updates counters and the drained state. */
 void hn_engine_user_stopped(struct hn_engine *e, struct hn_vuser *vu, bool was_retiring);
 uint64_t hn_engine_random(struct hn_engine *e);
+void hn_engine_publish_users(struct hn_engine *e);
+/* Set the timerfd to the earliest exact time the engine must wake. */
+void hn_engine_arm(struct hn_engine *e);
+
+/* engine_users.c: the user population. */
 /* Start a user of class @class_idx (its first iteration due at
  * @intended_at; < 0: closed model). 0; HN_E_STATE: no user id granted yet;
  * HN_E_RANGE: no data row left (the class counts one starved user); -errno. */
@@ -179,9 +185,12 @@ int hn_engine_spawn(struct hn_engine *e, uint32_t class_idx, double intended_at)
 /* Take @vu out of its class and retire it (now if idle, else after its
  * request). */
 void hn_engine_retire_user(struct hn_engine *e, struct hn_vuser *vu);
-void hn_engine_publish_users(struct hn_engine *e);
-/* Set the timerfd to the earliest exact time the engine must wake. */
-void hn_engine_arm(struct hn_engine *e);
+/* Retire every user (the model changes, or the run stops). */
+void hn_engine_retire_all(struct hn_engine *e);
+/* Start or retire users toward the target, spending spawn credit earned at
+ * the spawn rate. Classes take turns one user at a time, so a ramp keeps
+ * their proportions. Arms the spawn timer while not there yet. */
+void hn_engine_converge(struct hn_engine *e);
 
 /* engine_open.c: the open model. */
 void hn_open_init(struct hn_engine *e);
