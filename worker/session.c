@@ -13,6 +13,7 @@
 #include "msg.h"
 #include "plan.h"
 #include "grants.h"
+#include "health.h"
 #include "pool.h"
 #include "report_ring.h"
 #include "scenario_codec.h"
@@ -26,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -59,32 +59,6 @@ static void set_state(struct hn_session *s, enum session_state next)
     s->state = next;
 }
 
-static uint64_t rss_bytes(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long size = 0, resident = 0;
-    if (f) {
-        if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static void update_cpu(struct hn_session *s)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    uint64_t cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
-                      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    uint64_t now_us = hn_clock_mono_ns() / 1000u;
-    if (s->cpu_prev_mono_us && now_us > s->cpu_prev_mono_us)
-        s->cpu_permille =
-            (uint32_t)((cpu_us - s->cpu_prev_us) * 1000u / (now_us - s->cpu_prev_mono_us));
-    s->cpu_prev_us = cpu_us;
-    s->cpu_prev_mono_us = now_us;
-}
-
 static void send_heartbeat(struct hn_session *s)
 {
     static const enum hn_worker_state wire_state[] = {
@@ -92,25 +66,11 @@ static void send_heartbeat(struct hn_session *s)
         [SS_LOADED] = HN_WSTATE_LOADED,     [SS_RUNNING] = HN_WSTATE_RUNNING,
         [SS_STOPPING] = HN_WSTATE_STOPPING, [SS_STOPPED] = HN_WSTATE_STOPPED,
     };
-    update_cpu(s);
     struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
     m.heartbeat.state = wire_state[s->state];
-    m.heartbeat.cpu_permille = s->cpu_permille;
-    m.heartbeat.rss_bytes = rss_bytes();
     m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
-    /* The worst of every loop: a frozen process shows the freeze in all.
-     * A stall is repeated for a while: the HEARTBEAT right after a freeze
-     * often goes down with a connection the freeze broke. */
     uint32_t lag = hn_loop_lag_take(&s->lag), engines = s->pool ? hn_pool_take_lag_ms(s->pool) : 0;
-    if (engines > lag)
-        lag = engines;
-    if (lag >= HN_PROTO_STALL_MS) {
-        s->stall_ms = lag;
-        s->stall_until = ev_now(s->loop) + HN_PROTO_STALL_REPEAT_MS / 1000.0;
-    } else if (s->stall_ms && ev_now(s->loop) < s->stall_until) {
-        lag = s->stall_ms;
-    }
-    m.heartbeat.loop_lag_ms = lag;
+    hn_health_sample(&s->health, lag, engines, ev_now(s->loop), &m.heartbeat);
     s->heartbeat_at = ev_now(s->loop);
     hn_link_send_msg(s, &m);
 }

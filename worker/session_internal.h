@@ -11,6 +11,7 @@
 
 #include "chan.h"
 #include "grants.h"
+#include "health.h"
 #include "loop_lag.h"
 #include "msg.h"
 #include "plan.h"
@@ -65,12 +66,9 @@ struct hn_session {
     bool final_pending;    /* the snapshot under way was asked after the drain */
     bool exit_after_final; /* a signal asked us to leave */
     int exit_code;
-    uint64_t cpu_prev_us, cpu_prev_mono_us;
     ev_tstamp heartbeat_at; /* loop time of the last HEARTBEAT sent */
-    uint32_t cpu_permille;
+    struct hn_health health;    /* CPU, memory and lag for HEARTBEATs */
     struct hn_loop_lag lag;     /* how late the main loop runs */
-    uint32_t stall_ms;          /* the last stall, repeated in HEARTBEATs ... */
-    ev_tstamp stall_until;      /* ... until then (PROTOCOL.md, HEARTBEAT) */
     unsigned warned;            /* bit set of one-time warnings */
     bool unreachable;           /* a send found no master; said once until it answers */
     ev_tstamp hello_since;      /* loop time HELLO began (no WELCOME yet) */
