@@ -1,13 +1,6 @@
 /* The master's own lag (see lag.h). */
 #include "lag.h"
 
-#include <string.h>
-
-void hn_lag_init(struct hn_lag *l)
-{
-    memset(l, 0, sizeof(*l));
-}
-
 void hn_lag_watch(struct hn_lag *l, double now_s)
 {
     if (l->last_watch_s > 0) {

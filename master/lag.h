@@ -13,6 +13,7 @@
 #define HN_LAG_WATCH_S 0.1
 #define HN_LAG_STALL_S 0.25
 
+/* Zero-initialised storage is a fresh one (the run's is). */
 struct hn_lag {
     double stalled_s;      /* seconds of loop time lost to stalls so far */
     double last_watch_s;   /* monotonic time of the previous watch; 0: none yet */
@@ -22,8 +23,6 @@ struct hn_lag {
     double max_s;          /* the largest lag of the run */
     double backlog_max_s;  /* the largest receive backlog alone (no stall) */
 };
-
-void hn_lag_init(struct hn_lag *l);
 
 /* A message handled @age_s after it may have arrived (hn_chan_backlog_age). */
 static inline void hn_lag_message(struct hn_lag *l, double age_s)

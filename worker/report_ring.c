@@ -2,12 +2,6 @@
 #include "report_ring.h"
 
 #include <stdlib.h>
-#include <string.h>
-
-void hn_report_ring_init(struct hn_report_ring *r)
-{
-    memset(r, 0, sizeof(*r));
-}
 
 static void drop_oldest(struct hn_report_ring *r)
 {

@@ -22,6 +22,7 @@
  * larger (a frame may be up to 8 MiB). */
 #define HN_REPORT_RING_BYTES_MAX ((size_t)4 << 20)
 
+/* Zero-initialised storage is an empty ring (the session's is). */
 struct hn_report_ring {
     struct {
         void *data; /* malloc'd frame */
@@ -30,9 +31,6 @@ struct hn_report_ring {
     unsigned first, n; /* the oldest at item[first] */
     size_t bytes;
 };
-
-/* Empty ring (zero-initialised storage is an empty ring too). */
-void hn_report_ring_init(struct hn_report_ring *r);
 
 /* Free every frame; the ring is empty again. */
 void hn_report_ring_clear(struct hn_report_ring *r);

@@ -14,8 +14,7 @@
 static void test_watch_and_tick(void **state)
 {
     (void)state;
-    struct hn_lag l;
-    hn_lag_init(&l);
+    struct hn_lag l = {0};
     double t = 100.0;
     for (int i = 0; i < 10; i++, t += HN_LAG_WATCH_S)
         hn_lag_watch(&l, t + (i % 2) * 0.05); /* on time, within jitter */

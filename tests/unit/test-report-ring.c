@@ -34,8 +34,7 @@ static unsigned char tag_at(const struct hn_report_ring *r, unsigned i)
 static void test_order_and_count(void **state)
 {
     (void)state;
-    struct hn_report_ring r;
-    hn_report_ring_init(&r);
+    struct hn_report_ring r = {0};
     assert_int_equal(hn_report_ring_count(&r), 0);
     size_t len = 1;
     assert_null(hn_report_ring_at(&r, 0, &len));
@@ -64,8 +63,7 @@ static void test_order_and_count(void **state)
 static void test_byte_bound(void **state)
 {
     (void)state;
-    struct hn_report_ring r;
-    hn_report_ring_init(&r);
+    struct hn_report_ring r = {0};
     size_t third = HN_REPORT_RING_BYTES_MAX / 3;
     for (unsigned i = 1; i <= 3; i++)
         hn_report_ring_push(&r, frame((unsigned char)i, third), third);
