@@ -139,18 +139,6 @@ static double stage_rate(const struct hn_load_shape *sh, uint32_t i, double dt_m
     return from + (st->rate_per_s - from) * dt_ms / (double)st->duration_ms;
 }
 
-double hn_shape_rate(const struct hn_load_shape *sh, uint64_t t_ms)
-{
-    uint64_t start = 0;
-    for (uint32_t i = 0; i < sh->n_stages; i++) {
-        uint64_t d = sh->arrivals[i].duration_ms;
-        if (t_ms < start + d || i + 1 == sh->n_stages)
-            return stage_rate(sh, i, t_ms < start + d ? (double)(t_ms - start) : (double)d);
-        start += d;
-    }
-    return 0;
-}
-
 double hn_shape_iterations(const struct hn_load_shape *sh, uint64_t t_ms)
 {
     double n = 0;

@@ -59,10 +59,8 @@ void hn_shape_users(const struct hn_load_shape *sh, const uint32_t *weights, uin
 double hn_shape_spawn_rate(const struct hn_load_shape *sh, const uint32_t *weights,
                            uint32_t n_classes, uint64_t t_ms);
 
-/* Open model: the rate at @t_ms, and how many iterations have started by
- * then (the integral of the rate: exact for linear ramps, so a run never
- * drifts). */
-double hn_shape_rate(const struct hn_load_shape *sh, uint64_t t_ms);
+/* Open model: how many iterations have started by @t_ms (the integral of
+ * the rate: exact for linear ramps, so a run never drifts). */
 double hn_shape_iterations(const struct hn_load_shape *sh, uint64_t t_ms);
 /* Open model: the highest rate the shape reaches, start_rate included (a
  * first stage ramping from it down to 0 still starts iterations); 0 means
