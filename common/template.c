@@ -315,14 +315,6 @@ const char *hn_template_literal_text(const struct hn_template *t)
     return t->n_segs ? t->segs[0].text : NULL;
 }
 
-bool hn_template_uses(const struct hn_template *t, enum hn_seg_kind kind)
-{
-    for (uint32_t i = 0; i < t->n_segs; i++)
-        if (t->segs[i].kind == kind)
-            return true;
-    return false;
-}
-
 /* --- escaping ------------------------------------------------------------ */
 
 static const char hex[] = "0123456789ABCDEF";

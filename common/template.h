@@ -110,9 +110,6 @@ size_t hn_template_literal_len(const struct hn_template *t);
 /* Its text (NULL when empty); valid while @t lives. */
 const char *hn_template_literal_text(const struct hn_template *t);
 
-/* True if @t uses a variable, a data column, or a per-request value. */
-bool hn_template_uses(const struct hn_template *t, enum hn_seg_kind kind);
-
 /* Escaping helpers, shared by the compiler (literal text of JSON and form
  * bodies) and the worker's renderer (values). Each writes the escaped form
  * of @s[0..len) into @out (room for @cap bytes) and returns the length the

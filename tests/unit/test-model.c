@@ -201,7 +201,6 @@ static void test_set_literal(void **state)
     assert_true(hn_template_is_literal(&t));
     assert_int_equal(hn_template_literal_len(&t), 9);
     assert_string_equal(hn_template_literal_text(&t), "/a/{{id}}");
-    assert_false(hn_template_uses(&t, HN_SEG_VAR));
     /* Replacing frees the old text. */
     assert_int_equal(hn_template_set_literal(&t, "/b"), 0);
     assert_string_equal(t.source, "/b");
@@ -899,9 +898,6 @@ static void test_template_compile(void **state)
     assert_string_equal(t.segs[10].text, "&l={{x}}");
     assert_int_equal(t.segs[10].len, 8);
     assert_false(hn_template_is_literal(&t));
-    assert_true(hn_template_uses(&t, HN_SEG_VAR));
-    assert_true(hn_template_uses(&t, HN_SEG_DATA));
-    assert_true(hn_template_uses(&t, HN_SEG_RANDOM));
     hn_template_deinit(&t);
 
     /* {{env NAME}} is read at load time: literal text, no segment of its
