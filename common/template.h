@@ -90,7 +90,10 @@ int hn_template_append(struct hn_template *t, const char *src, size_t len, enum 
                        hn_template_literal_fn literal, const struct hn_template_names *names,
                        struct hn_template_error *err);
 
-/* hn_template_append into an empty @t, and t->source = a copy of @src. */
+/* hn_template_append into an empty @t, and t->source = a copy of @src; on
+ * an error @t is left empty. Used by tests only: the scenario loader calls
+ * hn_template_append with its own literal escaper and error messages, and
+ * keeps the source itself (master/scenario_step.c). */
 int hn_template_compile(struct hn_template *t, const char *src, size_t len, enum hn_escape escape,
                         const struct hn_template_names *names, struct hn_template_error *err);
 

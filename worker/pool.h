@@ -55,4 +55,6 @@ void hn_pool_stop(struct hn_pool *p, uint64_t timeout_ms);
 uint32_t hn_pool_take_lag_ms(struct hn_pool *p);
 /* Users running now over all threads. */
 uint32_t hn_pool_users(struct hn_pool *p);
+/* Engine threads running. Used by tests as an oracle (test-engine.c: the
+ * pool started the threads asked for); the worker itself does not ask. */
 uint32_t hn_pool_threads(const struct hn_pool *p);
