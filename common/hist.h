@@ -8,7 +8,8 @@
  *
  * Memory is fixed (struct hn_hist holds its counts inline, ~184 KiB);
  * recording is O(1) and never allocates. Not thread-safe: each engine thread
- * owns its histograms (see DESIGN.md §4). */
+ * owns its histograms and hands them to the main thread when it swaps its
+ * recorder, once a second (README.md, Design). */
 #pragma once
 
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* Process-wide logging: one line per event on stderr, e.g.
  *   2026-11-21T18:30:01.123Z hornet-worker warn: lost master, stopping load
- * Timestamps are UTC with milliseconds. Not for the hot path (DESIGN.md §4:
- * failures there are counted, not printed). */
+ * Timestamps are UTC with milliseconds. Not for a worker's hot path, which
+ * neither allocates nor logs: failures there are counted, not printed. */
 #pragma once
 
 #include <stdarg.h>

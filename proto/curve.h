@@ -1,4 +1,4 @@
-/* CurveZMQ keys for the control channel (DESIGN.md §2): key pairs, key
+/* CurveZMQ keys for the control channel (PROTOCOL.md §9): key pairs, key
  * files, allow lists and fingerprints, and the socket options of a CURVE
  * server (the master) and client (a worker). Keys are Z85 text, 40
  * characters, as zmq_curve_keypair() writes them.

@@ -4,8 +4,10 @@
  * http_prep.c (steps prepared once per run) and the fast path: http_fast.c
  * (connections libcurl opens, requests written and answers read by Hornet),
  * http_fast_req.c (the request bytes) and http_fast_parse.c (responses,
- * through http-parser). Nothing outside http_*.c includes this file,
- * curl.h or http_parser.h. */
+ * through http-parser). In the worker nothing outside http_* includes
+ * this file, curl.h or http_parser.h. Two unit tests look inside the seam:
+ * test-plan.c includes this file (the steps prepared for libcurl) and
+ * test-recorder.c http_classify.h (libcurl errors to failure kinds). */
 #pragma once
 
 #include <curl/curl.h>

@@ -1,4 +1,4 @@
-/* The worker's conversation with the master (DESIGN.md §2): HELLO until
+/* The worker's conversation with the master (proto/PROTOCOL.md): HELLO until
  * WELCOME, apply SCENARIO and TARGET, snapshot and heartbeat every second,
  * STOP → drain → FINAL, exit on QUIT. Reconnects when the master restarts
  * and stops all load by itself when the master is silent too long. */
