@@ -486,7 +486,7 @@ bool hn_cli_parse(int argc, char **argv, struct hn_master_config *cfg, int *exit
     }
     if (!cfg->scenario_file && cfg->n_paths == 0) {
         fprintf(stderr, "hornet-master: no scenario: give a scenario file (-f FILE) or one or "
-                        "more URL paths to GET, e.g. '/ /json' (see --help)\n");
+                        "more URL paths to GET, e.g. '/ /json'; see --help\n");
         return false;
     }
     if (cfg->n_paths > HN_MODEL_TASKS_MAX) {

@@ -125,7 +125,7 @@ int main(int argc, char **argv)
         }
     }
     if (optind != argc - 1 || !argv[optind][0]) {
-        fprintf(stderr, "hornet-keygen: give one NAME (see --help)\n");
+        fprintf(stderr, "hornet-keygen: give one NAME; see --help\n");
         return HN_EXIT_USAGE;
     }
     const char *name = argv[optind];

@@ -19,10 +19,10 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --no-install) install=0 ;;
     --quick) quick=1 ;;
-    --suite) [ $# -ge 2 ] || { echo "run.sh: --suite needs a NAME (see --help)" >&2; exit 2; }
+    --suite) [ $# -ge 2 ] || { echo "run.sh: --suite needs a NAME; see --help" >&2; exit 2; }
         suite_args=(--suite "$2"); shift ;;
     -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    *) echo "run.sh: unknown option $1; see --help" >&2; exit 2 ;;
     esac
     shift
 done

@@ -166,18 +166,17 @@ int main(int argc, char **argv)
         }
         if (err) {
             char got[HN_SANITIZE_SIZE(64)];
-            fprintf(stderr, "hornet-worker: %s (got '%s')\n", what,
+            fprintf(stderr, "hornet-worker: %s (got '%s'); see --help\n", what,
                     hn_sanitize_str(got, sizeof(got), optarg));
             return HN_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "hornet-worker: unexpected argument '%s' (see --help)\n", argv[optind]);
+        fprintf(stderr, "hornet-worker: unexpected argument '%s'; see --help\n", argv[optind]);
         return HN_EXIT_USAGE;
     }
     if (!secret_path != !master_key) {
-        fprintf(stderr, "hornet-worker: --curve-secret and --master-key go together (see "
-                        "--help)\n");
+        fprintf(stderr, "hornet-worker: --curve-secret and --master-key go together; see --help\n");
         return HN_EXIT_USAGE;
     }
     if (secret_path) {

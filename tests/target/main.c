@@ -66,7 +66,7 @@ static int bad_usage(const char *fmt, const char *arg)
 {
     fprintf(stderr, "hornet-target: ");
     fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'hornet-target --help'.\n");
+    fprintf(stderr, "; see --help\n"); /* one line, as the other programs say it */
     return HN_EXIT_USAGE;
 }
 
