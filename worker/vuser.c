@@ -282,8 +282,8 @@ void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double
     vu->done_pending = false;
     vu->data = *data;
     /* Open model: the iteration this user was created for. Pacing: the
-     * first iteration is due now, each next one a period after the last
-     * began. */
+     * first iteration is due now, each next one a period after the one
+     * before was due. */
     vu->open = intended_at >= 0;
     vu->scheduled = vu->open || pc->cls->wait.kind == HN_WAIT_PACING;
     vu->intended_at = intended_at >= 0 ? intended_at : ev_now(vu->eng->loop);
@@ -334,9 +334,17 @@ static void next(struct hn_vuser *vu)
     double wait_s = 0;
     if (!vu->in_on_start) {
         const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
-        wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
-        if (w->kind == HN_WAIT_PACING) {
-            vu->intended_at = vu->iteration_at + (double)w->min_ms / 1000.0;
+        /* Pacing keeps a fixed schedule: an iteration is due a period
+         * after the one before it was due, not after it began. Iterations
+         * a slow response held back then start at once, one after the
+         * other, until the user is on time again, each counting how late
+         * it started: a stall cannot hide the requests it delayed
+         * (coordinated omission). Other waits count from the start. */
+        bool paced = w->kind == HN_WAIT_PACING;
+        double since = ev_now(e->loop) - (paced ? vu->intended_at : vu->iteration_at);
+        wait_s = hn_wait_next_s(w, hn_engine_random(e), since);
+        if (paced) {
+            vu->intended_at += (double)w->min_ms / 1000.0;
             /* On time to the microsecond (the engine's timerfd), not to
              * libev's millisecond: the wait is part of the schedule. */
             if (wait_s > 0 && !hn_deadlines_add(&e->paced, &vu->pace, vu->intended_at)) {

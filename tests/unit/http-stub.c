@@ -2,6 +2,7 @@
  * request by "METHOD target", logs the first SRV_LOG whole, and answers by
  * path (the query is ignored unless said):
  *   /hang          never
+ *   /sleep?ms=N    200 "hello" after N ms (the server waits: one user only)
  *   /fail          500 "fail"
  *   /status/N      status N, body "status N"
  *   /login?u=V     200 JSON {"token":"tok-V","user":{"id":V},"name":"a b&c=d",
@@ -200,6 +201,13 @@ static void srv_route(int fd, const struct srv_req *req)
     char body[SRV_BODY_MAX + 256], extra[512];
     if (path_is(t, "/hang"))
         return;
+    if (path_is(t, "/sleep")) {
+        char ms[16];
+        query_value(t, "ms", ms, sizeof(ms));
+        usleep((useconds_t)atoi(ms) * 1000);
+        srv_respond(fd, head, 200, NULL, "hello", 5);
+        return;
+    }
     if (path_is(t, "/fail")) {
         srv_respond(fd, head, 500, NULL, "fail", 4);
     } else if (strncmp(t, "/status/", 8) == 0) {

@@ -1600,6 +1600,47 @@ static void test_pacing_intended(void **state)
     assert_int_equal(hn_hist_count(&a->timing[HN_TIMING_INTENDED]), a->requests);
 }
 
+static bool paced_twenty(struct run *r)
+{
+    return srv_count(r->srv, "GET /a") >= 20;
+}
+
+/* Requests of @e whose latency from the intended start is at least @us. */
+static uint64_t intended_at_least(const struct hn_rec_entry *e, uint64_t us)
+{
+    uint64_t n = 0;
+    struct hn_hist_iter it;
+    struct hn_hist_bucket b;
+    hn_hist_iter_init(&it, &e->timing[HN_TIMING_INTENDED]);
+    while (hn_hist_iter_next(&it, &b))
+        if (b.low >= us)
+            n += b.count;
+    return n;
+}
+
+/* Pacing keeps a fixed schedule: a user whose on_start took a second, with
+ * a period of 100 ms, owes about ten iterations when its first one begins.
+ * They start at once, one after the other, each late by what it owes
+ * (900, 800, ... ms): several requests show it, not only the first, as
+ * they would had the schedule moved on with the late start. */
+static void test_pacing_keeps_schedule(void **state)
+{
+    struct run *r = *state;
+    struct hn_user_class *c = add_class(r, (struct hn_wait){.kind = HN_WAIT_PACING, .min_ms = 100});
+    struct hn_step *slow = hn_class_add_on_start(c);
+    slow->method = hn_model_strdup("GET");
+    assert_int_equal(hn_template_set_literal(&slow->url, "/sleep?ms=1000"), 0);
+    add_task(c, 1, "/a");
+    start(r, 1, 1, 0);
+    assert_true(run_until(r, paced_twenty, WAIT_S));
+    assert_true(stop_and_drain(r, 2000));
+    const struct hn_rec_entry *a = rec(r, "GET", "/a");
+    /* Late by 900, 800, ..., 100 ms after the first (1 s): at least 5 of
+     * them by 50 ms or more, whatever the machine's speed (a slower one
+     * only makes them later). */
+    assert_true(intended_at_least(a, 50000) >= 6);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -1643,6 +1684,7 @@ int main(void)
         T(test_open_model),
         T(test_open_model_drops),
         T(test_pacing_intended),
+        T(test_pacing_keeps_schedule),
     };
     /* clang-format on */
 #undef T
