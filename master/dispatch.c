@@ -181,7 +181,7 @@ static uint64_t ends_in_ms(struct hn_run *r)
     if (!r->plan->run_time_ms || !ev_is_active(&r->run_end))
         return 0;
     double left_ms = ev_timer_remaining(r->loop, &r->run_end) * 1000.0;
-    return left_ms >= 1.0 ? (uint64_t)left_ms : 1;
+    return left_ms >= 1.0 ? (uint64_t)(left_ms + 0.5) : 1; /* to the nearest ms */
 }
 
 void hn_dispatch_targets(struct hn_run *r)

@@ -120,7 +120,10 @@ void hn_run_start(struct hn_run *r)
         /* Its own timer: the run lasts its time to the millisecond, not
          * to the next tick (an open model at 2,000/s would run up to 2,000
          * iterations too many). Armed before the first TARGETs, which
-         * say how much of it is left. */
+         * say how much of it is left. From the time now, not the loop's
+         * time when this iteration began (the set-up before it took a few
+         * ms): the STOP would come before the workers' schedules end. */
+        ev_now_update(r->loop);
         ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
         ev_timer_start(r->loop, &r->run_end);
     }

@@ -275,7 +275,14 @@ const char *hn_run_plan_brief(const struct hn_run_plan *p, char *buf, size_t len
         double peak = hn_shape_peak_rate(sh);
         if (hn_units_format_rate(peak, b, sizeof(b)) < 0)
             snprintf(b, sizeof(b), "%g/s", peak);
-        if (sh->n_stages == 1)
+        if (sh->n_stages == 1 && sh->has_start_rate && sh->start_rate != peak) {
+            /* One stage from a start rate: a ramp, not a constant rate. */
+            char from[HN_UNITS_FMT_MAX];
+            if (hn_units_format_rate(sh->start_rate, from, sizeof(from)) < 0)
+                snprintf(from, sizeof(from), "%g/s", sh->start_rate);
+            snprintf(buf, len, "open model, %s to %s iterations over %s, at most %u users", from,
+                     b, ms_text(sh->arrivals[0].duration_ms, a, sizeof(a)), sh->max_users);
+        } else if (sh->n_stages == 1)
             snprintf(buf, len, "open model, %s iterations, at most %u users", b, sh->max_users);
         else
             snprintf(buf, len, "open model, %u stages over %s, up to %s iterations, at most %u "
@@ -294,9 +301,15 @@ const char *hn_run_plan_brief(const struct hn_run_plan *p, char *buf, size_t len
         }
         most = n > most ? n : most;
     }
-    if (sh->n_stages == 1)
+    const struct hn_stage *one = &sh->stages[0];
+    if (sh->n_stages == 1 && one->spawn_rate >= 1e9)
+        snprintf(buf, len, "%llu users at once", (unsigned long long)most);
+    else if (sh->n_stages == 1 && one->spawn_rate > 0)
         snprintf(buf, len, "ramping to %llu users at %g/s", (unsigned long long)most,
-                 sh->stages[0].spawn_rate);
+                 one->spawn_rate);
+    else if (sh->n_stages == 1) /* 0: evenly over the stage */
+        snprintf(buf, len, "ramping to %llu users over %s", (unsigned long long)most,
+                 ms_text(one->duration_ms, a, sizeof(a)));
     else
         snprintf(buf, len, "%u stages over %s, at most %llu users", sh->n_stages,
                  ms_text(hn_shape_duration_ms(sh), a, sizeof(a)), (unsigned long long)most);

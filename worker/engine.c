@@ -125,7 +125,7 @@ static void apply_target(struct hn_engine *e, const struct hn_engine_cmd *cmd)
             ev_timer_stop(e->loop, &e->spawn_timer);
             hn_engine_retire_all(e); /* closed-model users do not take iterations */
         }
-        hn_open_apply(e, cmd->target, cmd->class_rates, cmd->max_delay_ms, cmd->end_at);
+        hn_open_apply(e, cmd->target, cmd->class_rates, cmd->max_delay_ms, cmd->from, cmd->end_at);
         return;
     }
     if (e->open.on) {
@@ -308,7 +308,7 @@ void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n
 }
 
 void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, const double *class_rates,
-                        uint32_t n_classes, uint64_t max_delay_ms, double end_at)
+                        uint32_t n_classes, uint64_t max_delay_ms, double from, double end_at)
 {
     pthread_mutex_lock(&e->lock);
     for (uint32_t c = 0; c < HN_MODEL_CLASSES_MAX; c++) {
@@ -318,6 +318,7 @@ void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, const double
     }
     e->cmd.open = true;
     e->cmd.max_delay_ms = max_delay_ms;
+    e->cmd.from = from;
     e->cmd.end_at = end_at;
     e->cmd.target_gen++;
     pthread_mutex_unlock(&e->lock);

@@ -37,11 +37,12 @@ void hn_engine_free(struct hn_engine *e);
 void hn_engine_set_target(struct hn_engine *e, const uint32_t *users, uint32_t n_classes,
                           double spawn_rate_per_s);
 /* Open model: at most @users[i] users of class i, starting @class_rates[i]
- * iterations of class i per second, none due after @end_at (ev_time();
+ * iterations of class i per second from @from (the target's arrival, not
+ * when this thread gets to it), none due after @end_at (both ev_time();
  * INFINITY: no end); an iteration that cannot start within @max_delay_ms
  * is dropped and counted. */
 void hn_engine_set_open(struct hn_engine *e, const uint32_t *users, const double *class_rates,
-                        uint32_t n_classes, uint64_t max_delay_ms, double end_at);
+                        uint32_t n_classes, uint64_t max_delay_ms, double from, double end_at);
 /* Swap the recording buffer. When hn_engine_swapped_gen() reaches @gen the
  * previous buffer is hn_engine_retired(): the caller may read and must reset
  * it before requesting the next swap. */

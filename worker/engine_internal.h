@@ -92,6 +92,7 @@ struct hn_engine_cmd {
     bool open;              /* the open model: */
     double class_rates[HN_MODEL_CLASSES_MAX]; /* iterations/s per class, this thread */
     uint64_t max_delay_ms;  /* a waiting iteration older than this is dropped */
+    double from;            /* the schedule starts or changes then (ev_time) */
     double end_at;          /* no iteration due after this (ev_time); INFINITY: none */
     uint64_t target_gen;
     uint64_t swap_gen;
@@ -203,7 +204,7 @@ double hn_open_next_at(struct hn_engine *e);
 /* Follow a target: at most @caps[c] users and @class_rates[c] iterations
  * per second of class c. */
 void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *class_rates,
-                   uint64_t max_delay_ms, double end_at);
+                   uint64_t max_delay_ms, double from, double end_at);
 /* Leave the open model (stop, or a closed target): no more iterations,
  * waiting ones forgotten (not late: the run ended), parked users retired. */
 void hn_open_leave(struct hn_engine *e);

@@ -155,7 +155,7 @@ void hn_open_deinit(struct hn_engine *e)
 }
 
 void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *class_rates,
-                   uint64_t max_delay_ms, double end_at)
+                   uint64_t max_delay_ms, double from, double end_at)
 {
     uint32_t n = e->plan->n_classes, total = 0;
     double rate = 0;
@@ -187,7 +187,11 @@ void hn_open_apply(struct hn_engine *e, const uint32_t *caps, const double *clas
             hn_engine_retire_user(e, vu);
         }
     }
-    hn_pacer_set(&e->open.pacer, ev_now(e->loop), rate, weights, n);
+    /* From the target's arrival, not from when this thread woke for it: the
+     * run's end is reckoned from the arrival too, and the wake-up (a few ms
+     * on a busy machine) would otherwise cut iterations off the end. */
+    double now = ev_now(e->loop);
+    hn_pacer_set(&e->open.pacer, from < now ? from : now, rate, weights, n);
     hn_pacer_set_end(&e->open.pacer, end_at);
     hn_http_set_users_hint(e->http, total);
     for (uint32_t c = 0; c < n; c++)

@@ -139,7 +139,7 @@ void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_cla
 }
 
 void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *class_rates,
-                      uint32_t n_classes, uint64_t max_delay_ms, double end_at)
+                      uint32_t n_classes, uint64_t max_delay_ms, double from, double end_at)
 {
     uint32_t n = p->n_engines;
     if (n_classes > p->plan->n_classes)
@@ -157,7 +157,7 @@ void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *cl
             else
                 rates[c] = c % n == i ? class_rates[c] : 0;
         }
-        hn_engine_set_open(p->engines[i], share, rates, n_classes, max_delay_ms, end_at);
+        hn_engine_set_open(p->engines[i], share, rates, n_classes, max_delay_ms, from, end_at);
     }
 }
 

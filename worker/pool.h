@@ -41,10 +41,11 @@ void hn_pool_set_target(struct hn_pool *p, const uint32_t *users, uint32_t n_cla
 /* Open model: at most @users[c] users of class c over all threads, starting
  * @class_rates[c] iterations of class c per second (each thread in
  * proportion to its users of the class); iterations that wait more than
- * @max_delay_ms for a user are dropped and counted; none is due after
- * @end_at (ev_time(); INFINITY: no end). */
+ * @max_delay_ms for a user are dropped and counted; the schedule starts (or
+ * changes) at @from, when the target arrived, and none is due after
+ * @end_at (both ev_time(); INFINITY: no end). */
 void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *class_rates,
-                      uint32_t n_classes, uint64_t max_delay_ms, double end_at);
+                      uint32_t n_classes, uint64_t max_delay_ms, double from, double end_at);
 /* Swap every thread's recorder; on_snapshot follows. HN_E_STATE if the
  * previous snapshot has not completed yet. */
 int hn_pool_snapshot(struct hn_pool *p);

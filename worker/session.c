@@ -340,10 +340,12 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
         /* The run's end as the master announced it, on this host's clock
          * from now: a STOP that comes late (a stalled master or network)
          * must not lengthen the schedule. */
-        double end_at = t->ends_in_ms ? ev_time() + (double)t->ends_in_ms / 1000.0 : INFINITY;
+        double now = ev_time();
+        double end_at = t->ends_in_ms ? now + (double)t->ends_in_ms / 1000.0 : INFINITY;
         if (end_at < s->run_end_at)
             s->run_end_at = end_at;
-        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms, s->run_end_at);
+        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms, now,
+                         s->run_end_at);
     } else {
         hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
     }

@@ -309,7 +309,7 @@ static void start_open(struct run *r, uint32_t threads, uint32_t users, double r
                        uint64_t max_delay_ms)
 {
     begin(r, threads, true, 12345);
-    hn_pool_set_open(r->pool, &users, &rate, 1, max_delay_ms, INFINITY);
+    hn_pool_set_open(r->pool, &users, &rate, 1, max_delay_ms, ev_time(), INFINITY);
 }
 
 /* Recorded figures of (method, name). */
@@ -1557,6 +1557,33 @@ static void test_open_model(void **state)
     assert_int_equal(hn_pool_users(r->pool), 0);
 }
 
+static double open_end_at;
+
+static bool open_window_over(struct run *r)
+{
+    return srv_count(r->srv, "GET /a") >= 100 && ev_time() > open_end_at + 0.3;
+}
+
+/* The schedule runs from when the target arrived (the session's clock), not
+ * from when an engine thread woke for it: a target that arrived 0.5 s
+ * before its thread took it, for a window of 1 s at 100/s, still starts
+ * the window's 100 iterations (late ones at once), none after its end. */
+static void test_open_schedule_from_arrival(void **state)
+{
+    struct run *r = *state;
+    add_task(add_class(r, no_wait), 1, "/a");
+    begin(r, 1, true, 12345);
+    uint32_t users = 10;
+    double rate = 100, from = ev_time() - 0.5;
+    open_end_at = from + 1.0;
+    hn_pool_set_open(r->pool, &users, &rate, 1, 5000, from, open_end_at);
+    assert_true(run_until(r, open_window_over, WAIT_S));
+    assert_true(stop_and_drain(r, 2000));
+    uint64_t n = rec(r, "GET", "/a")->requests;
+    assert_true(n == 100 || n == 101); /* 101 when the first falls on `from` itself */
+    assert_int_equal(r->sum.dropped, 0);
+}
+
 static bool some_dropped(struct run *r)
 {
     /* and the server thread has seen the request the user is stuck in */
@@ -1685,6 +1712,7 @@ int main(void)
         T(test_open_model_drops),
         T(test_pacing_intended),
         T(test_pacing_keeps_schedule),
+        T(test_open_schedule_from_arrival),
     };
     /* clang-format on */
 #undef T
