@@ -248,8 +248,10 @@ static void complete(struct hn_http_conn *c)
      * rest of the request must not be read as the next one. */
     if (f->out_at < f->out_len)
         f->close_after = true;
-    /* A 101 nobody asked for switched the connection to something else. */
-    if (f->close_after || f->parser.upgrade || !http_should_keep_alive(&f->parser))
+    /* A 101 nobody asked for switched the connection to something else
+     * (the parser says upgrade only when its headers ask for one). */
+    if (f->close_after || f->status == 101 || f->parser.upgrade ||
+        !http_should_keep_alive(&f->parser))
         fast_close(c);
     else
         f->used = true;
@@ -257,13 +259,14 @@ static void complete(struct hn_http_conn *c)
 }
 
 /* A response the parser refuses: in the chunks of a chunked body (a size
- * that is no number or too big) a receive error to libcurl, anything else
- * a weird reply. */
+ * that is no number or too big) or headers over the limit a receive error
+ * to libcurl, anything else a weird reply. */
 static void parse_failed(struct hn_http_conn *c, enum http_errno e)
 {
     bool chunks =
         e == HPE_INVALID_CHUNK_SIZE || (c->fast.headers_done && (c->fast.parser.flags & F_CHUNKED));
-    fail(c, chunks ? CURLE_RECV_ERROR : CURLE_WEIRD_SERVER_REPLY, 0);
+    bool too_big = e == HPE_HEADER_OVERFLOW;
+    fail(c, chunks || too_big ? CURLE_RECV_ERROR : CURLE_WEIRD_SERVER_REPLY, 0);
 }
 
 /* Bytes of the response. False once the request ended. */
@@ -308,15 +311,18 @@ static void eof(struct hn_http_conn *c)
         return;
     }
     if (!f->headers_done) {
-        /* libcurl takes the header lines it has as the response: a
+        /* libcurl takes the whole header lines it has as the response: a
          * transfer with no body, unless a length or chunks were announced.
          * The parser takes in a header line only when the next one begins:
-         * an end of the headers makes it read the last whole line. */
+         * an end of the headers (a bare LF: it never adds a body byte)
+         * makes it read the last whole line. A whole 1xx and then nothing,
+         * or no status line of the answer after it, is no response. */
+        bool interim_whole = f->interim;
         enum http_errno e;
-        hn_fast_parse(c, "\r\n", 2, &e);
+        hn_fast_parse(c, "\n", 1, &e);
         const http_parser *hp = &f->parser;
-        if (f->interim) {
-            fail(c, CURLE_GOT_NOTHING, 0); /* only a 100 Continue, say */
+        if (interim_whole || hp->status_code < 100) {
+            fail(c, CURLE_GOT_NOTHING, 0);
             return;
         }
         bool no_body = f->head || hp->status_code == 204 || hp->status_code == 304;

@@ -8,9 +8,10 @@
 #include <pthread.h>
 #include <string.h>
 
-/* libcurl (7.88) takes header lines of up to 100 KiB each and no limit on
- * their total; http-parser's default is 80 KiB in all. */
-#define HEADERS_MAX_BYTES (1u << 20)
+/* libcurl (7.88) takes header lines of up to 100 KiB each and 300 KiB of
+ * them in all (MAX_HTTP_RESP_HEADER_SIZE); http-parser's default is 80 KiB
+ * in all. */
+#define HEADERS_MAX_BYTES (300u << 10)
 
 static void setup_once(void)
 {

@@ -384,6 +384,8 @@ static void assert_same(const char *what, const struct got *a, const struct got 
 /* One header of 90 KiB (libcurl takes up to 100 KiB a line; http-parser's
  * default limit was 80 KiB for all of them): filled in by main. */
 static char big_header[92 * 1024 + 128];
+/* Four of them: past libcurl's 300 KiB of headers in all. */
+static char big_headers[4 * (92 * 1024) + 128];
 
 static const struct script scripts[] = {
     {"ok", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Session:  s-1 \r\n\r\nhello", 0, KEEP},
@@ -431,6 +433,15 @@ static const struct script scripts[] = {
     {"chunk-size-bad", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n", 0,
      CLOSE},
     {"big-header", big_header, 0, KEEP},
+    {"big-headers", big_headers, 0, CLOSE},
+    /* Cut inside the blank line, after its CR: no body byte either way. */
+    {"trunc-blank-cr", "HTTP/1.1 200 OK\r\nX-Session: q\r\n\r", 0, CLOSE},
+    {"trunc-blank-cr-length", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r", 0, CLOSE},
+    /* A 1xx cut before its blank line is the response; a whole one with
+     * only part of the answer's status line after it is none. */
+    {"interim-cut", "HTTP/1.1 100 Continue\r\n", 0, CLOSE},
+    {"interim-then-part", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2", 0, CLOSE},
+    {"bare-101", "HTTP/1.1 101 Switching Protocols\r\n\r\n", 0, KEEP},
     {"switch-101", "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n",
      0, KEEP},
     {"trunc-status", "HTTP/1.1 20", 0, CLOSE},
@@ -492,7 +503,7 @@ static void test_responses(void **state)
     for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
         const char *n = scripts[i].name;
         if (!strcmp(n, "hang") || !strcmp(n, "hang-body") || !strcmp(n, "head") ||
-            !strcmp(n, "two-lengths") || !strcmp(n, "switch-101"))
+            !strcmp(n, "two-lengths") || !strcmp(n, "switch-101") || !strcmp(n, "bare-101"))
             continue;
         compare(n, "GET", true, 0);
         compare(n, "GET", false, 0);
@@ -522,18 +533,22 @@ static void test_two_lengths(void **state)
 static void test_unasked_upgrade_not_reused(void **state)
 {
     (void)state;
-    struct step_desc d = {"GET", "/switch-101", default_lines, 1, NULL, false, false, 0};
     struct step_desc ok = {"GET", "/ok", default_lines, 1, NULL, false, false, 0};
     struct hn_http_prep *okf = prep(&ok, true);
-    struct got b;
-    run(&fast_side, okf, &b, false, NULL, NULL, 0, NULL);
-    run(&fast_side, prep(&d, true), &b, false, NULL, NULL, 0, NULL);
-    assert_int_equal(b.fail_slot, HN_FAIL_NONE);
-    assert_int_equal(b.status, 101);
-    assert_false(b.new_connection);
-    run(&fast_side, okf, &b, false, NULL, NULL, 0, NULL);
-    assert_int_equal(b.fail_slot, HN_FAIL_NONE);
-    assert_true(b.new_connection);
+    /* With Upgrade and Connection: upgrade headers, and without. */
+    const char *paths[] = {"/switch-101", "/bare-101"};
+    for (size_t i = 0; i < 2; i++) {
+        struct step_desc d = {"GET", paths[i], default_lines, 1, NULL, false, false, 0};
+        struct got b;
+        run(&fast_side, okf, &b, false, NULL, NULL, 0, NULL);
+        run(&fast_side, prep(&d, true), &b, false, NULL, NULL, 0, NULL);
+        assert_int_equal(b.fail_slot, HN_FAIL_NONE);
+        assert_int_equal(b.status, 101);
+        assert_false(b.new_connection);
+        run(&fast_side, okf, &b, false, NULL, NULL, 0, NULL);
+        assert_int_equal(b.fail_slot, HN_FAIL_NONE);
+        assert_true(b.new_connection);
+    }
 }
 
 /* A server that closes a kept-alive connection while the user thinks: the
@@ -626,6 +641,14 @@ int main(void)
     memset(big_header + n, 'b', 90 * 1024);
     n += 90 * 1024;
     snprintf(big_header + n, sizeof(big_header) - (size_t)n, "\r\nContent-Length: 2\r\n\r\nok");
+    n = snprintf(big_headers, sizeof(big_headers), "HTTP/1.1 200 OK\r\n");
+    for (int i = 0; i < 4; i++) {
+        n += snprintf(big_headers + n, sizeof(big_headers) - (size_t)n, "X-Big-%d: ", i);
+        memset(big_headers + n, 'b', 90 * 1024);
+        n += 90 * 1024;
+        n += snprintf(big_headers + n, sizeof(big_headers) - (size_t)n, "\r\n");
+    }
+    snprintf(big_headers + n, sizeof(big_headers) - (size_t)n, "Content-Length: 2\r\n\r\nok");
     srv_start(scripts, sizeof(scripts) / sizeof(scripts[0]));
     snprintf(origin, sizeof(origin), "http://127.0.0.1:%u", srv.port);
     const struct CMUnitTest tests[] = {
