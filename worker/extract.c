@@ -272,6 +272,7 @@ int hn_extract_json(const struct hn_jsonpath *path, const char *body, size_t len
     if (st == yajl_status_ok)
         st = yajl_complete_parse(w.yh);
     yajl_free(w.yh);
+    arena_reset(); /* nothing of it is used after this (ASan says if it is) */
     if (w.found)
         return 1;
     return st == yajl_status_ok ? 0 : -1;
