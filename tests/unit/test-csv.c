@@ -355,7 +355,7 @@ static void check_history(bool full)
         hn_stats_tick(st, T0 + (s + 1) * 1000);
         assert_int_equal(hn_csv_append_history(c, st, T0 + (s + 1) * 1000, 8), 0);
     }
-    char *text = slurp("_stats_history.csv"), *lines[64], *f[32];
+    char *text = slurp("_stats_history.csv"), *lines[64] = {0}, *f[32];
     size_t n = split_lines(text, lines, 64);
     size_t per_tick = full ? 3 : 1;
     assert_int_equal(n, 1 + 12 * per_tick);

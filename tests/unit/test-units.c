@@ -32,7 +32,7 @@ static void check_duration_ms(const char *in, int want_rc, uint64_t want)
     uint64_t out = UNTOUCHED;
     int rc = hn_units_parse_duration_ms(in, &out);
     if (rc != want_rc || out != (want_rc == 0 ? want : UNTOUCHED))
-        fail_msg("parse_duration_ms(\"%s\") = %d, %llu; want %d, %llu", in, rc,
+        fail_msg("parse_duration_ms(\"%s\") = %d, %llu; want %d, %llu", in ? in : "(null)", rc,
                  (unsigned long long)out, want_rc, (unsigned long long)want);
 }
 
@@ -201,7 +201,8 @@ static void check_rate(const char *in, int want_rc, double want)
     double out = -1;
     int rc = hn_units_parse_rate(in, &out);
     if (rc != want_rc || (rc == 0 && out != want) || (rc != 0 && out != -1))
-        fail_msg("parse_rate(\"%s\") = %d, %.17g; want %d, %.17g", in, rc, out, want_rc, want);
+        fail_msg("parse_rate(\"%s\") = %d, %.17g; want %d, %.17g", in ? in : "(null)", rc, out,
+                 want_rc, want);
 }
 
 static void test_rate(void **state)
@@ -280,7 +281,8 @@ static void check_bytes(const char *in, int want_rc, uint64_t want)
     uint64_t out = UNTOUCHED;
     int rc = hn_units_parse_bytes(in, &out);
     if (rc != want_rc || out != (want_rc == 0 ? want : UNTOUCHED))
-        fail_msg("parse_bytes(\"%s\") = %d, %llu; want %d, %llu", in, rc, (unsigned long long)out,
+        fail_msg("parse_bytes(\"%s\") = %d, %llu; want %d, %llu", in ? in : "(null)", rc,
+                 (unsigned long long)out,
                  want_rc, (unsigned long long)want);
 }
 
