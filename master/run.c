@@ -27,6 +27,19 @@ static uint32_t users_reported(const struct hn_run *r)
     return users;
 }
 
+/* Every transition of the run's state goes through here (with a debug
+ * line), as the worker's session does. */
+static void set_state(struct hn_run *r, enum hn_run_state next)
+{
+    static const char *const names[] = {[HN_RUN_WAITING] = "waiting",
+                                        [HN_RUN_RUNNING] = "running",
+                                        [HN_RUN_STOPPING] = "stopping",
+                                        [HN_RUN_DONE] = "done"};
+    if (r->state != next)
+        hn_log_debug("run: %s -> %s", names[r->state], names[next]);
+    r->state = next;
+}
+
 /* What the report writers are told besides the statistics. */
 static struct hn_report_moment moment(const struct hn_run *r, uint64_t now_ms, uint32_t users)
 {
@@ -94,7 +107,7 @@ void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents)
 void hn_run_start(struct hn_run *r)
 {
     ev_timer_stop(r->loop, &r->wait_deadline);
-    r->state = HN_RUN_RUNNING;
+    set_state(r, HN_RUN_RUNNING);
     r->started_at = ev_now(r->loop);
     r->started_wall_ms = hn_clock_wall_ms();
     hn_stats_free(r->stats);
@@ -175,7 +188,7 @@ void hn_run_begin_stop(struct hn_run *r, const char *why)
         return;
     hn_log_info("%s: stopping (requests in flight get up to %llu ms)", why,
                 (unsigned long long)r->cfg->stop_timeout_ms);
-    r->state = HN_RUN_STOPPING;
+    set_state(r, HN_RUN_STOPPING);
     r->stop_began_s = hn_lag_clock(&r->lag, hn_clock_mono_s());
     ev_timer_stop(r->loop, &r->stage);
     ev_timer_stop(r->loop, &r->run_end);
@@ -285,7 +298,7 @@ void hn_run_finish(struct hn_run *r, int exit_code)
     if (r->state == HN_RUN_DONE)
         return;
     bool ran = r->state != HN_RUN_WAITING;
-    r->state = HN_RUN_DONE;
+    set_state(r, HN_RUN_DONE);
     if (r->bad_frames || r->rejected)
         hn_log_info("dropped %llu undecodable frames, rejected %llu workers of another "
                     "protocol version",
