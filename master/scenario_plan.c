@@ -85,16 +85,35 @@ static bool load_stage_users(struct hn_loader *L, yaml_node_t *n, yaml_node_t *u
     return ok;
 }
 
+/* What the two kinds of stages share: a list of 1 to HN_SHAPE_STAGES_MAX
+ * (@keys: the keys of one, for the message), each with a duration over 0
+ * (@what: "stage" or "arrival stage"). */
+static bool stages_list(struct hn_yaml *y, yaml_node_t *n, const char *keys)
+{
+    if (!hn_yaml_is_seq(n) || hn_yaml_items(n) == 0)
+        return hn_yaml_fail(y, n, "stages: a list of {%s}, got %s", keys, hn_yaml_kind(n));
+    if (hn_yaml_items(n) > HN_SHAPE_STAGES_MAX)
+        return hn_yaml_fail(y, n, "stages: at most %d", HN_SHAPE_STAGES_MAX);
+    return true;
+}
+
+static bool stage_duration(struct hn_yaml *y, yaml_node_t *it, const char *what, uint64_t *ms)
+{
+    yaml_node_t *v = hn_yaml_get(y, it, "duration");
+    if (!v)
+        return y->failed || hn_yaml_fail(y, it, "%s: duration: is missing", what);
+    if (!hn_yaml_duration_ms(y, v, ms, "stage duration"))
+        return false;
+    return *ms || hn_yaml_fail(y, v, "stage duration: more than 0, e.g. 30s");
+}
+
 static bool load_stages(struct hn_loader *L, yaml_node_t *n, yaml_node_t *users,
                         struct hn_load_shape *sh)
 {
     static const char *const keys[] = {"duration", "users", "spawn_rate", NULL};
     struct hn_yaml *y = &L->y;
-    if (!hn_yaml_is_seq(n) || hn_yaml_items(n) == 0)
-        return hn_yaml_fail(y, n, "stages: a list of {duration, users, spawn_rate}, got %s",
-                            hn_yaml_kind(n));
-    if (hn_yaml_items(n) > HN_SHAPE_STAGES_MAX)
-        return hn_yaml_fail(y, n, "stages: at most %d", HN_SHAPE_STAGES_MAX);
+    if (!stages_list(y, n, "duration, users, spawn_rate"))
+        return false;
     for (size_t i = 0; i < hn_yaml_items(n); i++) {
         yaml_node_t *it = hn_yaml_item(y, n, i), *v;
         struct hn_stage *st = &sh->stages[sh->n_stages++];
@@ -103,14 +122,9 @@ static bool load_stages(struct hn_loader *L, yaml_node_t *n, yaml_node_t *users,
         if (!hn_yaml_is_map(it))
             return hn_yaml_fail(y, it, "a stage is a mapping {duration, users, spawn_rate}, got %s",
                                 hn_yaml_kind(it));
-        if (!hn_yaml_check_keys(y, it, keys, "stage"))
+        if (!hn_yaml_check_keys(y, it, keys, "stage") ||
+            !stage_duration(y, it, "stage", &st->duration_ms))
             return false;
-        if (!(v = hn_yaml_get(y, it, "duration")))
-            return y->failed || hn_yaml_fail(y, it, "stage: duration: is missing");
-        if (!hn_yaml_duration_ms(y, v, &st->duration_ms, "stage duration"))
-            return false;
-        if (!st->duration_ms)
-            return hn_yaml_fail(y, v, "stage duration: more than 0, e.g. 30s");
         if (!(v = hn_yaml_get(y, it, "users")))
             return y->failed || hn_yaml_fail(y, it, "stage: users: is missing");
         if (!load_stage_users(L, v, users, st))
@@ -216,10 +230,8 @@ static bool load_arrival_stages(struct hn_loader *L, yaml_node_t *n, struct hn_l
 {
     static const char *const keys[] = {"duration", "rate", NULL};
     struct hn_yaml *y = &L->y;
-    if (!hn_yaml_is_seq(n) || hn_yaml_items(n) == 0)
-        return hn_yaml_fail(y, n, "stages: a list of {duration, rate}, got %s", hn_yaml_kind(n));
-    if (hn_yaml_items(n) > HN_SHAPE_STAGES_MAX)
-        return hn_yaml_fail(y, n, "stages: at most %d", HN_SHAPE_STAGES_MAX);
+    if (!stages_list(y, n, "duration, rate"))
+        return false;
     for (size_t i = 0; i < hn_yaml_items(n); i++) {
         yaml_node_t *it = hn_yaml_item(y, n, i), *v;
         struct hn_arrival_stage *st = &sh->arrivals[sh->n_stages++];
@@ -228,14 +240,9 @@ static bool load_arrival_stages(struct hn_loader *L, yaml_node_t *n, struct hn_l
         if (!hn_yaml_is_map(it))
             return hn_yaml_fail(y, it, "an arrival stage is a mapping {duration, rate}, got %s",
                                 hn_yaml_kind(it));
-        if (!hn_yaml_check_keys(y, it, keys, "arrival stage"))
+        if (!hn_yaml_check_keys(y, it, keys, "arrival stage") ||
+            !stage_duration(y, it, "arrival stage", &st->duration_ms))
             return false;
-        if (!(v = hn_yaml_get(y, it, "duration")))
-            return y->failed || hn_yaml_fail(y, it, "arrival stage: duration: is missing");
-        if (!hn_yaml_duration_ms(y, v, &st->duration_ms, "stage duration"))
-            return false;
-        if (!st->duration_ms)
-            return hn_yaml_fail(y, v, "stage duration: more than 0, e.g. 30s");
         if (!(v = hn_yaml_get(y, it, "rate")))
             return y->failed || hn_yaml_fail(y, it, "arrival stage: rate: is missing");
         if (!yaml_rate(y, v, true, &st->rate_per_s, "rate"))
