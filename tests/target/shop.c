@@ -250,13 +250,20 @@ int hn_shop_product(struct hn_shop *shop, const char *id, struct hn_reply *out)
     return 0;
 }
 
+/* The bearer token of @authorization, when it names a live session. */
+static bool authorized(struct hn_shop *shop, const char *authorization, const char **token,
+                       size_t *token_len)
+{
+    return bearer_token(authorization, token, token_len) &&
+           hn_sessions_check(shop->sessions, *token, *token_len) == 0;
+}
+
 int hn_shop_cart_add(struct hn_shop *shop, const char *authorization, const char *body, size_t len,
                      struct hn_reply *out)
 {
     const char *token;
     size_t token_len;
-    if (!bearer_token(authorization, &token, &token_len) ||
-        hn_sessions_check(shop->sessions, token, token_len) != 0)
+    if (!authorized(shop, authorization, &token, &token_len))
         return reply_unauthorized(out);
 
     json_t *doc = parse_object(body, len);
@@ -285,8 +292,7 @@ int hn_shop_order(struct hn_shop *shop, const char *authorization, const char *b
 {
     const char *token;
     size_t token_len;
-    if (!bearer_token(authorization, &token, &token_len) ||
-        hn_sessions_check(shop->sessions, token, token_len) != 0)
+    if (!authorized(shop, authorization, &token, &token_len))
         return reply_unauthorized(out);
     if (len > 0) {
         json_t *doc = parse_object(body, len);
