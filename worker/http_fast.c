@@ -163,7 +163,7 @@ static int connect_origin(struct hn_http_conn *c)
     curl_easy_setopt(f->easy, CURLOPT_TIMEOUT_MS, left_ms);
     c->errbuf[0] = '\0';
     f->origin.len = 0;
-    HN_TRY(hn_bytes_append(&f->origin, p->origin, strlen(p->origin) + 1));
+    HN_TRY(hn_buf_append(&f->origin, p->origin, strlen(p->origin) + 1));
     CURLMcode rc = curl_multi_add_handle(c->m->multi, f->easy);
     if (rc != CURLM_OK)
         return rc == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
@@ -621,7 +621,7 @@ void hn_fast_free(struct hn_http_conn *c)
 {
     struct hn_fast *f = &c->fast;
     hn_fast_leave(c);
-    free(f->req.p);
-    free(f->hdrs.p);
-    free(f->origin.p);
+    hn_buf_free(&f->req);
+    hn_buf_free(&f->hdrs);
+    hn_buf_free(&f->origin);
 }

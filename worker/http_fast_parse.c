@@ -46,13 +46,13 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     if (!f->keep_headers)
         return 0;
     if (f->in_value || f->hdrs.len == 0) {
-        if (f->in_value && hn_bytes_append(&f->hdrs, "", 1))
+        if (f->in_value && hn_buf_append(&f->hdrs, "", 1))
             return -1;
         f->in_value = false;
     } else {
         f->hdrs.len--; /* the name goes on: drop its NUL */
     }
-    return hn_bytes_append(&f->hdrs, at, len) || hn_bytes_append(&f->hdrs, "", 1) ? -1 : 0;
+    return hn_buf_append(&f->hdrs, at, len) || hn_buf_append(&f->hdrs, "", 1) ? -1 : 0;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
@@ -61,14 +61,14 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     if (!f->keep_headers)
         return 0;
     f->in_value = true;
-    return hn_bytes_append(&f->hdrs, at, len) ? -1 : 0;
+    return hn_buf_append(&f->hdrs, at, len) ? -1 : 0;
 }
 
 static int on_headers_complete(http_parser *p)
 {
     struct hn_http_conn *c = conn_of(p);
     struct hn_fast *f = &c->fast;
-    if (f->keep_headers && f->in_value && hn_bytes_append(&f->hdrs, "", 1))
+    if (f->keep_headers && f->in_value && hn_buf_append(&f->hdrs, "", 1))
         return -1;
     f->in_value = false;
     /* 1: no body follows, whatever Content-Length says (as libcurl). */
@@ -140,7 +140,7 @@ static bool blank(char ch)
 
 const char *hn_fast_header(struct hn_http_conn *c, const char *name, size_t *len)
 {
-    const struct hn_bytes *h = &c->fast.hdrs;
+    const struct hn_buf *h = &c->fast.hdrs;
     size_t at = 0;
     while (at < h->len) {
         const char *n = h->p + at;

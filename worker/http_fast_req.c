@@ -12,29 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-int hn_bytes_reserve(struct hn_bytes *b, size_t more)
-{
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + more)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-int hn_bytes_append(struct hn_bytes *b, const void *s, size_t n)
-{
-    HN_TRY(hn_bytes_reserve(b, n));
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
 /* Curl_checkheaders: a line "Name:" or "Name;" of the list (any case). */
 static const char *find_header(const char *const *lines, uint32_t n, const char *name)
 {
@@ -51,12 +28,12 @@ static bool is_space(char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-#define ADD(s, n) HN_TRY(hn_bytes_append(out, (s), (n)))
+#define ADD(s, n) HN_TRY(hn_buf_append(out, (s), (n)))
 #define ADDS(s) ADD((s), strlen(s))
 
-int hn_fast_request(struct hn_bytes *out, const struct hn_http_prep *p, const char *target,
-                    size_t target_len, const char *const *lines, uint32_t n_lines,
-                    const char *body, size_t body_len)
+int hn_fast_request(struct hn_buf *out, const struct hn_http_prep *p, const char *target,
+                    size_t target_len, const char *const *lines, uint32_t n_lines, const char *body,
+                    size_t body_len)
 {
     ADDS(p->method);
     ADD(" ", 1);
@@ -202,7 +179,7 @@ int hn_fast_prep(struct hn_http_prep *p, const struct hn_http_step_desc *d, char
     }
     /* Nothing rendered: the whole request, once. */
     if (p->target && p->lines && (!p->has_body || p->body)) {
-        struct hn_bytes b = {0};
+        struct hn_buf b = {0};
         err = hn_fast_request(&b, p, p->target, strlen(p->target), p->lines, p->n_lines, p->body,
                               p->body_len);
         if (err) {

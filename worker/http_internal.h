@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "http.h"
 
 /* Users per libcurl multi handle: libcurl looks for a reusable connection
@@ -60,10 +61,6 @@ struct hn_http {
 
 /* A growing byte buffer of a conn: it reaches its steady size after a few
  * requests, then nothing allocates. */
-struct hn_bytes {
-    char *p;
-    size_t len, cap;
-};
 
 /* The fast path of one conn: a connection libcurl opened (CONNECT_ONLY),
  * kept by leaving its easy handle in the multi (removing it closes the
@@ -75,7 +72,7 @@ struct hn_fast {
     bool attached;  /* libcurl re-attached it (first curl_easy_send done) */
     bool tls;
     bool used;      /* a request ran on it already (a retry is allowed) */
-    struct hn_bytes origin; /* "scheme://authority/" connected to (NUL-ended) */
+    struct hn_buf origin; /* "scheme://authority/" connected to (NUL-ended) */
     curl_socket_t fd;
     ev_io io;       /* EV_READ always while connected; EV_WRITE while sending */
     bool want_write;
@@ -89,8 +86,8 @@ struct hn_fast {
     const struct hn_http_prep *prep;
     const char *out; /* request bytes: the prep's, or req below */
     size_t out_len, out_at;
-    struct hn_bytes req; /* rendered requests */
-    struct hn_bytes hdrs; /* the final response's headers, "name\0value\0"... */
+    struct hn_buf req;  /* rendered requests */
+    struct hn_buf hdrs; /* the final response's headers, "name\0value\0"... */
     bool keep_headers, in_value;
     uint32_t retries;
     bool head;        /* HEAD: the response has no body */
@@ -191,16 +188,14 @@ const char *hn_fast_header(struct hn_http_conn *c, const char *name, size_t *len
 /* http_fast_req.c */
 /* The request bytes libcurl 7.88 would write for @p with @target, the
  * header @lines and the body (has_body), appended to @out. 0 or -ENOMEM. */
-int hn_fast_request(struct hn_bytes *out, const struct hn_http_prep *p, const char *target,
-                    size_t target_len, const char *const *lines, uint32_t n_lines,
-                    const char *body, size_t body_len);
+int hn_fast_request(struct hn_buf *out, const struct hn_http_prep *p, const char *target,
+                    size_t target_len, const char *const *lines, uint32_t n_lines, const char *body,
+                    size_t body_len);
 /* Prepare the fast path of @p from @d (origin, target, Host line, the whole
  * request when nothing is rendered). 0, HN_E_INVALID (@why), -ENOMEM. */
 int hn_fast_prep(struct hn_http_prep *p, const struct hn_http_step_desc *d, char *why,
                  size_t why_len);
 void hn_fast_prep_free(struct hn_http_prep *p);
-int hn_bytes_reserve(struct hn_bytes *b, size_t more);
-int hn_bytes_append(struct hn_bytes *b, const void *s, size_t n);
 
 /* http_fast_parse.c */
 /* Process-wide parser settings (the header size limit): once, from

@@ -9,54 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve(struct hn_buf *b, size_t more)
+/* Room for @more bytes, within HN_RENDER_MAX for the whole buffer. */
+static int room(struct hn_buf *b, size_t more)
 {
     if (more > HN_RENDER_MAX || b->len + more > HN_RENDER_MAX)
         return HN_E_TOO_LARGE;
-    if (b->len + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more)
-        cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -ENOMEM;
-    b->p = p;
-    b->cap = cap;
-    return 0;
+    return hn_buf_reserve(b, more);
 }
 
-int hn_buf_append(struct hn_buf *b, const void *s, size_t n)
+/* Append rendered bytes (capped, as room says). */
+static int put(struct hn_buf *b, const void *s, size_t n)
 {
-    HN_TRY(reserve(b, n));
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
-int hn_buf_insert(struct hn_buf *b, size_t at, const void *s, size_t n)
-{
-    HN_TRY(reserve(b, n));
-    memmove(b->p + at + n, b->p + at, b->len - at);
-    if (n)
-        memcpy(b->p + at, s, n);
-    b->len += n;
-    return 0;
-}
-
-void hn_buf_free(struct hn_buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
+    HN_TRY(room(b, n));
+    return hn_buf_append(b, s, n);
 }
 
 static int append_escaped(struct hn_buf *b, enum hn_escape esc, const char *s, size_t n)
 {
     if (esc == HN_ESC_NONE)
-        return hn_buf_append(b, s, n);
-    HN_TRY(reserve(b, n * HN_ESCAPE_GROWTH_MAX));
+        return put(b, s, n);
+    HN_TRY(room(b, n * HN_ESCAPE_GROWTH_MAX));
     b->len += hn_escape_write(esc, s, n, b->p + b->len, b->cap - b->len);
     return 0;
 }
@@ -81,7 +53,7 @@ int hn_render_append(struct hn_buf *b, const struct hn_template *t, const struct
         size_t n;
         switch (g->kind) {
         case HN_SEG_LITERAL:
-            HN_TRY(hn_buf_append(b, g->text, g->len));
+            HN_TRY(put(b, g->text, g->len));
             break;
         case HN_SEG_VAR: {
             const struct hn_var *v = &ctx->vars[g->a];
@@ -106,18 +78,18 @@ int hn_render_append(struct hn_buf *b, const struct hn_template *t, const struct
             uint64_t r = hn_rng_next(ctx->rng);
             int64_t v = (int64_t)((uint64_t)g->lo + (span ? r % span : r));
             n = (size_t)snprintf(num, sizeof(num), "%" PRId64, v);
-            HN_TRY(hn_buf_append(b, num, n));
+            HN_TRY(put(b, num, n));
             break;
         }
         case HN_SEG_UUID: {
             uint64_t hi = hn_rng_next(ctx->rng), lo = hn_rng_next(ctx->rng);
             n = format_uuid(num, hi, lo);
-            HN_TRY(hn_buf_append(b, num, n));
+            HN_TRY(put(b, num, n));
             break;
         }
         case HN_SEG_USER_ID:
             n = (size_t)snprintf(num, sizeof(num), "%" PRIu64, ctx->data->user_id);
-            HN_TRY(hn_buf_append(b, num, n));
+            HN_TRY(put(b, num, n));
             break;
         default:
             return HN_E_INVALID;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "grants.h"
 #include "model.h"
 #include "template.h"
@@ -17,12 +18,6 @@ struct hn_var {
     char *val; /* owned; capacity cap */
     uint32_t len, cap;
     bool set;
-};
-
-/* A growing byte buffer. Offsets stay valid when it grows; pointers not. */
-struct hn_buf {
-    char *p;
-    size_t len, cap;
 };
 
 struct hn_render_ctx {
@@ -40,11 +35,6 @@ struct hn_render_ctx {
  * yet (*@unset = its slot); HN_E_TOO_LARGE; -ENOMEM. */
 int hn_render_append(struct hn_buf *b, const struct hn_template *t, const struct hn_render_ctx *ctx,
                      uint32_t *unset);
-/* Append raw bytes. 0, HN_E_TOO_LARGE or -ENOMEM. @s must not point into @b. */
-int hn_buf_append(struct hn_buf *b, const void *s, size_t n);
-/* Insert raw bytes at offset @at (<= b->len), moving what follows. */
-int hn_buf_insert(struct hn_buf *b, size_t at, const void *s, size_t n);
-void hn_buf_free(struct hn_buf *b);
 
 /* Store a captured value (truncated to HN_MODEL_VALUE_MAX bytes: the
  * caller checks the length first). 0 or -ENOMEM. */
