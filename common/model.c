@@ -368,7 +368,8 @@ int hn_scenario_finalize(struct hn_scenario *s, char *why, size_t why_len)
         if (c->n_tasks == 0)
             return hn_invalid(why, why_len, "class %s has no task", cname);
         if (c->wait.kind >= HN_WAIT__COUNT ||
-            (c->wait.kind == HN_WAIT_BETWEEN && c->wait.min_ms > c->wait.max_ms))
+            (c->wait.kind == HN_WAIT_BETWEEN && c->wait.min_ms > c->wait.max_ms) ||
+            (c->wait.kind == HN_WAIT_PACING && c->wait.min_ms == 0)) /* no schedule */
             return hn_invalid(why, why_len, "class %s: bad wait time", cname);
         /* Defaults apply to every class: the feeders they read are this
          * class's too. */

@@ -27,8 +27,10 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
                 hn_hist_percentile(sv, 99) / 1000.0, hn_hist_max(sv) / 1000.0);
     uint64_t dropped = hn_stats_total_dropped(st);
     if (dropped)
-        fprintf(out, "Dropped iterations: %llu (no user free within max_delay: the target rate "
-                     "was not delivered)\n",
+        fprintf(out,
+                "Dropped iterations: %llu (not started in time: no user free within "
+                "max_delay, or a paced user a request timeout behind; the load asked "
+                "for was not delivered)\n",
                 (unsigned long long)dropped);
     if (n) {
         fprintf(out, "\nThresholds\n");

@@ -241,7 +241,8 @@ int hn_metrics_render(FILE *f, const struct hn_metrics_state *s)
     for_entries(f, st, "hornet_request_duration_seconds", put_histogram);
     errors(f, st);
     family(f, "hornet_dropped_iterations_total", "counter",
-           "Open model: iterations dropped because no user was free in time.");
+           "Iterations not started in time: no user free within max_delay (open model), or a "
+           "paced user a request timeout behind.");
     fprintf(f, "hornet_dropped_iterations_total %llu\n",
             (unsigned long long)(st ? hn_stats_total_dropped(st) : 0));
     worker_metrics(f, s);

@@ -259,10 +259,11 @@ static int md_body(FILE *f, void *ctx)
     uint64_t dropped = hn_stats_total_dropped(st);
     if (dropped)
         fprintf(f,
-                "**%llu iteration%s dropped**: the open model started %s, as no user was free "
-                "within the longest delay allowed (`max_delay`); %s not in the requests above.\n\n",
+                "**%llu iteration%s dropped**: not started, as no user was free within "
+                "`max_delay` (the open model) or a paced user was more than a request timeout "
+                "behind its schedule; %s not in the requests above.\n\n",
                 (unsigned long long)dropped, dropped == 1 ? "" : "s",
-                dropped == 1 ? "it not" : "them not", dropped == 1 ? "it is" : "they are");
+                dropped == 1 ? "it is" : "they are");
     if (m && m->users_not_run)
         fprintf(f,
                 "**Up to %u of the %u users asked for did not run**: the workers' capacities "

@@ -106,6 +106,10 @@ void hn_run_on_stage(struct ev_loop *loop, ev_timer *t, int revents)
 
 void hn_run_start(struct hn_run *r)
 {
+    /* The run starts now, not at the loop's time before the set-up that
+     * led here (a few ms): its stages and its end are reckoned from it, as
+     * the workers' schedules are from their targets' arrival. */
+    ev_now_update(r->loop);
     ev_timer_stop(r->loop, &r->wait_deadline);
     set_state(r, HN_RUN_RUNNING);
     r->started_at = ev_now(r->loop);
@@ -133,9 +137,10 @@ void hn_run_start(struct hn_run *r)
         /* Its own timer: the run lasts its time to the millisecond, not
          * to the next tick (an open model at 2,000/s would run up to 2,000
          * iterations too many). Armed before the first TARGETs, which
-         * say how much of it is left. From the time now, not the loop's
-         * time when this iteration began (the set-up before it took a few
-         * ms): the STOP would come before the workers' schedules end. */
+         * say how much of it is left: from the time now again (the
+         * statistics were set up since), so that the STOP does not come
+         * before the workers' schedules, reckoned from the targets'
+         * arrival, end. */
         ev_now_update(r->loop);
         ev_timer_set(&r->run_end, (double)r->plan->run_time_ms / 1000.0, 0.0);
         ev_timer_start(r->loop, &r->run_end);

@@ -48,6 +48,9 @@ struct hn_vuser {
                                iteration done (its last step was not sent) */
     ev_tstamp intended_at;  /* when the iteration should have started */
     struct hn_deadline pace; /* pacing: waiting in hn_engine.paced */
+    ev_tstamp pace_from;     /* pacing: iteration n is due at pace_from + n periods */
+    uint64_t pace_n;
+    bool pace_anchored;     /* pace_from set (at the first iteration after on_start) */
     ev_timer wait;          /* think time, or a deferred next step */
     uint32_t slot;          /* index in its class stack while running */
     struct hn_vuser *next_free; /* in hn_engine.spare while idle, or parked

@@ -42,6 +42,11 @@ double hn_pacer_next_at(const struct hn_pacer *p)
 void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *weights,
                   uint32_t n_classes)
 {
+    /* A change dated before iterations already handed out (the target
+     * arrived, then they fell due before this thread took it) takes
+     * effect after them: they must not fall due a second time. */
+    if (now < p->last)
+        now = p->last;
     if (n_classes > HN_MODEL_CLASSES_MAX)
         n_classes = HN_MODEL_CLASSES_MAX;
     double next = due_at(p); /* the schedule goes on across a change */
@@ -99,5 +104,6 @@ bool hn_pacer_take(struct hn_pacer *p, double now, double *at, uint32_t *class_i
     *at = next;
     *class_idx = best;
     p->k++;
+    p->last = next;
     return true;
 }

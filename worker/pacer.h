@@ -18,6 +18,7 @@ struct hn_pacer {
     double offset; /* in intervals: the first iteration after base is due at
                       base + offset / rate */
     uint64_t k;    /* iterations handed out since base */
+    double last;   /* when the last one handed out was due (0: none yet) */
     double end;    /* no iteration is due after it (the run's end); INFINITY: none */
     uint32_t n_classes;
     uint32_t weights[HN_MODEL_CLASSES_MAX];

@@ -214,6 +214,7 @@ static int render(struct hn_vuser *vu, const struct hn_plan_step *ps, struct hn_
 }
 
 static void next(struct hn_vuser *vu);
+static double pace(struct hn_vuser *vu, const struct hn_wait *w);
 
 static void issue(struct hn_vuser *vu)
 {
@@ -282,10 +283,10 @@ void hn_vuser_start(struct hn_vuser *vu, const struct hn_user_data *data, double
     vu->done_pending = false;
     vu->data = *data;
     /* Open model: the iteration this user was created for. Pacing: the
-     * first iteration is due now, each next one a period after the one
-     * before was due. */
+     * first iteration is due now (pace() keeps the schedule after it). */
     vu->open = intended_at >= 0;
     vu->scheduled = vu->open || pc->cls->wait.kind == HN_WAIT_PACING;
+    vu->pace_anchored = false;
     vu->intended_at = intended_at >= 0 ? intended_at : ev_now(vu->eng->loop);
     vu->iteration_at = ev_now(vu->eng->loop);
     for (uint32_t i = 0; i < s->n_vars; i++)
@@ -334,17 +335,10 @@ static void next(struct hn_vuser *vu)
     double wait_s = 0;
     if (!vu->in_on_start) {
         const struct hn_wait *w = &e->plan->classes[vu->class_idx].cls->wait;
-        /* Pacing keeps a fixed schedule: an iteration is due a period
-         * after the one before it was due, not after it began. Iterations
-         * a slow response held back then start at once, one after the
-         * other, until the user is on time again, each counting how late
-         * it started: a stall cannot hide the requests it delayed
-         * (coordinated omission). Other waits count from the start. */
-        bool paced = w->kind == HN_WAIT_PACING;
-        double since = ev_now(e->loop) - (paced ? vu->intended_at : vu->iteration_at);
-        wait_s = hn_wait_next_s(w, hn_engine_random(e), since);
-        if (paced) {
-            vu->intended_at += (double)w->min_ms / 1000.0;
+        if (w->kind != HN_WAIT_PACING) {
+            wait_s = hn_wait_next_s(w, hn_engine_random(e), ev_now(e->loop) - vu->iteration_at);
+        } else {
+            wait_s = pace(vu, w);
             /* On time to the microsecond (the engine's timerfd), not to
              * libev's millisecond: the wait is part of the schedule. */
             if (wait_s > 0 && !hn_deadlines_add(&e->paced, &vu->pace, vu->intended_at)) {
@@ -359,6 +353,38 @@ static void next(struct hn_vuser *vu)
     }
     ev_timer_set(&vu->wait, wait_s > 0 ? wait_s : 0.0, 0.0);
     ev_timer_start(e->loop, &vu->wait);
+}
+
+/* Pacing keeps a fixed schedule from the user's first iteration after
+ * on_start (on_start's time counts in that iteration's latency only): the
+ * next iteration is due a period after the one before it was due, not
+ * after it began. Iterations a slow response held back then start at once,
+ * one after the other, until the user is on time again, each counting how
+ * late it started: a stall cannot hide the requests it delayed
+ * (coordinated omission). Those owed for longer than the request timeout
+ * (a frozen machine, a clock stepped forward) are dropped and counted, as
+ * the open model drops what waited longer than max_delay. Sets the next
+ * iteration's intended start; returns the wait until it (<= 0: now). */
+static double pace(struct hn_vuser *vu, const struct hn_wait *w)
+{
+    struct hn_engine *e = vu->eng;
+    const struct hn_scenario *s = e->plan->scenario;
+    double period = (double)w->min_ms / 1000.0, now = ev_now(e->loop);
+    double owed_max = (double)(s->timeout_ms ? s->timeout_ms : 10000) / 1000.0;
+    if (!vu->pace_anchored) {
+        vu->pace_from = vu->iteration_at;
+        vu->pace_n = 0;
+        vu->pace_anchored = true;
+    }
+    double due = vu->pace_from + (double)++vu->pace_n * period;
+    if (now - due > owed_max) {
+        uint64_t skip = (uint64_t)((now - owed_max - due) / period) + 1;
+        vu->pace_n += skip;
+        e->active->dropped += skip;
+        due = vu->pace_from + (double)vu->pace_n * period;
+    }
+    vu->intended_at = due;
+    return hn_wait_next_s(w, 0, now - (due - period));
 }
 
 static void on_done(void *user, const struct hn_http_result *r)

@@ -3,6 +3,7 @@
  * path (the query is ignored unless said):
  *   /hang          never
  *   /sleep?ms=N    200 "hello" after N ms (the server waits: one user only)
+ *   /sleep-first?ms=N&k=K  the same for the server's first K of these, then at once
  *   /fail          500 "fail"
  *   /status/N      status N, body "status N"
  *   /login?u=V     200 JSON {"token":"tok-V","user":{"id":V},"name":"a b&c=d",
@@ -194,6 +195,9 @@ static bool path_is(const char *target, const char *path)
            (target[n] == '\0' || target[n] == '?' || target[n] == '/');
 }
 
+/* /sleep-first calls since the server started (its thread only). */
+static unsigned sleep_first_calls;
+
 static void srv_route(int fd, const struct srv_req *req)
 {
     bool head = strcmp(req->method, "HEAD") == 0;
@@ -201,10 +205,12 @@ static void srv_route(int fd, const struct srv_req *req)
     char body[SRV_BODY_MAX + 256], extra[512];
     if (path_is(t, "/hang"))
         return;
-    if (path_is(t, "/sleep")) {
-        char ms[16];
+    if (path_is(t, "/sleep") || path_is(t, "/sleep-first")) {
+        char ms[16], k[16] = "";
         query_value(t, "ms", ms, sizeof(ms));
-        usleep((useconds_t)atoi(ms) * 1000);
+        query_value(t, "k", k, sizeof(k));
+        if (path_is(t, "/sleep") || sleep_first_calls++ < (unsigned)atoi(k))
+            usleep((useconds_t)atoi(ms) * 1000);
         srv_respond(fd, head, 200, NULL, "hello", 5);
         return;
     }
@@ -369,6 +375,7 @@ struct srv *srv_start(void)
     pthread_mutex_init(&s->lock, NULL);
     assert_int_equal(pipe2(s->wake, O_CLOEXEC), 0);
     s->listen_fd = listen_any(&s->port);
+    sleep_first_calls = 0;
     assert_int_equal(pthread_create(&s->thread, NULL, srv_main, s), 0);
     return s;
 }

@@ -1645,27 +1645,43 @@ static uint64_t intended_at_least(const struct hn_rec_entry *e, uint64_t us)
     return n;
 }
 
-/* Pacing keeps a fixed schedule: a user whose on_start took a second, with
- * a period of 100 ms, owes about ten iterations when its first one begins.
- * They start at once, one after the other, each late by what it owes
- * (900, 800, ... ms): several requests show it, not only the first, as
- * they would had the schedule moved on with the late start. */
+/* A paced class whose first iteration takes a second (its second step
+ * sleeps, that once), with a period of 100 ms: about ten iterations are
+ * owed when it ends. They start at once, one after the other, each late by
+ * what it owes (900, 800, ... ms): several requests show it, not only the
+ * first, as they would had the schedule moved on with the late start. */
 static void test_pacing_keeps_schedule(void **state)
 {
     struct run *r = *state;
     struct hn_user_class *c = add_class(r, (struct hn_wait){.kind = HN_WAIT_PACING, .min_ms = 100});
-    struct hn_step *slow = hn_class_add_on_start(c);
-    slow->method = hn_model_strdup("GET");
-    assert_int_equal(hn_template_set_literal(&slow->url, "/sleep?ms=1000"), 0);
-    add_task(c, 1, "/a");
+    scenario_add_step(add_task(c, 1, "/a"), "GET", "/sleep-first?ms=1000&k=1");
     start(r, 1, 1, 0);
     assert_true(run_until(r, paced_twenty, WAIT_S));
     assert_true(stop_and_drain(r, 2000));
     const struct hn_rec_entry *a = rec(r, "GET", "/a");
-    /* Late by 900, 800, ..., 100 ms after the first (1 s): at least 5 of
-     * them by 50 ms or more, whatever the machine's speed (a slower one
-     * only makes them later). */
+    /* Late by 900, 800, ..., 100 ms: at least 6 of them by 50 ms or more,
+     * whatever the machine's speed (a slower one only makes them later). */
     assert_true(intended_at_least(a, 50000) >= 6);
+    assert_int_equal(r->sum.dropped, 0);
+}
+
+/* Iterations owed for longer than the request timeout (here 500 ms; the
+ * first iteration takes 1.2 s in three steps of 400 ms, each within it)
+ * are dropped and counted, not run in a burst. */
+static void test_pacing_drops_beyond_timeout(void **state)
+{
+    struct run *r = *state;
+    r->sc->timeout_ms = 500;
+    struct hn_user_class *c = add_class(r, (struct hn_wait){.kind = HN_WAIT_PACING, .min_ms = 100});
+    struct hn_task *t = add_task(c, 1, "/a");
+    for (int i = 0; i < 3; i++)
+        scenario_add_step(t, "GET", "/sleep-first?ms=400&k=3");
+    start(r, 1, 1, 0);
+    assert_true(run_until(r, paced_twenty, WAIT_S));
+    assert_true(stop_and_drain(r, 2000));
+    assert_int_equal(rec(r, "GET", "/sleep-first?ms=400&k=3")->failures, 0);
+    /* 1.2 s late less the 0.5 s allowed: about 7 periods dropped. */
+    assert_true(r->sum.dropped >= 3);
 }
 
 int main(void)
@@ -1712,6 +1728,7 @@ int main(void)
         T(test_open_model_drops),
         T(test_pacing_intended),
         T(test_pacing_keeps_schedule),
+        T(test_pacing_drops_beyond_timeout),
         T(test_open_schedule_from_arrival),
     };
     /* clang-format on */

@@ -120,6 +120,26 @@ static void test_rate_change_when_late(void **state)
     assert_true(n >= 2000 && n <= 2002);
 }
 
+/* A change dated before iterations this thread has already started (the
+ * target arrived at 5.000; the thread started those due up to 5.045, then
+ * took the target) does not make them due again: 100/s over (5, 6]. */
+static void test_rate_change_dated_before_taken(void **state)
+{
+    (void)state;
+    struct hn_pacer p;
+    hn_pacer_init(&p, 0.01);
+    uint32_t w[1] = {1};
+    double t0 = 1.7e9;
+    hn_pacer_set(&p, t0, 100.0, w, 1);
+    uint64_t before = take_until(&p, t0 + 5.0, NULL, NULL);
+    uint64_t early = take_until(&p, t0 + 5.045, NULL, NULL);
+    assert_int_equal(early, 5); /* due 5.0001, 5.0101, ... 5.0401 */
+    hn_pacer_set(&p, t0 + 5.0, 100.5, w, 1);
+    uint64_t later = take_until(&p, t0 + 6.0, NULL, NULL);
+    assert_int_equal(before, 500);
+    assert_true(early + later >= 99 && early + later <= 101);
+}
+
 static void test_weighted_classes(void **state)
 {
     (void)state;
@@ -231,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_intended_starts),
         cmocka_unit_test(test_rate_change_keeps_progress),
         cmocka_unit_test(test_rate_change_when_late),
+        cmocka_unit_test(test_rate_change_dated_before_taken),
         cmocka_unit_test(test_end),
         cmocka_unit_test(test_weighted_classes),
         cmocka_unit_test(test_phase),
