@@ -11,7 +11,15 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
 {
     struct hn_stats_totals agg;
     hn_stats_totals(hn_stats_aggregated(st), &agg);
-    if (hn_stats_shows_intended(st))
+    uint32_t entries, intended = hn_stats_entries_intended(st, &entries);
+    if (hn_stats_shows_intended(st) && intended < entries)
+        fprintf(out,
+                "Response times are latencies from the intended start for %u of %u entries "
+                "(paced classes, the open model: the schedule's delays count); the others "
+                "show service times, and Aggregated a mix of both; --latency service shows "
+                "service times.\n",
+                intended, entries);
+    else if (hn_stats_shows_intended(st))
         fprintf(out, "Response times are latencies from the intended start (the schedule's "
                      "delays count, as a user would feel them); --latency service shows service "
                      "times.\n");
@@ -19,12 +27,19 @@ void hn_console_verdict(FILE *out, const struct hn_stats *st, const struct hn_th
         fprintf(out, "Response times are service times (request sent to last byte); --latency "
                      "intended shows latencies from the intended start.\n");
     const struct hn_hist *in = agg.timing[HN_TIMING_INTENDED], *sv = agg.timing[HN_TIMING_TOTAL];
-    if (in && sv)
-        fprintf(out, "Aggregated p50 / p99 / max: from the intended start %.3f / %.3f / %.3f ms; "
-                     "service time %.3f / %.3f / %.3f ms\n",
-                hn_hist_percentile(in, 50) / 1000.0, hn_hist_percentile(in, 99) / 1000.0,
+    if (in && sv) {
+        /* Only requests of scheduled iterations have the first kind. */
+        char of[64] = "";
+        if (hn_hist_count(in) < hn_hist_count(sv))
+            snprintf(of, sizeof(of), " (%llu of %llu requests)",
+                     (unsigned long long)hn_hist_count(in), (unsigned long long)hn_hist_count(sv));
+        fprintf(out,
+                "Aggregated p50 / p99 / max: from the intended start%s %.3f / %.3f / %.3f ms; "
+                "service time %.3f / %.3f / %.3f ms\n",
+                of, hn_hist_percentile(in, 50) / 1000.0, hn_hist_percentile(in, 99) / 1000.0,
                 hn_hist_max(in) / 1000.0, hn_hist_percentile(sv, 50) / 1000.0,
                 hn_hist_percentile(sv, 99) / 1000.0, hn_hist_max(sv) / 1000.0);
+    }
     uint64_t dropped = hn_stats_total_dropped(st);
     if (dropped)
         fprintf(out,

@@ -368,6 +368,16 @@ static json_t *timeline(const struct hn_journal *j)
     return o;
 }
 
+/* What the entries' latency_us holds: all from the intended start, some
+ * (classes without pacing show service times), or service times. */
+static const char *latency_kind(const struct hn_stats *st)
+{
+    uint32_t entries, intended = hn_stats_entries_intended(st, &entries);
+    if (!hn_stats_shows_intended(st))
+        return "service_time";
+    return intended < entries ? "mixed" : "from_intended_start";
+}
+
 static json_t *config(const struct hn_report_run *run, const struct hn_report_moment *m)
 {
     json_t *o = json_object();
@@ -400,9 +410,7 @@ json_t *hn_report_json_build(const struct hn_stats *st, const struct hn_report_m
     json_object_set_new(r, "ended_ms", jint(now_ms));
     json_object_set_new(r, "duration_s", jreal(elapsed_s, 3));
     json_object_set_new(r, "aborted", jstr(m ? m->aborted : NULL));
-    json_object_set_new(
-        r, "latency",
-        json_string(hn_stats_shows_intended(st) ? "from_intended_start" : "service_time"));
+    json_object_set_new(r, "latency", json_string(latency_kind(st)));
     json_object_set_new(r, "config", config(run, m));
     json_object_set_new(root, "run", r);
     json_object_set_new(root, "totals", entry(hn_stats_aggregated(st), elapsed_s));

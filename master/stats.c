@@ -617,6 +617,18 @@ bool hn_stats_shows_intended(const struct hn_stats *st)
     return st->shown_intended;
 }
 
+uint32_t hn_stats_entries_intended(const struct hn_stats *st, uint32_t *of)
+{
+    uint32_t n = 0, with_requests = 0;
+    for (uint32_t i = 0; i < st->n_entries; i++) {
+        const struct hn_stats_entry *e = st->entries[i];
+        with_requests += e->requests > 0;
+        n += e->requests > 0 && e->shown != NULL; /* left service time for it */
+    }
+    *of = with_requests;
+    return n;
+}
+
 uint64_t hn_stats_total_dropped(const struct hn_stats *st)
 {
     return st->dropped;

@@ -128,6 +128,10 @@ void hn_stats_tick(struct hn_stats *st, uint64_t now_ms);
 void hn_stats_set_latency(struct hn_stats *st, enum hn_stats_latency mode);
 /* True if some shown times are latencies from the intended start. */
 bool hn_stats_shows_intended(const struct hn_stats *st);
+/* Entries (not Aggregated) that show latencies from the intended start, of
+ * *@of entries with requests: all of them (paced classes, the open model),
+ * some (unpaced classes show service times), or none. */
+uint32_t hn_stats_entries_intended(const struct hn_stats *st, uint32_t *of);
 /* Open model: iterations dropped (waited longer than max_delay), all workers. */
 uint64_t hn_stats_total_dropped(const struct hn_stats *st);
 

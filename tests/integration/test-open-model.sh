@@ -133,6 +133,10 @@ print({n: (e[n]["requests"], (e[n]["intended_latency_us"] or {}).get("count")) f
 sys.exit(not (e["x"]["requests"] > 2 and e["x"]["intended_latency_us"] is None
               and e["y"]["intended_latency_us"]["count"] == 1))
 PY
+check "the JSON says only some entries show the intended start (run.latency mixed)" \
+    python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["latency"] != "mixed")' \
+    "$work/mixed.json"
+check "and so does the console" grep -q "from the intended start for 1 of 2 entries" "$work/master.err"
 check "the JSON's config names the scenario's host" \
     python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["config"]["host"] != sys.argv[2])' \
     "$work/mixed.json" "$target_url"
