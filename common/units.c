@@ -240,15 +240,23 @@ int hn_units_format_rate(double per_s, char *buf, size_t len)
 
     if (!isfinite(per_s) || per_s < 0)
         return -EINVAL;
-    /* Below 1/s, a whole count per minute or hour reads best ("2/h"). */
-    if (per_s > 0 && per_s < 1) {
+    /* A few decimals per second read best ("10.5/s"). */
+    for (int prec = 0; per_s >= 1 && prec <= 3; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*f/s", prec, per_s);
+        if (hn_units_parse_rate(tmp, &back) == 0 && back == per_s)
+            return emit(tmp, n, buf, len);
+    }
+    /* Else a whole count per minute or hour ("2/h"; "2000/m", not
+     * 33.333333333333336/s). */
+    if (per_s > 0) {
         static const struct {
             char unit;
             double secs;
         } per[] = {{'m', 60}, {'h', 3600}};
         for (size_t i = 0; i < 2; i++) {
-            double v = per_s * per[i].secs;
-            if (v != floor(v))
+            /* The nearest whole count; it must read back exactly. */
+            double v = nearbyint(per_s * per[i].secs);
+            if (v < 1 || v > 1e15)
                 continue;
             n = snprintf(tmp, sizeof tmp, "%.0f/%c", v, per[i].unit);
             if (hn_units_parse_rate(tmp, &back) == 0 && back == per_s)

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1 ;;
     --suite) [ $# -ge 2 ] || { echo "run.sh: --suite needs a NAME; see --help" >&2; exit 2; }
         suite_args=(--suite "$2"); shift ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1; see --help" >&2; exit 2 ;;
     esac
     shift

@@ -43,7 +43,7 @@ static void usage(FILE *out)
             "usage: master-scale [options]\n"
             "  -n, --workers N        simulated workers (default 100)\n"
             "  -e, --entries N        stats entries per snapshot, 1..%u (default 20)\n"
-            "  -t, --seconds N        run time of the master (default 30)\n"
+            "  -t, --seconds N        run time of the master, at least -w + 5 (default 30)\n"
             "  -w, --warmup N         seconds after the start before CPU is measured "
             "(default 5)\n"
             "  -T, --threads N        simulator threads (default 2)\n"
@@ -159,6 +159,9 @@ static int parse_args(int argc, char **argv, struct args *a)
         a->sim.entries > SCALE_ENTRIES_MAX || !a->sim.threads || !a->sim.io_threads ||
         !a->sim.variants || a->seconds < a->warmup_s + 5 || a->throttle < 0 || a->throttle >= 1 ||
         a->sim.zmtp_ping_ms > 60000) {
+        if (a->seconds < a->warmup_s + 5)
+            fprintf(stderr, "master-scale: -t must be at least -w + 5 (the CPU is measured "
+                            "from -w to 2 s before the end)\n");
         usage(stderr);
         return 2;
     }

@@ -253,6 +253,9 @@ static void test_rate_format(void **state)
     check_format_rate(0.25, "15/m");
     check_format_rate(0.1, "6/m");
     check_format_rate(1.0 / 7, "0.14285714285714285/s");
+    check_format_rate(2000.0 / 60, "2000/m"); /* as written in a file */
+    check_format_rate(100.0 / 3, "2000/m");
+    check_format_rate(1.25, "1.25/s");
     check_format_rate(1e15, "1000000000000000/s");
 
     char buf[HN_UNITS_FMT_MAX];
