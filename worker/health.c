@@ -20,6 +20,8 @@ static uint64_t rss_bytes(void)
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+#define CPU_SPAN_MIN_US 500000u
+
 static void update_cpu(struct hn_health *h)
 {
     struct rusage ru;
@@ -27,7 +29,12 @@ static void update_cpu(struct hn_health *h)
     uint64_t cpu_us = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
                       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
     uint64_t now_us = hn_clock_mono_ns() / 1000u;
-    if (h->cpu_prev_mono_us && now_us > h->cpu_prev_mono_us)
+    /* Over half a second at least: heartbeats that come back to back (a
+     * paused machine catching up) would divide a millisecond of work by a
+     * millisecond and call an idle worker busy. */
+    if (h->cpu_prev_mono_us && now_us < h->cpu_prev_mono_us + CPU_SPAN_MIN_US)
+        return; /* the share stays the last one measured */
+    if (h->cpu_prev_mono_us)
         h->cpu_permille =
             (uint32_t)((cpu_us - h->cpu_prev_us) * 1000u / (now_us - h->cpu_prev_mono_us));
     h->cpu_prev_us = cpu_us;

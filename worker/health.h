@@ -1,5 +1,5 @@
 /* The worker process's health, as its HEARTBEATs report it: CPU use since
- * the previous HEARTBEAT, resident memory, and how late its event loops
+ * the previous measure (half a second ago at least), resident memory, and how late its event loops
  * ran, a stall repeated for a while (PROTOCOL.md, HEARTBEAT). */
 #pragma once
 
