@@ -132,6 +132,20 @@ int hn_run_curve_setup(struct hn_run *r);
 
 /* run.c: phases, and the loop's callbacks installed by hn_run_setup. */
 void hn_run_start(struct hn_run *r);
+/* Every transition of the run's state goes through here (with a debug
+ * line), as the worker's session does. */
+void hn_run_set_state(struct hn_run *r, enum hn_run_state next);
+/* What the report writers are told besides the statistics. */
+struct hn_report_moment hn_run_moment(const struct hn_run *r, uint64_t now_ms, uint32_t users);
+/* Evaluate every threshold on the statistics merged so far. */
+void hn_run_eval_thresholds(struct hn_run *r, uint64_t now_ms);
+bool hn_run_all_finals_in(struct hn_run *r);
+/* Stop the load: STOP to every worker, FINALs awaited (once). */
+void hn_run_begin_stop(struct hn_run *r, const char *why);
+/* STOP with what is left of the stop timeout. */
+void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
+
+/* run_finish.c: the end of a run. */
 /* Write the reports, tell workers to quit, leave the loop (once). */
 void hn_run_finish(struct hn_run *r, int exit_code);
 /* The run cannot go on: log @fmt as an error, and once load has run say
@@ -139,11 +153,9 @@ void hn_run_finish(struct hn_run *r, int exit_code);
  * run test, the Markdown verdict), then hn_run_finish(@exit_code). */
 void hn_run_fail(struct hn_run *r, int exit_code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-bool hn_run_all_finals_in(struct hn_run *r);
-/* Stop the load: STOP to every worker, FINALs awaited (once). */
-void hn_run_begin_stop(struct hn_run *r, const char *why);
-/* STOP with what is left of the stop timeout. */
-void hn_run_send_stop(struct hn_run *r, struct hn_worker *w);
+/* Why the run did not complete, other than a threshold (that one keeps
+ * its own reason and index): the first reason stays. */
+void hn_run_note_aborted(struct hn_run *r, const char *why);
 
 /* receive.c: every message from a worker, and who may send one. */
 void hn_run_on_message(struct hn_chan *c, const void *route, size_t len, const void *buf,
