@@ -203,6 +203,15 @@ static void thresholds(FILE *f, const struct hn_metrics_state *s)
     family(f, "hornet_threshold_pass", "gauge",
            "1 while the threshold holds on the figures so far, else 0.");
     for (uint32_t i = 0; i < s->n_thresholds; i++) {
+        /* The same expression twice (in the file and on the command line)
+         * is one series: a second sample of it makes the scrape hold a
+         * duplicate, which Prometheus rejects. Both judge the same
+         * figures, so the first says it. */
+        bool seen = false;
+        for (uint32_t k = 0; k < i && !seen; k++)
+            seen = !strcmp(s->thresholds[k].expr, s->thresholds[i].expr);
+        if (seen)
+            continue;
         fputs("hornet_threshold_pass{expression=", f);
         label(f, s->thresholds[i].expr);
         fprintf(f, "} %d\n", s->threshold_results && s->threshold_results[i].pass ? 1 : 0);

@@ -317,13 +317,16 @@ static void test_metrics(void **state)
     feed(r->st, "x\ty", 2000, 3, 0, 0);
     feed(r->st, "x\ry", 2000, 4, 0, 0);
     feed(r->st, "x\001y", 2000, 5, 0, 0);
+    /* The same expression twice (the file's and --threshold's): one series. */
+    struct hn_threshold th[3] = {r->th[0], r->th[1], r->th[0]};
+    struct hn_threshold_result res[3] = {r->res[0], r->res[1], r->res[0]};
     struct hn_metrics_state s = {.run_id = "run-1",
                                  .st = r->st,
                                  .reg = &r->reg,
                                  .journal = &r->j,
-                                 .thresholds = r->th,
-                                 .threshold_results = r->res,
-                                 .n_thresholds = 2};
+                                 .thresholds = th,
+                                 .threshold_results = res,
+                                 .n_thresholds = 3};
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -339,7 +342,10 @@ static void test_metrics(void **state)
     assert_non_null(strstr(
         text, "hornet_request_duration_seconds_sum{method=\"GET\",name=\"/ok\"} 0.180000\n"));
     assert_non_null(strstr(text, "hornet_dropped_iterations_total 7\n"));
-    assert_non_null(strstr(text, "hornet_threshold_pass{expression=\"p(95) < 30ms\"} 0\n"));
+    const char *pass = strstr(text, "hornet_threshold_pass{expression=\"p(95) < 30ms\"} 0\n");
+    assert_non_null(pass);
+    assert_null(strstr(pass + 1, "hornet_threshold_pass{expression=\"p(95) < 30ms\"}"));
+    assert_non_null(strstr(text, "hornet_threshold_pass{expression=\"error_rate < 10%\"} 1\n"));
     assert_non_null(strstr(text, "hornet_workers 1\n")); /* w-1 has no final but is active */
     assert_non_null(strstr(text, "hornet_worker_generator_warning{worker=\"0\",id=\"w-0\",host="
                                  "\"host\",kind=\"stall\"} 1\n"));
