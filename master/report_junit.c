@@ -14,8 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* XML text or attribute value: markup characters escaped; control
- * characters XML 1.0 cannot hold become '?'. */
+/* XML text or attribute value: markup characters escaped; tab, LF, CR
+ * and DEL as character references (an attribute value would otherwise
+ * turn them into spaces); the control characters XML 1.0 cannot hold
+ * become '?'. */
 static void xml(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -41,8 +43,14 @@ static void xml(FILE *f, const char *s)
         case '\t':
             fputs("&#9;", f);
             break;
+        case '\r':
+            fputs("&#13;", f);
+            break;
+        case 0x7f:
+            fputs("&#127;", f);
+            break;
         default:
-            fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+            fputc(*p < 0x20 ? '?' : *p, f);
         }
     }
 }

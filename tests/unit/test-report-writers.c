@@ -206,7 +206,10 @@ static void test_junit(void **state)
 {
     (void)state;
     struct run *r = make_run();
+    /* CR and DEL are XML 1.0 characters: kept, as references (CR was '?') */
+    r->info.load = "a\r\nb\x7f\x01";
     char *x = write_one(r, hn_report_junit_add);
+    assert_non_null(strstr(x, "<property name=\"load\" value=\"a&#13;&#10;b&#127;?\"/>"));
     /* run + 2 thresholds + 1 entry with failures; 3 of them fail */
     assert_non_null(strstr(x, "<testsuite name=\"hornet load test\" tests=\"4\" failures=\"3\""));
     assert_non_null(
