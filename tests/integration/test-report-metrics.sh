@@ -33,6 +33,9 @@ check "a scrape during the run counts requests" [ "$got" = 1 ]
 # (While the run lasts: the checks of the text below come after.)
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${url%/metrics}/other" || true)
 check "other paths are 404 (got $code)" [ "$code" = 404 ]
+code=$(curl -s -o /dev/null -D "$work/post.headers" -w '%{http_code}' --max-time 5 -X POST "$url" || true)
+check "POST is 405 (got $code) with an Allow header" \
+    grep -qi '^Allow: GET, HEAD' "$work/post.headers"
 # Scrapes still answered with 1,100 more descriptors in the master (its
 # workers' connections: a thousand workers) and 40 scrapers that never
 # finish their request: libmicrohttpd's select() served no descriptor
