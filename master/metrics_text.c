@@ -3,6 +3,7 @@
 #include "report_fmt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 /* 1 ms .. 60 s: the usual web latency range, and every value Locust users
@@ -201,7 +202,8 @@ static void thresholds(FILE *f, const struct hn_metrics_state *s)
     if (!s->n_thresholds)
         return;
     family(f, "hornet_threshold_pass", "gauge",
-           "1 while the threshold holds on the figures so far, else 0.");
+           "1 while the threshold holds on the figures so far, 0 when it does not, NaN while "
+           "it has no data.");
     for (uint32_t i = 0; i < s->n_thresholds; i++) {
         /* The same expression twice (in the file and on the command line)
          * is one series: a second sample of it makes the scrape hold a
@@ -214,7 +216,15 @@ static void thresholds(FILE *f, const struct hn_metrics_state *s)
             continue;
         fputs("hornet_threshold_pass{expression=", f);
         label(f, s->thresholds[i].expr);
-        fprintf(f, "} %d\n", s->threshold_results && s->threshold_results[i].pass ? 1 : 0);
+        /* No data yet (nothing measured, the verdict would say "no
+         * data"): NaN, so that an alert on == 0 does not fire at every
+         * run's start. */
+        const struct hn_threshold_result *res =
+            s->threshold_results ? &s->threshold_results[i] : NULL;
+        if (!res || isnan(res->observed))
+            fputs("} NaN\n", f);
+        else
+            fprintf(f, "} %d\n", res->pass ? 1 : 0);
     }
 }
 

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,15 +322,18 @@ static void test_metrics(void **state)
     feed(r->st, "x\ry", 2000, 4, 0, 0);
     feed(r->st, "x\001y", 2000, 5, 0, 0);
     /* The same expression twice (the file's and --threshold's): one series. */
-    struct hn_threshold th[3] = {r->th[0], r->th[1], r->th[0]};
-    struct hn_threshold_result res[3] = {r->res[0], r->res[1], r->res[0]};
+    /* And one with no data yet: NaN, not 0 (an alert on == 0 would fire
+     * at every run's start). */
+    struct hn_threshold th[4] = {r->th[0], r->th[1], r->th[0], r->th[1]};
+    snprintf(th[3].expr, sizeof(th[3].expr), "rps > 1");
+    struct hn_threshold_result res[4] = {r->res[0], r->res[1], r->res[0], {NAN, false}};
     struct hn_metrics_state s = {.run_id = "run-1",
                                  .st = r->st,
                                  .reg = &r->reg,
                                  .journal = &r->j,
                                  .thresholds = th,
                                  .threshold_results = res,
-                                 .n_thresholds = 3};
+                                 .n_thresholds = 4};
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -349,6 +353,7 @@ static void test_metrics(void **state)
     assert_non_null(pass);
     assert_null(strstr(pass + 1, "hornet_threshold_pass{expression=\"p(95) < 30ms\"}"));
     assert_non_null(strstr(text, "hornet_threshold_pass{expression=\"error_rate < 10%\"} 1\n"));
+    assert_non_null(strstr(text, "hornet_threshold_pass{expression=\"rps > 1\"} NaN\n"));
     assert_non_null(strstr(text, "hornet_workers 1\n")); /* w-1 has no final but is active */
     assert_non_null(strstr(text, "hornet_worker_generator_warning{worker=\"0\",id=\"w-0\",host="
                                  "\"host\",kind=\"stall\"} 1\n"));
