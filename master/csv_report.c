@@ -369,11 +369,16 @@ static int begin_group(struct hn_csv *c, uint64_t *ts)
     return 0;
 }
 
-int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t now_ms,
-                          uint32_t users)
+int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t started_ms,
+                          uint64_t now_ms, uint32_t users)
 {
     errno = 0;
-    uint64_t ts = now_ms / 1000;
+    /* The run's start plus the whole seconds since, rounded, not the wall
+     * clock's second at the tick: in a run that began just before a second
+     * ended, a tick a few ms late fell in the next second and one on time
+     * in its own, so one group replaced another and a gap came after. */
+    uint64_t since = now_ms > started_ms ? now_ms - started_ms : 0;
+    uint64_t ts = (started_ms + (since + 500) / 1000 * 1000) / 1000;
     int err = begin_group(c, &ts);
     if (err)
         return err;

@@ -34,13 +34,14 @@ int hn_csv_check(const char *prefix);
 
 /* Append this second's rows to PREFIX_stats_history.csv and flush: every
  * entry (with full history) then the Aggregated row. Call once per
- * hn_stats_tick, after it. @now_ms: master wall clock (Timestamp column,
- * Unix seconds); @users: users running now. Timestamps increase strictly:
- * a group falling in the same second as the previous one (the last group,
- * written at the end) replaces it.
+ * hn_stats_tick, after it. @started_ms, @now_ms: master wall clock at the
+ * run's start and now; the Timestamp column (Unix seconds) is the start
+ * plus the whole seconds since, rounded. @users: users running now.
+ * Timestamps increase strictly: a group falling in the same second as the
+ * previous one (the last group, written at the end) replaces it.
  * @return 0 or -errno (e.g. -ENOSPC; -EIO when the cause is unknown). */
-int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t now_ms,
-                          uint32_t users);
+int hn_csv_append_history(struct hn_csv *c, const struct hn_stats *st, uint64_t started_ms,
+                          uint64_t now_ms, uint32_t users);
 
 /* Rewrite PREFIX_stats.csv, PREFIX_failures.csv and PREFIX_exceptions.csv
  * from the current totals, each atomically (written to "<file>.tmp", then

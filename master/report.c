@@ -71,7 +71,7 @@ void hn_reports_close(struct hn_reports *rs)
 
 static int csv_second(void *ctx, const struct hn_stats *st, const struct hn_report_moment *m)
 {
-    int err = hn_csv_append_history(ctx, st, m->now_ms, m->users);
+    int err = hn_csv_append_history(ctx, st, m->started_ms, m->now_ms, m->users);
     int err2 = hn_csv_write_current(ctx, st, m->now_ms);
     return err ? err : err2;
 }

@@ -349,11 +349,11 @@ static void check_history(bool full)
     merge(st, T0 + 5, "GET", "/f", NULL, 0, 0, NULL, 0);
     merge(st, T0 + 10, "GET", "/s", hs, 1, 10, NULL, 0);
     hn_stats_tick(st, T0 + 1000);
-    assert_int_equal(hn_csv_append_history(c, st, T0 + 1000, 7), 0);
+    assert_int_equal(hn_csv_append_history(c, st, T0, T0 + 1000, 7), 0);
     for (uint64_t s = 1; s <= 11; s++) {
         merge(st, T0 + s * 1000 + 10, "GET", "/f", hf, 0, 40, NULL, 0);
         hn_stats_tick(st, T0 + (s + 1) * 1000);
-        assert_int_equal(hn_csv_append_history(c, st, T0 + (s + 1) * 1000, 8), 0);
+        assert_int_equal(hn_csv_append_history(c, st, T0, T0 + (s + 1) * 1000, 8), 0);
     }
     char *text = slurp("_stats_history.csv"), *lines[64] = {0}, *f[32];
     size_t n = split_lines(text, lines, 64);
@@ -433,6 +433,35 @@ static void test_history_full(void **state)
     check_history(true);
 }
 
+/* A run that began just before a second ended, with ticks a few ms late:
+ * the groups still get consecutive timestamps, none replaces another
+ * (the wall clock's second at each tick went 1, 3, 4, 5, 5). */
+static void test_history_timestamps_from_start(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    struct hn_csv *c;
+    const uint64_t started = T0 + 999;
+    assert_int_equal(hn_stats_new(started, &st), 0);
+    assert_int_equal(hn_csv_open(prefix, &PLAIN, &c), 0);
+    static const uint64_t late_ms[] = {0, 3, 1, 7, 0};
+    for (uint64_t k = 0; k < 5; k++) {
+        uint64_t now = started + (k + 1) * 1000 + late_ms[k];
+        hn_stats_tick(st, now);
+        assert_int_equal(hn_csv_append_history(c, st, started, now, 1), 0);
+    }
+    char *text = slurp("_stats_history.csv"), *lines[16], *f[32];
+    size_t n = split_lines(text, lines, 16);
+    assert_int_equal(n, 1 + 5); /* header, five Aggregated rows */
+    for (size_t i = 1; i < n; i++) {
+        assert_int_equal(split_fields(lines[i], f, 32), 24);
+        assert_int_equal(strtoull(f[0], NULL, 10), T0 / 1000 + i);
+    }
+    free(text);
+    hn_csv_close(c);
+    hn_stats_free(st);
+}
+
 /* Timestamps increase strictly: a group in the same second as the previous
  * one (the end of the run comes less than a second after the last tick)
  * replaces it, and Δcount/Δtime never divides by zero. */
@@ -449,7 +478,7 @@ static void test_history_timestamps_increase(void **state)
     for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
         merge(st, T0 + at[i], "GET", "/x", h, 0, 0, NULL, 0);
         hn_stats_tick(st, T0 + at[i]);
-        assert_int_equal(hn_csv_append_history(c, st, T0 + at[i], 1), 0);
+        assert_int_equal(hn_csv_append_history(c, st, T0, T0 + at[i], 1), 0);
     }
     char *text = slurp("_stats_history.csv"), *lines[32], *f[32];
     size_t n = split_lines(text, lines, 32);
@@ -462,9 +491,10 @@ static void test_history_timestamps_increase(void **state)
         assert_true(ts > prev);
         prev = ts;
     }
-    /* the group of second 2 is the latest one written in it: 4 requests */
+    /* second 2 of the run is the write at 2000 ms: 2 requests (2600 ms
+     * rounds to second 3) */
     split_fields(lines[4], f, 32);
-    assert_string_equal(f[17], "4");
+    assert_string_equal(f[17], "2");
     split_fields(lines[6], f, 32); /* second 3 ends with the stepped-back write: 6 */
     assert_string_equal(f[17], "6");
     free(text);
@@ -601,6 +631,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_aggregated_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_timestamps_increase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_timestamps_from_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_percentiles_monotonic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic_rewrite, setup, teardown),
         cmocka_unit_test(test_formatters),
