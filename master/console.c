@@ -267,7 +267,9 @@ static void print_exceptions(FILE *out, const struct hn_stats *st)
     for (size_t i = 0; i < n; i++) {
         struct hn_stats_exception x;
         hn_stats_exception_at(st, i, &x);
-        fprintf(out, "%-18llu %s\n", (unsigned long long)x.count, x.message);
+        char message[SAFE_ERROR_SIZE];
+        fprintf(out, "%-18llu %s\n", (unsigned long long)x.count,
+                hn_sanitize_str(message, sizeof(message), x.message));
     }
     fputc('\n', out);
 }

@@ -281,6 +281,38 @@ static void test_hostile_names(void **state)
     hn_stats_free(st);
 }
 
+/* Exception messages arrive from workers too (a SNAPSHOT's exception
+ * rows): shown escaped like error texts. */
+static void test_hostile_exceptions(void **state)
+{
+    (void)state;
+    struct hn_stats *st;
+    assert_int_equal(hn_stats_new(T0, &st), 0);
+    struct hn_msg_exception x = {.count = 2};
+    strcpy(x.message, "data gone\r\n\x1b]52;c;cHduZWQ=\x07\x1b[2J");
+    struct hn_msg m = {.type = HN_MSG_SNAPSHOT};
+    m.snapshot.seq = 1;
+    m.snapshot.n_exceptions = 1;
+    m.snapshot.exceptions = &x;
+    msgpack_sbuffer buf;
+    msgpack_sbuffer_init(&buf);
+    assert_int_equal(hn_msg_encode(&m, &buf), 0);
+    struct hn_msg d;
+    assert_int_equal(hn_msg_decode(buf.data, buf.size, &d), 0);
+    assert_int_equal(hn_stats_add(st, &d.snapshot, T0 + 100), 0);
+    hn_msg_deinit(&d);
+    msgpack_sbuffer_destroy(&buf);
+    hn_stats_tick(st, T0 + 1000);
+    char *text = capture_summary(st);
+    assert_non_null(strstr(text, "Exceptions (not requests)"));
+    assert_null(strchr(text, '\x1b'));
+    assert_null(strchr(text, '\r'));
+    assert_null(strchr(text, '\x07'));
+    assert_non_null(strstr(text, "data gone\\x0d\\x0a\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J"));
+    free(text);
+    hn_stats_free(st);
+}
+
 /* The character column where the @nth line starting with @prefix has
  * @needle (UTF-8 continuation bytes not counted), or -1. */
 static int column_of(const char *text, const char *prefix, int nth, const char *needle)
@@ -322,9 +354,10 @@ static void test_utf8_names_align(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_summary_table),  cmocka_unit_test(test_summary_percentiles),
-        cmocka_unit_test(test_summary_errors), cmocka_unit_test(test_live),
-        cmocka_unit_test(test_hostile_names),  cmocka_unit_test(test_utf8_names_align),
+        cmocka_unit_test(test_summary_table),    cmocka_unit_test(test_summary_percentiles),
+        cmocka_unit_test(test_summary_errors),   cmocka_unit_test(test_live),
+        cmocka_unit_test(test_hostile_names),    cmocka_unit_test(test_hostile_exceptions),
+        cmocka_unit_test(test_utf8_names_align),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
