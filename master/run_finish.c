@@ -17,14 +17,18 @@ static void print_offenders(const struct hn_run *r)
         const struct hn_worker *w = &r->reg.workers[i];
         if (!w->banned)
             continue;
-        char id[HN_SANITIZE_SIZE(HN_PROTO_ID_MAX)], host[HN_SANITIZE_SIZE(64)];
+        /* The reason may quote a worker's text (a name the scenario does
+         * not have). */
+        char id[HN_SANITIZE_SIZE(HN_PROTO_ID_MAX)], host[HN_SANITIZE_SIZE(64)],
+            why[HN_SANITIZE_SIZE(HN_REGISTRY_REASON_MAX)];
         if (!any)
             fprintf(stderr, "Workers ignored for breaking a limit (their figures are not in the "
                             "results):\n");
         any = true;
         fprintf(stderr, "  worker %u (%s on %s): %s\n", w->index,
                 hn_sanitize_str(id, sizeof(id), w->hello.worker_id),
-                hn_sanitize_str(host, sizeof(host), w->hello.hostname), w->ban_reason);
+                hn_sanitize_str(host, sizeof(host), w->hello.hostname),
+                hn_sanitize_str(why, sizeof(why), w->ban_reason));
     }
     bool declined = false;
     for (uint32_t i = 0; i < r->reg.n; i++) {

@@ -488,7 +488,11 @@ def offending(kind, run_id, names, seq):
     if kind == "escape":
         entry = [method, name, 1, 1, 5, [[0, histogram(500, 1)]]]
         err = [method, name, "HTTP 500 \x1b[2J\x1b]0;pwned\x07\r\nfake line", 1]
-        return [[seq, now - 1000, now, 1, [entry], [err], run_id, [], 0]]
+        exc = ["data gone \x1b]52;c;cHduZWQ=\x07\x1b[2J", 1]
+        return [[seq, now - 1000, now, 1, [entry], [err], run_id, [exc], 0]]
+    if kind == "escape-name":
+        entry = [method, "/\x1b]0;pwned\x07\x1b[2J", 1, 0, 5, [[0, histogram(500, 1)]]]
+        return [[seq, now - 1000, now, 1, [entry], [], run_id, [], 0]]
     # bytes: valid statistics of another run (never merged), far beyond the
     # budget of statistics bytes a worker may send per second
     hist = wide_histogram(1500)
@@ -698,7 +702,7 @@ def main():
     q.add_argument("--routing-id")
     q.add_argument("--curve-secret")
     q.add_argument("--master-key")
-    q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape"])
+    q.add_argument("--offense", choices=["names", "bytes", "overflow", "escape", "escape-name"])
     q.add_argument("--skip-seq", type=int, default=0,
                    help="idle: leave out this many report numbers after the 2nd (lost reports)")
     q.add_argument("--first-seq", type=int, default=1,

@@ -49,10 +49,14 @@ target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
 echo "== escape sequences from a worker"
-start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/e" \
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/e" \
     -u 1 -r 1 -t 3s --exit-code-on-error 0 /
 fake_worker peer --master "$master_ep" --mode offend --offense escape --seconds 30 \
     --id $'\e]0;pwned\a' --hostname $'\e[2Jhost' >"$work/escape.json" &
+# A name the scenario does not have, with escape sequences: the reason it
+# is thrown out quotes it, in the list after the summary too.
+fake_worker peer --master "$master_ep" --mode offend --offense escape-name --seconds 30 \
+    >"$work/escape-name.json" &
 wait_master 30
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "no escape byte reached the terminal" bash -c "! grep -q $'\e' '$work/master.err'"
@@ -60,6 +64,10 @@ check "the id and hostname are shown escaped" \
     grep -q 'joined: \\x1b\]0;pwned\\x07 (\\x1b\[2Jhost' "$work/master.err"
 check "the error text is shown escaped in the summary" \
     grep -q 'HTTP 500 \\x1b\[2J\\x1b\]0;pwned\\x07\\x0d\\x0afake line' "$work/master.err"
+check "the exception message is shown escaped in the summary" \
+    grep -q 'data gone \\x1b\]52;c;cHduZWQ=\\x07\\x1b\[2J' "$work/master.err"
+check "the name in the reason is shown escaped after the summary" \
+    grep -q '^  worker .*: GET /\\x1b\]0;pwned\\x07\\x1b\[2J: not a request' "$work/master.err"
 check "the failures CSV keeps the exact bytes, quoted" \
     grep -q $'"HTTP 500 \e\\[2J\e\\]0;pwned\a\r' "$work/e_failures.csv"
 
