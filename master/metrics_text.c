@@ -233,12 +233,9 @@ int hn_metrics_render(FILE *f, const struct hn_metrics_state *s)
     const struct hn_stats *st = s->st;
     /* Users and workers as the registry has them now (the run's own sum:
      * workers that run users for it). */
-    uint32_t users = 0, workers = 0;
-    for (uint32_t i = 0; s->reg && i < s->reg->n; i++) {
-        const struct hn_worker *w = &s->reg->workers[i];
-        users += w->missing || w->banned ? 0 : w->users;
-        workers += hn_worker_active(w);
-    }
+    uint32_t users = s->reg ? hn_registry_users(s->reg) : 0, workers = 0;
+    for (uint32_t i = 0; s->reg && i < s->reg->n; i++)
+        workers += hn_worker_active(&s->reg->workers[i]);
     family(f, "hornet_info", "gauge", "The run this master drives (always 1).");
     fputs("hornet_info{run_id=", f);
     label(f, s->run_id ? s->run_id : "");

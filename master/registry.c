@@ -195,6 +195,16 @@ uint32_t hn_registry_alive(const struct hn_registry *r)
     return n;
 }
 
+uint32_t hn_registry_users(const struct hn_registry *r)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < r->n; i++) {
+        const struct hn_worker *w = &r->workers[i];
+        n += w->missing || w->banned ? 0 : w->users; /* at most 16,384 x 2^32: no wrap */
+    }
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 uint32_t hn_registry_declined(const struct hn_registry *r)
 {
     uint32_t n = 0;

@@ -136,5 +136,10 @@ static inline bool hn_worker_active(const struct hn_worker *w)
 
 /* Workers that can run users (hn_worker_active). */
 uint32_t hn_registry_alive(const struct hn_registry *r);
+/* Users the workers not missing nor thrown out say they run, a sum that
+ * sticks at UINT32_MAX: each worker's figure is its own word, up to
+ * 2^32 - 1, and a sum that wrapped around showed a run of thousands of
+ * users as a handful. */
+uint32_t hn_registry_users(const struct hn_registry *r);
 /* Workers that declined the run's scenario. */
 uint32_t hn_registry_declined(const struct hn_registry *r);

@@ -19,11 +19,7 @@
 /* Users the workers not marked missing say they run. */
 static uint32_t users_reported(const struct hn_run *r)
 {
-    uint32_t users = 0;
-    for (uint32_t i = 0; i < r->reg.n; i++)
-        users +=
-            r->reg.workers[i].missing || r->reg.workers[i].banned ? 0 : r->reg.workers[i].users;
-    return users;
+    return hn_registry_users(&r->reg);
 }
 
 void hn_run_set_state(struct hn_run *r, enum hn_run_state next)

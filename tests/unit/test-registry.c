@@ -83,10 +83,41 @@ static void test_lookups(void **state)
     hn_registry_deinit(&r);
 }
 
+/* The users workers say they run add up without wrapping around: one
+ * worker claiming 2^32 - 1 beside one running 2 showed 1 user. Missing
+ * and thrown-out workers do not count. */
+static void test_users_sum(void **state)
+{
+    (void)state;
+    struct hn_registry r;
+    hn_registry_init(&r, 8);
+    for (uint32_t i = 0; i < 4; i++) {
+        struct hn_msg_hello h = hello_of(i);
+        uint8_t route[5];
+        struct hn_worker *w;
+        assert_int_equal(
+            hn_registry_add(&r, route, route_of(i, route), h.worker_id, false, &h, 0, &w), 0);
+    }
+    r.workers[0].users = 2;
+    r.workers[1].users = 3;
+    r.workers[2].users = 100;
+    r.workers[2].missing = true;
+    r.workers[3].users = 1000;
+    r.workers[3].banned = true;
+    assert_int_equal(hn_registry_users(&r), 5);
+    r.workers[1].users = UINT32_MAX;
+    assert_int_equal(hn_registry_users(&r), UINT32_MAX);
+    r.workers[3].banned = false;
+    r.workers[3].users = UINT32_MAX;
+    assert_int_equal(hn_registry_users(&r), UINT32_MAX);
+    hn_registry_deinit(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_users_sum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
