@@ -26,6 +26,17 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
     msgpack_sbuffer_destroy(&buf);
 }
 
+void hn_dispatch_frame_to(struct hn_run *r, struct hn_worker *w, struct hn_chan_frame *f,
+                          enum hn_msg_type type)
+{
+    int err = hn_chan_send_frame_to(&r->chan, w->route, w->route_len, f);
+    if (!err)
+        w->last_sent = ev_now(r->loop);
+    if (err && err != -EHOSTUNREACH)
+        hn_log_warn("cannot send %s to worker %u: %s", hn_msg_type_name(type), w->index,
+                    hn_strerror(err));
+}
+
 void hn_dispatch_heartbeats(struct hn_run *r)
 {
     struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};

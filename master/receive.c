@@ -179,12 +179,7 @@ static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
     /* A worker that gets the scenario starts afresh: it holds no user id
      * or data row yet, so the next TARGET comes with a GRANT of them all. */
     memset(w->granted, 0, sizeof(w->granted));
-    struct hn_msg s = {.type = HN_MSG_SCENARIO};
-    s.scenario.blob = (const uint8_t *)r->scenario_blob.data;
-    s.scenario.blob_len = r->scenario_blob.size;
-    s.scenario.hash = r->scenario_hash;
-    s.scenario.hash_len = sizeof(r->scenario_hash);
-    hn_dispatch_to(r, w, &s);
+    hn_dispatch_frame_to(r, w, r->scenario_frame, HN_MSG_SCENARIO);
 }
 
 /* Is the connection @w last spoke on still there? A HEARTBEAT to it says:

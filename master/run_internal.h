@@ -69,6 +69,10 @@ struct hn_run {
     struct hn_run_plan *plan; /* load shape, run time and thresholds */
     msgpack_sbuffer scenario_blob;
     uint8_t scenario_hash[32];
+    /* The SCENARIO message, encoded once and shared by every send: a peer
+     * that says HELLO again and again without reading (or many such
+     * peers) must not make the master encode and hold a copy each time. */
+    struct hn_chan_frame *scenario_frame;
     uint32_t class_weights[HN_PROTO_CLASSES_MAX];
     struct hn_dealer dealer; /* user ids and data rows dealt so far */
     struct hn_stats *stats;
@@ -179,6 +183,9 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents);
 /* dispatch.c: messages to workers. Send errors other than an unreachable
  * peer are logged; nothing is retried (the next second resends). */
 void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
+/* The same with frame @f, encoded once (chan.h), a message of type @type. */
+void hn_dispatch_frame_to(struct hn_run *r, struct hn_worker *w, struct hn_chan_frame *f,
+                          enum hn_msg_type type);
 /* 0, or the send error (-EHOSTUNREACH: no such connection any more). */
 int hn_dispatch_to_route(struct hn_run *r, const void *route, size_t len, const struct hn_msg *m);
 /* Is @w's connection still there? (A HEARTBEAT sent to it is the probe: a

@@ -66,6 +66,21 @@ static int build_scenario(struct hn_run *r)
     crypto_generichash(r->scenario_hash, sizeof(r->scenario_hash),
                        (const unsigned char *)r->scenario_blob.data, r->scenario_blob.size, NULL,
                        0);
+    struct hn_msg m = {.type = HN_MSG_SCENARIO};
+    m.scenario.blob = (const uint8_t *)r->scenario_blob.data;
+    m.scenario.blob_len = r->scenario_blob.size;
+    m.scenario.hash = r->scenario_hash;
+    m.scenario.hash_len = sizeof(r->scenario_hash);
+    msgpack_sbuffer frame;
+    msgpack_sbuffer_init(&frame);
+    err = hn_msg_encode(&m, &frame);
+    if (!err)
+        err = hn_chan_frame_new(frame.data, frame.size, &r->scenario_frame);
+    msgpack_sbuffer_destroy(&frame);
+    if (err) {
+        hn_log_error("cannot encode the scenario: %s", hn_strerror(err));
+        return HN_EXIT_NO_RUN;
+    }
     return 0;
 }
 
@@ -357,6 +372,7 @@ void hn_run_teardown(struct hn_run *r)
     free(r->plan);
     if (r->scenario_blob.data)
         msgpack_sbuffer_destroy(&r->scenario_blob);
+    hn_chan_frame_free(r->scenario_frame);
     hn_registry_deinit(&r->reg);
 }
 

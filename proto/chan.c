@@ -412,6 +412,62 @@ int hn_chan_send_to(struct hn_chan *c, const void *id, size_t id_len, const void
     return send_result(c, zmq_send(c->sock, buf, len, ZMQ_DONTWAIT));
 }
 
+struct hn_chan_frame {
+    zmq_msg_t msg;
+};
+
+int hn_chan_frame_new(const void *buf, size_t len, struct hn_chan_frame **out)
+{
+    *out = NULL;
+    if (len > HN_PROTO_FRAME_MAX)
+        return HN_E_TOO_LARGE;
+    struct hn_chan_frame *f = malloc(sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    if (zmq_msg_init_size(&f->msg, len) != 0) {
+        free(f);
+        return -ENOMEM;
+    }
+    if (len)
+        memcpy(zmq_msg_data(&f->msg), buf, len);
+    *out = f;
+    return 0;
+}
+
+void hn_chan_frame_free(struct hn_chan_frame *f)
+{
+    if (!f)
+        return;
+    zmq_msg_close(&f->msg);
+    free(f);
+}
+
+int hn_chan_send_frame_to(struct hn_chan *c, const void *id, size_t id_len, struct hn_chan_frame *f)
+{
+    if (!c->sock || !c->is_router)
+        return HN_E_STATE;
+    /* A reference to the bytes, not a copy (zmq_msg_copy shares a long
+     * message's content): a peer that does not read holds no copies. */
+    zmq_msg_t ref;
+    zmq_msg_init(&ref);
+    if (zmq_msg_copy(&ref, &f->msg) != 0) {
+        int err = errno;
+        zmq_msg_close(&ref);
+        c->stats.send_errors++;
+        return -err;
+    }
+    c->dirty = true;
+    int rc = zmq_send(c->sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    if (rc >= 0)
+        rc = zmq_msg_send(&ref, c->sock, ZMQ_DONTWAIT);
+    if (rc < 0) {
+        int err = errno;
+        zmq_msg_close(&ref);
+        errno = err;
+    }
+    return send_result(c, rc);
+}
+
 const char *hn_chan_peer_user_id(const struct hn_chan *c)
 {
     return c->peer_user_id;

@@ -152,6 +152,26 @@ int hn_chan_send(struct hn_chan *c, const void *buf, size_t len);
  */
 int hn_chan_send_to(struct hn_chan *c, const void *id, size_t id_len, const void *buf, size_t len);
 
+/* A frame sent to many peers, or many times (the master's SCENARIO): its
+ * bytes are copied once, by hn_chan_frame_new; each hn_chan_send_frame_to
+ * queues a reference to them (libzmq's reference-counted message content),
+ * so a frame queued for many peers, or again and again for one that does
+ * not read, is held once. */
+struct hn_chan_frame;
+
+/* A frame of @len bytes (at most HN_PROTO_FRAME_MAX) copied from @buf.
+ * 0, HN_E_TOO_LARGE or -ENOMEM. */
+int hn_chan_frame_new(const void *buf, size_t len, struct hn_chan_frame **out);
+/* Free @f (NULL is fine): sends still queued keep its bytes until sent. */
+void hn_chan_frame_free(struct hn_chan_frame *f);
+
+/**
+ * ROUTER: queue @f for the peer `id`, as hn_chan_send_to does with a copy
+ * of its bytes (the same results), sharing them instead.
+ */
+int hn_chan_send_frame_to(struct hn_chan *c, const void *id, size_t id_len,
+                          struct hn_chan_frame *f);
+
 /**
  * Copy the endpoint the socket last bound or connected to (ZMQ_LAST_ENDPOINT,
  * e.g. "tcp://127.0.0.1:41234") into `buf` as a string.

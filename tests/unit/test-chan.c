@@ -508,6 +508,73 @@ static void test_send_errors(void **state)
     assert_null(f->r2.sock);
 }
 
+/* Resident memory of this process, in bytes. */
+static uint64_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (f) {
+        if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* A frame sent many times (the master's SCENARIO, to a peer that says
+ * HELLO again and again without reading) is held once: 64 sends of 4 MiB
+ * queued for a peer that reads nothing cost far less than 64 copies
+ * (256 MiB; each SCENARIO was a copy, and a peer re-saying HELLO every
+ * second grew the master by the scenario's size each second). A peer that
+ * reads gets the bytes whole. */
+static void test_send_frame_shared(void **state)
+{
+    struct fixture *f = *state;
+    struct seen rs = {0};
+    char endpoint[ENDPOINT_MAX];
+    open_router(&f->r, f->loop, &rs, endpoint);
+    f->raw = zmq_socket(zctx, ZMQ_DEALER);
+    assert_non_null(f->raw);
+    int one = 1, small = 4096;
+    zmq_setsockopt(f->raw, ZMQ_RCVHWM, &one, sizeof one);
+    zmq_setsockopt(f->raw, ZMQ_RCVBUF, &small, sizeof small);
+    assert_int_equal(zmq_connect(f->raw, endpoint), 0);
+    assert_int_equal(zmq_send(f->raw, "hi", 2, 0), 2);
+    assert_int_equal(run_until(f->loop, &rs.calls, 1, WAIT_S), 1);
+
+    enum { FRAME = 4 << 20, SENDS = 64 };
+    char *bytes = malloc(FRAME);
+    assert_non_null(bytes);
+    for (size_t i = 0; i < FRAME; i++)
+        bytes[i] = (char)(i * 7);
+    struct hn_chan_frame *fr;
+    assert_int_equal(hn_chan_frame_new(bytes, (size_t)HN_PROTO_FRAME_MAX + 1, &fr), HN_E_TOO_LARGE);
+    assert_int_equal(hn_chan_frame_new(bytes, FRAME, &fr), 0);
+    assert_int_equal(hn_chan_send_frame_to(&f->r, "nobody", 6, fr), -EHOSTUNREACH);
+    uint64_t before = rss_bytes();
+    for (int i = 0; i < SENDS; i++)
+        assert_int_equal(hn_chan_send_frame_to(&f->r, rs.last_id, rs.last_id_len, fr), 0);
+    run_for(f->loop, 0.3);
+    uint64_t grew = rss_bytes() - before;
+    assert_true(before > 0);
+    if (grew >= (uint64_t)16 * FRAME)
+        fail_msg("%d sends of one %d-byte frame grew the process by %llu bytes", SENDS, FRAME,
+                 (unsigned long long)grew);
+    hn_chan_frame_free(fr); /* the queued sends keep the bytes */
+
+    char *got = malloc(FRAME + 1);
+    assert_non_null(got);
+    int timeout_ms = 5000;
+    zmq_setsockopt(f->raw, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    for (int i = 0; i < SENDS; i++) {
+        assert_int_equal(zmq_recv(f->raw, got, FRAME + 1, 0), FRAME);
+        assert_memory_equal(got, bytes, FRAME);
+    }
+    assert_int_equal(f->r.stats.sent, SENDS);
+    free(got);
+    free(bytes);
+}
+
 static int setup_calls;
 static int failing_setup(void *zsock, void *arg)
 {
@@ -745,6 +812,7 @@ int main(void)
         FIXTURE_TEST(test_malformed_dropped_router),
         FIXTURE_TEST(test_malformed_dropped_dealer),
         FIXTURE_TEST(test_send_errors),
+        FIXTURE_TEST(test_send_frame_shared),
         FIXTURE_TEST(test_setup_hook),
         FIXTURE_TEST(test_close_in_callback),
         FIXTURE_TEST(test_batch_bounded),
