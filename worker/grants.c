@@ -1,6 +1,8 @@
 /* Grant store (see grants.h): a queue of id ranges, and per feeder a queue
  * of rows. UNIQUE rows arrive in GRANTs and are owned here until the run
- * ends; SEQUENTIAL rows point into the scenario's cells. */
+ * ends; SEQUENTIAL rows are ranges of the scenario's rows, as ids are (a
+ * pointer per row let a 16-byte GRANT of 10^9 rows make the worker
+ * allocate and fill 8 GiB). */
 #include "grants.h"
 #include "array.h"
 #include "error.h"
@@ -17,10 +19,14 @@ struct id_range {
     uint32_t n;
 };
 
-/* Rows waiting for users: rows[head..n). */
+/* Rows waiting for users: rows[head..n) (UNIQUE), or ranges of row
+ * indexes seq[seq_head..n_seq) (SEQUENTIAL: first is taken modulo the
+ * feeder's rows). */
 struct row_queue {
     char *const **rows;
     uint32_t head, n, cap;
+    struct id_range *seq;
+    uint32_t seq_head, n_seq, cap_seq;
 };
 
 struct hn_grants {
@@ -62,10 +68,20 @@ void hn_grants_free(struct hn_grants *g)
     free(g->owned);
     free(g->owned_cells);
     free(g->ranges);
-    for (uint32_t f = 0; f < HN_MODEL_FEEDERS_MAX; f++)
+    for (uint32_t f = 0; f < HN_MODEL_FEEDERS_MAX; f++) {
         free(g->q[f].rows);
+        free(g->q[f].seq);
+    }
     pthread_mutex_destroy(&g->lock);
     free(g);
+}
+
+/* Room for one more SEQUENTIAL range in @q. */
+static int seq_reserve(struct row_queue *q)
+{
+    if (q->seq_head == q->n_seq)
+        q->seq_head = q->n_seq = 0;
+    return hn_array_reserve(&q->seq, &q->cap_seq, q->n_seq + 1, sizeof(*q->seq), 8);
 }
 
 /* Room for @more rows in @q (compacting first). */
@@ -152,7 +168,9 @@ int hn_grants_add(struct hn_grants *g, const struct hn_msg_grant *m, char *why, 
         err = hn_array_reserve(&g->ranges, &g->cap_ranges, g->n_ranges + 1, sizeof(*g->ranges), 8);
     }
     for (uint32_t i = 0; i < m->n_feeders && !err; i++)
-        err = queue_reserve(&g->q[m->feeders[i].feeder], m->feeders[i].n_rows);
+        err = g->s->feeders[m->feeders[i].feeder].order == HN_ORDER_SEQUENTIAL
+                  ? seq_reserve(&g->q[m->feeders[i].feeder])
+                  : queue_reserve(&g->q[m->feeders[i].feeder], m->feeders[i].n_rows);
     if (!err)
         err = hn_array_reserve(&g->owned, &g->cap_owned, g->n_owned + m->n_feeders,
                                sizeof(*g->owned), 8);
@@ -174,17 +192,17 @@ int hn_grants_add(struct hn_grants *g, const struct hn_msg_grant *m, char *why, 
         const struct hn_msg_grant_feeder *gf = &m->feeders[i];
         const struct hn_feeder *f = &g->s->feeders[gf->feeder];
         struct row_queue *q = &g->q[gf->feeder];
+        if (f->order == HN_ORDER_SEQUENTIAL) {
+            if (gf->n_rows)
+                q->seq[q->n_seq++] = (struct id_range){gf->first_row, gf->n_rows};
+            continue;
+        }
         if (cells[i]) {
             g->owned[g->n_owned] = cells[i];
             g->owned_cells[g->n_owned++] = n_cells[i];
         }
-        for (uint32_t r = 0; r < gf->n_rows; r++) {
-            if (cells[i])
-                q->rows[q->n++] = &cells[i][(uint64_t)r * f->n_columns];
-            else
-                q->rows[q->n++] =
-                    &f->cells[((gf->first_row + r) % f->n_rows) * (uint64_t)f->n_columns];
-        }
+        for (uint32_t r = 0; r < gf->n_rows; r++)
+            q->rows[q->n++] = &cells[i][(uint64_t)r * f->n_columns];
     }
     pthread_mutex_unlock(&g->lock);
     return 0;
@@ -249,6 +267,11 @@ int hn_grants_take(struct hn_grants *g, const struct hn_user_class *c, struct hn
         struct row_queue *q = &g->q[f];
         if (q->head < q->n) {
             out->rows[f] = q->rows[q->head++];
+        } else if (q->seq_head < q->n_seq && fd->cells && fd->n_rows) {
+            struct id_range *sr = &q->seq[q->seq_head];
+            out->rows[f] = &fd->cells[(sr->first++ % fd->n_rows) * fd->n_columns];
+            if (--sr->n == 0)
+                q->seq_head++;
         } else if (fd->cells && fd->n_rows) {
             /* SEQUENTIAL rows the master did not deal (a user started
              * beyond its grant): the row its id points at. */

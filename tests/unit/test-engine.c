@@ -1450,16 +1450,34 @@ static void test_grants_from_master(void **state)
     set_users(r, 4);
     run_for(r, 0.3);
     assert_int_equal(hn_pool_users(r->pool), 3);
+
+    /* 4 x 10^9 SEQUENTIAL rows in one GRANT of a few bytes: queued as one
+     * range, not a pointer per row (an allocation of 32 GiB, refused, or
+     * at 10^9 rows 8 GiB allocated and filled); the next user takes the
+     * first of them. */
+    static const uint8_t w[] = "W";
+    struct hn_msg_grant big = {.first_user_id = 104, .n_ids = 1, .n_feeders = 2};
+    big.feeders[0] =
+        (struct hn_msg_grant_feeder){.feeder = 0, .n_rows = 4000000000u, .first_row = 1};
+    big.feeders[1] =
+        (struct hn_msg_grant_feeder){.feeder = 1, .n_rows = 1, .cells = w, .cells_len = sizeof(w)};
+    assert_int_equal(hn_grants_add(r->grants, &big, why, sizeof(why)), 0);
+    want_users = 4;
+    assert_true(run_until(r, users_reached, WAIT_S));
+    target_count = srv_total(r->srv) + 10;
+    assert_true(run_until(r, srv_reached, WAIT_S));
+
     assert_true(stop_and_drain(r, 2000));
     assert_no_failures(r);
     assert_int_equal(r->sum.n_exceptions, 0);
     assert_true(srv_count(r->srv, "GET /g/101/r2@x/X") > 0);
     assert_true(srv_count(r->srv, "GET /g/102/r0@x/Y") > 0);
     assert_true(srv_count(r->srv, "GET /g/103/r0@x/Z") > 0);
-    assert_int_equal(srv_count(r->srv, "GET /g/101/r2@x/X") +
-                         srv_count(r->srv, "GET /g/102/r0@x/Y") +
-                         srv_count(r->srv, "GET /g/103/r0@x/Z"),
-                     srv_total(r->srv));
+    assert_true(srv_count(r->srv, "GET /g/104/r1@x/W") > 0);
+    assert_int_equal(
+        srv_count(r->srv, "GET /g/101/r2@x/X") + srv_count(r->srv, "GET /g/102/r0@x/Y") +
+            srv_count(r->srv, "GET /g/103/r0@x/Z") + srv_count(r->srv, "GET /g/104/r1@x/W"),
+        srv_total(r->srv));
 }
 
 /* ---- regressions of library bugs found while writing these tests ---- */
