@@ -150,6 +150,20 @@ static int64_t find_entry(const struct hn_msg_snapshot *s, const uint32_t *order
 int hn_limits_check_snapshot(const struct hn_limits *l, const struct hn_msg_snapshot *s, char *why,
                              size_t why_len)
 {
+    /* Counts outside any entry: as bounded as the entries' (a worker's
+     * 2^64 - 1 dropped iterations stood in the reports, and saturated the
+     * run's count for good). */
+    if (s->dropped > HN_LIMIT_COUNT_MAX) {
+        snprintf(why, why_len, "%llu dropped iterations in one interval",
+                 (unsigned long long)s->dropped);
+        return HN_E_TOO_LARGE;
+    }
+    for (uint32_t i = 0; i < s->n_exceptions; i++)
+        if (s->exceptions[i].count > HN_LIMIT_COUNT_MAX) {
+            snprintf(why, why_len, "%llu exceptions in one interval",
+                     (unsigned long long)s->exceptions[i].count);
+            return HN_E_TOO_LARGE;
+        }
     for (uint32_t i = 0; i < s->n_entries; i++)
         HN_TRY(check_entry(l, &s->entries[i], why, why_len));
     if (!s->n_errors)

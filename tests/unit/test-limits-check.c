@@ -174,6 +174,24 @@ static void test_counts(void **state)
     hn_hist_free(big);
 }
 
+/* Dropped iterations and exception counts are bounded as requests are. */
+static void test_other_counts(void **state)
+{
+    struct fixture *f = *state;
+    char why[200] = "";
+    struct hn_msg_exception x = {.message = "data gone", .count = HN_LIMIT_COUNT_MAX};
+    struct hn_msg_snapshot s = {
+        .seq = 1, .dropped = HN_LIMIT_COUNT_MAX, .exceptions = &x, .n_exceptions = 1};
+    assert_int_equal(hn_limits_check_snapshot(&f->lim, &s, why, sizeof(why)), 0);
+    s.dropped = UINT64_MAX;
+    assert_int_equal(hn_limits_check_snapshot(&f->lim, &s, why, sizeof(why)), HN_E_TOO_LARGE);
+    assert_non_null(strstr(why, "dropped iterations in one interval"));
+    s.dropped = 0;
+    x.count = HN_LIMIT_COUNT_MAX + 1;
+    assert_int_equal(hn_limits_check_snapshot(&f->lim, &s, why, sizeof(why)), HN_E_TOO_LARGE);
+    assert_non_null(strstr(why, "exceptions in one interval"));
+}
+
 static void test_error_rows(void **state)
 {
     struct fixture *f = *state;
@@ -221,10 +239,10 @@ static void test_bytes_budget(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_honest),  cmocka_unit_test(test_unknown_name),
-        cmocka_unit_test(test_counts),  cmocka_unit_test(test_error_rows),
-        cmocka_unit_test(test_buckets), cmocka_unit_test(test_bytes_budget),
-        cmocka_unit_test(test_name_lookup),
+        cmocka_unit_test(test_honest),      cmocka_unit_test(test_unknown_name),
+        cmocka_unit_test(test_counts),      cmocka_unit_test(test_error_rows),
+        cmocka_unit_test(test_buckets),     cmocka_unit_test(test_bytes_budget),
+        cmocka_unit_test(test_name_lookup), cmocka_unit_test(test_other_counts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
