@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why, size_t why_len)
 {
@@ -66,4 +67,33 @@ bool hn_metrics_addr_loopback(const char *s)
         return ntohl(((const struct sockaddr_in *)&a.sa)->sin_addr.s_addr) >> 24 == 127;
     const struct in6_addr *in6 = &((const struct sockaddr_in6 *)&a.sa)->sin6_addr;
     return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
+}
+
+bool hn_metrics_host_ok(const char *host)
+{
+    if (!host)
+        return true;
+    char name[256];
+    size_t n = strlen(host);
+    if (n >= sizeof(name))
+        return false;
+    if (host[0] == '[') { /* [IPv6] or [IPv6]:port */
+        const char *end = strchr(host, ']');
+        if (!end || (end[1] && end[1] != ':'))
+            return false;
+        snprintf(name, sizeof(name), "%.*s", (int)(end - host - 1), host + 1);
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, name, &a6) == 1;
+    }
+    snprintf(name, sizeof(name), "%s", host);
+    char *colon = strchr(name, ':');
+    if (colon)
+        *colon = '\0';
+    if (name[0] && name[strlen(name) - 1] == '.')
+        name[strlen(name) - 1] = '\0'; /* "localhost." */
+    struct in_addr a4;
+    if (inet_pton(AF_INET, name, &a4) == 1 || strcasecmp(name, "localhost") == 0)
+        return true;
+    size_t len = strlen(name), suffix = strlen(".localhost");
+    return len > suffix && strcasecmp(name + len - suffix, ".localhost") == 0;
 }

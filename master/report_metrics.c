@@ -34,6 +34,7 @@ struct metrics {
     struct ev_loop *loop;
     ev_async render;
     char *run_id;
+    bool loopback; /* bound to loopback: requests must name it (Host) */
     const struct hn_journal *journal;
     /* Loop thread only: the store (from the first second on), the run's
      * workers, and the thresholds as the last second evaluated them. */
@@ -146,6 +147,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(url, "/metrics"))
         return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", not_found, strlen(not_found),
                      MHD_RESPMEM_PERSISTENT);
+    static char bad_host[] = "Host must be an IP address or localhost\n";
+    if (m->loopback &&
+        !hn_metrics_host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+        return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", bad_host, strlen(bad_host),
+                     MHD_RESPMEM_PERSISTENT);
     size_t len;
     char *text = fresh_text(m, &len);
     if (!text) {
@@ -208,6 +214,7 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
     m->journal = journal;
     m->reg = reg;
     m->run_id = strdup(run_id ? run_id : "");
+    m->loopback = hn_metrics_addr_loopback(addr);
     ev_async_init(&m->render, on_render);
     m->render.data = m;
     ev_async_start(loop, &m->render);

@@ -38,6 +38,13 @@ check "other paths are 404 (got $code)" [ "$code" = 404 ]
 code=$(curl -s -o /dev/null -D "$work/post.headers" -w '%{http_code}' --max-time 5 -X POST "$url" || true)
 check "POST is 405 (got $code) with an Allow header" \
     grep -qi '^Allow: GET, HEAD' "$work/post.headers"
+# Bound to loopback, it answers requests that name it by address or as
+# localhost, not a page of another site whose name was rebound to
+# 127.0.0.1 (DNS rebinding).
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: attacker.example:80' "$url" || true)
+check "a request naming another host is 403 (got $code)" [ "$code" = 403 ]
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: localhost:9' "$url" || true)
+check "one naming localhost is served (got $code)" [ "$code" = 200 ]
 # Scrapes still answered with 1,100 more descriptors in the master (its
 # workers' connections: a thousand workers) and 40 scrapers that never
 # finish their request: libmicrohttpd's select() served no descriptor
