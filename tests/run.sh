@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Hornet's one test command: installs missing Debian packages, builds twice
 # (gcc with -Werror; clang with AddressSanitizer + UndefinedBehaviorSanitizer
-# and the libFuzzer targets fuzz-decode, -scenario, -session, -outcome and
-# -scenario-yaml), runs every test suite in both builds and prints
+# and the libFuzzer targets fuzz-decode, -scenario, -session, -outcome,
+# -scenario-yaml and -receive), runs every test suite in both builds and prints
 # a final line "tests: N passed, N failed". Exit status 0 only if all passed.
 #
 # Usage: tests/run.sh [--no-install] [--quick] [--suite NAME]
