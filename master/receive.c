@@ -288,23 +288,33 @@ static enum claim judge_claim(struct hn_run *r, struct hn_worker *w, const struc
     return CLAIM_WAIT;
 }
 
+/* One worker per connection: a HELLO for @w (NULL: a new identity) on a
+ * connection that carries another worker (or carried one thrown out of the
+ * run) is refused, whether it would register another worker under a new id
+ * (which a key several workers share would allow) or take over a known one
+ * that fell silent (two workers on one route: the other's messages would
+ * all go to that connection's process, and its reports be another's).
+ * True if refused. */
+static bool route_taken(struct hn_run *r, const void *route, size_t len, const struct hn_worker *w)
+{
+    struct hn_worker *owner = hn_registry_find_route(&r->reg, route, len);
+    if (!owner || owner == w)
+        return false;
+    char reason[HN_PROTO_REASON_MAX + 1];
+    snprintf(reason, sizeof(reason), "one worker per connection: this one is worker %u's",
+             owner->index);
+    if (!owner->banned)
+        reject(r, route, len, reason);
+    return true;
+}
+
 static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
                      const struct hn_msg_hello *h)
 {
     struct hn_worker *w = hn_registry_find_identity(&r->reg, identity);
+    if (route_taken(r, route, len, w))
+        return;
     if (!w) {
-        /* One worker per connection: one that carries a worker (or carried
-         * one thrown out of the run) cannot register another under a new
-         * id, which a key several workers share would allow. */
-        struct hn_worker *owner = hn_registry_find_route(&r->reg, route, len);
-        if (owner) {
-            char reason[HN_PROTO_REASON_MAX + 1];
-            snprintf(reason, sizeof(reason), "one worker per connection: this one is worker %u's",
-                     owner->index);
-            if (!owner->banned)
-                reject(r, route, len, reason);
-            return;
-        }
         new_worker(r, route, len, identity, h);
         return;
     }

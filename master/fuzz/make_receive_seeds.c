@@ -198,6 +198,25 @@ int main(int argc, char **argv)
     report(4, false, 0, 0, 1, 0);
     write_seed(dir, "restart-decline");
 
+    /* The connection of one worker claims another's id, saying HELLO every
+     * second until that one is silent long enough to be replaced: it is
+     * refused (one worker per connection), or two workers would share the
+     * connection. */
+    start(0x02, false);
+    hello(0, 0, 6);
+    hello(1, 1, 6);
+    heartbeat(0, 4, 0);
+    heartbeat(1, 4, 0);
+    hello(1, 0, 6);
+    for (int i = 0; i < 5; i++) {
+        wait_ms(1000);
+        heartbeat(1, 1, 1);
+        hello(1, 0, 6);
+    }
+    wait_ms(1000);
+    heartbeat(1, 1, 1);
+    write_seed(dir, "takeover-on-another-connection");
+
     /* Frames that are not what they say: raw bytes, a master's message,
      * a HELLO with one byte changed (its version), a stall and a signal. */
     start(0x00, false);

@@ -31,8 +31,8 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
                  and again for S seconds, whatever comes back
         impostor say HELLO with --id (and --routing-id, --hostname, --pid),
                  again and again for S seconds
-        second-id  join as --id, then say HELLO as --id + "-2" on the same
-                 connection; then go on as idle
+        second-id  join as --id, then say HELLO as --id + "-2" (or as
+                 --second-id) on the same connection; then go on as idle
         stale-hello  join as idle; 1 s into the run reconnect (a second
                  DEALER, HELLO with the run id) and go on there; 1.5 s later
                  say HELLO again on the first connection, as bytes queued on
@@ -559,7 +559,7 @@ def cmd_peer(args):
                 run_id = body[1]
                 if args.mode == "second-id" and not second_sent:
                     second_sent = True
-                    d.send(frame(HELLO, [hello[0] + "-2"] + hello[1:]))
+                    d.send(frame(HELLO, [args.second_id or hello[0] + "-2"] + hello[1:]))
             elif t == SCENARIO:
                 names = scenario_names(body[0])
                 if args.mode == "decline":
@@ -697,6 +697,7 @@ def main():
                    required=True)
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")
+    q.add_argument("--second-id", help="second-id mode: the id of the second HELLO")
     q.add_argument("--hostname", default="fakehost")
     q.add_argument("--pid", type=int, default=4242)
     q.add_argument("--routing-id")

@@ -33,6 +33,26 @@ check "the real worker was never replaced" \
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
+echo "== the connection of one worker saying HELLO with another's id"
+# Worker "gone" was killed; a peer that joined as "taker" says HELLO with
+# "gone" on its own connection. It is refused: one worker per connection
+# (two workers on one route: gone's messages would all go to taker's
+# process, taker's reports could be counted as another's).
+start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 5s \
+    --only-summary /
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id gone 2>"$work/gone.err" &
+gone=$!
+pids+=("$gone")
+wait_log "workers joined: ramping" 15 || fail "the run did not start"
+kill -9 "$gone"
+wait_pid "$gone" 5
+fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
+    >"$work/taker.json"
+check "a connection carrying a worker cannot take another's id ($(cat "$work/taker.json"))" \
+    grep -q "one worker per connection: this one is worker 1's" "$work/taker.json"
+check "... nor is it welcomed as that worker" grep -q '"2": 1,' "$work/taker.json"
+wait_master 30
+
 echo "== three workers with the same --id when the run needs two"
 start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10s -u 2 -r 2 -t 5s \
     --only-summary /
