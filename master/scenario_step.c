@@ -38,7 +38,50 @@ static bool is_identifier(const char *s, size_t n)
 
 /* --- templates ----------------------------------------------------------- */
 
-/* Names in {{ }}: a variable the current class captures, or feeder.column. */
+/* {{data.COLUMN}} (the form README.md and the design write) when no feeder is
+ * named "data": the column of the one feeder that has it. */
+static int resolve_any_feeder(const struct hn_scenario *s, const char *col, size_t cl,
+                              struct hn_seg *seg, char *why, size_t why_len)
+{
+    uint32_t found = 0, first = 0, second = 0, first_col = 0;
+    for (uint32_t f = 0; f < s->n_feeders; f++) {
+        const struct hn_feeder *fd = &s->feeders[f];
+        for (uint32_t c = 0; c < fd->n_columns; c++) {
+            if (strlen(fd->columns[c]) != cl || memcmp(fd->columns[c], col, cl))
+                continue;
+            if (found == 0) {
+                first = f;
+                first_col = c;
+            } else if (found == 1) {
+                second = f;
+            }
+            found++;
+            break;
+        }
+    }
+    if (found == 1) {
+        seg->kind = HN_SEG_DATA;
+        seg->a = first;
+        seg->b = first_col;
+        return 0;
+    }
+    if (found > 1)
+        snprintf(why, why_len,
+                 "data.%.*s: feeders %s and %s both have a column '%.*s': write %s.%.*s or "
+                 "%s.%.*s",
+                 (int)cl, col, s->feeders[first].name, s->feeders[second].name, (int)cl, col,
+                 s->feeders[first].name, (int)cl, col, s->feeders[second].name, (int)cl, col);
+    else if (s->n_feeders == 0)
+        snprintf(why, why_len, "data.%.*s: no data feeder is declared (under data:)", (int)cl,
+                 col);
+    else
+        snprintf(why, why_len, "data.%.*s: no data feeder has a column '%.*s'", (int)cl, col,
+                 (int)cl, col);
+    return HN_E_INVALID;
+}
+
+/* Names in {{ }}: a variable the current class captures, feeder.column, or
+ * data.column (see above). */
 static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, char *why,
                    size_t why_len)
 {
@@ -76,6 +119,8 @@ static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, 
                          (int)cl, dot + 1, cols);
             return HN_E_INVALID;
         }
+        if (fl == 4 && !memcmp(name, "data", 4))
+            return resolve_any_feeder(s, dot + 1, cl, seg, why, why_len);
         const char *near = hn_nearest(name, fl, feeders, s->n_feeders);
         snprintf(why, why_len, "no data feeder named '%.*s'%s%s%s", (int)fl, name,
                  near ? " (did you mean '" : " (feeders are declared under data:)",

@@ -82,7 +82,7 @@ print(f"user ids seen by the target: {ids[:5]}...{ids[-3:]} ({len(ids)})")
 sys.exit(0 if ids == list(range(1, 31)) and once else 1)
 PY
 
-echo "== unique rows run out"
+echo "== unique rows run out (rows named {{data.column}}, as README.md writes them)"
 printf 'email\nx1@e\nx2@e\nx3@e\n' >"$work/three.csv"
 cat >"$work/exhaust.yaml" <<EOF
 data:
@@ -91,7 +91,7 @@ users:
   - name: u
     wait: {constant: 1s}
     on_start:
-      - {get: "/echo/{{accounts.email}}", name: "/echo/[account]"}
+      - {get: "/echo/{{data.email}}", name: "/echo/[account]"}
     tasks:
       - get: /health
 EOF
