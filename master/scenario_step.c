@@ -409,6 +409,15 @@ static bool json_checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
             break;
         }
         const char *text = (const char *)v->data.scalar.value;
+        const char *tpl = strstr(text, "{{");
+        if (tpl) {
+            /* Compared as written: "{{token}}" would fail every request. */
+            ok = hn_yaml_fail_in(y, v, (size_t)(tpl - text),
+                                 "check json %s: a value here is not a template (it is compared "
+                                 "as written); check a variable with body_contains",
+                                 pairs[i].name);
+            break;
+        }
         struct hn_check_json *c = hn_step_add_json_check(st);
         if (!c) {
             ok = hn_yaml_fail(y, pairs[i].key, "more than %d json checks", HN_MODEL_CHECKS_MAX);
