@@ -91,7 +91,8 @@ static bool load_stage_users(struct hn_loader *L, yaml_node_t *n, yaml_node_t *u
 static bool stages_list(struct hn_yaml *y, yaml_node_t *n, const char *keys)
 {
     if (!hn_yaml_is_seq(n) || hn_yaml_items(n) == 0)
-        return hn_yaml_fail(y, n, "stages: a list of {%s}, got %s", keys, hn_yaml_kind(n));
+        return hn_yaml_fail(y, n, "stages: a list of one or more {%s}, got %s", keys,
+                            hn_yaml_is_seq(n) ? "an empty list" : hn_yaml_kind(n));
     if (hn_yaml_items(n) > HN_SHAPE_STAGES_MAX)
         return hn_yaml_fail(y, n, "stages: at most %d", HN_SHAPE_STAGES_MAX);
     return true;
