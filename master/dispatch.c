@@ -163,7 +163,7 @@ static void send_grant(void *ctx, const struct hn_msg *m)
 }
 
 /* Users the workers cannot hold: said plainly when it starts, when it
- * changes (at most every 10 s) and at the end (run.c). */
+ * changes (at most every 10 s) and at the end (run_finish.c). */
 static void say_shortfall(struct hn_run *r, uint32_t lost)
 {
     double now = ev_now(r->loop);

@@ -1,5 +1,6 @@
 /* Private state of one run, shared by the files that make up the run:
  * run.c (state machine and events), run_setup.c (set-up and tear-down),
+ * run_finish.c (the end of a run: verdict, final reports),
  * run_curve.c (CurveZMQ keys and the ZAP handler),
  * dispatch.c (messages to workers, user distribution) and report.c (report
  * writers). Not part of the master's public API. */
