@@ -69,7 +69,15 @@ bool hn_metrics_addr_loopback(const char *s)
     return IN6_IS_ADDR_LOOPBACK(in6) || (IN6_IS_ADDR_V4MAPPED(in6) && in6->s6_addr[12] == 127);
 }
 
-bool hn_metrics_host_ok(const char *host)
+/* The host part of "HOST:PORT" into @out (empty for ":PORT"). */
+static void host_part(const char *s, char *out, size_t len)
+{
+    const char *colon = strrchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    snprintf(out, len, "%.*s", (int)n, s);
+}
+
+bool hn_metrics_host_ok(const char *host, const char *bind)
 {
     if (!host)
         return true;
@@ -93,6 +101,10 @@ bool hn_metrics_host_ok(const char *host)
         name[strlen(name) - 1] = '\0'; /* "localhost." */
     struct in_addr a4;
     if (inet_pton(AF_INET, name, &a4) == 1 || strcasecmp(name, "localhost") == 0)
+        return true;
+    char bound[256];
+    host_part(bind ? bind : "", bound, sizeof(bound));
+    if (bound[0] && strcasecmp(name, bound) == 0)
         return true;
     size_t len = strlen(name), suffix = strlen(".localhost");
     return len > suffix && strcasecmp(name + len - suffix, ".localhost") == 0;

@@ -23,8 +23,10 @@ int hn_metrics_addr_parse(const char *s, struct hn_metrics_addr *out, char *why,
 bool hn_metrics_addr_loopback(const char *s);
 
 /* Whether a request's Host header may reach a server bound to loopback: an
- * IP address or "localhost" (or a name under .localhost), with or without
- * a port; no header (HTTP/1.0) too. Any other name is a page of another
- * site whose name was rebound to 127.0.0.1 (DNS rebinding): it must not
- * read what the metrics show (request names, workers' hosts). */
-bool hn_metrics_host_ok(const char *host);
+ * IP address, "localhost" (or a name under .localhost) or the host of
+ * @bind (the --metrics-bind the user wrote, e.g. a name /etc/hosts maps to
+ * 127.0.1.1), with or without a port; no header (HTTP/1.0) too. Any other
+ * name is a page of another site whose name was rebound to 127.0.0.1 (DNS
+ * rebinding): it must not read what the metrics show (request names,
+ * workers' hosts). */
+bool hn_metrics_host_ok(const char *host, const char *bind);

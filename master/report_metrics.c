@@ -35,6 +35,7 @@ struct metrics {
     ev_async render;
     char *run_id;
     bool loopback; /* bound to loopback: requests must name it (Host) */
+    char *bind;    /* --metrics-bind as written (its host is a name they may use) */
     const struct hn_journal *journal;
     /* Loop thread only: the store (from the first second on), the run's
      * workers, and the thresholds as the last second evaluated them. */
@@ -149,7 +150,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                      MHD_RESPMEM_PERSISTENT);
     static char bad_host[] = "Host must be an IP address or localhost\n";
     if (m->loopback &&
-        !hn_metrics_host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+        !hn_metrics_host_ok(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+                            m->bind))
         return reply(c, MHD_HTTP_FORBIDDEN, "text/plain", bad_host, strlen(bad_host),
                      MHD_RESPMEM_PERSISTENT);
     size_t len;
@@ -194,6 +196,7 @@ static void metrics_close(void *ctx)
     pthread_mutex_destroy(&m->lock);
     free(m->text);
     free(m->run_id);
+    free(m->bind);
     free(m);
 }
 
@@ -215,6 +218,7 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
     m->reg = reg;
     m->run_id = strdup(run_id ? run_id : "");
     m->loopback = hn_metrics_addr_loopback(addr);
+    m->bind = strdup(addr);
     ev_async_init(&m->render, on_render);
     m->render.data = m;
     ev_async_start(loop, &m->render);
@@ -232,8 +236,8 @@ int hn_report_metrics_add(struct hn_reports *rs, struct ev_loop *loop, const cha
                                  (struct sockaddr *)&a.sa, MHD_OPTION_CONNECTION_LIMIT,
                                  (unsigned)CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
-    if (!m->daemon || !m->run_id) {
-        int err = m->run_id ? (errno ? -errno : -EADDRINUSE) : -ENOMEM;
+    if (!m->daemon || !m->run_id || !m->bind) {
+        int err = m->run_id && m->bind ? (errno ? -errno : -EADDRINUSE) : -ENOMEM;
         metrics_close(m);
         return err;
     }
