@@ -2,6 +2,7 @@
  * run id, report writers, the ROUTER socket, local workers and the loop's
  * watchers (CurveZMQ in run_curve.c); hn_run ties them together. */
 #include "clock.h"
+#include "cpus.h"
 #include "error.h"
 #include "exitcodes.h"
 #include "log.h"
@@ -203,10 +204,12 @@ static int start_local_workers(struct hn_run *r)
 {
     char local[256];
     local_endpoint(r, local, sizeof(local));
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs the master may run on (taskset, a container's cpuset): its
+     * local workers inherit them. */
+    uint32_t cpus = hn_cpus_usable();
     uint32_t threads = r->cfg->worker_threads;
     if (!threads)
-        threads = cpus > (long)r->cfg->local_workers ? (uint32_t)(cpus / r->cfg->local_workers) : 1;
+        threads = cpus > r->cfg->local_workers ? cpus / r->cfg->local_workers : 1;
     struct hn_local_curve curve = {r->keys.public_z85, r->local_keys};
     int err = hn_local_workers_start(&r->local, r->cfg->local_workers, local, threads,
                                      r->cfg->worker_bin, r->curve ? &curve : NULL);

@@ -10,6 +10,7 @@
 
 #include "getopt_error.h"
 #include "capacity.h"
+#include "cpus.h"
 #include "curve.h"
 #include "endpoint.h"
 #include "error.h"
@@ -88,10 +89,9 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {0, 0, 0, 0},
     };
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     struct hn_session_config cfg = {
         .master = "tcp://127.0.0.1:5557",
-        .threads = cpus > 0 ? (uint32_t)cpus : 1,
+        .threads = hn_cpus_usable(),
         .silence_stop_ms = 10000,
     };
     hn_log_set_prefix("hornet-worker");

@@ -5,6 +5,7 @@
  * before (report_ring.h), oldest first, ahead of anything newer. */
 #include "session_internal.h"
 #include "clock.h"
+#include "cpus.h"
 #include "error.h"
 #include "log.h"
 
@@ -118,11 +119,7 @@ int hn_link_send_msg(struct hn_session *s, const struct hn_msg *m)
  * Locust against its one core. */
 static uint32_t usable_cpus(const struct hn_session *s)
 {
-    cpu_set_t set;
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    uint32_t cpus = online > 0 ? (uint32_t)online : 1;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-        cpus = (uint32_t)CPU_COUNT(&set);
+    uint32_t cpus = hn_cpus_usable();
     return s->cfg->threads && s->cfg->threads < cpus ? s->cfg->threads : cpus;
 }
 
