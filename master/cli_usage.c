@@ -56,7 +56,7 @@ void hn_cli_usage(FILE *out)
         "                               --curve-secret and --allow-workers, or --insecure)\n"
         "      --local-workers N        start N hornet-worker processes on this host (0..256)\n"
         "      --worker-threads N       engine threads per --local-workers worker (default:\n"
-        "                               cores / N)\n"
+        "                               the CPUs this process may run on / N)\n"
         "      --worker-bin PATH        hornet-worker program for --local-workers (default: next\n"
         "                               to hornet-master, then $PATH)\n"
         "      --expect-workers N       start when N workers joined and loaded the scenario\n"

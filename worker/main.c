@@ -30,7 +30,7 @@ static void usage(FILE *out)
             "\n"
             "Options:\n"
             "  -m, --master ENDPOINT     master's ZeroMQ endpoint (default tcp://127.0.0.1:5557)\n"
-            "      --threads N           engine threads (default: one per CPU core)\n"
+            "      --threads N           engine threads (default: one per CPU it may run on)\n"
             "      --id ID               worker id (default: host-pid-random)\n"
             "      --capacity N          most users this worker runs, whatever the master asks\n"
             "                            (default: from the open-file limit and free memory)\n"
