@@ -73,6 +73,35 @@ wait_log() {
     done
 }
 
+# Wait up to $1 seconds for "$@" (after $1) to succeed.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.2
+    done
+}
+
+# The number of Aggregated rows in the history file of CSV prefix $1 (one a
+# second while the run goes).
+history_rows() {
+    grep -c '^[0-9]*,[0-9]*,,Aggregated,' "$1_stats_history.csv" 2>/dev/null || true
+}
+
+# Wait up to $3 seconds for the history file of CSV prefix $1 to hold at
+# least $2 Aggregated rows: a run ended by a signal has then run long
+# enough for check_csv's history checks, or for rows after an event.
+wait_history() {
+    local deadline=$((SECONDS + $3)) n
+    while :; do
+        n=$(history_rows "$1")
+        [ "${n:-0}" -ge "$2" ] && return 0
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.2
+    done
+}
+
 # Wait up to $2 seconds for process $1 (a child of this shell) to exit;
 # sets pid_rc to its exit status (124 when it is still running).
 wait_pid() {
