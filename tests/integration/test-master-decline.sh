@@ -15,12 +15,17 @@
 
 start_target
 echo "== a declining worker beside one that runs the scenario"
+# A run without a length, ended on SIGTERM once the decline is heard (a 6 s
+# run could end before the fake, started mid-run, said it on a busy machine).
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" \
-    --json "$work/r.json" --summary-md "$work/r.md" -u 4 -r 4 -t 6s /
+    --json "$work/r.json" --summary-md "$work/r.md" -u 4 -r 4 /
 start_worker --threads 1
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
 fake_worker peer --master "$master_ep" --mode decline --seconds 20 >"$work/decline.json" &
 fake=$!
+wait_log "worker 1 (.*) cannot run the scenario" 30 || fail "the decline was not heard"
+wait_history "$work/r" 2 30 || fail "no history rows for 2 s of the run"
+kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 wait_pid "$fake" 25
