@@ -20,7 +20,9 @@ mkdir -p "$artifacts"
 
 start_target
 r="$work/run"
-start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s -u 9 -r 9 -t 14s \
+# A run without a length, ended on SIGTERM once worker-2's stall is logged
+# (a 14 s run could end before worker-2 came back on a busy machine).
+start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s -u 9 -r 9 \
     --json "$r.json" --html "$r.html" --only-summary / '/delay?ms=20'
 for i in 1 2 3; do start_worker --threads 1 --id "worker-$i"; wpid[$i]=$worker_pid; done
 wait_log "workers joined: ramping" 20 || fail "the run did not start"
@@ -31,6 +33,8 @@ kill -KILL "${wpid[3]}"
 wait_log "worker-2) silent .* marked missing" 20 || fail "worker-2 was not marked missing"
 sleep 2
 kill -CONT "${wpid[2]}"
+wait_log "worker-2) stalled: its event loop did not run" 30 || fail "worker-2's stall was not logged"
+kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
 wait_master 60
 check "the run completes (exit $master_rc)" [ "$master_rc" = 0 ]
 
