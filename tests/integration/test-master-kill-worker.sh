@@ -12,9 +12,11 @@ start_target
 
 echo "== 3 workers, one killed after 4 s"
 # (-s 2s: the stop waits for the FINAL of a worker missing since less than
-# 10 s, to the stop deadline, 2 + 5 s: this one never sends it.)
+# 10 s, to the stop deadline, 2 + 5 s: this one never sends it.) A run
+# without a length, ended on SIGTERM once the history shows the surviving
+# workers at 30 users (a 12 s run could end before that on a busy machine).
 start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s --csv "$work/r" \
-    -u 30 -r 30 -t 12s -s 2s --only-summary "/delay?ms=10" /
+    -u 30 -r 30 -s 2s --only-summary "/delay?ms=10" /
 for i in 1 2 3; do start_worker --threads 1 --id "worker-$i"; done
 victim=$worker_pid # worker-3
 wait_log "workers joined: ramping" 15 || fail "the run did not start"
@@ -35,23 +37,31 @@ else
     fail "worker-3 was not marked missing"
     missing_at=$kill_at
 fi
+# The history's rows from 2 s after worker-3 was marked missing: 30 users
+# again, never more ($1 "say": print them and the verdict).
+redistributed() {
+    python3 - "$work/r_stats_history.csv" "$missing_at" "${1:-}" <<'PY'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Name"] == "Aggregated"]
+missing = int(float(sys.argv[2]))
+users = [(int(r["Timestamp"]) - missing, int(r["User Count"])) for r in rows]
+after = [u for t, u in users if t >= 2]
+ok = 30 in after and max(u for _, u in users) <= 30
+if sys.argv[3]:
+    print("User Count by second since the worker was marked missing:", users)
+    print(("ok" if ok else "FAIL") + ": surviving workers run 30 users again, never more")
+sys.exit(0 if ok else 1)
+PY
+}
+wait_for 30 redistributed || true # judged below, on the final history
+kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
 wait_master 30
 check "master exits 0 although a worker was lost (got $master_rc)" [ "$master_rc" = 0 ]
 check "the master says the lost worker's last requests are missing" \
     grep -q "worker-3) sent no final report" "$work/master.err"
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json" lossy
-python3 - "$work/r_stats_history.csv" "$missing_at" <<'PY' || fail "users were not redistributed to 30"
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Name"] == "Aggregated"]
-missing = int(float(sys.argv[2]))
-users = [(int(r["Timestamp"]) - missing, int(r["User Count"])) for r in rows]
-print("User Count by second since the worker was marked missing:", users)
-after = [u for t, u in users if t >= 2]
-ok = 30 in after and max(u for _, u in users) <= 30
-print(("ok" if ok else "FAIL") + ": surviving workers run 30 users again, never more")
-sys.exit(0 if ok else 1)
-PY
+redistributed say || fail "users were not redistributed to 30"
 
 echo "== a worker stops on its own (its master silent for 1 s), then lives on"
 # The master is frozen (SIGSTOP) for 2.5 s: worker-b, with a 1 s silence
@@ -60,9 +70,11 @@ echo "== a worker stops on its own (its master silent for 1 s), then lives on"
 # at once, and at the stop not wait for a second FINAL that never comes (a
 # wait of stop timeout + 5 s) nor call its counts missing. Its requests in
 # flight finish (they were cut at once, "aborted at stop", and a run with
-# nothing wrong at the target exited 1).
+# nothing wrong at the target exited 1). A run without a length, ended on
+# SIGTERM once the history has 4 rows after worker-b's stop (a 9 s run could
+# end before them on a busy machine).
 start_hmaster -H "$target_url" --expect-workers 2 --csv "$work/s" \
-    -u 20 -r 100 -t 9s -s 2s --only-summary "/delay?ms=10"
+    -u 20 -r 100 -s 2s --only-summary "/delay?ms=10"
 start_worker --threads 1 --id worker-a
 start_worker --threads 1 --id worker-b --silence-timeout 1s
 wait_log "workers joined: ramping" 15 || fail "the third run did not start"
@@ -70,7 +82,10 @@ sleep 2
 kill -STOP "$hmaster_pid"
 sleep 2.5
 kill -CONT "$hmaster_pid"
-wait_log "run time reached" 30 || fail "the run did not reach its run time"
+wait_log "(worker-b) stopped on its own" 30 || fail "worker-b's stop was not seen"
+rows=$(history_rows "$work/s")
+wait_history "$work/s" $((rows + 4)) 30 || fail "no history rows after worker-b's stop"
+kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
 wait_master 30
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the master sees that worker-b stopped on its own" \
@@ -98,12 +113,15 @@ PY
 echo "== a worker marked missing comes back while the run stops"
 # worker-b is frozen (SIGSTOP) long enough to be marked missing, and thawed
 # once the master has broadcast STOP: the broadcast skipped it, so the master
-# must send it STOP when it hears it again and wait for its FINAL (worker-a's
-# 7 s requests, the second of each user started at about 7 s, keep the
-# stop phase open some 6 s more: worker-b says HELLO within its 1 s tick
-# and is heard well before), else worker-b would load
-# the target until its own silence timeout and its last counts would be lost.
-start_hmaster -H "$target_url" --expect-workers 2 -u 10 -r 100 -t 8s -s 10s --only-summary \
+# must send it STOP when it hears it again and wait for its FINAL (the 7 s
+# requests of worker-b's users, which worker-a started when it was marked
+# missing, keep the stop phase open some 6 s more: worker-b says HELLO within
+# its 1 s tick and is heard well before), else worker-b would load the
+# target until its own silence timeout and its last counts would be lost.
+# A run without a length, ended on SIGTERM once worker-b is marked missing
+# (an 8 s run left a second for that: on a busy machine the run stopped
+# first).
+start_hmaster -H "$target_url" --expect-workers 2 -u 10 -r 100 -s 10s --only-summary \
     "/delay?ms=7000"
 start_worker --threads 1 --id worker-a
 start_worker --threads 1 --id worker-b
@@ -111,7 +129,9 @@ frozen=$worker_pid
 wait_log "workers joined: ramping" 15 || fail "the fourth run did not start"
 sleep 3
 kill -STOP "$frozen"
-wait_log "run time reached" 30 || fail "the run did not reach its run time"
+wait_log "(worker-b) silent .* marked missing" 30 || fail "worker-b was not marked missing"
+kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
+wait_log "interrupted: stopping" 30 || fail "the run did not stop"
 kill -CONT "$frozen"
 check "worker-b was marked missing before the stop" grep -q "(worker-b) silent" "$work/master.err"
 wait_master 20
