@@ -43,7 +43,10 @@ reconnect_run() {
     curl -s -X POST "$target_url/__reset" >/dev/null
     local port
     port=$(free_port)
-    MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 10 -r 10 -t 8s \
+    # A run without a length, ended on SIGTERM once the worker is back and
+    # has reported twice more (an 8 s run could end before the break or the
+    # reconnection on a busy machine).
+    MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 10 -r 10 \
         --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" --json "$work/r.json" \
         --only-summary "${margs[@]}" /
     : >"$work/worker.err"
@@ -51,6 +54,11 @@ reconnect_run() {
     wait_log "workers joined: ramping" 20 || fail "$label: the run did not start"
     sleep 2
     ss -K "( sport = :$port or dport = :$port )" >/dev/null 2>&1
+    wait_log "worker 0 is back" 30 || true # judged below, on the JSON report
+    local rows
+    rows=$(history_rows "$work/r")
+    wait_history "$work/r" $((rows + 2)) 30 || fail "$label: no history rows after the reconnection"
+    kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
     wait_master 40
     check "$label: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     check "$label: the connection was broken and came back" \
@@ -79,7 +87,10 @@ echo "== a worker frozen (a paused VM) while its connection breaks: its reports 
 # counts the one it missed and ignores those it has.
 curl -s -X POST "$target_url/__reset" >/dev/null
 port=$(free_port)
-MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 10 -r 10 -t 14s \
+# A run without a length, ended on SIGTERM once the thawed worker has sent
+# its kept reports again (a 14 s run could end before it thawed on a busy
+# machine).
+MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 10 -r 10 \
     --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/f" --json "$work/f.json" \
     --only-summary /
 : >"$work/worker.err"
@@ -96,6 +107,9 @@ check "frozen: its connection found (local port ${lport:-none})" [ -n "$lport" ]
 [ -n "$lport" ] && ss -K "( sport = :$lport or dport = :$lport )" >/dev/null 2>&1
 sleep 2
 kill -CONT "$worker_pid"
+wait_grep "$work/worker.err" "new connection to the master: sent the last [0-9]* reports again" 30 ||
+    true # judged below
+kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
 wait_master 60
 check "frozen: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "frozen: the worker's connection broke and it sent its kept reports again" \
