@@ -660,6 +660,11 @@ bool hn_load_step(struct hn_loader *L, yaml_node_t *n, struct hn_step *st,
             return hn_yaml_fail(y, v, "name: a non-empty UTF-8 text");
         if (!(st->name = strndup(name, len)))
             return hn_yaml_fail(y, v, "out of memory");
+        if (!strcmp(st->name, "Aggregated"))
+            hn_yaml_warn(y, v,
+                         "name: Aggregated is also the name of the reports' total row: a script "
+                         "that picks the total by its name (Name == \"Aggregated\" in the CSV) "
+                         "finds this entry too");
     } else if (strlen(st->url.source) + 3 > HN_PROTO_NAME_MAX &&
                strlen(hn_url_redact(st->url.source, shown, sizeof(shown))) > HN_PROTO_NAME_MAX) {
         /* (named after its url as the reports show it: credentials as ***) */

@@ -73,4 +73,11 @@ if grep -q '"GET /api/orders: ' "$work/contract.yaml"; then
     check "a threshold on no request is a warning at its place (line $line)" \
         grep -Eq "contract.yaml:$line:[0-9]+: threshold 'GET /api/orders: p\(95\) < 800ms': no request is named 'GET /api/orders' in this scenario \(there is POST /api/orders\)" <<<"$out"
 fi
+# A request may be named Aggregated (as in Locust), with a warning: the
+# reports' total row has that name too.
+printf 'host: http://127.0.0.1:1\nusers:\n  - tasks:\n      - {get: /x, name: Aggregated}\n' \
+    >"$work/aggregated.yaml"
+out=$(timeout 20 "$HORNET_MASTER" --check -f "$work/aggregated.yaml" 2>&1); rc=$?
+check "a request named Aggregated is valid (exit $rc)" [ "$rc" = 0 ]
+check "with a warning at its name" grep -q "aggregated.yaml:4:25: name: Aggregated is also" <<<"$out"
 finish contract
