@@ -154,6 +154,7 @@ static struct {
     struct hn_run_plan plan;
     msgpack_sbuffer blob;
     uint8_t hash[32];
+    struct hn_chan_frame *scenario_frame; /* the SCENARIO, encoded once (run_setup.c) */
     struct hn_limits limits;
     struct hn_hist_pairs counters;
     struct ev_loop *loop;
@@ -224,6 +225,16 @@ static void load_scenario(void)
         die("cannot encode the scenario");
     crypto_generichash(g.hash, sizeof(g.hash), (const unsigned char *)g.blob.data, g.blob.size,
                        NULL, 0);
+    struct hn_msg m = {.type = HN_MSG_SCENARIO};
+    m.scenario.blob = (const uint8_t *)g.blob.data;
+    m.scenario.blob_len = g.blob.size;
+    m.scenario.hash = g.hash;
+    m.scenario.hash_len = sizeof(g.hash);
+    msgpack_sbuffer frame;
+    msgpack_sbuffer_init(&frame);
+    if (hn_msg_encode(&m, &frame) || hn_chan_frame_new(frame.data, frame.size, &g.scenario_frame))
+        die("cannot encode the SCENARIO");
+    msgpack_sbuffer_destroy(&frame);
     if (hn_limits_init(&g.limits, g.scenario) ||
         hn_hist_pairs_init(&g.counters, HN_MSG_COUNTERS_MAX))
         die("out of memory");
@@ -378,6 +389,7 @@ static void run_new(uint8_t opts)
     r->plan = &g.plan;
     r->scenario_blob = g.blob;
     memcpy(r->scenario_hash, g.hash, sizeof(r->scenario_hash));
+    r->scenario_frame = g.scenario_frame;
     for (uint32_t c = 0; c < g.scenario->n_classes; c++)
         r->class_weights[c] = g.scenario->classes[c].weight;
     hn_dealer_init(&r->dealer);
