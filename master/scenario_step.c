@@ -409,15 +409,39 @@ static bool json_checks(struct hn_loader *L, yaml_node_t *n, struct hn_step *st)
             break;
         }
         const char *text = (const char *)v->data.scalar.value;
-        const char *tpl = strstr(text, "{{");
-        if (tpl) {
-            /* Compared as written: "{{token}}" would fail every request. */
-            ok = hn_yaml_fail_in(y, v, (size_t)(tpl - text),
+        /* Compared as written: "{{token}}" would fail every request, so a
+         * "{{" is refused, but for the templates' own literal {{"{{"}}. */
+        static const char literal[] = "{{\"{{\"}}";
+        char unescaped[HN_MODEL_STR_MAX + 1];
+        size_t n = 0, at = 0, len = strlen(text);
+        bool refused = false;
+        while (at < len && n < sizeof(unescaped) - 1) {
+            if (!strncmp(text + at, literal, sizeof(literal) - 1)) {
+                unescaped[n++] = '{';
+                if (n < sizeof(unescaped) - 1)
+                    unescaped[n++] = '{';
+                at += sizeof(literal) - 1;
+            } else if (!strncmp(text + at, "{{", 2)) {
+                refused = true;
+                break;
+            } else {
+                unescaped[n++] = text[at++];
+            }
+        }
+        if (refused) {
+            ok = hn_yaml_fail_in(y, v, at,
                                  "check json %s: a value here is not a template (it is compared "
-                                 "as written); check a variable with body_contains",
+                                 "as written; a literal {{ is written {{\"{{\"}}); check a "
+                                 "variable with body_contains",
                                  pairs[i].name);
             break;
         }
+        if (at < len) {
+            ok = hn_yaml_fail(y, v, "check json %s: value too long", pairs[i].name);
+            break;
+        }
+        unescaped[n] = '\0';
+        text = unescaped;
         struct hn_check_json *c = hn_step_add_json_check(st);
         if (!c) {
             ok = hn_yaml_fail(y, pairs[i].key, "more than %d json checks", HN_MODEL_CHECKS_MAX);

@@ -240,6 +240,38 @@ static void test_host_query(void **state)
     hn_scenario_free(s);
 }
 
+/* A check json value is compared as written: a "{{" is refused (it would
+ * fail every request), but for the templates' literal {{"{{"}}, which
+ * stands for "{{" there too. */
+static void test_check_json_literal(void **state)
+{
+    (void)state;
+    static const char text[] = "host: http://h\n"
+                               "users: [{tasks: [{get: /a, check: {json: {$.x: "
+                               "'Hi {{\"{{\"}}name}}'}}}]}]\n";
+    struct hn_load_options opt = {0};
+    struct hn_scenario *s = NULL;
+    struct hn_load_info info = {0};
+    char err[600];
+    assert_int_equal(
+        hn_scenario_load_text("t.yaml", text, strlen(text), &opt, &s, &info, err, sizeof(err)), 0);
+    const struct hn_step *st = &s->classes[0].tasks[0].steps[0];
+    assert_int_equal(st->n_json_checks, 1);
+    assert_string_equal(st->json_checks[0].want, "Hi {{name}}");
+    hn_load_info_free(&info);
+    hn_scenario_free(s);
+    static const char bad[] = "host: http://h\n"
+                              "users: [{tasks: [{get: /a, check: {json: {$.x: "
+                              "'Hi {{name}}'}}}]}]\n";
+    s = NULL;
+    memset(&info, 0, sizeof(info));
+    assert_int_equal(
+        hn_scenario_load_text("t.yaml", bad, strlen(bad), &opt, &s, &info, err, sizeof(err)),
+        HN_E_INVALID);
+    assert_non_null(strstr(err, "t.yaml:2:52: check json $.x: a value here is not a template"));
+    hn_load_info_free(&info);
+}
+
 static void test_parse_stages(void **state)
 {
     (void)state;
@@ -333,8 +365,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_plan),     cmocka_unit_test(test_rates_add_up),
         cmocka_unit_test(test_cli_overrides), cmocka_unit_test(test_ramp_down_to_zero),
-        cmocka_unit_test(test_host_query),    cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_parse_stages),  cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_host_query),    cmocka_unit_test(test_check_json_literal),
+        cmocka_unit_test(test_refused),       cmocka_unit_test(test_parse_stages),
+        cmocka_unit_test(test_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
