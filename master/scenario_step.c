@@ -72,8 +72,7 @@ static int resolve_any_feeder(const struct hn_scenario *s, const char *col, size
                  (int)cl, col, s->feeders[first].name, s->feeders[second].name, (int)cl, col,
                  s->feeders[first].name, (int)cl, col, s->feeders[second].name, (int)cl, col);
     else if (s->n_feeders == 0)
-        snprintf(why, why_len, "data.%.*s: no data feeder is declared (under data:)", (int)cl,
-                 col);
+        snprintf(why, why_len, "data.%.*s: no data feeder is declared (under data:)", (int)cl, col);
     else
         snprintf(why, why_len, "data.%.*s: no data feeder has a column '%.*s'", (int)cl, col,
                  (int)cl, col);
