@@ -41,9 +41,14 @@ for run in 1 2 3 4 5 6 7 8 9 10; do
     wait "$worker_pid" || fail "run $run: worker did not exit 0 after QUIT"
     got=$(summary '["requests"]')
     want=$(target_total)
-    if [ "$got" != "$want" ]; then
+    # Requests aborted at the stop count as failures, also those that had
+    # not reached the target yet (on a busy machine some of the 320 users'
+    # requests are still connecting 0.3 s in): the worker may report more
+    # than the target saw by those, never fewer (that was the lost count).
+    aborted=$(summary "['errors']" | python3 -c "import ast,sys; print(sum(v for k, v in ast.literal_eval(sys.stdin.read()).items() if k.endswith('|aborted at stop')))")
+    if [ "$got" -lt "$want" ] || [ "$((got - want))" -gt "$aborted" ]; then
         lost=$((lost + 1))
-        echo "run $run: worker reported $got requests, target counted $want"
+        echo "run $run: worker reported $got requests ($aborted aborted at the stop), target counted $want"
     fi
 done
 check "snapshots every 1 ms: the FINAL completes the count in 10 of 10 stops ($lost short)" \
