@@ -111,11 +111,11 @@ static int resolve(void *ctx, const char *name, size_t len, struct hn_seg *seg, 
                 at += (size_t)snprintf(cols + at, sizeof(cols) - at, "%s%s", c ? ", " : "",
                                        fd->columns[c]);
             if (near)
-                snprintf(why, why_len, "data %s has no column '%.*s' (did you mean '%s'?)",
+                snprintf(why, why_len, "data feeder '%s' has no column '%.*s' (did you mean '%s'?)",
                          fd->name, (int)cl, dot + 1, near);
             else
-                snprintf(why, why_len, "data %s has no column '%.*s' (columns: %s)", fd->name,
-                         (int)cl, dot + 1, cols);
+                snprintf(why, why_len, "data feeder '%s' has no column '%.*s' (columns: %s)",
+                         fd->name, (int)cl, dot + 1, cols);
             return HN_E_INVALID;
         }
         if (fl == 4 && !memcmp(name, "data", 4))
