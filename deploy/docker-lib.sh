@@ -5,6 +5,7 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$top/tests/python.sh"
 compose_file="$top/deploy/docker-compose.yml"
 image=${HORNET_IMAGE:-hornet:test}
 base=${HORNET_BASE:-hornet-base:bookworm}
@@ -142,7 +143,7 @@ check_run() {
     joined=$(grep -c "hornet-master info: worker [0-9]* joined:" "$log" || true)
     check "$n distinct workers joined ($joined)" [ "$joined" = "$n" ]
     local out
-    out=$(python3 - "${prefix}_stats.csv" "$stats" <<'PY' || true
+    out=$("$PY" - "${prefix}_stats.csv" "$stats" <<'PY' || true
 import csv, json, sys
 try:
     rows = list(csv.DictReader(open(sys.argv[1], newline="")))

@@ -1,6 +1,7 @@
 # Shared helpers of the integration tests (sourced, not run). Each test
 # starts real processes on 127.0.0.1, bounded in time, and stops them all.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../python.sh"
 
 : "${HORNET_TARGET:?HORNET_TARGET must point to hornet-target}"
 : "${HORNET_WORKER:?HORNET_WORKER must point to hornet-worker}"
@@ -29,7 +30,7 @@ check() { # description, then a command that must succeed
 # 32768): a port the kernel handed out for bind(0) can be handed out again at
 # once as the source port of an outgoing connection, and load tests make many.
 free_port() {
-    python3 - <<'PY'
+    "$PY" - <<'PY'
 import random, socket
 for _ in range(200):
     port = random.randint(20000, 32000)
@@ -83,12 +84,12 @@ start_worker() { # extra worker flags
 }
 
 target_total() {
-    curl -s --max-time 5 "$target_url/__stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+    curl -s --max-time 5 "$target_url/__stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["total"])'
 }
 
 # Value of a JSON path expression on the master's summary, e.g. '["requests"]'.
 summary() {
-    python3 -c "import json,sys; d=json.load(open('$work/master.json')); print(d$1)"
+    "$PY" -c "import json,sys; d=json.load(open('$work/master.json')); print(d$1)"
 }
 
 # Wait up to $3 seconds for a line matching the regex $2 in file $1.

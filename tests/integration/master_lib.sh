@@ -4,12 +4,6 @@
 : "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# A python3 with the zmq and msgpack modules (Debian's python3-zmq and
-# python3-msgpack; a python3 earlier in $PATH, e.g. pyenv's, may lack them).
-PY=python3
-for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import zmq, msgpack' 2>/dev/null; then PY=$p; break; fi
-done
 fake_worker() { "$PY" "$here/fake_worker.py" "$@"; }
 
 # Like lib.sh's cleanup, but a process that ignores SIGTERM for 3 s (a
@@ -147,7 +141,7 @@ run_scenario() {
 # ok/FAIL; FAILs count as test failures.
 check_csv() {
     local out
-    out=$(python3 - "$1" "$2" "${3:-exact}" <<'PY' || true
+    out=$("$PY" - "$1" "$2" "${3:-exact}" <<'PY' || true
 import csv, io, json, sys
 prefix, target_json, exact = sys.argv[1], sys.argv[2], sys.argv[3] == "exact"
 target = json.load(open(target_json))

@@ -38,7 +38,7 @@ check_csv "$work/s" "$work/target.json"
 # [T, T+1), so it is judged only when all of that second lies where the
 # plan holds still (1.5 s after a stage began, to its end). The final row,
 # written once the run has stopped, is left out.
-out=$(python3 - "$work/master.err" "$work/s_stats_history.csv" <<'PY'
+out=$("$PY" - "$work/master.err" "$work/s_stats_history.csv" <<'PY'
 import csv, datetime, re, sys
 start = None
 for line in open(sys.argv[1]):
@@ -110,7 +110,7 @@ wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "no data row ran out" bash -c "! grep -q exhausted '$work/master.err'"
 target_stats >"$work/target3.json"
-check "b's on_start ran once per user: 3 times, one row each" python3 - "$work/target3.json" <<'PY'
+check "b's on_start ran once per user: 3 times, one row each" "$PY" - "$work/target3.json" <<'PY'
 import json, sys
 paths = json.load(open(sys.argv[1]))["paths"]
 starts = {p: n for p, n in paths.items() if p.startswith("/echo/start-")}

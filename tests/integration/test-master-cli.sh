@@ -107,7 +107,7 @@ start_hmaster -H 'http://user:pa55word@127.0.0.1:1' --expect-workers-max-wait 1s
     --summary-md "$work/cred.md" /
 wait_master 20
 check "the run did not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
-check "the JSON shows the host without them" python3 -c "import json,sys
+check "the JSON shows the host without them" "$PY" -c "import json,sys
 sys.exit(json.load(open(sys.argv[1]))['run']['config']['host'] != 'http://***@127.0.0.1:1')" "$work/cred.json"
 check "no report holds the password" bash -c "! grep -l pa55word '$work'/cred.*"
 
@@ -148,7 +148,7 @@ printf 'kept\n' >"$work/prev_stats.csv"
 # The holder binds a port of its own choosing (a free port picked first may
 # be taken by another job before it binds) and says which.
 : >"$work/held-port"
-python3 -c 'import socket, time
+"$PY" -c 'import socket, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True); time.sleep(20)' >"$work/held-port" &
 holder=$!
@@ -239,7 +239,7 @@ check "a worker's clock set back is no delay of its reports" \
 check "a gap in a worker's report numbers is logged" grep -q "worker 0: 2 of its reports never arrived" "$work/master.err"
 check "reports lost before the first that arrived are logged" \
     grep -q "worker 0: 3 of its reports never arrived" "$work/master.err"
-check "and is in the JSON report (reports_lost, a gap event)" python3 -c '
+check "and is in the JSON report (reports_lost, a gap event)" "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 ev = [e["kind"] for e in d["events"]]

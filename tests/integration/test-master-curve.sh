@@ -81,7 +81,7 @@ check "it says keys may be what it lacks" \
 check "the master said why it refused peers without keys, and what they need" \
     grep -q "refused [0-9]* connections\{0,1\} without CurveZMQ keys: a worker of this master needs --master-key" \
     "$work/master.err"
-check "... then at most once per 10 s (by the master's own log times)" python3 - "$work/master.err" <<'PY'
+check "... then at most once per 10 s (by the master's own log times)" "$PY" - "$work/master.err" <<'PY'
 import datetime, re, sys
 times = [datetime.datetime.strptime(l[:23], "%Y-%m-%dT%H:%M:%S.%f")
          for l in open(sys.argv[1])

@@ -34,8 +34,8 @@ check "the decline is logged with its reason" \
 check "the console summary names it" \
     bash -c "sed -n '/^Workers that could not run the scenario/,/^\$/p' '$work/master.err' | grep -q '^  worker 1 .*fake: this worker cannot run it'"
 check "the declining worker got its SCENARIO, then no TARGET, GRANT or STOP ($(cat "$work/decline.json"))" \
-    python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit(g.get('4', 0) != 1 or any(k in g for k in ('5', '8', '11')))" "$work/decline.json"
-check "the JSON report's worker 1 is declined, with the reason" python3 - "$work/r.json" <<'PY'
+    "$PY" -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit(g.get('4', 0) != 1 or any(k in g for k in ('5', '8', '11')))" "$work/decline.json"
+check "the JSON report's worker 1 is declined, with the reason" "$PY" - "$work/r.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 w = {x["index"]: x for x in d["workers"]}
@@ -72,9 +72,9 @@ wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 wait_pid "$first" 35
 check "the decliner got no TARGET nor GRANT ($(cat "$work/first.json"))" \
-    python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit('5' in g or '11' in g)" "$work/first.json"
+    "$PY" -c "import json,sys; g=json.load(open(sys.argv[1]))['got']; sys.exit('5' in g or '11' in g)" "$work/first.json"
 check "its requests were all made by the other" \
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d['totals']['requests'])" "$work/order.json"
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d['totals']['requests'])" "$work/order.json"
 
 vernum=$(curl-config --vernum 2>/dev/null || echo 0)
 if [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)) ]; then

@@ -32,7 +32,7 @@ interrupted_run "SIGINT 2 s into a 30 s run" INT 1 -t 30s
 check "the console says the run was cut short" \
     grep -q "The run did not complete: interrupted by SIGINT [0-9.]* s into a 30s run" \
     "$work/master.err"
-check "the JSON report says so (run.aborted)" python3 -c '
+check "the JSON report says so (run.aborted)" "$PY" -c '
 import json, sys
 a = json.load(open(sys.argv[1]))["run"]["aborted"]
 print("  aborted:", a)
@@ -42,7 +42,7 @@ check "the JUnit run test fails with the reason" \
 check "the Markdown verdict is failed" grep -q "❌ failed" "$work/INT.md"
 
 interrupted_run "SIGTERM 2 s into a 30 s run" TERM 1 -t 30s
-check "the JSON report names SIGTERM" python3 -c '
+check "the JSON report names SIGTERM" "$PY" -c '
 import json, sys
 sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrupted by SIGTERM"))' \
     "$work/TERM.json"
@@ -50,7 +50,7 @@ sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrup
 # A closed terminal or SSH session: the master died (exit 129) without a
 # report, its workers loading the target until their silence timeout.
 interrupted_run "SIGHUP 2 s into a 30 s run" HUP 1 -t 30s
-check "the JSON report names SIGHUP" python3 -c '
+check "the JSON report names SIGHUP" "$PY" -c '
 import json, sys
 sys.exit(not json.load(open(sys.argv[1]))["run"]["aborted"].startswith("interrupted by SIGHUP"))' \
     "$work/HUP.json"
@@ -65,7 +65,7 @@ check "nohup: the run ran its time, exit 0 (got $master_rc)" [ "$master_rc" = 0 
 check "nohup: nothing says SIGHUP" bash -c "! grep -q SIGHUP '$work/master.err'"
 
 interrupted_run "Ctrl-C ends a run without a length: its planned end" INT 0
-check "nothing is said to be aborted" python3 -c '
+check "nothing is said to be aborted" "$PY" -c '
 import json, sys
 sys.exit(json.load(open(sys.argv[1]))["run"]["aborted"] is not None)' "$work/INT.json"
 check "the Markdown verdict is passed" grep -q "✅ passed" "$work/INT.md"
@@ -74,7 +74,7 @@ check "the Markdown verdict is passed" grep -q "✅ passed" "$work/INT.md"
 # Markdown reports of the last run (prefix $work/lost).
 says_failed() {
     check "$1: exit $2 (got $master_rc)" [ "$master_rc" = "$2" ]
-    check "$1: the JSON report says why (run.aborted)" python3 -c '
+    check "$1: the JSON report says why (run.aborted)" "$PY" -c '
 import json, sys
 a = json.load(open(sys.argv[1]))["run"]["aborted"]
 print("  aborted:", a)
@@ -126,7 +126,7 @@ wait_master 20 # well before the 30 s stop timeout
 check "exit 1: requests aborted at stop are failures (got $master_rc)" [ "$master_rc" = 1 ]
 check "the signal is logged" grep -q "SIGINT while stopping: requests in flight are aborted now" \
     "$work/master.err"
-check "the worker finished, its FINAL in, every request counted" python3 - "$work/sw.json" "$(target_total)" <<'PY'
+check "the worker finished, its FINAL in, every request counted" "$PY" - "$work/sw.json" "$(target_total)" <<'PY'
 import json, sys
 d, served = json.load(open(sys.argv[1])), int(sys.argv[2])
 w = d["workers"][0]

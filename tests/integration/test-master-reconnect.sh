@@ -15,7 +15,7 @@
 # Can this kernel abort a socket (CONFIG_INET_DIAG_DESTROY)? Tried on a
 # connection of our own first, so that a missing feature is said, not
 # mistaken for the master's failure.
-can_kill=$(python3 - <<'PY'
+can_kill=$("$PY" - <<'PY'
 import socket, subprocess, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); p = s.getsockname()[1]
 c = socket.create_connection(("127.0.0.1", p)); a, _ = s.accept()
@@ -62,10 +62,10 @@ reconnect_run() {
     wait_master 40
     check "$label: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     check "$label: the connection was broken and came back" \
-        python3 -c 'import json, sys
+        "$PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(not any(e["kind"] == "back" for e in d["events"]))' "$work/r.json"
-    lost=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["workers"][0]["reports_lost"])' \
+    lost=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["workers"][0]["reports_lost"])' \
         "$work/r.json")
     check "$label: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
     target_stats >"$work/target.json"
@@ -114,7 +114,7 @@ wait_master 60
 check "frozen: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "frozen: the worker's connection broke and it sent its kept reports again" \
     grep -q "new connection to the master: sent the last [0-9]* reports again" "$work/worker.err"
-lost=$(python3 -c 'import json, sys
+lost=$("$PY" -c 'import json, sys
 print(sum(w["reports_lost"] for w in json.load(open(sys.argv[1]))["workers"]))' "$work/f.json")
 check "frozen: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
 check "frozen: the reports counted already were ignored, not counted twice" \
@@ -154,7 +154,7 @@ if grep -A1 'conn 1: HELLO' "$work/drop.out" | grep -q 'conn 1: SNAPSHOT'; then
 else
     echo "note: this time a heartbeat was the first message after the HELLO"
 fi
-lost=$(python3 -c 'import json, sys
+lost=$("$PY" -c 'import json, sys
 print(sum(w["reports_lost"] for w in json.load(open(sys.argv[1]))["workers"]))' "$work/d.json")
 check "dropped: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
 target_stats >"$work/target.json"
@@ -200,7 +200,7 @@ check "stale: the late HELLO was said" grep -q '"stale_sent": true' "$work/stale
 # for no other reason.
 check "stale: the run ends only for sending nothing (exit $master_rc)" \
     bash -c "[ $master_rc = 3 ] && grep -q 'nothing was sent' '$work/master.err' && ! grep -qi 'lost\|missing' '$work/master.err'"
-check "stale: back once (the reconnect), never missing, every report counted" python3 - "$work/stale.json" <<'PY'
+check "stale: back once (the reconnect), never missing, every report counted" "$PY" - "$work/stale.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 kinds = [e["kind"] for e in d["events"] if e["worker"] == 0]

@@ -100,11 +100,11 @@ check "the master says what that leaves uncounted" \
 kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-w1=$(python3 -c "import json; w=json.load(open('$work/hung.json'))['workers'][1]; \
+w1=$("$PY" -c "import json; w=json.load(open('$work/hung.json'))['workers'][1]; \
 print(w['id'], w['pid'], w['state'], w['final_report'])")
 check "worker 1 ended as the new process, with its final report ($w1)" \
     [ "$w1" = "w2 $newcomer finished True" ]
-check "... and its events say the old process was still connected" python3 -c 'import json, sys
+check "... and its events say the old process was still connected" "$PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(not any(e["worker"] == 1 and "still connected" in e["detail"] for e in d["events"]))' \
     "$work/hung.json"

@@ -97,7 +97,7 @@ pids+=($!)
 for _ in $(seq 100); do grep -q "listening" "$work/target.out" && break; sleep 0.05; done
 grep -q listening "$work/target.out" || { cat "$work/target.err"; echo "FAIL: hornet-target did not start"; exit 1; }
 target_stats() { in_ns "$ns_t" curl -s --max-time 5 "$target_url/__stats"; }
-target_total() { target_stats | python3 -c 'import json, sys; print(json.load(sys.stdin)["total"])'; }
+target_total() { target_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["total"])'; }
 # The target's control endpoints answer clients on its own host only.
 code=$(in_ns "$ns_m" curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST \
     "$target_url/__stall?ms=60000" || true)
@@ -122,18 +122,9 @@ start_workers() { # extra worker flags; logs $work/wI.err
         pids+=($!)
     done
 }
-# Wait up to $1 seconds for "$@" (after $1) to succeed.
-wait_for() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@"; do
-        [ $SECONDS -lt $deadline ] || return 1
-        sleep 0.2
-    done
-}
 # History rows (Aggregated) as "timestamp users", from CSV prefix $1.
 history() {
-    python3 - "$1_stats_history.csv" <<'PY'
+    "$PY" - "$1_stats_history.csv" <<'PY'
 import csv, sys
 try:
     rows = list(csv.DictReader(open(sys.argv[1], newline="")))
@@ -152,7 +143,7 @@ users_settled() {
         END { exit !ok }'
 }
 log_time() { # epoch seconds of the first master log line matching $1
-    grep -m1 -- "$1" "$work/master.err" | python3 -c 'import sys, datetime as d
+    grep -m1 -- "$1" "$work/master.err" | "$PY" -c 'import sys, datetime as d
 t = d.datetime.strptime(sys.stdin.read().split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
 print(int(t.replace(tzinfo=d.timezone.utc).timestamp()))'
 }
@@ -166,11 +157,11 @@ check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the master started with the 3 workers" grep -q "3 workers joined" "$work/master.err"
 target_stats >"$work/target1.json"
 check_csv "$work/exact" "$work/target1.json"
-min=$(python3 -c 'import csv, sys
+min=$("$PY" -c 'import csv, sys
 print([r for r in csv.DictReader(open(sys.argv[1])) if r["Name"] == "Aggregated"][0]["Min Response Time"])' \
     "$work/exact_stats.csv" 2>/dev/null || echo 0)
 check "the link latency is in effect: every response took >= $delay_ms ms (min $min ms)" \
-    python3 -c "import sys; sys.exit(not float('$min') >= $delay_ms)"
+    "$PY" -c "import sys; sys.exit(not float('$min') >= $delay_ms)"
 for i in 1 2 3; do
     wait_pid "${pids[-3 + i - 1]}" 10 # the workers leave after QUIT
 done

@@ -16,7 +16,7 @@ start_target
 
 # Aggregated column $2 of PREFIX_stats.csv $1.
 agg() {
-    python3 -c "import csv,sys; r=[r for r in csv.DictReader(open(sys.argv[1], newline='')) if r['Name']=='Aggregated'][0]; print(r[sys.argv[2]])" \
+    "$PY" -c "import csv,sys; r=[r for r in csv.DictReader(open(sys.argv[1], newline='')) if r['Name']=='Aggregated'][0]; print(r[sys.argv[2]])" \
         "$1_stats.csv" "$2"
 }
 
@@ -27,7 +27,7 @@ agg() {
 # CI, nothing dropped) runs fewer; tests/bench/rate.sh measures the accuracy
 # itself (120,000 of 120,000 at 2,000/s for 60 s).
 near() {
-    python3 -c "import sys; n, want = int(sys.argv[1]), float(sys.argv[2]); sys.exit(not 0.8 * want <= n <= 1.05 * want + 10)" "$1" "$2"
+    "$PY" -c "import sys; n, want = int(sys.argv[1]), float(sys.argv[2]); sys.exit(not 0.8 * want <= n <= 1.05 * want + 10)" "$1" "$2"
 }
 
 for workers in 1 3; do
@@ -85,7 +85,7 @@ wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 target_stats >"$work/target_c.json"
 check_csv "$work/c" "$work/target_c.json"
-check "3:1 by weight with 2 users over 2 workers ($(cat "$work/target_c.json"))" python3 - "$work/target_c.json" <<'PY'
+check "3:1 by weight with 2 users over 2 workers ($(cat "$work/target_c.json"))" "$PY" - "$work/target_c.json" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))["paths"]
 a, b = p.get("/", 0), p.get("/json", 0)
@@ -126,7 +126,7 @@ start_hmaster -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 2 -r
 wait_master 60
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "x (both classes) has service times only, y (paced only) its intended start" \
-    python3 - "$work/mixed.json" <<'PY'
+    "$PY" - "$work/mixed.json" <<'PY'
 import json, sys
 e = {x["name"]: x for x in json.load(open(sys.argv[1]))["entries"]}
 print({n: (e[n]["requests"], (e[n]["intended_latency_us"] or {}).get("count")) for n in e})
@@ -134,11 +134,11 @@ sys.exit(not (e["x"]["requests"] > 2 and e["x"]["intended_latency_us"] is None
               and e["y"]["intended_latency_us"]["count"] == 1))
 PY
 check "the JSON says only some entries show the intended start (run.latency mixed)" \
-    python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["latency"] != "mixed")' \
+    "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["latency"] != "mixed")' \
     "$work/mixed.json"
 check "and so does the console" grep -q "from the intended start for 1 of 2 entries" "$work/master.err"
 check "the JSON's config names the scenario's host" \
-    python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["config"]["host"] != sys.argv[2])' \
+    "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["config"]["host"] != sys.argv[2])' \
     "$work/mixed.json" "$target_url"
 
 echo "== a 1 s server freeze at 100 iterations/s with at most 2 users"
@@ -158,8 +158,8 @@ intended=$(agg "$work/f_auto" "99%")
 service=$(agg "$work/f_service" "99%")
 echo "p99 from the intended start: $intended ms; service time: $service ms"
 check "the latency from the intended start shows the freeze (p99 $intended ms >= 500 ms)" \
-    python3 -c "import sys; sys.exit(not float(sys.argv[1]) >= 500)" "$intended"
+    "$PY" -c "import sys; sys.exit(not float(sys.argv[1]) >= 500)" "$intended"
 check "the service time hides it (p99 $service ms, under a quarter of $intended ms)" \
-    python3 -c "import sys; sys.exit(not float(sys.argv[1]) * 4 < float(sys.argv[2]))" "$service" "$intended"
+    "$PY" -c "import sys; sys.exit(not float(sys.argv[1]) * 4 < float(sys.argv[2]))" "$service" "$intended"
 check "the service-time run says what it shows" grep -q "Response times are service times" "$work/master.err"
 finish

@@ -6,6 +6,7 @@
 # nothing running; Ctrl-C lets the master write its reports and still stops
 # the target; a taken PORT, an unknown option and --help say what they do.
 set -euo pipefail
+. "$(dirname "$0")/../python.sh"
 
 : "${HORNET_BUILD_ROOT:?HORNET_BUILD_ROOT must point to the meson build directory}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,7 +60,7 @@ target_port() { sed -n 's|.*hornet-target serves http://127.0.0.1:\([0-9]*\).*|\
 nothing_listens_on() { ! ss -Htln "sport = :$1" | grep -q .; }
 # Every name of the run in the stats CSV, with requests and no failure.
 csv_ok() {
-    python3 - "$1" <<'PY'
+    "$PY" - "$1" <<'PY'
 import csv, sys
 rows = {r["Name"]: r for r in csv.DictReader(open(sys.argv[1], newline=""))}
 for name in ("/", "/json", "/api/products", "Aggregated"):
@@ -100,7 +101,7 @@ check "the target is stopped (port ${port:-?})" nothing_listens_on "${port:-0}"
 check "no process of the run is left" bash -c "! pgrep -s $qs_pid >/dev/null"
 
 echo "== a PORT that is taken"
-python3 -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' >"$work/holder.port" &
+"$PY" -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(120)' >"$work/holder.port" &
 holder=$!
 for _ in $(seq 50); do [ -s "$work/holder.port" ] && break; sleep 0.1; done
 taken=$(cat "$work/holder.port")

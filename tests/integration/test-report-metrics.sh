@@ -76,7 +76,7 @@ if promtool check metrics <"$work/metrics.txt" >"$work/promtool.out" 2>&1; then
 else
     fail "promtool check metrics: $(head -n 10 "$work/promtool.out")"
 fi
-python3 - "$work/metrics.txt" <<'PY' || fail "the metrics disagree with each other"
+"$PY" - "$work/metrics.txt" <<'PY' || fail "the metrics disagree with each other"
 import re, sys
 samples = {}
 for line in open(sys.argv[1]):
@@ -113,7 +113,7 @@ sys.exit(0 if ok else 1)
 PY
 # A port another process listens on: the master cannot serve metrics there.
 port=$(free_port)
-python3 -c 'import socket, sys, time
+"$PY" -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close(); time.sleep(30)' "$port" "$work/holding" &
 pids+=($!)

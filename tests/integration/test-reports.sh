@@ -17,10 +17,6 @@
 . "$(dirname "$0")/master_lib.sh"
 . "$here/npm_tools.sh"
 top=$(cd "$here/../.." && pwd)
-JPY=python3
-for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import jsonschema' 2>/dev/null; then JPY=$p; break; fi
-done
 
 npm_tools || { fail "test tools from npm"; finish; }
 rc=0
@@ -39,10 +35,10 @@ for f in "$r.json" "$r.junit.xml" "$r.md" "$r.hlog" "${r}_stats.csv"; do
 done
 
 echo "== a Locust user's CI script over the CSV files"
-check "the consumer script runs to the end" python3 "$here/locust_consumer.py" "$r"
+check "the consumer script runs to the end" "$PY" "$here/locust_consumer.py" "$r"
 
 echo "== the JSON report: schema, and the same figures as the CSV files"
-"$JPY" - "$top/master/report.schema.json" "$r.json" "$r" <<'PY' || fail "JSON report"
+"$PY" - "$top/master/report.schema.json" "$r.json" "$r" <<'PY' || fail "JSON report"
 import csv, json, sys, jsonschema
 schema, doc, prefix = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
 jsonschema.Draft7Validator.check_schema(schema)
@@ -105,7 +101,7 @@ if xmllint --noout --schema "$xsd" "$r.junit.xml" 2>"$work/xmllint.err"; then
 else
     fail "the JUnit XML is not valid: $(head -n 5 "$work/xmllint.err")"
 fi
-python3 - "$r.junit.xml" <<'PY' || fail "JUnit test cases"
+"$PY" - "$r.junit.xml" <<'PY' || fail "JUnit test cases"
 import sys, xml.etree.ElementTree as ET
 suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
 cases = {(c.get("classname"), c.get("name")): c for c in suite.findall("testcase")}
@@ -129,7 +125,7 @@ start_hmaster -H "$target_url" -u 1 -t 5s --expect-workers 1 --expect-workers-ma
 wait_master 30
 check "exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
 why="the run did not start: only 0 of 1 expected workers joined within 1s"
-"$JPY" - "$top/master/report.schema.json" "$n.json" "$why" <<'PY' || fail "JSON report of a run that never started"
+"$PY" - "$top/master/report.schema.json" "$n.json" "$why" <<'PY' || fail "JSON report of a run that never started"
 import json, sys, jsonschema
 schema, doc, why = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
 errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
@@ -156,7 +152,7 @@ check "log header lines" bash -c "head -n 5 '$r.hlog' | grep -q '^#\[Histogram l
     grep -q '^\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"$' '$r.hlog'"
 if node "$here/hlog_decode.js" "$npm_tools_dir/node_modules" "$r.hlog" 50 66 75 90 95 99 99.9 100 \
     >"$work/hlog.json" 2>"$work/hlog.err"; then
-    python3 - "$work/hlog.json" "$r.json" <<'PY' || fail "the decoded log differs from the JSON report"
+    "$PY" - "$work/hlog.json" "$r.json" <<'PY' || fail "the decoded log differs from the JSON report"
 import json, sys
 dec, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 want = {"": doc["totals"]}
@@ -196,12 +192,12 @@ start_hmaster -H "$target_url" --rate 100/s --max-users 1 --max-delay 100ms -t 3
     --only-summary '/delay?ms=50'
 wait_master 40
 check "the run fails on the dropped threshold (exit $master_rc)" [ "$master_rc" = 1 ]
-qd=$("$JPY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["dropped_iterations"])' "$q.json")
+qd=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["dropped_iterations"])' "$q.json")
 check "the Markdown summary says $qd iterations were dropped" \
     grep -q "^\*\*$qd iterations dropped\*\*" "$q.md"
 check "the JUnit properties hold the $qd dropped iterations" \
     grep -q "<property name=\"dropped_iterations\" value=\"$qd\"/>" "$q.junit.xml"
-"$JPY" - "$top/master/report.schema.json" "$q.json" <<'PY' || fail "open-model JSON report"
+"$PY" - "$top/master/report.schema.json" "$q.json" <<'PY' || fail "open-model JSON report"
 import json, sys, jsonschema
 schema, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 checks = []
@@ -234,7 +230,7 @@ mkdir -p "$artifacts"
 if node "$here/html_check.js" "$npm_tools_dir/node_modules" "$q.html" "$artifacts/report-open-model.png" \
     >"$work/html.json" 2>"$work/html.err"; then
     cp "$q.html" "$artifacts/report-open-model.html"
-    python3 - "$work/html.json" <<'PY' || fail "HTML report in the browser"
+    "$PY" - "$work/html.json" <<'PY' || fail "HTML report in the browser"
 import json, sys
 h = json.load(open(sys.argv[1]))
 checks = []

@@ -39,7 +39,7 @@ wait_master 60
 check "the run completes (exit $master_rc)" [ "$master_rc" = 0 ]
 
 echo "== the JSON report names the stall and the lost worker"
-python3 - "$r.json" <<'PY' || fail "JSON report"
+"$PY" - "$r.json" <<'PY' || fail "JSON report"
 import json, sys
 d = json.load(open(sys.argv[1]))
 w = {x["id"]: x for x in d["workers"]}
@@ -84,7 +84,7 @@ echo "== the HTML report in headless chromium"
 if node "$here/html_check.js" "$npm_tools_dir/node_modules" "$r.html" "$artifacts/report-selfcheck.png" \
     >"$work/html.json" 2>"$work/html.err"; then
     cp "$r.html" "$artifacts/report-selfcheck.html"
-    python3 - "$work/html.json" <<'PY' || fail "HTML report in the browser"
+    "$PY" - "$work/html.json" <<'PY' || fail "HTML report in the browser"
 import json, sys
 h = json.load(open(sys.argv[1]))
 ok = True

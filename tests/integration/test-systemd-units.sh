@@ -5,6 +5,7 @@
 # hardened and reads /etc/hornet/*.env, and a unit with a wrong path fails
 # the same check (so the check can fail).
 set -euo pipefail
+. "$(dirname "$0")/../python.sh"
 
 : "${HORNET_BUILD_ROOT:?HORNET_BUILD_ROOT must point to the meson build directory}"
 command -v systemd-analyze >/dev/null || { echo "FAIL: systemd-analyze is missing (Debian package systemd)"; exit 1; }
@@ -22,7 +23,7 @@ check() {
 meson install -C "$HORNET_BUILD_ROOT" --no-rebuild --quiet --destdir "$root" >"$root.install.log" 2>&1 ||
     { cat "$root.install.log"; rm -f "$root.install.log"; echo "FAIL: meson install"; exit 1; }
 rm -f "$root.install.log"
-read -r prefix bindir unitdir < <(meson introspect --buildoptions "$HORNET_BUILD_ROOT" | python3 -c '
+read -r prefix bindir unitdir < <(meson introspect --buildoptions "$HORNET_BUILD_ROOT" | "$PY" -c '
 import json, os, sys
 o = {x["name"]: x["value"] for x in json.load(sys.stdin)}
 unitdir = o["systemdunitdir"] or os.path.join(o["prefix"], "lib/systemd/system")

@@ -5,6 +5,7 @@
 # check and exits non-zero if any failed.
 # Usage: HORNET_TARGET=build/tests/target/hornet-target test-target.sh
 set -euo pipefail
+. "$(dirname "$0")/../python.sh"
 
 TARGET=${HORNET_TARGET:-}
 if [[ -z $TARGET || ! -x $TARGET ]]; then
@@ -65,7 +66,7 @@ body_is() {
 # json_ok EXPR: the last body is JSON and the python expression EXPR over it
 # (named d) is true.
 json_ok() {
-    if ! python3 - "$BODY" "$1" <<'EOF'; then
+    if ! "$PY" - "$BODY" "$1" <<'EOF'; then
 import json, sys
 try:
     d = json.load(open(sys.argv[1]))
@@ -89,7 +90,7 @@ raw() {
 # stats_are JSON: GET /__stats equals JSON ({"total": n, "paths": {...}}).
 stats_are() {
     curl -s --max-time 5 -o "$BODY" "$BASE/__stats" || true
-    if ! python3 - "$BODY" "$1" <<'EOF'; then
+    if ! "$PY" - "$BODY" "$1" <<'EOF'; then
 import json, sys
 got, want = json.load(open(sys.argv[1])), json.loads(sys.argv[2])
 if got != want:
@@ -105,7 +106,7 @@ expected_stats() {
         total=$((total + EXPECT[$path]))
         lines+="$path"$'\t'"${EXPECT[$path]}"$'\n'
     done
-    printf '%s' "$lines" | python3 -c '
+    printf '%s' "$lines" | "$PY" -c '
 import json, sys
 paths = {}
 for line in sys.stdin.read().splitlines():
@@ -273,10 +274,10 @@ http 400 POST /api/auth/login "${J[@]}" -d '[]'
 http 400 POST /api/auth/login
 http 200 POST /api/auth/login "${J[@]}" -d '{"email": "ada@example.com", "password": "pw"}'
 json_ok 'len(d["access_token"]) == 40 and all(c in "0123456789abcdef" for c in d["access_token"])'
-TOKEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$BODY")
+TOKEN=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$BODY")
 AUTH=(-H "Authorization: Bearer $TOKEN")
 http 200 POST /api/auth/login "${J[@]}" -d '{"email": "bob@example.com", "password": "pw"}'
-OTHER=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$BODY")
+OTHER=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$BODY")
 [[ $OTHER != "$TOKEN" ]] || fail "two logins got the same token"
 big=$(head -c 70000 /dev/zero | tr '\0' 'a')
 http 413 POST /api/auth/login "${J[@]}" --data-binary "{\"email\": \"$big\"}"
@@ -345,14 +346,14 @@ done
 curl -s --max-time 30 "$BASE/api/products/[1-200]" >/dev/null &
 pids+=($!)
 wait "${pids[@]}" || true
-stats_are "$(python3 -c '
+stats_are "$("$PY" -c '
 import json
 paths = {"/json": 1000}
 paths.update({"/api/products/%d" % i: 1 for i in range(1, 201)})
 print(json.dumps({"total": 1200, "paths": paths}))')"
 
 # Many open connections at once (load tests open thousands).
-if ! timeout 60 python3 - "$PORT" <<'EOF'; then
+if ! timeout 60 "$PY" - "$PORT" <<'EOF'; then
 import resource, socket, sys
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 n = min(3000, hard - 100)

@@ -11,7 +11,7 @@ start_target
 # The CSV's Aggregated Request Count equals the target's count.
 counts_exact() {
     target_stats >"$work/t.json"
-    python3 - "$1_stats.csv" "$work/t.json" <<'PY'
+    "$PY" - "$1_stats.csv" "$work/t.json" <<'PY'
 import csv, json, sys
 agg = [r for r in csv.DictReader(open(sys.argv[1], newline="")) if r["Name"] == "Aggregated"][0]
 n, want = int(agg["Request Count"]), json.load(open(sys.argv[2]))["total"]
@@ -85,7 +85,7 @@ check "reports count every request" counts_exact "$work/a"
 # The aborting threshold shows its value over the whole run (the totals'),
 # not the one it had when it fired a few seconds earlier, and stays failed.
 check "the JSON report shows the aborting threshold failed, with the run's error rate" \
-    python3 - "$work/a.json" <<'PY'
+    "$PY" - "$work/a.json" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 th = {t["expression"]: t for t in doc["thresholds"]}["error_rate < 10%"]
@@ -98,7 +98,7 @@ check "the failures report has the 500s" grep -q "HTTP 500" "$work/a_failures.cs
 # run and the thresholds, not the entry (a CI server would fail the build
 # for them).
 check "JUnit: /status/500's case passes, saying its failures were allowed" \
-    python3 - "$work/a.xml" <<'PY'
+    "$PY" - "$work/a.xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
 cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")}
 c = cases["GET /status/500"]

@@ -18,7 +18,7 @@ check "requests reported == requests received by the target" [ "$got" = "$want" 
 check "some load was generated" [ "$got" -gt 0 ]
 check "no failures" [ "$(summary '["failures"]')" = 0 ]
 for path in / /json /delay; do
-    n=$(curl -s "$target_url/__stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['paths'].get('$path', 0))")
+    n=$(curl -s "$target_url/__stats" | "$PY" -c "import json,sys; print(json.load(sys.stdin)['paths'].get('$path', 0))")
     key="GET $target_url${path}"
     [ "$path" = /delay ] && key="GET $target_url/delay?ms=50"
     r=$(summary "['entries'].get('$key', -1)")
@@ -45,7 +45,7 @@ for run in 1 2 3 4 5 6 7 8 9 10; do
     # not reached the target yet (on a busy machine some of the 320 users'
     # requests are still connecting 0.3 s in): the worker may report more
     # than the target saw by those, never fewer (that was the lost count).
-    aborted=$(summary "['errors']" | python3 -c "import ast,sys; print(sum(v for k, v in ast.literal_eval(sys.stdin.read()).items() if k.endswith('|aborted at stop')))")
+    aborted=$(summary "['errors']" | "$PY" -c "import ast,sys; print(sum(v for k, v in ast.literal_eval(sys.stdin.read()).items() if k.endswith('|aborted at stop')))")
     if [ "$got" -lt "$want" ] || [ "$((got - want))" -gt "$aborted" ]; then
         lost=$((lost + 1))
         echo "run $run: worker reported $got requests ($aborted aborted at the stop), target counted $want"

@@ -14,7 +14,7 @@ start_master --workers 1 --deadline 90 --timeline "$work/timeline" \
 start_worker --threads 2
 wait "$master_pid" || fail "scripted master did not reach every target and get every FINAL"
 tr '\n' ' ' <"$work/timeline"; echo
-python3 - "$work/timeline" <<'PY' || fail "ramp does not follow the spawn rate"
+"$PY" - "$work/timeline" <<'PY' || fail "ramp does not follow the spawn rate"
 import sys
 targets, rows = [], []
 for line in open(sys.argv[1]):

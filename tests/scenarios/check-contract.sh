@@ -11,7 +11,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 design="${CONTRACT_DESIGN:-$here/../../../shared/DESIGN.md}" # or another copy
-if [ -f "$design" ] && python3 - "$design" "$work/contract.yaml" <<'PY'; then
+if [ -f "$design" ] && "$PY" - "$design" "$work/contract.yaml" <<'PY'; then
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 sec = text.split("## 5.", 1)[1].split("\n## ", 1)[0]

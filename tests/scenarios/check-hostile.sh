@@ -3,6 +3,7 @@
 # each must be refused by a size limit with a clear FILE:LINE:COL message
 # and exit 2, within a bounded time and memory, never a crash.
 set -uo pipefail
+. "$(dirname "$0")/../python.sh"
 : "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,7 +25,7 @@ expect() { # name, expected fragment; runs --check on $work/NAME.yaml
     fi
 }
 
-python3 - "$work" <<'PY'
+"$PY" - "$work" <<'PY'
 import sys
 w = sys.argv[1]
 head = "host: http://127.0.0.1:1\nusers:\n  - tasks:\n"
@@ -62,7 +63,7 @@ expect laughs "the document expands to more than 1000000 nodes"
 # The same bomb where the format allows it, inside the body itself: refused
 # when the file is loaded, before the body is made.
 sed -i 's/^a\([0-9]\): /x-a\1: /' "$work/laughs.yaml"
-python3 - "$work/laughs.yaml" <<'PY'
+"$PY" - "$work/laughs.yaml" <<'PY'
 import sys
 p = sys.argv[1]
 lines = open(p).read().split("\n")

@@ -6,7 +6,7 @@
 # of 60,000 keys took a minute when each lookup compared every key with
 # every other.
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
-python3 - "$work" <<'PY'
+"$PY" - "$work" <<'PY'
 import sys
 w = sys.argv[1]
 host = "host: http://127.0.0.1:1"

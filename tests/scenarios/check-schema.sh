@@ -6,10 +6,7 @@
 set -uo pipefail
 : "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
-PY=python3
-for p in python3 /usr/bin/python3; do
-    if "$p" -c 'import jsonschema, yaml' 2>/dev/null; then PY=$p; break; fi
-done
+. "$top/tests/python.sh"
 failed=0
 "$PY" - "$top" <<'PY' || failed=1
 import glob, json, sys, yaml, jsonschema

@@ -3,6 +3,7 @@
 #   check DESCRIPTION COMMAND...   ok/FAIL line, counted
 #   finish NAME                    "NAME: P passed, F failed"; exit 1 on a failure
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../python.sh"
 : "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
