@@ -353,9 +353,13 @@ void hn_run_on_tick(struct ev_loop *loop, ev_timer *t, int revents)
 
 void hn_run_on_watch(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    (void)loop;
     (void)revents;
-    hn_lag_watch(&((struct hn_run *)t->data)->lag, hn_clock_mono_s());
+    double period = hn_lag_watch(&((struct hn_run *)t->data)->lag, hn_clock_mono_s());
+    if (period != t->repeat) { /* closer after a stall, and back (lag.h) */
+        t->repeat = period;
+        if (ev_is_active(t))
+            ev_timer_again(loop, t);
+    }
 }
 
 void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)

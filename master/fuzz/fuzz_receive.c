@@ -457,7 +457,9 @@ static void timers_due(void)
         hn_run_on_stop_deadline(g.loop, &r->stop_deadline, 0);
     while (r->state != HN_RUN_DONE && next_watch <= fake_s) {
         hn_run_on_watch(g.loop, &r->watch, 0);
-        next_watch += HN_LAG_WATCH_S;
+        next_watch += r->watch.repeat; /* closer after a stall (lag.h) */
+        if (next_watch < fake_s)       /* overdue: once more now, as libev does */
+            next_watch = fake_s;
     }
     while (r->state != HN_RUN_DONE && next_tick <= fake_s) {
         hn_run_on_tick(g.loop, &r->tick, 0);

@@ -2,6 +2,7 @@
  * timer stop the liveness clock and count as lag; the receive backlog
  * counts as lag but not as a stall; figures per second and for the run.
  * Times are given, never measured. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,10 +45,42 @@ static void test_watch_and_tick(void **state)
     assert_int_equal(hn_lag_ms(hn_lag_max(&l)), 4000);
 }
 
+/* A master that runs 10 ms of every 500 ms (SIGSTOP/SIGCONT, a throttled
+ * container): its liveness clock must advance by about what it ran, not
+ * by a watch period per stall (0.1 s of each 0.5 s made workers missing
+ * whose messages it could not read). The watch fires when due, or at the
+ * start of the next running window when due while stopped. */
+static void test_throttled(void **state)
+{
+    (void)state;
+    struct hn_lag l = {0};
+    double t = 100.0, period = hn_lag_watch(&l, t);
+    assert_true(period == HN_LAG_WATCH_S);
+    double start = hn_lag_clock(&l, t);
+    const double cycle = 0.5, run = 0.01;
+    for (int i = 0; i < 400; i++) {
+        double due = t + period, window = floor((due - 100.0) / cycle) * cycle + 100.0;
+        t = due < window + run ? due : window + cycle; /* while running, or at the next window */
+        period = hn_lag_watch(&l, t);
+    }
+    double real = t - 100.0, live = hn_lag_clock(&l, t) - start;
+    assert_true(real > 10.0);
+    assert_true(period == HN_LAG_WATCH_CLOSE_S); /* still stalling */
+    /* ran 2 % of the time: the liveness clock gets at most 5 % */
+    assert_true(live < 0.05 * real);
+    assert_true(live > 0.0);
+
+    /* no stall for HN_LAG_CLOSE_FOR_S: back to the usual period */
+    for (double end = t + HN_LAG_CLOSE_FOR_S + 1.0; t < end; t += period)
+        period = hn_lag_watch(&l, t);
+    assert_true(period == HN_LAG_WATCH_S);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_watch_and_tick),
+        cmocka_unit_test(test_throttled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
