@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -210,6 +211,12 @@ static pid_t start_master(const struct args *a, const char *dir)
     pid_t pid = fork();
     if (pid != 0)
         return pid;
+    /* Dies with the simulator: one killed (a test's timeout) would leave
+     * a master it had stopped (--throttle) stopped for good, holding its
+     * memory and ports. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(127);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
         dup2(fd, 1);
