@@ -129,12 +129,13 @@ echo "== a report lost with its connection, and the next one first on the new co
 # N+1, which found the new connection. It used to go out at once, ahead of
 # the kept reports: the master counted N as lost and ignored it when it came
 # (a review's reproduction: 1,701 of 1,800 counted, reports_lost 1). It now
-# waits behind them.
+# waits behind them. A run without a length, ended on SIGTERM once the
+# worker is back and has reported twice more (a 9 s run before).
 curl -s -X POST "$target_url/__reset" >/dev/null
 port=$(free_port)
 pport=$(free_port)
 MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" --rate 200/s --max-users 10 \
-    -t 9s --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/d" --json "$work/d.json" \
+    --expect-workers 2 --expect-workers-max-wait 20s --csv "$work/d" --json "$work/d.json" \
     --only-summary /
 "$PY" "$here/report_drop_proxy.py" --listen "$pport" --master-port "$port" --after 3 \
     >"$work/drop.out" 2>&1 &
@@ -145,6 +146,10 @@ sleep 0.3
 pids+=($!)
 sleep 0.6 # the other worker starts the run: the reports' phase against the heartbeats
 start_worker --threads 1 --id direct
+wait_log "is back: dropped" 30 || true # judged below, on the proxy's log and the JSON
+rows=$(history_rows "$work/d")
+wait_history "$work/d" $((rows + 2)) 30 || fail "dropped: no history rows after the reconnection"
+kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
 wait_master 40
 check "dropped: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "dropped: a report was swallowed and the connection reset" \
@@ -159,30 +164,6 @@ print(sum(w["reports_lost"] for w in json.load(open(sys.argv[1]))["workers"]))' 
 check "dropped: no report lost (reports_lost $lost)" [ "$lost" = 0 ]
 target_stats >"$work/target.json"
 check_csv "$work/d" "$work/target.json"
-
-echo "== a half-open connection: the worker's end broke, the master's stays up"
-# The worker reconnects through a proxy that left the master's end open:
-# only the run id the worker got in its WELCOME says its HELLO on the new
-# connection is the same process (host and pid prove nothing), and it is
-# let in as such, not held as a claim until the run loses its only worker
-# (exit 3 before).
-curl -s -X POST "$target_url/__reset" >/dev/null
-port=$(free_port)
-pport=$(free_port)
-MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 2 -r 2 -t 10s \
-    --expect-workers 1 --expect-workers-max-wait 20s --only-summary /
-"$PY" "$here/halfopen_proxy.py" --listen "$pport" --master-port "$port" --cut-after 4 \
-    >"$work/proxy.out" 2>&1 &
-pids+=($!)
-sleep 0.3
-: >"$work/worker.err"
-"$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 --id solo 2>>"$work/worker.err" &
-pids+=($!)
-wait_master 40
-check "half-open: the run passes (exit $master_rc)" [ "$master_rc" = 0 ]
-check "half-open: the connection was cut" grep -q "proxy: cut" "$work/proxy.out"
-check "half-open: the same process is back (reconnected, not a new one claiming its id)" \
-    bash -c "grep -q 'back .*solo reconnected' '$work/master.err' && ! grep -q 'says HELLO with its id' '$work/master.err'"
 
 echo "== a HELLO that arrives late on the connection a worker left"
 # A network cut holds back what a worker said on its old connection (a
@@ -208,19 +189,44 @@ print("  events:", kinds, "reports_lost:", d["workers"][0]["reports_lost"])
 assert kinds.count("back") == 1 and "missing" not in kinds, kinds
 assert d["workers"][0]["reports_lost"] == 0 and d["workers"][0]["final_report"]
 PY
+echo "== a half-open connection: the worker's end broke, the master's stays up"
 echo "== a connection cut during its greeting, then one that stays: the worker keeps the second"
-# libzmq connects again by itself after such a cut; the worker's own
-# redial (after handshakes libzmq gives up on) must not drop the good one.
+# The worker solo reconnects through a proxy that left the master's end
+# open: only the run id the worker got in its WELCOME says its HELLO on the
+# new connection is the same process (host and pid prove nothing), and it is
+# let in as such, not held as a claim until the run loses it (exit 3 before,
+# when it was the only worker; here the JSON says it ended lost).
+# In the same run, the worker greeter's first connection is cut during its
+# greeting: libzmq connects again by itself after such a cut; the worker's
+# own redial (after handshakes libzmq gives up on) must not drop the good
+# one. It joins first, so that solo's cut comes 4 s into solo's run.
+curl -s -X POST "$target_url/__reset" >/dev/null
 port=$(free_port)
-MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 2 -r 2 -t 5s \
-    --expect-workers 1 --expect-workers-max-wait 30s --only-summary /
-start_py_server proxy cut_first_proxy.py "$port"
-proxy_port=$server_port
-"$HORNET_WORKER" --master "tcp://127.0.0.1:$proxy_port" --threads 1 2>"$work/cut.err" &
+pport=$(free_port)
+MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -H "$target_url" -u 4 -r 4 -t 10s \
+    --expect-workers 2 --expect-workers-max-wait 30s --json "$work/half.json" --only-summary /
+start_py_server greet cut_first_proxy.py "$port"
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$server_port" --threads 1 --id greeter 2>"$work/cut.err" &
 pids+=($!)
-wait_master 60
-check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-n=$(grep -c "^connection" "$work/proxy.out")
-check "2 connections through the proxy over the run, the cut one and the one kept ($n)" [ "$n" = 2 ]
-check "the master never saw the worker come back" bash -c "! grep -q ' is back' '$work/master.err'"
+wait_log "joined: greeter" 30 || fail "greeter did not join"
+"$PY" "$here/halfopen_proxy.py" --listen "$pport" --master-port "$port" --cut-after 4 \
+    >"$work/proxy.out" 2>&1 &
+pids+=($!)
+sleep 0.3
+: >"$work/worker.err"
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 --id solo 2>>"$work/worker.err" &
+pids+=($!)
+wait_master 40
+check "half-open: the run passes (exit $master_rc)" [ "$master_rc" = 0 ]
+check "half-open: the connection was cut" grep -q "proxy: cut" "$work/proxy.out"
+check "half-open: the same process is back (reconnected, not a new one claiming its id)" \
+    bash -c "grep -q 'back .*solo reconnected' '$work/master.err' && ! grep -q 'says HELLO with its id' '$work/master.err'"
+check "half-open: solo ended finished, with its final report" "$PY" -c 'import json, sys
+w = [w for w in json.load(open(sys.argv[1]))["workers"] if w["id"] == "solo"][0]
+print("  ", w["state"], w["final_report"])
+sys.exit(not (w["state"] == "finished" and w["final_report"]))' "$work/half.json"
+n=$(grep -c "^connection" "$work/greet.out")
+check "greeter: 2 connections through its proxy over the run, the cut one and the one kept ($n)" [ "$n" = 2 ]
+check "the master never saw greeter come back" bash -c "! grep -q ' is back: greeter' '$work/master.err'"
+
 finish
