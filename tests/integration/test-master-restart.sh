@@ -15,6 +15,9 @@
 # gets (test-master-impostor.sh).
 . "$(dirname "$0")/master_lib.sh"
 
+# Whether the target has served more than $1 requests (the worker runs load).
+target_above() { [ "$(target_total)" -gt "$1" ]; }
+
 start_target
 port=$(free_port)
 MASTER_BIND="tcp://127.0.0.1:$port"
@@ -22,7 +25,7 @@ start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s 
     -t 60s --only-summary "/delay?ms=20"
 start_worker --threads 1 --id w1 --silence-timeout 2s
 wait_log "workers joined: ramping" 15 || fail "the first run did not start"
-sleep 2
+wait_for 15 target_above 0 || fail "the first run sent no request"
 kill -KILL "$hmaster_pid"
 wait_grep "$work/worker.err" "no word from the master .* stopping all load" 30 ||
     fail "the worker did not stop its load"
@@ -33,7 +36,7 @@ curl -s -X POST "$target_url/__reset" >/dev/null
 
 echo "== a new master on the same port"
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 30s --csv "$work/r" \
-    -u 10 -r 10 -t 8s --only-summary / /json
+    -u 10 -r 10 -t 5s --only-summary / /json
 wait_log "workers joined: ramping" 30 || fail "the second run did not start"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
@@ -46,11 +49,12 @@ echo "== the worker killed and restarted with the same --id"
 # This run and the next have no length: each ends on SIGTERM once its
 # mid-run checks are done (a 12 or 14 s run could end before them on a busy
 # machine).
+served=$(target_total)
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 30s -u 10 -r 10 \
     --only-summary /
 start_worker --threads 1 --id w1 # the previous one left after the QUIT
 wait_log "workers joined: ramping" 30 || fail "the third run did not start"
-sleep 2
+wait_for 15 target_above "$served" || fail "the third run sent no request"
 kill -KILL "$worker_pid"
 : >"$work/worker.err"
 start_worker --threads 1 --id w1
