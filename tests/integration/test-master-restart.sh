@@ -61,7 +61,9 @@ start_worker --threads 1 --id w1
 wait_log "worker 0 is back: w1 (a new process: sending the scenario again)" 20 ||
     fail "the master did not take the restarted worker back"
 wait_grep "$work/worker.err" "scenario loaded" 20 || fail "the restarted worker got no scenario"
-a=$(target_total); sleep 2; b=$(target_total)
+a=$(target_total)
+wait_for 20 target_above "$a" || true # judged below (the old process is dead: load is the new one's)
+b=$(target_total)
 check "the restarted worker generates load ($a -> $b)" [ "$b" -gt "$a" ]
 kill -TERM "$hmaster_pid" 2>/dev/null || true # a run without a length: SIGTERM is its end
 wait_master 40
