@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # A worker killed (-9) mid-run, once the run is at its 30 users. The master
 # marks it missing after 3 s of silence and moves its users to the surviving
-# workers: the history CSV's User Count is back at 30. A lost worker does not fail the run when others finish it: the run
-# completes, the reports are written and the exit code is 0 (the requests
-# the lost worker never reported are missing, and the master says so).
-# Only when every worker is lost does the run fail, with exit code 3: the
-# second part checks that.
+# workers: the history CSV's User Count is back at 30. A lost worker does
+# not fail the run when others finish it: the run completes, the reports
+# are written and the exit code is 0 (the requests the lost worker never
+# reported are missing, and the master says so). Only when every worker is
+# lost does the run fail, with exit code 3: the fourth part checks that.
 . "$(dirname "$0")/master_lib.sh"
 
 start_target
