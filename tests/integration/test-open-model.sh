@@ -12,7 +12,21 @@
 # asks otherwise.
 . "$(dirname "$0")/master_lib.sh"
 
+# Two targets: runs that do not disturb each other go side by side, each on
+# its own target where a check compares counts with the target's.
 start_target
+target2_url=$target_url
+start_target
+
+# side_master NAME ARGS...: a hornet-master beside the one start_hmaster
+# started, its log in $work/NAME.err; sets side_pid.
+side_master() {
+    local name=$1
+    shift
+    "$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    side_pid=$!
+    pids+=("$side_pid")
+}
 
 # Aggregated column $2 of PREFIX_stats.csv $1.
 agg() {
@@ -70,6 +84,9 @@ n=$(agg "$work/frozen" "Request Count")
 check "600 iterations though the STOP came late: at most 5 % more, at least 80 % (got $n)" \
     near "$n" 600
 
+# Three runs side by side: the classes' on the first target (its counts are
+# checked against the target's), the dropped iterations' and the mixed
+# entry's on the second (they check only the master's own numbers).
 echo "== classes share iterations by weight, even with fewer users than weight"
 curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
 cat >"$work/classes.yaml" <<YAML
@@ -81,6 +98,31 @@ arrival: {rate: 200/s, max_users: 2}
 YAML
 start_hmaster -f "$work/classes.yaml" -t 4s --local-workers 2 --worker-threads 1 --csv "$work/c" \
     --only-summary
+
+# 2 users of 100 ms requests run 20 iterations a second of the 50 asked
+# for; max_delay is longer than the run, so only the end drops them.
+side_master q -H "$target2_url" --rate 50/s --max-users 2 --max-delay 60s -t 4s \
+    --local-workers 1 --worker-threads 1 --threshold "dropped < 1" --csv "$work/q" \
+    --only-summary "/delay?ms=100"
+q_pid=$side_pid
+
+# Per second, whether all of x's requests had an intended start decided
+# which kind x showed: its histogram mixed both (20 of 23 in an audit).
+cat >"$work/mixed.yaml" <<YAML
+host: $target2_url
+users:
+  - name: paced
+    wait: {pacing: 200ms}
+    on_start: [{get: /, name: y}]
+    tasks: [{get: /, name: x}]
+  - name: casual
+    wait: {constant: 300ms}
+    tasks: [{get: /, name: x}]
+YAML
+side_master mixed -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 2 -r 2 -t 3s \
+    --json "$work/mixed.json" --only-summary
+mixed_pid=$side_pid
+
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 target_stats >"$work/target_c.json"
@@ -93,38 +135,17 @@ sys.exit(not (b > 0 and abs(a / (a + b) - 0.75) <= 0.02))
 PY
 
 echo "== iterations still waiting for a user when the run ends are dropped, not lost"
-# 2 users of 100 ms requests run 20 iterations a second of the 50 asked
-# for; max_delay is longer than the run, so only the end drops them.
-curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
-start_hmaster -H "$target_url" --rate 50/s --max-users 2 --max-delay 60s -t 4s \
-    --local-workers 1 --worker-threads 1 --threshold "dropped < 1" --csv "$work/q" \
-    --only-summary "/delay?ms=100"
-wait_master 60
-check "a run that dropped iterations fails its 'dropped < 1' (exit $master_rc)" [ "$master_rc" = 1 ]
-dropped=$(sed -n 's/.*✗ dropped < 1 .*observed \([0-9]*\).*/\1/p' "$work/master.err")
+wait_pid "$q_pid" 60
+check "a run that dropped iterations fails its 'dropped < 1' (exit $pid_rc)" [ "$pid_rc" = 1 ]
+dropped=$(sed -n 's/.*✗ dropped < 1 .*observed \([0-9]*\).*/\1/p' "$work/q.err")
 n=$(agg "$work/q" "Request Count")
 check "iterations run ($n) and dropped (${dropped:-none}) make the 200 asked for" \
     near "$((n + ${dropped:-0}))" 200
 check "... most of those not run were dropped ($dropped)" [ "${dropped:-0}" -ge 50 ]
 
 echo "== an entry that paced and unpaced users share shows one kind of time"
-# Per second, whether all of x's requests had an intended start decided
-# which kind x showed: its histogram mixed both (20 of 23 in an audit).
-cat >"$work/mixed.yaml" <<YAML
-host: $target_url
-users:
-  - name: paced
-    wait: {pacing: 200ms}
-    on_start: [{get: /, name: y}]
-    tasks: [{get: /, name: x}]
-  - name: casual
-    wait: {constant: 300ms}
-    tasks: [{get: /, name: x}]
-YAML
-start_hmaster -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 2 -r 2 -t 3s \
-    --json "$work/mixed.json" --only-summary
-wait_master 60
-check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
+wait_pid "$mixed_pid" 60
+check "master exits 0 (got $pid_rc)" [ "$pid_rc" = 0 ]
 check "x (both classes) has service times only, y (paced only) its intended start" \
     "$PY" - "$work/mixed.json" <<'PY'
 import json, sys
@@ -136,22 +157,33 @@ PY
 check "the JSON says only some entries show the intended start (run.latency mixed)" \
     "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["latency"] != "mixed")' \
     "$work/mixed.json"
-check "and so does the console" grep -q "from the intended start for 1 of 2 entries" "$work/master.err"
+check "and so does the console" grep -q "from the intended start for 1 of 2 entries" "$work/mixed.err"
 check "the JSON's config names the scenario's host" \
     "$PY" -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["run"]["config"]["host"] != sys.argv[2])' \
-    "$work/mixed.json" "$target_url"
+    "$work/mixed.json" "$target2_url"
 
+# The two runs side by side, each on its own target; both targets freeze
+# at once, 2 s after both runs started.
 echo "== a 1 s server freeze at 100 iterations/s with at most 2 users"
+declare -A f_url=([auto]=$target_url [service]=$target2_url) f_pid
 for latency in auto service; do
-    curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
-    start_hmaster -H "$target_url" --rate 100/s --max-users 2 --max-delay 5s -t 6s --latency "$latency" \
-        --local-workers 1 --worker-threads 1 --csv "$work/f_$latency" --only-summary /
-    wait_log "workers joined" 20 || fail "the run did not start"
-    sleep 2
-    curl -s --max-time 5 -X POST "$target_url/__stall?ms=1000" >/dev/null
-    wait_master 40
-    check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-    target_stats >"$work/target_f_$latency.json"
+    curl -s --max-time 5 -X POST "${f_url[$latency]}/__reset" >/dev/null
+    side_master "f_$latency" -H "${f_url[$latency]}" --rate 100/s --max-users 2 --max-delay 5s -t 6s \
+        --latency "$latency" --local-workers 1 --worker-threads 1 --csv "$work/f_$latency" \
+        --only-summary /
+    f_pid[$latency]=$side_pid
+done
+for latency in auto service; do
+    wait_grep "$work/f_$latency.err" "workers joined" 20 || fail "the $latency run did not start"
+done
+sleep 2
+for latency in auto service; do
+    curl -s --max-time 5 -X POST "${f_url[$latency]}/__stall?ms=1000" >/dev/null
+done
+for latency in auto service; do
+    wait_pid "${f_pid[$latency]}" 40
+    check "$latency: master exits 0 (got $pid_rc)" [ "$pid_rc" = 0 ]
+    target_url=${f_url[$latency]} target_stats >"$work/target_f_$latency.json"
     check_csv "$work/f_$latency" "$work/target_f_$latency.json"
 done
 intended=$(agg "$work/f_auto" "99%")
@@ -161,5 +193,5 @@ check "the latency from the intended start shows the freeze (p99 $intended ms >=
     "$PY" -c "import sys; sys.exit(not float(sys.argv[1]) >= 500)" "$intended"
 check "the service time hides it (p99 $service ms, under a quarter of $intended ms)" \
     "$PY" -c "import sys; sys.exit(not float(sys.argv[1]) * 4 < float(sys.argv[2]))" "$service" "$intended"
-check "the service-time run says what it shows" grep -q "Response times are service times" "$work/master.err"
+check "the service-time run says what it shows" grep -q "Response times are service times" "$work/f_service.err"
 finish
