@@ -75,9 +75,28 @@ check "its requests were all made by the other" \
 
 vernum=$(curl-config --vernum 2>/dev/null || echo 0)
 if [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)) ]; then
-    echo "== a real worker declines h2c ($(curl-config --version))"
     printf 'host: %s\nhttp: {version: "2"}\nusers:\n  - tasks:\n      - get: /\n' "$target_url" \
         >"$work/h2c.yaml"
+    # The second case's run first, in the background (its own master and
+    # worker logs), so that it goes on beside the first case's.
+    # (report_drop_proxy.py swallows the first DECLINE and resets the
+    # connection. Before, the worker said it once: the master gave it users
+    # it never ran, and the run ended with "nothing was sent".)
+    port=$(free_port)
+    pport=$(free_port)
+    : >"$work/drop-master.err"
+    "$HORNET_MASTER" --bind "tcp://127.0.0.1:$port" -f "$work/h2c.yaml" --expect-workers 1 \
+        --expect-workers-max-wait 30s -u 1 -t 5s >"$work/drop-master.out" 2>"$work/drop-master.err" &
+    pids+=($!)
+    wait_grep "$work/drop-master.err" "waiting for 1 worker" 10 || fail "the second master did not start"
+    "$PY" "$here/report_drop_proxy.py" --listen "$pport" --master-port "$port" --swallow DECLINE \
+        --after 0 >"$work/drop.out" 2>&1 &
+    pids+=($!)
+    sleep 0.3
+    "$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 2>"$work/drop-worker.err" &
+    pids+=($!)
+
+    echo "== a real worker declines h2c ($(curl-config --version))"
     start_hmaster -f "$work/h2c.yaml" --expect-workers 1 --expect-workers-max-wait 3s -u 1 -t 5s
     start_worker --threads 1
     wait_master 60
@@ -92,20 +111,8 @@ if [ $((16#$vernum)) -ge $((16#075800)) ] && [ $((16#$vernum)) -lt $((16#080000)
         "$work/worker.err"
 
     echo "== its DECLINE lost with its connection: said again on the next one"
-    # (report_drop_proxy.py swallows the first DECLINE and resets the
-    # connection. Before, the worker said it once: the master gave it users
-    # it never ran, and the run ended with "nothing was sent".)
-    port=$(free_port)
-    pport=$(free_port)
-    MASTER_BIND="tcp://127.0.0.1:$port" start_hmaster -f "$work/h2c.yaml" --expect-workers 1 \
-        --expect-workers-max-wait 30s -u 1 -t 5s
-    "$PY" "$here/report_drop_proxy.py" --listen "$pport" --master-port "$port" --swallow DECLINE \
-        --after 0 >"$work/drop.out" 2>&1 &
-    pids+=($!)
-    sleep 0.3
-    "$HORNET_WORKER" --master "tcp://127.0.0.1:$pport" --threads 1 2>>"$work/worker.err" &
-    pids+=($!)
-    wait_log "cannot run the scenario" 20 || fail "the master never heard the DECLINE"
+    wait_grep "$work/drop-master.err" "cannot run the scenario" 20 ||
+        fail "the master never heard the DECLINE"
     check "the first DECLINE was swallowed and the connection cut" \
         bash -c "grep -q 'SWALLOWED DECLINE' '$work/drop.out' && grep -q 'cutting both sides' '$work/drop.out'"
     check "the master got it on the next connection" grep -q "conn 1: DECLINE" "$work/drop.out"
