@@ -13,6 +13,27 @@
 start_py_server server conn_log_server.py "$work/conns.log"
 port=$server_port
 
+# A run without a length (-t) ends on SIGTERM as planned: stop_when ends
+# the master's run that way once "$@" succeeds (a user reached the step
+# that follows those the checks are about), or after 30 s or when the
+# master is gone (the checks then fail), and waits for it; sets master_rc.
+# The requests in flight then still finish, and every count is reported.
+stop_when() {
+    local deadline=$((SECONDS + 30))
+    until "$@"; do
+        kill -0 "$hmaster_pid" 2>/dev/null || break
+        if [ $SECONDS -ge $deadline ]; then
+            echo "note: not seen in 30 s: $*"
+            break
+        fi
+        sleep 0.1
+    done
+    kill -TERM "$hmaster_pid" 2>/dev/null || true
+    wait_master 60
+}
+# seen N REGEX [LOG]: the log (conns.log) has at least N lines matching REGEX.
+seen() { [ "$(grep -c -- "$2" "${3:-$work/conns.log}" || true)" -ge "$1" ]; }
+
 # $1: label; the rest: extra master flags. 20 users, each GETs /u/<its id>
 # with think time, so that few requests are ever in flight at once.
 run() {
@@ -84,9 +105,10 @@ echo "== ... and TLS sessions: a new user does not resume one a user before it h
 # Over HTTPS, each response closes its connection: a user's next request
 # connects again and resumes its own session; a user who comes after 2
 # left must not resume theirs (in the slot they left, or on the fast
-# path's thread-wide cache before). The same server would take them.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
-    -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
+# path's thread-wide cache before). The same server would take them. The
+# stage without users lasts 1 s: they only leave in it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj "/CN=127.0.0.1" -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
 start_py_server tls-server conn_log_server.py "$work/tls.log" --tls "$work/tls.pem" "$work/tls.key"
 tls_port=$server_port
 for engine in curl fast; do
@@ -100,7 +122,7 @@ users:
     tasks: [{get: "/c/{{user_id}}", name: c}]
 YAML
     start_hmaster -f "$work/tls.yaml" --local-workers 1 --worker-threads 1 \
-        --stages 2s:2:100,2s:0:100,2s:2:100 --csv "$work/tls-$engine" --only-summary
+        --stages 2s:2:100,1s:0:100,2s:2:100 --csv "$work/tls-$engine" --only-summary
     wait_master 60
     check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     # Each user's first request (first line of its path) and the others.
@@ -135,9 +157,9 @@ users:
       - {get: "/q?x=1", query: {y: "{{terms.q}}"}, name: second}
     tasks: [{get: /hdr}]
 YAML
-    start_hmaster -f "$work/hdr.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 3s \
+    start_hmaster -f "$work/hdr.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 \
         --csv "$work/hdr-$engine" --only-summary
-    wait_master 60
+    stop_when seen 1 ' /hdr '  # the task, after on_start's two
     check "$engine: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
     check "$engine: X-Empty came, empty ($(grep /hdr "$work/conns.log" | head -1))" \
         grep -q "^[0-9]* /hdr X-Empty=''$" "$work/conns.log"
@@ -152,7 +174,8 @@ done
 
 # one_user NAME ENGINE STEP [DEFAULTS]: one user on that transport does
 # STEP (its entry named NAME) 13 times in a row in its on_start, then
-# waits an hour: a count that does not depend on the machine's speed. Sets
+# waits an hour: a count that does not depend on the machine's speed. The
+# run ends once the server saw the task's /hdr (the 13 are done). Sets
 # master_rc, and n and nf, the entry's requests and failures.
 one_user() {
     local name=$1 engine=$2 step=$3 defaults=${4:-} row i
@@ -163,9 +186,10 @@ one_user() {
         for i in $(seq 13); do printf '      - %s\n' "$step"; done
         printf '    tasks: [{get: /hdr, name: idle}]\n'
     } >"$work/$name.yaml"
-    start_hmaster -f "$work/$name.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 4s \
+    : >"$work/conns.log"
+    start_hmaster -f "$work/$name.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 \
         --csv "$work/$name-$engine" --only-summary
-    wait_master 60
+    stop_when seen 1 ' /hdr '
     row=$(grep "^[A-Z]*,$name," "$work/$name-${engine}_stats.csv" || true)
     n=$(echo "$row" | cut -d, -f3) nf=$(echo "$row" | cut -d, -f4)
 }
@@ -209,9 +233,10 @@ users:
       - {get: /hdr, name: next, follow_redirects: true}
     tasks: [{get: /hdr, name: idle}]
 YAML
-start_hmaster -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 4s \
+: >"$work/conns.log"
+start_hmaster -f "$work/mixed.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 \
     --csv "$work/mixed" --only-summary
-wait_master 60
+stop_when seen 3 ' /hdr '  # fast, next and the task's idle
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "--check puts the first step on the fast path, the others on libcurl's" \
     bash -c "'$HORNET_MASTER' --check -f '$work/mixed.yaml' | grep -q 'engine auto: 2 steps on the fast'"
@@ -230,9 +255,10 @@ users:
   - wait: {constant: 1h}
     tasks: [{get: /hop/0, name: hop}]
 YAML
-start_hmaster -f "$work/loop.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 -t 3s \
+start_hmaster -f "$work/loop.yaml" --local-workers 1 --worker-threads 1 -u 1 -r 1 \
     --csv "$work/loop" --only-summary
-wait_master 60
+# The 30th redirect's request: its answer (a 31st redirect) ends the transfer.
+stop_when seen 1 ' /hop/30$'
 check "a failed run exits 1 (got $master_rc)" [ "$master_rc" = 1 ]
 check "the failure is 'too many redirects'" grep -q '^GET,hop,too many redirects,[1-9]' \
     "$work/loop_failures.csv"
