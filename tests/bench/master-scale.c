@@ -208,14 +208,17 @@ static pid_t start_master(const struct args *a, const char *dir)
         argv[n++] = names[e];
     }
     argv[n] = NULL;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid != 0)
         return pid;
     /* Dies with the simulator: one killed (a test's timeout) would leave
      * a master it had stopped (--throttle) stopped for good, holding its
-     * memory and ports. */
+     * memory and ports. If the simulator died before prctl(), the child
+     * was reparented: to init, or to a subreaper (systemd --user, a
+     * container's init), so compare with the simulator's pid, not 1. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
+    if (getppid() != parent)
         _exit(127);
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
