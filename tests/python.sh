@@ -5,10 +5,14 @@
 # (pyenv's shim, say) may lack those modules, and a shim can cost 0.4 s per
 # start, which a test's polling loops pay hundreds of times (it made the
 # test suites minutes longer).
-PY=python3
-for _mods in 'zmq, msgpack, yaml, jsonschema' 'zmq, msgpack'; do
-    for _py in /usr/bin/python3 python3; do
-        if "$_py" -c "import $_mods" 2>/dev/null; then PY=$_py; break 2; fi
+#   py_with MODULES   prints the first python3 that imports MODULES
+#                     ("jsonschema, yaml"), else python3
+py_with() {
+    local p
+    for p in /usr/bin/python3 python3; do
+        if "$p" -c "import $1" 2>/dev/null; then echo "$p"; return; fi
     done
-done
-unset _mods _py
+    echo python3
+}
+PY=$(py_with 'zmq, msgpack, yaml, jsonschema')
+[ "$PY" != python3 ] || PY=$(py_with 'zmq, msgpack')

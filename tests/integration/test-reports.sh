@@ -17,6 +17,7 @@
 . "$(dirname "$0")/master_lib.sh"
 . "$here/npm_tools.sh"
 top=$(cd "$here/../.." && pwd)
+PY=$(py_with jsonschema) # this test's python needs only that
 
 npm_tools || { fail "test tools from npm"; finish; }
 rc=0

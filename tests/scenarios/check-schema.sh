@@ -7,6 +7,7 @@ set -uo pipefail
 : "${HORNET_MASTER:?HORNET_MASTER must point to hornet-master}"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/python.sh"
+PY=$(py_with 'jsonschema, yaml')
 failed=0
 "$PY" - "$top" <<'PY' || failed=1
 import glob, json, sys, yaml, jsonschema
