@@ -24,22 +24,25 @@ trap master_cleanup EXIT
 
 # Start hornet-master (args passed through; default --bind
 # tcp://127.0.0.1:* unless MASTER_BIND is set); its log goes to
-# $work/master.err. Sets hmaster_pid and master_ep (for start_worker).
+# $work/master.err ($work/$HMASTER_LOG.err if set: a master running beside
+# another, not seen by wait_log). Sets hmaster_pid and master_ep (for
+# start_worker).
 start_hmaster() {
-    : >"$work/master.out" # see start_target: the loop may read first
-    : >"$work/master.err"
+    local log=$work/${HMASTER_LOG:-master}
+    : >"$log.out" # see start_target: the loop may read first
+    : >"$log.err"
     # HMASTER_WRAP: a command to run it under (nohup)
     ${HMASTER_WRAP:-} "$HORNET_MASTER" --bind "${MASTER_BIND:-tcp://127.0.0.1:*}" "$@" \
-        >"$work/master.out" 2>"$work/master.err" &
+        >"$log.out" 2>"$log.err" &
     hmaster_pid=$!
     pids+=("$hmaster_pid")
     for _ in $(seq 100); do
-        master_ep=$(sed -n 's/.* waiting for [0-9]* workers\{0,1\} on \(tcp:[^ ]*\).*/\1/p' "$work/master.err")
+        master_ep=$(sed -n 's/.* waiting for [0-9]* workers\{0,1\} on \(tcp:[^ ]*\).*/\1/p' "$log.err")
         [ -n "$master_ep" ] && return 0
         kill -0 "$hmaster_pid" 2>/dev/null || break
         sleep 0.05
     done
-    echo "hornet-master did not start"; cat "$work/master.err"; exit 1
+    echo "hornet-master did not start"; cat "$log.err"; exit 1
 }
 
 # start_py_server NAME SCRIPT [ARGS...]: run tests/integration/SCRIPT (a
