@@ -10,6 +10,29 @@
 . "$(dirname "$0")/master_lib.sh"
 
 start_target
+echo "== three workers with the same --id when the run needs two"
+# First, beside the two runs below: once the twins are answered, its
+# master waits out --expect-workers-max-wait (the run never starts).
+HMASTER_LOG=twins start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10s \
+    -u 2 -r 2 -t 5s --only-summary /
+twins_master=$hmaster_pid
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin1.err" &
+twin1=$!
+pids+=("$twin1")
+wait_grep "$work/twins.err" "worker 0 joined" 15 || fail "the first twin did not join"
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin2.err" &
+twin2=$!
+pids+=("$twin2")
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin3.err" &
+twin3=$!
+pids+=("$twin3")
+wait_pid "$twin2" 20
+check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
+wait_pid "$twin3" 20
+check "so does a third one, claiming at the same time (exit $pid_rc)" \
+    bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
+
 echo "== an impostor, and a second worker with the same --id"
 # A run without a length, ended on SIGTERM once both claims are answered (a
 # 10 s run could end before the second worker was, after the impostor's
@@ -58,27 +81,9 @@ check "a connection carrying a worker cannot take another's id ($(cat "$work/tak
 check "... nor is it welcomed as that worker" grep -q '"2": 1,' "$work/taker.json"
 wait_master 30
 
-echo "== three workers with the same --id when the run needs two"
-start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10s -u 2 -r 2 -t 5s \
-    --only-summary /
-"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin1.err" &
-twin1=$!
-pids+=("$twin1")
-wait_log "worker 0 joined" 15 || fail "the first twin did not join"
-"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin2.err" &
-twin2=$!
-pids+=("$twin2")
-"$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin3.err" &
-twin3=$!
-pids+=("$twin3")
-wait_master 30
-check "the run does not start: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
+echo "== the end of the master of the twins"
+wait_pid "$twins_master" 30
+check "the run does not start: exit 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
 check "the master says why" grep -q "refused a second worker as worker 0 (pid [0-9]* on .*): worker id twin" \
-    "$work/master.err"
-wait_pid "$twin2" 20
-check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
-check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
-wait_pid "$twin3" 20
-check "so does a third one, claiming at the same time (exit $pid_rc)" \
-    bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
+    "$work/twins.err"
 finish
