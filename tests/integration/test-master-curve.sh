@@ -33,6 +33,14 @@ pub() { cat "$work/$1.pub"; }
 sec() { cat "$work/$1.key"; }
 
 start_target
+# The worker at a web server (below) connects again only after 10 s of
+# quiet on its connection: started first, it does so during the runs
+# before its turn.
+start_py_server httppeer zmtp_null_peer.py --http
+httppeer_pid=$server_pid httppeer_port=$server_port
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$httppeer_port" --threads 1 \
+    --curve-secret "$work/w1.key" --master-key "$(pub master)" 2>"$work/redial-http.err" &
+pids+=($!)
 start_hmaster -H "$target_url" --curve-secret "$work/master.key" --allow-workers "$work/allowed" \
     --expect-workers 1 --expect-workers-max-wait 20s --csv "$work/r" -u 10 -r 10 -t 10s \
     --only-summary / /json
@@ -122,26 +130,32 @@ rejoin() {
     wait_master 30
     check "$1: master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 }
-for mode in null http; do
-    echo "== a worker at a peer that is no master of its kind ($mode) connects again, and joins"
-    peer_args=()
-    [ "$mode" = http ] && peer_args=(--http)
-    start_py_server peer zmtp_null_peer.py "${peer_args[@]}"
-    peer_pid=$server_pid rejoin_port=$server_port
-    "$HORNET_WORKER" --master "tcp://127.0.0.1:$rejoin_port" --threads 1 \
-        --curve-secret "$work/w1.key" --master-key "$(pub master)" 2>"$work/redial-$mode.err" &
-    redial=$!
-    pids+=("$redial")
-    if [ "$mode" = null ]; then
-        check "null: the worker says the master has no keys, and it has" \
-            wait_grep "$work/redial-$mode.err" "has no CurveZMQ keys, and this worker has" 15
-    fi
-    check "$mode: the worker connects again" wait_grep "$work/peer.out" "^connection 2$" 30
-    kill "$peer_pid"
-    wait "$peer_pid" 2>/dev/null || true
-    rejoin "$mode"
-    kill "$redial" 2>/dev/null || true
-done
+echo "== a worker at a peer that is no master of its kind (null) connects again, and joins"
+start_py_server peer zmtp_null_peer.py
+peer_pid=$server_pid rejoin_port=$server_port
+"$HORNET_WORKER" --master "tcp://127.0.0.1:$rejoin_port" --threads 1 \
+    --curve-secret "$work/w1.key" --master-key "$(pub master)" 2>"$work/redial-null.err" &
+redial=$!
+pids+=("$redial")
+check "null: the worker says the master has no keys, and it has" \
+    wait_grep "$work/redial-null.err" "has no CurveZMQ keys, and this worker has" 15
+check "null: the worker connects again" wait_grep "$work/peer.out" "^connection 2$" 30
+kill "$peer_pid"
+wait "$peer_pid" 2>/dev/null || true
+rejoin null
+kill "$redial" 2>/dev/null || true
+
+echo "== a worker at a peer that is no master of its kind (http) connects again, and joins"
+# Its worker was started first; its master runs beside the next parts,
+# and it is checked after them (its worker connects again 10 s after the
+# last time).
+check "http: the worker connects again" wait_grep "$work/httppeer.out" "^connection 2$" 30
+kill "$httppeer_pid"
+wait "$httppeer_pid" 2>/dev/null || true
+HMASTER_LOG=rejoin-http MASTER_BIND="tcp://127.0.0.1:$httppeer_port" start_hmaster \
+    -H "$target_url" --curve-secret "$work/master.key" --allow-workers "$work/allowed" \
+    --expect-workers 1 --expect-workers-max-wait 60s -u 1 -r 1 -t 1s --only-summary /
+rejoin_http_master=$hmaster_pid
 
 echo "== a worker whose key the master refused joins once the master admits it"
 grep -vF "$(pub w1)" "$work/allowed" >"$work/allowed-not-w1"
@@ -176,6 +190,12 @@ check "the log stays bounded: $n refusals named in a flood where 300 keys tried 
 kill "$hmaster_pid" 2>/dev/null
 wait_master 20
 
+echo "== the worker at a web server (http), at the master started right on that port"
+check "http: the worker joins the master started right on that port" \
+    wait_grep "$work/rejoin-http.err" "workers joined: ramping" 40
+wait_pid "$rejoin_http_master" 30
+check "http: master exits 0 (got $pid_rc)" [ "$pid_rc" = 0 ]
+
 echo "== three workers sharing one key"
 curl -s -X POST "$target_url/__reset" >/dev/null
 pub shared >"$work/shared.allow"
@@ -189,25 +209,36 @@ for i in 1 2 3; do
     rep_pid[$i]=$worker_pid
 done
 wait_log "workers joined: ramping" 20 || fail "the three did not all join"
-# Another holder of the key saying rep1's id, host and pid: what a HELLO
-# says of host and pid is not believed under a shared key.
+# Four claims at once, each on its own id. Another holder of the key
+# saying rep1's id, host and pid: what a HELLO says of host and pid is not
+# believed under a shared key.
 fake_worker peer --master "$master_ep" --mode impostor --id rep1 --hostname "$(hostname)" \
     --pid "${rep_pid[1]}" --seconds 4 --curve-secret="$(sec shared)" --master-key="$(pub master)" \
-    >"$work/hijack.json"
-check "a holder claiming rep1's id, host and pid is refused ($(cat "$work/hijack.json"))" \
-    grep -q "worker id rep1 is already used" "$work/hijack.json"
-check "... and never welcomed" bash -c "! grep -q '\"2\":' '$work/hijack.json'"
+    >"$work/hijack.json" &
+hijack=$!
+pids+=("$hijack")
 # One connection, two ids.
 fake_worker peer --master "$master_ep" --mode second-id --id rep7 --seconds 3 \
-    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/second.json"
-check "a second id on one connection is refused ($(cat "$work/second.json"))" \
-    grep -q "one worker per connection" "$work/second.json"
+    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/second.json" &
+second=$!
+pids+=("$second")
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id rep2 --curve-secret "$work/shared.key" \
     --master-key "$(pub master)" 2>"$work/twin.err" &
 twin=$!
 pids+=("$twin")
 fake_worker peer --master "$master_ep" --mode offend --offense names --seconds 4 --id rep9 \
-    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/offender.json"
+    --curve-secret="$(sec shared)" --master-key="$(pub master)" >"$work/offender.json" &
+offender=$!
+pids+=("$offender")
+for p in $hijack $second $offender; do
+    wait_pid "$p" 30
+    [ "$pid_rc" = 0 ] || fail "a fake worker exited $pid_rc"
+done
+check "a holder claiming rep1's id, host and pid is refused ($(cat "$work/hijack.json"))" \
+    grep -q "worker id rep1 is already used" "$work/hijack.json"
+check "... and never welcomed" bash -c "! grep -q '\"2\":' '$work/hijack.json'"
+check "a second id on one connection is refused ($(cat "$work/second.json"))" \
+    grep -q "one worker per connection" "$work/second.json"
 check "a holder of the shared key that breaks a limit is thrown out ($(cat "$work/offender.json"))" \
     grep -q "thrown out of the run" "$work/offender.json"
 start_worker --threads 1 --id rep4 --curve-secret "$work/shared.key" --master-key "$(pub master)"
