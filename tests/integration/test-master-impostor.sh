@@ -33,6 +33,31 @@ wait_pid "$twin3" 20
 check "so does a third one, claiming at the same time (exit $pid_rc)" \
     bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
 
+echo "== the connection of one worker saying HELLO with another's id"
+# Worker "gone" was killed; a peer that joined as "taker" says HELLO with
+# "gone" on its own connection. It is refused: one worker per connection
+# (two workers on one route: gone's messages would all go to taker's
+# process, taker's reports could be counted as another's). Beside the next
+# part, with a target of its own (the next part checks its target's
+# counts), and a run without a length, ended on SIGTERM once taker is done.
+: >"$work/target2.out"
+"$HORNET_TARGET" --listen 127.0.0.1:0 --threads 1 >"$work/target2.out" 2>"$work/target2.err" &
+pids+=($!)
+wait_grep "$work/target2.out" "^hornet-target listening on " 5 || fail "the second target did not start"
+HMASTER_LOG=taker start_hmaster -H "$(sed -n 's/^hornet-target listening on //p' "$work/target2.out")" \
+    --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 --only-summary /
+taker_master=$hmaster_pid
+"$HORNET_WORKER" --master "$master_ep" --threads 1 --id gone 2>"$work/gone.err" &
+gone=$!
+pids+=("$gone")
+wait_grep "$work/taker.err" "workers joined: ramping" 15 || fail "the run did not start"
+kill -9 "$gone"
+wait_pid "$gone" 5
+fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
+    >"$work/taker.json" &
+taker=$!
+pids+=("$taker")
+
 echo "== an impostor, and a second worker with the same --id"
 # A run without a length, ended on SIGTERM once both claims are answered (a
 # 10 s run could end before the second worker was, after the impostor's
@@ -61,25 +86,14 @@ check "the real worker was never replaced" \
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"
 
-echo "== the connection of one worker saying HELLO with another's id"
-# Worker "gone" was killed; a peer that joined as "taker" says HELLO with
-# "gone" on its own connection. It is refused: one worker per connection
-# (two workers on one route: gone's messages would all go to taker's
-# process, taker's reports could be counted as another's).
-start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 -t 5s \
-    --only-summary /
-"$HORNET_WORKER" --master "$master_ep" --threads 1 --id gone 2>"$work/gone.err" &
-gone=$!
-pids+=("$gone")
-wait_log "workers joined: ramping" 15 || fail "the run did not start"
-kill -9 "$gone"
-wait_pid "$gone" 5
-fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
-    >"$work/taker.json"
+echo "== the end of the taker's claim, and of its run"
+wait_pid "$taker" 30
+[ "$pid_rc" = 0 ] || fail "the taker exited $pid_rc"
 check "a connection carrying a worker cannot take another's id ($(cat "$work/taker.json"))" \
     grep -q "one worker per connection: this one is worker 1's" "$work/taker.json"
 check "... nor is it welcomed as that worker" grep -q '"2": 1,' "$work/taker.json"
-wait_master 30
+kill -TERM "$taker_master" 2>/dev/null || true # a run without a length: SIGTERM is its end
+wait_pid "$taker_master" 30
 
 echo "== the end of the master of the twins"
 wait_pid "$twins_master" 30
