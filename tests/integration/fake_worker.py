@@ -19,7 +19,7 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
       garbage message. Prints a JSON summary; exit 0 once all are sent.
   fake_worker.py peer --master EP --mode MODE [--seconds S] [--id ID]
                       [--hostname H] [--pid P] [--routing-id R] [--curve-secret Z85
-                      --master-key Z85] [--offense KIND]
+                      --master-key Z85] [--offense KIND] [--go-file F]
       One DEALER speaking the protocol, with CurveZMQ if keys are given.
       Prints a JSON summary of what it got (counts by type, REJECT reasons).
       Modes:
@@ -52,6 +52,7 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
 import argparse
 import faulthandler
 import json
+import os
 import random
 import socket
 import struct
@@ -502,6 +503,10 @@ def offending(kind, run_id, names, seq):
 
 
 def cmd_peer(args):
+    if args.go_file:  # started ahead, Python's start-up done: connect on the cue
+        deadline = time.monotonic() + 60
+        while not os.path.exists(args.go_file) and time.monotonic() < deadline:
+            time.sleep(0.05)
     ctx = zmq.Context()
     d = dealer(ctx, args, args.routing_id)
     got, reasons = {}, []
@@ -707,6 +712,7 @@ def main():
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")
     q.add_argument("--second-id", help="second-id mode: the id of the second HELLO")
+    q.add_argument("--go-file", help="connect only once this file exists (at most 60 s on)")
     q.add_argument("--hostname", default="fakehost")
     q.add_argument("--pid", type=int, default=4242)
     q.add_argument("--routing-id")

@@ -11,8 +11,9 @@
 
 start_target
 echo "== three workers with the same --id when the run needs two"
-# First, beside the two runs below: once the twins are answered, its
-# master waits out --expect-workers-max-wait (the run never starts).
+# First, beside the two runs below: once the twins are answered (checked
+# after the next part is set up), its master waits out
+# --expect-workers-max-wait (the run never starts).
 HMASTER_LOG=twins start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10s \
     -u 2 -r 2 -t 5s --only-summary /
 twins_master=$hmaster_pid
@@ -26,37 +27,44 @@ pids+=("$twin2")
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin3.err" &
 twin3=$!
 pids+=("$twin3")
-wait_pid "$twin2" 20
-check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
-check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
-wait_pid "$twin3" 20
-check "so does a third one, claiming at the same time (exit $pid_rc)" \
-    bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
 
 echo "== the connection of one worker saying HELLO with another's id"
 # Worker "gone" was killed; a peer that joined as "taker" says HELLO with
 # "gone" on its own connection. It is refused: one worker per connection
 # (two workers on one route: gone's messages would all go to taker's
-# process, taker's reports could be counted as another's). Beside the next
-# part, with a target of its own (the next part checks its target's
-# counts), and a run without a length, ended on SIGTERM once taker is done.
+# process, taker's reports could be counted as another's). Beside the
+# parts below, with a target of its own (the impostor part checks its
+# target's counts), and a run without a length, ended on SIGTERM once
+# taker is done.
 : >"$work/target2.out"
 "$HORNET_TARGET" --listen 127.0.0.1:0 --threads 1 >"$work/target2.out" 2>"$work/target2.err" &
 pids+=($!)
-wait_grep "$work/target2.out" "^hornet-target listening on " 5 || fail "the second target did not start"
+wait_grep "$work/target2.out" "^hornet-target listening on " 20 || fail "the second target did not start"
 HMASTER_LOG=taker start_hmaster -H "$(sed -n 's/^hornet-target listening on //p' "$work/target2.out")" \
     --expect-workers 1 --expect-workers-max-wait 20s -u 2 -r 2 --only-summary /
 taker_master=$hmaster_pid
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id gone 2>"$work/gone.err" &
 gone=$!
 pids+=("$gone")
+# The taker starts now, and connects once gone is dead: its master ends the
+# run once it has had no worker for 3 s, which Python's start-up beside a
+# loaded run could take.
+fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
+    --go-file "$work/gone.dead" >"$work/taker.json" &
+taker=$!
+pids+=("$taker")
 wait_grep "$work/taker.err" "workers joined: ramping" 15 || fail "the run did not start"
 kill -9 "$gone"
 wait_pid "$gone" 5
-fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
-    >"$work/taker.json" &
-taker=$!
-pids+=("$taker")
+: >"$work/gone.dead"
+
+echo "== the second and third twins' answers"
+wait_pid "$twin2" 20
+check "the second twin exits 3 (got $pid_rc)" [ "$pid_rc" = 3 ]
+check "the second twin says why" grep -q "already used by a connected worker" "$work/twin2.err"
+wait_pid "$twin3" 20
+check "so does a third one, claiming at the same time (exit $pid_rc)" \
+    bash -c "[ $pid_rc = 3 ] && grep -q 'already used by a connected worker' '$work/twin3.err'"
 
 echo "== an impostor, and a second worker with the same --id"
 # A run without a length, ended on SIGTERM once both claims are answered (a
