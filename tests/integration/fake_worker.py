@@ -504,6 +504,7 @@ def offending(kind, run_id, names, seq):
 
 def cmd_peer(args):
     if args.go_file:  # started ahead, Python's start-up done: connect on the cue
+        open(args.go_file + ".ready", "w").close()
         deadline = time.monotonic() + 60
         while not os.path.exists(args.go_file) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -712,7 +713,8 @@ def main():
     q.add_argument("--seconds", type=float, default=10)
     q.add_argument("--id")
     q.add_argument("--second-id", help="second-id mode: the id of the second HELLO")
-    q.add_argument("--go-file", help="connect only once this file exists (at most 60 s on)")
+    q.add_argument("--go-file", help="create F.ready, then connect only once F exists (at most "
+                   "60 s on)")
     q.add_argument("--hostname", default="fakehost")
     q.add_argument("--pid", type=int, default=4242)
     q.add_argument("--routing-id")

@@ -46,14 +46,15 @@ taker_master=$hmaster_pid
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id gone 2>"$work/gone.err" &
 gone=$!
 pids+=("$gone")
-# The taker starts now, and connects once gone is dead: its master ends the
-# run once it has had no worker for 3 s, which Python's start-up beside a
-# loaded run could take.
+# The taker starts now, and connects once gone is dead (gone is killed once
+# the taker is ready): its master ends the run once it has had no worker
+# for 3 s, which Python's start-up beside a loaded run could take.
 fake_worker peer --master "$master_ep" --mode second-id --id taker --second-id gone --seconds 3 \
     --go-file "$work/gone.dead" >"$work/taker.json" &
 taker=$!
 pids+=("$taker")
 wait_grep "$work/taker.err" "workers joined: ramping" 15 || fail "the run did not start"
+wait_for 30 test -e "$work/gone.dead.ready" || fail "the taker did not start"
 kill -9 "$gone"
 wait_pid "$gone" 5
 : >"$work/gone.dead"
