@@ -132,7 +132,7 @@ start_worker --threads 1 --id worker-a
 start_worker --threads 1 --id worker-b
 frozen=$worker_pid
 wait_log "workers joined: ramping" 15 || fail "the fourth run did not start"
-sleep 1 # (its 5 users start within 0.05 s at 100/s; it owes a FINAL once loaded)
+sleep 1 # (its 5 users start within 0.05 s at 100/s: their requests are under way)
 kill -STOP "$frozen"
 wait_log "(worker-b) silent .* marked missing" 30 || fail "worker-b was not marked missing"
 kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end

@@ -130,7 +130,8 @@ echo "== a report lost with its connection, and the next one first on the new co
 # the kept reports: the master counted N as lost and ignored it when it came
 # (a review's reproduction: 1,701 of 1,800 counted, reports_lost 1). It now
 # waits behind them. A run without a length, ended on SIGTERM once the
-# worker is back and has reported twice more (a 9 s run before).
+# worker is back and two more seconds of history are written (a 9 s run
+# before).
 curl -s -X POST "$target_url/__reset" >/dev/null
 port=$(free_port)
 pport=$(free_port)
