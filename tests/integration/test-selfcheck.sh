@@ -22,20 +22,33 @@ start_target
 r="$work/run"
 # A run without a length, ended on SIGTERM once worker-2's stall is logged
 # (a 14 s run could end before worker-2 came back on a busy machine).
-start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s -u 9 -r 9 \
-    --json "$r.json" --html "$r.html" --only-summary / '/delay?ms=20'
-for i in 1 2 3; do start_worker --threads 1 --id "worker-$i"; wpid[$i]=$worker_pid; done
-wait_log "workers joined: ramping" 20 || fail "the run did not start"
-sleep 2
-kill -STOP "${wpid[2]}"
-kill -KILL "${wpid[3]}"
-# The master notices worker-2's silence (3 s), then it thaws.
-wait_log "worker-2) silent .* marked missing" 20 || fail "worker-2 was not marked missing"
-sleep 2
-kill -CONT "${wpid[2]}"
-wait_log "worker-2) stalled: its event loop did not run" 30 || fail "worker-2's stall was not logged"
-kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
-wait_master 60
+selfcheck_run() {
+    start_hmaster -H "$target_url" --expect-workers 3 --expect-workers-max-wait 20s -u 9 -r 9 \
+        --json "$r.json" --html "$r.html" --only-summary / '/delay?ms=20'
+    for i in 1 2 3; do start_worker --threads 1 --id "worker-$i"; wpid[$i]=$worker_pid; done
+    wait_log "workers joined: ramping" 20 || fail "the run did not start"
+    sleep 2
+    kill -STOP "${wpid[2]}"
+    kill -KILL "${wpid[3]}"
+    # The master notices worker-2's silence (3 s), then it thaws.
+    wait_log "worker-2) silent .* marked missing" 20 || fail "worker-2 was not marked missing"
+    sleep 2
+    kill -CONT "${wpid[2]}"
+    wait_log "worker-2) stalled: its event loop did not run" 30 || fail "worker-2's stall was not logged"
+    kill -TERM "$hmaster_pid" # a run without a length: SIGTERM is its end
+    wait_master 60
+    kill -KILL "${wpid[1]}" "${wpid[2]}" 2>/dev/null || true
+}
+# Again (at most twice more) when the master says it stalled itself: then
+# the whole machine stopped (a shared VM's hiccup; seen in CI: the master
+# and worker-1 both lost 5.5 s), which puts a stall on worker-1 and
+# stretches worker-2's freeze past its 10 s silence timeout. The checks are
+# about attribution, on a run where only worker-2 was frozen.
+for attempt in 1 2 3; do
+    selfcheck_run
+    grep -q "the master itself stalled" "$work/master.err" || break
+    [ "$attempt" = 3 ] || echo "note: the master itself stalled (the machine stopped): running again"
+done
 check "the run completes (exit $master_rc)" [ "$master_rc" = 0 ]
 
 echo "== the JSON report names the stall and the lost worker"
