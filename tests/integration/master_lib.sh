@@ -80,6 +80,25 @@ wait_for() {
     done
 }
 
+# A run without a length (-t) ends on SIGTERM as planned: stop_when ends
+# the master's run that way once "$@" succeeds (what the checks need has
+# happened), or after 30 s or when the master is gone (the checks then
+# fail), and waits for it; sets master_rc.
+# The requests in flight then still finish, and every count is reported.
+stop_when() {
+    local deadline=$((SECONDS + 30))
+    until "$@"; do
+        kill -0 "$hmaster_pid" 2>/dev/null || break
+        if [ $SECONDS -ge $deadline ]; then
+            echo "note: not seen in 30 s: $*"
+            break
+        fi
+        sleep 0.1
+    done
+    kill -TERM "$hmaster_pid" 2>/dev/null || true
+    wait_master 60
+}
+
 # The number of Aggregated rows in the history file of CSV prefix $1 (one a
 # second while the run goes).
 history_rows() {

@@ -68,21 +68,12 @@ EOF
 # master is gone (the checks then fail). Requests in flight still finish,
 # and every count is reported.
 run_until() {
-    local workers=$1 name=$2 file=$3 cond=$4 deadline=$((SECONDS + 30))
+    local workers=$1 name=$2 file=$3 cond=$4
     shift 4
     curl -s --max-time 5 -X POST "$target_url/__reset" >/dev/null
     start_hmaster -f "$file" -H "$target_url" --local-workers "$workers" --worker-threads 1 \
         --csv "$work/$name" --only-summary "$@"
-    until $cond; do
-        kill -0 "$hmaster_pid" 2>/dev/null || break
-        if [ $SECONDS -ge $deadline ]; then
-            echo "note: $name: not seen in 30 s: $cond"
-            break
-        fi
-        sleep 0.1
-    done
-    kill -TERM "$hmaster_pid" 2>/dev/null || true
-    wait_master 60
+    stop_when $cond # (a command and its words)
     target_stats >"$work/$name.target.json"
 }
 

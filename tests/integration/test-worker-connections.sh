@@ -13,24 +13,6 @@
 start_py_server server conn_log_server.py "$work/conns.log"
 port=$server_port
 
-# A run without a length (-t) ends on SIGTERM as planned: stop_when ends
-# the master's run that way once "$@" succeeds (a user reached the step
-# that follows those the checks are about), or after 30 s or when the
-# master is gone (the checks then fail), and waits for it; sets master_rc.
-# The requests in flight then still finish, and every count is reported.
-stop_when() {
-    local deadline=$((SECONDS + 30))
-    until "$@"; do
-        kill -0 "$hmaster_pid" 2>/dev/null || break
-        if [ $SECONDS -ge $deadline ]; then
-            echo "note: not seen in 30 s: $*"
-            break
-        fi
-        sleep 0.1
-    done
-    kill -TERM "$hmaster_pid" 2>/dev/null || true
-    wait_master 60
-}
 # staged_run LOG ARGS...: start_hmaster ARGS (a run with --stages) and wait
 # for it, LOG emptied first; sets master_rc. A stage the checks are about
 # can pass unseen when the master or the worker stalls for as long as it
