@@ -158,7 +158,7 @@ HMASTER_LOG=rejoin-http MASTER_BIND="tcp://127.0.0.1:$httppeer_port" start_hmast
 rejoin_http_master=$hmaster_pid
 
 echo "== a worker whose key the master refused joins once the master admits it"
-grep -vF "$(pub w1)" "$work/allowed" >"$work/allowed-not-w1"
+grep -vF -e "$(pub w1)" "$work/allowed" >"$work/allowed-not-w1"
 rejoin_port=$(free_port)
 MASTER_BIND="tcp://127.0.0.1:$rejoin_port" start_hmaster -H "$target_url" \
     --curve-secret "$work/master.key" --allow-workers "$work/allowed-not-w1" --expect-workers 1 \
