@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m)
+int hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m)
 {
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -24,6 +24,7 @@ void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *
         hn_log_warn("cannot send %s to worker %u: %s", hn_msg_type_name(m->type), w->index,
                     hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
+    return err;
 }
 
 void hn_dispatch_frame_to(struct hn_run *r, struct hn_worker *w, struct hn_chan_frame *f,
@@ -154,12 +155,17 @@ static void wanted(struct hn_run *r, struct want *w)
 struct grant_ctx {
     struct hn_run *r;
     struct hn_worker *w;
+    uint32_t sent;
+    bool failed;
 };
 
 static void send_grant(void *ctx, const struct hn_msg *m)
 {
     struct grant_ctx *g = ctx;
-    hn_dispatch_to(g->r, g->w, m);
+    if (hn_dispatch_to(g->r, g->w, m) == 0)
+        g->sent++;
+    else
+        g->failed = true;
 }
 
 /* Users the workers cannot hold: said plainly when it starts, when it
@@ -245,6 +251,10 @@ void hn_dispatch_targets(struct hn_run *r)
     }
     bool open = r->plan->shape.open;
     for (uint32_t i = 0; i < alive; i++) {
+        /* Back on a new connection, GRANTs of the old one unacknowledged:
+         * it keeps what it runs until a HEARTBEAT says which arrived. */
+        if (!hn_grant_ledger_settled(&live[i]->grants))
+            continue;
         struct hn_msg m = {.type = HN_MSG_TARGET};
         m.target.seq = ++r->target_seq;
         m.target.phase = HN_PHASE_RUN;
@@ -267,10 +277,11 @@ void hn_dispatch_targets(struct hn_run *r)
         m.target.start_wall_ms = hn_clock_wall_ms();
         live[i]->share = shares[i];
         /* Ids and rows first: the worker starts its new users with them. */
-        struct grant_ctx g = {r, live[i]};
+        struct grant_ctx g = {r, live[i], 0, false};
         if (hn_deal(&r->dealer, r->scenario, live[i]->granted, shares[i].users, n_classes,
                     send_grant, &g))
             hn_log_error("out of memory while dealing users to worker %u", live[i]->index);
+        hn_grant_ledger_dealt(&live[i]->grants, live[i]->granted, n_classes, g.sent, g.failed);
         hn_dispatch_to(r, live[i], &m);
     }
 out:

@@ -178,7 +178,7 @@ static void send_welcome(struct hn_run *r, struct hn_worker *w, bool scenario)
         return;
     /* A worker that gets the scenario starts afresh: it holds no user id
      * or data row yet, so the next TARGET comes with a GRANT of them all. */
-    memset(w->granted, 0, sizeof(w->granted));
+    hn_grant_ledger_reset(&w->grants, w->granted);
     hn_dispatch_frame_to(r, w, r->scenario_frame, HN_MSG_SCENARIO);
 }
 
@@ -390,6 +390,8 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
             replaced_live = true;
         }
         hn_registry_set_route(&r->reg, w, route, len);
+        if (!fresh)
+            hn_grant_ledger_reconnected(&w->grants);
         w->claim_last = 0;      /* the claim, if any, is granted */
         w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
     }
@@ -470,6 +472,12 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
 static void on_heartbeat(struct hn_run *r, struct hn_worker *w, const struct hn_msg_heartbeat *hb)
 {
     w->users = hb->users;
+    uint32_t lost =
+        hn_grant_ledger_heard(&w->grants, w->granted, r->scenario->n_classes, hb->grants);
+    if (lost)
+        hn_log_info("worker %u: %u GRANT message%s went down with its old connection: its users "
+                    "get ids again",
+                    w->index, lost, lost == 1 ? "" : "s");
     w->cpu_permille = hb->cpu_permille;
     w->rss_bytes = hb->rss_bytes;
     hn_journal_heartbeat(&r->journal, hn_clock_wall_ms(), w->index, w->hello.worker_id,

@@ -10,6 +10,7 @@
 
 #include "curve.h"
 #include "distribute.h"
+#include "grant_ledger.h"
 #include "msg.h"
 
 /* A worker's identity: a CurveZMQ key (Z85), the key, a space and the id
@@ -68,6 +69,7 @@ struct hn_worker {
     char run_id[HN_REGISTRY_RUN_ID_MAX + 1];
     struct hn_share share; /* users it was last told to run */
     uint32_t granted[HN_PROTO_CLASSES_MAX]; /* users per class it holds ids for */
+    struct hn_grant_ledger grants;          /* which GRANTs arrived (grant_ledger.h) */
     uint32_t users;                         /* users it reported running */
     uint32_t cpu_permille;
     uint64_t rss_bytes;

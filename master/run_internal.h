@@ -182,8 +182,9 @@ void hn_run_on_stop_deadline(struct ev_loop *loop, ev_timer *t, int revents);
 void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents);
 
 /* dispatch.c: messages to workers. Send errors other than an unreachable
- * peer are logged; nothing is retried (the next second resends). */
-void hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
+ * peer are logged; nothing is retried (the next second resends). Returns 0
+ * or the send error. */
+int hn_dispatch_to(struct hn_run *r, struct hn_worker *w, const struct hn_msg *m);
 /* The same with frame @f, encoded once (chan.h), a message of type @type. */
 void hn_dispatch_frame_to(struct hn_run *r, struct hn_worker *w, struct hn_chan_frame *f,
                           enum hn_msg_type type);

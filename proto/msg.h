@@ -214,6 +214,9 @@ struct hn_msg_heartbeat {
     uint32_t loop_lag_ms; /* longest an event loop of the worker ran late since
                              its previous HEARTBEAT (a frozen process shows the
                              freeze here); a stall is repeated, see above */
+    uint32_t grants;      /* GRANT messages its process received since its SCENARIO
+                             (0 from the master): tells the master which GRANTs
+                             a broken connection lost */
 };
 
 struct hn_msg_stop {

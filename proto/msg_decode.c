@@ -396,13 +396,14 @@ static int decode_body(const msgpack_object *o, size_t frame_len, struct hn_hist
     case HN_MSG_FINAL:
         return decode_snapshot(o, frame_len, room, &m->snapshot);
     case HN_MSG_HEARTBEAT:
-        HN_TRY(get_tuple(o, 5, &f));
+        HN_TRY(get_tuple(o, 6, &f));
         HN_TRY(get_enum(&f[0], HN_WSTATE__COUNT, &state));
         m->heartbeat.state = (enum hn_worker_state)state;
         HN_TRY(get_u32(&f[1], &m->heartbeat.cpu_permille));
         HN_TRY(get_u64(&f[2], &m->heartbeat.rss_bytes));
         HN_TRY(get_u32(&f[3], &m->heartbeat.users));
-        return get_u32(&f[4], &m->heartbeat.loop_lag_ms);
+        HN_TRY(get_u32(&f[4], &m->heartbeat.loop_lag_ms));
+        return get_u32(&f[5], &m->heartbeat.grants);
     case HN_MSG_STOP:
         HN_TRY(get_tuple(o, 1, &f));
         return get_u32(&f[0], &m->stop.timeout_ms);

@@ -229,12 +229,13 @@ static int pack_heartbeat(msgpack_packer *pk, const struct hn_msg_heartbeat *h)
 {
     if ((unsigned)h->state >= HN_WSTATE__COUNT)
         return HN_E_RANGE;
-    PK(msgpack_pack_array(pk, 5));
+    PK(msgpack_pack_array(pk, 6));
     PK(msgpack_pack_uint32(pk, (uint32_t)h->state));
     PK(msgpack_pack_uint32(pk, h->cpu_permille));
     PK(msgpack_pack_uint64(pk, h->rss_bytes));
     PK(msgpack_pack_uint32(pk, h->users));
     PK(msgpack_pack_uint32(pk, h->loop_lag_ms));
+    PK(msgpack_pack_uint32(pk, h->grants));
     return 0;
 }
 

@@ -2,7 +2,7 @@
  * A frame or field beyond these is rejected with HN_E_TOO_LARGE. */
 #pragma once
 
-#define HN_PROTO_VERSION 6
+#define HN_PROTO_VERSION 7
 
 /* Largest frame accepted at all (also set as ZMQ_MAXMSGSIZE: a peer sending
  * more is disconnected by libzmq before the bytes reach us). */

@@ -69,6 +69,7 @@ static void send_heartbeat(struct hn_session *s)
     struct hn_msg m = {.type = HN_MSG_HEARTBEAT};
     m.heartbeat.state = wire_state[s->state];
     m.heartbeat.users = s->pool ? hn_pool_users(s->pool) : 0;
+    m.heartbeat.grants = s->grants_received;
     uint32_t lag = hn_loop_lag_take(&s->lag), engines = s->pool ? hn_pool_take_lag_ms(s->pool) : 0;
     hn_health_sample(&s->health, lag, engines, ev_now(s->loop), &m.heartbeat);
     s->heartbeat_at = ev_now(s->loop);
@@ -227,6 +228,7 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
         reset_run(s);
     s->declined[0] = '\0';
     s->declined_on = 0;
+    s->grants_received = 0;
     char why[256] = "";
     struct hn_scenario *scn = NULL;
     int err = hn_scenario_decode(m->blob, m->blob_len, &scn, why, sizeof(why));
@@ -359,6 +361,9 @@ static void on_grant(struct hn_session *s, const struct hn_msg_grant *g)
         s->warned |= WARN_NO_SCENARIO;
         return;
     }
+    /* Counted whatever becomes of it: the master learns from the count
+     * which GRANTs a broken connection lost. */
+    s->grants_received++;
     char why[160] = "";
     int err = hn_grants_add(s->grants, g, why, sizeof(why));
     if (err && !(s->warned & WARN_BAD_GRANT))

@@ -51,6 +51,7 @@ struct hn_session {
      * connection of the run (the first may have been lost with the old). */
     char declined[HN_PROTO_REASON_MAX + 1];
     uint64_t declined_on; /* the connection it was last said on (0: none) */
+    uint32_t grants_received; /* GRANTs since the SCENARIO, said in HEARTBEATs */
     uint64_t target_seq;
     /* Open model: the run's end (ev_time()), the earliest any TARGET of the
      * run announced; INFINITY: none. Never moved later: iterations held

@@ -535,6 +535,11 @@ static void check_registry(void)
             if (reg->workers[j].route_len == w->route_len &&
                 memcmp(reg->workers[j].route, w->route, w->route_len) == 0)
                 die("two workers on one connection");
+        /* What it surely holds ids for is never more than what it was
+         * dealt (grant_ledger.h): a lost GRANT is dealt again */
+        for (uint32_t c = 0; c < HN_PROTO_CLASSES_MAX; c++)
+            if (w->grants.sure[c] > w->granted[c])
+                die("a worker surely holds more ids than it was dealt");
     }
 }
 
@@ -659,6 +664,7 @@ static int build_heartbeat(struct input *in, struct hn_msg *m)
     m->heartbeat.cpu_permille = u16(in) % 4000;
     m->heartbeat.rss_bytes = (uint64_t)u8(in) << 20;
     m->heartbeat.loop_lag_ms = b & 0x40 ? u16(in) : 0;
+    m->heartbeat.grants = u8(in) % 8; /* small: often what was sent */
     return 0;
 }
 

@@ -44,6 +44,7 @@ static void heartbeat(unsigned slot, uint8_t state, uint8_t users)
     put((uint8_t)(state | (users & 7) << 3));
     put(0), put(100); /* cpu */
     put(20);          /* rss MiB */
+    put(0);           /* GRANTs received */
 }
 
 /* A SNAPSHOT (or FINAL) of one entry, numbered @seq_choice (0: the next),

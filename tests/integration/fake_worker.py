@@ -62,7 +62,7 @@ import time
 import msgpack
 import zmq
 
-PROTO = 6
+PROTO = 7
 LOADED = 4  # HEARTBEAT state: the scenario is loaded, the master may give users
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT, DECLINE = \
     range(1, 13)
@@ -104,7 +104,7 @@ def empty_stats(seq, run_id, span_ms=1000, clock_ms=0):
     return [seq, now - span_ms, now, 0, [], [], run_id, [], 0]
 
 
-IDLE_BEAT = [1, 0, 1 << 20, 0, 0]  # HEARTBEAT: RUNNING, no users
+IDLE_BEAT = [1, 0, 1 << 20, 0, 0, 0]  # HEARTBEAT: RUNNING, no users, no GRANT
 
 
 def snapshot_body(seq, requests=1000000, run_id="run-x"):
@@ -121,7 +121,7 @@ def valid_frames():
         [SCENARIO, PROTO, [b"\x93\x01\x02\x03", b"\x00" * 32]],
         [TARGET, PROTO, [1, 1, 0, [1000], 1000.0, 0.0, 0, int(time.time() * 1000), 0, [], 0]],
         [SNAPSHOT, PROTO, snapshot_body(1)],
-        [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0]],
+        [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0, 0]],
         [STOP, PROTO, [0]],
         [FINAL, PROTO, snapshot_body(2)],
         [QUIT, PROTO, []],
@@ -248,7 +248,7 @@ def garbage_frame(rng, seq):
     if cat == "unregistered-stats":
         return cat, [pack(rng.choice([[SNAPSHOT, PROTO, snapshot_body(seq)],
                                       [FINAL, PROTO, snapshot_body(seq)],
-                                      [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0]]]))]
+                                      [HEARTBEAT, PROTO, [1, 10, 1 << 20, 5, 0, 0]]]))]
     if cat == "foreign-version":
         v = rng.choice([0, 1, 3, 99, (1 << 32) - 1])
         return cat, [pack([rng.choice([HELLO, SNAPSHOT, 42]), v, hello_body()])]
@@ -555,7 +555,7 @@ def cmd_peer(args):
                 d.send(frame(SNAPSHOT, empty_stats(seq, run_id, clock_ms=clock_ms)))
         if args.mode == "decline" and run_id and time.monotonic() - last_beat >= 1.0:
             last_beat = time.monotonic()
-            d.send(frame(HEARTBEAT, [0, 0, 1 << 20, 0, 0]))
+            d.send(frame(HEARTBEAT, [0, 0, 1 << 20, 0, 0, 0]))
         if not d.poll(wait_ms):
             continue
         while d.poll(0):
@@ -572,7 +572,7 @@ def cmd_peer(args):
                     declined = True
                     d.send(frame(DECLINE, [run_id, "fake: this worker cannot run it"]))
                 elif args.mode in ("idle", "second-id", "offend"):
-                    d.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0]))  # it counts from now
+                    d.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0, 0]))  # it counts from now
             elif t == TARGET and declined:
                 target_users_max = max(target_users_max, sum(body[3]))
             elif t == REJECT and len(reasons) < 10:
@@ -639,7 +639,7 @@ def cmd_stale_hello(args):
             if t == WELCOME:
                 run_id = body[1]
             elif t == SCENARIO:
-                cur.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0]))
+                cur.send(frame(HEARTBEAT, [LOADED, 0, 1 << 20, 0, 0, 0]))
             elif t == TARGET and running_at is None:
                 running_at = time.monotonic()
             elif t == STOP:

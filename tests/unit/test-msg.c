@@ -153,6 +153,7 @@ static void build(enum hn_msg_type type, struct hn_msg *m)
         m->heartbeat.rss_bytes = UINT64_C(5) << 33;
         m->heartbeat.users = 123;
         m->heartbeat.loop_lag_ms = 6004;
+        m->heartbeat.grants = 77;
         break;
     case HN_MSG_STOP:
         m->stop.timeout_ms = 30000;
@@ -305,6 +306,7 @@ static void test_round_trip_all_types(void **state)
             assert_int_equal(got.heartbeat.rss_bytes, want.heartbeat.rss_bytes);
             assert_int_equal(got.heartbeat.users, want.heartbeat.users);
             assert_int_equal(got.heartbeat.loop_lag_ms, want.heartbeat.loop_lag_ms);
+            assert_int_equal(got.heartbeat.grants, want.heartbeat.grants);
             break;
         case HN_MSG_STOP:
             assert_int_equal(got.stop.timeout_ms, want.stop.timeout_ms);
@@ -694,6 +696,8 @@ static const struct edit {
     {HN_MSG_HEARTBEAT, {4, END}, U(UINT64_C(1) << 32), HN_E_RANGE},
     {HN_MSG_HEARTBEAT, {4, END}, U(UINT32_MAX), 0},
     {HN_MSG_HEARTBEAT, {4, END}, I(-1), HN_E_RANGE},
+    {HN_MSG_HEARTBEAT, {5, END}, U(UINT64_C(1) << 32), HN_E_RANGE},
+    {HN_MSG_HEARTBEAT, {5, END}, I(-1), HN_E_RANGE},
     {HN_MSG_HEARTBEAT, {SHRINK}, U(0), HN_E_INVALID},
     {HN_MSG_STOP, {0, END}, I(-5), HN_E_RANGE},
     {HN_MSG_QUIT, {END}, U(0), HN_E_TYPE},
