@@ -357,6 +357,19 @@ bool hn_engine_drained(struct hn_engine *e)
     return atomic_load_explicit(&e->drained, memory_order_acquire);
 }
 
+void hn_engine_open_tally(struct hn_engine *e, struct hn_open_tally *out)
+{
+    /* Written by the engine thread before it published drained (release). */
+    *out = (struct hn_open_tally){
+        .from = e->open.pacer.from,
+        .to = e->open.to,
+        .asked = e->open.asked,
+        .due = e->open.pacer.due,
+        .started = e->open.started,
+        .dropped = e->open.dropped,
+    };
+}
+
 uint32_t hn_engine_take_lag_ms(struct hn_engine *e)
 {
     return hn_loop_lag_take(&e->lag);

@@ -54,6 +54,17 @@ struct hn_recorder *hn_engine_retired(struct hn_engine *e);
  * true when no request is left. */
 void hn_engine_stop(struct hn_engine *e, uint64_t timeout_ms);
 bool hn_engine_drained(struct hn_engine *e);
+
+/* The open model's iterations on a thread, or summed over threads
+ * (hn_pool_open_tally), from its first TARGET to its end. */
+struct hn_open_tally {
+    double from, to;           /* the pacing window (ev_time()); from == 0: no open model */
+    double asked;              /* iterations the rates asked for in it (rate × time) */
+    uint64_t due;              /* handed out by the schedule in it: asked, within one */
+    uint64_t started, dropped; /* they add up to due */
+};
+/* This thread's tally; read only once hn_engine_drained(). */
+void hn_engine_open_tally(struct hn_engine *e, struct hn_open_tally *out);
 /* How late the thread's loop ran at worst (ms) since the previous call
  * (loop_lag.h). */
 uint32_t hn_engine_take_lag_ms(struct hn_engine *e);

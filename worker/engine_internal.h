@@ -86,6 +86,11 @@ struct hn_open {
     double max_delay_s;
     uint64_t q_slots; /* queue slots allocated over all classes (bounded) */
     struct hn_open_class cls[HN_MODEL_CLASSES_MAX];
+    /* The tally (hn_engine_open_tally): iterations, counted as they start
+     * or drop, never per request. */
+    uint64_t started, dropped;
+    double to;    /* when the schedule ended (hn_open_leave); 0: not yet */
+    double asked; /* iterations the rates asked for until then */
 };
 
 /* Commands from the pool's thread; guarded by hn_engine.lock. */

@@ -70,6 +70,7 @@ static void drop_stale(struct hn_engine *e, struct hn_open_class *oc, double now
     while (oc->q_len && now - oc->queue[oc->q_head] > e->open.max_delay_s) {
         queue_pop(oc);
         e->active->dropped++;
+        e->open.dropped++;
     }
 }
 
@@ -86,6 +87,7 @@ static void serve(struct hn_engine *e, uint32_t c)
         if (vu) {
             oc->parked = vu->next_free;
             vu->next_free = NULL;
+            e->open.started++;
             hn_vuser_iterate(vu, queue_pop(oc));
             continue;
         }
@@ -103,6 +105,7 @@ static void serve(struct hn_engine *e, uint32_t c)
             oc->cap = vc->running;
             return;
         }
+        e->open.started++;
         queue_pop(oc);
     }
 }
@@ -130,8 +133,10 @@ void hn_open_tick(struct hn_engine *e, double now)
      * wake-up delays iterations (and says so in their latency), it does
      * not lose them. */
     while (hn_pacer_take(&e->open.pacer, now, &at, &c)) {
-        if (!queue_push(e, &e->open.cls[c], at))
+        if (!queue_push(e, &e->open.cls[c], at)) {
             e->active->dropped++; /* no room: counted, not lost */
+            e->open.dropped++;
+        }
     }
     for (uint32_t k = 0; k < e->plan->n_classes; k++)
         if (e->open.cls[k].q_len)
@@ -204,10 +209,18 @@ void hn_open_leave(struct hn_engine *e)
 {
     if (!e->open.on)
         return;
+    /* Iterations due by now that the loop has not taken yet start as they
+     * would have a moment ago: the timerfd and this command can wake the
+     * loop together (after a stall), and which it reads first must not
+     * decide whether they run (they would go uncounted). */
+    double now = ev_now(e->loop);
+    hn_open_tick(e, now);
     e->open.on = false;
     hn_engine_arm(e);
-    hn_pacer_set(&e->open.pacer, ev_now(e->loop), 0, e->open.pacer.weights,
-                 e->open.pacer.n_classes);
+    struct hn_pacer *p = &e->open.pacer;
+    e->open.to = now < p->end ? now : p->end;
+    e->open.asked = hn_pacer_asked(p, e->open.to);
+    hn_pacer_set(p, now, 0, p->weights, p->n_classes);
     for (uint32_t c = 0; c < e->plan->n_classes; c++) {
         struct hn_open_class *oc = &e->open.cls[c];
         /* Iterations still waiting at the end of the open model were due
@@ -215,6 +228,7 @@ void hn_open_leave(struct hn_engine *e)
          * keep up would report the rate it was asked for (22 % of it went
          * missing, with "dropped < 1" passed). */
         e->active->dropped += oc->q_len;
+        e->open.dropped += oc->q_len;
         oc->q_len = 0;
         oc->q_head = 0;
         while (oc->parked) {
@@ -238,6 +252,7 @@ void hn_open_user_done(struct hn_engine *e, struct hn_vuser *vu)
     }
     drop_stale(e, oc, ev_now(e->loop));
     if (oc->q_len) {
+        e->open.started++;
         hn_vuser_iterate(vu, queue_pop(oc));
         return;
     }

@@ -85,6 +85,24 @@ void hn_pacer_set(struct hn_pacer *p, double now, double rate, const uint32_t *w
     }
     p->rate = rate;
     p->k = 0;
+    /* The tally: the old rate up to the change, the new one from it. */
+    double until = p->base < p->end ? p->base : p->end;
+    if (p->asked_rate > 0 && until > p->asked_base)
+        p->asked += p->asked_rate * (until - p->asked_base);
+    if (p->from == 0)
+        p->from = p->base;
+    p->asked_rate = rate;
+    p->asked_base = p->base;
+}
+
+double hn_pacer_asked(const struct hn_pacer *p, double to)
+{
+    if (to > p->end)
+        to = p->end;
+    double asked = p->asked;
+    if (p->asked_rate > 0 && to > p->asked_base)
+        asked += p->asked_rate * (to - p->asked_base);
+    return asked;
 }
 
 bool hn_pacer_take(struct hn_pacer *p, double now, double *at, uint32_t *class_idx)
@@ -104,6 +122,7 @@ bool hn_pacer_take(struct hn_pacer *p, double now, double *at, uint32_t *class_i
     *at = next;
     *class_idx = best;
     p->k++;
+    p->due++;
     p->last = next;
     return true;
 }

@@ -24,6 +24,13 @@ struct hn_pacer {
     uint32_t weights[HN_MODEL_CLASSES_MAX];
     uint64_t weight_sum;
     int64_t current[HN_MODEL_CLASSES_MAX]; /* smooth weighted round robin */
+    /* The tally (hn_pacer_asked): what the rates asked for, kept apart
+     * from the schedule's own arithmetic so that a wrong schedule shows. */
+    double from;       /* the first hn_pacer_set (0: none yet) */
+    double asked_rate; /* the rate the last change set, as asked */
+    double asked_base; /* when it took effect */
+    double asked;      /* iterations the rates before it asked for */
+    uint64_t due;      /* iterations handed out since hn_pacer_init */
 };
 
 /* The phase of engine thread @index of @n_threads (>= 1) of a worker:
@@ -56,6 +63,12 @@ void hn_pacer_set_end(struct hn_pacer *p, double end);
 /* Time the next iteration is due; INFINITY when the rate is 0, no class
  * has weight, or it would be due after the end. */
 double hn_pacer_next_at(const struct hn_pacer *p);
+
+/* Iterations the rates asked for from the first hn_pacer_set to @to (at
+ * most the end): the integral of the rate over that window. The schedule
+ * hands out (p->due) this many within one, whatever the loop's delays: the
+ * first iteration is due up to an interval after the start (the phase). */
+double hn_pacer_asked(const struct hn_pacer *p, double to);
 
 /* The next iteration if it is due at or before @now: its intended start in
  * *@at and its class in *@class_idx; false when none is due yet. */

@@ -161,6 +161,28 @@ void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *cl
     }
 }
 
+bool hn_pool_open_tally(struct hn_pool *p, struct hn_open_tally *out)
+{
+    *out = (struct hn_open_tally){0};
+    if (!p->drained_reported)
+        return false;
+    for (uint32_t i = 0; i < p->n_engines; i++) {
+        struct hn_open_tally t;
+        hn_engine_open_tally(p->engines[i], &t);
+        if (t.from == 0)
+            continue;
+        if (out->from == 0 || t.from < out->from)
+            out->from = t.from;
+        if (t.to > out->to)
+            out->to = t.to;
+        out->asked += t.asked;
+        out->due += t.due;
+        out->started += t.started;
+        out->dropped += t.dropped;
+    }
+    return out->from != 0;
+}
+
 int hn_pool_snapshot(struct hn_pool *p)
 {
     if (p->swap_pending)

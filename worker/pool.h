@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine.h"
 #include "grants.h"
 #include "plan.h"
 #include "recorder.h"
@@ -51,6 +52,11 @@ void hn_pool_set_open(struct hn_pool *p, const uint32_t *users, const double *cl
 int hn_pool_snapshot(struct hn_pool *p);
 /* Graceful stop (see hn_engine_stop); on_drained follows. */
 void hn_pool_stop(struct hn_pool *p, uint64_t timeout_ms);
+/* The open model's tally over all threads (see struct hn_open_tally: the
+ * window from the earliest start to the latest end; due is asked within
+ * one per thread). Only once on_drained came; false when the open model
+ * did not run. */
+bool hn_pool_open_tally(struct hn_pool *p, struct hn_open_tally *out);
 /* How late the engine threads' loops ran at worst (ms) since the previous
  * call. */
 uint32_t hn_pool_take_lag_ms(struct hn_pool *p);

@@ -166,6 +166,17 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 static void on_pool_drained(void *ctx)
 {
     struct hn_session *s = ctx;
+    /* The open model's account of its own schedule: its window starts when
+     * this worker got its first TARGET, so one that started late ran fewer
+     * iterations than the master's rate × time, and says why. */
+    struct hn_open_tally t;
+    if (hn_pool_open_tally(s->pool, &t)) {
+        double window = t.to > t.from ? t.to - t.from : 0;
+        hn_log_info("open model: paced %.3f s from the first TARGET at %.6g/s on average: "
+                    "%llu iterations due (%.1f asked), %llu started, %llu dropped",
+                    window, window > 0 ? t.asked / window : 0.0, (unsigned long long)t.due, t.asked,
+                    (unsigned long long)t.started, (unsigned long long)t.dropped);
+    }
     s->final_wanted = true;
     request_final(s);
 }

@@ -1,10 +1,12 @@
 /* Unit tests of worker/pacer: iterations due exactly at base + k / rate (no
  * drift over a long run), a rate change that neither skips nor doubles an
  * iteration, classes sharing iterations by weight (exact within one), the
- * phase of a thread, rate 0. Time is passed in, never read. */
+ * phase of a thread, rate 0, the tally of what the rates asked for. Time is
+ * passed in, never read. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -193,6 +195,37 @@ static void test_end(void **state)
     assert_true(take_until(&p, t0 + 20.0, NULL, NULL) > 0);
 }
 
+/* The tally: what the rates asked for from the first change to a time
+ * (rate × time over each rate, the end capping it) is what the schedule
+ * handed out within one, whatever the phase, however late the caller took
+ * iterations or changed the rate; a zero rate asks for none. */
+static void test_tally(void **state)
+{
+    (void)state;
+    uint32_t w[1] = {1};
+    double t0 = 1.7e9;
+    for (int i = 0; i < 40; i++) {
+        bool late = i % 2; /* the change at t0 + 1.3 finds iterations due */
+        struct hn_pacer p;
+        hn_pacer_init(&p, i / 40.0);
+        assert_true(hn_pacer_asked(&p, t0) == 0);
+        hn_pacer_set(&p, t0, 0, w, 1); /* the first TARGET: no rate yet */
+        assert_true(p.from == t0);
+        hn_pacer_set(&p, t0 + 0.5, 100, w, 1);
+        take_until(&p, late ? t0 + 1.23 : t0 + 1.3, NULL, NULL);
+        hn_pacer_set(&p, t0 + 1.3, 333.3, w, 1);
+        take_until(&p, t0 + 2.0, NULL, NULL);
+        hn_pacer_set(&p, t0 + 2.0, 7, w, 1);
+        hn_pacer_set_end(&p, t0 + 4.0);
+        take_until(&p, t0 + 9.0, NULL, NULL); /* after the end */
+        double asked = hn_pacer_asked(&p, t0 + 9.0), want = 0.8 * 100 + 0.7 * 333.3 + 2 * 7;
+        /* Late, the new rate applies from the first iteration already due
+         * (up to 0.07 s earlier): the schedule's own time, tallied as such. */
+        assert_true(late ? want < asked && asked < want + 0.07 * 333.3 : fabs(asked - want) < 1e-3);
+        assert_true(fabs((double)p.due - asked) <= 1.0 + 1e-3);
+    }
+}
+
 static void test_phase(void **state)
 {
     (void)state;
@@ -253,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_rate_change_when_late),
         cmocka_unit_test(test_rate_change_dated_before_taken),
         cmocka_unit_test(test_end),
+        cmocka_unit_test(test_tally),
         cmocka_unit_test(test_weighted_classes),
         cmocka_unit_test(test_phase),
         cmocka_unit_test(test_fleet_phases),
