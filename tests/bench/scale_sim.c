@@ -48,6 +48,7 @@ struct sim_worker {
     uint32_t targets;
     bool loaded; /* got the SCENARIO: says LOADED, as a worker does */
     uint64_t heartbeat_ns; /* when the last HEARTBEAT went */
+    uint32_t grants;       /* GRANTs received, said in HEARTBEATs as a worker does */
     char run_id[HN_PROTO_ID_MAX + 1];
 };
 
@@ -448,6 +449,7 @@ static void on_message(struct sim_thread *t, struct sim_worker *w, const void *b
         }
         break;
     case HN_MSG_SCENARIO:
+        w->grants = 0;    /* counted from the SCENARIO on */
         if (!w->loaded) { /* a worker says so at once: the master counts it from then on */
             w->loaded = true;
             struct hn_msg hb = {.type = HN_MSG_HEARTBEAT};
@@ -456,8 +458,11 @@ static void on_message(struct sim_thread *t, struct sim_worker *w, const void *b
             send_msg(t, w, &hb);
         }
         break;
+    case HN_MSG_GRANT:
+        w->grants++;
+        break;
     default:
-        break; /* GRANT, HEARTBEAT: nothing to do */
+        break; /* HEARTBEAT: nothing to do */
     }
 }
 
@@ -517,6 +522,7 @@ static void send_heartbeat(struct sim_thread *t, struct sim_worker *w, uint64_t 
                                                 : HN_WSTATE_IDLE;
     m.heartbeat.users = w->state == W_RUNNING;
     m.heartbeat.rss_bytes = 1 << 20;
+    m.heartbeat.grants = w->grants;
     send_msg(t, w, &m);
     w->heartbeat_ns = now_ns;
 }
