@@ -39,9 +39,17 @@ uint32_t hn_grant_ledger_heard(struct hn_grant_ledger *l, uint32_t *granted, uin
         n = HN_PROTO_CLASSES_MAX;
     if (got == l->sent && got == l->acked && !l->unsettled)
         return 0; /* nothing new (sure equals granted: see dealt) */
+    if (got > l->sent && !l->unsettled)
+        return 0; /* not a count of the GRANTs sent since its SCENARIO: a
+                   * HEARTBEAT it sent before it read that (counting its
+                   * previous run's), or a count we cannot check. Taken as
+                   * ours it would set the ledger ahead of the worker for
+                   * good (its later counts all short: never settled, all
+                   * its users dealt again at its next reconnect). */
     if (got >= l->sent) {
-        /* All arrived (more: GRANTs of the old connection it read late, or
-         * a count we cannot check; either way it holds what was dealt). */
+        /* All arrived (more, back on a new connection: GRANTs of the old
+         * one it read late, or a count we cannot check; either way it
+         * holds what was dealt). */
         l->sent = l->acked = got;
         memcpy(l->sure, granted, n * sizeof(*granted));
         l->unsettled = false;

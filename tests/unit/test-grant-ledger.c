@@ -95,6 +95,29 @@ static void test_count_above_sent(void **state)
     assert_int_equal(l.sure[0], 6);
 }
 
+/* A HEARTBEAT the process sent before it read its SCENARIO (one of another
+ * run, still running there when this master welcomed it, or one that
+ * crossed its WELCOME) counts the GRANTs of its previous run: it says
+ * nothing of this run's. Taken as this run's count it set the ledger ahead
+ * of the worker for good: its later counts all looked short, it never
+ * counted as holding any ids, and at its next reconnect all its users were
+ * dealt again (and "5 GRANT messages went down" though none was lost). */
+static void test_count_of_previous_run(void **state)
+{
+    (void)state;
+    struct hn_grant_ledger l;
+    uint32_t granted[HN_PROTO_CLASSES_MAX];
+    hn_grant_ledger_reset(&l, granted);
+    assert_int_equal(hn_grant_ledger_heard(&l, granted, 1, 5), 0); /* sent before the SCENARIO */
+    deal(&l, granted, 10);
+    assert_int_equal(hn_grant_ledger_heard(&l, granted, 1, 1), 0); /* this run's: all arrived */
+    assert_int_equal(l.sure[0], 10);
+    hn_grant_ledger_reconnected(&l);
+    assert_true(hn_grant_ledger_settled(&l));
+    assert_int_equal(hn_grant_ledger_heard(&l, granted, 1, 1), 0);
+    assert_int_equal(granted[0], 10);
+}
+
 /* A GRANT that could not be sent (a full queue) is dealt again next time. */
 static void test_send_failed(void **state)
 {
@@ -115,7 +138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_acknowledged),   cmocka_unit_test(test_lost_with_connection),
         cmocka_unit_test(test_fall_then_rise), cmocka_unit_test(test_count_above_sent),
-        cmocka_unit_test(test_send_failed),
+        cmocka_unit_test(test_send_failed),    cmocka_unit_test(test_count_of_previous_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
