@@ -279,8 +279,10 @@ void hn_dispatch_targets(struct hn_run *r)
         /* Ids and rows first: the worker starts its new users with them. */
         struct grant_ctx g = {r, live[i], 0, false};
         if (hn_deal(&r->dealer, r->scenario, live[i]->granted, shares[i].users, n_classes,
-                    send_grant, &g))
+                    send_grant, &g)) {
             hn_log_error("out of memory while dealing users to worker %u", live[i]->index);
+            g.failed = true; /* part of it not sent: dealt again at the next tick */
+        }
         hn_grant_ledger_dealt(&live[i]->grants, live[i]->granted, n_classes, g.sent, g.failed);
         hn_dispatch_to(r, live[i], &m);
     }
