@@ -64,13 +64,20 @@ static double queue_pop(struct hn_open_class *oc)
     return at;
 }
 
+/* @n iterations dropped: in this interval's report and in the run's tally
+ * (hn_engine_open_tally). */
+static void count_dropped(struct hn_engine *e, uint64_t n)
+{
+    e->active->dropped += n;
+    e->open.dropped += n;
+}
+
 /* Drop the iterations at the head of @oc's queue that waited too long. */
 static void drop_stale(struct hn_engine *e, struct hn_open_class *oc, double now)
 {
     while (oc->q_len && now - oc->queue[oc->q_head] > e->open.max_delay_s) {
         queue_pop(oc);
-        e->active->dropped++;
-        e->open.dropped++;
+        count_dropped(e, 1);
     }
 }
 
@@ -133,10 +140,8 @@ void hn_open_tick(struct hn_engine *e, double now)
      * wake-up delays iterations (and says so in their latency), it does
      * not lose them. */
     while (hn_pacer_take(&e->open.pacer, now, &at, &c)) {
-        if (!queue_push(e, &e->open.cls[c], at)) {
-            e->active->dropped++; /* no room: counted, not lost */
-            e->open.dropped++;
-        }
+        if (!queue_push(e, &e->open.cls[c], at))
+            count_dropped(e, 1); /* no room: counted, not lost */
     }
     for (uint32_t k = 0; k < e->plan->n_classes; k++)
         if (e->open.cls[k].q_len)
@@ -227,8 +232,7 @@ void hn_open_leave(struct hn_engine *e)
          * and found no free user: dropped, or a run whose users could not
          * keep up would report the rate it was asked for (22 % of it went
          * missing, with "dropped < 1" passed). */
-        e->active->dropped += oc->q_len;
-        e->open.dropped += oc->q_len;
+        count_dropped(e, oc->q_len);
         oc->q_len = 0;
         oc->q_head = 0;
         while (oc->parked) {
