@@ -82,15 +82,20 @@ wait_for() {
 
 # A run without a length (-t) ends on SIGTERM as planned: stop_when ends
 # the master's run that way once "$@" succeeds (what the checks need has
-# happened), or after 30 s or when the master is gone (the checks then
-# fail), and waits for it; sets master_rc.
+# happened), or after 30 s (`stop_when --within S ...`: S s) or when the
+# master is gone (the checks then fail), and waits for it; sets master_rc.
 # The requests in flight then still finish, and every count is reported.
 stop_when() {
-    local deadline=$((SECONDS + 30))
+    local within=30
+    if [ "$1" = --within ]; then
+        within=$2
+        shift 2
+    fi
+    local deadline=$((SECONDS + within))
     until "$@"; do
         kill -0 "$hmaster_pid" 2>/dev/null || break
         if [ $SECONDS -ge $deadline ]; then
-            echo "note: not seen in 30 s: $*"
+            echo "note: not seen in $within s: $*"
             break
         fi
         sleep 0.1
