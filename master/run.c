@@ -373,18 +373,26 @@ void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
+/* " (N more joined but cannot run the scenario)", or "" when none did:
+ * why a wait for workers may end short. */
+static void say_declined(const struct hn_run *r, char *buf, size_t size)
+{
+    uint32_t declined = hn_registry_declined(&r->reg);
+    buf[0] = '\0';
+    if (declined)
+        snprintf(buf, size, " (%u more joined but cannot run the scenario)", declined);
+}
+
 void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
     (void)revents;
     struct hn_run *r = t->data;
-    uint32_t declined = hn_registry_declined(&r->reg);
     char wait[32] = "the wait";
     if (hn_units_format_duration_ms(r->cfg->expect_wait_ms, wait, sizeof(wait)) < 0)
         snprintf(wait, sizeof(wait), "the wait");
-    char why[64] = "";
-    if (declined)
-        snprintf(why, sizeof(why), " (%u more joined but cannot run the scenario)", declined);
+    char why[64];
+    say_declined(r, why, sizeof(why));
     hn_run_fail(r, HN_EXIT_NO_RUN, "only %u of %u expected workers joined within %s%s",
                 hn_registry_alive(&r->reg), r->cfg->expect_workers, wait, why);
 }
@@ -452,8 +460,12 @@ void hn_run_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
      * it does not pass, or a gate would take a cut-short run for a good
      * one. A run without a length runs until Ctrl-C: that is its end. */
     if (r->state == HN_RUN_WAITING) {
-        hn_run_fail(r, HN_EXIT_NO_RUN, "interrupted by %s while waiting for workers",
-                    hn_stop_signal_name(w->signum));
+        char why[64];
+        say_declined(r, why, sizeof(why));
+        hn_run_fail(r, HN_EXIT_NO_RUN,
+                    "interrupted by %s while waiting for workers: %u of %u expected joined%s",
+                    hn_stop_signal_name(w->signum), hn_registry_alive(&r->reg),
+                    r->cfg->expect_workers, why);
         return;
     }
     if (r->state == HN_RUN_RUNNING && r->plan->run_time_ms && !r->aborted[0]) {
