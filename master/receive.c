@@ -308,6 +308,140 @@ static bool route_taken(struct hn_run *r, const void *route, size_t len, const s
     return true;
 }
 
+/* A HELLO with the identity of a worker thrown out of the run. */
+static void hello_from_banned(struct hn_run *r, const void *route, size_t len,
+                              const struct hn_worker *w)
+{
+    /* Its key is refused, unless several workers share it (or there are no
+     * keys): then this id is, and a process restarted with it should know
+     * why rather than wait. */
+    if (own_key(w))
+        return;
+    char reason[HN_PROTO_REASON_MAX + 1];
+    snprintf(reason, sizeof(reason), "thrown out of the run: %s", w->ban_reason);
+    reject(r, route, len, reason);
+}
+
+/* The worker's identity says HELLO on another connection: the process
+ * reconnected (@fresh false: its run id says so), or a new one restarted or
+ * claims it. Moves the worker to the new connection and returns true, or
+ * returns false when the HELLO goes no further. Sets *replaced_live when the
+ * old connection was still up (its process is told to stop). */
+static bool take_new_route(struct hn_run *r, struct hn_worker *w, const void *route, size_t len,
+                           const struct hn_msg_hello *h, bool fresh, bool *replaced_live)
+{
+    /* What a HELLO says of its host and pid proves nothing (anyone without
+     * keys, or holding a shared key, can say them; containers on one host
+     * all run as pid 1): while the worker's connection is up, a claim waits
+     * until the worker goes on reporting or falls silent. */
+    bool old_up = fresh && route_alive(r, w);
+    if (old_up) {
+        enum claim c = judge_claim(r, w, h);
+        if (c == CLAIM_WAIT)
+            return false;
+        if (c == CLAIM_REFUSE) {
+            char reason[HN_PROTO_REASON_MAX + 1];
+            snprintf(reason, sizeof(reason),
+                     "%s %.80s is already used by a connected worker: give each worker its "
+                     "own %s",
+                     own_key(w) ? "this key of worker" : "worker id", h->worker_id,
+                     own_key(w) ? "key" : "--id");
+            double now = ev_now(r->loop);
+            if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
+                hn_log_warn("refused a second worker as worker %u (pid %u on %s): %s", w->index,
+                            h->pid, h->hostname, reason);
+                w->last_back_log = now;
+            }
+            reject(r, route, len, reason);
+            return false;
+        }
+    }
+    /* A new process cannot finish what the old one ran: while the run stops
+     * it stays out (unanswered, as a newcomer would), and the worker stays
+     * as it is. */
+    if (fresh && (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE))
+        return false;
+    /* The old connection, still up, belongs to a process now replaced (hung,
+     * then resumed; or lingering after its FINAL): it must stop, or it would
+     * run load nobody counts. */
+    if (old_up) {
+        struct hn_msg m = {.type = HN_MSG_REJECT};
+        snprintf(m.reject.reason, sizeof(m.reject.reason),
+                 "replaced: another process (pid %u) took the place of this worker", h->pid);
+        hn_dispatch_to(r, w, &m);
+        *replaced_live = true;
+    }
+    hn_registry_set_route(&r->reg, w, route, len);
+    if (!fresh)
+        hn_grant_ledger_reconnected(&w->grants);
+    w->claim_last = 0;      /* the claim, if any, is granted */
+    w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
+    return true;
+}
+
+/* A known worker is back (reconnected, restarted, or no longer missing):
+ * the journal says how, the log says it at most every BACK_LOG_MIN_S. */
+static void say_back(struct hn_run *r, struct hn_worker *w, const struct hn_msg_hello *h,
+                     bool fresh, bool replaced_live)
+{
+    /* A replaced process still connected may run on for a moment before it
+     * reads its REJECT: the reader of the results must know that the
+     * target may have served more than they count. */
+    hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index,
+                     fresh ? HN_JEV_RESTARTED : HN_JEV_BACK, "%s%s", h->worker_id,
+                     replaced_live ? ": a new process took the place of one still connected "
+                                     "(told to stop; requests it sent after its last report "
+                                     "are not counted), the scenario is sent again"
+                     : fresh       ? ": a new process, the scenario is sent again"
+                                   : " reconnected");
+    if (replaced_live)
+        hn_log_warn("worker %u (%s): a new process took the place of one still connected, "
+                    "which is told to stop; requests it sent after its last report are not "
+                    "counted",
+                    w->index, h->worker_id);
+    double now = ev_now(r->loop);
+    if (now - w->last_back_log >= BACK_LOG_MIN_S) {
+        hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
+                    fresh ? " (a new process: sending the scenario again)" : "");
+        w->last_back_log = now;
+    }
+}
+
+/* A new process took the worker's place on a new connection: what the old
+ * one had not reported is lost (said when the run is affected), and the
+ * worker starts afresh. */
+static void start_afresh(struct hn_run *r, struct hn_worker *w, const struct hn_msg_hello *h,
+                         bool same_route, bool replaced_live)
+{
+    if (!same_route && !replaced_live && r->state == HN_RUN_RUNNING && w->loaded &&
+        !w->final_received && (w->snap_seq > 0 || w->share.total > 0)) {
+        /* Its old process is gone without a FINAL (killed, then restarted
+         * with the same identity): what it had not reported is missing, as
+         * for a worker lost at the end, and the reports must say so
+         * although the identity finishes the run. */
+        hn_log_warn("worker %u (%s): its process ended without a final report and a new one took "
+                    "its place: requests the old one had not reported are missing from the "
+                    "results",
+                    w->index, h->worker_id);
+        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_LOST,
+                         "its process ended without a final report (a new one took its place): "
+                         "what it had not reported is not in the results");
+    }
+    /* Another process: a secret of its own, and the replaced one's reports
+     * are another run's now. (On the same connection it is the same
+     * process, whose HELLO crossed its WELCOME.) */
+    if (!same_route)
+        new_run_id(r, w);
+    w->final_received = false;
+    w->loaded = false;    /* it says so again once it has the scenario */
+    w->declined = false;  /* it may decline again: it gets the scenario */
+    w->snap_seq = 0;      /* a new process numbers its reports from 1 */
+    w->delay_base_at = 0; /* and its clock may be another's */
+    w->delay_last_s = 0;
+    w->users = 0;
+    w->share = (struct hn_share){0};
+}
+
 static void on_hello(struct hn_run *r, const void *route, size_t len, const char *identity,
                      const struct hn_msg_hello *h)
 {
@@ -319,17 +453,9 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         return;
     }
     if (w->banned) {
-        /* Its key is refused, unless several workers share it (or there are
-         * no keys): then this id is, and a process restarted with it should
-         * know why rather than wait. */
-        if (!own_key(w)) {
-            char reason[HN_PROTO_REASON_MAX + 1];
-            snprintf(reason, sizeof(reason), "thrown out of the run: %s", w->ban_reason);
-            reject(r, route, len, reason);
-        }
+        hello_from_banned(r, route, len, w);
         return;
     }
-    double now = ev_now(r->loop);
     bool same_route = w->route_len == len && memcmp(w->route, route, len) == 0;
     /* Only the process the worker's WELCOME went to knows its run id (see
      * registry.h): any other HELLO comes from a process that does not run
@@ -346,58 +472,11 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         hn_log_debug("worker %u: a HELLO on a connection older than its own, ignored", w->index);
         return;
     }
-    if (!same_route) {
-        /* The same identity on another connection: the process reconnected
-         * (its run id says so), or a new one restarted or claims it. What a
-         * HELLO says of its host and pid proves nothing (anyone without
-         * keys, or holding a shared key, can say them; containers on one
-         * host all run as pid 1): while the worker's connection is up, a
-         * claim waits until the worker goes on reporting or falls silent. */
-        bool old_up = fresh && route_alive(r, w);
-        if (old_up) {
-            enum claim c = judge_claim(r, w, h);
-            if (c == CLAIM_WAIT)
-                return;
-            if (c == CLAIM_REFUSE) {
-                char reason[HN_PROTO_REASON_MAX + 1];
-                snprintf(reason, sizeof(reason),
-                         "%s %.80s is already used by a connected worker: give each worker its "
-                         "own %s",
-                         own_key(w) ? "this key of worker" : "worker id", h->worker_id,
-                         own_key(w) ? "key" : "--id");
-                if (r->refused_hellos++ == 0 || now - w->last_back_log >= BACK_LOG_MIN_S) {
-                    hn_log_warn("refused a second worker as worker %u (pid %u on %s): %s", w->index,
-                                h->pid, h->hostname, reason);
-                    w->last_back_log = now;
-                }
-                reject(r, route, len, reason);
-                return;
-            }
-        }
-        /* A new process cannot finish what the old one ran: while the run
-         * stops it stays out (unanswered, as a newcomer would), and the
-         * worker stays as it is. */
-        if (fresh && (r->state == HN_RUN_STOPPING || r->state == HN_RUN_DONE))
-            return;
-        /* The old connection, still up, belongs to a process now replaced
-         * (hung, then resumed; or lingering after its FINAL): it must stop,
-         * or it would run load nobody counts. */
-        if (old_up) {
-            struct hn_msg m = {.type = HN_MSG_REJECT};
-            snprintf(m.reject.reason, sizeof(m.reject.reason),
-                     "replaced: another process (pid %u) took the place of this worker", h->pid);
-            hn_dispatch_to(r, w, &m);
-            replaced_live = true;
-        }
-        hn_registry_set_route(&r->reg, w, route, len);
-        if (!fresh)
-            hn_grant_ledger_reconnected(&w->grants);
-        w->claim_last = 0;      /* the claim, if any, is granted */
-        w->last_welcome = -1e9; /* the new connection gets its WELCOME now */
-    }
+    if (!same_route && !take_new_route(r, w, route, len, h, fresh, &replaced_live))
+        return;
     /* At most one WELCOME a second per worker: a HELLO storm only says it
      * is alive (a new connection was let through above). */
-    if (now - w->last_welcome < REWELCOME_MIN_S) {
+    if (ev_now(r->loop) - w->last_welcome < REWELCOME_MIN_S) {
         heard_from(r, w);
         return;
     }
@@ -406,57 +485,10 @@ static void on_hello(struct hn_run *r, const void *route, size_t len, const char
         heard_from(r, w); /* too late to join again; a worker of the run still gets STOP */
         return;
     }
-    if (fresh || w->missing || !same_route) {
-        /* A replaced process still connected may run on for a moment
-         * before it reads its REJECT: the reader of the results must know
-         * that the target may have served more than they count. */
-        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index,
-                         fresh ? HN_JEV_RESTARTED : HN_JEV_BACK, "%s%s", h->worker_id,
-                         replaced_live ? ": a new process took the place of one still connected "
-                                         "(told to stop; requests it sent after its last report "
-                                         "are not counted), the scenario is sent again"
-                         : fresh       ? ": a new process, the scenario is sent again"
-                                       : " reconnected");
-        if (replaced_live)
-            hn_log_warn("worker %u (%s): a new process took the place of one still connected, "
-                        "which is told to stop; requests it sent after its last report are not "
-                        "counted",
-                        w->index, h->worker_id);
-        if (now - w->last_back_log >= BACK_LOG_MIN_S) {
-            hn_log_info("worker %u is back: %s%s", w->index, h->worker_id,
-                        fresh ? " (a new process: sending the scenario again)" : "");
-            w->last_back_log = now;
-        }
-    }
-    if (fresh && !same_route && !replaced_live && r->state == HN_RUN_RUNNING && w->loaded &&
-        !w->final_received && (w->snap_seq > 0 || w->share.total > 0)) {
-        /* Its old process is gone without a FINAL (killed, then restarted
-         * with the same identity): what it had not reported is missing,
-         * as for a worker lost at the end, and the reports must say so
-         * although the identity finishes the run. */
-        hn_log_warn("worker %u (%s): its process ended without a final report and a new one took "
-                    "its place: requests the old one had not reported are missing from the "
-                    "results",
-                    w->index, h->worker_id);
-        hn_journal_event(&r->journal, hn_clock_wall_ms(), w->index, HN_JEV_LOST,
-                         "its process ended without a final report (a new one took its place): "
-                         "what it had not reported is not in the results");
-    }
-    if (fresh) {
-        /* Another process: a secret of its own, and the replaced one's
-         * reports are another run's now. (On the same connection it is the
-         * same process, whose HELLO crossed its WELCOME.) */
-        if (!same_route)
-            new_run_id(r, w);
-        w->final_received = false;
-        w->loaded = false;   /* it says so again once it has the scenario */
-        w->declined = false; /* it may decline again: it gets the scenario */
-        w->snap_seq = 0;     /* a new process numbers its reports from 1 */
-        w->delay_base_at = 0; /* and its clock may be another's */
-        w->delay_last_s = 0;
-        w->users = 0;
-        w->share = (struct hn_share){0};
-    }
+    if (fresh || w->missing || !same_route)
+        say_back(r, w, h, fresh, replaced_live);
+    if (fresh)
+        start_afresh(r, w, h, same_route, replaced_live);
     w->missing = false;
     w->last_seen = w->alive_at = liveness_now(r);
     send_welcome(r, w, fresh);
