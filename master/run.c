@@ -373,14 +373,15 @@ void hn_run_on_console(struct ev_loop *loop, ev_timer *t, int revents)
     }
 }
 
-/* " (N more joined but cannot run the scenario)", or "" when none did:
- * why a wait for workers may end short. */
+/* " (N more declined the scenario)", or "" when none did: why a wait for
+ * workers may end short. N counts every worker that declined during the
+ * wait, also those gone since (the master does not follow a decliner). */
 static void say_declined(const struct hn_run *r, char *buf, size_t size)
 {
     uint32_t declined = hn_registry_declined(&r->reg);
     buf[0] = '\0';
     if (declined)
-        snprintf(buf, size, " (%u more joined but cannot run the scenario)", declined);
+        snprintf(buf, size, " (%u more declined the scenario)", declined);
 }
 
 void hn_run_on_wait_deadline(struct ev_loop *loop, ev_timer *t, int revents)

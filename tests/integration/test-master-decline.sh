@@ -144,9 +144,11 @@ echo "== a worker that leaves before the run starts no longer counts, nor do dec
 # decliners join once it has the scenario: counted, they would start the
 # run too. The master waits as long as the events take (a busy machine's
 # seconds), then a SIGTERM ends the wait, and its message counts who
-# joined.
+# joined and who declined.
 : >"$work/worker.err"
-start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10m -u 2 -t 3s /
+metrics_port=$(free_port)
+start_hmaster -H "$target_url" --expect-workers 2 --expect-workers-max-wait 10m -u 2 -t 3s \
+    --metrics-bind "127.0.0.1:$metrics_port" /
 start_worker --threads 1 --id leaves
 leaver=$worker_pid
 wait_grep "$work/worker.err" "scenario loaded" 60 || fail "the first worker got no scenario"
@@ -163,14 +165,19 @@ start_worker --threads 1 --id stays
 wait_grep "$work/worker.err" "scenario loaded" 60 || fail "the second worker got no scenario"
 declined() { [ "$(grep -c "cannot run the scenario: " "$work/master.err")" -ge 2 ]; }
 wait_for 60 declined || fail "the decliners did not decline"
-# Its HEARTBEAT saying LOADED follows the log line: give the master a
-# moment to read it (without one, a master that counted the leaver would
-# pass, not fail).
-sleep 2
-kill -TERM "$hmaster_pid"
+# Its HEARTBEAT saying LOADED follows the log line: wait until the master
+# counts it (hornet_worker_up is 1 for a worker of the run). Without that
+# wait, a master that counted the leaver would pass, not fail; with it,
+# such a master has started the run instead.
+stays_up() {
+    curl -sf --max-time 5 "http://127.0.0.1:$metrics_port/metrics" |
+        grep -q '^hornet_worker_up{[^}]*id="stays"[^}]*} 1$'
+}
+wait_for 60 stays_up || fail "the master never counted the second worker"
+kill -TERM "$hmaster_pid" 2>/dev/null || true
 wait_master 30
 check "the run did not start with one worker: exit 3 (got $master_rc)" [ "$master_rc" = 3 ]
-check "saying 1 of 2 joined, and that the 2 decliners cannot run the scenario" \
-    grep -q "interrupted by SIGTERM while waiting for workers: 1 of 2 expected joined (2 more joined but cannot run the scenario)" \
+check "saying 1 of 2 joined, and that the 2 others declined the scenario" \
+    grep -q "interrupted by SIGTERM while waiting for workers: 1 of 2 expected joined (2 more declined the scenario)" \
     "$work/master.err"
 finish

@@ -10,8 +10,8 @@
 # exactly, and the dropped ones as the workers dropped them (how many a
 # machine drops at 1,000/s is its capacity, not a behaviour: none on an
 # idle one, half under ASan at a load average of 15); iterations still
-# waiting for a user at the end are dropped, and counted; an entry that paced and unpaced users share shows
-# service times only. Then the coordinated omission demonstration: the
+# waiting for a user at the end are dropped, and counted; an entry that
+# paced and unpaced users share shows service times only. Then the coordinated omission demonstration: the
 # server freezes for 1 s in the middle of a paced run with few users; the
 # latency from the intended start shows the freeze (hundreds of ms at p99)
 # where the service time does not, and that is what the reports show
@@ -67,8 +67,7 @@ at_most() {
 # each scheduled the rate times its own window within one iteration (its
 # phase), and started or dropped every one; and the master counted
 # REQUESTS requests (one per iteration) and DROPPED dropped, as they did.
-# No bound here depends on how fast the machine is (whether none was
-# dropped does: checked apart).
+# No bound here depends on how fast the machine is.
 paced() {
     "$PY" - "$@" <<'PY'
 import re, sys
