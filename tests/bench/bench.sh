@@ -43,39 +43,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# nginx: one worker pinned to CPU 1, no access log, keep-alive without limit.
+# nginx (tests/bench/nginx.sh), with a 1 KB JSON document at /json.
 python3 - "$work/data.json" <<'PY'
 import json, sys
 items = [{"id": i, "name": "Product %d" % i, "price": round(i * 1.37, 2)} for i in range(1, 21)]
 doc = json.dumps({"data": items, "page": 1})
 open(sys.argv[1], "w").write(doc[:1024])
 PY
-mkdir -p "$work/logs"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-worker_cpu_affinity 10;
-worker_rlimit_nofile 65536;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 32768; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $work;
-    proxy_temp_path $work;
-    fastcgi_temp_path $work;
-    uwsgi_temp_path $work;
-    scgi_temp_path $work;
-    server {
-        listen 127.0.0.1:$port backlog=8192;
-        location = / { return 200 "ok\n"; }
-        location = /json { default_type application/json; alias $work/data.json; }
-    }
-}
-EOF
-nginx -p "$work" -c "$work/nginx.conf"
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+. "$top/tests/bench/nginx.sh"
+bench_nginx "$port" "location = /json { default_type application/json; alias $work/data.json; }"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

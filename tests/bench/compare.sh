@@ -95,37 +95,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# nginx: one worker pinned to CPU 1, no access log, keep-alive without limit,
-# and its request counter (stub_status) on a port of its own.
-mkdir -p "$work/logs"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-worker_cpu_affinity 10;
-worker_rlimit_nofile 65536;
-pid $work/nginx.pid;
-error_log $work/logs/error.log warn;
-events { worker_connections 32768; }
-http {
-    access_log off;
-    keepalive_requests 100000000;
-    keepalive_timeout 300s;
-    client_body_temp_path $work;
-    proxy_temp_path $work;
-    fastcgi_temp_path $work;
-    uwsgi_temp_path $work;
-    scgi_temp_path $work;
-    server {
-        listen 127.0.0.1:$port backlog=8192;
-        location = / { return 200 "ok\n"; }
-    }
-    server {
-        listen 127.0.0.1:$status_port;
-        location = /status { stub_status; }
-    }
-}
-EOF
-nginx -p "$work" -c "$work/nginx.conf"
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.1; done
+# nginx (tests/bench/nginx.sh), and its request counter (stub_status) on a
+# port of its own.
+. "$top/tests/bench/nginx.sh"
+bench_nginx "$port" "" "server { listen 127.0.0.1:$status_port; location = /status { stub_status; } }"
 
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 url="http://127.0.0.1:$port"
