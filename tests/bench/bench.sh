@@ -23,12 +23,12 @@ big_users=${BIG_USERS:-10000}
 port=${PORT:-18480}
 
 need=()
-for cmd in nginx wrk taskset /usr/bin/time python3; do
+for cmd in nginx wrk taskset /usr/bin/time python3 curl; do
     command -v "$cmd" >/dev/null || need+=("$cmd")
 done
 if [ ${#need[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get install -y -q nginx-light wrk util-linux time python3 >/dev/null
+    $sudo apt-get install -y -q nginx-light wrk util-linux time python3 curl >/dev/null
 fi
 if [ ! -x "$build/tests/bench/engine-run" ]; then
     [ -f "$build/build.ninja" ] || meson setup "$build" "$top" -Dbuildtype=release >/dev/null
