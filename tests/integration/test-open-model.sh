@@ -11,11 +11,12 @@
 # machine drops at 1,000/s is its capacity, not a behaviour: none on an
 # idle one, half under ASan at a load average of 15); iterations still
 # waiting for a user at the end are dropped, and counted; an entry that
-# paced and unpaced users share shows service times only. Then the coordinated omission demonstration: the
-# server freezes for 1 s in the middle of a paced run with few users; the
-# latency from the intended start shows the freeze (hundreds of ms at p99)
-# where the service time does not, and that is what the reports show
-# unless --latency service asks otherwise.
+# paced and unpaced users share shows service times only. Then the
+# coordinated omission demonstration: the server freezes for 1 s in the
+# middle of a paced run with few users; the latency from the intended start
+# shows the freeze (hundreds of ms at p99) where the service time does
+# not, and that is what the reports show unless --latency service asks
+# otherwise.
 . "$(dirname "$0")/master_lib.sh"
 
 # Two targets: runs that do not disturb each other go side by side, each on
