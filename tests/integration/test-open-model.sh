@@ -185,11 +185,26 @@ wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 target_stats >"$work/target_c.json"
 check_csv "$work/c" "$work/target_c.json"
-check "3:1 by weight with 2 users over 2 workers ($(cat "$work/target_c.json"))" "$PY" - "$work/target_c.json" <<'PY'
+# The pacer deals iterations 3:1; a machine too slow for 200/s drops some
+# (at the end, those still queued), and which class's it drops depends on
+# its speed: a class with 3 times the iterations and the same users queues
+# more. So each class ran at most its share of what fell due (ran plus
+# dropped: 0.75 and 0.25 of it, within 2 %), and at least that share less
+# every drop: exact on an idle machine, and a 1:1 deal fails the upper
+# bound on any machine that ran more than it dropped (one that dropped
+# more passes it: which is the machine's speed, not a behaviour).
+dropped=$(sed -n 's/^Dropped iterations: \([0-9]*\).*/\1/p' "$work/master.out" "$work/master.err")
+echo "dropped: ${dropped:-none}"
+check "3:1 by weight with 2 users over 2 workers ($(cat "$work/target_c.json"), ${dropped:-0} dropped)" \
+    "$PY" - "$work/target_c.json" "${dropped:-0}" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))["paths"]
-a, b = p.get("/", 0), p.get("/json", 0)
-sys.exit(not (b > 0 and abs(a / (a + b) - 0.75) <= 0.02))
+a, b, d = p.get("/", 0), p.get("/json", 0), int(sys.argv[2])
+due = a + b + d
+ok = b > 0
+for ran, share in ((a, 0.75), (b, 0.25)):
+    ok = ok and share * due - d - 0.02 * due <= ran <= share * due + 0.02 * due
+sys.exit(not ok)
 PY
 
 echo "== iterations still waiting for a user when the run ends are dropped, not lost"
