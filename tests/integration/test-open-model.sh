@@ -190,10 +190,10 @@ target_stats >"$work/target_c.json"
 check_csv "$work/c" "$work/target_c.json"
 # The master splits the rate by weight (150/s for a, 50/s for b) and each
 # class's to the workers holding its users: here one user each, so one
-# worker paces a's 150/s and the other b's 50/s. Whatever the machine's
-# speed (a worker that starts late paces a shorter window; one too slow
-# drops), each worker says what it paced, and the master's count of a
-# class is what that class's worker started.
+# worker paces a's 150/s and the other b's 50/s. However late a worker
+# starts pacing (a shorter window) and however many it drops (too slow),
+# it says what it paced, and the master's count of a class is what that
+# class's worker started.
 dropped=$(sed -n 's/^Dropped iterations: \([0-9]*\).*/\1/p' "$work/master.out" "$work/master.err")
 check "3:1 by weight with 2 users over 2 workers: 150/s and 50/s, each class's requests its worker's" \
     "$PY" - "$work/worker.err" "$work/c_stats.csv" "${dropped:-0}" <<'PY'
