@@ -15,7 +15,7 @@ echo "== three workers with the same --id when the run needs two"
 # after the next part is set up), its master waits out
 # --expect-workers-max-wait (the run never starts; were it to start, its
 # load would go to a closed port, not to the target the next part counts).
-HMASTER_LOG=twins start_hmaster -H http://127.0.0.1:1 --expect-workers 2 --expect-workers-max-wait 10s \
+HMASTER_LOG=twins start_hmaster -H http://127.0.0.1:1 --expect-workers 2 --expect-workers-max-wait 20s \
     -u 2 -r 2 -t 5s --only-summary /
 twins_master=$hmaster_pid
 "$HORNET_WORKER" --master "$master_ep" --threads 1 --id twin 2>"$work/twin1.err" &

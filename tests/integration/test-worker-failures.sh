@@ -5,8 +5,12 @@
 
 start_target
 closed="http://127.0.0.1:1/"
-start_master --workers 1 --timeout-ms 400 --deadline 60 \
-    --script "users=6@0,sleep=2.5,stop=2000,quit" \
+# A request timeout that a refused connection or an HTTP 500 never reaches
+# on a loaded machine, under the run's 2.5 s; the STOP's grace outlasts it,
+# so a delayed request in flight at the stop times out rather than being
+# aborted.
+start_master --workers 1 --timeout-ms 1500 --deadline 60 \
+    --script "users=6@0,sleep=2.5,stop=3000,quit" \
     "$target_url/status/500" "$closed" "$target_url/delay?ms=3000"
 start_worker --threads 2
 wait "$master_pid" || fail "scripted master did not get every FINAL"
