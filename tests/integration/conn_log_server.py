@@ -6,7 +6,7 @@ redirect chain that never ends); for GET /hdr the line also gives the
 request's X-Empty header ("X-Empty=''" when it came empty). GET /once
 answers the first request of a connection and closes it, unanswered, when
 a second one comes (a server that drops idle keep-alive connections).
-GET /slow answers after 1.5 s.
+GET /slow answers after 4 s.
 POST /start and GET /go answer 302 to /once (the POST logged as
 "N POST/start"). When a connection ends (closed by either side) it logs
 "N closed".
@@ -54,7 +54,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 log.write(f"{self.connection_number} {self.path}\n")
         if self.path == "/slow":
-            time.sleep(1.5)
+            time.sleep(4)
         if self.path == "/go":  # a GET that is redirected to /once
             self.send_response(302)
             self.send_header("Location", "/once")

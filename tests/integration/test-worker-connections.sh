@@ -225,7 +225,7 @@ http: {cookies: false}
 users:
   - wait: {constant: 1h}
     on_start:
-      - {get: /hdr, name: fast, timeout: 1s}
+      - {get: /hdr, name: fast, timeout: 3s}  # /slow takes 4 s
       - {get: /slow, name: slow, follow_redirects: true}
       - {get: /hdr, name: next, follow_redirects: true}
     tasks: [{get: /hdr, name: idle}]
