@@ -52,9 +52,11 @@ fake_worker peer --master "$master_ep" --mode storm --id stormy --seconds 5 >"$w
 wait_pid "$calm" 20
 echo "storm: $(cat "$work/storm.json")"
 echo "bystander: $(cat "$work/calm.json")"
+# At most one a second in its 6 s (and a few at its joining); at least
+# one: how many more depends on how soon a loaded machine lets it join.
 check "a bystander gets a TARGET a second, not one more per storm's WELCOME" "$PY" -c 'import json, sys
 got = json.load(open(sys.argv[1]))["got"]
-sys.exit(not 3 <= got.get("5", 0) <= 9)' "$work/calm.json"
+sys.exit(not 1 <= got.get("5", 0) <= 9)' "$work/calm.json"
 check "the storm got at most one WELCOME a second" "$PY" -c 'import json, sys
 got = json.load(open(sys.argv[1]))["got"]
 sys.exit(not 1 <= got.get("2", 0) <= 8)' "$work/storm.json"

