@@ -109,8 +109,10 @@ print("User Count by second:", users)
 # After worker-b's stop, worker-a alone runs all 20 users. At 100 users/s it
 # re-ramps within 0.1 s, so a dip may or may not be sampled; the bug this
 # guards against left worker-b's share idle: the run stayed at 10 users.
+# How many rows show a ramp or a dip (at the start, at the handover) is the
+# machine's speed; the rows after the stop was seen end at 20.
 running = [u for u in users if u > 0]
-ok = len(running) >= 4 and running[-2:] == [20, 20] and sum(1 for u in running if u < 20) <= 2
+ok = len(running) >= 4 and running[-2:] == [20, 20]
 print(("ok" if ok else "FAIL") + ": back at 20 users after worker-b stopped, no lasting half load")
 sys.exit(0 if ok else 1)
 PY
@@ -174,7 +176,9 @@ sleep 2
 kill -STOP "$worker_pid"
 wait_log "frozen) silent .* marked missing" 20 || fail "the frozen worker was not marked missing"
 wait_log "stopping" 20 || fail "the run did not stop"
-sleep 3
+# Past the 2 s stop timeout (seeing the log line only makes it later), and
+# as early as that allows: the FINAL must be in by 7 s after the stop.
+sleep 2.5
 kill -CONT "$worker_pid"
 wait_master 30
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
