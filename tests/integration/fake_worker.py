@@ -45,8 +45,9 @@ with python3-zmq (a DEALER, as a worker uses) and python3-msgpack.
                  per-second budget), overflow (counts that would wrap when
                  merged), escape (escape sequences in the error text of an
                  entry of the scenario); then go on as idle
-  fake_worker.py flood --master EP [--hellos N]
+  fake_worker.py flood --master EP [--hellos N] [--seconds S]
       N HELLOs of N identities as fast as possible (one DEALER each);
+      listens until 2 s after the last answer (S seconds at most, 20) and
       prints the replies by type and the REJECT reasons seen.
 """
 import argparse
@@ -661,7 +662,7 @@ def cmd_stale_hello(args):
 def cmd_flood(args):
     # Bounded: if libzmq ever hangs here (it did once in CI-like load, not
     # reproduced since), say where and exit rather than stall the test.
-    faulthandler.dump_traceback_later(20, exit=True)
+    faulthandler.dump_traceback_later(args.seconds + 20, exit=True)
     ctx = zmq.Context()
     socks, got, reasons = [], {}, set()
     for i in range(args.hellos):
@@ -674,7 +675,10 @@ def cmd_flood(args):
         except zmq.Again:
             pass
         socks.append(d)
-    end = time.monotonic() + 3
+    # Until the answers (WELCOMEs, and REJECTs as far as the master's budget
+    # for strangers goes) stop: 2 s after the last one, however slow the
+    # master is to get to the first; --seconds at most.
+    deadline = end = time.monotonic() + args.seconds
     poller = zmq.Poller()
     for d in socks:
         poller.register(d, zmq.POLLIN)
@@ -685,6 +689,8 @@ def cmd_flood(args):
                 got[str(t)] = got.get(str(t), 0) + 1
                 if t == REJECT:
                     reasons.add(body[0])
+                if t in (WELCOME, REJECT):
+                    end = min(deadline, time.monotonic() + 2)
     for d in socks:
         d.close()
     ctx.term()
@@ -734,6 +740,8 @@ def main():
     f = sub.add_parser("flood")
     f.add_argument("--master", required=True)
     f.add_argument("--hellos", type=int, default=300)
+    f.add_argument("--seconds", type=float, default=20,
+                   help="the longest it listens (it stops 2 s after the last answer)")
     args = p.parse_args()
     if args.cmd == "peer" and args.mode == "stale-hello":
         return cmd_stale_hello(args)

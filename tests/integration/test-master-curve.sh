@@ -60,7 +60,7 @@ plain=$!
 fake_worker peer --master "$master_ep" --mode intrude --seconds 4 --curve-secret="$(sec stranger)" \
     --master-key="$(pub master)" >"$work/curve1.json" &
 curve1=$!
-fake_worker flood --master "$master_ep" --hellos 500 >"$work/flood.json" &
+fake_worker flood --master "$master_ep" --hellos 500 --seconds 3 >"$work/flood.json" &
 flood=$!
 for p in $plain $curve1 $flood; do wait_pid "$p" 30; done
 fake_worker peer --master "$master_ep" --mode intrude --seconds 2 --curve-secret="$(sec stranger)" \
