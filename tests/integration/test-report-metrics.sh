@@ -62,7 +62,7 @@ for _ in range(40):
     c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # and nothing more
     slow.append(c)
 try:
-    with urllib.request.urlopen(url, timeout=5) as r:
+    with urllib.request.urlopen(url, timeout=30) as r:  # a loaded machine: slow, not stuck
         body = r.read()
     print(f"status {r.status}, {len(body)} bytes")
     sys.exit(0 if r.status == 200 and b"hornet_requests_total" in body else 1)
@@ -117,7 +117,8 @@ port=$(free_port)
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen()
 open(sys.argv[2], "w").close(); time.sleep(30)' "$port" "$work/holding" &
 pids+=($!)
-for _ in $(seq 50); do [ -f "$work/holding" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -f "$work/holding" ] && break; sleep 0.1; done
+[ -f "$work/holding" ] || fail "the process holding port $port did not start"
 rc=0
 "$HORNET_MASTER" --bind 'tcp://127.0.0.1:*' -H http://127.0.0.1:1 --metrics-bind "127.0.0.1:$port" / \
     >/dev/null 2>"$work/busy.err" || rc=$?
