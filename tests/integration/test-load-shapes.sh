@@ -31,6 +31,18 @@ start_hmaster -f "$work/shape.yaml" --local-workers 2 --worker-threads 1 --csv "
 wait_master 60
 check "master exits 0 (got $master_rc)" [ "$master_rc" = 0 ]
 check "the run stopped at the end of its stages" grep -q "run time reached" "$work/master.err"
+check "... and not before their 12 s, by the master's log" "$PY" - "$work/master.err" <<'PY'
+import datetime, re, sys
+at = {}
+for line in open(sys.argv[1]):
+    for what in ("workers joined: 3 stages", "run time reached"):
+        m = re.match(r"(\S+)Z hornet-master info: .*" + what, line)
+        if m and what not in at:
+            at[what] = datetime.datetime.fromisoformat(m[1])
+took = (at["run time reached"] - at["workers joined: 3 stages"]).total_seconds()
+print(f"from the start to the stop: {took:.3f} s")
+sys.exit(not took >= 11.9)
+PY
 target_stats >"$work/target.json"
 check_csv "$work/s" "$work/target.json"
 # The plan against the history: each stage's users, in turn, as the

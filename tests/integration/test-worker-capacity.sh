@@ -11,8 +11,8 @@ start_target
 users_seen() { awk '{print $2}' "$1" | sort -n | tail -1; }
 
 echo "== --capacity 50, a billion users asked"
-start_master --workers 1 --deadline 60 --timeline "$work/t1" \
-    --script "users=1000000000@0,await=50,sleep=1,stop=2000,quit" "$target_url/delay?ms=20"
+start_master --workers 1 --deadline 25 --timeline "$work/t1" \
+    --script "users=1000000000@0,await=50,sleep=2,stop=2000,quit" "$target_url/delay?ms=20"
 start_worker --threads 2 --capacity 50
 wait "$master_pid" || fail "scripted master did not get every FINAL"
 wait_pid "$worker_pid" 20
@@ -24,8 +24,8 @@ check "it says so" grep -q "the master asks for 1000000000 users, this worker's 
 
 echo "== no --capacity: the open-file limit bounds it"
 : >"$work/worker.err"
-start_master --workers 1 --deadline 60 --timeline "$work/t2" \
-    --script "users=1000000000@0,await=86,sleep=1,stop=2000,quit" "$target_url/delay?ms=20"
+start_master --workers 1 --deadline 25 --timeline "$work/t2" \
+    --script "users=1000000000@0,await=86,sleep=2,stop=2000,quit" "$target_url/delay?ms=20"
 (ulimit -n 300 && exec "$HORNET_WORKER" --master "$master_ep" --threads 2 2>>"$work/worker.err") &
 worker_pid=$!
 pids+=("$worker_pid")

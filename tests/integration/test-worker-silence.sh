@@ -9,12 +9,8 @@ start_master --workers 1 --deadline 40 --script "users=20@0,sleep=2,silence,slee
     "$target_url/delay?ms=5"
 start_worker --threads 1
 wait_grep "$work/worker.err" "joined master" 20 || fail "the worker did not join"
-a=$(target_total)
-for _ in $(seq 100); do # up to 20 s: users start a moment after joining
-    b=$(target_total)
-    [ "$b" -gt "$a" ] && break
-    sleep 0.2
-done
+a=$(target_total) deadline=$((SECONDS + 20)) # users start a moment after joining
+until b=$(target_total) && [ "$b" -gt "$a" ] || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "load flows before the silence ($a -> $b)" [ "$b" -gt "$a" ]
 check "the worker says why it stops" wait_grep "$work/worker.err" "stopping all load" 40
 c=$(wait_target_quiet 30) || fail "the target's counter kept growing after the worker stopped"
