@@ -61,6 +61,10 @@ at_most() {
     "$PY" -c "import sys; n, want = int(sys.argv[1]), float(sys.argv[2]); sys.exit(not n <= 1.05 * want + 10)" "$1" "$2"
 }
 
+# The workers' end-of-run line, its groups: window, rate, due, asked,
+# started, dropped.
+export PACED_LINE='open model: paced ([0-9.]+) s from the first TARGET at ([0-9.e+]+)/s on average: ([0-9]+) iterations due \(([0-9.]+) asked\), ([0-9]+) started, ([0-9]+) dropped'
+
 # paced LOG WORKERS RATE REQUESTS DROPPED: the end-of-run lines of WORKERS
 # workers of one engine thread each in LOG ("open model: paced W s from
 # the first TARGET at R/s on average: D iterations due (A asked), S
@@ -71,10 +75,9 @@ at_most() {
 # No bound here depends on how fast the machine is.
 paced() {
     "$PY" - "$@" <<'PY'
-import re, sys
+import os, re, sys
 log, workers, rate, requests, dropped = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-line = re.compile(r"open model: paced ([0-9.]+) s from the first TARGET at ([0-9.e+]+)/s on average: "
-                  r"([0-9]+) iterations due \(([0-9.]+) asked\), ([0-9]+) started, ([0-9]+) dropped")
+line = re.compile(os.environ["PACED_LINE"])
 text = open(log, errors="replace").read().splitlines()
 rows = [m.groups() for m in map(line.search, text) if m]
 print("workers' lines (window s, rate/s, due, asked, started, dropped):", rows)
@@ -197,9 +200,8 @@ check_csv "$work/c" "$work/target_c.json"
 dropped=$(sed -n 's/^Dropped iterations: \([0-9]*\).*/\1/p' "$work/master.out" "$work/master.err")
 check "3:1 by weight with 2 users over 2 workers: 150/s and 50/s, each class's requests its worker's" \
     "$PY" - "$work/worker.err" "$work/c_stats.csv" "${dropped:-0}" <<'PY'
-import csv, re, sys
-line = re.compile(r"open model: paced ([0-9.]+) s from the first TARGET at ([0-9.e+]+)/s on average: "
-                  r"([0-9]+) iterations due \(([0-9.]+) asked\), ([0-9]+) started, ([0-9]+) dropped")
+import csv, os, re, sys
+line = re.compile(os.environ["PACED_LINE"])
 rows = sorted((float(m[2]), int(m[3]), int(m[5]), int(m[6]))
               for m in map(line.search, open(sys.argv[1], errors="replace")) if m)
 counts = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(open(sys.argv[2], newline=""))}
@@ -223,11 +225,11 @@ check "the worker ran or dropped what it scheduled in its own window" \
 # is after the paced window: the time from joining to stopping bounds it.
 check "... and dropped what its 2 users could not start (one each per 100 ms at most)" \
     "$PY" - "$work/q_worker.err" <<'PY'
-import re, sys
+import os, re, sys
 from datetime import datetime
 log = open(sys.argv[1]).read()
-m = re.search(r"paced ([0-9.]+) s .* ([0-9]+) iterations due .* ([0-9]+) started", log)
-due, started = int(m[2]), int(m[3])
+m = re.search(os.environ["PACED_LINE"], log)
+due, started = int(m[3]), int(m[5])
 at = lambda what: datetime.fromisoformat(re.search(r"^(\S+)Z .*" + what, log, re.M)[1])
 t = (at("stopped: final snapshot sent") - at("joined master")).total_seconds()
 print(f"due {due}, started {started}, {t:.3f} s from joining to stopping")

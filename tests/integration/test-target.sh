@@ -381,19 +381,24 @@ fi
 
 # --- garbage ---------------------------------------------------------------------
 
-raw 'GARBAGE\r\n\r\n' >/dev/null || true
-raw '\x00\x01\x02\xff\xfe\r\n\r\n' >/dev/null || true
-raw 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n' >/dev/null || true
-raw 'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\n' >/dev/null || true
-raw 'POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"email"' >/dev/null || true
-raw 'POST /api/auth/login HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' >/dev/null || true
-raw "GET /$(head -c 100000 /dev/zero | tr '\0' 'x') HTTP/1.1\r\nHost: t\r\n\r\n" >/dev/null || true
-raw "GET / HTTP/1.1\r\n$(head -c 50000 /dev/zero | tr '\0' 'h'): v\r\n\r\n" >/dev/null || true
-raw 'GET /%ff%00%zz/../..//x?ms=%00 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >/dev/null || true
-raw 'GET /delay?ms=100000000000000000000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >/dev/null || true
-raw 'POST /api/cart/items HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}' >/dev/null || true
-raw 'GET / HTTP/9.9\r\nHost: t\r\n\r\n' >/dev/null || true
-raw 'GET / HTTP/1.1\r\nHost: t\r\n' >/dev/null || true
+# Each sent once, whatever comes back (or not, within raw's 1 s); the
+# server must survive them all.
+for garbage in \
+    'GARBAGE\r\n\r\n' \
+    '\x00\x01\x02\xff\xfe\r\n\r\n' \
+    'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n' \
+    'GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999999\r\n\r\n' \
+    'POST /api/auth/login HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"email"' \
+    'POST /api/auth/login HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n' \
+    "GET /$(head -c 100000 /dev/zero | tr '\0' 'x') HTTP/1.1\r\nHost: t\r\n\r\n" \
+    "GET / HTTP/1.1\r\n$(head -c 50000 /dev/zero | tr '\0' 'h'): v\r\n\r\n" \
+    'GET /%ff%00%zz/../..//x?ms=%00 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' \
+    'GET /delay?ms=100000000000000000000 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' \
+    'POST /api/cart/items HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}' \
+    'GET / HTTP/9.9\r\nHost: t\r\n\r\n' \
+    'GET / HTTP/1.1\r\nHost: t\r\n'; do
+    raw "$garbage" >/dev/null || true
+done
 http 400 POST /api/cart/items "${J[@]}" "${AUTH[@]}" --data-binary $'\xff\xfe{"product_id": 1}'
 http 400 POST /api/auth/login "${J[@]}" --data-binary $'{"email": "a\\ud800@b", "password": "x"}'
 curl -s --max-time 5 -X POST -H 'Transfer-Encoding: chunked' --data-binary @<(head -c 200000 /dev/zero) \
