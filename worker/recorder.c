@@ -53,19 +53,14 @@ void hn_recorder_deinit(struct hn_recorder *r)
     r->n_entries = 0;
 }
 
-static void reset(struct hn_recorder *r, bool keep_phases)
+void hn_recorder_reset(struct hn_recorder *r)
 {
     for (uint32_t i = 0; i < r->n_entries; i++) {
         struct hn_rec_entry *e = &r->entries[i];
-        if (e->requests == 0 && (keep_phases || !e->phases_held))
+        if (e->requests == 0)
             continue;
         for (int t = 0; t < HN_TIMING__COUNT; t++)
-            if (!keep_phases || !hn_timing_is_phase(t))
-                hn_hist_reset(&e->timing[t]);
-            else if (e->timing[t].total)
-                e->phases_held = true;
-        if (!keep_phases)
-            e->phases_held = false;
+            hn_hist_reset(&e->timing[t]);
         if (e->failures)
             memset(e->fail_counts, 0, sizeof(e->fail_counts));
         e->requests = e->failures = e->bytes = 0;
@@ -76,16 +71,6 @@ static void reset(struct hn_recorder *r, bool keep_phases)
     }
     r->n_exceptions = 0;
     r->dropped = 0;
-}
-
-void hn_recorder_reset(struct hn_recorder *r)
-{
-    reset(r, false);
-}
-
-void hn_recorder_reset_keep_phases(struct hn_recorder *r)
-{
-    reset(r, true);
 }
 
 /* FNV-1a over the entry and the text. */
