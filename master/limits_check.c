@@ -107,6 +107,17 @@ static int check_entry(const struct hn_limits *l, const struct hn_msg_entry *e, 
             continue;
         if (w->min > w->max)
             return bad(why, len, HN_E_INVALID, e->method, e->name, "histogram min above max");
+        /* TOTAL equals requests (decoder), INTENDED is at most that; the
+         * phases hold several reports' requests and are bounded here. */
+        if (w->total > HN_LIMIT_COUNT_MAX) {
+            snprintf(what, sizeof(what), "%llu timings in one histogram",
+                     (unsigned long long)w->total);
+            return bad(why, len, HN_E_TOO_LARGE, e->method, e->name, what);
+        }
+        /* A phase holds up to a minute's requests, which may fill more
+         * counters than an interval does: only the layout bounds it. */
+        if (hn_timing_is_phase(k))
+            continue;
         uint32_t n = w->n_buckets ? w->n_buckets : buckets(w); /* counted by the decoder */
         if (n > HN_LIMIT_BUCKETS_MAX) {
             snprintf(what, sizeof(what), "%u histogram counters in one interval", n);

@@ -12,9 +12,10 @@
 #include "model.h"
 #include "msg.h"
 
-/* Non-empty counters in one histogram of one interval. A one-second
- * interval spread over four decades of latency (100 µs .. 1 s) fills about
- * 13,000 at most; the layout has 23,552. */
+/* Non-empty counters in one histogram of one interval (TOTAL, INTENDED;
+ * the phases, which hold up to a minute of requests, are bounded by the
+ * layout alone). A one-second interval spread over four decades of latency
+ * (100 µs .. 1 s) fills about 13,000 at most; the layout has 23,552. */
 #define HN_LIMIT_BUCKETS_MAX 16384u
 /* Requests (and error occurrences) of one entry in one interval: 2^40 is a
  * trillion, beyond any generator; it keeps sums far from overflowing. */

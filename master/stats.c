@@ -391,22 +391,16 @@ static int row_prepare(struct hn_stats *st, struct hn_stats_entry *row,
     return window && shown >= 0 ? hn_window_prepare(&row->win, &st->mem) : 0;
 }
 
-/* Timing kinds Aggregated gets from its rows only when asked
- * (hn_stats_settle): nothing reads them during the run, and merging them
- * there too was a quarter of the master's memory traffic at 1,000 workers
- * (every counter of a histogram is a cache line of its own). */
-static bool is_phase(int kind)
-{
-    return kind == HN_TIMING_DNS || kind == HN_TIMING_CONNECT || kind == HN_TIMING_TLS ||
-           kind == HN_TIMING_TTFB;
-}
-
+/* The phases (hn_timing_is_phase): Aggregated gets them from its rows only
+ * when asked: nothing reads them during the run, and merging them there too
+ * was a quarter of the master's memory traffic at 1,000 workers (every
+ * counter of a histogram is a cache line of its own). */
 void hn_stats_settle(struct hn_stats *st)
 {
     struct hn_stats_entry *all = &st->total;
     for (int k = 0; k < HN_TIMING__COUNT; k++) {
         /* Allocated with the first row's histogram of that kind. */
-        if (!is_phase(k) || !all->timing[k])
+        if (!hn_timing_is_phase(k) || !all->timing[k])
             continue;
         hn_hist_reset(all->timing[k]);
         for (uint32_t i = 0; i < st->n_entries; i++)
@@ -444,7 +438,7 @@ static int entry_add(struct hn_stats *st, struct hn_stats_entry *e, const struct
         /* Decoded once, added where it belongs: the row, Aggregated (but
          * not its phases: hn_stats_settle sums those from the rows), and
          * for the latency shown their own histograms once they have one. */
-        struct hn_hist *dst[4] = {e->timing[k], is_phase(k) ? NULL : all->timing[k],
+        struct hn_hist *dst[4] = {e->timing[k], hn_timing_is_phase(k) ? NULL : all->timing[k],
                                   k == shown ? e->shown : NULL, k == shown ? all->shown : NULL};
         uint32_t first = 0, last = 0;
         uint32_t n = hn_hist_codec_merge_many(w, dst, 4, &first, &last);

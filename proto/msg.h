@@ -47,6 +47,15 @@ enum hn_timing {
     HN_TIMING__COUNT
 };
 
+/* The phases of a request (DNS, CONNECT, TLS, TTFB): sent only every
+ * HN_PROTO_PHASES_EVERY reports and in the FINAL, so their counts are not
+ * bounded by the requests of the report carrying them. */
+static inline bool hn_timing_is_phase(int kind)
+{
+    return kind == HN_TIMING_DNS || kind == HN_TIMING_CONNECT || kind == HN_TIMING_TLS ||
+           kind == HN_TIMING_TTFB;
+}
+
 /* Worker state in a HEARTBEAT. */
 enum hn_worker_state {
     HN_WSTATE_IDLE,     /* no usable scenario (none yet, or declined) */
@@ -123,7 +132,9 @@ struct hn_msg_target {
  *  - the DECODER fills wire[k] (present = sent; buckets point into the
  *    frame) and sets hist[k] to NULL.
  * requests equals the TOTAL histogram's count (0 when TOTAL is absent),
- * failures <= requests, and every other timing counts <= requests. */
+ * failures <= requests, and INTENDED counts <= requests; the phases
+ * (hn_timing_is_phase) hold the requests since the last report that carried
+ * them, not only this one's. */
 struct hn_msg_entry {
     char method[HN_PROTO_METHOD_MAX + 1];
     char name[HN_PROTO_NAME_MAX + 1];

@@ -277,8 +277,8 @@ static int decode_entry(const msgpack_object *o, struct hn_hist_pairs *pairs,
         return HN_E_INVALID;
     for (int k = 0; k < HN_TIMING__COUNT; k++) {
         uint64_t n = e->wire[k].total; /* 0 when absent */
-        if (k == HN_TIMING_TOTAL ? n != e->requests : n > e->requests)
-            return HN_E_INVALID;
+        if (k == HN_TIMING_TOTAL ? n != e->requests : !hn_timing_is_phase(k) && n > e->requests)
+            return HN_E_INVALID; /* phases cover earlier reports' requests too */
     }
     return 0;
 }

@@ -131,7 +131,7 @@ static int check_entry(const struct hn_msg_entry *e)
         return HN_E_INVALID;
     for (int k = 0; k < HN_TIMING__COUNT; k++) {
         uint64_t n = hist_sent(e->hist[k]) ? e->hist[k]->total : 0;
-        if (k == HN_TIMING_TOTAL ? n != e->requests : n > e->requests)
+        if (k == HN_TIMING_TOTAL ? n != e->requests : !hn_timing_is_phase(k) && n > e->requests)
             return HN_E_INVALID;
     }
     return 0;

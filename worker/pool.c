@@ -42,8 +42,10 @@ static void on_news(struct ev_loop *loop, ev_async *w, int revents)
                 hn_recorder_reset(r);
             }
             p->swap_pending = false;
-            p->cb.on_snapshot(p->cb.ctx, &p->merged);
-            hn_recorder_reset(&p->merged);
+            if (p->cb.on_snapshot(p->cb.ctx, &p->merged))
+                hn_recorder_reset(&p->merged);
+            else
+                hn_recorder_reset_keep_phases(&p->merged);
         }
     }
     if (p->stopping && !p->drained_reported) {

@@ -53,14 +53,19 @@ void hn_recorder_deinit(struct hn_recorder *r)
     r->n_entries = 0;
 }
 
-void hn_recorder_reset(struct hn_recorder *r)
+static void reset(struct hn_recorder *r, bool keep_phases)
 {
     for (uint32_t i = 0; i < r->n_entries; i++) {
         struct hn_rec_entry *e = &r->entries[i];
-        if (e->requests == 0)
+        if (e->requests == 0 && (keep_phases || !e->phases_held))
             continue;
         for (int t = 0; t < HN_TIMING__COUNT; t++)
-            hn_hist_reset(&e->timing[t]);
+            if (!keep_phases || !hn_timing_is_phase(t))
+                hn_hist_reset(&e->timing[t]);
+            else if (e->timing[t].total)
+                e->phases_held = true;
+        if (!keep_phases)
+            e->phases_held = false;
         if (e->failures)
             memset(e->fail_counts, 0, sizeof(e->fail_counts));
         e->requests = e->failures = e->bytes = 0;
@@ -71,6 +76,16 @@ void hn_recorder_reset(struct hn_recorder *r)
     }
     r->n_exceptions = 0;
     r->dropped = 0;
+}
+
+void hn_recorder_reset(struct hn_recorder *r)
+{
+    reset(r, false);
+}
+
+void hn_recorder_reset_keep_phases(struct hn_recorder *r)
+{
+    reset(r, true);
 }
 
 /* FNV-1a over the entry and the text. */

@@ -45,6 +45,9 @@ struct hn_rec_entry {
     uint64_t bytes; /* response body bytes received */
     uint64_t fail_counts[HN_FAIL_SLOTS];
     struct hn_hist timing[HN_TIMING__COUNT];
+    /* Phase histograms kept by hn_recorder_reset_keep_phases: they hold
+     * requests of earlier intervals (requests may be 0 now). */
+    bool phases_held;
 };
 
 /* Distinct failure texts kept per recorder (three quarters of the slots,
@@ -98,6 +101,10 @@ int hn_recorder_init(struct hn_recorder *r, uint32_t n_entries);
 void hn_recorder_deinit(struct hn_recorder *r);
 /* Empty every entry (cost proportional to the ranges actually used). */
 void hn_recorder_reset(struct hn_recorder *r);
+/* The same, but the phase histograms (hn_timing_is_phase) stay and go on
+ * adding up: the report just made of @r did not carry them (they travel
+ * in every HN_PROTO_PHASES_EVERY-th report only). */
+void hn_recorder_reset_keep_phases(struct hn_recorder *r);
 /* Add @src into @dst exactly; both must have the same number of entries. */
 void hn_recorder_merge(struct hn_recorder *dst, const struct hn_recorder *src);
 /* Record one finished request. O(1), no allocation. */

@@ -127,7 +127,8 @@ static void request_final(struct hn_session *s)
         s->final_pending = true;
 }
 
-static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
+/* Returns whether the report carried the phases (the pool empties them). */
+static bool on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 {
     struct hn_session *s = ctx;
     uint64_t now_ms = hn_clock_wall_ms();
@@ -139,6 +140,7 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
         .users = hn_pool_users(s->pool),
         .run_id = s->run_id,
     };
+    info.phases = info.type == HN_MSG_FINAL || info.seq % HN_PROTO_PHASES_EVERY == s->phases_turn;
     s->interval_start_ms = now_ms;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
@@ -161,6 +163,8 @@ static void on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
     } else if (s->final_wanted) {
         request_final(s);
     }
+    /* Not encoded: the phases wait for the next report that carries them. */
+    return !err && info.phases;
 }
 
 static void on_pool_drained(void *ctx)
@@ -575,6 +579,10 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
         make_worker_id(s->worker_id, sizeof(s->worker_id));
     s->last_heard = s->hello_since = ev_now(loop);
     s->capacity_said_at = -1e9;
+    uint32_t rnd;
+    if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+        rnd = (uint32_t)hn_clock_mono_ns();
+    s->phases_turn = rnd % HN_PROTO_PHASES_EVERY;
     ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
     ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
     ev_init(&s->snap_tick, on_snap_tick);

@@ -47,13 +47,20 @@ static bool *choose_folded(const struct hn_recorder *r, uint32_t room)
     return fold;
 }
 
+/* Whether entry @e goes into the report: its requests, or its phases of
+ * earlier intervals when the report carries phases. */
+static bool sent(const struct hn_rec_entry *e, const struct hn_snapshot_info *info)
+{
+    return e->requests || (info->phases && e->phases_held);
+}
+
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out)
 {
     uint32_t n_entries = 0, slot_rows = 0, failing = 0;
     for (uint32_t i = 0; i < r->n_entries; i++) {
         const struct hn_rec_entry *e = &r->entries[i];
-        if (!e->requests)
+        if (!sent(e, info))
             continue;
         n_entries++;
         failing += e->failures != 0;
@@ -112,7 +119,7 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     }
     for (uint32_t i = 0; i < r->n_entries; i++) {
         const struct hn_rec_entry *e = &r->entries[i];
-        if (!e->requests)
+        if (!sent(e, info))
             continue;
         const struct hn_stat_key *key = &s->entries[i];
         struct hn_msg_entry *me = &snap->entries[snap->n_entries++];
@@ -122,7 +129,9 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
         me->failures = e->failures;
         me->bytes_received = e->bytes;
         for (int t = 0; t < HN_TIMING__COUNT; t++)
-            me->hist[t] = e->timing[t].total ? &e->timing[t] : NULL;
+            me->hist[t] = e->timing[t].total && (info->phases || !hn_timing_is_phase(t))
+                              ? &e->timing[t]
+                              : NULL;
         for (uint32_t k = 0; e->failures && k < HN_FAIL_SLOTS; k++) {
             uint64_t count = e->fail_counts[k];
             if (folded && k == hn_fail_slot(HN_FAIL_TEXTS_FULL))

@@ -14,9 +14,13 @@ struct hn_snapshot_info {
     uint64_t interval_start_ms, interval_end_ms;
     uint32_t users;
     const char *run_id; /* the run of the WELCOME these figures belong to */
+    /* Carry the phase histograms (hn_timing_is_phase): every
+     * HN_PROTO_PHASES_EVERY-th report and the FINAL (PROTOCOL.md §5). */
+    bool phases;
 };
 
 /* Encode one frame for @r (entries named after @s->entries) into @out.
- * Entries without requests are left out. 0, -ENOMEM or a proto error. */
+ * Entries without requests are left out, unless @info->phases and they hold
+ * phases of earlier intervals. 0, -ENOMEM or a proto error. */
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out);

@@ -735,8 +735,10 @@ static int build_snapshot(struct input *in, unsigned slot, bool final, struct hn
         snprintf(e->method, sizeof(e->method), "%s", methods[n]);
         snprintf(e->name, sizeof(e->name), "%s", names[n]);
         uint8_t y = u8(in);
-        if (y & 0x80) { /* requests without a timing: none then */
+        if (y & 0x80) { /* no requests: no timing, or phases held from earlier reports */
             e->requests = 0;
+            if (y & 0x40)
+                e->hist[HN_TIMING_TTFB] = g.hists[y % N_HISTS];
         } else {
             const struct hn_hist *h = g.hists[y % N_HISTS];
             e->hist[HN_TIMING_TOTAL] = h;
@@ -745,10 +747,8 @@ static int build_snapshot(struct input *in, unsigned slot, bool final, struct hn
                 e->hist[HN_TIMING_TTFB] = h;
             if (y & 0x20)
                 e->hist[HN_TIMING_INTENDED] = h;
-            if (y & 0x40) /* an impossible DNS timing: more than requests */
-                e->hist[HN_TIMING_DNS] = g.hists[(y >> 2) % N_HISTS]->total <= e->requests
-                                             ? g.hists[(y >> 2) % N_HISTS]
-                                             : NULL;
+            if (y & 0x40) /* a phase: may count more than this report's requests */
+                e->hist[HN_TIMING_DNS] = g.hists[(y >> 2) % N_HISTS];
         }
         uint8_t f = u8(in);
         e->failures = f & 0x80 ? e->requests + (f & 1) : (f & 0x7f) % (e->requests + 1);

@@ -34,7 +34,7 @@ struct run {
     bool stopping;
 };
 
-static void on_snapshot(void *ctx, const struct hn_recorder *r)
+static bool on_snapshot(void *ctx, const struct hn_recorder *r)
 {
     struct run *run = ctx;
     hn_recorder_merge(&run->total, r);
@@ -46,6 +46,7 @@ static void on_snapshot(void *ctx, const struct hn_recorder *r)
     }
     if (run->stopping)
         ev_break(run->loop, EVBREAK_ALL);
+    return true; /* every phase taken each time */
 }
 
 static void on_drained(void *ctx)

@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "error.h"
+#include "proto_limits.h"
 #include "scale_sim.h"
 
 #ifndef HORNET_MASTER_PATH
@@ -52,6 +53,9 @@ static void usage(FILE *out)
             "      --variants N       distinct snapshots (default 32)\n"
             "      --total-only       send only the TOTAL histogram (a real worker also\n"
             "                         sends TTFB, and DNS and CONNECT for new connections)\n"
+            "      --phases-always    TTFB, DNS and CONNECT in every report, as workers\n"
+            "                         before protocol 8 (now: every %uth and the FINAL,\n"
+            "                         holding the requests since the last)\n"
             "      --connect-rate N   new connections per second at the start (default 1000)\n"
             "      --zmtp-ping MS     ZMTP heartbeat (PING) interval of each simulated worker,\n"
             "                         as a real worker's (default 3000; 0: none)\n"
@@ -63,7 +67,7 @@ static void usage(FILE *out)
             "      --throttle F       once the run began, let the master run only this share\n"
             "                         (0..1) of each half second (SIGSTOP/SIGCONT), until it\n"
             "                         stops the run: a master that cannot keep up, on purpose\n",
-            SCALE_ENTRIES_MAX);
+            SCALE_ENTRIES_MAX, HN_PROTO_PHASES_EVERY);
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -77,6 +81,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         {"io-threads", required_argument, NULL, 'I'},
         {"variants", required_argument, NULL, 'V'},
         {"total-only", no_argument, NULL, 'O'},
+        {"phases-always", no_argument, NULL, 'F'},
         {"connect-rate", required_argument, NULL, 'C'},
         {"zmtp-ping", required_argument, NULL, 'Z'},
         {"heartbeats-apart", no_argument, NULL, 'A'},
@@ -126,6 +131,9 @@ static int parse_args(int argc, char **argv, struct args *a)
             break;
         case 'O':
             a->sim.total_only = true;
+            break;
+        case 'F':
+            a->sim.phases_always = true;
             break;
         case 'C':
             a->sim.connect_rate = (uint32_t)v;
@@ -574,11 +582,17 @@ int main(int argc, char **argv)
     printf("  requests: fleet sent %llu, master CSV %llu%s%s\n",
            (unsigned long long)res.requests_total, (unsigned long long)agg, csv ? "" : " (no CSV)",
            merged_s);
+    char kinds_s[80] = "";
+    if (a.sim.phases_always)
+        snprintf(kinds_s, sizeof(kinds_s), " + TTFB (+DNS, CONNECT) in every report");
+    else if (!a.sim.total_only)
+        snprintf(kinds_s, sizeof(kinds_s), " + TTFB (+DNS, CONNECT) in every %uth and the FINAL",
+                 HN_PROTO_PHASES_EVERY);
     printf("  snapshots: %u entries x TOTAL histograms of %u..%u buckets (median %u)%s, %llu "
            "requests each; %.0f bytes per snapshot on average (%u..%u), %.0f bytes per "
            "worker-second with the heartbeat\n",
            a.sim.entries, shape.buckets_min, shape.buckets_max, shape.buckets_median,
-           a.sim.total_only ? "" : " + TTFB (+DNS, CONNECT)",
+           kinds_s,
            (unsigned long long)shape.requests_per_snapshot,
            res.snapshots_sent ? (double)res.snapshot_bytes / (double)res.snapshots_sent : 0.0,
            shape.frame_bytes_min, shape.frame_bytes_max,

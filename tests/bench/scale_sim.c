@@ -28,10 +28,13 @@
  * requests a second over 20 names. */
 #define REQUESTS_PER_ENTRY 200u
 
-/* One snapshot's entries, encoded (a msgpack array of entries). */
+/* One snapshot's entries, encoded (a msgpack array of entries): without
+ * the phases, and with them (a report that carries them). */
 struct variant {
     uint8_t *entries; /* msgpack bytes */
     size_t entries_len;
+    uint8_t *with_phases;
+    size_t with_phases_len;
     uint64_t counts[SCALE_ENTRIES_MAX];
     uint32_t total_buckets_min, total_buckets_max;
 };
@@ -150,26 +153,63 @@ static void entry_name(uint32_t e, char *out, size_t len)
     snprintf(out, len, "/e%02u", e);
 }
 
+/* Entry @e of a report into @pk: its @requests with TOTAL (h[0]) and, if
+ * @phases, the phases h[1..3] (TTFB, DNS, CONNECT). */
+static int pack_entry(msgpack_packer *pk, uint32_t e, uint64_t requests, struct hn_hist *h[4],
+                      bool phases)
+{
+    /* [kind, hist] pairs in increasing kind order, non-empty only */
+    static const uint32_t kinds[4] = {HN_TIMING_TOTAL, HN_TIMING_TTFB, HN_TIMING_DNS,
+                                      HN_TIMING_CONNECT};
+    static const int order[4] = {0, 2, 3, 1}; /* TOTAL, DNS, CONNECT, TTFB */
+    uint32_t n_kinds = 0;
+    for (int k = 0; k < 4; k++)
+        n_kinds += h[k]->total && (phases || k == 0);
+    char name[16];
+    entry_name(e, name, sizeof(name));
+    if (msgpack_pack_array(pk, 6) || pack_str(pk, "GET") || pack_str(pk, name) ||
+        msgpack_pack_uint64(pk, requests) || msgpack_pack_uint64(pk, 0) ||
+        msgpack_pack_uint64(pk, requests * 1024) || msgpack_pack_array(pk, n_kinds))
+        return -ENOMEM;
+    for (int j = 0; j < 4; j++) {
+        int k = order[j];
+        if (!h[k]->total || (!phases && k != 0))
+            continue;
+        if (msgpack_pack_array(pk, 2) || msgpack_pack_uint32(pk, kinds[k]))
+            return -ENOMEM;
+        HN_TRY(hn_hist_codec_pack(pk, h[k]));
+    }
+    return 0;
+}
+
 /* Encode the entries of variant @v: entry e's response times are
  * log-normal around 2 ms x 1.25^e; TTFB a share of each; a few requests
- * open a connection (DNS, CONNECT). */
+ * open a connection (DNS, CONNECT). The phases of a report that carries
+ * them hold HN_PROTO_PHASES_EVERY reports' requests (1 with
+ * --phases-always), this one's and those before. */
 static int make_variant(const struct scale_opts *o, uint64_t *rng, struct variant *v,
                         struct hn_hist *h[4])
 {
     make_counts(rng, o->entries, v->counts);
-    msgpack_sbuffer sb;
+    msgpack_sbuffer sb, sbp;
     msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbp);
+    msgpack_packer pk, pkp;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    int err = msgpack_pack_array(&pk, o->entries) ? -ENOMEM : 0;
+    msgpack_packer_init(&pkp, &sbp, msgpack_sbuffer_write);
+    int err = msgpack_pack_array(&pk, o->entries) || msgpack_pack_array(&pkp, o->entries)
+                  ? -ENOMEM
+                  : 0;
+    uint64_t reports = o->phases_always ? 1 : HN_PROTO_PHASES_EVERY;
     v->total_buckets_min = UINT32_MAX;
     for (uint32_t e = 0; e < o->entries && !err; e++) {
         for (int k = 0; k < 4; k++)
             hn_hist_reset(h[k]);
         double median = 2000.0 * pow(1.25, e), sigma = 0.3 + 0.08 * (e % 8);
-        for (uint64_t i = 0; i < v->counts[e]; i++) {
+        for (uint64_t i = 0; i < v->counts[e] * reports; i++) {
             uint64_t total = lognormal_us(rng, median, sigma);
-            hn_hist_record(h[0], total);
+            if (i < v->counts[e])
+                hn_hist_record(h[0], total);
             hn_hist_record(h[1], (uint64_t)((double)total * (0.6 + 0.38 * rng_unit(rng))));
             if (rng_next(rng) % 50 == 0) {
                 hn_hist_record(h[2], lognormal_us(rng, 40, 0.5));
@@ -179,44 +219,37 @@ static int make_variant(const struct scale_opts *o, uint64_t *rng, struct varian
         uint32_t nb = bucket_count(h[0]);
         v->total_buckets_min = nb < v->total_buckets_min ? nb : v->total_buckets_min;
         v->total_buckets_max = nb > v->total_buckets_max ? nb : v->total_buckets_max;
-        /* [kind, hist] pairs in increasing kind order, non-empty only */
-        static const uint32_t kinds[4] = {HN_TIMING_TOTAL, HN_TIMING_TTFB, HN_TIMING_DNS,
-                                          HN_TIMING_CONNECT};
-        static const int order[4] = {0, 2, 3, 1}; /* TOTAL, DNS, CONNECT, TTFB */
-        uint32_t n_kinds = 0;
-        for (int k = 0; k < 4; k++)
-            n_kinds += h[k]->total && (!o->total_only || k == 0);
-        char name[16];
-        entry_name(e, name, sizeof(name));
-        if (msgpack_pack_array(&pk, 6) || pack_str(&pk, "GET") || pack_str(&pk, name) ||
-            msgpack_pack_uint64(&pk, v->counts[e]) || msgpack_pack_uint64(&pk, 0) ||
-            msgpack_pack_uint64(&pk, v->counts[e] * 1024) || msgpack_pack_array(&pk, n_kinds)) {
-            err = -ENOMEM;
-            break;
-        }
-        for (int j = 0; j < 4 && !err; j++) {
-            int k = order[j];
-            if (!h[k]->total || (o->total_only && k != 0))
-                continue;
-            if (msgpack_pack_array(&pk, 2) || msgpack_pack_uint32(&pk, kinds[k]))
-                err = -ENOMEM;
-            else
-                err = hn_hist_codec_pack(&pk, h[k]);
-        }
+        err = pack_entry(&pk, e, v->counts[e], h, false);
+        if (!err)
+            err = pack_entry(&pkp, e, v->counts[e], h, !o->total_only);
     }
     if (err) {
         msgpack_sbuffer_destroy(&sb);
+        msgpack_sbuffer_destroy(&sbp);
         return err;
     }
     v->entries = (uint8_t *)sb.data;
     v->entries_len = sb.size;
+    v->with_phases = (uint8_t *)sbp.data;
+    v->with_phases_len = sbp.size;
     return 0;
 }
 
-/* One SNAPSHOT or FINAL frame into @sb (emptied first). */
-static int pack_stats(msgpack_sbuffer *sb, uint32_t type, const struct sim_worker *w,
-                      uint64_t end_ms, const struct variant *v)
+/* Whether report @seq of type @type carries the phases, as a worker's: its
+ * turn (a worker draws it at random) spread evenly over the fleet. */
+static bool carries_phases(const struct scale_opts *o, uint32_t type, const struct sim_worker *w)
 {
+    return o->phases_always || type == HN_MSG_FINAL ||
+           w->seq % HN_PROTO_PHASES_EVERY == w->index % HN_PROTO_PHASES_EVERY;
+}
+
+/* One SNAPSHOT or FINAL frame into @sb (emptied first). */
+static int pack_stats(const struct scale_opts *o, msgpack_sbuffer *sb, uint32_t type,
+                      const struct sim_worker *w, uint64_t end_ms, const struct variant *v)
+{
+    bool phases = carries_phases(o, type, w);
+    const uint8_t *entries = phases ? v->with_phases : v->entries;
+    size_t entries_len = phases ? v->with_phases_len : v->entries_len;
     msgpack_packer pk;
     sb->size = 0;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -224,7 +257,7 @@ static int pack_stats(msgpack_sbuffer *sb, uint32_t type, const struct sim_worke
         msgpack_pack_uint32(&pk, HN_PROTO_VERSION) || msgpack_pack_array(&pk, 9) ||
         msgpack_pack_uint64(&pk, w->seq) || msgpack_pack_uint64(&pk, w->interval_start_ms) ||
         msgpack_pack_uint64(&pk, end_ms) || msgpack_pack_uint32(&pk, 1) ||
-        msgpack_sbuffer_write(sb, (const char *)v->entries, v->entries_len) ||
+        msgpack_sbuffer_write(sb, (const char *)entries, entries_len) ||
         msgpack_pack_array(&pk, 0) || pack_str(&pk, w->run_id) || msgpack_pack_array(&pk, 0) ||
         msgpack_pack_uint64(&pk, 0))
         return -ENOMEM;
@@ -258,11 +291,14 @@ int scale_fleet_new(const struct scale_opts *o, struct scale_fleet **out)
         msgpack_sbuffer sb;
         msgpack_sbuffer_init(&sb);
         struct hn_msg m;
-        err = pack_stats(&sb, HN_MSG_SNAPSHOT, &w, 2, &f->variants[0]);
-        if (!err && (err = hn_msg_decode(sb.data, sb.size, &m)) == 0) {
-            if (m.snapshot.n_entries != o->entries)
-                err = HN_E_INVALID;
-            hn_msg_deinit(&m);
+        static const uint32_t types[2] = {HN_MSG_SNAPSHOT, HN_MSG_FINAL}; /* phases: no, yes */
+        for (int i = 0; i < 2 && !err; i++) {
+            err = pack_stats(o, &sb, types[i], &w, 2, &f->variants[0]);
+            if (!err && (err = hn_msg_decode(sb.data, sb.size, &m)) == 0) {
+                if (m.snapshot.n_entries != o->entries)
+                    err = HN_E_INVALID;
+                hn_msg_deinit(&m);
+            }
         }
         if (err)
             fprintf(stderr, "master-scale: a simulated snapshot does not decode: %s\n",
@@ -284,7 +320,7 @@ int scale_fleet_frame(const struct scale_fleet *f, uint32_t worker, uint64_t seq
     snprintf(w.run_id, sizeof(w.run_id), "%s", run_id);
     /* the variant send_stats picks for that worker and report */
     const struct variant *v = &f->variants[(worker + seq - 1) % f->o.variants];
-    return pack_stats(sb, HN_MSG_SNAPSHOT, &w, 1000 * seq + 1000, v);
+    return pack_stats(&f->o, sb, HN_MSG_SNAPSHOT, &w, 1000 * seq + 1000, v);
 }
 
 void scale_fleet_shape(const struct scale_fleet *f, struct scale_shape *out)
@@ -302,9 +338,14 @@ void scale_fleet_shape(const struct scale_fleet *f, struct scale_shape *out)
             out->buckets_max = v->total_buckets_max;
         /* the frame adds ~80 bytes of header and run id to the entries */
         uint32_t bytes = (uint32_t)v->entries_len + 80;
-        if (bytes < out->frame_bytes_min)
+        uint32_t phased = (uint32_t)v->with_phases_len + 80;
+        if (!f->o.phases_always && bytes < out->frame_bytes_min)
             out->frame_bytes_min = bytes;
-        if (bytes > out->frame_bytes_max)
+        if (phased < out->frame_bytes_min)
+            out->frame_bytes_min = phased;
+        if (phased > out->frame_bytes_max)
+            out->frame_bytes_max = phased;
+        if (!f->o.phases_always && bytes > out->frame_bytes_max)
             out->frame_bytes_max = bytes;
         if (per)
             per[i] = (v->total_buckets_min + v->total_buckets_max) / 2;
@@ -380,7 +421,7 @@ static void send_stats(struct sim_thread *t, struct sim_worker *w, uint32_t type
     const struct variant *v = &t->f->variants[(w->index + w->seq) % t->f->o.variants];
     uint64_t end_ms = hn_clock_wall_ms();
     w->seq++;
-    if (pack_stats(&t->sb, type, w, end_ms, v) ||
+    if (pack_stats(&t->f->o, &t->sb, type, w, end_ms, v) ||
         zmq_send(w->sock, t->sb.data, t->sb.size, ZMQ_DONTWAIT) < 0) {
         t->res.send_failures++;
         return;
@@ -700,8 +741,10 @@ void scale_fleet_free(struct scale_fleet *f)
             zmq_close(f->workers[i].sock);
     if (f->zctx)
         zmq_ctx_term(f->zctx);
-    for (uint32_t i = 0; f->variants && i < f->o.variants; i++)
+    for (uint32_t i = 0; f->variants && i < f->o.variants; i++) {
         free(f->variants[i].entries);
+        free(f->variants[i].with_phases);
+    }
     free(f->variants);
     free(f->workers);
     free(f->threads);

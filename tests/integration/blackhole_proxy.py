@@ -20,9 +20,9 @@ a = ap.parse_args()
 state = {"connections": 0, "dropping": False}
 
 # A GRANT frame's first bytes (no CurveZMQ: ZMTP carries it in the clear):
-# msgpack [type 11, protocol_version 7, body]. ZMTP puts a flags byte and a
+# msgpack [type 11, protocol_version 8, body]. ZMTP puts a flags byte and a
 # size byte before it (a GRANT of this test is short).
-GRANT = b"\x93\x0b\x07"
+GRANT = b"\x93\x0b\x08"
 
 
 def until_second_grant(d):

@@ -63,7 +63,7 @@ import time
 import msgpack
 import zmq
 
-PROTO = 7
+PROTO = 8
 LOADED = 4  # HEARTBEAT state: the scenario is loaded, the master may give users
 HELLO, WELCOME, REJECT, SCENARIO, TARGET, SNAPSHOT, HEARTBEAT, STOP, FINAL, QUIT, GRANT, DECLINE = \
     range(1, 13)

@@ -59,6 +59,12 @@ struct run {
     bool (*until)(struct run *r);
     ev_tstamp deadline;
     bool timed_out;
+    /* phases_at_final: on_snapshot keeps the phases for the final one (as a
+     * worker does between the reports that carry them), and checks each
+     * time that they hold every request so far (phases_wrong counts the
+     * times they did not). */
+    bool phases_at_final;
+    uint64_t requests_so_far, phases_wrong;
 };
 
 /* Snapshot every 100 ms; once drained, one last snapshot holds the rest. */
@@ -86,15 +92,24 @@ static void check_done(struct run *r)
     }
 }
 
-static void on_snapshot(void *ctx, const struct hn_recorder *merged)
+static bool on_snapshot(void *ctx, const struct hn_recorder *merged)
 {
     struct run *r = ctx;
-    hn_recorder_merge(&r->sum, merged);
+    bool final = r->final_requested;
+    if (r->phases_at_final) {
+        r->requests_so_far += hn_recorder_requests(merged);
+        uint64_t ttfb = 0;
+        for (uint32_t i = 0; i < merged->n_entries; i++)
+            ttfb += merged->entries[i].timing[HN_TIMING_TTFB].total;
+        r->phases_wrong += ttfb != r->requests_so_far; /* each request has one */
+    }
+    hn_recorder_merge(&r->sum, merged); /* its phases: not checked then */
     r->snapshots++;
     r->snap_pending = false;
-    r->final_done = r->final_requested;
+    r->final_done = final;
     maybe_snapshot(r);
     check_done(r);
+    return !r->phases_at_final || final; /* else every phase taken each time */
 }
 
 static void on_drained(void *ctx)
@@ -680,6 +695,32 @@ static void test_stop_exact(void **state)
     run_for(r, 0.2);
     assert_int_equal(srv_total(r->srv), total); /* nothing after the stop */
     assert_int_equal(r->drained_calls, 1);
+}
+
+static bool five_snapshots(struct run *r)
+{
+    return r->snapshots >= 5;
+}
+
+/* The pool empties the phases only after a snapshot whose callback says
+ * they went: until then each snapshot's phases hold every request since
+ * the start (a worker sends them in one report out of
+ * HN_PROTO_PHASES_EVERY and in the FINAL), while its requests and TOTAL
+ * are the interval's. */
+static void test_phases_held(void **state)
+{
+    struct run *r = *state;
+    r->phases_at_final = true;
+    add_task(add_class(r, no_wait), 1, "/a");
+    start(r, 2, 3, 0);
+    assert_true(run_until(r, five_snapshots, WAIT_S));
+    assert_true(stop_and_drain(r, 2000));
+    assert_int_equal(r->phases_wrong, 0);
+    assert_int_equal(r->requests_so_far, srv_total(r->srv));
+    assert_true(r->requests_so_far > 0);
+    assert_counts_agree(r);
+    assert_int_equal(hn_hist_count(&rec(r, "GET", "/a")->timing[HN_TIMING_TOTAL]),
+                     srv_total(r->srv));
 }
 
 static void test_http_500(void **state)
@@ -1716,6 +1757,7 @@ int main(void)
     /* clang-format off */
     const struct CMUnitTest tests[] = {
         T(test_on_start_once),
+        T(test_phases_held),
         T(test_sequence_order),
         T(test_weighted_tasks),
         T(test_constant_wait),

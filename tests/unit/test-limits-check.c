@@ -171,6 +171,14 @@ static void test_counts(void **state)
     assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), 0);
     e[0].bytes_received = HN_LIMIT_BYTES_MAX + 1;
     assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
+    /* A phase holds several reports' requests, not bounded by this one's:
+     * bounded on its own. */
+    e[0] = entry("/", f->h, 0);
+    e[0].hist[HN_TIMING_TTFB] = big;
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), 0);
+    hn_hist_record(big, 1);
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
+    assert_non_null(strstr(why, "timings in one histogram"));
     hn_hist_free(big);
 }
 
@@ -215,6 +223,10 @@ static void test_buckets(void **state)
     struct hn_msg_entry e[] = {entry("/", wide, 0)};
     assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), HN_E_TOO_LARGE);
     assert_non_null(strstr(why, "16385 histogram counters"));
+    /* As a phase (up to a minute of requests): only the layout bounds it. */
+    e[0] = entry("/", f->h, 0);
+    e[0].hist[HN_TIMING_TTFB] = wide;
+    assert_int_equal(verdict(f, e, 1, NULL, 0, why, sizeof(why)), 0);
     hn_hist_reset(wide);
     for (uint32_t i = 0; i < HN_LIMIT_BUCKETS_MAX; i++)
         hn_hist_record(wide, hn_hist_lowest_at_index(i));

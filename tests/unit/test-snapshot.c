@@ -68,10 +68,110 @@ static void test_snapshot_rows_full(void **state)
     hn_recorder_deinit(&r);
 }
 
+/* Encode @r as report @seq (@phases: carrying them), decode it back into @m. */
+static void encode_decode(const struct hn_recorder *r, uint64_t seq, bool phases,
+                          struct hn_msg *m)
+{
+    static struct hn_stat_key keys[ENTRIES] = {{"GET", "/a"}, {"GET", "/b"}, {"GET", "/c"}};
+    struct hn_scenario sc = {.entries = keys, .n_entries = ENTRIES};
+    struct hn_snapshot_info info = {
+        .type = HN_MSG_SNAPSHOT, .seq = seq, .run_id = "r", .phases = phases};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    assert_int_equal(hn_snapshot_encode(&sc, r, &info, &sb), 0);
+    assert_int_equal(hn_msg_decode(sb.data, sb.size, m), 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* The entry named @name in @m, or NULL. */
+static const struct hn_msg_entry *entry(const struct hn_msg *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->snapshot.n_entries; i++)
+        if (!strcmp(m->snapshot.entries[i].name, name))
+            return &m->snapshot.entries[i];
+    return NULL;
+}
+
+static void add(struct hn_recorder *r, uint32_t e, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        struct hn_rec_sample s = {.entry = e, .fail_slot = HN_FAIL_NONE, .new_connection = true,
+                                  .total_us = 900 + i, .dns_us = 10, .connect_us = 50,
+                                  .ttfb_us = 800 + i};
+        hn_recorder_add(r, &s);
+    }
+}
+
+/* The phases (DNS, CONNECT, TTFB here) travel only in a report that
+ * carries them, holding every request since the last such report, as the
+ * pool's merged recorder keeps them: reset_keep_phases after a report
+ * without them, reset after one with them. TOTAL goes in every report. An
+ * entry without requests in the interval goes only for its phases. */
+static void test_snapshot_phases_held(void **state)
+{
+    (void)state;
+    struct hn_recorder r;
+    struct hn_msg m;
+    assert_int_equal(hn_recorder_init(&r, ENTRIES), 0);
+    add(&r, 0, 7); /* interval 1: /a 7, /b 2 */
+    add(&r, 1, 2);
+    encode_decode(&r, 1, false, &m);
+    assert_int_equal(m.snapshot.n_entries, 2);
+    const struct hn_msg_entry *a = entry(&m, "/a");
+    assert_non_null(a);
+    assert_int_equal(a->requests, 7);
+    assert_true(a->wire[HN_TIMING_TOTAL].present);
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        if (hn_timing_is_phase(k))
+            assert_false(a->wire[k].present);
+    hn_msg_deinit(&m);
+    hn_recorder_reset_keep_phases(&r);
+
+    add(&r, 1, 3); /* interval 2: /b 3 only */
+    encode_decode(&r, 2, false, &m);
+    assert_int_equal(m.snapshot.n_entries, 1);
+    assert_null(entry(&m, "/a"));
+    assert_int_equal(entry(&m, "/b")->wire[HN_TIMING_TOTAL].total, 3);
+    assert_false(entry(&m, "/b")->wire[HN_TIMING_TTFB].present);
+    hn_msg_deinit(&m);
+    hn_recorder_reset_keep_phases(&r);
+
+    add(&r, 1, 4); /* interval 3, which carries the phases: /b 4 */
+    encode_decode(&r, 3, true, &m);
+    assert_int_equal(m.snapshot.n_entries, 2);
+    a = entry(&m, "/a"); /* no requests now, its phases of interval 1 */
+    assert_non_null(a);
+    assert_int_equal(a->requests, 0);
+    assert_false(a->wire[HN_TIMING_TOTAL].present);
+    assert_int_equal(a->wire[HN_TIMING_TTFB].total, 7);
+    assert_int_equal(a->wire[HN_TIMING_DNS].total, 7);
+    assert_int_equal(a->wire[HN_TIMING_CONNECT].total, 7);
+    assert_int_equal(a->wire[HN_TIMING_TTFB].min, 800);
+    assert_int_equal(a->wire[HN_TIMING_TTFB].max, 806);
+    const struct hn_msg_entry *b = entry(&m, "/b");
+    assert_int_equal(b->requests, 4);
+    assert_int_equal(b->wire[HN_TIMING_TOTAL].total, 4);
+    assert_int_equal(b->wire[HN_TIMING_TTFB].total, 2 + 3 + 4); /* more than its requests */
+    assert_int_equal(b->wire[HN_TIMING_CONNECT].total, 9);
+    hn_msg_deinit(&m);
+    hn_recorder_reset(&r); /* they went: nothing is held any more */
+
+    encode_decode(&r, 4, true, &m);
+    assert_int_equal(m.snapshot.n_entries, 0);
+    hn_msg_deinit(&m);
+    add(&r, 2, 1);
+    encode_decode(&r, 5, true, &m);
+    assert_int_equal(m.snapshot.n_entries, 1);
+    assert_int_equal(entry(&m, "/c")->wire[HN_TIMING_TTFB].total, 1);
+    hn_msg_deinit(&m);
+    hn_recorder_deinit(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snapshot_rows_full),
+        cmocka_unit_test(test_snapshot_phases_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
