@@ -28,13 +28,20 @@
  * requests a second over 20 names. */
 #define REQUESTS_PER_ENTRY 200u
 
+/* Reports that carry phases hold HOLD_STEP_S, 2 x HOLD_STEP_S, ... up to
+ * HN_PROTO_PHASES_EVERY seconds of them (the length above the seconds a
+ * worker held them since its last such report). */
+#define HOLD_STEP_S 10u
+#define HOLDS ((HN_PROTO_PHASES_EVERY + HOLD_STEP_S - 1) / HOLD_STEP_S)
+
 /* One snapshot's entries, encoded (a msgpack array of entries): without
- * the phases, and with them (a report that carries them). */
+ * the phases, and with them (a report that carries them) for each length
+ * of time held. */
 struct variant {
     uint8_t *entries; /* msgpack bytes */
     size_t entries_len;
-    uint8_t *with_phases;
-    size_t with_phases_len;
+    uint8_t *with_phases[HOLDS]; /* [i]: (i + 1) x HOLD_STEP_S seconds held */
+    size_t with_phases_len[HOLDS];
     uint64_t counts[SCALE_ENTRIES_MAX];
     uint32_t total_buckets_min, total_buckets_max;
 };
@@ -185,28 +192,47 @@ static int pack_entry(msgpack_packer *pk, uint32_t e, uint64_t requests, struct 
 /* Encode the entries of variant @v: entry e's response times are
  * log-normal around 2 ms x 1.25^e; TTFB a share of each; a few requests
  * open a connection (DNS, CONNECT). The phases of a report that carries
- * them hold HN_PROTO_PHASES_EVERY reports' requests (1 with
+ * them hold each length of time's requests (one report's with
  * --phases-always), this one's and those before. */
 static int make_variant(const struct scale_opts *o, uint64_t *rng, struct variant *v,
                         struct hn_hist *h[4])
 {
     make_counts(rng, o->entries, v->counts);
-    msgpack_sbuffer sb, sbp;
+    uint32_t holds = o->phases_always ? 1 : HOLDS;
+    msgpack_sbuffer sb, sbp[HOLDS];
+    msgpack_packer pk, pkp[HOLDS];
     msgpack_sbuffer_init(&sb);
-    msgpack_sbuffer_init(&sbp);
-    msgpack_packer pk, pkp;
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_packer_init(&pkp, &sbp, msgpack_sbuffer_write);
-    int err = msgpack_pack_array(&pk, o->entries) || msgpack_pack_array(&pkp, o->entries)
-                  ? -ENOMEM
-                  : 0;
-    uint64_t reports = o->phases_always ? 1 : HN_PROTO_PHASES_EVERY;
+    int err = msgpack_pack_array(&pk, o->entries) ? -ENOMEM : 0;
+    for (uint32_t j = 0; j < holds; j++) {
+        msgpack_sbuffer_init(&sbp[j]);
+        msgpack_packer_init(&pkp[j], &sbp[j], msgpack_sbuffer_write);
+        if (msgpack_pack_array(&pkp[j], o->entries))
+            err = -ENOMEM;
+    }
     v->total_buckets_min = UINT32_MAX;
     for (uint32_t e = 0; e < o->entries && !err; e++) {
         for (int k = 0; k < 4; k++)
             hn_hist_reset(h[k]);
         double median = 2000.0 * pow(1.25, e), sigma = 0.3 + 0.08 * (e % 8);
-        for (uint64_t i = 0; i < v->counts[e] * reports; i++) {
+        /* One report's requests, then the phases of the seconds before,
+         * packed each time a length of time is reached. */
+        uint32_t j = 0;
+        uint64_t seconds = 0;
+        for (uint64_t i = 0; j < holds && !err; i++) {
+            if (i == v->counts[e] * (seconds + 1)) {
+                seconds++;
+                if (seconds == 1) {
+                    uint32_t nb = bucket_count(h[0]);
+                    v->total_buckets_min = nb < v->total_buckets_min ? nb : v->total_buckets_min;
+                    v->total_buckets_max = nb > v->total_buckets_max ? nb : v->total_buckets_max;
+                    err = pack_entry(&pk, e, v->counts[e], h, false);
+                }
+                if (!err && (o->phases_always || seconds == (uint64_t)(j + 1) * HOLD_STEP_S))
+                    err = pack_entry(&pkp[j++], e, v->counts[e], h, !o->total_only);
+                if (j == holds)
+                    break;
+            }
             uint64_t total = lognormal_us(rng, median, sigma);
             if (i < v->counts[e])
                 hn_hist_record(h[0], total);
@@ -216,31 +242,44 @@ static int make_variant(const struct scale_opts *o, uint64_t *rng, struct varian
                 hn_hist_record(h[3], lognormal_us(rng, 150, 0.4));
             }
         }
-        uint32_t nb = bucket_count(h[0]);
-        v->total_buckets_min = nb < v->total_buckets_min ? nb : v->total_buckets_min;
-        v->total_buckets_max = nb > v->total_buckets_max ? nb : v->total_buckets_max;
-        err = pack_entry(&pk, e, v->counts[e], h, false);
-        if (!err)
-            err = pack_entry(&pkp, e, v->counts[e], h, !o->total_only);
     }
     if (err) {
         msgpack_sbuffer_destroy(&sb);
-        msgpack_sbuffer_destroy(&sbp);
+        for (uint32_t k = 0; k < holds; k++)
+            msgpack_sbuffer_destroy(&sbp[k]);
         return err;
     }
     v->entries = (uint8_t *)sb.data;
     v->entries_len = sb.size;
-    v->with_phases = (uint8_t *)sbp.data;
-    v->with_phases_len = sbp.size;
+    for (uint32_t k = 0; k < holds; k++) {
+        v->with_phases[k] = (uint8_t *)sbp[k].data;
+        v->with_phases_len[k] = sbp[k].size;
+    }
     return 0;
 }
 
-/* Whether report @seq of type @type carries the phases, as a worker's: its
- * turn (a worker draws it at random) spread evenly over the fleet. */
+/* Whether report @w->seq of type @type carries the phases, as a worker's:
+ * its turn (a worker draws it at random) spread evenly over the fleet. */
 static bool carries_phases(const struct scale_opts *o, uint32_t type, const struct sim_worker *w)
 {
     return o->phases_always || type == HN_MSG_FINAL ||
            w->seq % HN_PROTO_PHASES_EVERY == w->index % HN_PROTO_PHASES_EVERY;
+}
+
+/* Index in with_phases[] of report @w->seq's phases: the seconds since its
+ * last report that carried them (none: since the first), rounded up. */
+static uint32_t hold_index(const struct scale_opts *o, const struct sim_worker *w)
+{
+    if (o->phases_always)
+        return 0;
+    uint64_t turn = w->index % HN_PROTO_PHASES_EVERY, last = 0; /* reports before */
+    if (w->seq > turn && turn)
+        last = w->seq - 1 - (w->seq - 1 - turn) % HN_PROTO_PHASES_EVERY;
+    else if (w->seq > HN_PROTO_PHASES_EVERY && !turn)
+        last = w->seq - 1 - (w->seq - 1) % HN_PROTO_PHASES_EVERY;
+    uint64_t held = w->seq - last; /* this report's second and those before */
+    uint64_t k = (held + HOLD_STEP_S - 1) / HOLD_STEP_S;
+    return (uint32_t)(k < 1 ? 0 : k > HOLDS ? HOLDS - 1 : k - 1);
 }
 
 /* One SNAPSHOT or FINAL frame into @sb (emptied first). */
@@ -248,8 +287,9 @@ static int pack_stats(const struct scale_opts *o, msgpack_sbuffer *sb, uint32_t 
                       const struct sim_worker *w, uint64_t end_ms, const struct variant *v)
 {
     bool phases = carries_phases(o, type, w);
-    const uint8_t *entries = phases ? v->with_phases : v->entries;
-    size_t entries_len = phases ? v->with_phases_len : v->entries_len;
+    uint32_t hold = phases ? hold_index(o, w) : 0;
+    const uint8_t *entries = phases ? v->with_phases[hold] : v->entries;
+    size_t entries_len = phases ? v->with_phases_len[hold] : v->entries_len;
     msgpack_packer pk;
     sb->size = 0;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
@@ -338,7 +378,7 @@ void scale_fleet_shape(const struct scale_fleet *f, struct scale_shape *out)
             out->buckets_max = v->total_buckets_max;
         /* the frame adds ~80 bytes of header and run id to the entries */
         uint32_t bytes = (uint32_t)v->entries_len + 80;
-        uint32_t phased = (uint32_t)v->with_phases_len + 80;
+        uint32_t phased = (uint32_t)v->with_phases_len[f->o.phases_always ? 0 : HOLDS - 1] + 80;
         if (!f->o.phases_always && bytes < out->frame_bytes_min)
             out->frame_bytes_min = bytes;
         if (phased < out->frame_bytes_min)
@@ -743,7 +783,8 @@ void scale_fleet_free(struct scale_fleet *f)
         zmq_ctx_term(f->zctx);
     for (uint32_t i = 0; f->variants && i < f->o.variants; i++) {
         free(f->variants[i].entries);
-        free(f->variants[i].with_phases);
+        for (uint32_t k = 0; k < HOLDS; k++)
+            free(f->variants[i].with_phases[k]);
     }
     free(f->variants);
     free(f->workers);
