@@ -188,8 +188,9 @@ static void say_shortfall(struct hn_run *r, uint32_t lost)
     r->shortfall_at = now;
 }
 
-/* What is left of the run's time, for an open-model TARGET: the worker
- * schedules no iteration past it, whenever our STOP reaches it. Read off
+/* What is left of the run's time, for a TARGET: an open-model worker
+ * schedules no iteration past it, whenever our STOP reaches it, and every
+ * worker sends the phases it held back before it. Read off
  * the run_end timer (the monotonic clock: a wall clock that jumps must not
  * shorten the run). 0: the run has no set time; at least 1 once it is over
  * (the STOP is on its way). */
@@ -272,8 +273,8 @@ void hn_dispatch_targets(struct hn_run *r)
             }
             m.target.max_users = shares[i].total;
             m.target.max_delay_ms = (uint32_t)r->plan->shape.max_delay_ms;
-            m.target.ends_in_ms = ends_in_ms(r);
         }
+        m.target.ends_in_ms = ends_in_ms(r);
         m.target.start_wall_ms = hn_clock_wall_ms();
         live[i]->share = shares[i];
         /* Ids and rows first: the worker starts its new users with them. */

@@ -47,8 +47,8 @@ enum hn_timing {
     HN_TIMING__COUNT
 };
 
-/* The phases of a request (DNS, CONNECT, TLS, TTFB): sent only every
- * HN_PROTO_PHASES_EVERY reports and in the FINAL, so their counts are not
+/* The phases of a request (DNS, CONNECT, TLS, TTFB): sent only in some
+ * reports (PROTOCOL.md §5), so their counts are not
  * bounded by the requests of the report carrying them. */
 static inline bool hn_timing_is_phase(int kind)
 {

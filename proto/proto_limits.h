@@ -6,10 +6,11 @@
 
 /* The phase histograms of a stats entry (DNS, CONNECT, TLS, TTFB: see
  * hn_timing_is_phase) travel in one report out of this many (each worker
- * its own turn) and in every FINAL, holding the requests since the last
- * report that carried them. Read only in the end-of-run reports, they were
- * half of every snapshot's counters, and a third of what a master spent at
- * 1,000 workers (PROTOCOL.md §5, tests/bench/README.md). */
+ * its own turn), before the run's announced end and in every FINAL,
+ * holding the requests since the last report that carried them. Read only
+ * in the end-of-run reports, they were half of every snapshot's counters,
+ * and a third of what a master spent at 1,000 workers (PROTOCOL.md §5,
+ * tests/bench/README.md). */
 #define HN_PROTO_PHASES_EVERY 60
 
 /* Largest frame accepted at all (also set as ZMQ_MAXMSGSIZE: a peer sending

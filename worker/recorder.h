@@ -103,7 +103,7 @@ void hn_recorder_deinit(struct hn_recorder *r);
 void hn_recorder_reset(struct hn_recorder *r);
 /* The same, but the phase histograms (hn_timing_is_phase) stay and go on
  * adding up: the report just made of @r did not carry them (they travel
- * in every HN_PROTO_PHASES_EVERY-th report only). */
+ * only in some reports: report_phases.h). */
 void hn_recorder_reset_keep_phases(struct hn_recorder *r);
 /* Add @src into @dst exactly; both must have the same number of entries. */
 void hn_recorder_merge(struct hn_recorder *dst, const struct hn_recorder *src);

@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "report_ring.h"
 #include "scenario_codec.h"
+#include "report_phases.h"
 #include "snapshot.h"
 #include "utf8.h"
 
@@ -140,11 +141,36 @@ static bool on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
         .users = hn_pool_users(s->pool),
         .run_id = s->run_id,
     };
-    info.phases = info.type == HN_MSG_FINAL || info.seq % HN_PROTO_PHASES_EVERY == s->phases_turn;
+    struct hn_report_phases_when when = {
+        .final = info.type == HN_MSG_FINAL,
+        .seq = info.seq,
+        .turn = s->phases_turn,
+        .now_s = ev_time(), /* the clock of run_end_at */
+        .end_at_s = s->run_end_at,
+    };
+    info.phases = hn_report_phases_due_by_time(&when);
+    if (!info.phases) {
+        when.held_bytes = hn_report_phases_bytes(merged);
+        info.phases = hn_report_phases_due(&when);
+    }
     s->interval_start_ms = now_ms;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
     int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
+    if (err == HN_E_TOO_LARGE && info.phases) {
+        /* The phases held make the frame too large (a second's worth of a
+         * scenario with thousands of busy names nearly fills one): the
+         * requests go without them, and they are dropped, said here,
+         * rather than making every later report too large as well. */
+        hn_log_error("report %llu: its phase timings (DNS, connect, TLS, time to first byte) "
+                     "do not fit in a report: dropped (response times are sent)",
+                     (unsigned long long)info.seq);
+        info.phases = false;
+        msgpack_sbuffer_clear(&buf);
+        err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
+        if (!err)
+            info.phases = true; /* the pool empties them */
+    }
     if (!err) {
         hn_link_send_report(s, &buf, info.type, info.seq, hn_recorder_requests(merged));
         if (info.type == HN_MSG_SNAPSHOT)
@@ -343,6 +369,13 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
         ev_timer_start(s->loop, &s->snap_tick);
         set_state(s, SS_RUNNING);
     }
+    /* The run's end as the master announced it, on this host's clock from
+     * now: a STOP that comes late (a stalled master or network) must not
+     * lengthen the open model's schedule; and the held phases go out
+     * before it (report_phases.h). */
+    double end_at = t->ends_in_ms ? ev_time() + (double)t->ends_in_ms / 1000.0 : INFINITY;
+    if (end_at < s->run_end_at)
+        s->run_end_at = end_at;
     if (t->model == HN_MODEL_OPEN) {
         /* Fewer users than asked (the capacity) keep the whole rate: what
          * they cannot start in time is dropped and counted, not hidden. */
@@ -354,15 +387,8 @@ static void on_target(struct hn_session *s, const struct hn_msg_target *t)
             rates[c] = t->n_class_rates ? t->class_rates[c]
                        : all ? t->arrival_rate_per_s * (double)t->users[c] / (double)all
                              : 0;
-        /* The run's end as the master announced it, on this host's clock
-         * from now: a STOP that comes late (a stalled master or network)
-         * must not lengthen the schedule. */
         double now = ev_time();
-        double end_at = t->ends_in_ms ? now + (double)t->ends_in_ms / 1000.0 : INFINITY;
-        if (end_at < s->run_end_at)
-            s->run_end_at = end_at;
-        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms, now,
-                         s->run_end_at);
+        hn_pool_set_open(s->pool, users, rates, t->n_classes, t->max_delay_ms, now, s->run_end_at);
     } else {
         hn_pool_set_target(s->pool, users, t->n_classes, t->spawn_rate_per_s);
     }
@@ -579,10 +605,11 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
         make_worker_id(s->worker_id, sizeof(s->worker_id));
     s->last_heard = s->hello_since = ev_now(loop);
     s->capacity_said_at = -1e9;
-    uint32_t rnd;
-    if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-        rnd = (uint32_t)hn_clock_mono_ns();
-    s->phases_turn = rnd % HN_PROTO_PHASES_EVERY;
+    /* A given seed fixes the turn too (tests choose when phases go). */
+    uint64_t rnd = cfg->seed;
+    if (!rnd && getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+        rnd = hn_clock_mono_ns();
+    s->phases_turn = (uint32_t)(rnd % HN_PROTO_PHASES_EVERY);
     ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
     ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
     ev_init(&s->snap_tick, on_snap_tick);

@@ -14,8 +14,8 @@ struct hn_snapshot_info {
     uint64_t interval_start_ms, interval_end_ms;
     uint32_t users;
     const char *run_id; /* the run of the WELCOME these figures belong to */
-    /* Carry the phase histograms (hn_timing_is_phase): every
-     * HN_PROTO_PHASES_EVERY-th report and the FINAL (PROTOCOL.md §5). */
+    /* Carry the phase histograms (hn_timing_is_phase): when
+     * hn_report_phases_due says (PROTOCOL.md §5). */
     bool phases;
 };
 

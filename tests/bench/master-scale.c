@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "error.h"
 #include "proto_limits.h"
+#include "report_phases.h"
 #include "scale_sim.h"
 
 #ifndef HORNET_MASTER_PATH
@@ -54,8 +55,10 @@ static void usage(FILE *out)
             "      --total-only       send only the TOTAL histogram (a real worker also\n"
             "                         sends TTFB, and DNS and CONNECT for new connections)\n"
             "      --phases-always    TTFB, DNS and CONNECT in every report, as workers\n"
-            "                         before protocol 8 (now: every %uth and the FINAL,\n"
-            "                         holding the requests since the last)\n"
+            "                         before protocol 8 (now: at each worker's turn every\n"
+            "                         %uth, in each report of its last 3..22 s before the\n"
+            "                         announced end, and in the FINAL, holding the\n"
+            "                         requests since the last)\n"
             "      --connect-rate N   new connections per second at the start (default 1000)\n"
             "      --zmtp-ping MS     ZMTP heartbeat (PING) interval of each simulated worker,\n"
             "                         as a real worker's (default 3000; 0: none)\n"
@@ -493,7 +496,14 @@ int main(int argc, char **argv)
         a.throttle > 0 && pthread_create(&throttle.thread, NULL, throttle_main, &throttle) == 0;
     /* Steady state: from the warm-up to 2 s before the stop. */
     double win_start = t_run + a.warmup_s, win_end = t_run + a.seconds - 2.0;
-    long long cpu0 = -1, cpu1 = -1, main0 = -1, main1 = -1;
+    /* And apart, the part before the run's last seconds, in which workers
+     * send the phases they held in every report (report_phases.h): what a
+     * long run costs, second after second. */
+    double win_mid = t_run + a.seconds - (HN_REPORT_PHASES_LEAD_MIN_S +
+                                          HN_REPORT_PHASES_LEAD_SPREAD_S + 1.0);
+    if (win_mid < win_start + 5.0)
+        win_mid = -1;
+    long long cpu0 = -1, cpu1 = -1, main0 = -1, main1 = -1, cpu_mid = -1;
     long rss_max_kib = 0, hwm_kib = 0;
     pid_t perf = 0;
     int status = 0;
@@ -507,6 +517,10 @@ int main(int argc, char **argv)
             win_start = t;
             if (a.perf)
                 perf = start_perf(a.perf, master, win_end - win_start);
+        }
+        if (cpu0 >= 0 && cpu_mid < 0 && win_mid > 0 && t >= win_mid) {
+            cpu_mid = cpu_ticks(master, 0);
+            win_mid = t;
         }
         if (cpu0 >= 0 && cpu1 < 0 && t >= win_end) {
             cpu1 = cpu_ticks(master, 0);
@@ -548,6 +562,12 @@ int main(int argc, char **argv)
     double cpu_pct = cpu1 >= 0 && win > 0 ? 100.0 * (double)(cpu1 - cpu0) / (double)tck / win : -1;
     double main_pct =
         main1 >= 0 && win > 0 ? 100.0 * (double)(main1 - main0) / (double)tck / win : -1;
+    double before_s = cpu_mid >= 0 ? win_mid - win_start : 0, last_s = win_end - win_mid;
+    double before_pct =
+        cpu_mid >= 0 && before_s > 0 ? 100.0 * (double)(cpu_mid - cpu0) / (double)tck / before_s : -1;
+    double last_pct = cpu_mid >= 0 && cpu1 >= 0 && last_s > 0
+                          ? 100.0 * (double)(cpu1 - cpu_mid) / (double)tck / last_s
+                          : -1;
     long lag = log_lag_max(dir);
     char lag_s[32];
     if (lag >= 0)
@@ -568,6 +588,9 @@ int main(int argc, char **argv)
            "MB (%.1f KiB per worker), RSS sampled max %.1f MB\n",
            code, main_pct, win, (double)hwm_kib / 1024.0, (double)hwm_kib / a.sim.workers,
            (double)rss_max_kib / 1024.0);
+    if (before_pct >= 0)
+        printf("  master CPU before the run's last %.0f s: %.1f %% over %.1f s; in them: %.1f %%\n",
+               a.seconds - (win_mid - t_run), before_pct, before_s, last_pct);
     printf("  master log: %u marked missing, %u responding again, %u back, %u without final "
            "report, %u cannot keep up%s\n",
            count_log(dir, "marked missing"), count_log(dir, "responding again"),
@@ -582,11 +605,13 @@ int main(int argc, char **argv)
     printf("  requests: fleet sent %llu, master CSV %llu%s%s\n",
            (unsigned long long)res.requests_total, (unsigned long long)agg, csv ? "" : " (no CSV)",
            merged_s);
-    char kinds_s[80] = "";
+    char kinds_s[120] = "";
     if (a.sim.phases_always)
         snprintf(kinds_s, sizeof(kinds_s), " + TTFB (+DNS, CONNECT) in every report");
     else if (!a.sim.total_only)
-        snprintf(kinds_s, sizeof(kinds_s), " + TTFB (+DNS, CONNECT) in every %uth and the FINAL",
+        snprintf(kinds_s, sizeof(kinds_s),
+                 " + TTFB (+DNS, CONNECT) at each worker's turn (every %uth), in the last "
+                 "3..22 s and the FINAL",
                  HN_PROTO_PHASES_EVERY);
     printf("  snapshots: %u entries x TOTAL histograms of %u..%u buckets (median %u)%s, %llu "
            "requests each; %.0f bytes per snapshot on average (%u..%u), %.0f bytes per "

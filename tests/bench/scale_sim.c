@@ -17,6 +17,7 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "report_phases.h"
 #include "error.h"
 #include "hist.h"
 #include "hist_codec.h"
@@ -28,11 +29,12 @@
  * requests a second over 20 names. */
 #define REQUESTS_PER_ENTRY 200u
 
-/* Reports that carry phases hold HOLD_STEP_S, 2 x HOLD_STEP_S, ... up to
- * HN_PROTO_PHASES_EVERY seconds of them (the length above the seconds a
- * worker held them since its last such report). */
-#define HOLD_STEP_S 10u
-#define HOLDS ((HN_PROTO_PHASES_EVERY + HOLD_STEP_S - 1) / HOLD_STEP_S)
+/* Reports that carry phases hold one of these lengths of them in seconds
+ * (the first at or above the seconds a worker held them since its last
+ * such report): one before the end (report_phases.h), up to
+ * HN_PROTO_PHASES_EVERY at a worker's turn. */
+static const uint32_t hold_s[] = {1, 10, 20, 30, 40, 50, HN_PROTO_PHASES_EVERY};
+#define HOLDS (sizeof(hold_s) / sizeof(hold_s[0]))
 
 /* One snapshot's entries, encoded (a msgpack array of entries): without
  * the phases, and with them (a report that carries them) for each length
@@ -40,7 +42,7 @@
 struct variant {
     uint8_t *entries; /* msgpack bytes */
     size_t entries_len;
-    uint8_t *with_phases[HOLDS]; /* [i]: (i + 1) x HOLD_STEP_S seconds held */
+    uint8_t *with_phases[HOLDS]; /* [i]: hold_s[i] seconds held */
     size_t with_phases_len[HOLDS];
     uint64_t counts[SCALE_ENTRIES_MAX];
     uint32_t total_buckets_min, total_buckets_max;
@@ -56,8 +58,10 @@ struct sim_worker {
     uint64_t seq;
     uint64_t interval_start_ms;
     uint32_t targets;
-    bool loaded; /* got the SCENARIO: says LOADED, as a worker does */
+    bool loaded;           /* got the SCENARIO: says LOADED, as a worker does */
     uint64_t heartbeat_ns; /* when the last HEARTBEAT went */
+    uint64_t end_ns;       /* the run's end its TARGETs announced (monotonic); 0: none */
+    uint64_t phases_seq;   /* the last report that carried phases; 0: none yet */
     uint32_t grants;       /* GRANTs received, said in HEARTBEATs as a worker does */
     char run_id[HN_PROTO_ID_MAX + 1];
 };
@@ -228,7 +232,7 @@ static int make_variant(const struct scale_opts *o, uint64_t *rng, struct varian
                     v->total_buckets_max = nb > v->total_buckets_max ? nb : v->total_buckets_max;
                     err = pack_entry(&pk, e, v->counts[e], h, false);
                 }
-                if (!err && (o->phases_always || seconds == (uint64_t)(j + 1) * HOLD_STEP_S))
+                if (!err && seconds == hold_s[j])
                     err = pack_entry(&pkp[j++], e, v->counts[e], h, !o->total_only);
                 if (j == holds)
                     break;
@@ -258,12 +262,21 @@ static int make_variant(const struct scale_opts *o, uint64_t *rng, struct varian
     return 0;
 }
 
-/* Whether report @w->seq of type @type carries the phases, as a worker's:
- * its turn (a worker draws it at random) spread evenly over the fleet. */
-static bool carries_phases(const struct scale_opts *o, uint32_t type, const struct sim_worker *w)
+/* Whether report @w->seq of type @type, sent at monotonic @now_ns, carries
+ * the phases: the worker's own rule (report_phases.h), its turn (a worker
+ * draws it at random) spread evenly over the fleet. A simulated worker's
+ * held phases never reach the byte bound (20 names). */
+static bool carries_phases(const struct scale_opts *o, uint32_t type, const struct sim_worker *w,
+                           uint64_t now_ns)
 {
-    return o->phases_always || type == HN_MSG_FINAL ||
-           w->seq % HN_PROTO_PHASES_EVERY == w->index % HN_PROTO_PHASES_EVERY;
+    struct hn_report_phases_when when = {
+        .final = type == HN_MSG_FINAL,
+        .seq = w->seq,
+        .turn = w->index % HN_PROTO_PHASES_EVERY,
+        .now_s = (double)now_ns / NS_PER_S,
+        .end_at_s = w->end_ns ? (double)w->end_ns / NS_PER_S : INFINITY,
+    };
+    return o->phases_always || hn_report_phases_due_by_time(&when);
 }
 
 /* Index in with_phases[] of report @w->seq's phases: the seconds since its
@@ -272,21 +285,19 @@ static uint32_t hold_index(const struct scale_opts *o, const struct sim_worker *
 {
     if (o->phases_always)
         return 0;
-    uint64_t turn = w->index % HN_PROTO_PHASES_EVERY, last = 0; /* reports before */
-    if (w->seq > turn && turn)
-        last = w->seq - 1 - (w->seq - 1 - turn) % HN_PROTO_PHASES_EVERY;
-    else if (w->seq > HN_PROTO_PHASES_EVERY && !turn)
-        last = w->seq - 1 - (w->seq - 1) % HN_PROTO_PHASES_EVERY;
-    uint64_t held = w->seq - last; /* this report's second and those before */
-    uint64_t k = (held + HOLD_STEP_S - 1) / HOLD_STEP_S;
-    return (uint32_t)(k < 1 ? 0 : k > HOLDS ? HOLDS - 1 : k - 1);
+    uint64_t held = w->seq - w->phases_seq; /* this report's second and those before */
+    uint32_t k = 0;
+    while (k + 1 < HOLDS && hold_s[k] < held)
+        k++;
+    return k;
 }
 
 /* One SNAPSHOT or FINAL frame into @sb (emptied first). */
 static int pack_stats(const struct scale_opts *o, msgpack_sbuffer *sb, uint32_t type,
-                      const struct sim_worker *w, uint64_t end_ms, const struct variant *v)
+                      struct sim_worker *w, uint64_t end_ms, uint64_t now_ns,
+                      const struct variant *v)
 {
-    bool phases = carries_phases(o, type, w);
+    bool phases = carries_phases(o, type, w, now_ns);
     uint32_t hold = phases ? hold_index(o, w) : 0;
     const uint8_t *entries = phases ? v->with_phases[hold] : v->entries;
     size_t entries_len = phases ? v->with_phases_len[hold] : v->entries_len;
@@ -301,6 +312,8 @@ static int pack_stats(const struct scale_opts *o, msgpack_sbuffer *sb, uint32_t 
         msgpack_pack_array(&pk, 0) || pack_str(&pk, w->run_id) || msgpack_pack_array(&pk, 0) ||
         msgpack_pack_uint64(&pk, 0))
         return -ENOMEM;
+    if (phases)
+        w->phases_seq = w->seq;
     return 0;
 }
 
@@ -333,7 +346,7 @@ int scale_fleet_new(const struct scale_opts *o, struct scale_fleet **out)
         struct hn_msg m;
         static const uint32_t types[2] = {HN_MSG_SNAPSHOT, HN_MSG_FINAL}; /* phases: no, yes */
         for (int i = 0; i < 2 && !err; i++) {
-            err = pack_stats(o, &sb, types[i], &w, 2, &f->variants[0]);
+            err = pack_stats(o, &sb, types[i], &w, 2, 0, &f->variants[0]);
             if (!err && (err = hn_msg_decode(sb.data, sb.size, &m)) == 0) {
                 if (m.snapshot.n_entries != o->entries)
                     err = HN_E_INVALID;
@@ -358,9 +371,13 @@ int scale_fleet_frame(const struct scale_fleet *f, uint32_t worker, uint64_t seq
 {
     struct sim_worker w = {.index = worker, .seq = seq, .interval_start_ms = 1000 * seq};
     snprintf(w.run_id, sizeof(w.run_id), "%s", run_id);
+    /* its last turn before this report (no end announced here) */
+    uint64_t turn = worker % HN_PROTO_PHASES_EVERY;
+    if (seq - 1 >= turn)
+        w.phases_seq = seq - 1 - (seq - 1 - turn) % HN_PROTO_PHASES_EVERY;
     /* the variant send_stats picks for that worker and report */
     const struct variant *v = &f->variants[(worker + seq - 1) % f->o.variants];
-    return pack_stats(&f->o, sb, HN_MSG_SNAPSHOT, &w, 1000 * seq + 1000, v);
+    return pack_stats(&f->o, sb, HN_MSG_SNAPSHOT, &w, 1000 * seq + 1000, 0, v);
 }
 
 void scale_fleet_shape(const struct scale_fleet *f, struct scale_shape *out)
@@ -457,11 +474,10 @@ static int send_msg(struct sim_thread *t, struct sim_worker *w, const struct hn_
 
 static void send_stats(struct sim_thread *t, struct sim_worker *w, uint32_t type, uint64_t now_ns)
 {
-    (void)now_ns;
     const struct variant *v = &t->f->variants[(w->index + w->seq) % t->f->o.variants];
     uint64_t end_ms = hn_clock_wall_ms();
     w->seq++;
-    if (pack_stats(&t->f->o, &t->sb, type, w, end_ms, v) ||
+    if (pack_stats(&t->f->o, &t->sb, type, w, end_ms, now_ns, v) ||
         zmq_send(w->sock, t->sb.data, t->sb.size, ZMQ_DONTWAIT) < 0) {
         t->res.send_failures++;
         return;
@@ -496,6 +512,11 @@ static void on_message(struct sim_thread *t, struct sim_worker *w, const void *b
         if (hn_msg_decode(buf, len, &m) == 0) {
             t->res.targets++;
             w->targets++;
+            if (m.target.ends_in_ms) { /* as a worker: the earliest end announced */
+                uint64_t end = hn_clock_mono_ns() + m.target.ends_in_ms * UINT64_C(1000000);
+                if (!w->end_ns || end < w->end_ns)
+                    w->end_ns = end;
+            }
             if (m.target.phase == HN_PHASE_RUN && w->state == W_WELCOMED) {
                 /* As a worker: the snapshot timer starts with the first TARGET. */
                 w->state = W_RUNNING;

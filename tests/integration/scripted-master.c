@@ -4,7 +4,11 @@
  * summary on stdout.
  *
  * Usage: scripted-master --bind EP --workers N [--timeout-ms MS] [--snapshot-ms MS]
- *                        [--run-id ID] --script S URL...
+ *                        [--run-id ID] [--ends-in-ms MS] --script S URL...
+ * --ends-in-ms: every TARGET announces the run's end MS after the workers
+ * joined (ends_in_ms). The summary also counts the time-to-first-byte
+ * timings that came in SNAPSHOTs and in FINALs, and the SNAPSHOTs that
+ * carried phases (workers hold them back: PROTOCOL.md §5).
  * Script: comma-separated steps, run in order:
  *   users=N@R   absolute target of N users at R users/s (0: at once)
  *   await=N     wait until the workers' latest snapshots report N users in
@@ -47,14 +51,17 @@ struct master {
     const char *run_id;
     bool silent;
     uint64_t target_seq;
-    uint64_t next_user_id;           /* next run-wide user id to grant */
-    uint32_t granted[MAX_WORKERS];   /* users each worker holds ids for */
+    uint64_t next_user_id;         /* next run-wide user id to grant */
+    uint32_t granted[MAX_WORKERS]; /* users each worker holds ids for */
     msgpack_sbuffer scenario;
     char *script, *step_next;
     ev_timer step_timer, heartbeat, deadline;
     bool waiting_finals;
     long awaiting_users; /* await=N step under way: N, else -1 */
     uint64_t requests, failures, snapshots, start_ms;
+    uint64_t ends_in_ms;                  /* 0: no end announced */
+    uint64_t ttfb_snapshots, ttfb_finals; /* TTFB timings that came in each */
+    uint64_t phase_snapshots;             /* SNAPSHOTs with any phase histogram */
     struct row entries[MAX_ROWS], errors[MAX_ROWS];
     int n_entries, n_errors;
     FILE *timeline; /* "ms users" per snapshot, worker-summed per second */
@@ -133,6 +140,10 @@ static void send_target(struct master *m, uint32_t users, double rate)
         msg.target.users[0] = share;
         msg.target.spawn_rate_per_s = rate / m->n_workers;
         msg.target.start_wall_ms = hn_clock_wall_ms();
+        if (m->ends_in_ms) {
+            uint64_t ran_ms = hn_clock_wall_ms() - m->start_ms;
+            msg.target.ends_in_ms = ran_ms < m->ends_in_ms ? m->ends_in_ms - ran_ms : 1;
+        }
         send_to(m, w, &msg);
     }
 }
@@ -219,7 +230,14 @@ static void on_msg(struct hn_chan *c, const void *id, size_t id_len, const void 
     } else if (w >= 0 && (msg.type == HN_MSG_SNAPSHOT || msg.type == HN_MSG_FINAL)) {
         struct hn_msg_snapshot *s = &msg.snapshot;
         m->snapshots++;
+        bool phases = false;
         for (uint32_t i = 0; i < s->n_entries; i++) {
+            for (int k = 0; k < HN_TIMING__COUNT; k++)
+                phases |= hn_timing_is_phase(k) && s->entries[i].wire[k].present;
+            uint64_t ttfb = s->entries[i].wire[HN_TIMING_TTFB].present
+                                ? s->entries[i].wire[HN_TIMING_TTFB].total
+                                : 0;
+            *(msg.type == HN_MSG_FINAL ? &m->ttfb_finals : &m->ttfb_snapshots) += ttfb;
             char key[sizeof(m->entries[0].key)];
             snprintf(key, sizeof(key), "%s %s", s->entries[i].method, s->entries[i].name);
             add_row(m->entries, &m->n_entries, key, s->entries[i].requests);
@@ -232,6 +250,7 @@ static void on_msg(struct hn_chan *c, const void *id, size_t id_len, const void 
                      s->errors[i].error);
             add_row(m->errors, &m->n_errors, key, s->errors[i].count);
         }
+        m->phase_snapshots += phases && msg.type == HN_MSG_SNAPSHOT;
         m->users_by_worker[w] = s->users;
         if (m->timeline)
             fprintf(m->timeline, "%llu %u\n",
@@ -284,6 +303,7 @@ int main(int argc, char **argv)
         {"deadline", required_argument, NULL, 'd'},
         {"snapshot-ms", required_argument, NULL, 'n'},
         {"run-id", required_argument, NULL, 'i'},
+        {"ends-in-ms", required_argument, NULL, 'e'},
         {0, 0, 0, 0},
     };
     int c;
@@ -312,6 +332,9 @@ int main(int argc, char **argv)
             break;
         case 'i':
             m.run_id = optarg;
+            break;
+        case 'e':
+            m.ends_in_ms = strtoull(optarg, NULL, 10);
             break;
         default:
             return 2;
@@ -355,7 +378,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < m.n_entries; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", m.entries[i].key,
                (unsigned long long)m.entries[i].count);
-    printf("}, \"errors\": {");
+    printf("}, \"ttfb_in_snapshots\": %llu, \"ttfb_in_finals\": %llu, "
+           "\"phase_snapshots\": %llu, \"errors\": {",
+           (unsigned long long)m.ttfb_snapshots, (unsigned long long)m.ttfb_finals,
+           (unsigned long long)m.phase_snapshots);
     for (int i = 0; i < m.n_errors; i++)
         printf("%s\"%s\": %llu", i ? ", " : "", m.errors[i].key,
                (unsigned long long)m.errors[i].count);

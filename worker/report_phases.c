@@ -1,0 +1,33 @@
+/* Which reports carry the phase histograms (see report_phases.h). */
+#include "report_phases.h"
+
+#include <math.h>
+
+#include "hist_codec.h"
+#include "msg.h"
+#include "proto_limits.h"
+
+bool hn_report_phases_due_by_time(const struct hn_report_phases_when *w)
+{
+    if (w->final || w->seq % HN_PROTO_PHASES_EVERY == w->turn)
+        return true;
+    if (!isfinite(w->end_at_s))
+        return false;
+    double lead_s = HN_REPORT_PHASES_LEAD_MIN_S + w->turn % HN_REPORT_PHASES_LEAD_SPREAD_S;
+    return w->now_s >= w->end_at_s - lead_s;
+}
+
+bool hn_report_phases_due(const struct hn_report_phases_when *w)
+{
+    return hn_report_phases_due_by_time(w) || w->held_bytes >= HN_REPORT_PHASES_HOLD_BYTES;
+}
+
+size_t hn_report_phases_bytes(const struct hn_recorder *r)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < r->n_entries; i++)
+        for (int t = 0; t < HN_TIMING__COUNT; t++)
+            if (hn_timing_is_phase(t) && r->entries[i].timing[t].total)
+                n += hn_hist_codec_buckets_size(&r->entries[i].timing[t]);
+    return n;
+}
