@@ -13,7 +13,7 @@
 #include "msg.h"
 
 /* Non-empty counters in one histogram of one interval (TOTAL, INTENDED;
- * the phases, which hold up to a minute of requests, are bounded by the
+ * the phases, which hold about a minute of requests, are bounded by the
  * layout alone). A one-second interval spread over four decades of latency
  * (100 µs .. 1 s) fills about 13,000 at most; the layout has 23,552. */
 #define HN_LIMIT_BUCKETS_MAX 16384u

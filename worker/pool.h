@@ -18,8 +18,8 @@ struct hn_pool_callbacks {
     /* A snapshot requested by hn_pool_snapshot is ready: @merged holds every
      * request completed since the previous one, over all threads, and the
      * phase histograms (hn_timing_is_phase) since the last call that
-     * returned true: they are emptied only then (the report carried them).
-     * Valid during the call only. */
+     * returned true: they are emptied only then (the report carried them,
+     * or lost them). Valid during the call only. */
     bool (*on_snapshot)(void *ctx, const struct hn_recorder *merged);
     /* After hn_pool_stop: no request is left in flight on any thread. A
      * snapshot already under way may lack the last requests (a thread may

@@ -7,14 +7,18 @@
 #include "msg.h"
 #include "proto_limits.h"
 
+unsigned hn_report_phases_lead_s(uint32_t turn)
+{
+    return HN_REPORT_PHASES_LEAD_MIN_S + turn % HN_REPORT_PHASES_LEAD_SPREAD_S;
+}
+
 bool hn_report_phases_due_by_time(const struct hn_report_phases_when *w)
 {
     if (w->final || w->seq % HN_PROTO_PHASES_EVERY == w->turn)
         return true;
     if (!isfinite(w->end_at_s))
         return false;
-    double lead_s = HN_REPORT_PHASES_LEAD_MIN_S + w->turn % HN_REPORT_PHASES_LEAD_SPREAD_S;
-    return w->now_s >= w->end_at_s - lead_s;
+    return w->now_s >= w->end_at_s - hn_report_phases_lead_s(w->turn);
 }
 
 bool hn_report_phases_due(const struct hn_report_phases_when *w)

@@ -10,10 +10,11 @@
 
 #include "recorder.h"
 
-/* Held phases go out before their encoding passes this many bytes, however
- * far the worker's turn is: a report holding them stays within a second's
- * report plus this, far below HN_PROTO_SNAPSHOT_FRAME_MAX (a minute of a
- * scenario with ~40 busy names fits). */
+/* Held phases go out once their counters take this many bytes, however far
+ * the worker's turn is: a report holding them stays within a second's
+ * report plus this (and the phases of that second), far below
+ * HN_PROTO_SNAPSHOT_FRAME_MAX (a minute of a scenario with ~40 busy names
+ * fits). */
 #define HN_REPORT_PHASES_HOLD_BYTES ((size_t)256 << 10)
 
 /* Before an end the master announced (TARGET's ends_in_ms), each worker
@@ -34,6 +35,10 @@ struct hn_report_phases_when {
     double end_at_s;   /* the run's announced end; INFINITY: none announced */
     size_t held_bytes; /* hn_report_phases_bytes of what the report would carry */
 };
+
+/* The lead of a worker of turn @turn: seconds before the announced end
+ * from which every report carries its phases. */
+unsigned hn_report_phases_lead_s(uint32_t turn);
 
 /* Whether this report carries the phases: the FINAL; the worker's turn
  * (seq modulo HN_PROTO_PHASES_EVERY); held phases of

@@ -16,6 +16,7 @@
 #include "health.h"
 #include "pool.h"
 #include "report_ring.h"
+#include "rng.h"
 #include "scenario_codec.h"
 #include "report_phases.h"
 #include "snapshot.h"
@@ -128,7 +129,7 @@ static void request_final(struct hn_session *s)
         s->final_pending = true;
 }
 
-/* Returns whether the report carried the phases (the pool empties them). */
+/* Returns whether the pool empties the phases it holds. */
 static bool on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
 {
     struct hn_session *s = ctx;
@@ -156,28 +157,21 @@ static bool on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
     s->interval_start_ms = now_ms;
     msgpack_sbuffer buf;
     msgpack_sbuffer_init(&buf);
-    int err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
-    if (err == HN_E_TOO_LARGE && info.phases) {
-        /* The phases held make the frame too large (a second's worth of a
-         * scenario with thousands of busy names nearly fills one): the
-         * requests go without them, and they are dropped, said here,
-         * rather than making every later report too large as well. */
-        hn_log_error("report %llu: its phase timings (DNS, connect, TLS, time to first byte) "
-                     "do not fit in a report: dropped (response times are sent)",
+    bool dropped;
+    int err = hn_snapshot_encode_fit(s->scenario, merged, &info, &buf, &dropped);
+    if (dropped)
+        hn_log_error("report %llu: with the phase timings it held (DNS, connect, TLS, time to "
+                     "first byte) it would not fit in a frame: sent without them, they are lost",
                      (unsigned long long)info.seq);
-        info.phases = false;
-        msgpack_sbuffer_clear(&buf);
-        err = hn_snapshot_encode(s->scenario, merged, &info, &buf);
-        if (!err)
-            info.phases = true; /* the pool empties them */
-    }
     if (!err) {
         hn_link_send_report(s, &buf, info.type, info.seq, hn_recorder_requests(merged));
         if (info.type == HN_MSG_SNAPSHOT)
             send_heartbeat(s);
     } else
-        hn_log_error("snapshot %llu of %llu requests lost: %s", (unsigned long long)info.seq,
-                     (unsigned long long)hn_recorder_requests(merged), hn_strerror(err));
+        hn_log_error("snapshot %llu of %llu requests lost, with the phase timings held since "
+                     "the last report that carried them: %s",
+                     (unsigned long long)info.seq, (unsigned long long)hn_recorder_requests(merged),
+                     hn_strerror(err));
     msgpack_sbuffer_destroy(&buf);
     if (info.type == HN_MSG_FINAL) {
         s->final_wanted = s->final_pending = false;
@@ -189,8 +183,9 @@ static bool on_pool_snapshot(void *ctx, const struct hn_recorder *merged)
     } else if (s->final_wanted) {
         request_final(s);
     }
-    /* Not encoded: the phases wait for the next report that carries them. */
-    return !err && info.phases;
+    /* The pool empties the phases once they went, or were lost with the
+     * report (kept, they would count requests the master never got). */
+    return info.phases || err;
 }
 
 static void on_pool_drained(void *ctx)
@@ -306,9 +301,10 @@ static void on_scenario(struct hn_session *s, const struct hn_msg_scenario *m)
         return;
     }
     hn_log_info("scenario loaded: %u user classes, %u stats entries, %u engine threads, "
-                "%u of %u steps on the fast path",
+                "%u of %u steps on the fast path; phase timings go in report %u of each minute "
+                "and in each of the last %u s before the run's end",
                 scn->n_classes, scn->n_entries, s->cfg->threads, s->plan->n_fast_steps,
-                s->plan->n_steps);
+                s->plan->n_steps, s->phases_turn, hn_report_phases_lead_s(s->phases_turn));
     set_state(s, SS_LOADED);
     send_heartbeat(s); /* LOADED: the master gives users only from then on */
 }
@@ -590,6 +586,21 @@ static void make_worker_id(char *out, size_t len)
     snprintf(out, len, "%s-%d-%08x", host, (int)getpid(), rnd);
 }
 
+/* The worker's turn to send its phases (report_phases.h): random, or with
+ * --seed fixed for this worker id (tests choose when phases go), but never
+ * the same for a fleet started with one --seed and distinct ids: a fleet
+ * sending them in the same second is what the turns are there to avoid. */
+static uint32_t phases_turn(uint64_t seed, const char *worker_id)
+{
+    uint64_t mix = seed;
+    if (!mix && getrandom(&mix, sizeof(mix), 0) != sizeof(mix))
+        mix = hn_clock_mono_ns() ^ (uint64_t)getpid() << 32;
+    for (const unsigned char *p = (const unsigned char *)worker_id; *p; p++)
+        mix = (mix ^ *p) * UINT64_C(0x100000001b3); /* FNV-1a steps */
+    uint64_t state = hn_rng_seed(mix);
+    return (uint32_t)(hn_rng_next(&state) % HN_PROTO_PHASES_EVERY);
+}
+
 /* Fields and watchers of a session on @loop, nothing started. */
 static void session_init(struct hn_session *s, const struct hn_session_config *cfg,
                          struct ev_loop *loop)
@@ -605,11 +616,7 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
         make_worker_id(s->worker_id, sizeof(s->worker_id));
     s->last_heard = s->hello_since = ev_now(loop);
     s->capacity_said_at = -1e9;
-    /* A given seed fixes the turn too (tests choose when phases go). */
-    uint64_t rnd = cfg->seed;
-    if (!rnd && getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-        rnd = hn_clock_mono_ns();
-    s->phases_turn = (uint32_t)(rnd % HN_PROTO_PHASES_EVERY);
+    s->phases_turn = phases_turn(cfg->seed, s->worker_id);
     ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
     ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
     ev_init(&s->snap_tick, on_snap_tick);

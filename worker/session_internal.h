@@ -53,10 +53,11 @@ struct hn_session {
     uint64_t declined_on; /* the connection it was last said on (0: none) */
     uint32_t grants_received; /* GRANTs since the SCENARIO, said in HEARTBEATs */
     uint64_t target_seq;
-    /* Open model: the run's end (ev_time()), the earliest any TARGET of the
-     * run announced; INFINITY: none. Never moved later: iterations held
-     * back by it must not all start when a TARGET sent after the end
-     * (while the STOP is on its way) says "1 ms left". */
+    /* The run's end (ev_time()), the earliest any TARGET of the run
+     * announced; INFINITY: none. The open model schedules no iteration
+     * past it, and held phases go before it (report_phases.h). Never moved
+     * later: iterations held back by it must not all start when a TARGET
+     * sent after the end (while the STOP is on its way) says "1 ms left". */
     double run_end_at;
     uint64_t snap_seq;
     /* The reports whose seq is phases_turn modulo HN_PROTO_PHASES_EVERY

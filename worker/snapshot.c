@@ -1,6 +1,7 @@
 /* Recorder → SNAPSHOT/FINAL frame (see snapshot.h). Runs once a second on
  * the worker's main thread, never on an engine thread. */
 #include "snapshot.h"
+#include "error.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -168,5 +169,21 @@ int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
     free(snap->entries);
     free(snap->errors);
     free(snap->exceptions);
+    return err;
+}
+
+int hn_snapshot_encode_fit(const struct hn_scenario *s, const struct hn_recorder *r,
+                           const struct hn_snapshot_info *info, msgpack_sbuffer *out,
+                           bool *phases_dropped)
+{
+    *phases_dropped = false;
+    int err = hn_snapshot_encode(s, r, info, out);
+    if (err != HN_E_TOO_LARGE || !info->phases)
+        return err;
+    struct hn_snapshot_info without = *info;
+    without.phases = false;
+    msgpack_sbuffer_clear(out);
+    err = hn_snapshot_encode(s, r, &without, out);
+    *phases_dropped = err == 0;
     return err;
 }

@@ -24,3 +24,12 @@ struct hn_snapshot_info {
  * phases of earlier intervals. 0, -ENOMEM or a proto error. */
 int hn_snapshot_encode(const struct hn_scenario *s, const struct hn_recorder *r,
                        const struct hn_snapshot_info *info, msgpack_sbuffer *out);
+
+/* hn_snapshot_encode, but when the phases @info asks for make the frame too
+ * large (HN_E_TOO_LARGE: a second's worth of a scenario with thousands of
+ * busy names nearly fills one), it is encoded without them and
+ * *@phases_dropped says so: the requests and response times must get
+ * through. 0, -ENOMEM or a proto error (then nothing went in @out). */
+int hn_snapshot_encode_fit(const struct hn_scenario *s, const struct hn_recorder *r,
+                           const struct hn_snapshot_info *info, msgpack_sbuffer *out,
+                           bool *phases_dropped);

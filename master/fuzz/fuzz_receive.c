@@ -503,6 +503,21 @@ static uint64_t total_requests(void)
     return run->stats ? hn_stats_total_requests(run->stats) : 0;
 }
 
+/* Phase timings merged so far, over the rows: a report may carry phases
+ * and no requests (its requests came in earlier ones). */
+static uint64_t total_phase_timings(void)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; run->stats && i < hn_stats_entry_count(run->stats); i++) {
+        struct hn_stats_totals t;
+        hn_stats_totals(hn_stats_entry_at(run->stats, i), &t);
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            if (hn_timing_is_phase(k) && t.timing[k])
+                n += t.timing[k]->total;
+    }
+    return n;
+}
+
 static bool was_counted(const char *run_id, uint64_t seq)
 {
     for (size_t i = 0; i < n_counted; i++)
@@ -564,14 +579,14 @@ static void deliver(unsigned slot, const void *buf, size_t len, int key)
             forget_counted(w->run_id); /* its process starts afresh (receive.c on_hello) */
     }
     const struct hn_stats *stats = r->stats;
-    uint64_t before = total_requests();
+    uint64_t before = total_requests(), phases_before = total_phase_timings();
     hn_run_on_message(&r->chan, route, route_len, buf, len, r);
     r->chan.peer_user_id = NULL;
     drain_peers();
-    uint64_t after = total_requests();
-    if (r->stats == stats && after < before)
-        die("the request total went down");
-    if (r->stats == stats && after > before) {
+    uint64_t after = total_requests(), phases_after = total_phase_timings();
+    if (r->stats == stats && (after < before || phases_after < phases_before))
+        die("the request or phase total went down");
+    if (r->stats == stats && (after > before || phases_after > phases_before)) {
         if (decoded)
             hn_msg_deinit(&m);
         decoded = hn_msg_decode(buf, len, &m) == 0;
@@ -579,15 +594,22 @@ static void deliver(unsigned slot, const void *buf, size_t len, int key)
             die("the total grew on a frame that is no SNAPSHOT or FINAL");
         if (banned)
             die("a worker thrown out of the run was counted");
-        uint64_t sum = 0;
-        for (uint32_t i = 0; i < m.snapshot.n_entries; i++)
+        uint64_t sum = 0, phase_sum = 0;
+        for (uint32_t i = 0; i < m.snapshot.n_entries; i++) {
             sum += m.snapshot.entries[i].requests;
+            for (int k = 0; k < HN_TIMING__COUNT; k++)
+                if (hn_timing_is_phase(k) && m.snapshot.entries[i].wire[k].present)
+                    phase_sum += m.snapshot.entries[i].wire[k].total;
+        }
         /* All of it; or, when the store ran out of memory, the entries
          * before the one that failed (stats.h), and the run fails. */
         bool short_of_memory =
             r->state == HN_RUN_DONE && r->cfg->max_stats_memory == SMALL_STATS_MEMORY;
         if (after - before > sum || (after - before != sum && !short_of_memory))
             die("the total grew by another amount than the report's");
+        if (phases_after - phases_before > phase_sum ||
+            (phases_after - phases_before != phase_sum && !short_of_memory))
+            die("the phase timings grew by another amount than the report's");
         if (was_counted(m.snapshot.run_id, m.snapshot.seq))
             die("a report number was counted twice");
         if (n_counted < COUNTED_MAX) {

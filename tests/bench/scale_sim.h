@@ -24,9 +24,11 @@ struct scale_opts {
     bool total_only;       /* only the TOTAL histogram (else TOTAL, TTFB and,
                               for new connections, DNS and CONNECT) */
     bool phases_always;    /* TTFB, DNS, CONNECT in every report, as workers
-                              before protocol 8; else, as they do now, in
-                              every HN_PROTO_PHASES_EVERY-th and the FINAL,
-                              holding the requests since the last */
+                              before protocol 8; else, as they do now
+                              (report_phases.h): at the worker's turn every
+                              HN_PROTO_PHASES_EVERY-th, in every report of
+                              its lead before the announced end, and in the
+                              FINAL, holding the requests since the last */
     uint32_t connect_rate; /* new connections per second at the start */
     uint32_t zmtp_ping_ms; /* ZMTP heartbeat interval of each DEALER, as a real
                               worker's (proto/chan.c); 0: none */

@@ -54,18 +54,24 @@ done
 check "snapshots every 1 ms: the FINAL completes the count in 10 of 10 stops ($lost short)" \
     [ "$lost" = 0 ]
 # The phase timings (here the time to first byte) are held back and sent
-# rarely (PROTOCOL.md §5), yet each request's comes in once. Seed 40: the
-# worker's turn is report 40 of each minute (never in these runs) and its
-# lead 3 s. Without an announced end they all come in the FINAL; with one
-# (8 s), in the reports of the last seconds before it, the FINAL holding
-# only those since the last report.
+# rarely (PROTOCOL.md §5), yet each request's comes in once. Seed 7 and
+# this id: the worker's turn is report 40 of each minute (never in these
+# runs) and its lead 3 s (its log says so). Without an announced end they
+# all come in the FINAL; with one (8 s), in the reports of the last seconds
+# before it, the FINAL holding only those since the last report.
 for ends in 0 8000; do
     curl -s -X POST "$target_url/__reset" >/dev/null
     start_master --workers 1 --deadline 40 --ends-in-ms "$ends" \
         --script "users=5@0,sleep=8,stop=2000,quit" "$target_url/"
-    start_worker --threads 1 --seed 40
+    : >"$work/worker.err"
+    start_worker --threads 1 --seed 7 --id phases-test
     wait "$master_pid" || fail "ends $ends: scripted master did not get every FINAL"
     wait "$worker_pid" || fail "ends $ends: worker did not exit 0 after QUIT"
+    if ! grep -q "phase timings go in report 40 of each minute and in each of the last 3 s" \
+        "$work/worker.err"; then
+        grep "phase timings go" "$work/worker.err" || true
+        fail "the worker's turn is not the one this test was written for: choose another --seed"
+    fi
     got=$(summary '["requests"]')
     in_snaps=$(summary '["ttfb_in_snapshots"]')
     in_final=$(summary '["ttfb_in_finals"]')

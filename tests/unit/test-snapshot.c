@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "error.h"
+#include "hist.h"
 #include "recorder.h"
 #include "snapshot.h"
 
@@ -167,11 +169,83 @@ static void test_snapshot_phases_held(void **state)
     hn_recorder_deinit(&r);
 }
 
+/* Phases that would make the frame too large: the report goes without them
+ * (its requests and response times must get through), and says so. A
+ * report whose phases fit goes with them. */
+static void test_snapshot_phases_too_large(void **state)
+{
+    (void)state;
+    enum { BIG = 64 }; /* 64 entries x 3 phases x ~23,500 counters of 2 bytes: ~9 MB */
+    static struct hn_stat_key keys[BIG];
+    static char names[BIG][8];
+    for (uint32_t e = 0; e < BIG; e++) {
+        snprintf(names[e], sizeof(names[e]), "/%u", e);
+        keys[e] = (struct hn_stat_key){"GET", names[e]};
+    }
+    struct hn_scenario sc = {.entries = keys, .n_entries = BIG};
+    struct hn_recorder r;
+    assert_int_equal(hn_recorder_init(&r, BIG), 0);
+    for (uint32_t e = 0; e < BIG; e++) {
+        struct hn_rec_sample s = {.entry = e, .fail_slot = HN_FAIL_NONE, .total_us = 1000};
+        hn_recorder_add(&r, &s); /* one request, one TOTAL counter */
+        for (uint32_t i = 0; i < HN_HIST_COUNTS_LEN; i++) {
+            uint64_t v = hn_hist_lowest_at_index(i);
+            if (v > HN_HIST_MAX_US)
+                break;
+            struct hn_hist *ph[3] = {&r.entries[e].timing[HN_TIMING_DNS],
+                                     &r.entries[e].timing[HN_TIMING_CONNECT],
+                                     &r.entries[e].timing[HN_TIMING_TTFB]};
+            for (int k = 0; k < 3; k++) /* held phases of many requests before */
+                hn_hist_record_n(ph[k], v, 2);
+        }
+    }
+    struct hn_snapshot_info info = {
+        .type = HN_MSG_FINAL, .seq = 9, .run_id = "r", .phases = true};
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    assert_int_equal(hn_snapshot_encode(&sc, &r, &info, &sb), HN_E_TOO_LARGE);
+    bool dropped = false;
+    assert_int_equal(hn_snapshot_encode_fit(&sc, &r, &info, &sb, &dropped), 0);
+    assert_true(dropped);
+    struct hn_msg m;
+    assert_int_equal(hn_msg_decode(sb.data, sb.size, &m), 0);
+    assert_int_equal(m.type, HN_MSG_FINAL);
+    assert_int_equal(m.snapshot.n_entries, BIG);
+    for (uint32_t e = 0; e < BIG; e++) {
+        const struct hn_msg_entry *me = &m.snapshot.entries[e];
+        assert_int_equal(me->requests, 1);
+        assert_int_equal(me->wire[HN_TIMING_TOTAL].total, 1);
+        for (int k = 0; k < HN_TIMING__COUNT; k++)
+            if (hn_timing_is_phase(k))
+                assert_false(me->wire[k].present);
+    }
+    hn_msg_deinit(&m);
+
+    /* The same report with a third of the names: it fits, phases and all. */
+    sc.n_entries = BIG / 3;
+    struct hn_recorder small;
+    assert_int_equal(hn_recorder_init(&small, BIG / 3), 0);
+    for (uint32_t e = 0; e < BIG / 3; e++)
+        small.entries[e] = r.entries[e];
+    msgpack_sbuffer_clear(&sb);
+    assert_int_equal(hn_snapshot_encode_fit(&sc, &small, &info, &sb, &dropped), 0);
+    assert_false(dropped);
+    assert_int_equal(hn_msg_decode(sb.data, sb.size, &m), 0);
+    assert_true(m.snapshot.entries[0].wire[HN_TIMING_TTFB].present);
+    assert_int_equal(m.snapshot.entries[0].wire[HN_TIMING_TTFB].total,
+                     r.entries[0].timing[HN_TIMING_TTFB].total);
+    hn_msg_deinit(&m);
+    msgpack_sbuffer_destroy(&sb);
+    hn_recorder_deinit(&small);
+    hn_recorder_deinit(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snapshot_rows_full),
         cmocka_unit_test(test_snapshot_phases_held),
+        cmocka_unit_test(test_snapshot_phases_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
