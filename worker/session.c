@@ -587,9 +587,10 @@ static void make_worker_id(char *out, size_t len)
 }
 
 /* The worker's turn to send its phases (report_phases.h): random, or with
- * --seed fixed for this worker id (tests choose when phases go), but never
- * the same for a fleet started with one --seed and distinct ids: a fleet
- * sending them in the same second is what the turns are there to avoid. */
+ * --seed fixed for this worker id (tests choose when phases go). A fleet
+ * started with one --seed and distinct ids still gets turns spread as
+ * random ones: a fleet sending them in the same second is what the turns
+ * are there to avoid. */
 static uint32_t phases_turn(uint64_t seed, const char *worker_id)
 {
     uint64_t mix = seed;

@@ -181,8 +181,7 @@ int hn_snapshot_encode_fit(const struct hn_scenario *s, const struct hn_recorder
     if (err != HN_E_TOO_LARGE || !info->phases)
         return err;
     struct hn_snapshot_info without = *info;
-    without.phases = false;
-    msgpack_sbuffer_clear(out);
+    without.phases = false; /* the failed encoding left @out as it was */
     err = hn_snapshot_encode(s, r, &without, out);
     *phases_dropped = err == 0;
     return err;

@@ -63,7 +63,9 @@ for ends in 0 8000; do
     curl -s -X POST "$target_url/__reset" >/dev/null
     start_master --workers 1 --deadline 40 --ends-in-ms "$ends" \
         --script "users=5@0,sleep=8,stop=2000,quit" "$target_url/"
-    : >"$work/worker.err"
+    if [ -s "$work/worker.err" ]; then # this run's log alone, for the turn's line
+        mv "$work/worker.err" "$work/worker-before-ends-$ends.err"
+    fi
     start_worker --threads 1 --seed 7 --id phases-test
     wait "$master_pid" || fail "ends $ends: scripted master did not get every FINAL"
     wait "$worker_pid" || fail "ends $ends: worker did not exit 0 after QUIT"

@@ -11,6 +11,8 @@
 
 #include "error.h"
 #include "hist.h"
+#include "hist_codec.h"
+#include "proto_limits.h"
 #include "recorder.h"
 #include "snapshot.h"
 
@@ -199,6 +201,13 @@ static void test_snapshot_phases_too_large(void **state)
                 hn_hist_record_n(ph[k], v, 2);
         }
     }
+    /* Over the frame limit by the counters alone (the layout decides). */
+    size_t counters = 0;
+    for (int k = 0; k < HN_TIMING__COUNT; k++)
+        if (hn_timing_is_phase(k) && r.entries[0].timing[k].total)
+            counters += hn_hist_codec_buckets_size(&r.entries[0].timing[k]);
+    assert_true(counters * BIG > HN_PROTO_SNAPSHOT_FRAME_MAX);
+    assert_true(counters * (BIG / 3) < HN_PROTO_SNAPSHOT_FRAME_MAX / 2);
     struct hn_snapshot_info info = {
         .type = HN_MSG_FINAL, .seq = 9, .run_id = "r", .phases = true};
     msgpack_sbuffer sb;
