@@ -2,10 +2,25 @@
 #include "report_phases.h"
 
 #include <math.h>
+#include <sys/random.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "hist_codec.h"
 #include "msg.h"
 #include "proto_limits.h"
+#include "rng.h"
+
+uint32_t hn_report_phases_turn(uint64_t seed, const char *worker_id)
+{
+    uint64_t mix = seed;
+    if (!mix && getrandom(&mix, sizeof(mix), 0) != sizeof(mix))
+        mix = hn_clock_mono_ns() ^ (uint64_t)getpid() << 32;
+    for (const unsigned char *p = (const unsigned char *)worker_id; *p; p++)
+        mix = (mix ^ *p) * UINT64_C(0x100000001b3); /* FNV-1a steps */
+    uint64_t state = hn_rng_seed(mix);
+    return (uint32_t)(hn_rng_next(&state) % HN_PROTO_PHASES_EVERY);
+}
 
 unsigned hn_report_phases_lead_s(uint32_t turn)
 {

@@ -36,6 +36,13 @@ struct hn_report_phases_when {
     size_t held_bytes; /* hn_report_phases_bytes of what the report would carry */
 };
 
+/* The turn of the worker @worker_id, < HN_PROTO_PHASES_EVERY: random when
+ * @seed is 0, else fixed by the seed and the id (tests choose when phases
+ * go). A fleet started with one --seed and distinct ids still gets turns
+ * spread as random ones: a fleet sending them in the same second is what
+ * the turns are there to avoid. */
+uint32_t hn_report_phases_turn(uint64_t seed, const char *worker_id);
+
 /* The lead of a worker of turn @turn: seconds before the announced end
  * from which every report carries its phases. */
 unsigned hn_report_phases_lead_s(uint32_t turn);
@@ -46,8 +53,9 @@ unsigned hn_report_phases_lead_s(uint32_t turn);
  * worker's lead. */
 bool hn_report_phases_due(const struct hn_report_phases_when *w);
 
-/* Whether the held phases alone make the report due (so the caller can skip
- * hn_report_phases_bytes when another rule already says yes). */
+/* Whether a rule other than the held bytes makes the report due (the
+ * FINAL, the turn, the lead; @w->held_bytes is not read): when it does, the
+ * caller need not count them with hn_report_phases_bytes. */
 bool hn_report_phases_due_by_time(const struct hn_report_phases_when *w);
 
 /* Bytes the phase histograms of @r take on the wire (counters only: the

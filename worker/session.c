@@ -15,10 +15,9 @@
 #include "grants.h"
 #include "health.h"
 #include "pool.h"
-#include "report_ring.h"
-#include "rng.h"
-#include "scenario_codec.h"
 #include "report_phases.h"
+#include "report_ring.h"
+#include "scenario_codec.h"
 #include "snapshot.h"
 #include "utf8.h"
 
@@ -586,22 +585,6 @@ static void make_worker_id(char *out, size_t len)
     snprintf(out, len, "%s-%d-%08x", host, (int)getpid(), rnd);
 }
 
-/* The worker's turn to send its phases (report_phases.h): random, or with
- * --seed fixed for this worker id (tests choose when phases go). A fleet
- * started with one --seed and distinct ids still gets turns spread as
- * random ones: a fleet sending them in the same second is what the turns
- * are there to avoid. */
-static uint32_t phases_turn(uint64_t seed, const char *worker_id)
-{
-    uint64_t mix = seed;
-    if (!mix && getrandom(&mix, sizeof(mix), 0) != sizeof(mix))
-        mix = hn_clock_mono_ns() ^ (uint64_t)getpid() << 32;
-    for (const unsigned char *p = (const unsigned char *)worker_id; *p; p++)
-        mix = (mix ^ *p) * UINT64_C(0x100000001b3); /* FNV-1a steps */
-    uint64_t state = hn_rng_seed(mix);
-    return (uint32_t)(hn_rng_next(&state) % HN_PROTO_PHASES_EVERY);
-}
-
 /* Fields and watchers of a session on @loop, nothing started. */
 static void session_init(struct hn_session *s, const struct hn_session_config *cfg,
                          struct ev_loop *loop)
@@ -617,7 +600,7 @@ static void session_init(struct hn_session *s, const struct hn_session_config *c
         make_worker_id(s->worker_id, sizeof(s->worker_id));
     s->last_heard = s->hello_since = ev_now(loop);
     s->capacity_said_at = -1e9;
-    s->phases_turn = phases_turn(cfg->seed, s->worker_id);
+    s->phases_turn = hn_report_phases_turn(cfg->seed, s->worker_id);
     ev_timer_init(&s->tick, on_tick, 0.0, 1.0);
     ev_timer_init(&s->hello_retry, on_hello_retry, 0.1, 0.1);
     ev_init(&s->snap_tick, on_snap_tick);

@@ -61,8 +61,9 @@ struct hn_session {
     double run_end_at;
     uint64_t snap_seq;
     /* The reports whose seq is phases_turn modulo HN_PROTO_PHASES_EVERY
-     * carry the phases: each worker its own turn, drawn at random, so that
-     * a fleet started together does not send them all in the same second. */
+     * carry the phases: each worker its own turn, drawn at random (or from
+     * --seed and the worker id), so that a fleet started together does not
+     * send them all in the same second. */
     uint32_t phases_turn;
     struct hn_report_ring reports; /* the last reports, sent again on a new connection */
     bool resend_pending;           /* a new connection: they go once the master answers on it */

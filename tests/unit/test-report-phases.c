@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -128,12 +129,36 @@ static void test_bytes_of_phases_only(void **state)
     hn_recorder_deinit(&r);
 }
 
+/* With a seed, the turn is the id's: the same every time, and a fleet of
+ * distinct ids sharing one seed spreads over the turns as random draws do
+ * (600 workers leave hardly any of the 60 turns empty). */
+static void test_turn_of_seed_and_id(void **state)
+{
+    (void)state;
+    assert_int_equal(hn_report_phases_turn(8, "phases-test"), 51); /* worker-exact's */
+    bool used[HN_PROTO_PHASES_EVERY] = {false};
+    unsigned distinct = 0;
+    for (unsigned i = 0; i < 600; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "host-%u", i);
+        uint32_t t = hn_report_phases_turn(42, id);
+        assert_true(t < HN_PROTO_PHASES_EVERY);
+        assert_int_equal(hn_report_phases_turn(42, id), t);
+        distinct += !used[t];
+        used[t] = true;
+    }
+    assert_true(distinct >= 55);
+    for (unsigned i = 0; i < 100; i++) /* random without a seed: in range */
+        assert_true(hn_report_phases_turn(0, "w") < HN_PROTO_PHASES_EVERY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_turn_once_a_minute), cmocka_unit_test(test_final_always),
-        cmocka_unit_test(test_held_bytes_bound),   cmocka_unit_test(test_lead_before_end),
-        cmocka_unit_test(test_leads_spread),       cmocka_unit_test(test_bytes_of_phases_only),
+        cmocka_unit_test(test_turn_once_a_minute),  cmocka_unit_test(test_final_always),
+        cmocka_unit_test(test_held_bytes_bound),    cmocka_unit_test(test_lead_before_end),
+        cmocka_unit_test(test_leads_spread),        cmocka_unit_test(test_bytes_of_phases_only),
+        cmocka_unit_test(test_turn_of_seed_and_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
